@@ -1,0 +1,52 @@
+# The two commands: `make run` (set up and start everything) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_CUSTOMERS ?= 3000
+
+.PHONY: run test venv deps dev-deps migrate seed lint format messages bench-seed clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+# Installed requirements are stamped so re-running is fast and safe.
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.deps
+
+venv: $(VENV)/bin/python
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+# make run: development server + Celery worker (with beat) in the foreground. Ctrl-C stops all.
+run: deps
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-dev-only-insecure-key-for-make-run} \
+	  PORT=$(PORT) DEMO_CUSTOMERS=$(DEMO_CUSTOMERS) PY=$(PY) ./scripts/run.sh
+
+test: dev-deps
+	@./scripts/test.sh $(ARGS)
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev-deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Re-extract and compile translations, one catalogue per app plus the project's.
+messages: dev-deps
+	DJANGO_SECRET_KEY=messages $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench
+	DJANGO_SECRET_KEY=messages $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+bench-seed: dev-deps
+	$(PY) bench/seed_demo_bench.py
+
+clean:
+	rm -rf var db.sqlite3 db.sqlite3-wal db.sqlite3-shm

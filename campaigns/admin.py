@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+@admin.register(m.Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "channel", "status", "starts_on", "ends_on", "product")
+    list_filter = ("status", "channel")
+    search_fields = ("code", "name")
+    raw_id_fields = ("product", "created_by")

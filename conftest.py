@@ -1,0 +1,141 @@
+"""Root fixtures: one user per role, in a small world of two teams and two branches.
+
+``world`` builds: team A (advisor_a, advisor_a2, lead_a) and team B (advisor_b);
+branch X (manager_x, rm_x) and branch Y (manager_y); a compliance officer and an admin.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from types import SimpleNamespace
+
+import pytest
+
+from workbench.roles import Role
+
+
+@pytest.fixture
+def world(db):
+    from customers.tests.factories import BranchFactory, TeamFactory, make_staff
+
+    team_a = TeamFactory(code="TA", name="远程一组")
+    team_b = TeamFactory(code="TB", name="远程二组")
+    branch_x = BranchFactory(code="BX", name="浦东支行")
+    branch_y = BranchFactory(code="BY", name="徐汇支行")
+    return SimpleNamespace(
+        team_a=team_a,
+        team_b=team_b,
+        branch_x=branch_x,
+        branch_y=branch_y,
+        advisor_a=make_staff(Role.ADVISOR, username="advisor_a", team=team_a, display_name="王顾问"),
+        advisor_a2=make_staff(Role.ADVISOR, username="advisor_a2", team=team_a),
+        lead_a=make_staff(Role.TEAM_LEAD, username="lead_a", team=team_a),
+        advisor_b=make_staff(Role.ADVISOR, username="advisor_b", team=team_b),
+        manager_x=make_staff(Role.BRANCH_MANAGER, username="manager_x", branch=branch_x),
+        rm_x=make_staff(Role.BRANCH_RM, username="rm_x", branch=branch_x),
+        manager_y=make_staff(Role.BRANCH_MANAGER, username="manager_y", branch=branch_y),
+        compliance=make_staff(Role.COMPLIANCE, username="compliance"),
+        admin=make_staff(Role.ADMIN, username="admin"),
+    )
+
+
+@pytest.fixture
+def advisor(world):
+    return world.advisor_a
+
+
+@pytest.fixture
+def team_lead(world):
+    return world.lead_a
+
+
+@pytest.fixture
+def branch_manager(world):
+    return world.manager_x
+
+
+@pytest.fixture
+def branch_rm(world):
+    return world.rm_x
+
+
+@pytest.fixture
+def compliance_officer(world):
+    return world.compliance
+
+
+@pytest.fixture
+def admin_user(world):
+    return world.admin
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a user: ``client_for(user).get(...)``."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return
+    browser_tests = [item for item in items if "browser" in item.keywords]
+    if not browser_tests:
+        return
+    skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM}: browser tests skipped")
+    for item in browser_tests:
+        item.add_marker(skip)
+    config.issue_config_time_warning(
+        pytest.PytestWarning(f"BROWSER TESTS SKIPPED: Chromium not found at {CHROMIUM}"), stacklevel=2
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium driven by Playwright (never `playwright install`)."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def login(page, live_server):
+    """Log in through the real form: ``login(user)`` (password demo-pass-123)."""
+
+    def _login(user, password: str = "demo-pass-123"):
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return _login

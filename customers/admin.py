@@ -1,0 +1,122 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+@admin.register(m.Branch)
+class BranchAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "city")
+    search_fields = ("code", "name", "city")
+    list_filter = ("city",)
+
+
+@admin.register(m.Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("code", "name")
+    search_fields = ("code", "name")
+
+
+@admin.register(m.StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "user", "role", "employee_no", "team", "branch")
+    list_filter = ("role", "team", "branch")
+    search_fields = ("display_name", "employee_no", "user__username")
+    list_select_related = ("user", "team", "branch")
+    raw_id_fields = ("user",)
+
+
+class HoldingInline(admin.TabularInline):
+    model = m.Holding
+    extra = 0
+    raw_id_fields = ("product",)
+
+
+class RiskAssessmentInline(admin.TabularInline):
+    model = m.RiskAssessment
+    extra = 0
+
+
+class ContactPreferenceInline(admin.TabularInline):
+    model = m.ContactPreference
+    extra = 0
+
+
+@admin.register(m.Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("customer_no", "name", "tier", "aum", "risk_level", "home_branch", "owner", "lifecycle_stage")
+    list_filter = ("tier", "risk_level", "lifecycle_stage", "gender", "home_branch")
+    search_fields = ("=customer_no", "name", "=mobile_last4", "=id_last4")
+    list_select_related = ("home_branch", "owner")
+    raw_id_fields = ("owner", "home_branch")
+    readonly_fields = ("mobile_last4", "id_last4", "created_at", "updated_at")
+    inlines = [RiskAssessmentInline, HoldingInline, ContactPreferenceInline]
+    show_full_result_count = False  # no COUNT(*) over millions of rows on every page
+
+
+@admin.register(m.RiskAssessment)
+class RiskAssessmentAdmin(admin.ModelAdmin):
+    list_display = ("customer", "level", "assessed_at", "channel", "completed_by_customer")
+    list_filter = ("level", "channel", "completed_by_customer")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(m.Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "type", "risk_level", "min_amount", "term_days", "on_shelf", "is_private")
+    list_filter = ("type", "risk_level", "on_shelf", "is_private")
+    search_fields = ("code", "name", "issuer")
+
+
+@admin.register(m.Holding)
+class HoldingAdmin(admin.ModelAdmin):
+    list_display = ("customer", "product", "amount", "opened_on", "maturity_date")
+    list_filter = ("product__type", "product__risk_level")
+    search_fields = ("=customer__customer_no", "product__code")
+    raw_id_fields = ("customer", "product")
+    show_full_result_count = False
+
+
+@admin.register(m.AssetSnapshot)
+class AssetSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("customer", "date", "aum", "deposits", "wealth", "funds", "insurance", "other")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer",)
+    date_hierarchy = "date"
+    show_full_result_count = False
+
+
+@admin.register(m.Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "category", "source")
+    list_filter = ("category", "source")
+    search_fields = ("code", "name")
+
+
+@admin.register(m.CustomerTag)
+class CustomerTagAdmin(admin.ModelAdmin):
+    list_display = ("customer", "tag", "source", "score", "assigned_at")
+    list_filter = ("source", "tag__category")
+    search_fields = ("=customer__customer_no", "tag__code")
+    raw_id_fields = ("customer", "tag", "assigned_by")
+    show_full_result_count = False
+
+
+@admin.register(m.Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("customer", "channel", "direction", "occurred_at", "actor", "summary")
+    list_filter = ("channel", "direction")
+    search_fields = ("=customer__customer_no", "=external_id")
+    raw_id_fields = ("customer", "actor")
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(m.ContactPreference)
+class ContactPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("customer", "channel", "consent", "opted_out_at", "dnd_until", "reason")
+    list_filter = ("channel", "consent")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer",)
+    show_full_result_count = False

@@ -1,0 +1,493 @@
+"""The bank's customers and everything a portrait is made of.
+
+Denormalised columns on Customer (tier, risk_level, risk_assessed_at, last_contact_at,
+mobile_last4, id_last4) are kept by services so that lists and filters over tens of
+millions of customers stay index-only; the history tables remain the source of truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workbench.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+
+
+class Branch(models.Model):
+    code = models.CharField(_("branch code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    city = models.CharField(_("city"), max_length=50)
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A team of remote advisors in the customer operations centre."""
+
+    code = models.CharField(_("team code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    employee_no = models.CharField(_("employee number"), max_length=20, unique=True)
+    display_name = models.CharField(_("display name"), max_length=50)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("team")
+    )
+    branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch")
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role__in=[Role.ADVISOR, Role.TEAM_LEAD]) | models.Q(team__isnull=False),
+                name="staff_team_roles_have_team",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role__in=[Role.BRANCH_MANAGER, Role.BRANCH_RM]) | models.Q(branch__isnull=False),
+                name="staff_branch_roles_have_branch",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()})"
+
+
+class Tier(models.TextChoices):
+    LONG_TAIL = "long_tail", _("Long tail")
+    BASE = "base", _("Base")
+    WEALTH = "wealth", _("Wealth")
+    PRIVATE = "private", _("Private banking")
+
+
+def tier_for_aum(aum: Decimal | float | int) -> str:
+    """The tier an AUM falls in, with the configured thresholds (DOMAIN.md)."""
+    if aum >= settings.WORKBENCH_TIER_PRIVATE_MIN:
+        return Tier.PRIVATE
+    if aum >= settings.WORKBENCH_TIER_WEALTH_MIN:
+        return Tier.WEALTH
+    if aum >= settings.WORKBENCH_TIER_BASE_MIN:
+        return Tier.BASE
+    return Tier.LONG_TAIL
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
+
+
+class LifecycleStage(models.TextChoices):
+    NEW = "new", _("New")
+    GROWING = "growing", _("Growing")
+    MATURE = "mature", _("Mature")
+    DECLINING = "declining", _("Declining")
+    DORMANT = "dormant", _("Dormant")
+
+
+class RiskLevel(models.IntegerChoices):
+    """Customer risk tolerance C1–C5; product risk R1–R5 uses the same numbers."""
+
+    C1 = 1, "C1"
+    C2 = 2, "C2"
+    C3 = 3, "C3"
+    C4 = 4, "C4"
+    C5 = 5, "C5"
+
+
+class ProductRisk(models.IntegerChoices):
+    R1 = 1, "R1"
+    R2 = 2, "R2"
+    R3 = 3, "R3"
+    R4 = 4, "R4"
+    R5 = 5, "R5"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CustomerQuerySet:
+        """The customers ``user`` may see (the row rule every customer read starts from).
+
+        - administrators and compliance officers: everyone (compliance read-only);
+        - a remote advisor: customers they own, and customers in their team's open leads;
+        - a team lead: customers owned by the team's advisors, and the team's open leads;
+        - branch managers and relationship managers: customers referred to their branch;
+        - anyone else: nobody.
+        """
+        from leads.models import OPEN_LEAD_STATUSES, Lead, Referral
+
+        role = role_of(user)
+        if role in ALL_SEEING_ROLES:
+            return self.all()
+        profile = getattr(user, "staff_profile", None)
+        if role == Role.ADVISOR:
+            team_leads = Lead.objects.filter(
+                customer_id=models.OuterRef("pk"), team_id=profile.team_id, status__in=OPEN_LEAD_STATUSES
+            )
+            return self.filter(models.Q(owner=user) | models.Exists(team_leads))
+        if role == Role.TEAM_LEAD:
+            team_leads = Lead.objects.filter(
+                customer_id=models.OuterRef("pk"), team_id=profile.team_id, status__in=OPEN_LEAD_STATUSES
+            )
+            return self.filter(models.Q(owner__staff_profile__team_id=profile.team_id) | models.Exists(team_leads))
+        if role in BRANCH_ROLES:
+            referred = Referral.objects.filter(customer_id=models.OuterRef("pk"), branch_id=profile.branch_id)
+            return self.filter(models.Exists(referred))
+        return self.none()
+
+
+class Customer(models.Model):
+    customer_no = models.CharField(_("customer number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    mobile_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=50, blank=True)
+    education = models.CharField(_("education"), max_length=50, blank=True)
+    marital_status = models.CharField(_("marital status"), max_length=20, blank=True)
+    tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices, default=Tier.LONG_TAIL)
+    aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    home_branch = models.ForeignKey(
+        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="customers", verbose_name=_("home branch")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="book",
+        verbose_name=_("owner advisor"),
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.NEW
+    )
+    risk_level = models.PositiveSmallIntegerField(_("risk level"), choices=RiskLevel.choices, null=True, blank=True)
+    risk_assessed_at = models.DateTimeField(_("risk assessed at"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-aum", "id"]
+        indexes = [
+            models.Index(fields=["owner", "-aum"], name="cust_owner_aum_idx"),
+            models.Index(fields=["home_branch", "-aum"], name="cust_branch_aum_idx"),
+            models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
+            models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_no})"
+
+    @property
+    def age(self) -> int | None:
+        if not self.birth_date:
+            return None
+        today = timezone.localdate()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+    @property
+    def mobile_masked(self) -> str:
+        return mask_middle(self.mobile, keep_start=3, keep_end=4)
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_middle(self.id_number, keep_start=4, keep_end=4)
+
+    @property
+    def name_masked(self) -> str:
+        if len(self.name) <= 1:
+            return self.name
+        return self.name[0] + "*" * (len(self.name) - 1)
+
+    @property
+    def risk_expires_at(self) -> dt.datetime | None:
+        if not self.risk_assessed_at:
+            return None
+        return self.risk_assessed_at + dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
+
+    @property
+    def risk_expired(self) -> bool:
+        expires = self.risk_expires_at
+        return expires is None or expires <= timezone.now()
+
+
+def mask_middle(value: str, *, keep_start: int, keep_end: int) -> str:
+    if not value:
+        return ""
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+class AssessmentChannel(models.TextChoices):
+    BRANCH = "branch", _("Branch counter")
+    MOBILE = "mobile", _("Mobile banking")
+    ONLINE = "online", _("Online banking")
+
+
+class RiskAssessment(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="risk_assessments", verbose_name=_("customer")
+    )
+    level = models.PositiveSmallIntegerField(_("risk level"), choices=RiskLevel.choices)
+    assessed_at = models.DateTimeField(_("assessed at"))
+    channel = models.CharField(_("channel"), max_length=16, choices=AssessmentChannel.choices)
+    completed_by_customer = models.BooleanField(_("completed by the customer"), default=True)
+
+    class Meta:
+        verbose_name = _("risk assessment")
+        verbose_name_plural = _("risk assessments")
+        ordering = ["-assessed_at"]
+        indexes = [models.Index(fields=["customer", "-assessed_at"], name="risk_cust_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} C{self.level} {self.assessed_at:%Y-%m-%d}"
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.assessed_at + dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
+
+
+class ProductType(models.TextChoices):
+    WEALTH = "wealth", _("Wealth management product")
+    FUND = "fund", _("Fund")
+    DEPOSIT = "deposit", _("Deposit")
+    INSURANCE = "insurance", _("Insurance")
+    METAL = "metal", _("Precious metal")
+
+
+class Product(models.Model):
+    code = models.CharField(_("product code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    type = models.CharField(_("type"), max_length=16, choices=ProductType.choices)
+    risk_level = models.PositiveSmallIntegerField(_("risk level"), choices=ProductRisk.choices)
+    min_amount = models.DecimalField(_("minimum amount"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    benchmark_low = models.DecimalField(_("benchmark low (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    benchmark_high = models.DecimalField(_("benchmark high (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    term_days = models.PositiveIntegerField(_("term (days)"), null=True, blank=True)
+    on_shelf = models.BooleanField(_("on shelf"), default=True)
+    sale_start = models.DateField(_("sale window start"), null=True, blank=True)
+    sale_end = models.DateField(_("sale window end"), null=True, blank=True)
+    is_private = models.BooleanField(_("private placement"), default=False)
+    issuer = models.CharField(_("issuer"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_risk_level_display()})"
+
+
+class Holding(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("customer")
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("product"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    opened_on = models.DateField(_("opened on"))
+    maturity_date = models.DateField(_("maturity date"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("holding")
+        verbose_name_plural = _("holdings")
+        ordering = ["maturity_date", "id"]
+        indexes = [
+            models.Index(fields=["customer", "maturity_date"], name="hold_cust_mat_idx"),
+            models.Index(fields=["maturity_date"], name="hold_mat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.product_id} {self.amount}"
+
+
+class AssetSnapshot(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("customer")
+    )
+    date = models.DateField(_("date"))
+    aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2)
+    deposits = models.DecimalField(_("deposits"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    wealth = models.DecimalField(_("wealth products"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    funds = models.DecimalField(_("funds"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    insurance = models.DecimalField(_("insurance"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    other = models.DecimalField(_("other"), max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("asset snapshot")
+        verbose_name_plural = _("asset snapshots")
+        ordering = ["customer", "date"]
+        constraints = [models.UniqueConstraint(fields=["customer", "date"], name="snapshot_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.date} {self.aum}"
+
+
+class TagCategory(models.TextChoices):
+    VALUE = "value", _("Value")
+    BEHAVIOUR = "behaviour", _("Behaviour")
+    PREFERENCE = "preference", _("Preference")
+    LIFECYCLE = "lifecycle", _("Lifecycle")
+    RISK = "risk", _("Risk")
+
+
+class TagSource(models.TextChoices):
+    RULE = "rule", _("Rule")
+    MODEL = "model", _("Model")
+    MANUAL = "manual", _("Manual")
+
+
+class Tag(models.Model):
+    code = models.CharField(_("tag code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    category = models.CharField(_("category"), max_length=16, choices=TagCategory.choices)
+    source = models.CharField(_("source"), max_length=8, choices=TagSource.choices, default=TagSource.RULE)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["category", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tags", verbose_name=_("customer"))
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("tag"))
+    assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=8, choices=TagSource.choices, default=TagSource.RULE)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="customer_tag_once")]
+        indexes = [models.Index(fields=["tag", "customer"], name="ctag_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.tag_id}"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    APP_PUSH = "app_push", _("App push")
+    WECHAT = "wechat", _("WeChat")
+    AI_BOT = "ai_bot", _("AI bot")
+    BRANCH_VISIT = "branch_visit", _("Branch visit")
+    EMAIL = "email", _("E-mail")
+
+
+class Direction(models.TextChoices):
+    OUTBOUND = "out", _("Outbound")
+    INBOUND = "in", _("Inbound")
+
+
+class Interaction(models.Model):
+    """One touch: a call, a message, a visit, or a whole AI-bot session.
+
+    ``transcript`` holds AI-bot turns as ``[{"speaker": "bot"|"customer", "text": ...}]``
+    and is untrusted input: templates render it as text only.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+        verbose_name=_("staff"),
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    transcript = models.JSONField(_("transcript"), null=True, blank=True)
+    intents = models.JSONField(_("detected intents"), default=list, blank=True)
+    external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-occurred_at"], name="inter_cust_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id is None:
+            return str(_("System"))
+        return str(self.actor)
+
+
+class ContactPreference(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contact_preferences", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    consent = models.BooleanField(_("marketing consent"), default=False)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
+    dnd_until = models.DateTimeField(_("do not disturb until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact preference")
+        verbose_name_plural = _("contact preferences")
+        constraints = [models.UniqueConstraint(fields=["customer", "channel"], name="contact_pref_once")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel}"
+
+    @property
+    def dnd_active(self) -> bool:
+        return self.dnd_until is not None and self.dnd_until > timezone.now()

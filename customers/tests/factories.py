@@ -1,0 +1,184 @@
+"""factory_boy factories for the customer domain and staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from customers import models as m
+from workbench.roles import ROLE_GROUPS, Role
+
+
+class BranchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Branch
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"B{n:03d}")
+    name = factory.Sequence(lambda n: f"测试支行{n}")
+    city = "上海"
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Team
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"T{n:02d}")
+    name = factory.Sequence(lambda n: f"远程财富{n}组")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "demo-pass-123")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+def make_staff(role: str, *, username: str | None = None, team=None, branch=None, display_name: str = ""):
+    """A user with a staff profile and the role's group (what seed_demo creates too)."""
+    user = UserFactory(username=username) if username else UserFactory()
+    if role in (Role.ADVISOR, Role.TEAM_LEAD) and team is None:
+        team = TeamFactory()
+    if role in (Role.BRANCH_MANAGER, Role.BRANCH_RM) and branch is None:
+        branch = BranchFactory()
+    m.StaffProfile.objects.create(
+        user=user,
+        role=role,
+        employee_no=f"E{user.pk:06d}",
+        display_name=display_name or user.username,
+        team=team,
+        branch=branch,
+    )
+    group, _ = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+    user.groups.add(group)
+    if role == Role.ADMIN:
+        user.is_staff = True
+        user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Customer
+
+    customer_no = factory.Sequence(lambda n: f"C{n:010d}")
+    name = factory.Faker("name", locale="zh_CN")
+    gender = m.Gender.FEMALE
+    birth_date = dt.date(1975, 5, 20)
+    mobile = factory.Sequence(lambda n: f"138{n:08d}")
+    mobile_last4 = factory.LazyAttribute(lambda o: o.mobile[-4:])
+    id_number = factory.Sequence(lambda n: f"31010119750520{n:04d}")
+    id_last4 = factory.LazyAttribute(lambda o: o.id_number[-4:])
+    city = "上海"
+    occupation = "企业职员"
+    education = "本科"
+    marital_status = "已婚"
+    aum = Decimal("200000.00")
+    tier = factory.LazyAttribute(lambda o: m.tier_for_aum(o.aum))
+    home_branch = factory.SubFactory(BranchFactory)
+    lifecycle_stage = m.LifecycleStage.MATURE
+    risk_level = 3
+    risk_assessed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+
+
+class RiskAssessmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.RiskAssessment
+
+    customer = factory.SubFactory(CustomerFactory)
+    level = 3
+    assessed_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    channel = m.AssessmentChannel.MOBILE
+    completed_by_customer = True
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Product
+
+    code = factory.Sequence(lambda n: f"P{n:05d}")
+    name = factory.Sequence(lambda n: f"稳健理财{n}号")
+    type = m.ProductType.WEALTH
+    risk_level = 2
+    min_amount = Decimal("10000.00")
+    benchmark_low = Decimal("2.500")
+    benchmark_high = Decimal("3.200")
+    term_days = 180
+    on_shelf = True
+
+
+class HoldingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Holding
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    amount = Decimal("50000.00")
+    opened_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=150))
+    maturity_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
+
+
+class AssetSnapshotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.AssetSnapshot
+
+    customer = factory.SubFactory(CustomerFactory)
+    date = factory.Sequence(lambda n: timezone.localdate() - dt.timedelta(days=n))
+    aum = Decimal("200000.00")
+    deposits = Decimal("100000.00")
+    wealth = Decimal("100000.00")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Tag
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"tag_{n}")
+    name = factory.Sequence(lambda n: f"标签{n}")
+    category = m.TagCategory.PREFERENCE
+    source = m.TagSource.RULE
+
+
+class CustomerTagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.CustomerTag
+
+    customer = factory.SubFactory(CustomerFactory)
+    tag = factory.SubFactory(TagFactory)
+    source = m.TagSource.RULE
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.Interaction
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = m.Channel.PHONE
+    direction = m.Direction.OUTBOUND
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    summary = "客户对理财到期再投资有兴趣"
+
+
+class ContactPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.ContactPreference
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = m.Channel.PHONE
+    consent = True

@@ -1,0 +1,18 @@
+import os
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkbenchConfig(AppConfig):
+    name = "workbench"
+    verbose_name = _("Workbench")
+
+    def ready(self) -> None:
+        # Celery's filesystem broker needs its folders before the first message.
+        from django.conf import settings
+
+        opts = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+        for key in ("data_folder_in", "processed_folder"):
+            if key in opts:
+                os.makedirs(opts[key], exist_ok=True)

@@ -1,0 +1,136 @@
+"""Reads for the shell: the home page's figures per role, the audit log, jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent, Job, Notification
+from .roles import Role, role_of
+
+
+@dataclass(frozen=True)
+class Stat:
+    key: str
+    label: str | Promise
+    value: int | str
+    hint: str | Promise = ""
+
+
+def home_stats(*, user) -> list[Stat]:
+    """The figures on the user's home page, one aggregate query per group of figures."""
+    from customers.models import Customer, Holding
+    from leads.models import Grade, Lead, LeadStatus, Referral, ReferralStatus
+
+    role = role_of(user)
+    now = timezone.now()
+    stats: list[Stat] = []
+    if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN, Role.COMPLIANCE):
+        customers = Customer.objects.visible_to(user)
+        if role == Role.ADVISOR:
+            customers = Customer.objects.filter(owner=user)  # "my book": customers I own
+        from django.conf import settings
+
+        expiry_cutoff = now - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
+        agg = customers.aggregate(
+            n=Count("id"),
+            aum=Sum("aum"),
+            expired=Count("id", filter=Q(risk_assessed_at__lt=expiry_cutoff) | Q(risk_assessed_at__isnull=True)),
+            stale=Count(
+                "id", filter=Q(last_contact_at__lt=now - dt.timedelta(days=90)) | Q(last_contact_at__isnull=True)
+            ),
+        )
+        book_label = _("Customers in my book") if role == Role.ADVISOR else _("Customers")
+        stats.append(Stat("customers", book_label, agg["n"]))
+        stats.append(Stat("aum", _("AUM (10k CNY)"), f"{(agg['aum'] or 0) / 10_000:,.0f}"))
+        stats.append(
+            Stat("risk_expired", _("Risk assessment expired or missing"), agg["expired"], _("No sale until reassessed"))
+        )
+        stats.append(Stat("not_contacted", _("Not contacted in 90 days"), agg["stale"]))
+        maturing = Holding.objects.filter(
+            customer__in=customers,
+            maturity_date__range=(timezone.localdate(), timezone.localdate() + dt.timedelta(days=30)),
+        ).aggregate(n=Count("id"))
+        stats.append(Stat("maturing", _("Holdings maturing in 30 days"), maturing["n"]))
+    if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
+        leads = Lead.objects.visible_to(user).open()
+        agg = leads.aggregate(
+            new=Count("id", filter=Q(status=LeadStatus.NEW)),
+            high=Count("id", filter=Q(status=LeadStatus.NEW, proposed_grade=Grade.HIGH)),
+            unclaimed=Count("id", filter=Q(status=LeadStatus.NEW, owner__isnull=True)),
+            nurturing=Count("id", filter=Q(status=LeadStatus.NURTURING)),
+            pooled=Count("id", filter=Q(status=LeadStatus.POOLED)),
+        )
+        stats.append(
+            Stat("leads_new", _("Leads to confirm"), agg["new"], _("of which high: %(n)s") % {"n": agg["high"]})
+        )
+        stats.append(Stat("leads_unclaimed", _("Unclaimed team leads"), agg["unclaimed"]))
+        stats.append(Stat("leads_nurturing", _("Nurturing"), agg["nurturing"]))
+        stats.append(Stat("leads_pooled", _("Incubation pool"), agg["pooled"]))
+    if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.BRANCH_MANAGER, Role.BRANCH_RM, Role.ADMIN):
+        referrals = Referral.objects.visible_to(user)
+        if role == Role.BRANCH_RM:
+            referrals = referrals.filter(assigned_rm=user)
+        agg = referrals.aggregate(
+            pending=Count("id", filter=Q(status=ReferralStatus.PENDING)),
+            active=Count(
+                "id", filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.CONTACTED, ReferralStatus.MEETING])
+            ),
+            converted=Count("id", filter=Q(status=ReferralStatus.CONVERTED)),
+            converted_amount=Sum("converted_amount", filter=Q(status=ReferralStatus.CONVERTED)),
+        )
+        stats.append(Stat("referrals_pending", _("Referrals pending review"), agg["pending"]))
+        stats.append(Stat("referrals_active", _("Referrals in follow-up"), agg["active"]))
+        stats.append(
+            Stat(
+                "referrals_converted",
+                _("Referrals converted"),
+                agg["converted"],
+                _("%(amount)s (10k CNY)") % {"amount": f"{(agg['converted_amount'] or 0) / 10_000:,.1f}"},
+            )
+        )
+    if role in (Role.COMPLIANCE, Role.ADMIN):
+        since = now - dt.timedelta(days=1)
+        stats.append(
+            Stat("audit_24h", _("Audit events in 24 h"), AuditEvent.objects.filter(occurred_at__gte=since).count())
+        )
+    if role == Role.ADMIN:
+        stats.append(
+            Stat("jobs_running", _("Background jobs running"), Job.objects.filter(status=Job.Status.RUNNING).count())
+        )
+    return stats
+
+
+def audit_events_list(
+    *, user, verb: str = "", target_type: str = "", target_id: str = "", actor_id: int | None = None
+) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor", "actor__staff_profile")
+    if verb:
+        qs = qs.filter(verb=verb)
+    if target_type:
+        qs = qs.filter(target_type=target_type)
+    if target_id:
+        qs = qs.filter(target_id=target_id)
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    return qs
+
+
+def jobs_visible_to(*, user) -> QuerySet[Job]:
+    qs = Job.objects.select_related("created_by")
+    if role_of(user) in (Role.ADMIN, Role.COMPLIANCE):
+        return qs
+    return qs.filter(created_by=user)
+
+
+def notifications_unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_for(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user)

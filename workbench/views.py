@@ -1,0 +1,73 @@
+"""Shell views: log-in, home, audit log, background jobs and notifications."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .filters import AuditEventFilter
+from .htmx import render_table_page
+from .roles import Role, role_of, role_required
+from .tables import AuditEventTable, JobTable, NotificationTable
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+def home(request):
+    stats = selectors.home_stats(user=request.user)
+    return render(request, "workbench/home.html", {"stats": stats, "role": role_of(request.user)})
+
+
+@role_required(Role.COMPLIANCE, Role.ADMIN)
+def audit_list(request):
+    qs = selectors.audit_events_list(user=request.user)
+    f = AuditEventFilter(request.GET, queryset=qs)
+    table = AuditEventTable(f.qs)
+    return render_table_page(request, "workbench/audit_list.html", table, {"filter": f})
+
+
+@role_required(Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
+def job_list(request):
+    table = JobTable(selectors.jobs_visible_to(user=request.user))
+    return render_table_page(request, "workbench/job_list.html", table, {})
+
+
+def job_progress(request, pk: int):
+    """A job's progress bar; while the job runs, the fragment polls itself."""
+    job = get_object_or_404(selectors.jobs_visible_to(user=request.user), pk=pk)
+    return render(request, "workbench/_job_progress.html", {"job": job})
+
+
+def notification_badge(request):
+    return render(
+        request,
+        "workbench/notifications.html#badge",
+        {"unread": selectors.notifications_unread_count(user=request.user)},
+    )
+
+
+def notification_list(request):
+    table = NotificationTable(selectors.notifications_for(user=request.user))
+    return render_table_page(
+        request,
+        "workbench/notifications.html",
+        table,
+        {"unread": selectors.notifications_unread_count(user=request.user)},
+    )
+
+
+@require_POST
+def notifications_mark_read(request):
+    services.notifications_mark_read(actor=request.user)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = "notifications-changed"
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("workbench:notifications")
