@@ -158,7 +158,21 @@ class ReferralQuerySet(models.QuerySet):
         return self.none()
 
 
+class RejectReason(models.TextChoices):
+    ALREADY_SERVED = "already_served", _("Already served by the branch")
+    UNREACHABLE = "unreachable", _("Customer not reachable")
+    NOT_A_FIT = "not_a_fit", _("Not a fit")
+    INSUFFICIENT_INFO = "insufficient_info", _("Insufficient information")
+    OTHER = "other", _("Other")
+
+
 class Referral(models.Model):
+    """A high lead handed to a branch (seed 002: high-score leads go to offline managers).
+
+    Created by the advisor's side (queues); reviewed, assigned and worked by the branch
+    side (leads.referrals). Deadlines are computed in working days when created/accepted.
+    """
+
     lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("lead"))
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="referrals", verbose_name=_("customer")
@@ -166,6 +180,7 @@ class Referral(models.Model):
     branch = models.ForeignKey(
         "customers.Branch", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("branch")
     )
+    branch_reason = models.CharField(_("reason for another branch"), max_length=200, blank=True)
     from_advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -185,9 +200,29 @@ class Referral(models.Model):
         _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
     )
     needs_summary = models.TextField(_("needs summary"), blank=True)
+    ai_highlights = models.JSONField(_("AI-bot highlights"), default=list, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # [{"product_id": 1, "code": "...", "name": "...", "allowed": true, "reasons": ["..."]}]
+    products_of_interest = models.JSONField(_("products of interest"), default=list, blank=True)
+    preferred_contact_time = models.CharField(_("preferred contact time"), max_length=100, blank=True)
+    review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reject reason"), max_length=20, choices=RejectReason.choices, blank=True)
+    reject_note = models.TextField(_("reject note"), blank=True)
+    first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
+    converted_product = models.ForeignKey(
+        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     converted_amount = models.DecimalField(
         _("converted amount"), max_digits=18, decimal_places=2, null=True, blank=True
     )
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

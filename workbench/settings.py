@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "workbench",
     "customers",
     "leads",
+    "leads.scoring",
+    "leads.referrals",
     "campaigns",
 ]
 
@@ -188,7 +190,12 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Each feature adds its periodic tasks below its own comment line.
+    # -- leads.scoring --
+    # -- leads.referrals --
+    # -- campaigns (compliance) --
+}
 
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {

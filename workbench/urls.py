@@ -14,6 +14,8 @@ urlpatterns = [
     path("shell/", include(("workbench.shell_urls", "workbench"), namespace="workbench")),
     path("customers/", include(("customers.urls", "customers"), namespace="customers")),
     path("leads/", include(("leads.urls", "leads"), namespace="leads")),
+    path("scoring/", include(("leads.scoring.urls", "scoring"), namespace="scoring")),
+    path("referrals/", include(("leads.referrals.urls", "referrals"), namespace="referrals")),
     path("campaigns/", include(("campaigns.urls", "campaigns"), namespace="campaigns")),
     path("api/", include("workbench.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,3 @@
+"""REST API of this app (DRF), mounted under /api/ by workbench.api_urls."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Models of the scoring app (model versions, settings); see leads/models.py for scores."""
