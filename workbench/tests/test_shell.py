@@ -1,0 +1,184 @@
+"""The shell: log-in, home per role, navigation, audit log, jobs, notifications, API docs."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from customers.tests.factories import CustomerFactory, HoldingFactory
+from leads.models import Grade
+from leads.tests.factories import LeadFactory, ReferralFactory
+from workbench import services
+from workbench.audit import audit_record
+from workbench.models import AuditEvent, Job, Notification
+
+
+def test_every_page_requires_login(client, db):
+    for url in ["/", reverse("workbench:audit"), reverse("workbench:notifications"), "/api/me/", "/api/docs/"]:
+        response = client.get(url)
+        assert response.status_code in (302, 401, 403), url
+        if response.status_code == 302:
+            assert response["Location"].startswith("/login/")
+
+
+def test_login_page_is_chinese_by_default_and_english_on_request(client, db):
+    response = client.get("/login/")
+    assert response.status_code == 200
+    assert "登录" in response.content.decode()
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Log in" in response.content.decode()
+
+
+def test_language_switcher_changes_the_language(client_for, advisor):
+    client = client_for(advisor)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert "Customers in my book" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "我的客户" in client.get("/").content.decode()
+
+
+def _stat(html: str, key: str) -> str:
+    match = re.search(rf'data-stat="{key}".*?wb-stat-value">([^<]*)<', html, re.S)
+    assert match, f"stat {key} missing"
+    return match.group(1).strip()
+
+
+def test_advisor_home_shows_real_counts_of_their_own_book(client_for, world):
+    mine = CustomerFactory.create_batch(3, owner=world.advisor_a)
+    CustomerFactory.create_batch(2, owner=world.advisor_b)
+    HoldingFactory(customer=mine[0])
+    LeadFactory(team=world.team_a, proposed_grade=Grade.HIGH)
+    LeadFactory(team=world.team_b)
+    html = client_for(world.advisor_a).get("/").content.decode()
+    assert _stat(html, "customers") == "3"
+    assert _stat(html, "maturing") == "1"
+    assert _stat(html, "leads_new") == "1"
+    assert _stat(html, "leads_unclaimed") == "1"
+
+
+def test_branch_manager_home_counts_their_branch_referrals(client_for, world):
+    ReferralFactory.create_batch(2, branch=world.branch_x)
+    ReferralFactory(branch=world.branch_y)
+    html = client_for(world.manager_x).get("/").content.decode()
+    assert _stat(html, "referrals_pending") == "2"
+    assert 'data-stat="customers"' not in html  # no customer-book figures for branch staff
+
+
+def test_home_query_count_is_constant(client_for, world, django_assert_max_num_queries):
+    CustomerFactory.create_batch(5, owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    client.get("/")
+    with django_assert_max_num_queries(14):
+        client.get("/")
+    CustomerFactory.create_batch(20, owner=world.advisor_a)
+    with django_assert_max_num_queries(14):
+        client.get("/")
+
+
+def test_navigation_follows_the_role(client_for, world):
+    advisor_html = client_for(world.advisor_a).get("/").content.decode()
+    assert reverse("workbench:audit") not in advisor_html
+    compliance_html = client_for(world.compliance).get("/").content.decode()
+    assert reverse("workbench:audit") in compliance_html
+
+
+@pytest.mark.parametrize("who,status", [("advisor_a", 403), ("lead_a", 403), ("manager_x", 403), ("compliance", 200), ("admin", 200)])
+def test_audit_log_is_for_compliance_and_admin(client_for, world, who, status):
+    assert client_for(getattr(world, who)).get(reverse("workbench:audit")).status_code == status
+
+
+def test_audit_log_filters_and_swaps_only_the_table_for_htmx(client_for, world, django_assert_max_num_queries):
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(actor=world.advisor_a, verb="customer.tag_add", target_type="customers.customer", target_id=7)
+        audit_record(actor=world.lead_a, verb="lead.confirm", target_type="leads.lead", target_id=8)
+    client = client_for(world.compliance)
+    page = client.get(reverse("workbench:audit"), {"verb": "lead."}).content.decode()
+    assert "lead.confirm" in page and "customer.tag_add" not in page
+    with django_assert_max_num_queries(8):
+        partial = client.get(reverse("workbench:audit"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table")
+    body = partial.content.decode()
+    assert 'id="table"' in body and "<html" not in body
+
+
+def test_audit_record_captures_request_id_and_address(client_for, world):
+    client = client_for(world.advisor_a)
+    client.post(reverse("workbench:notifications_read"), HTTP_X_REQUEST_ID="req-123", REMOTE_ADDR="10.1.2.3")
+    # notifications_mark_read does not audit; write one through a request-scoped path:
+    from workbench.middleware import client_ip_var, request_id_var
+
+    t1, t2 = request_id_var.set("req-9"), client_ip_var.set("10.0.0.9")
+    try:
+        event = audit_record(actor=world.advisor_a, verb="test.verb", target_type="x", target_id=1)
+    finally:
+        request_id_var.reset(t1)
+        client_ip_var.reset(t2)
+    event.refresh_from_db()
+    assert (event.request_id, event.ip_address) == ("req-9", "10.0.0.9")
+
+
+def test_admin_cannot_edit_or_delete_audit_events(client_for, world):
+    event = audit_record(actor=None, verb="x", target_type="y", target_id=1)
+    client = client_for(world.admin)
+    assert client.get(reverse("admin:workbench_auditevent_change", args=[event.pk])).status_code == 200  # view only
+    client.post(reverse("admin:workbench_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_job_progress_partial_polls_until_finished(client_for, world):
+    job = services.job_create(actor=world.lead_a, kind="demo", total=200)
+    services.job_start(job_id=job.pk)
+    services.job_advance(job_id=job.pk, by=50)
+    client = client_for(world.lead_a)
+    html = client.get(reverse("workbench:job_progress", args=[job.pk])).content.decode()
+    assert "25%" in html and "hx-trigger" in html
+    services.job_finish(job_id=job.pk, result={"rows": 200})
+    html = client.get(reverse("workbench:job_progress", args=[job.pk])).content.decode()
+    assert "100%" in html and "hx-trigger" not in html
+    assert Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED
+    # someone else's job is not visible to an advisor
+    assert client_for(world.advisor_a).get(reverse("workbench:job_progress", args=[job.pk])).status_code == 404
+
+
+def test_notifications_badge_list_and_mark_read(client_for, world):
+    services.notification_send(recipient=world.advisor_a, title="转介已接受", url="/", event_key="ref:1:accepted")
+    services.notification_send(recipient=world.advisor_a, title="转介已接受", url="/", event_key="ref:1:accepted")
+    services.notification_send(recipient=world.advisor_b, title="别人的通知")
+    assert Notification.objects.filter(recipient=world.advisor_a).count() == 1  # once per event
+    client = client_for(world.advisor_a)
+    badge = client.get(reverse("workbench:notification_badge")).content.decode()
+    assert 'data-testid="notification-count">1<' in badge
+    listing = client.get(reverse("workbench:notifications")).content.decode()
+    assert "转介已接受" in listing and "别人的通知" not in listing
+    client.post(reverse("workbench:notifications_read"))
+    assert client.get(reverse("workbench:notification_badge")).content.decode().strip() == ""
+
+
+def test_login_is_throttled_with_a_clear_message(client, world):
+    for _ in range(5):
+        client.post("/login/", {"username": "advisor_a", "password": "wrong-password"}, REMOTE_ADDR="10.9.9.9")
+    response = client.post("/login/", {"username": "advisor_a", "password": "demo-pass-123"}, REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+
+
+def test_wrong_password_shows_a_chinese_error_and_logs_nobody_in(client, world):
+    response = client.post("/login/", {"username": "advisor_a", "password": "nope"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_api_me_schema_and_docs_use_local_assets(client_for, world):
+    client = client_for(world.advisor_a)
+    assert client.get("/api/me/").json()["role"] == "advisor"
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs
+    assert not re.search(r"(src|href)=\"https?://", docs), "API docs must not load anything from the internet"
+
+
+def test_base_layout_loads_no_external_asset(client_for, world):
+    html = client_for(world.advisor_a).get("/").content.decode()
+    assert not re.search(r"(src|href)=\"https?://", html)
