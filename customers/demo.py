@@ -344,7 +344,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _fmt_ts(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%S+00")
+    # UTC without an offset: Django keeps SQLite datetimes this way, and sets its
+    # PostgreSQL sessions to UTC, so both read it as UTC.
+    return t.strftime("%Y-%m-%d %H:%M:%S")
 
 
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -572,7 +574,9 @@ class ChunkGenerator:
         # --- risk assessments: the current one, plus an older one for some
         ra = []
         ra_ids = iter(
-            self._take_ids("customers_riskassessment", int(assessed.sum() + (assessed & (assess_age < 200)).sum()))
+            self._take_ids(
+                "customers_riskassessment", int(assessed.sum() + (assessed & (assess_age < 200)).sum())
+            ).tolist()
         )
         channels = np.array(["mobile", "online", "branch"])[rng.choice(3, size=size, p=[0.6, 0.15, 0.25])]
         for i in np.flatnonzero(assessed):
