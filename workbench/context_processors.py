@@ -9,6 +9,7 @@ from .roles import Role, role_of
 
 # (url name, label, icon, roles that see it). Entries whose URL does not exist yet are
 # skipped, so a feature's menu item appears when the feature's URLs are installed.
+# SHORTCUTS maps a url name to the key that follows "g" (g c: customers).
 NAVIGATION = [
     ("home", _("Home"), "house", None),
     ("customers:list", _("Customers"), "people", None),
@@ -28,6 +29,18 @@ NAVIGATION = [
 ]
 
 
+SHORTCUTS = {
+    "home": "h",
+    "customers:list": "c",
+    "leads:queue": "q",
+    "referrals:list": "r",
+    "scoring:model": "m",
+    "campaigns:scripts": "s",
+    "campaigns:review_queue": "v",
+    "workbench:audit": "a",
+}
+
+
 def _nav_for(role: str | None, current_path: str) -> list[dict]:
     from django.urls import NoReverseMatch
 
@@ -40,7 +53,7 @@ def _nav_for(role: str | None, current_path: str) -> list[dict]:
         except NoReverseMatch:
             continue
         active = current_path == url if name == "home" else current_path.startswith(url)
-        items.append({"url": url, "label": label, "icon": icon, "active": active})
+        items.append({"url": url, "label": label, "icon": icon, "active": active, "key": SHORTCUTS.get(name, "")})
     return items
 
 

@@ -52,3 +52,18 @@ def test_wrong_password_then_lockout_message(page, live_server, world):
     page.click("button[type=submit]")
     assert "登录失败次数过多" in page.locator("[data-testid=lockout]").inner_text()
     _shot(page, "lockout")
+
+
+def test_keyboard_shortcuts_help_and_go_to(page, live_server, login, world):
+    login(world.compliance)
+    page.keyboard.press("?")
+    help_dialog = page.locator("#shortcuts-help")
+    help_dialog.wait_for(state="visible")
+    assert "审计日志" in help_dialog.inner_text()
+    _shot(page, "shortcuts-help")
+    help_dialog.locator(".btn-close").click()
+    help_dialog.wait_for(state="hidden")
+    page.keyboard.press("g")
+    page.keyboard.press("a")
+    page.wait_for_url(f"{live_server.url}/shell/audit/")
+    assert page.locator("h1").inner_text() == "审计日志"
