@@ -65,16 +65,26 @@ def main() -> None:
         env["DATABASE_URL"] = fresh_db(base, f"wb_bench_seed_{n}")
         run([PY, "manage.py", "migrate", "-v0"], env)
         t = time.monotonic()
-        summary = json.loads(run([PY, "manage.py", "seed_demo", "--customers", str(n), "--seed", "42", "--json"], env).strip().splitlines()[-1])
+        summary = json.loads(
+            run([PY, "manage.py", "seed_demo", "--customers", str(n), "--seed", "42", "--json"], env)
+            .strip()
+            .splitlines()[-1]
+        )
         seconds = time.monotonic() - t
         rows = sum(v for k, v in summary.items() if k not in ("seconds", "seed", "positives"))
-        results.append({"customers": n, "seconds": round(seconds, 1), "rows": rows, "rows_per_s": round(rows / seconds)})
+        results.append(
+            {"customers": n, "seconds": round(seconds, 1), "rows": rows, "rows_per_s": round(rows / seconds)}
+        )
         print(json.dumps(results[-1]), flush=True)
     env["DATABASE_URL"] = fresh_db(base, "wb_bench_seed_naive")
     run([PY, "manage.py", "migrate", "-v0"], env)
     naive = float(run([PY, "-c", NAIVE], env).strip().splitlines()[-1])
     best = max(r["rows_per_s"] for r in results)
-    print(json.dumps({"naive_orm_rows_per_s": round(naive), "seed_demo_rows_per_s": best, "speedup": round(best / naive, 1)}))
+    print(
+        json.dumps(
+            {"naive_orm_rows_per_s": round(naive), "seed_demo_rows_per_s": best, "speedup": round(best / naive, 1)}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -210,7 +210,7 @@ def build_reference(*, today: dt.date, out: Callable[[str], None] = lambda s: No
     for t_idx, team in enumerate(teams, start=1):
         staff(f"lead{t_idx}", Role.TEAM_LEAD, f"组长 {surnames[t_idx + 10]}{'丽华建平国强'[t_idx % 6]}", team=team)
         ids = []
-        for a in range(1, ADVISORS_PER_TEAM + 1):
+        for _ in range(ADVISORS_PER_TEAM):
             n += 1
             name = f"{surnames[(n * 7) % 60]}{ZhPerson.first_names_female[(n * 3) % 30]}"
             ids.append(staff(f"advisor{n}", Role.ADVISOR, f"顾问 {name}", team=team).pk)
@@ -299,7 +299,7 @@ class RowWriter:
         rows = list(rows)
         placeholders = ", ".join(["%s"] * len(columns))
         with connection.cursor() as cur:
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", rows)
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({placeholders})", rows)  # noqa: S608 - table/columns are constants of this module
         return len(rows)
 
     def write_formatted(self, table: str, columns: Sequence[str], rows: Iterable[Sequence], fmt: str) -> int:
@@ -324,7 +324,7 @@ class RowWriter:
 
     def next_id(self, table: str) -> int:
         with connection.cursor() as cur:
-            cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+            cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608 - constant table name
             return int(cur.fetchone()[0])
 
     def reset_sequence(self, table: str) -> None:
@@ -332,7 +332,7 @@ class RowWriter:
             return
         with connection.cursor() as cur:
             cur.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"  # noqa: S608
             )
 
 

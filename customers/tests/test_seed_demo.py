@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,9 @@ def _fingerprint() -> str:
         "customer__customer_no", "contacted_at", "converted", "features"
     ):
         h.update(repr(row).encode())
-    for row in AssetSnapshot.objects.order_by("customer__customer_no", "date").values_list("customer__customer_no", "date", "aum"):
+    for row in AssetSnapshot.objects.order_by("customer__customer_no", "date").values_list(
+        "customer__customer_no", "date", "aum"
+    ):
         h.update(repr(row).encode())
     for row in Interaction.objects.order_by("customer__customer_no", "occurred_at", "channel").values_list(
         "customer__customer_no", "channel", "occurred_at", "transcript"
@@ -52,13 +55,13 @@ def _wipe_customers():
 
 @pytest.mark.slow
 def test_seed_is_deterministic_for_a_seed(db):
-    call_command("seed_demo", customers=400, seed=7, today=dt.date.fromisoformat(ANCHOR), stdout=open(os.devnull, "w"))
+    call_command("seed_demo", customers=400, seed=7, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
     first = _fingerprint()
     _wipe_customers()
-    call_command("seed_demo", customers=400, seed=7, today=dt.date.fromisoformat(ANCHOR), stdout=open(os.devnull, "w"))
+    call_command("seed_demo", customers=400, seed=7, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
     assert _fingerprint() == first
     _wipe_customers()
-    call_command("seed_demo", customers=400, seed=8, today=dt.date.fromisoformat(ANCHOR), stdout=open(os.devnull, "w"))
+    call_command("seed_demo", customers=400, seed=8, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
     assert _fingerprint() != first
 
 
@@ -70,7 +73,7 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    call_command("seed_demo", customers=3000, seed=42, today=dt.date.fromisoformat(ANCHOR), stdout=open(os.devnull, "w"))
+    call_command("seed_demo", customers=3000, seed=42, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
     from customers.models import StaffProfile
 
     assert set(StaffProfile.objects.values_list("role", flat=True)) == set(Role.values)
@@ -78,7 +81,9 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     assert set(tiers) == set(Tier.values), tiers  # lognormal AUM reaches all four tiers
     assert tiers[Tier.LONG_TAIL] > tiers[Tier.BASE] > tiers[Tier.WEALTH] > tiers[Tier.PRIVATE]
     assert AssetSnapshot.objects.filter(customer=Customer.objects.first()).count() == 24
-    assert Customer.objects.filter(risk_assessed_at__lt=dt.datetime(2025, 6, 30, tzinfo=dt.UTC)).exists()  # expired ones
+    assert Customer.objects.filter(
+        risk_assessed_at__lt=dt.datetime(2025, 6, 30, tzinfo=dt.UTC)
+    ).exists()  # expired ones
     bot = Interaction.objects.filter(channel="ai_bot").first()
     assert bot is not None and len(bot.transcript) >= 4 and bot.intents
     assert any("理财" in turn["text"] or "到期" in turn["text"] or "养老" in turn["text"] for turn in bot.transcript)
@@ -106,8 +111,8 @@ def test_seed_refuses_a_database_with_customers_unless_if_empty(db):
 
     CustomerFactory()
     with pytest.raises(CommandError, match="already has customers"):
-        call_command("seed_demo", customers=10, seed=1, stdout=open(os.devnull, "w"))
-    call_command("seed_demo", customers=10, seed=1, if_empty=True, stdout=open(os.devnull, "w"))
+        call_command("seed_demo", customers=10, seed=1, stdout=StringIO())
+    call_command("seed_demo", customers=10, seed=1, if_empty=True, stdout=StringIO())
     assert Customer.objects.count() == 1
 
 
@@ -125,7 +130,12 @@ def test_seed_runs_on_the_zero_setup_sqlite_path(tmp_path):
     subprocess.run([*manage, "migrate", "-v0"], cwd=root, env=env, check=True, timeout=300)
     out = subprocess.run(
         [*manage, "seed_demo", "--customers", "300", "--seed", "3", "--json"],
-        cwd=root, env=env, check=True, timeout=300, capture_output=True, text=True,
+        cwd=root,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
     )
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["customers"] == 300 and summary["snapshots"] == 300 * 24 and summary["outcomes"] > 0

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_task_runs_in_a_real_worker_through_the_broker(world, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the worker process needs a database it can share with the test (PostgreSQL)")
-    old = Notification.objects.create(recipient=world.advisor_a, title="old", read_at=timezone.now() - dt.timedelta(days=120))
+    old = Notification.objects.create(
+        recipient=world.advisor_a, title="old", read_at=timezone.now() - dt.timedelta(days=120)
+    )
     fresh = Notification.objects.create(recipient=world.advisor_a, title="fresh", read_at=timezone.now())
     db = connection.settings_dict
     env = {
@@ -37,9 +39,25 @@ def test_task_runs_in_a_real_worker_through_the_broker(world, tmp_path):
     }
     queue = f"test-{os.getpid()}-{int(time.time())}"  # a private queue: no other worker takes it
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workbench", "worker", "--pool=solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workbench",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         app.send_task("workbench.purge_read_notifications", kwargs={"days": 90}, queue=queue)

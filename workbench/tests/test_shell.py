@@ -82,7 +82,9 @@ def test_navigation_follows_the_role(client_for, world):
     assert reverse("workbench:audit") in compliance_html
 
 
-@pytest.mark.parametrize("who,status", [("advisor_a", 403), ("lead_a", 403), ("manager_x", 403), ("compliance", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    "who,status", [("advisor_a", 403), ("lead_a", 403), ("manager_x", 403), ("compliance", 200), ("admin", 200)]
+)
 def test_audit_log_is_for_compliance_and_admin(client_for, world, who, status):
     assert client_for(getattr(world, who)).get(reverse("workbench:audit")).status_code == status
 

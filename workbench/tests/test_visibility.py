@@ -19,8 +19,12 @@ def book(world):
         "team_a_lead": LeadFactory(team=w.team_a, customer=CustomerFactory(owner=None)).customer,
         "team_a_closed_lead": LeadFactory(team=w.team_a, status=LeadStatus.CLOSED, customer=CustomerFactory()).customer,
         "team_b_lead": LeadFactory(team=w.team_b, customer=CustomerFactory(owner=None)).customer,
-        "referred_x": ReferralFactory(branch=w.branch_x, lead__team=w.team_b, lead__customer=CustomerFactory()).customer,
-        "referred_y": ReferralFactory(branch=w.branch_y, lead__team=w.team_a, lead__customer=CustomerFactory()).customer,
+        "referred_x": ReferralFactory(
+            branch=w.branch_x, lead__team=w.team_b, lead__customer=CustomerFactory()
+        ).customer,
+        "referred_y": ReferralFactory(
+            branch=w.branch_y, lead__team=w.team_a, lead__customer=CustomerFactory()
+        ).customer,
         "nobody": CustomerFactory(owner=None),
     }
 
