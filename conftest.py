@@ -139,3 +139,13 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Cached figures (home page, counts) never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

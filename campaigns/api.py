@@ -1,3 +1,135 @@
-"""REST API of this app (DRF), mounted under /api/ by workbench.api_urls."""
+"""REST API of the compliance feature (DRF), mounted under /api/ by workbench.api_urls.
 
-urlpatterns: list = []
+- GET  /api/compliance/scripts/?product=&product_type=&purpose=  approved scripts (latest approved versions)
+- POST /api/compliance/scan/  {"text", "product_type"?, "product_risk_level"?}  scan one text
+- GET  /api/compliance/flags/  flags the caller may see (officers all; team leads and advisors closed outcomes)
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+
+from customers.models import Product
+
+from . import selectors
+from .models import Flag, ScriptPurpose, ScriptVersion
+from .scanner import scan_text
+
+
+class ScriptVersionSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="script.title")
+    purpose = serializers.CharField(source="script.purpose")
+    purpose_display = serializers.CharField(source="script.get_purpose_display")
+    product = serializers.IntegerField(source="script.product_id", allow_null=True)
+    product_type = serializers.CharField(source="script.effective_product_type")
+
+    class Meta:
+        model = ScriptVersion
+        fields = (
+            "id",
+            "number",
+            "title",
+            "purpose",
+            "purpose_display",
+            "product",
+            "product_type",
+            "body",
+            "decided_at",
+        )
+
+
+class ScanRequestSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, trim_whitespace=False)
+    product_type = serializers.ChoiceField(choices=["wealth", "fund", "deposit", "insurance", "metal"], required=False)
+    product_risk_level = serializers.IntegerField(min_value=1, max_value=5, required=False)
+
+
+class FindingSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    category = serializers.CharField()
+    severity = serializers.CharField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    match = serializers.CharField()
+
+
+class ScanResponseSerializer(serializers.Serializer):
+    findings = FindingSerializer(many=True)
+    missing_disclosures = serializers.ListField(child=serializers.CharField())
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Flag
+        fields = (
+            "id",
+            "kind",
+            "source",
+            "advisor",
+            "occurred_at",
+            "rule_code",
+            "category",
+            "severity",
+            "match",
+            "status",
+            "outcome",
+            "outcome_comment",
+            "closed_at",
+        )
+
+
+@extend_schema(responses=ScriptVersionSerializer(many=True))
+@api_view(["GET"])
+def approved_scripts(request):
+    """The latest approved version of each script, filtered by product, product type and purpose."""
+    product = None
+    product_id = request.query_params.get("product", "")
+    if product_id:
+        if not product_id.isdigit():
+            return Response({"product": ["must be a product id"]}, status=400)
+        product = Product.objects.filter(pk=int(product_id)).first()
+        if product is None:
+            return Response({"product": ["no such product"]}, status=400)
+    purpose = request.query_params.get("purpose") or None
+    if purpose and purpose not in ScriptPurpose.values:
+        return Response({"purpose": [f"one of {ScriptPurpose.values}"]}, status=400)
+    versions = selectors.approved_scripts_for(
+        product=product, product_type=request.query_params.get("product_type") or None, purpose=purpose
+    )
+    return Response(ScriptVersionSerializer(versions, many=True).data)
+
+
+@extend_schema(request=ScanRequestSerializer, responses=ScanResponseSerializer)
+@api_view(["POST"])
+def scan(request):
+    """Scan one text with the active lexicon (the same output as `compliance_scan`)."""
+    s = ScanRequestSerializer(data=request.data)
+    s.is_valid(raise_exception=True)
+    result = scan_text(
+        s.validated_data["text"],
+        product_type=s.validated_data.get("product_type"),
+        product_risk_level=s.validated_data.get("product_risk_level"),
+    )
+    return Response(result.as_json())
+
+
+@extend_schema(responses=FlagSerializer(many=True))
+@api_view(["GET"])
+def flags(request):
+    """Flags the caller may see: officers all; team leads their team's and advisors their own outcomes."""
+    qs = selectors.flags_visible_to(request.user).order_by("-created_at", "-id")
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(qs, request)
+    return paginator.get_paginated_response(FlagSerializer(page, many=True).data)
+
+
+urlpatterns = [
+    path("compliance/scripts/", approved_scripts, name="api-compliance-scripts"),
+    path("compliance/scan/", scan, name="api-compliance-scan"),
+    path("compliance/flags/", flags, name="api-compliance-flags"),
+]

@@ -120,3 +120,47 @@ class ContactPreferenceAdmin(admin.ModelAdmin):
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
     show_full_result_count = False
+
+
+# --- Portraits: PIPL access records, imports, integration clients (issue 3) -----------------
+
+
+@admin.register(m.AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("=user__username", "=customer__customer_no", "reason")
+    raw_id_fields = ("user", "customer")
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # evidence: read-only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "created_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(m.ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "kind", "status", "total_rows", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("original_name", "sha256")
+    raw_id_fields = ("created_by", "job")
+    readonly_fields = ("sha256", "headers", "preview", "report")
+
+
+@admin.register(m.IntegrationClient)
+class IntegrationClientAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "scopes", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("name", "user__username")
+    raw_id_fields = ("user",)

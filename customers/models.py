@@ -208,6 +208,13 @@ class Customer(models.Model):
             models.Index(fields=["home_branch", "-aum"], name="cust_branch_aum_idx"),
             models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
             models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
+            # Search: name prefix (LIKE 'x%' under any collation) and "not contacted in N days".
+            models.Index(fields=["name"], name="cust_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["last_contact_at"], name="cust_last_contact_idx"),
+        ]
+        permissions = [
+            ("reveal_customer_pii", _("Can reveal a customer's full mobile number and ID number")),
+            ("export_customers", _("Can export customer personal data")),
         ]
 
     def __str__(self) -> str:
@@ -263,7 +270,7 @@ class AssessmentChannel(models.TextChoices):
 
 class RiskAssessment(models.Model):
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="risk_assessments", verbose_name=_("customer")
+        Customer, on_delete=models.CASCADE, related_name="risk_assessments", db_index=False, verbose_name=_("customer")
     )
     level = models.PositiveSmallIntegerField(_("risk level"), choices=RiskLevel.choices)
     assessed_at = models.DateTimeField(_("assessed at"))
@@ -318,7 +325,7 @@ class Product(models.Model):
 
 class Holding(models.Model):
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("customer")
+        Customer, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("customer"), db_index=False
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("product"))
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
@@ -341,7 +348,7 @@ class Holding(models.Model):
 
 class AssetSnapshot(models.Model):
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("customer")
+        Customer, on_delete=models.CASCADE, related_name="snapshots", db_index=False, verbose_name=_("customer")
     )
     date = models.DateField(_("date"))
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2)
@@ -392,7 +399,9 @@ class Tag(models.Model):
 
 
 class CustomerTag(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tags", verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="tags", verbose_name=_("customer"), db_index=False
+    )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("tag"))
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     source = models.CharField(_("source"), max_length=8, choices=TagSource.choices, default=TagSource.RULE)
@@ -434,7 +443,7 @@ class Interaction(models.Model):
     """
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer")
+        Customer, on_delete=models.CASCADE, related_name="interactions", verbose_name=_("customer"), db_index=False
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND)
@@ -471,7 +480,11 @@ class Interaction(models.Model):
 
 class ContactPreference(models.Model):
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contact_preferences", verbose_name=_("customer")
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="contact_preferences",
+        db_index=False,
+        verbose_name=_("customer"),
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     consent = models.BooleanField(_("marketing consent"), default=False)
@@ -491,3 +504,137 @@ class ContactPreference(models.Model):
     @property
     def dnd_active(self) -> bool:
         return self.dnd_until is not None and self.dnd_until > timezone.now()
+
+
+# --- Portraits: PIPL access records, imports and integration clients (issue 3) ------------
+
+
+class AccessKind(models.TextChoices):
+    VIEW = "view", _("Portrait viewed")
+    REVEAL = "reveal", _("Full mobile/ID revealed")
+    EXPORT = "export", _("Exported")
+
+
+class AccessRecord(models.Model):
+    """PIPL: who looked at whose personal data, when, from where and (for reveals) why.
+
+    ``customer`` is null for an export of many customers (``details`` holds the filter).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user")
+    )
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="access_records",
+        verbose_name=_("customer"),
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=AccessKind.choices, default=AccessKind.VIEW)
+    fields = models.CharField(_("fields"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("personal-data access record")
+        verbose_name_plural = _("personal-data access records")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="access_cust_idx"),
+            models.Index(fields=["user", "-occurred_at"], name="access_user_idx"),
+            models.Index(fields=["-occurred_at"], name="access_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.customer_id} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    HOLDINGS = "holdings", _("Holdings")
+    SNAPSHOTS = "snapshots", _("AUM snapshots")
+    RISK_ASSESSMENTS = "risk_assessments", _("Risk assessments")
+    TAGS = "tags", _("Customer tags")
+    INTERACTIONS = "interactions", _("Interactions")
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping: target field -> column header in the bank's file."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("data"), max_length=20, choices=ImportKind.choices)
+    columns = models.JSONField(_("columns"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import column mapping")
+        verbose_name_plural = _("import column mappings")
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="import_mapping_name_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    """One uploaded file: its mapping, its dry-run result and the import job."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        CHECKED = "checked", _("Checked (dry run)")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("data"), max_length=20, choices=ImportKind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    columns = models.JSONField(_("columns"), default=dict)
+    headers = models.JSONField(_("headers"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    preview = models.JSONField(_("dry-run result"), default=dict, blank=True)
+    report = models.JSONField(_("result"), default=dict, blank=True)
+    job = models.ForeignKey("workbench.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original_name}"
+
+
+class IntegrationClient(models.Model):
+    """A system that pushes data through the REST API (core banking, the AI-bot platform).
+
+    It authenticates as its own service user with a DRF token; ``scopes`` say which
+    endpoints it may call (e.g. ``customers:write``, ``interactions:write``).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_client", verbose_name=_("user")
+    )
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integration client")
+        verbose_name_plural = _("integration clients")
+
+    def __str__(self) -> str:
+        return self.name

@@ -24,6 +24,7 @@ NAVIGATION = [
     ("campaigns:review_queue", _("Compliance review"), "shield-check", (Role.COMPLIANCE, Role.ADMIN)),
     ("campaigns:reports", _("Compliance reports"), "clipboard-check", (Role.COMPLIANCE, Role.TEAM_LEAD, Role.ADMIN)),
     ("campaigns:lexicon", _("Lexicon"), "journal-text", (Role.COMPLIANCE, Role.ADMIN)),
+    ("campaigns:my_flags", _("Compliance feedback"), "chat-square-text", (Role.ADVISOR, Role.TEAM_LEAD)),
     ("workbench:audit", _("Audit log"), "clipboard-data", (Role.COMPLIANCE, Role.ADMIN)),
     ("workbench:jobs", _("Background jobs"), "cpu", (Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)),
 ]
@@ -52,8 +53,12 @@ def _nav_for(role: str | None, current_path: str) -> list[dict]:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        active = current_path == url if name == "home" else current_path.startswith(url)
-        items.append({"url": url, "label": label, "icon": icon, "active": active, "key": SHORTCUTS.get(name, "")})
+        items.append({"url": url, "label": label, "icon": icon, "active": False, "key": SHORTCUTS.get(name, "")})
+    # The active entry is the one whose URL is the longest prefix of the current path
+    # (/leads/metrics/ is "call metrics", not also "lead queues" at /leads/).
+    matches = [i for i in items if current_path == i["url"] or (i["url"] != "/" and current_path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items
 
 

@@ -22,29 +22,75 @@ class Stat:
     hint: str | Promise = ""
 
 
-def home_stats(*, user) -> list[Stat]:
-    """The figures on the user's home page, one aggregate query per group of figures."""
+HOME_GLOBAL_CACHE_SECONDS = 300
+HOME_BOOK_CACHE_SECONDS = 60
+
+
+def _book_scope(user, role: str | None) -> dict | None:
+    """The customer book a home page counts, as a filter each index can serve.
+
+    The home page shows the book a person works, not everything they may open: an
+    advisor's own customers (owner index), a team lead's team's customers, everyone
+    for compliance and administrators. None means no book figures for the role.
+    """
+    profile = getattr(user, "staff_profile", None)
+    if role == Role.ADVISOR:
+        return {"owner_id": user.pk}
+    if role == Role.TEAM_LEAD:
+        from customers.models import StaffProfile
+
+        advisors = list(
+            StaffProfile.objects.filter(team_id=profile.team_id, role=Role.ADVISOR).values_list("user_id", flat=True)
+        )
+        return {"owner_id__in": advisors}
+    if role in (Role.ADMIN, Role.COMPLIANCE):
+        return {}
+    return None
+
+
+def _book_stats(scope: dict) -> dict:
+    from django.conf import settings
+
     from customers.models import Customer, Holding
+
+    now = timezone.now()
+    expiry_cutoff = now - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
+    agg = Customer.objects.filter(**scope).aggregate(
+        n=Count("id"),
+        aum=Sum("aum"),
+        expired=Count("id", filter=Q(risk_assessed_at__lt=expiry_cutoff) | Q(risk_assessed_at__isnull=True)),
+        stale=Count("id", filter=Q(last_contact_at__lt=now - dt.timedelta(days=90)) | Q(last_contact_at__isnull=True)),
+    )
+    today = timezone.localdate()
+    holding_scope = {f"customer__{k}": v for k, v in scope.items()}
+    agg["maturing"] = Holding.objects.filter(
+        maturity_date__range=(today, today + dt.timedelta(days=30)), **holding_scope
+    ).count()
+    return agg
+
+
+def home_stats(*, user) -> list[Stat]:
+    """The figures on the user's home page, one aggregate query per group of figures.
+
+    Each group reads one index (owner, team, branch). Book figures are cached for
+    HOME_BOOK_CACHE_SECONDS; the bank-wide ones that compliance and administrators see
+    scan every customer, so they are cached for HOME_GLOBAL_CACHE_SECONDS.
+    """
+    from django.core.cache import cache
+
     from leads.models import Grade, Lead, LeadStatus, Referral, ReferralStatus
 
     role = role_of(user)
     now = timezone.now()
     stats: list[Stat] = []
-    if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN, Role.COMPLIANCE):
-        customers = Customer.objects.visible_to(user)
-        if role == Role.ADVISOR:
-            customers = Customer.objects.filter(owner=user)  # "my book": customers I own
-        from django.conf import settings
-
-        expiry_cutoff = now - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
-        agg = customers.aggregate(
-            n=Count("id"),
-            aum=Sum("aum"),
-            expired=Count("id", filter=Q(risk_assessed_at__lt=expiry_cutoff) | Q(risk_assessed_at__isnull=True)),
-            stale=Count(
-                "id", filter=Q(last_contact_at__lt=now - dt.timedelta(days=90)) | Q(last_contact_at__isnull=True)
-            ),
-        )
+    profile = getattr(user, "staff_profile", None)
+    scope = _book_scope(user, role)
+    if scope is not None:
+        # A book's figures change slowly and cost a scan of the book: a minute's cache
+        # keeps an advisor's home instant on every return to it.
+        key = f"workbench:home:book:{role}:{user.pk if scope else 'all'}"
+        ttl = HOME_BOOK_CACHE_SECONDS if scope else HOME_GLOBAL_CACHE_SECONDS
+        agg = cache.get_or_set(key, lambda: _book_stats(scope), ttl)
         book_label = _("Customers in my book") if role == Role.ADVISOR else _("Customers")
         stats.append(Stat("customers", book_label, agg["n"]))
         stats.append(Stat("aum", _("AUM (10k CNY)"), f"{(agg['aum'] or 0) / 10_000:,.0f}"))
@@ -52,20 +98,26 @@ def home_stats(*, user) -> list[Stat]:
             Stat("risk_expired", _("Risk assessment expired or missing"), agg["expired"], _("No sale until reassessed"))
         )
         stats.append(Stat("not_contacted", _("Not contacted in 90 days"), agg["stale"]))
-        maturing = Holding.objects.filter(
-            customer__in=customers,
-            maturity_date__range=(timezone.localdate(), timezone.localdate() + dt.timedelta(days=30)),
-        ).aggregate(n=Count("id"))
-        stats.append(Stat("maturing", _("Holdings maturing in 30 days"), maturing["n"]))
+        stats.append(Stat("maturing", _("Holdings maturing in 30 days"), agg["maturing"]))
     if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
-        leads = Lead.objects.visible_to(user).open()
-        agg = leads.aggregate(
-            new=Count("id", filter=Q(status=LeadStatus.NEW)),
-            high=Count("id", filter=Q(status=LeadStatus.NEW, proposed_grade=Grade.HIGH)),
-            unclaimed=Count("id", filter=Q(status=LeadStatus.NEW, owner__isnull=True)),
-            nurturing=Count("id", filter=Q(status=LeadStatus.NURTURING)),
-            pooled=Count("id", filter=Q(status=LeadStatus.POOLED)),
-        )
+        # The team's lead queue (team index); administrators see the bank-wide figure.
+        leads = Lead.objects.open()
+        if role != Role.ADMIN:
+            leads = leads.filter(team_id=profile.team_id)
+
+        def lead_stats():
+            return leads.aggregate(
+                new=Count("id", filter=Q(status=LeadStatus.NEW)),
+                high=Count("id", filter=Q(status=LeadStatus.NEW, proposed_grade=Grade.HIGH)),
+                unclaimed=Count("id", filter=Q(status=LeadStatus.NEW, owner__isnull=True)),
+                nurturing=Count("id", filter=Q(status=LeadStatus.NURTURING)),
+                pooled=Count("id", filter=Q(status=LeadStatus.POOLED)),
+            )
+
+        if role == Role.ADMIN:
+            agg = cache.get_or_set("workbench:home:leads:all", lead_stats, HOME_GLOBAL_CACHE_SECONDS)
+        else:
+            agg = lead_stats()
         stats.append(
             Stat("leads_new", _("Leads to confirm"), agg["new"], _("of which high: %(n)s") % {"n": agg["high"]})
         )

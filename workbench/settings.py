@@ -192,9 +192,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Each feature adds its periodic tasks below its own comment line.
+    "purge-read-notifications": {"task": "workbench.purge_read_notifications", "schedule": 24 * 3600},
     # -- leads.scoring --
+    "scoring-train-weekly": {"task": "scoring.train_model", "schedule": 7 * 24 * 3600.0},
     # -- leads.referrals --
+    "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
+    # -- leads (queues) --
+    "leads-resurface-pool": {"task": "leads.resurface_pool", "schedule": 30 * 60},
     # -- campaigns (compliance) --
+    "campaigns-qa-sample-week": {"task": "campaigns.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -213,6 +219,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "远程理财经理工作台 API: customers, leads, call logs, referrals and compliance.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -228,6 +235,32 @@ WORKBENCH_TIER_BASE_MIN = env.int("WORKBENCH_TIER_BASE_MIN", default=50_000)
 WORKBENCH_TIER_WEALTH_MIN = env.int("WORKBENCH_TIER_WEALTH_MIN", default=500_000)
 WORKBENCH_TIER_PRIVATE_MIN = env.int("WORKBENCH_TIER_PRIVATE_MIN", default=6_000_000)
 WORKBENCH_RISK_ASSESSMENT_VALID_DAYS = env.int("WORKBENCH_RISK_ASSESSMENT_VALID_DAYS", default=365)
+# Referral SLAs in working days (leads.referrals; holidays in the referrals admin calendar).
+WORKBENCH_REFERRAL_REVIEW_DAYS = env.float("WORKBENCH_REFERRAL_REVIEW_DAYS", default=1)
+WORKBENCH_REFERRAL_FIRST_CONTACT_DAYS = env.float("WORKBENCH_REFERRAL_FIRST_CONTACT_DAYS", default=2)
+WORKBENCH_REFERRAL_ESCALATE_AFTER_DAYS = env.float("WORKBENCH_REFERRAL_ESCALATE_AFTER_DAYS", default=1)
+WORKBENCH_REFERRAL_BUSINESS_START_HOUR = env.int("WORKBENCH_REFERRAL_BUSINESS_START_HOUR", default=9)
+WORKBENCH_REFERRAL_EMAIL = env.bool("WORKBENCH_REFERRAL_EMAIL", default=False)  # also e-mail referral notifications
+# Queues and calls (leads): contact policy and nurture cadence, see docs/queues.md.
+WORKBENCH_CALL_HOURS_START = env.str("WORKBENCH_CALL_HOURS_START", default="09:00")
+WORKBENCH_CALL_HOURS_END = env.str("WORKBENCH_CALL_HOURS_END", default="21:00")
+WORKBENCH_CALL_HOURS_TZ = env.str("WORKBENCH_CALL_HOURS_TZ", default="Asia/Shanghai")
+WORKBENCH_CALL_WEEKLY_CAP = env.int("WORKBENCH_CALL_WEEKLY_CAP", default=3)
+WORKBENCH_CALL_CAP_WINDOW_DAYS = env.int("WORKBENCH_CALL_CAP_WINDOW_DAYS", default=7)
+WORKBENCH_PRIVATE_COOLING_OFF_HOURS = env.int("WORKBENCH_PRIVATE_COOLING_OFF_HOURS", default=24)
+WORKBENCH_OPT_OUT_DND_DAYS = env.int("WORKBENCH_OPT_OUT_DND_DAYS", default=180)
+WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)
+WORKBENCH_NURTURE_PERIOD_DAYS = env.int("WORKBENCH_NURTURE_PERIOD_DAYS", default=14)
+WORKBENCH_EFFECTIVE_CONTACT_TARGET = env.float("WORKBENCH_EFFECTIVE_CONTACT_TARGET", default=0.8)
+# Lead scoring: OpenMP threads for training/inference (1: the machine is shared with the web and
+# the other workers; oversubscribed OpenMP is many times slower), rescoring chunk size in ids.
+WORKBENCH_SCORING_THREADS = env.int("WORKBENCH_SCORING_THREADS", default=1)
+WORKBENCH_SCORING_CHUNK_IDS = env.int("WORKBENCH_SCORING_CHUNK_IDS", default=100_000)
+# Customer portraits (customers): private placements only for qualified investors (AUM in
+# CNY); API payload limits; list counts are exact up to this many rows, estimated beyond.
+WORKBENCH_PRIVATE_QUALIFIED_AUM_MIN = env.int("WORKBENCH_PRIVATE_QUALIFIED_AUM_MIN", default=3_000_000)
+WORKBENCH_API_MAX_ROWS = env.int("WORKBENCH_API_MAX_ROWS", default=1000)
+WORKBENCH_LIST_COUNT_CAP = env.int("WORKBENCH_LIST_COUNT_CAP", default=1_000)
 
 LOGGING = {
     "version": 1,

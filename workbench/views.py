@@ -21,7 +21,12 @@ class LoginView(auth_views.LoginView):
 
 def home(request):
     stats = selectors.home_stats(user=request.user)
-    return render(request, "workbench/home.html", {"stats": stats, "role": role_of(request.user)})
+    context = {"stats": stats, "role": role_of(request.user)}
+    if context["role"] == Role.ADVISOR:  # the advisor's call measures (leads queues feature)
+        from leads.selectors import advisor_kpis
+
+        context["call_kpis"] = advisor_kpis(user=request.user)
+    return render(request, "workbench/home.html", context)
 
 
 @role_required(Role.COMPLIANCE, Role.ADMIN)

@@ -89,6 +89,11 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     assert any("理财" in turn["text"] or "到期" in turn["text"] or "养老" in turn["text"] for turn in bot.transcript)
     assert Customer.objects.filter(contact_preferences__dnd_until__isnull=False).exists()  # some opted out
     assert Lead.objects.exists() and AuditEvent.objects.filter(verb="demo.seed").exists()
+    from campaigns.models import ScriptVersion
+
+    # scripts went through the real approval workflow: three approved, one blocked for review
+    statuses = sorted(ScriptVersion.objects.values_list("status", flat=True))
+    assert statuses == ["approved", "approved", "approved", "submitted"]
 
     rows = list(Outcome.objects.values_list("features", "converted"))
     assert set(rows[0][0]) == set(FEATURE_NAMES)  # the feature contract, point in time

@@ -43,3 +43,48 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
     converted = False
     features = factory.LazyFunction(dict)
     source = m.OutcomeSource.CALL
+
+
+class PlannedCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.PlannedCall
+
+    lead = factory.SubFactory(LeadFactory)
+    customer = factory.SelfAttribute("lead.customer")
+    kind = m.PlannedCallKind.CALLBACK
+    due_at = factory.LazyFunction(timezone.now)
+
+
+def disposition(code: str) -> m.Disposition:
+    """One of the default dispositions (created by the leads data migration; recreated
+    here when a transactional test has flushed the tables)."""
+    import importlib
+
+    if not m.Disposition.objects.filter(code=code).exists():
+        migration = importlib.import_module("leads.migrations.0003_dispositions")
+        for order, (c, label, label_en, connected, effective, callback) in enumerate(migration.DISPOSITIONS):
+            m.Disposition.objects.get_or_create(
+                code=c,
+                defaults={
+                    "label": label,
+                    "label_en": label_en,
+                    "connected": connected,
+                    "effective": effective,
+                    "requests_callback": callback,
+                    "sort_order": (order + 1) * 10,
+                },
+            )
+    return m.Disposition.objects.get(code=code)
+
+
+class CallLogFactory(factory.django.DjangoModelFactory):
+    """A call row for metrics tests (real calls go through services.call_log_create)."""
+
+    class Meta:
+        model = m.CallLog
+
+    lead = factory.SubFactory(LeadFactory)
+    customer = factory.SelfAttribute("lead.customer")
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+    started_at = factory.LazyFunction(timezone.now)
+    disposition = factory.LazyFunction(lambda: disposition("effective"))

@@ -34,8 +34,8 @@ def test_advisor_logs_in_and_sees_their_home(page, live_server, login, world):
     assert page.locator('[data-stat="customers"] .wb-stat-value').inner_text() == "4"
     assert page.locator("[data-testid=role-badge]").inner_text() == "远程理财经理"
     _shot(page, "advisor-home-zh")
-    page.select_option("#language-form select", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("#language-form select", "en")
     assert "Customers in my book" in page.locator("[data-testid=home-stats]").inner_text()
     _shot(page, "advisor-home-en")
 

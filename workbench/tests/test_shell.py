@@ -184,3 +184,9 @@ def test_api_me_schema_and_docs_use_local_assets(client_for, world):
 def test_base_layout_loads_no_external_asset(client_for, world):
     html = client_for(world.advisor_a).get("/").content.decode()
     assert not re.search(r"(src|href)=\"https?://", html)
+
+
+def test_only_the_most_specific_navigation_entry_is_active(client_for, world):
+    html = client_for(world.lead_a).get(reverse("leads:kpis")).content.decode()
+    active = re.findall(r'class="nav-link active" href="([^"]+)"', html)
+    assert active == [reverse("leads:kpis")]

@@ -1,0 +1,97 @@
+"""The customer list's search and filters (one FilterSet for the page and the export)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import django_filters as df
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workbench.roles import Role
+
+from .models import AccessKind, AccessRecord, Branch, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
+
+LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
+
+
+def search_q(term: str) -> Q:
+    """Customer number (exact), name (prefix), or the last 4 digits of mobile or ID."""
+    term = term.strip()
+    q = Q(customer_no=term)
+    if not term.isdigit():
+        q |= Q(name__startswith=term)  # a string of digits is never a name
+    if LAST4.match(term):
+        q |= Q(mobile_last4=term) | Q(id_last4=term.upper())
+    return q
+
+
+class CustomerFilter(df.FilterSet):
+    q = df.CharFilter(method="filter_q", label=_("Search"))
+    tier = df.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
+    aum_min = df.NumberFilter(field_name="aum", lookup_expr="gte", label=_("AUM from"))
+    aum_max = df.NumberFilter(field_name="aum", lookup_expr="lte", label=_("AUM to"))
+    risk_level = df.ChoiceFilter(choices=RiskLevel.choices, label=_("Risk level"), empty_label=_("All"))
+    assessment_expired = df.ChoiceFilter(
+        choices=[("true", _("Expired or missing")), ("false", _("Valid"))],
+        method="filter_expired",
+        label=_("Risk assessment"),
+        empty_label=_("All"),
+    )
+    lifecycle_stage = df.ChoiceFilter(choices=LifecycleStage.choices, label=_("Lifecycle stage"), empty_label=_("All"))
+    tag = df.ModelChoiceFilter(
+        queryset=Tag.objects.order_by("category", "code"), method="filter_tag", label=_("Tag"), empty_label=_("All")
+    )
+    owner = df.ModelChoiceFilter(
+        queryset=get_user_model()
+        .objects.filter(staff_profile__role__in=[Role.ADVISOR, Role.TEAM_LEAD])
+        .select_related("staff_profile")
+        .order_by("staff_profile__display_name"),
+        label=_("Owner advisor"),
+        empty_label=_("All"),
+    )
+    branch = df.ModelChoiceFilter(
+        field_name="home_branch", queryset=Branch.objects.all(), label=_("Home branch"), empty_label=_("All")
+    )
+    not_contacted_days = df.NumberFilter(method="filter_not_contacted", label=_("Not contacted in (days)"), min_value=1)
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["owner"].field.label_from_instance = lambda u: getattr(
+            getattr(u, "staff_profile", None), "display_name", u.get_username()
+        )
+
+    def filter_q(self, qs, name, value):
+        return qs.filter(search_q(value)) if value.strip() else qs
+
+    def filter_expired(self, qs, name, value):
+        cutoff = timezone.now() - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
+        expired = Q(risk_assessed_at__isnull=True) | Q(risk_assessed_at__lte=cutoff)
+        return qs.filter(expired) if value == "true" else qs.exclude(expired)
+
+    def filter_tag(self, qs, name, value):
+        return qs.filter(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_not_contacted(self, qs, name, value):
+        cutoff = timezone.now() - dt.timedelta(days=int(value))
+        return qs.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=cutoff))
+
+
+class AccessRecordFilter(df.FilterSet):
+    user = df.CharFilter(field_name="user__username", label=_("User (login)"))
+    customer = df.CharFilter(field_name="customer__customer_no", label=_("Customer number"))
+    kind = df.ChoiceFilter(choices=AccessKind.choices, label=_("Kind"), empty_label=_("All"))
+    since = df.DateFilter(field_name="occurred_at", lookup_expr="date__gte", label=_("From"))
+    until = df.DateFilter(field_name="occurred_at", lookup_expr="date__lte", label=_("To"))
+
+    class Meta:
+        model = AccessRecord
+        fields: list[str] = []

@@ -1,0 +1,153 @@
+"""Tables of the customer app (rendered by the project's one htmx table template)."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import AccessRecord, Customer, ImportBatch
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most WORKBENCH_LIST_COUNT_CAP rows: a COUNT(*) over a million customers
+    on every page costs more than the page itself. Beyond the cap the list says "N+"."""
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        for attr in ("data", "data"):  # BoundRows -> TableQuerysetData -> QuerySet
+            qs = getattr(qs, attr, qs)
+        cap = settings.WORKBENCH_LIST_COUNT_CAP
+        n = qs.order_by()[: cap + 1].count()
+        self.capped = n > cap
+        return min(n, cap)
+
+
+def _staff_name(user) -> str:
+    if user is None:
+        return "—"
+    profile = getattr(user, "staff_profile", None)
+    return profile.display_name if profile else user.get_username()
+
+
+class CustomerTable(tables.Table):
+    customer_no = tables.Column(verbose_name=_("Customer number"))
+    name = tables.Column(verbose_name=_("Name"))
+    tier = tables.Column(verbose_name=_("Tier"))
+    aum = tables.Column(verbose_name=_("AUM (CNY)"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    risk_level = tables.Column(verbose_name=_("Risk"))
+    lifecycle_stage = tables.Column(verbose_name=_("Lifecycle"))
+    owner = tables.Column(verbose_name=_("Owner advisor"), order_by=("owner__staff_profile__display_name",))
+    home_branch = tables.Column(verbose_name=_("Home branch"), order_by=("home_branch__name",))
+    last_contact_at = tables.DateTimeColumn(verbose_name=_("Last contact"), format="Y-m-d")
+
+    class Meta:
+        model = Customer
+        fields = (
+            "customer_no",
+            "name",
+            "tier",
+            "aum",
+            "risk_level",
+            "lifecycle_stage",
+            "owner",
+            "home_branch",
+            "last_contact_at",
+        )
+        attrs = {"class": "table table-sm table-hover", "data-testid": "customer-table"}
+        empty_text = _("No customer matches.")
+        template_name = "customers/_customer_table.html"
+
+    @property
+    def summary(self):
+        paginator = getattr(self, "paginator", None)
+        if paginator is None:
+            return ""
+        if getattr(paginator, "capped", False):
+            return _("More than %(n)s customers; narrow the search.") % {
+                "n": number_format(paginator.count, force_grouping=True)
+            }
+        return _("%(n)s customers") % {"n": number_format(paginator.count, force_grouping=True)}
+
+    def render_customer_no(self, record, value):
+        url = reverse("customers:detail", args=[record.pk])
+        return format_html('<a href="{}" class="fw-semibold" data-testid="customer-link">{}</a>', url, value)
+
+    def render_name(self, record):
+        return record.name_masked
+
+    def render_tier(self, record):
+        return record.get_tier_display()
+
+    def render_aum(self, value):
+        return f"{value:,.2f}"
+
+    def render_risk_level(self, record):
+        label = record.get_risk_level_display()
+        if record.risk_expired:
+            return format_html('{} <span class="badge text-bg-danger">{}</span>', label, _("expired"))
+        return label
+
+    def render_owner(self, record):
+        return _staff_name(record.owner)
+
+
+class AccessRecordTable(tables.Table):
+    occurred_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
+    user = tables.Column(verbose_name=_("User"), order_by=("user__username",))
+    customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__customer_no",))
+    kind = tables.Column(verbose_name=_("Kind"))
+    fields = tables.Column(verbose_name=_("Fields"), orderable=False)
+    reason = tables.Column(verbose_name=_("Reason"), orderable=False)
+    ip_address = tables.Column(verbose_name=_("IP address"), orderable=False)
+
+    class Meta:
+        model = AccessRecord
+        fields = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address", "request_id")
+        attrs = {"class": "table table-sm", "data-testid": "access-table"}
+        empty_text = _("No access recorded.")
+
+    def render_user(self, record):
+        return format_html(
+            "{} <span class='text-secondary small'>{}</span>", _staff_name(record.user), record.user.get_username()
+        )
+
+    def render_customer(self, record):
+        c = record.customer
+        return format_html("{} {}", c.customer_no, c.name_masked)
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+
+class ImportBatchTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name=_("Uploaded"), format="Y-m-d H:i")
+    original_name = tables.Column(verbose_name=_("File"))
+    kind = tables.Column(verbose_name=_("Data"))
+    status = tables.Column(verbose_name=_("Status"))
+    total_rows = tables.Column(verbose_name=_("Rows"))
+    created_by = tables.Column(verbose_name=_("By"), orderable=False)
+
+    class Meta:
+        model = ImportBatch
+        fields = ("created_at", "original_name", "kind", "status", "total_rows", "created_by")
+        attrs = {"class": "table table-sm", "data-testid": "import-table"}
+        empty_text = _("No file uploaded yet.")
+
+    def render_original_name(self, record, value):
+        return format_html('<a href="{}">{}</a>', reverse("customers:import_detail", args=[record.pk]), value)
+
+    def render_kind(self, record):
+        return record.get_kind_display()
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_created_by(self, record):
+        return _staff_name(record.created_by)

@@ -1,0 +1,168 @@
+"""File import: mapping, dry run with per-row errors, idempotent re-import, progress."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+
+from customers import models as m
+from customers import services
+from workbench.models import Job
+
+from .factories import BranchFactory, CustomerFactory, ProductFactory, TagFactory
+
+CSV = (
+    "客户号,姓名,手机号,证件号,金融资产,归属网点,性别,出生日期\n"
+    "C100,张一,13800000001,310101198001010011,80000,SH01,男,1980-01-01\n"
+    "C101,李二,13800000002,310101198001010022,abc,SH01,女,1981-02-02\n"
+    "C102,王三,13800000003,310101198001010033,7000000,XX99,女,1982-03-03\n"
+    ",赵四,13800000004,,1000,SH01,女,1983-04-04\n"
+    "C104,钱五,13800000005,310101198001010055,600000,SH01,男,19840505\n"
+).encode()
+
+
+def _upload(user, content=CSV, name="customers.csv", kind="customers"):
+    return services.import_batch_create(actor=user, kind=kind, uploaded_file=SimpleUploadedFile(name, content))
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def run_on_commit(django_capture_on_commit_callbacks, monkeypatch):
+    """The task is queued on commit; tests run inside a transaction, so run it right away
+    when the service's transaction block ends (CELERY_TASK_ALWAYS_EAGER in tests)."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
+
+
+class TestCustomerImport:
+    def test_dry_run_then_import_then_reimport(self, world, client_for):
+        BranchFactory(code="SH01")
+        batch = _upload(world.lead_a)
+        assert batch.columns["customer_no"] == "客户号" and batch.columns["aum"] == "金融资产"
+        client = client_for(world.lead_a)
+        url = reverse("customers:import_detail", args=[batch.pk])
+        form = {f"col_{k}": v for k, v in batch.columns.items()} | {"action": "dry_run", "save_as": "核心系统客户"}
+        r = client.post(url, form)
+        assert r.status_code == 302
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.CHECKED
+        assert batch.preview["valid"] == 2 and batch.preview["rejected"] == 3
+        lines = {(e["line"], e["column"]) for e in batch.preview["errors"]}
+        assert lines == {(3, "金融资产"), (4, "归属网点"), (5, "客户号")}
+        assert "不是数字" in " ".join(e["message"] for e in batch.preview["errors"])  # the user's language
+        assert not m.Customer.objects.filter(customer_no__startswith="C10").exists()  # dry run wrote nothing
+        assert m.ImportMapping.objects.filter(name="核心系统客户", kind="customers").exists()
+        html = client.get(url).content.decode()
+        assert 'data-testid="dry-run-result"' in html and 'data-testid="run-import"' in html
+
+        r = client.post(url, {"action": "import"})
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.DONE
+        assert batch.report["created"] == 2 and batch.report["rejected"] == 3
+        assert Job.objects.get(pk=batch.job_id).status == Job.Status.SUCCEEDED
+        c = m.Customer.objects.get(customer_no="C104")
+        assert c.tier == m.Tier.WEALTH and c.birth_date.isoformat() == "1984-05-05" and c.mobile_last4 == "0005"
+        before = c.updated_at
+
+        # Re-importing the same file changes nothing.
+        again = _upload(world.lead_a)
+        services.import_batch_start(actor=world.lead_a, batch=again, dry_run=True)
+        again.refresh_from_db()
+        services.import_batch_start(actor=world.lead_a, batch=again, dry_run=False)
+        again.refresh_from_db()
+        assert again.report["created"] == 0 and again.report["updated"] == 0 and again.report["unchanged"] == 2
+        c.refresh_from_db()
+        assert c.updated_at == before
+
+    def test_errors_in_english_for_english_users(self, world):
+        BranchFactory(code="SH01")
+        with translation.override("en"):
+            batch = _upload(world.lead_a)
+            services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        assert "Not a number." in [e["message"] for e in batch.preview["errors"]]
+
+    def test_import_requires_dry_run(self, world):
+        batch = _upload(world.lead_a)
+        with pytest.raises(Exception, match="dry run|试运行"):
+            services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+
+    def test_mapping_missing_required_field(self, world, client_for):
+        batch = _upload(world.lead_a)
+        url = reverse("customers:import_detail", args=[batch.pk])
+        r = client_for(world.lead_a).post(url, {"col_customer_no": "客户号", "action": "dry_run"})
+        assert r.status_code == 200
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.UPLOADED and batch.job is None
+
+    def test_excel_upload(self, world):
+        import openpyxl
+
+        BranchFactory(code="SH01")
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["customer_no", "name", "aum"])
+        ws.append(["X1", "周六", 12345.5])
+        buf = io.BytesIO()
+        wb.save(buf)
+        batch = _upload(world.lead_a, buf.getvalue(), "book.xlsx")
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        assert m.Customer.objects.get(customer_no="X1").aum == 12345.5
+
+    def test_gbk_csv(self, world):
+        batch = _upload(world.lead_a, "客户号,姓名\nG1,孙七\n".encode("gbk"))
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        assert m.Customer.objects.get(customer_no="G1").name == "孙七"
+
+    def test_upload_page_rejects_other_formats(self, world, client_for):
+        r = client_for(world.lead_a).post(
+            reverse("customers:imports"), {"kind": "customers", "file": SimpleUploadedFile("x.pdf", b"%PDF")}
+        )
+        assert r.status_code == 200 and not m.ImportBatch.objects.exists()
+
+
+class TestOtherKinds:
+    def test_holdings_snapshots_assessments_tags_interactions(self, world):
+        c = CustomerFactory(customer_no="K1", risk_level=None, risk_assessed_at=None)
+        ProductFactory(code="P1")
+        TagFactory(code="pension")
+        files = {
+            "holdings": "external_id,customer_no,product_code,amount,opened_on,maturity_date\n"
+            "H1,K1,P1,50000,2026-01-01,2026-12-01\nH2,K1,NOPE,1,2026-01-01,\n",
+            "snapshots": "customer_no,date,aum,deposits\nK1,2026-11-01,100000,40000\nK1,2026-11-02,101000,40000\n",
+            "risk_assessments": "customer_no,level,assessed_at,channel\n"
+            "K1,C4,2026-10-01 10:00,手机银行\nK1,C9,2026-10-02,x\n",
+            "tags": "customer_no,tag_code,score\nK1,pension,0.8\n",
+            "interactions": "external_id,customer_no,channel,occurred_at,summary,transcript\n"
+            'S1,K1,ai_bot,2026-11-01 09:00,问到期,"[{""speaker"": ""customer"", ""text"": ""<b>hi</b>""}]"\n',
+        }
+        for kind, text in files.items():
+            for _ in range(2):  # the second run changes nothing
+                batch = _upload(world.admin, text.encode(), f"{kind}.csv", kind)
+                services.import_batch_start(actor=world.admin, batch=batch, dry_run=True)
+                batch.refresh_from_db()
+                services.import_batch_start(actor=world.admin, batch=batch, dry_run=False)
+        assert m.Holding.objects.get(external_id="H1").amount == 50000
+        assert not m.Holding.objects.filter(external_id="H2").exists()
+        assert m.AssetSnapshot.objects.filter(customer=c).count() == 2
+        assert m.RiskAssessment.objects.filter(customer=c).count() == 1
+        c.refresh_from_db()
+        assert c.risk_level == 4
+        assert m.CustomerTag.objects.get(customer=c).score == 0.8
+        i = m.Interaction.objects.get(external_id="S1")
+        assert i.transcript == [{"speaker": "customer", "text": "<b>hi</b>"}]
+        batch.refresh_from_db()
+        assert batch.report["unchanged"] == 1

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+@admin.register(m.ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "is_active", "trained_at", "trained_by", "activated_at")
+    list_filter = ("is_active",)
+    search_fields = ("version",)
+    exclude = ("artifact",)
+    readonly_fields = ("version", "features", "metrics", "params", "is_active", "trained_by", "activated_at", "note")
+
+    def has_add_permission(self, request):
+        return False  # versions come from training; activation goes through the model page (audited)
+
+
+@admin.register(m.ScoringSettings)
+class ScoringSettingsAdmin(admin.ModelAdmin):
+    list_display = ("high_cutoff", "mid_cutoff", "updated_at", "updated_by")
+    readonly_fields = ("updated_by",)
+
+
+@admin.register(m.RescoreChunk)
+class RescoreChunkAdmin(admin.ModelAdmin):
+    list_display = ("job", "lo", "hi", "customers", "leads_created", "done_at")
+    list_filter = ("done_at",)
+    raw_id_fields = ("job",)

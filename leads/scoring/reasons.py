@@ -1,0 +1,217 @@
+"""Reasons: a score's largest feature contributions, in words.
+
+Reasons are stored with the score as ``{"code", "text", "weight"}``; the text is written
+in Chinese (the bank's working language; the portrait and the lead show it as is),
+whatever the language of the request that triggered the rescoring.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+MAX_REASONS = 3
+MIN_WEIGHT = 0.05  # log-odds; smaller contributions are noise, not reasons
+
+_LABELS_ZH = {
+    "age": "年龄",
+    "gender": "性别",
+    "city": "城市",
+    "occupation": "职业",
+    "education": "学历",
+    "marital_status": "婚姻状况",
+    "lifecycle_stage": "生命周期",
+    "holdings_count": "持有产品数",
+    "risk_level": "风险等级",
+    "tag_count": "标签数",
+    "contacts_90d": "近 90 天联系次数",
+    "wealth_share": "理财及基金占比",
+    "deposit_share": "存款占比",
+}
+
+
+def _wan(amount: float) -> str:
+    return f"{amount / 10_000:.1f}"
+
+
+def _templates() -> dict[str, str]:
+    """Phrase templates, translated once per batch (Chinese)."""
+    with translation.override("zh-hans"):
+        return {
+            "maturity_days": _("Wealth product matures in %(days)s days"),
+            "maturity_today": _("Wealth product matures today"),
+            "maturity_amount": _("%(amount)s 10k CNY maturing within 30 days"),
+            "no_maturity": _("No holdings maturing soon"),
+            "outflow_30": _("AUM outflow of %(pct)s%% in the last 30 days"),
+            "inflow_30": _("AUM inflow of %(pct)s%% in the last 30 days"),
+            "outflow_90": _("AUM outflow of %(pct)s%% in the last 90 days"),
+            "inflow_90": _("AUM growth of %(pct)s%% in the last 90 days"),
+            "aum": _("AUM of %(amount)s 10k CNY"),
+            "tier_private": _("Private banking customer"),
+            "tier_wealth": _("Wealth tier customer"),
+            "tier_base": _("Base tier customer"),
+            "tier_long_tail": _("Long-tail customer"),
+            "ai_wealth": _("Asked the AI bot about wealth products"),
+            "ai_maturity": _("Asked the AI bot about a maturity and reinvestment"),
+            "ai_pension": _("Asked the AI bot about pension products"),
+            "ai_human": _("Asked the AI bot for a human advisor"),
+            "ai_rounds": _("%(n)s rounds of conversation with the AI bot"),
+            "no_ai": _("No AI-bot conversation recently"),
+            "prev_converted": _("The previous contact converted"),
+            "prev_not_converted": _("The previous contact did not convert"),
+            "prev_none": _("Never contacted before"),
+            "assessment_expired": _("Risk assessment missing or expired"),
+            "assessment_valid": _("Risk assessment valid"),
+            "assessment_age": _("Risk assessment done %(days)s days ago"),
+            "fatigue": _("%(n)s contacts in the last 30 days"),
+            "days_since": _("Last contacted %(days)s days ago"),
+            "never_contacted": _("No contact on record"),
+            "generic": _("%(label)s: %(value)s"),
+        }
+
+
+def phrase(code: str, value, templates: dict[str, str], vocab: list[str] | None = None) -> str:
+    """The Chinese phrase for feature or rule ``code`` at ``value``."""
+    t = templates
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    if vocab and not missing and isinstance(value, int | float):
+        value = vocab[int(value)] if 0 <= int(value) < len(vocab) else None
+        missing = value is None
+    if code in ("days_to_next_maturity",):
+        if missing:
+            return t["no_maturity"]
+        return t["maturity_today"] if int(value) <= 0 else t["maturity_days"] % {"days": int(value)}
+    if code in ("maturing_30d_amount", "maturity_30d"):
+        if missing or not value:
+            return t["no_maturity"]
+        return t["maturity_amount"] % {"amount": _wan(float(value))}
+    if code in ("aum_change_30d", "aum_outflow_30d"):
+        if missing:
+            return t["generic"] % {"label": "近 30 天资产变化", "value": "未知"}
+        pct = round(abs(float(value)) * 100)
+        return (t["outflow_30"] if float(value) < 0 else t["inflow_30"]) % {"pct": pct}
+    if code in ("aum_change_90d", "aum_growth_90d"):
+        if missing:
+            return t["generic"] % {"label": "近 90 天资产变化", "value": "未知"}
+        pct = round(abs(float(value)) * 100)
+        return (t["outflow_90"] if float(value) < 0 else t["inflow_90"]) % {"pct": pct}
+    if code == "aum":
+        return (
+            t["aum"] % {"amount": _wan(float(value))}
+            if not missing
+            else t["generic"]
+            % {
+                "label": "资产",
+                "value": "未知",
+            }
+        )
+    if code in ("tier", "tier_wealth", "tier_private"):
+        if code != "tier":
+            value = code.removeprefix("tier_")
+        return t.get(f"tier_{value}", t["generic"] % {"label": "客户等级", "value": value})
+    if code in ("ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_asked_human"):
+        key = {
+            "ai_intent_wealth": "ai_wealth",
+            "ai_intent_maturity": "ai_maturity",
+            "ai_intent_pension": "ai_pension",
+            "ai_asked_human": "ai_human",
+        }[code]
+        return t[key] if not missing and float(value) >= 1 else t["no_ai"]
+    if code == "ai_rounds":
+        return t["ai_rounds"] % {"n": int(value)} if not missing and value else t["no_ai"]
+    if code in ("previous_outcome", "previous_converted"):
+        if code == "previous_converted":
+            value = "converted"
+        return t.get(f"prev_{value}", t["prev_none"])
+    if code == "assessment_expired":
+        return t["assessment_expired"] if missing or float(value) >= 1 else t["assessment_valid"]
+    if code == "assessment_age_days":
+        return t["assessment_age"] % {"days": int(value)} if not missing else t["assessment_expired"]
+    if code in ("contacts_30d", "contact_fatigue"):
+        return t["fatigue"] % {"n": int(value) if not missing else 0}
+    if code == "days_since_last_contact":
+        return t["days_since"] % {"days": int(value)} if not missing else t["never_contacted"]
+    label = _LABELS_ZH.get(code, code)
+    if missing:
+        shown = "未知"
+    elif isinstance(value, float):
+        shown = f"{value:g}" if abs(value) < 1e6 else _wan(value) + " 万"
+    else:
+        shown = str(value)
+    return t["generic"] % {"label": label, "value": shown}
+
+
+def top_reasons(
+    contributions: np.ndarray,
+    items: list[tuple[str, str, str]],
+    values_of,
+    templates: dict[str, str],
+    vocabs: dict[str, list[str]] | None = None,
+) -> list[dict]:
+    """The ``MAX_REASONS`` largest contributions of one row, as reason dicts.
+
+    ``items[j]`` is ``(code, phrase code, feature)`` of column j; ``values_of(feature)``
+    gives the row's value of a feature (for the text).
+    """
+    order = np.argsort(-np.abs(contributions))[:MAX_REASONS]
+    out = []
+    for j in order:
+        w = float(contributions[j])
+        if abs(w) < MIN_WEIGHT:
+            break
+        code, phrase_code, feature = items[j]
+        out.append(
+            {
+                "code": code,
+                "text": phrase(phrase_code, values_of(feature), templates, (vocabs or {}).get(feature)),
+                "weight": round(w, 3),
+            }
+        )
+    return out
+
+
+def reasons_json(reasons: list[dict]) -> str:
+    return json.dumps(reasons, ensure_ascii=False)
+
+
+FEATURE_LABELS = {
+    "age": gettext_lazy("Age"),
+    "gender": gettext_lazy("Gender"),
+    "city": gettext_lazy("City"),
+    "occupation": gettext_lazy("Occupation"),
+    "education": gettext_lazy("Education"),
+    "marital_status": gettext_lazy("Marital status"),
+    "tier": gettext_lazy("Tier"),
+    "lifecycle_stage": gettext_lazy("Lifecycle stage"),
+    "aum": gettext_lazy("AUM"),
+    "aum_change_30d": gettext_lazy("AUM change, 30 days"),
+    "aum_change_90d": gettext_lazy("AUM change, 90 days"),
+    "wealth_share": gettext_lazy("Share in wealth products and funds"),
+    "deposit_share": gettext_lazy("Share in deposits"),
+    "holdings_count": gettext_lazy("Products held"),
+    "maturing_30d_amount": gettext_lazy("Amount maturing within 30 days"),
+    "days_to_next_maturity": gettext_lazy("Days to the next maturity"),
+    "risk_level": gettext_lazy("Risk level"),
+    "assessment_age_days": gettext_lazy("Days since the risk assessment"),
+    "assessment_expired": gettext_lazy("Risk assessment expired"),
+    "tag_count": gettext_lazy("Tags"),
+    "contacts_30d": gettext_lazy("Contacts, 30 days"),
+    "contacts_90d": gettext_lazy("Contacts, 90 days"),
+    "days_since_last_contact": gettext_lazy("Days since the last contact"),
+    "previous_outcome": gettext_lazy("Previous outcome"),
+    "ai_rounds": gettext_lazy("AI-bot conversation rounds"),
+    "ai_intent_wealth": gettext_lazy("AI bot: asked about wealth products"),
+    "ai_intent_maturity": gettext_lazy("AI bot: asked about a maturity"),
+    "ai_intent_pension": gettext_lazy("AI bot: asked about pensions"),
+    "ai_asked_human": gettext_lazy("AI bot: asked for a human advisor"),
+}
+
+
+def feature_label(name: str) -> str:
+    """A feature's name for people (imported columns keep their own names)."""
+    return str(FEATURE_LABELS.get(name, name))
