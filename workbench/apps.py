@@ -13,6 +13,6 @@ class WorkbenchConfig(AppConfig):
         from django.conf import settings
 
         opts = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-        for key in ("data_folder_in", "processed_folder"):
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
             if key in opts:
                 os.makedirs(opts[key], exist_ok=True)
