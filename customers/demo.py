@@ -397,6 +397,29 @@ class Stats:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
 
+@dataclass
+class Cohort:
+    """One chunk's customers as column arrays (index i is the i-th customer of the chunk)."""
+
+    cid: np.ndarray
+    size: int
+    age: np.ndarray
+    female: np.ndarray
+    aum: np.ndarray
+    trend30: np.ndarray
+    trend90: np.ndarray
+    risk_level: np.ndarray
+    assessed: np.ndarray
+    assess_age: np.ndarray
+    occupation: np.ndarray
+    education: np.ndarray
+    marital: np.ndarray
+    branch_i: np.ndarray
+    lifecycle: np.ndarray
+    hidden: np.ndarray
+    maturing_amt: np.ndarray
+
+
 class ChunkGenerator:
     """Generates and writes one chunk of customers with all their rows."""
 
@@ -637,28 +660,26 @@ class ChunkGenerator:
             "ai_intent_pension": ai["ai_intent_pension"],
             "previous_outcome": np.array(["none"] * size),
         }
-        o_stats = self._outcomes(
-            rng,
-            cid,
-            size,
-            age,
-            female,
-            aum,
-            trend30,
-            trend90,
-            risk_level,
-            assessed,
-            assess_age,
-            tier,
-            occupation,
-            education,
-            marital,
-            branch_i,
-            lifecycle,
-            hidden,
-            maturing_amt,
-            holding_rows,
+        cohort = Cohort(
+            cid=cid,
+            size=size,
+            age=age,
+            female=female,
+            aum=aum,
+            trend30=trend30,
+            trend90=trend90,
+            risk_level=risk_level,
+            assessed=assessed,
+            assess_age=assess_age,
+            occupation=occupation,
+            education=education,
+            marital=marital,
+            branch_i=branch_i,
+            lifecycle=lifecycle,
+            hidden=hidden,
+            maturing_amt=maturing_amt,
         )
+        o_stats = self._outcomes(rng, cohort)
         s.outcomes, s.positives = o_stats
         s.leads, s.referrals = self._leads(rng, cid, size, features_now, occupation, hidden, team_of, owner, branch_i)
         return s
@@ -907,30 +928,18 @@ class ChunkGenerator:
             rows,
         )
 
-    def _outcomes(
-        self,
-        rng,
-        cid,
-        size,
-        age,
-        female,
-        aum,
-        trend30,
-        trend90,
-        risk_level,
-        assessed,
-        assess_age,
-        tier,
-        occupation,
-        education,
-        marital,
-        branch_i,
-        lifecycle,
-        hidden,
-        maturing_amt,
-        holding_rows,
-    ):
+    def _outcomes(self, rng, c: Cohort):
         """Past contacts (30–720 days ago) with the features as they were then."""
+        cid, size, age, female, aum = c.cid, c.size, c.age, c.female, c.aum
+        trend30, trend90, risk_level, assessed, assess_age = (
+            c.trend30,
+            c.trend90,
+            c.risk_level,
+            c.assessed,
+            c.assess_age,
+        )
+        occupation, education, marital, branch_i = c.occupation, c.education, c.marital, c.branch_i
+        lifecycle, hidden, maturing_amt = c.lifecycle, c.hidden, c.maturing_amt
         n1 = rng.random(size) < 0.35
         n2 = n1 & (rng.random(size) < 0.35)
         who = np.concatenate([np.flatnonzero(n1), np.flatnonzero(n2)])

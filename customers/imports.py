@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import DatabaseError, connection, transaction
-from psycopg.types.json import Jsonb
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -560,6 +559,7 @@ CUSTOMER_EMPTY = {
     "gender": m.Gender.UNKNOWN,
     "aum": Decimal("0.00"),
     "lifecycle_stage": m.LifecycleStage.NEW,
+    "tier": m.Tier.LONG_TAIL,  # follows aum (0 when the file has no AUM column)
     "birth_date": None,
     "home_branch_id": None,
     "owner_id": None,
@@ -598,6 +598,8 @@ def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
     new_rows = [r for r in rows if r["customer_no"] not in known]
     created = 0
     if new_rows:
+        from psycopg.types.json import Jsonb  # PostgreSQL only, like this whole path
+
         unmapped = [c for c in CUSTOMER_COLUMNS if c not in cols]
         copy_cols = [*cols, *unmapped, "attributes", "created_at", "updated_at"]
         tail = [*(CUSTOMER_EMPTY.get(c, "") for c in unmapped), Jsonb({}), now, now]

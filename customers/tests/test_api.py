@@ -96,6 +96,12 @@ class TestBulkUpsert:
         r = api.post("/api/ingest/customers/", {"rows": rows}, format="json")
         assert r.json()["updated"] == 1
         assert m.Customer.objects.get(customer_no="API00003").tier == m.Tier.WEALTH
+        # A chunk mixing new and known customers: the new one is COPied, the rest upserted.
+        rows.append({"customer_no": "API99999", "name": "新客户"})
+        r = api.post("/api/ingest/customers/", {"rows": rows}, format="json")
+        assert r.json() == {"rows": 151, "created": 1, "updated": 0, "unchanged": 150}
+        new = m.Customer.objects.get(customer_no="API99999")
+        assert new.tier == m.Tier.LONG_TAIL and new.attributes == {}
 
     def test_errors_with_paths_and_nothing_written(self):
         api = client_with(["customers:write"])

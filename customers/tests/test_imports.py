@@ -125,7 +125,8 @@ class TestCustomerImport:
         services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
         batch.refresh_from_db()
         services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
-        assert m.Customer.objects.get(customer_no="G1").name == "孙七"
+        g1 = m.Customer.objects.get(customer_no="G1")
+        assert g1.name == "孙七" and g1.tier == m.Tier.LONG_TAIL and g1.gender == m.Gender.UNKNOWN
 
     def test_upload_page_rejects_other_formats(self, world, client_for):
         r = client_for(world.lead_a).post(

@@ -115,7 +115,7 @@ def test_seed_refuses_a_database_with_customers_unless_if_empty(db):
     from customers.tests.factories import CustomerFactory
 
     CustomerFactory()
-    with pytest.raises(CommandError, match="already has customers"):
+    with pytest.raises(CommandError, match="数据库中已有客户"):
         call_command("seed_demo", customers=10, seed=1, stdout=StringIO())
     call_command("seed_demo", customers=10, seed=1, if_empty=True, stdout=StringIO())
     assert Customer.objects.count() == 1
