@@ -8,7 +8,13 @@ PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=workbench.settings
 
 "$PY" manage.py migrate --noinput
-"$PY" manage.py seed_demo --if-empty --customers "${DEMO_CUSTOMERS:-3000}" --seed 42
+seeded=$("$PY" manage.py seed_demo --if-empty --json --customers "${DEMO_CUSTOMERS:-3000}" --seed 42)
+echo "$seeded"
+if echo "$seeded" | grep -q '"seconds"'; then
+  # A fresh demo: train the first lead model on the seeded outcomes. It queues the full
+  # rescoring, which the worker started below carries out.
+  "$PY" manage.py train_lead_model
+fi
 if [ "${DJANGO_DEBUG:-0}" != "1" ]; then
   "$PY" manage.py collectstatic --noinput >/dev/null
 fi
