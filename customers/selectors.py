@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
@@ -55,7 +56,12 @@ def _visible_for_lists(user) -> QuerySet[Customer]:
 
     role = role_of(user)
     profile = getattr(user, "staff_profile", None)
-    if role not in (Role.ADVISOR, Role.TEAM_LEAD) or profile is None or profile.team_id is None:
+    if (
+        role not in (Role.ADVISOR, Role.TEAM_LEAD)
+        or profile is None
+        or profile.team_id is None
+        or connection.vendor != "postgresql"  # OFFSET 0 is a PostgreSQL planner fence
+    ):
         return Customer.objects.visible_to(user)
     customer_table = Customer._meta.db_table
     lead_table = Lead._meta.db_table
