@@ -165,6 +165,7 @@ class Reference:
     product_private: np.ndarray
     product_on_shelf: np.ndarray
     tag_ids: dict[str, int]
+    rms_by_branch: dict[int, list[int]] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -207,6 +208,7 @@ def build_reference(*, today: dt.date, out: Callable[[str], None] = lambda s: No
     staff("compliance1", Role.COMPLIANCE, "合规 周敏")
     staff("compliance2", Role.COMPLIANCE, "合规 吴磊")
     advisors_by_team: dict[int, list[int]] = {}
+    rms_by_branch: dict[int, list[int]] = {}
     n = 0
     for t_idx, team in enumerate(teams, start=1):
         staff(f"lead{t_idx}", Role.TEAM_LEAD, f"组长 {surnames[t_idx + 10]}{'丽华建平国强'[t_idx % 6]}", team=team)
@@ -219,8 +221,10 @@ def build_reference(*, today: dt.date, out: Callable[[str], None] = lambda s: No
     for branch in branches:
         code = branch.code.lower()
         staff(f"manager_{code}", Role.BRANCH_MANAGER, f"{branch.name}行长", branch=branch)
-        for r in range(1, RMS_PER_BRANCH + 1):
-            staff(f"rm_{code}_{r}", Role.BRANCH_RM, f"{branch.name}客户经理{r}", branch=branch)
+        rms_by_branch[branch.pk] = [
+            staff(f"rm_{code}_{r}", Role.BRANCH_RM, f"{branch.name}客户经理{r}", branch=branch).pk
+            for r in range(1, RMS_PER_BRANCH + 1)
+        ]
 
     products = []
     for code, name, ptype, risk, min_amount, low, high, term, private, on_shelf in PRODUCTS:
@@ -258,6 +262,7 @@ def build_reference(*, today: dt.date, out: Callable[[str], None] = lambda s: No
         product_private=np.array([p.is_private for p in products]),
         product_on_shelf=np.array([p.on_shelf for p in products]),
         tag_ids=tags,
+        rms_by_branch=rms_by_branch,
         logins=logins,
     )
 
@@ -1128,12 +1133,23 @@ class ChunkGenerator:
                 ]
                 created_days = int(rng.integers(0, 20))
                 created = self.anchor - dt.timedelta(days=created_days, hours=3)
+                branch_id = self.ref.branch_ids[branch_i[i]]
+                # A referral's fields agree with its status: who took it, when, what came of it.
+                worked = r_status not in ("pending", "rejected")
+                rm = self.ref.rms_by_branch[branch_id][int(cid[i]) % RMS_PER_BRANCH] if worked else None
+                accepted = _fmt_ts(created + dt.timedelta(hours=5)) if worked else None
+                contacted = (
+                    _fmt_ts(created + dt.timedelta(days=1))
+                    if r_status in ("contacted", "meeting", "converted")
+                    else None
+                )
+                converted = r_status == "converted"
                 referral_rows.append(
                     (
                         next(ref_ids),
                         int(ids[j]),
                         int(cid[i]),
-                        self.ref.branch_ids[branch_i[i]],
+                        branch_id,
                         lead_owner,
                         r_status,
                         "客户有大额资金到期，希望面谈资产配置；AI 对话中要求人工服务",
@@ -1146,10 +1162,15 @@ class ChunkGenerator:
                         "[]",
                         "",
                         "",
-                        "",
-                        "",
-                        "",
-                        None,
+                        "not_a_fit" if r_status == "rejected" else "",
+                        "客户近期无投资计划" if r_status == "rejected" else "",
+                        "客户购买稳健类理财" if converted else "",
+                        f"{min(float(f['aum'][i]) * 0.3, 2_000_000):.2f}" if converted else None,
+                        rm,
+                        accepted,
+                        contacted,
+                        _fmt_ts(created + dt.timedelta(hours=3)) if r_status == "rejected" else None,
+                        _fmt_ts(created + dt.timedelta(days=3)) if converted else None,
                     )
                 )
         self.writer.write(
@@ -1195,6 +1216,11 @@ class ChunkGenerator:
                 "reject_note",
                 "outcome_note",
                 "converted_amount",
+                "assigned_rm_id",
+                "accepted_at",
+                "first_contacted_at",
+                "rejected_at",
+                "closed_at",
             ],
             referral_rows,
         )

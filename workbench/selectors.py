@@ -104,6 +104,9 @@ def home_stats(*, user) -> list[Stat]:
         leads = Lead.objects.open()
         if role != Role.ADMIN:
             leads = leads.filter(team_id=profile.team_id)
+        if role == Role.ADVISOR:
+            # What the advisor's own queues hold: unclaimed team leads and their own.
+            leads = leads.filter(Q(owner__isnull=True) | Q(owner=user))
 
         def lead_stats():
             return leads.aggregate(
@@ -119,7 +122,8 @@ def home_stats(*, user) -> list[Stat]:
         else:
             # A team's queue holds 100k+ open leads at scale; the queue pages show live
             # counts, the home page a figure at most a minute old.
-            agg = cache.get_or_set(f"workbench:home:leads:team:{profile.team_id}", lead_stats, HOME_BOOK_CACHE_SECONDS)
+            key = f"workbench:home:leads:{role}:{user.pk if role == Role.ADVISOR else profile.team_id}"
+            agg = cache.get_or_set(key, lead_stats, HOME_BOOK_CACHE_SECONDS)
         stats.append(
             Stat("leads_new", _("Leads to confirm"), agg["new"], _("of which high: %(n)s") % {"n": agg["high"]})
         )

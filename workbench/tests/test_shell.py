@@ -48,11 +48,13 @@ def test_advisor_home_shows_real_counts_of_their_own_book(client_for, world):
     CustomerFactory.create_batch(2, owner=world.advisor_b)
     HoldingFactory(customer=mine[0])
     LeadFactory(team=world.team_a, proposed_grade=Grade.HIGH)
+    LeadFactory(team=world.team_a, owner=world.advisor_a)
+    LeadFactory(team=world.team_a, owner=world.advisor_a2)  # a teammate's: not in my queues
     LeadFactory(team=world.team_b)
     html = client_for(world.advisor_a).get("/").content.decode()
     assert _stat(html, "customers") == "3"
     assert _stat(html, "maturing") == "1"
-    assert _stat(html, "leads_new") == "1"
+    assert _stat(html, "leads_new") == "2"  # as in the 待确认 queue: unclaimed and mine
     assert _stat(html, "leads_unclaimed") == "1"
 
 
