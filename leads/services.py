@@ -597,7 +597,7 @@ def call_log_create(
             customer_id=customer_id,
             occurred_at=started_at,
         )
-    transaction.on_commit(lambda: _contract("leads.scoring.tasks", "rescore_customer").delay(customer_id))
+    # No rescoring here: outcome_record queues the customer's rescore after commit.
     return call, True
 
 

@@ -110,6 +110,8 @@ def contracts(monkeypatch):
             return FAKES[(module, name)]
 
     monkeypatch.setattr(services, "_contract", contract)
+    # The rescore after a call is queued by outcome_record (scoring's contract) itself.
+    monkeypatch.setattr("leads.scoring.tasks.rescore_customer", _Task)
     return calls
 
 

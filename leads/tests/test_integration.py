@@ -23,6 +23,7 @@ def real_contracts(monkeypatch):
     # The default lexicon comes from a data migration, which a transactional test flushes.
     if not LexiconRule.objects.exists():
         lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
+    monkeypatch.undo()  # drop the recording fakes of the autouse `contracts` fixture
     monkeypatch.setattr(services, "_contract", lambda module, name: getattr(importlib.import_module(module), name))
 
 
