@@ -172,7 +172,7 @@ class Reference:
 # --- reference data ------------------------------------------------------------------------
 
 
-def build_reference(*, today: dt.date, out: Callable[[str], None] = lambda s: None) -> Reference:
+def build_reference(*, today: dt.date) -> Reference:
     """Create (or reuse) branches, teams, staff, products and tags."""
     User = get_user_model()
     password_hash = make_password(DEMO_PASSWORD)
@@ -1015,7 +1015,7 @@ class ChunkGenerator:
                     "occupation": str(occupation[i]),
                     "education": str(education[i]),
                     "marital_status": str(marital[i]),
-                    "tier": _tier_of(float(f["aum"][j])),
+                    "tier": m.tier_for_aum(float(f["aum"][j])),
                     "lifecycle_stage": str(lifecycle[i]),
                     "aum": float(f["aum"][j]),
                     "aum_change_30d": float(f["aum_change_30d"][j]),
@@ -1227,10 +1227,6 @@ class ChunkGenerator:
         return len(lead_rows), len(referral_rows)
 
 
-def _tier_of(aum: float) -> str:
-    return m.tier_for_aum(aum)
-
-
 def _reasons_for(f: dict[str, np.ndarray], i: int) -> list[dict]:
     """Reasons in words for a demo lead (the scoring engine writes its own)."""
     out = []
@@ -1283,13 +1279,12 @@ def seed(
     seed: int,
     anchor: dt.datetime | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None,
-    out: Callable[[str], None] = lambda s: None,
 ) -> tuple[Reference, Stats]:
     """Create the demo world. Deterministic for (customers, seed, anchor)."""
     anchor = anchor or dt.datetime.now(dt.UTC).replace(hour=2, minute=0, second=0, microsecond=0)
     writer = RowWriter()
     with transaction.atomic():
-        ref = build_reference(today=anchor.date(), out=out)
+        ref = build_reference(today=anchor.date())
     ids = {t: writer.next_id(t) for t in DEMO_TABLES}
     first_index = m.Customer.objects.count()
     gen = ChunkGenerator(ref=ref, seed=seed, anchor=anchor, writer=writer, ids=ids)
