@@ -207,11 +207,12 @@ class CallLogListCreate(generics.ListCreateAPIView):
         if role_of(request.user) not in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
             raise PermissionDenied(_("Only advisors log calls."))
         s = self.get_serializer(data=request.data)
+        # Only leads the caller may see are valid: another team's lead answers exactly
+        # like a lead that does not exist.
+        s.fields["lead"].queryset = Lead.objects.visible_to(request.user)
         s.is_valid(raise_exception=True)
         data = s.validated_data
         lead = data["lead"]
-        if not Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():
-            raise ValidationError({"lead": [_("No such lead.")]})
         try:
             call, created = services.call_log_create(
                 actor=request.user,

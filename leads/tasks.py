@@ -21,14 +21,17 @@ def resurface_pool(*, team_id: int | None = None, limit: int = 50_000) -> int:
     current = CustomerScore.objects.filter(customer_id=OuterRef("customer_id"))
     qs = (
         Lead.objects.filter(status=LeadStatus.POOLED)
-        .annotate(new_grade=Subquery(current.values("grade")[:1]), new_score=Subquery(current.values("score")[:1]))
+        .annotate(
+            new_grade=Subquery(current.values("grade")[:1]),
+            new_score=Subquery(current.values("score")[:1]),
+            new_reasons=Subquery(current.values("reasons")[:1]),
+        )
         .filter(new_grade__in=[Grade.MID, Grade.HIGH])
     )
     if team_id is not None:
         qs = qs.filter(team_id=team_id)
     done = 0
     for lead in qs.order_by("id")[:limit].iterator(chunk_size=BATCH):
-        reasons = CustomerScore.objects.filter(customer_id=lead.customer_id).values_list("reasons", flat=True).first()
-        if lead_resurface(actor=None, lead=lead, grade=lead.new_grade, score=lead.new_score, reasons=reasons):
+        if lead_resurface(actor=None, lead=lead, grade=lead.new_grade, score=lead.new_score, reasons=lead.new_reasons):
             done += 1
     return done

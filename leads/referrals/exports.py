@@ -42,17 +42,38 @@ def _fmt(value: dt.datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def export_rows(*, user, since=None, until=None):
-    """The rows of the export, streamed (iterator) from the user's visible referrals."""
-    from django.db.models import Count
-
+def _exported(*, user, since=None, until=None):
+    """The referrals an export holds: the user's visible ones created in the period."""
     qs = selectors.referrals_visible(user=user)
     if since:
         qs = qs.filter(created_at__date__gte=since)
     if until:
         qs = qs.filter(created_at__date__lte=until)
+    return qs
+
+
+# A cell starting with one of these is a formula to Excel: names are data, never formulas.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_rows(*, user, since=None, until=None):
+    """The rows of the export, streamed (iterator) from the user's visible referrals."""
+    rows = _export_rows(user=user, since=since, until=until)
+    return ([_cell(v) for v in row] for row in rows)
+
+
+def _export_rows(*, user, since=None, until=None):
+    from django.db.models import Count
+
     qs = (
-        qs.select_related(
+        _exported(user=user, since=since, until=until)
+        .select_related(
             "customer",
             "branch",
             "from_advisor__staff_profile__team",
@@ -92,7 +113,7 @@ class _Echo:
 
 
 def referral_export_response(*, actor, fmt: str, since=None, until=None):
-    count = selectors.referrals_visible(user=actor).count()
+    count = _exported(user=actor, since=since, until=until).count()
     services.referral_export_record(
         actor=actor,
         fmt=fmt,

@@ -84,6 +84,21 @@ def test_call_log_create_is_idempotent(world, api):
     assert lead.status == "nurturing"
 
 
+def test_call_log_on_another_teams_lead_answers_like_a_missing_lead(world, api):
+    lead = LeadFactory(customer=CustomerFactory(), team=world.team_a, owner=world.advisor_a)
+    payload = {
+        "idempotency_key": "api-other-team",
+        "disposition": "effective",
+        "started_at": timezone.now().isoformat(),
+        "next_action": "none",
+    }
+    other = api(world.advisor_b).post("/api/call-logs/", {**payload, "lead": lead.pk}, format="json")
+    missing = api(world.advisor_b).post("/api/call-logs/", {**payload, "lead": 999_999}, format="json")
+    assert other.status_code == missing.status_code == 400
+    assert other.json()["lead"] != [] and list(other.json()) == list(missing.json()) == ["lead"]
+    assert m.CallLog.objects.count() == 0
+
+
 def test_call_log_create_refused_by_policy(world, api):
     lead = LeadFactory(customer=CustomerFactory(), team=world.team_a, owner=world.advisor_a)
     r = api(world.advisor_a).post(

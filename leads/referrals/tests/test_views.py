@@ -1,10 +1,12 @@
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from customers.tests.factories import InteractionFactory
@@ -260,3 +262,18 @@ def test_branch_staff_can_open_the_referred_customers_portrait_only(world, clien
         client_for(world.rm_x).get(reverse("customers:detail", args=[other_branch_referral.customer_id])).status_code
         == 404
     )
+
+
+def test_export_audits_the_rows_it_exported_and_defuses_formulas(world, client_for, referral, other_branch_referral):
+    referral.customer.name = '=HYPERLINK("http://evil")'
+    referral.customer.save(update_fields=["name"])
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = client_for(world.compliance).get(reverse("referrals:export", args=["csv"]), {"since": tomorrow})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 1  # the header only: nothing was created after today
+    assert AuditEvent.objects.get(verb="referral.export").details["rows"] == 0
+    response = client_for(world.compliance).get(reverse("referrals:export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    names = {row[2] for row in rows[1:]}
+    assert '\'=HYPERLINK("http://evil")' in names  # a spreadsheet shows it as text, never runs it
+    assert AuditEvent.objects.filter(verb="referral.export").latest("id").details["rows"] == 2
