@@ -117,6 +117,24 @@ def _lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates:
 
 
 @transaction.atomic
+def lead_follow_referral(*, actor, lead: Lead, to: str, reason: str) -> Lead | None:
+    """Move a referred lead after the branch's decision: back to nurturing (rejected or
+    returned: the advisor's nurture cadence starts again), won or lost.
+
+    A lead the advisor has already moved on (closed, ...) is left alone: returns None.
+    The branch staff acting here are not the lead's team, so no work check applies.
+    """
+    lead = _lock(lead)
+    if lead.status != S.REFERRED:
+        return None
+    now = timezone.now()
+    lead = _lead_transition(actor=actor, lead=lead, to=to, reason=reason)
+    if to == S.NURTURING:
+        nurture_plan_start(actor=actor, lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
 def lead_close(*, actor, lead: Lead, reason: str) -> Lead:
     if not reason.strip():
         raise ValidationError(_("Give a reason for closing the lead."), code="reason_required")
@@ -259,11 +277,10 @@ def _route_refer(
         products_of_interest=list(products_of_interest),
         preferred_contact_time=preferred_contact_time,
     )
-    lead.refresh_from_db(fields=["status"])
-    if lead.status != S.REFERRED:  # referral_create may already have moved the lead
-        lead = _lead_transition(
-            actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": referral.branch}
-        )
+    # referral_create records the referral only; the lead's move is this service's.
+    lead = _lead_transition(
+        actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": referral.branch}
+    )
     _cancel_planned(lead=lead)
     return lead
 

@@ -30,6 +30,7 @@ from customers.models import Interaction, Product, StaffProfile
 from customers.suitability import product_suitability
 from leads.models import Lead, LeadStatus, Referral, ReferralStatus, RejectReason
 from leads.scoring.services import outcome_record
+from leads.services import lead_follow_referral
 from workbench.audit import audit_record
 from workbench.models import AuditEvent, Notification
 from workbench.roles import Role, role_of
@@ -199,43 +200,6 @@ def _products_of_interest(customer, items) -> list[dict]:
             }
         )
     return rows
-
-
-# --- lead side (owned by the queues feature; used only when it offers no function) ------
-
-
-def _lead_follow_referral(*, actor, lead: Lead, status: str, reason: str) -> None:
-    """Move the referral's lead after a branch decision (referred → nurturing / won / lost).
-
-    The queues feature owns lead transitions: when it offers ``lead_return_from_branch``
-    we call it; otherwise this small, audited update keeps the lead's status and its
-    history (LeadTransition) true, and a lead coming back is put on the advisor's nurture
-    cadence (``nurture_plan_start``) so it shows in their nurture list at once.
-    """
-    import importlib
-
-    queues = importlib.import_module("leads.services")
-    if status == LeadStatus.NURTURING and hasattr(queues, "lead_return_from_branch"):
-        queues.lead_return_from_branch(actor=actor, lead=lead, reason=reason)
-        return
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    old = lead.status
-    if old != LeadStatus.REFERRED:  # the advisor already moved on (closed it, ...): leave it
-        return
-    now = timezone.now()
-    Lead.objects.filter(pk=lead.pk).update(status=status, updated_at=now)
-    lead.status = status
-    transition_model = getattr(importlib.import_module("leads.models"), "LeadTransition", None)
-    if transition_model is not None:
-        transition_model.objects.create(lead=lead, from_status=old, to_status=status, actor=actor, reason=reason[:300])
-    audit_record(
-        actor=actor,
-        verb="lead.transition",
-        target=lead,
-        details={"from": old, "to": status, "reason": reason, "source": "referral"},
-    )
-    if status == LeadStatus.NURTURING and hasattr(queues, "nurture_plan_start"):
-        queues.nurture_plan_start(actor=actor, lead=lead, now=now)
 
 
 def _record_outcome(referral: Referral, *, converted: bool, when: dt.datetime) -> None:
@@ -444,7 +408,7 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.REJECTED, verb="reject", note=note, details={"reason": reason})
     referral.save()
-    _lead_follow_referral(actor=actor, lead=referral.lead, status=LeadStatus.NURTURING, reason=f"rejected:{reason}")
+    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"rejected:{reason}")
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
@@ -570,7 +534,7 @@ def referral_record_outcome(
     details = {"product": product.pk if product else None, "amount": str(referral.converted_amount or "")}
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
-    _lead_follow_referral(actor=actor, lead=referral.lead, status=lead_status, reason=f"referral:{outcome}")
+    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=f"referral:{outcome}")
     _record_outcome(referral, converted=outcome == S.CONVERTED, when=now)
     if outcome == S.CONVERTED:
         with override(settings.LANGUAGE_CODE):
@@ -599,8 +563,8 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     _resolve_breach(referral, SlaStage.FIRST_CONTACT, now)
     _transition(actor=actor, referral=referral, to=S.RETURNED, verb="return", note=reason)
     referral.save()
-    _lead_follow_referral(
-        actor=actor, lead=referral.lead, status=LeadStatus.NURTURING, reason=f"returned by branch: {reason}"
+    lead_follow_referral(
+        actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"returned by branch: {reason}"
     )
     with override(settings.LANGUAGE_CODE):
         _notify(
