@@ -139,9 +139,8 @@ def script_library(request):
     return render_table_page(request, "campaigns/script_library.html", table, context)
 
 
+@role_required(*services.AUTHOR_ROLES)
 def script_create(request):
-    if role_of(request.user) not in services.AUTHOR_ROLES:
-        raise PermissionDenied
     form = ScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -287,6 +286,7 @@ def version_review(request, pk: int):
 
 
 @require_POST
+@role_required(Role.COMPLIANCE)
 def version_approve(request, pk: int):
     version = get_object_or_404(ScriptVersion, pk=pk)
     form = ApproveForm(request.POST)
@@ -306,6 +306,7 @@ def version_approve(request, pk: int):
 
 
 @require_POST
+@role_required(Role.COMPLIANCE)
 def version_reject(request, pk: int):
     version = get_object_or_404(ScriptVersion, pk=pk)
     form = RejectForm(request.POST)
@@ -320,6 +321,7 @@ def version_reject(request, pk: int):
 
 
 @require_POST
+@role_required(Role.COMPLIANCE)
 def version_retire(request, pk: int):
     version = get_object_or_404(ScriptVersion, pk=pk)
     try:

@@ -85,25 +85,20 @@ def _jieba():
     return jieba
 
 
-def conversation_signals(turns: list[dict] | None) -> dict:
-    """What the customer said to the AI bot: rounds, intents and keywords.
+def conversation_signals(turns: list[dict] | None, *, keywords: bool = True) -> dict:
+    """What the customer said to the AI bot: rounds, intents and (optionally) keywords.
 
     Intents come from keyword patterns on the customer's turns only (the bot's own
-    words mention products all the time); keywords are jieba's TF-IDF top words.
+    words mention products all the time); keywords are jieba's TF-IDF top words, which
+    cost far more than the rest: scoring asks for rounds and intents only.
     """
     said = [str(t.get("text", "")) for t in (turns or []) if isinstance(t, dict) and t.get("speaker") == "customer"]
     text = " ".join(said)
     intents = sorted(k for k, rx in _COMPILED.items() if rx.search(text))
-    keywords: list[str] = []
-    if text.strip():
-        keywords = _jieba().analyse.extract_tags(text, topK=5)
-    return {"rounds": len(said), "intents": intents, "keywords": keywords}
-
-
-def customer_text_of(turns) -> str:
-    return " ".join(
-        str(t.get("text", "")) for t in (turns or []) if isinstance(t, dict) and t.get("speaker") == "customer"
-    )
+    words: list[str] = []
+    if keywords and text.strip():
+        words = _jieba().analyse.extract_tags(text, topK=5)
+    return {"rounds": len(said), "intents": intents, "keywords": words}
 
 
 def features_for_customer(*, customer_id: int, as_of: dt.datetime) -> dict:
@@ -206,7 +201,7 @@ def features_for_customer(*, customer_id: int, as_of: dt.datetime) -> dict:
     for ch, _d, _t, transcript, intents in recent:
         if ch != "ai_bot":
             continue
-        signals = conversation_signals(transcript)
+        signals = conversation_signals(transcript, keywords=False)
         rounds += signals["rounds"]
         for key in signals["intents"]:
             ai[key] = 1.0

@@ -27,14 +27,6 @@ def settings_get() -> ScoringSettings:
     return obj
 
 
-def grade_for(score: float, *, high: float, mid: float) -> str:
-    if score >= high:
-        return "high"
-    if score >= mid:
-        return "mid"
-    return "low"
-
-
 def grades_for(scores: np.ndarray, *, high: float, mid: float) -> np.ndarray:
     return np.where(scores >= high, "high", np.where(scores >= mid, "mid", "low"))
 

@@ -171,11 +171,13 @@ def train_model(job_id: int | None = None, rescore: bool = True) -> dict | None:
         if job_id is not None:
             from django.utils.translation import gettext as _
 
+            from .models import MIN_CLASS_ROWS
+
             job_finish(
                 job_id=job_id,
                 result=summary,
-                error=_("Not enough outcomes to train: %(p)s positive and %(n)s negative (40 of each needed).")
-                % {"p": positives, "n": negatives},
+                error=_("Not enough outcomes to train: %(p)s positive and %(n)s negative (%(min)s of each needed).")
+                % {"p": positives, "n": negatives, "min": MIN_CLASS_ROWS},
             )
         return summary
     summary.pop("features", None)
