@@ -19,6 +19,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from customers.models import ProductType
+from workbench.exports import spreadsheet_row
 from workbench.htmx import render_table_page
 from workbench.models import Job
 from workbench.roles import Role, role_of, role_required
@@ -648,7 +649,7 @@ def reports_export(request, fmt: str):
     report = selectors.compliance_report(
         user=request.user, filters=selectors.ReportFilters(date_from=date_from, date_to=date_to)
     )
-    rows = _report_rows(report)
+    rows = [spreadsheet_row(row) for row in _report_rows(report)]  # names are data, never formulas
     services.report_export_record(
         actor=request.user,
         fmt=fmt,

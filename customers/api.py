@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
@@ -26,7 +27,7 @@ from workbench.roles import Role, role_of
 
 from . import imports
 from .models import Channel, Customer, Direction, ImportKind
-from .services import interaction_record
+from .services import customers_bulk_upsert, interaction_record
 
 SCOPES = {kind: f"{kind}:write" for kind in ImportKind.values}
 INTERACTIONS_SCOPE = "interactions:write"
@@ -40,7 +41,7 @@ def _has_scope(user, scope: str) -> bool:
 
 
 class HasIngestScope(BasePermission):
-    message = "This client lacks the scope for this endpoint."
+    message = gettext_lazy("This client lacks the scope for this endpoint.")
 
     def has_permission(self, request, view) -> bool:
         kind = getattr(view, "kwargs", {}).get("kind")
@@ -76,7 +77,14 @@ def _too_many(n: int) -> Response | None:
     limit = settings.WORKBENCH_API_MAX_ROWS
     if n > limit:
         return Response(
-            {"errors": [{"path": "rows", "message": f"At most {limit} rows per request ({n} sent)."}]},
+            {
+                "errors": [
+                    {
+                        "path": "rows",
+                        "message": _("At most %(limit)s rows per request (%(n)s sent).") % {"limit": limit, "n": n},
+                    }
+                ]
+            },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     return None
@@ -112,10 +120,10 @@ ErrorList = inline_serializer(
 def bulk_upsert(request, kind: str):
     """Upsert up to WORKBENCH_API_MAX_ROWS rows by their external keys (fields as in the file import)."""
     if kind not in ImportKind.values:
-        return Response({"errors": [{"path": "kind", "message": "Unknown kind."}]}, status=404)
+        return Response({"errors": [{"path": "kind", "message": _("Unknown kind.")}]}, status=404)
     rows = request.data.get("rows") if isinstance(request.data, dict) else None
     if not isinstance(rows, list) or not rows:
-        return Response({"errors": [{"path": "rows", "message": "Send a non-empty list of rows."}]}, status=400)
+        return Response({"errors": [{"path": "rows", "message": _("Send a non-empty list of rows.")}]}, status=400)
     if (resp := _too_many(len(rows))) is not None:
         return resp
     schema = imports.schema_for(kind)
@@ -123,12 +131,12 @@ def bulk_upsert(request, kind: str):
     errors: list[dict] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            errors.append({"path": f"rows[{i}]", "message": "Each row must be an object."})
+            errors.append({"path": f"rows[{i}]", "message": _("Each row must be an object.")})
             continue
         raw = {k: ("" if v is None else (v if isinstance(v, str) else _to_text(v))) for k, v in row.items()}
         unknown = sorted(set(row) - set(schema.field_names))
         for name in unknown:
-            errors.append({"path": f"rows[{i}].{name}", "message": "Unknown field."})
+            errors.append({"path": f"rows[{i}].{name}", "message": _("Unknown field.")})
         results.append(imports.clean_row(schema, i, raw, {}))
     imports.resolve(schema, [r for r in results if r.data is not None], imports.Lookups(), {})
     for r in results:
@@ -138,8 +146,7 @@ def bulk_upsert(request, kind: str):
         return Response({"errors": errors}, status=400)
     present = set().union(*(set(r.data) for r in results))
     try:
-        with transaction.atomic():
-            counts = imports.write_chunk(schema, [r.data for r in results], present, actor=request.user)
+        counts = customers_bulk_upsert(actor=request.user, kind=kind, rows=[r.data for r in results], present=present)
     except DjangoValidationError as exc:
         return Response({"errors": _flatten(exc.message_dict, "rows")}, status=400)
     return Response(
@@ -178,7 +185,7 @@ class AIBotSessionSerializer(serializers.Serializer):
     def validate_customer_no(self, value):
         customer = Customer.objects.filter(customer_no=value).first()
         if customer is None:
-            raise serializers.ValidationError("No customer with this number.")
+            raise serializers.ValidationError(_("No customer with this number."))
         self.context["customer"] = customer
         return value
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from workbench.exports import spreadsheet_row
 from workbench.htmx import render_table_page
 from workbench.roles import Role, role_of, role_required
 
@@ -88,17 +89,19 @@ def customer_export(request):
         yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens UTF-8 CSV correctly
         for c in qs.iterator(chunk_size=2000):
             yield writer.writerow(
-                [
-                    c.customer_no,
-                    c.name,
-                    c.mobile,
-                    c.get_tier_display(),
-                    c.aum,
-                    c.get_risk_level_display() or "",
-                    c.get_lifecycle_stage_display(),
-                    c.home_branch.name if c.home_branch else "",
-                    c.last_contact_at.isoformat() if c.last_contact_at else "",
-                ]
+                spreadsheet_row(
+                    [
+                        c.customer_no,
+                        c.name,
+                        c.mobile,
+                        c.get_tier_display(),
+                        c.aum,
+                        c.get_risk_level_display() or "",
+                        c.get_lifecycle_stage_display(),
+                        c.home_branch.name if c.home_branch else "",
+                        c.last_contact_at.isoformat() if c.last_contact_at else "",
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -131,7 +134,8 @@ def _tab_context(request, customer, tab: str) -> dict:
     return ctx
 
 
-def _render_portrait(request, customer, tab: str, extra: dict | None = None):
+def _record_view(request, customer, tab: str) -> None:
+    """PIPL: every look at a customer's data leaves an access record, tab by tab."""
     services.access_record(
         user=request.user,
         customer=customer,
@@ -139,6 +143,10 @@ def _render_portrait(request, customer, tab: str, extra: dict | None = None):
         details={"tab": tab},
         user_agent=_user_agent(request),
     )
+
+
+def _render_portrait(request, customer, tab: str, extra: dict | None = None):
+    _record_view(request, customer, tab)
     ctx = _tab_context(request, customer, tab)
     ctx.update(
         header=selectors.portrait_header(customer=customer),
@@ -161,6 +169,7 @@ def customer_tab(request, pk: int, tab: str):
         raise Http404
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     if request.htmx:
+        _record_view(request, customer, tab)
         ctx = _tab_context(request, customer, tab)
         if tab == "interactions" and ctx["appending"]:
             return render(request, "customers/tabs/_interactions.html#timeline_items", ctx)
@@ -338,5 +347,5 @@ def import_errors_csv(request, pk: int):
     writer = csv.writer(response)
     writer.writerow([_("Line"), _("Column"), _("Value"), _("Message")])
     for e in (source or {}).get("errors", []):
-        writer.writerow([e["line"], e["column"], e["value"], e["message"]])
+        writer.writerow(spreadsheet_row([e["line"], e["column"], e["value"], e["message"]]))
     return response

@@ -102,6 +102,12 @@ class TestBulkUpsert:
         assert r.json() == {"rows": 151, "created": 1, "updated": 0, "unchanged": 150}
         new = m.Customer.objects.get(customer_no="API99999")
         assert new.tier == m.Tier.LONG_TAIL and new.attributes == {}
+        # every ingest call is audited with what it changed
+        from workbench.models import AuditEvent
+
+        audits = list(AuditEvent.objects.filter(verb="api.ingest").order_by("id"))
+        assert len(audits) == 4 and audits[0].target_type == "customers.customers"
+        assert audits[-1].details == {"rows": 151, "created": 1, "updated": 0, "unchanged": 150}
 
     def test_errors_with_paths_and_nothing_written(self):
         api = client_with(["customers:write"])

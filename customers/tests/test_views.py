@@ -128,11 +128,25 @@ class TestPortrait:
         # 30-day-ago snapshot, contact preferences, next callback, 2 x permissions.
         with django_assert_num_queries(12):
             client.get(url)
-        # session, user, staff profile, customer, then the tab's own reads.
-        expected = {"assets": 6, "tags": 6, "interactions": 5, "needs": 7, "products": 7, "leads": 6}
+        # session, user, staff profile, customer, the access record, then the tab's own reads.
+        expected = {"assets": 7, "tags": 7, "interactions": 6, "needs": 8, "products": 8, "leads": 7}
         for tab, n in expected.items():
             with django_assert_num_queries(n):
                 client.get(reverse("customers:tab", args=[rich_customer.pk, tab]), HTTP_HX_REQUEST="true")
+
+    def test_every_tab_loaded_with_htmx_leaves_an_access_record(self, world, client_for, rich_customer):
+        from customers.models import AccessRecord
+
+        client = client_for(world.advisor_a)
+        before = AccessRecord.objects.filter(customer=rich_customer).count()
+        for tab in ("assets", "interactions", "products"):
+            client.get(reverse("customers:tab", args=[rich_customer.pk, tab]), HTTP_HX_REQUEST="true")
+        records = AccessRecord.objects.filter(customer=rich_customer).order_by("id")[before:]
+        assert [(r.user, r.details["tab"]) for r in records] == [
+            (world.advisor_a, "assets"),
+            (world.advisor_a, "interactions"),
+            (world.advisor_a, "products"),
+        ]
 
     def test_list_query_count(self, world, client_for, django_assert_num_queries):
         for _ in range(5):

@@ -10,6 +10,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from workbench.exports import spreadsheet_row
+
 from . import selectors, services
 
 FORMATS = ("csv", "xlsx")
@@ -52,20 +54,10 @@ def _exported(*, user, since=None, until=None):
     return qs
 
 
-# A cell starting with one of these is a formula to Excel: names are data, never formulas.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def export_rows(*, user, since=None, until=None):
     """The rows of the export, streamed (iterator) from the user's visible referrals."""
     rows = _export_rows(user=user, since=since, until=until)
-    return ([_cell(v) for v in row] for row in rows)
+    return (spreadsheet_row(row) for row in rows)
 
 
 def _export_rows(*, user, since=None, until=None):

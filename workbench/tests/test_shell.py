@@ -192,3 +192,10 @@ def test_only_the_most_specific_navigation_entry_is_active(client_for, world):
     html = client_for(world.lead_a).get(reverse("leads:kpis")).content.decode()
     active = re.findall(r'class="nav-link active" href="([^"]+)"', html)
     assert active == [reverse("leads:kpis")]
+
+
+def test_spreadsheet_cells_never_start_a_formula():
+    from workbench.exports import spreadsheet_row
+
+    row = spreadsheet_row(['=HYPERLINK("x")', "+86 138", "-1", "@sum", "张三", 12, None, "a=b"])
+    assert row == ['\'=HYPERLINK("x")', "'+86 138", "'-1", "'@sum", "张三", 12, None, "a=b"]
