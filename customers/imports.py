@@ -701,10 +701,9 @@ def _sync_customer_risk(customer_ids) -> None:
             continue
         done.add(a.customer_id)
         changed.append((a.customer_id, a.level, a.assessed_at))
-    for cid, level, at in changed:
-        m.Customer.objects.filter(pk=cid).exclude(risk_level=level, risk_assessed_at=at).update(
-            risk_level=level, risk_assessed_at=at
-        )
+    # One statement for the chunk, not one UPDATE per customer.
+    stale = [m.Customer(pk=cid, risk_level=level, risk_assessed_at=at) for cid, level, at in changed]
+    m.Customer.objects.bulk_update(stale, ["risk_level", "risk_assessed_at"], batch_size=2000)
 
 
 def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -> Counts:
