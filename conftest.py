@@ -11,14 +11,31 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group
 
-from workbench.roles import Role
+from org.apps import OrgConfig
+from org.roles import Role, grant_role_permissions
+from org.tests.factories import BranchFactory, TeamFactory, make_staff
+
+
+def _restore_role_permissions() -> None:
+    """Transactional tests (browser journeys) flush the tables, which drops what the data
+    migrations granted; grant it again (once per flush: one query otherwise)."""
+    if Group.objects.filter(name="role:compliance", permissions__codename="view_all_jobs").exists():
+        return
+    grant_role_permissions(apps, "org", OrgConfig.role_permissions)
+    grant_role_permissions(apps, "core", OrgConfig.core_role_permissions, custom=OrgConfig.core_custom_permissions)
+    for config in apps.get_app_configs():
+        if getattr(config, "role_permissions", None) and config.label != "org":
+            grant_role_permissions(
+                apps, config.label, config.role_permissions, custom=getattr(config, "custom_permissions", None)
+            )
 
 
 @pytest.fixture
 def world(db):
-    from customers.tests.factories import BranchFactory, TeamFactory, make_staff
-
+    _restore_role_permissions()
     team_a = TeamFactory(code="TA", name="远程一组")
     team_b = TeamFactory(code="TB", name="远程二组")
     branch_x = BranchFactory(code="BX", name="浦东支行")

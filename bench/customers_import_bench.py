@@ -39,9 +39,11 @@ django.setup()
 from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from customers import imports, services  # noqa: E402
-from customers.models import Branch, Customer  # noqa: E402
-from workbench.services import job_create  # noqa: E402
+from core.services import job_create
+from customers import ingest  # noqa: E402
+from customers.models import Customer
+from customers.services import imports as services  # noqa: E402
+from org.models import Branch
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
@@ -66,7 +68,7 @@ def run(path: str, admin, *, dry_run: bool = False) -> tuple[float, dict]:
         batch = services.import_batch_create(actor=admin, kind="customers", uploaded_file=File(fh, name="bench.csv"))
     job = job_create(actor=admin, kind="bench", params={})
     t = time.perf_counter()
-    report = imports.batch_process(batch_id=batch.pk, job_id=job.pk, dry_run=dry_run, actor=admin)
+    report = ingest.batch_process(batch_id=batch.pk, job_id=job.pk, dry_run=dry_run, actor=admin)
     return time.perf_counter() - t, report
 
 

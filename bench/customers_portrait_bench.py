@@ -45,7 +45,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from customers import models as m  # noqa: E402
-from workbench.roles import Role  # noqa: E402
+from org.roles import Role
 
 RUNS = 15
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

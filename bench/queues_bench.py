@@ -202,7 +202,7 @@ def main() -> None:
         worst = max(worst, med) if "metrics" not in label and "home" not in label else worst
         print(f"{who:10} {label:40} {med:10.1f} {p95:8.1f} {sql_ms:7.1f} {q:8d} {med / BUDGET_MS:8.2f}")
 
-    from leads.selectors import advisor_kpis
+    from calls.selectors import advisor_kpis
 
     times = []
     for _ in range(args.runs):

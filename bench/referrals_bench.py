@@ -38,9 +38,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 def setup(n: int):
     from django.contrib.auth import get_user_model
 
-    from customers.models import Branch, Team
-    from customers.tests.factories import make_staff
-    from workbench.roles import Role
+    from org.models import Branch, Team
+    from org.roles import Role
+    from org.tests.factories import make_staff
 
     branch, _ = Branch.objects.get_or_create(code="BENCHREF", defaults={"name": "基准支行", "city": "上海"})
     team, _ = Team.objects.get_or_create(code="BENCHT", defaults={"name": "基准团队"})
@@ -108,8 +108,8 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    from leads.models import Referral
-    from leads.referrals.services import referral_sla_check
+    from referrals.models import Referral
+    from referrals.services import referral_sla_check
 
     branch, manager = setup(args.referrals)
     client = Client()

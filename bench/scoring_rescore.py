@@ -42,13 +42,13 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from core.models import Job
 from customers.models import Customer  # noqa: E402
-from leads.models import CustomerScore, Lead, Outcome  # noqa: E402
-from leads.scoring import tasks, training  # noqa: E402
-from leads.scoring.features import feature_select_sql, feature_sql_params  # noqa: E402
-from leads.scoring.models import ModelVersion  # noqa: E402
-from leads.scoring.scorer import Scorer  # noqa: E402
-from workbench.models import Job  # noqa: E402
+from leads.models import Lead
+from scoring import tasks, training
+from scoring.features import feature_select_sql, feature_sql_params
+from scoring.models import CustomerScore, ModelVersion, Outcome
+from scoring.scorer import Scorer
 
 
 def log(msg: str) -> None:
@@ -139,7 +139,7 @@ def floor(spec) -> dict:
 
 def naive(sample: int) -> dict:
     """Per customer through the ORM: what the set-based path replaces."""
-    from leads.scoring.features import features_for_customer
+    from scoring.features import features_for_customer
 
     scorer = Scorer.current()
     ids = list(Customer.objects.order_by("id").values_list("id", flat=True)[:sample])

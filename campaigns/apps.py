@@ -4,4 +4,11 @@ from django.utils.translation import gettext_lazy as _
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
-    verbose_name = _("Campaigns and compliance")
+    verbose_name = _("Campaigns")
+
+    role_permissions = {
+        "advisor": {"campaign": ["view"]},
+        "team_lead": {"campaign": ["view", "add", "change"]},
+        "compliance": {"campaign": ["view"]},
+        "admin": {"campaign": ["view", "add", "change"]},
+    }

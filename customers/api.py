@@ -23,11 +23,12 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from workbench.roles import Role, role_of
+from org.roles import Role, role_of
 
-from . import imports
+from . import ingest
 from .models import Channel, Customer, Direction, ImportKind
-from .services import customers_bulk_upsert, interaction_record
+from .services.imports import customers_bulk_upsert
+from .services.interactions import interaction_record
 
 SCOPES = {kind: f"{kind}:write" for kind in ImportKind.values}
 INTERACTIONS_SCOPE = "interactions:write"
@@ -126,8 +127,8 @@ def bulk_upsert(request, kind: str):
         return Response({"errors": [{"path": "rows", "message": _("Send a non-empty list of rows.")}]}, status=400)
     if (resp := _too_many(len(rows))) is not None:
         return resp
-    schema = imports.schema_for(kind)
-    results: list[imports.RowResult] = []
+    schema = ingest.schema_for(kind)
+    results: list[ingest.RowResult] = []
     errors: list[dict] = []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -137,8 +138,8 @@ def bulk_upsert(request, kind: str):
         unknown = sorted(set(row) - set(schema.field_names))
         for name in unknown:
             errors.append({"path": f"rows[{i}].{name}", "message": _("Unknown field.")})
-        results.append(imports.clean_row(schema, i, raw, {}))
-    imports.resolve(schema, [r for r in results if r.data is not None], imports.Lookups(), {})
+        results.append(ingest.clean_row(schema, i, raw, {}))
+    ingest.resolve(schema, [r for r in results if r.data is not None], ingest.Lookups(), {})
     for r in results:
         for e in r.errors:
             errors.append({"path": f"rows[{e['line']}].{e['column']}", "message": e["message"]})

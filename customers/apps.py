@@ -5,3 +5,40 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    # What each role may do with this app's models (customers/migrations grant it).
+    role_permissions = {
+        "advisor": {"customer": ["view"], "customertag": ["view", "add", "change"], "interaction": ["view", "add"]},
+        "team_lead": {
+            "customer": ["view", "change"],
+            "customertag": ["view", "add", "change"],
+            "interaction": ["view", "add"],
+        },
+        "branch_manager": {"customer": ["view"]},
+        "branch_rm": {"customer": ["view"], "interaction": ["view", "add"]},
+        "compliance": {"customer": ["view"], "interaction": ["view"]},
+        "admin": {
+            m: ["view", "add", "change"]
+            for m in (
+                "customer",
+                "riskassessment",
+                "product",
+                "holding",
+                "assetsnapshot",
+                "tag",
+                "customertag",
+                "interaction",
+                "contactpreference",
+            )
+        },
+    }
+    # PIPL: revealing a full mobile/ID number (advisors call the customer; team leads,
+    # branch staff for referred customers, compliance); exporting personal data: team
+    # leads only (administrators are superusers and hold every permission).
+    custom_permissions = {
+        "advisor": ["reveal_customer_pii"],
+        "team_lead": ["reveal_customer_pii", "export_customers"],
+        "branch_manager": ["reveal_customer_pii"],
+        "branch_rm": ["reveal_customer_pii"],
+        "compliance": ["reveal_customer_pii"],
+    }

@@ -10,7 +10,7 @@ Rows go to the database with COPY on PostgreSQL and ``executemany`` on SQLite. T
 bulk loading of synthetic data, so it bypasses the services on purpose; one audit event
 records the seeding itself.
 
-The call outcomes carry a point-in-time feature snapshot (keys of leads.features) and are
+The call outcomes carry a point-in-time feature snapshot (keys of scoring.feature_spec) and are
 drawn from a logistic model of those features plus hidden noise, so a model trained on
 them has something true and learnable to find (a logistic regression reaches AUC > 0.65;
 a gradient-boosting model around 0.8).
@@ -33,8 +33,8 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
-from workbench.audit import audit_record
-from workbench.roles import ROLE_GROUPS, Role
+from core.audit import audit_record
+from org.roles import ROLE_GROUPS, Role
 
 from . import models as m
 
@@ -1361,8 +1361,8 @@ def seed_scripts() -> int:
     with findings that block approval, so the review queue has work on day one."""
     from django.core.exceptions import ValidationError
 
-    from campaigns import services as script_services
-    from campaigns.models import Script
+    from compliance import services as script_services
+    from compliance.models import Script
 
     User = get_user_model()
     author = User.objects.get(username="lead1")

@@ -12,9 +12,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workbench.roles import Role
+from org.models import Branch
+from org.roles import Role
 
-from .models import AccessKind, AccessRecord, Branch, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
+from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
 
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .imports import schema_for
+from .ingest import schema_for
 from .models import ImportKind, ImportMapping, Tag, TagSource
 
 REVEAL_CHOICES = [("mobile", _("Mobile number")), ("id_number", _("ID number"))]

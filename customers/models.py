@@ -15,68 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workbench.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
-
-
-class Branch(models.Model):
-    code = models.CharField(_("branch code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    city = models.CharField(_("city"), max_length=50)
-
-    class Meta:
-        verbose_name = _("branch")
-        verbose_name_plural = _("branches")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Team(models.Model):
-    """A team of remote advisors in the customer operations centre."""
-
-    code = models.CharField(_("team code"), max_length=16, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        verbose_name = _("team")
-        verbose_name_plural = _("teams")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class StaffProfile(models.Model):
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
-    )
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    employee_no = models.CharField(_("employee number"), max_length=20, unique=True)
-    display_name = models.CharField(_("display name"), max_length=50)
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("team")
-    )
-    branch = models.ForeignKey(
-        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch")
-    )
-
-    class Meta:
-        verbose_name = _("staff profile")
-        verbose_name_plural = _("staff profiles")
-        constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(role__in=[Role.ADVISOR, Role.TEAM_LEAD]) | models.Q(team__isnull=False),
-                name="staff_team_roles_have_team",
-            ),
-            models.CheckConstraint(
-                condition=~models.Q(role__in=[Role.BRANCH_MANAGER, Role.BRANCH_RM]) | models.Q(branch__isnull=False),
-                name="staff_branch_roles_have_branch",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.display_name} ({self.get_role_display()})"
+from org.models import Branch
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
 
 
 class Tier(models.TextChoices):
@@ -139,24 +79,24 @@ class CustomerQuerySet(models.QuerySet):
         - branch managers and relationship managers: customers referred to their branch;
         - anyone else: nobody.
         """
-        from leads.models import OPEN_LEAD_STATUSES, Lead, Referral
-
         role = role_of(user)
         if role in ALL_SEEING_ROLES:
             return self.all()
         profile = getattr(user, "staff_profile", None)
         if role == Role.ADVISOR:
-            team_leads = Lead.objects.filter(
-                customer_id=models.OuterRef("pk"), team_id=profile.team_id, status__in=OPEN_LEAD_STATUSES
+            team_leads = CustomerAccess.objects.filter(
+                customer_id=models.OuterRef("pk"), team_id=profile.team_id, reason=AccessReason.OPEN_LEAD
             )
             return self.filter(models.Q(owner=user) | models.Exists(team_leads))
         if role == Role.TEAM_LEAD:
-            team_leads = Lead.objects.filter(
-                customer_id=models.OuterRef("pk"), team_id=profile.team_id, status__in=OPEN_LEAD_STATUSES
+            team_leads = CustomerAccess.objects.filter(
+                customer_id=models.OuterRef("pk"), team_id=profile.team_id, reason=AccessReason.OPEN_LEAD
             )
             return self.filter(models.Q(owner__staff_profile__team_id=profile.team_id) | models.Exists(team_leads))
         if role in BRANCH_ROLES:
-            referred = Referral.objects.filter(customer_id=models.OuterRef("pk"), branch_id=profile.branch_id)
+            referred = CustomerAccess.objects.filter(
+                customer_id=models.OuterRef("pk"), branch_id=profile.branch_id, reason=AccessReason.REFERRAL
+            )
             return self.filter(models.Exists(referred))
         return self.none()
 
@@ -506,6 +446,53 @@ class ContactPreference(models.Model):
         return self.dnd_until is not None and self.dnd_until > timezone.now()
 
 
+class AccessReason(models.TextChoices):
+    OPEN_LEAD = "open_lead", _("Open lead of the team")
+    REFERRAL = "referral", _("Referred to the branch")
+
+
+class CustomerAccess(models.Model):
+    """Who besides the owner's side may see a customer, and why.
+
+    The customer row rule reads only this table and the owner: a team sees the
+    customers it has an open lead on, a branch the customers referred to it. The apps
+    above keep it (``leads`` when a lead opens, changes team or closes, ``referrals`` when
+    it refers) through ``customers.services.customer_access_*``, so customers never
+    reads their tables. At most one open-lead grant per customer (there is at most one
+    open lead); referral grants are never revoked.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="access_grants", db_index=False)
+    reason = models.CharField(_("reason"), max_length=16, choices=AccessReason.choices)
+    team = models.ForeignKey("org.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("org.Branch", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    granted_at = models.DateTimeField(_("granted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer access grant")
+        verbose_name_plural = _("customer access grants")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(reason="open_lead", team__isnull=False, branch__isnull=True))
+                | (models.Q(reason="referral", branch__isnull=False, team__isnull=True)),
+                name="customer_access_shape",
+            ),
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(reason="open_lead"), name="customer_access_one_open_lead"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "branch"], condition=models.Q(reason="referral"), name="customer_access_branch_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "team"], name="customer_access_team_idx"),
+            models.Index(fields=["branch", "customer"], name="customer_access_branch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.reason} {self.team_id or self.branch_id}"
+
+
 # --- Portraits: PIPL access records, imports and integration clients (issue 3) ------------
 
 
@@ -604,7 +591,7 @@ class ImportBatch(models.Model):
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     preview = models.JSONField(_("dry-run result"), default=dict, blank=True)
     report = models.JSONField(_("result"), default=dict, blank=True)
-    job = models.ForeignKey("workbench.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

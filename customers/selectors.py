@@ -12,7 +12,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workbench.roles import Role, role_of
+from org.models import StaffProfile
+from org.roles import Role, role_of
 
 from .models import (
     AccessRecord,
@@ -23,7 +24,6 @@ from .models import (
     Holding,
     ImportBatch,
     Interaction,
-    StaffProfile,
     Tag,
     TagCategory,
     TagSource,
@@ -247,7 +247,7 @@ def portrait_interactions(*, customer: Customer, before_id: int | None = None) -
 
 def portrait_needs(*, customer: Customer) -> dict:
     """Model outputs when scoring has run, and what the data itself says."""
-    from leads.models import CustomerScore
+    from scoring.models import CustomerScore
 
     score = CustomerScore.objects.filter(customer=customer).first()
     since = timezone.now() - dt.timedelta(days=90)
@@ -300,7 +300,8 @@ def portrait_suitability(*, customer: Customer) -> dict:
 
 
 def portrait_leads(*, customer: Customer) -> dict:
-    from leads.models import Lead, Referral
+    from leads.models import Lead
+    from referrals.models import Referral
 
     leads = list(
         Lead.objects.filter(customer=customer)

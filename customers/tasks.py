@@ -8,8 +8,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone, translation
 
-from workbench.services import job_finish, job_start
+from core.models import Job
+from core.services import job_finish, job_start
 
+from . import ingest
 from .models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -22,10 +24,6 @@ def import_batch_run(batch_id: int, job_id: int) -> None:
     Safe to run twice: writes are upserts by external keys, so a redelivered task
     finds every row already there and changes nothing.
     """
-    from workbench.models import Job
-
-    from . import imports
-
     job = Job.objects.get(pk=job_id)
     if job.status == Job.Status.SUCCEEDED:
         return
@@ -35,7 +33,7 @@ def import_batch_run(batch_id: int, job_id: int) -> None:
     job_start(job_id=job_id)
     with translation.override(job.params.get("language") or "zh-hans"):
         try:
-            report = imports.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
+            report = ingest.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
         except Exception as exc:
             logger.exception("import batch %s failed", batch_id)
             ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.FAILED)

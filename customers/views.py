@@ -12,15 +12,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from workbench.exports import spreadsheet_row
-from workbench.htmx import render_table_page
-from workbench.roles import Role, role_of, role_required
+from core.exports import spreadsheet_row
+from core.htmx import render_table_page
+from org.roles import Role, role_of, role_required
 
-from . import selectors, services
+from . import selectors
 from .filters import AccessRecordFilter, CustomerFilter
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
-from .imports import schema_for
+from .ingest import schema_for
 from .models import AccessKind, ImportBatch, ImportMapping, Tag
+from .services import imports as import_services
+from .services import privacy, tags
 from .tables import AccessRecordTable, CappedCountPaginator, CustomerTable, ImportBatchTable
 
 TABS = [
@@ -66,7 +68,7 @@ def customer_export(request):
     qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]
     count = qs.count()
     filters = {k: v for k, v in request.GET.items() if v}
-    services.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
+    privacy.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
 
     class Echo:
         def write(self, value):
@@ -136,7 +138,7 @@ def _tab_context(request, customer, tab: str) -> dict:
 
 def _record_view(request, customer, tab: str) -> None:
     """PIPL: every look at a customer's data leaves an access record, tab by tab."""
-    services.access_record(
+    privacy.access_record(
         user=request.user,
         customer=customer,
         kind=AccessKind.VIEW,
@@ -184,7 +186,7 @@ def customer_reveal(request, pk: int):
     revealed = None
     if form.is_valid():
         try:
-            value = services.customer_reveal_pii(
+            value = privacy.customer_reveal_pii(
                 actor=request.user,
                 customer=customer,
                 field=form.cleaned_data["field"],
@@ -223,7 +225,7 @@ def customer_tag_add(request, pk: int):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     form = TagAddForm(request.POST)
     if form.is_valid():
-        services.customer_tag_add(actor=request.user, customer=customer, tag=form.cleaned_data["tag"])
+        tags.customer_tag_add(actor=request.user, customer=customer, tag=form.cleaned_data["tag"])
     else:
         messages.error(request, _("Choose a manual tag to add."))
     return _tags_response(request, customer)
@@ -235,7 +237,7 @@ def customer_tag_remove(request, pk: int, tag_id: int):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     tag = get_object_or_404(Tag, pk=tag_id)
     try:
-        services.customer_tag_remove(actor=request.user, customer=customer, tag=tag)
+        tags.customer_tag_remove(actor=request.user, customer=customer, tag=tag)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         if request.htmx:
@@ -267,7 +269,7 @@ def import_list(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            batch = services.import_batch_create(
+            batch = import_services.import_batch_create(
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 uploaded_file=form.cleaned_data["file"],
@@ -302,13 +304,13 @@ def import_detail(request, pk: int):
         action = request.POST.get("action", "dry_run")
         try:
             if action == "import":
-                services.import_batch_start(actor=request.user, batch=batch, dry_run=False)
+                import_services.import_batch_start(actor=request.user, batch=batch, dry_run=False)
                 return redirect("customers:import_detail", pk=batch.pk)
             if form.is_valid():
-                services.import_batch_set_mapping(
+                import_services.import_batch_set_mapping(
                     actor=request.user, batch=batch, columns=form.columns(), save_as=form.cleaned_data["save_as"]
                 )
-                services.import_batch_start(actor=request.user, batch=batch, dry_run=True)
+                import_services.import_batch_start(actor=request.user, batch=batch, dry_run=True)
                 return redirect("customers:import_detail", pk=batch.pk)
         except ValidationError as exc:
             for error in exc.messages:

@@ -1,18 +1,19 @@
-"""Leads, branch referrals and the outcomes scoring learns from.
+"""Leads: the record of a customer worth working, its lifecycle and its plans.
 
-The foundation defines the records and their invariants; the scoring, queue and
-referral features add behaviour through services.
+A lead is proposed by scoring (or, later, a campaign), confirmed and worked by a remote
+advisor (``calls``), and may be referred to a branch (``referrals``). This app holds the
+lead, its status history, the advisor's grade decisions, the nurture cadence of mid
+leads and the calls planned on it; the apps above move it only through
+``leads.services``.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from workbench.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
 
 
 class Grade(models.TextChoices):
@@ -72,7 +73,7 @@ class LeadQuerySet(models.QuerySet):
                 models.Q(team_id=profile.team_id) | models.Q(owner__staff_profile__team_id=profile.team_id)
             )
         if role in BRANCH_ROLES:
-            referred = Referral.objects.filter(lead_id=models.OuterRef("pk"), branch_id=profile.branch_id)
+            referred = LeadBranchAccess.objects.filter(lead_id=models.OuterRef("pk"), branch_id=profile.branch_id)
             return self.filter(models.Exists(referred))
         return self.none()
 
@@ -82,7 +83,7 @@ class Lead(models.Model):
         "customers.Customer", on_delete=models.CASCADE, related_name="leads", verbose_name=_("customer")
     )
     team = models.ForeignKey(
-        "customers.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", verbose_name=_("team")
+        "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads", verbose_name=_("team")
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -134,197 +135,6 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_LEAD_STATUSES
-
-
-class ReferralStatus(models.TextChoices):
-    PENDING = "pending", _("Pending review")
-    ACCEPTED = "accepted", _("Accepted")
-    REJECTED = "rejected", _("Rejected")
-    CONTACTED = "contacted", _("Contacted")
-    MEETING = "meeting", _("Meeting booked")
-    CONVERTED = "converted", _("Converted")
-    LOST = "lost", _("Lost")
-    RETURNED = "returned", _("Returned to advisor")
-
-
-class ReferralQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ReferralQuerySet:
-        """Referrals ``user`` may see: branch staff their branch's, an advisor the ones
-        they made, a team lead their team's, compliance and administrators all."""
-        role = role_of(user)
-        if role in ALL_SEEING_ROLES:
-            return self.all()
-        profile = getattr(user, "staff_profile", None)
-        if role in BRANCH_ROLES:
-            return self.filter(branch_id=profile.branch_id)
-        if role == Role.ADVISOR:
-            return self.filter(from_advisor=user)
-        if role == Role.TEAM_LEAD:
-            return self.filter(
-                models.Q(from_advisor__staff_profile__team_id=profile.team_id) | models.Q(lead__team_id=profile.team_id)
-            )
-        return self.none()
-
-
-class RejectReason(models.TextChoices):
-    ALREADY_SERVED = "already_served", _("Already served by the branch")
-    UNREACHABLE = "unreachable", _("Customer not reachable")
-    NOT_A_FIT = "not_a_fit", _("Not a fit")
-    INSUFFICIENT_INFO = "insufficient_info", _("Insufficient information")
-    OTHER = "other", _("Other")
-
-
-class Referral(models.Model):
-    """A high lead handed to a branch (seed 002: high-score leads go to offline managers).
-
-    Created by the advisor's side (queues); reviewed, assigned and worked by the branch
-    side (leads.referrals). Deadlines are computed in working days when created/accepted.
-    """
-
-    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("lead"))
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="referrals", verbose_name=_("customer")
-    )
-    branch = models.ForeignKey(
-        "customers.Branch", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("branch")
-    )
-    branch_reason = models.CharField(_("reason for another branch"), max_length=200, blank=True)
-    from_advisor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="referrals_made",
-        verbose_name=_("referring advisor"),
-    )
-    assigned_rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="referrals_assigned",
-        verbose_name=_("relationship manager"),
-    )
-    status = models.CharField(
-        _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
-    )
-    needs_summary = models.TextField(_("needs summary"), blank=True)
-    ai_highlights = models.JSONField(_("AI-bot highlights"), default=list, blank=True)
-    score = models.FloatField(_("score"), null=True, blank=True)
-    reasons = models.JSONField(_("reasons"), default=list, blank=True)
-    # [{"product_id": 1, "code": "...", "name": "...", "allowed": true, "reasons": ["..."]}]
-    products_of_interest = models.JSONField(_("products of interest"), default=list, blank=True)
-    preferred_contact_time = models.CharField(_("preferred contact time"), max_length=100, blank=True)
-    review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
-    first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
-    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
-    reject_reason = models.CharField(_("reject reason"), max_length=20, choices=RejectReason.choices, blank=True)
-    reject_note = models.TextField(_("reject note"), blank=True)
-    first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
-    converted_product = models.ForeignKey(
-        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    converted_amount = models.DecimalField(
-        _("converted amount"), max_digits=18, decimal_places=2, null=True, blank=True
-    )
-    outcome_note = models.TextField(_("outcome note"), blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = ReferralQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("referral")
-        verbose_name_plural = _("referrals")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["branch", "status", "-created_at"], name="ref_branch_status_idx"),
-            models.Index(fields=["from_advisor", "-created_at"], name="ref_advisor_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} → {self.branch_id} {self.status}"
-
-
-class CustomerScore(models.Model):
-    """The current propensity score of a customer: written in bulk by rescoring.
-
-    ``reasons`` is a list of ``{"code": ..., "text": ..., "weight": ...}`` with text in
-    Chinese (the top feature contributions in words); ``method`` says whether a trained
-    model or the cold-start rules produced it.
-    """
-
-    customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, related_name="score", primary_key=True
-    )
-    score = models.FloatField(_("score"))
-    grade = models.CharField(_("grade"), max_length=8, choices=Grade.choices)
-    reasons = models.JSONField(_("reasons"), default=list, blank=True)
-    model_version = models.CharField(_("model version"), max_length=64, blank=True)
-    method = models.CharField(_("method"), max_length=8, choices=[("model", _("Model")), ("rules", _("Rules"))])
-    scored_at = models.DateTimeField(_("scored at"))
-
-    class Meta:
-        verbose_name = _("customer score")
-        verbose_name_plural = _("customer scores")
-        indexes = [models.Index(fields=["grade", "-score"], name="score_grade_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} {self.score:.1f} {self.grade}"
-
-
-class OutcomeSource(models.TextChoices):
-    CALL = "call", _("Call log")
-    IMPORT = "import", _("Historical import")
-    DEMO = "demo", _("Demo data")
-
-
-class Outcome(models.Model):
-    """One past contact and what came of it, with the features as they were then.
-
-    ``features`` is the point-in-time snapshot the model trains on; fields known only
-    after the contact (call duration, ...) never go in it.
-    """
-
-    customer = models.ForeignKey(
-        "customers.Customer",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="outcomes",
-        verbose_name=_("customer"),
-        db_index=False,  # covered by outcome_cust_idx
-    )
-    contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
-    channel = models.CharField(_("channel"), max_length=16, blank=True)
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
-    )
-    product = models.ForeignKey(
-        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
-    )
-    converted = models.BooleanField(_("converted"))
-    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True)
-    features = models.JSONField(_("features at contact time"), default=dict)
-    source = models.CharField(_("source"), max_length=8, choices=OutcomeSource.choices, default=OutcomeSource.CALL)
-    external_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("outcome")
-        verbose_name_plural = _("outcomes")
-        ordering = ["-contacted_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-contacted_at"], name="outcome_cust_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} {self.contacted_at} {'+' if self.converted else '-'}"
-
-    @property
-    def amount_or_zero(self) -> Decimal:
-        return self.amount or Decimal("0")
 
 
 # --- Queues and calls (issue 5) ------------------------------------------------------
@@ -396,123 +206,6 @@ class GradeDecision(models.Model):
         return f"{self.lead_id} {self.proposed_grade}→{self.confirmed_grade}"
 
 
-class Disposition(models.Model):
-    """The configurable call-outcome taxonomy (edited in the admin).
-
-    ``connected`` means someone picked up; ``effective`` marks a real conversation with the
-    customer, the numerator of 有效通联率 (effective conversations ÷ dialled calls).
-    """
-
-    code = models.SlugField(_("code"), max_length=32, unique=True)
-    label = models.CharField(_("label"), max_length=60)
-    label_en = models.CharField(_("English label"), max_length=60, blank=True)
-    connected = models.BooleanField(_("connected"), default=False)
-    effective = models.BooleanField(_("effective conversation"), default=False)
-    requests_callback = models.BooleanField(_("asks for a callback"), default=False)
-    active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
-
-    class Meta:
-        verbose_name = _("call disposition")
-        verbose_name_plural = _("call dispositions")
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        from django.utils.translation import get_language
-
-        if self.label_en and (get_language() or "").startswith("en"):
-            return self.label_en
-        return self.label
-
-
-class InterestLevel(models.TextChoices):
-    NONE = "none", _("None")
-    LOW = "low", _("Low")
-    MEDIUM = "medium", _("Medium")
-    HIGH = "high", _("High")
-
-
-class NextAction(models.TextChoices):
-    NONE = "none", _("No further action")
-    CALLBACK = "callback", _("Call back at a time")
-    REFER = "refer", _("Refer to the branch")
-    NURTURE = "nurture", _("Nurture")
-    WON = "won", _("Won (sold)")
-    LOST = "lost", _("Lost")
-    OPT_OUT = "opt_out", _("Customer opts out of calls")
-
-
-class CallPurpose(models.TextChoices):
-    MARKETING = "marketing", _("Marketing call")
-    SERVICE = "service", _("Service call")
-
-
-class LostReason(models.TextChoices):
-    NO_NEED = "no_need", _("No need")
-    NO_FUNDS = "no_funds", _("No funds available")
-    PREFERS_OTHER_BANK = "other_bank", _("Prefers another institution")
-    PRODUCT_UNSUITABLE = "unsuitable", _("No suitable product")
-    UNREACHABLE = "unreachable", _("Repeatedly unreachable")
-    OTHER = "other", _("Other")
-
-
-class CallLog(models.Model):
-    """One outbound call an advisor made and logged. ``idempotency_key`` comes from the
-    form (or API client), so a double submit or a retry creates one row."""
-
-    lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls", verbose_name=_("lead")
-    )
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="call_logs", verbose_name=_("customer")
-    )
-    advisor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="call_logs", verbose_name=_("advisor")
-    )
-    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
-    purpose = models.CharField(_("purpose"), max_length=16, choices=CallPurpose.choices, default=CallPurpose.MARKETING)
-    service_reason = models.CharField(_("service-call reason"), max_length=300, blank=True)
-    started_at = models.DateTimeField(_("started at"))
-    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    duration_seconds = models.PositiveIntegerField(_("duration (s)"), default=0)
-    disposition = models.ForeignKey(
-        Disposition, on_delete=models.PROTECT, related_name="calls", verbose_name=_("disposition")
-    )
-    interest = models.CharField(_("interest"), max_length=8, choices=InterestLevel.choices, default=InterestLevel.NONE)
-    products = models.ManyToManyField("customers.Product", blank=True, related_name="+", verbose_name=_("products"))
-    # Suitability verdicts at call time: [{"product_id", "code", "name", "allowed", "reasons"}].
-    product_checks = models.JSONField(_("suitability at call time"), default=list, blank=True)
-    needs = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name=_("needs confirmed"))
-    notes = models.TextField(_("notes"), blank=True)
-    next_action = models.CharField(_("next action"), max_length=16, choices=NextAction.choices, default="none")
-    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
-    won_product = models.ForeignKey(
-        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    won_amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True)
-    lost_reason = models.CharField(_("lost reason"), max_length=16, choices=LostReason.choices, blank=True)
-    # The approved script shown on the call screen (campaigns.ScriptVersion id; kept as a
-    # plain id so the call record survives script archiving).
-    script_version_id = models.PositiveBigIntegerField(_("script version"), null=True, blank=True)
-    interaction = models.ForeignKey(
-        "customers.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    outcome = models.ForeignKey(Outcome, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("call log")
-        verbose_name_plural = _("call logs")
-        ordering = ["-started_at", "-id"]
-        indexes = [
-            models.Index(fields=["advisor", "started_at"], name="call_adv_time_idx"),
-            models.Index(fields=["customer", "-started_at"], name="call_cust_time_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.customer_id} {self.started_at:%Y-%m-%d %H:%M} {self.disposition_id}"
-
-
 class NurturePlan(models.Model):
     """The cadence of a mid lead: ``touches_planned`` touches over ``period_days``."""
 
@@ -562,7 +255,9 @@ class PlannedCall(models.Model):
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     touch_no = models.PositiveSmallIntegerField(_("touch number"), null=True, blank=True)
-    call_log = models.ForeignKey(CallLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The call that made it (calls.CallLog). A plain id: calls sits above leads, and the
+    # planned call is evidence that must outlive any change to the call log.
+    call_log_id = models.PositiveBigIntegerField(_("call"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -577,3 +272,25 @@ class PlannedCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.kind} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class LeadBranchAccess(models.Model):
+    """A branch whose staff may see the lead: one row per branch the lead was referred to.
+
+    Written by ``referrals`` (through ``leads.services.lead_grant_branch``) when it creates
+    a referral, so the lead's row rule reads only this app's tables. Never revoked: a
+    branch keeps seeing the leads it was once sent, as it keeps seeing the referral.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="branch_access")
+    branch = models.ForeignKey("org.Branch", on_delete=models.CASCADE, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lead access of a branch")
+        verbose_name_plural = _("lead access of branches")
+        constraints = [models.UniqueConstraint(fields=["lead", "branch"], name="lead_branch_access_once")]
+        indexes = [models.Index(fields=["branch", "lead"], name="lead_branch_access_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} → {self.branch_id}"

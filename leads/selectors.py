@@ -1,43 +1,21 @@
-"""Reads of the lead queues, the call screen and the call metrics (issue 5).
+"""Reads of leads: the queues a team works and the leads a user may open.
 
-Every read starts from ``visible_to(user)`` (or narrower) and owns its joins, so the
-queue pages run a constant number of queries whatever the page size.
+Every read starts from the lead row rule (or a narrower index-friendly equivalent, said
+where it is used) and owns its joins, so the queue pages run a constant number of
+queries whatever the page size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from workbench.roles import Role, role_of
+from org.roles import Role, role_of
 
-from .models import (
-    CallLog,
-    Disposition,
-    GradeDecision,
-    Lead,
-    LeadStatus,
-    PlannedCall,
-    PlannedCallStatus,
-    Referral,
-)
-
-QUEUES = ("confirm", "today", "nurturing", "pool", "referred")
-QUEUE_LABELS = {
-    "confirm": _("To confirm"),
-    "today": _("Today's calls"),
-    "nurturing": _("Nurturing"),
-    "pool": _("Incubation pool"),
-    "referred": _("Referred"),
-}
+from .models import Lead, LeadStatus, PlannedCall, PlannedCallStatus
 
 
 def _team_id(user) -> int | None:
@@ -82,23 +60,6 @@ def leads_pool(*, user) -> QuerySet[Lead]:
     return _lead_base(user).filter(status=LeadStatus.POOLED).order_by("-score", "id")
 
 
-def referrals_made(*, user) -> QuerySet[Referral]:
-    """Referrals from the advisor's leads (the team's for a team lead), with branch status."""
-    qs = Referral.objects.select_related("customer", "branch", "lead", "assigned_rm__staff_profile")
-    role = role_of(user)
-    if role == Role.ADVISOR:
-        qs = qs.filter(from_advisor=user)
-    elif role == Role.TEAM_LEAD:
-        # The team's advisors' referrals (inside visible_to), on the (from_advisor, created) index.
-        from customers.models import StaffProfile
-
-        team = StaffProfile.objects.filter(team_id=_team_id(user)).values("user_id")
-        qs = qs.filter(from_advisor_id__in=team)
-    else:
-        qs = qs.filter(pk__in=Referral.objects.visible_to(user).values("pk")) if role != Role.ADMIN else qs
-    return qs.order_by("-created_at", "-id")
-
-
 def planned_calls(*, user, when: str = "today", now: dt.datetime | None = None) -> QuerySet[PlannedCall]:
     """Planned calls (callbacks, nurture touches, campaign tasks) still to make.
 
@@ -135,17 +96,6 @@ def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> int:
     return qs.order_by().values("pk")[: cap + 1].count()
 
 
-def queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
-    """The number in each queue tab, capped at COUNT_CAP + 1 (five bounded COUNTs)."""
-    return {
-        "confirm": capped_count(leads_to_confirm(user=user)),
-        "today": capped_count(planned_calls(user=user, when="today", now=now)),
-        "nurturing": capped_count(leads_nurturing(user=user)),
-        "pool": capped_count(leads_pool(user=user)),
-        "referred": capped_count(referrals_made(user=user)),
-    }
-
-
 # --- the call screen -------------------------------------------------------------------
 
 
@@ -161,277 +111,6 @@ def lead_get_for_user(*, user, pk: int) -> Lead:
         raise Http404 from exc
 
 
-@dataclass
-class CallContext:
-    """What the call screen shows besides the lead: history, transcript, holdings."""
-
-    ai_sessions: list
-    recent_interactions: list
-    calls: list
-    holdings: list
-    tags: list
-    transitions: list
-    planned: list
-    referrals: list = field(default_factory=list)
-
-
-def call_context(*, lead: Lead) -> CallContext:
-    from customers.models import Channel, CustomerTag, Holding, Interaction
-
-    customer = lead.customer
-    interactions = list(Interaction.objects.filter(customer=customer).order_by("-occurred_at", "-id")[:30])
-    return CallContext(
-        ai_sessions=[i for i in interactions if i.channel == Channel.AI_BOT and i.transcript][:3],
-        recent_interactions=[i for i in interactions if i.channel != Channel.AI_BOT][:10],
-        calls=list(
-            CallLog.objects.filter(customer=customer)
-            .select_related("disposition", "advisor__staff_profile")
-            .order_by("-started_at", "-id")[:10]
-        ),
-        holdings=list(
-            Holding.objects.filter(customer=customer).select_related("product").order_by("maturity_date")[:20]
-        ),
-        tags=list(CustomerTag.objects.filter(customer=customer).select_related("tag")[:20]),
-        transitions=list(lead.transitions.select_related("actor__staff_profile")[:10]),
-        planned=list(lead.planned_calls.filter(status=PlannedCallStatus.PLANNED).order_by("due_at")[:5]),
-        referrals=list(lead.referrals.select_related("branch")[:3]),
-    )
-
-
-def dispositions_active() -> QuerySet[Disposition]:
-    return Disposition.objects.filter(active=True).order_by("sort_order", "code")
-
-
 # --- metrics ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CallKpis:
-    """外呼执行率 = planned calls made ÷ planned calls due; 有效通联率 = effective ÷ dialled."""
-
-    planned: int
-    planned_done: int
-    dialled: int
-    connected: int
-    effective: int
-    conversions: int
-    amount: Decimal
-    callbacks_due: int = 0
-    overdue_touches: int = 0
-
-    @property
-    def execution_rate(self) -> float | None:
-        return self.planned_done / self.planned if self.planned else None
-
-    @property
-    def effective_rate(self) -> float | None:
-        return self.effective / self.dialled if self.dialled else None
-
-    @property
-    def effective_target(self) -> float:
-        return settings.WORKBENCH_EFFECTIVE_CONTACT_TARGET
-
-    @property
-    def effective_on_target(self) -> bool | None:
-        rate = self.effective_rate
-        return None if rate is None else rate >= self.effective_target
-
-
-def _call_aggregates():
-    return {
-        "dialled": Count("id"),
-        "connected": Count("id", filter=Q(disposition__connected=True)),
-        "effective": Count("id", filter=Q(disposition__effective=True)),
-        "conversions": Count("id", filter=Q(next_action="won")),
-        "amount": Sum("won_amount", filter=Q(next_action="won")),
-    }
-
-
-def _planned_aggregates():
-    return {
-        "planned": Count("id", filter=~Q(status=PlannedCallStatus.CANCELLED)),
-        "planned_done": Count("id", filter=Q(status=PlannedCallStatus.DONE)),
-    }
-
-
-def advisor_kpis(*, user, day: dt.date | None = None, now: dt.datetime | None = None) -> CallKpis:
-    """The advisor's figures for ``day`` (default today, Asia/Shanghai): three queries."""
-    now = now or timezone.now()
-    day = day or timezone.localdate(now)
-    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=timezone.get_current_timezone())
-    end = start + dt.timedelta(days=1)
-    calls = CallLog.objects.filter(advisor=user, started_at__gte=start, started_at__lt=end).aggregate(
-        **_call_aggregates()
-    )
-    planned = PlannedCall.objects.filter(advisor=user, due_at__gte=start, due_at__lt=end).aggregate(
-        **_planned_aggregates()
-    )
-    backlog = PlannedCall.objects.filter(advisor=user, status=PlannedCallStatus.PLANNED).aggregate(
-        callbacks_due=Count("id", filter=Q(kind="callback", due_at__lt=end)),
-        overdue_touches=Count("id", filter=Q(kind="nurture", due_at__lt=now)),
-    )
-    return CallKpis(
-        planned=planned["planned"],
-        planned_done=planned["planned_done"],
-        dialled=calls["dialled"],
-        connected=calls["connected"],
-        effective=calls["effective"],
-        conversions=calls["conversions"],
-        amount=calls["amount"] or Decimal("0"),
-        callbacks_due=backlog["callbacks_due"],
-        overdue_touches=backlog["overdue_touches"],
-    )
-
-
-PERIODS = {"day": TruncDate, "week": TruncWeek, "month": TruncMonth}
-
-
-@dataclass(frozen=True)
-class KpiRow:
-    key: object  # advisor id or period start
-    label: str
-    kpis: CallKpis
-    decisions: int = 0
-    overrides: int = 0
-
-    @property
-    def override_rate(self) -> float | None:
-        return self.overrides / self.decisions if self.decisions else None
-
-
-def _advisors_in_scope(user):
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects.filter(staff_profile__role=Role.ADVISOR).select_related("staff_profile")
-    role = role_of(user)
-    if role == Role.TEAM_LEAD:
-        users = users.filter(staff_profile__team_id=_team_id(user))
-    elif role == Role.ADVISOR:
-        users = users.filter(pk=user.pk)
-    elif role != Role.ADMIN:
-        users = users.none()
-    return users.order_by("staff_profile__display_name", "id")
-
-
-def team_kpis(*, user, start: dt.date, end: dt.date, period: str = "day") -> dict:
-    """Per advisor and per period figures for a team lead (or all teams for an admin).
-
-    Returns {"advisors": [KpiRow], "periods": [KpiRow], "total": KpiRow}; four grouped
-    queries whatever the number of advisors or days.
-    """
-    tz = timezone.get_current_timezone()
-    lo = dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz)
-    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0, 0), tzinfo=tz)
-    advisors = list(_advisors_in_scope(user))
-    ids = [a.pk for a in advisors]
-    trunc = PERIODS.get(period, TruncDate)
-
-    calls = CallLog.objects.filter(advisor_id__in=ids, started_at__gte=lo, started_at__lt=hi)
-    planned = PlannedCall.objects.filter(advisor_id__in=ids, due_at__gte=lo, due_at__lt=hi)
-    by_adv_calls = {r["advisor_id"]: r for r in calls.values("advisor_id").annotate(**_call_aggregates())}
-    by_adv_planned = {r["advisor_id"]: r for r in planned.values("advisor_id").annotate(**_planned_aggregates())}
-    decisions = {
-        r["advisor_id"]: r
-        for r in GradeDecision.objects.filter(advisor_id__in=ids, decided_at__gte=lo, decided_at__lt=hi)
-        .values("advisor_id")
-        .annotate(n=Count("id"), overridden=Count("id", filter=Q(overridden=True)))
-    }
-    by_period_calls = {
-        _as_date(r["p"]): r
-        for r in calls.annotate(p=trunc("started_at", tzinfo=tz)).values("p").annotate(**_call_aggregates())
-    }
-    by_period_planned = {
-        _as_date(r["p"]): r
-        for r in planned.annotate(p=trunc("due_at", tzinfo=tz)).values("p").annotate(**_planned_aggregates())
-    }
-
-    def kpis(c: dict | None, p: dict | None) -> CallKpis:
-        c = c or {}
-        p = p or {}
-        return CallKpis(
-            planned=p.get("planned", 0),
-            planned_done=p.get("planned_done", 0),
-            dialled=c.get("dialled", 0),
-            connected=c.get("connected", 0),
-            effective=c.get("effective", 0),
-            conversions=c.get("conversions", 0),
-            amount=c.get("amount") or Decimal("0"),
-        )
-
-    advisor_rows = [
-        KpiRow(
-            key=a.pk,
-            label=a.staff_profile.display_name,
-            kpis=kpis(by_adv_calls.get(a.pk), by_adv_planned.get(a.pk)),
-            decisions=decisions.get(a.pk, {}).get("n", 0),
-            overrides=decisions.get(a.pk, {}).get("overridden", 0),
-        )
-        for a in advisors
-    ]
-    period_rows = [
-        KpiRow(key=p, label=_period_label(p, period), kpis=kpis(by_period_calls.get(p), by_period_planned.get(p)))
-        for p in _period_starts(start, end, period)
-    ]
-    total = KpiRow(
-        key="total",
-        label=str(_("Team total")),
-        kpis=_sum_kpis([r.kpis for r in advisor_rows]),
-        decisions=sum(r.decisions for r in advisor_rows),
-        overrides=sum(r.overrides for r in advisor_rows),
-    )
-    return {"advisors": advisor_rows, "periods": period_rows, "total": total}
-
-
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _period_starts(start: dt.date, end: dt.date, period: str) -> list[dt.date]:
-    if period == "week":
-        cur = start - dt.timedelta(days=start.weekday())
-        step = dt.timedelta(days=7)
-    elif period == "month":
-        cur = start.replace(day=1)
-        step = None
-    else:
-        cur = start
-        step = dt.timedelta(days=1)
-    out = []
-    while cur <= end:
-        out.append(cur)
-        if step is None:
-            cur = (cur.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        else:
-            cur = cur + step
-    return out
-
-
-def _period_label(p: dt.date, period: str) -> str:
-    if period == "month":
-        return p.strftime("%Y-%m")
-    return p.isoformat()
-
-
-def _sum_kpis(items: list[CallKpis]) -> CallKpis:
-    return CallKpis(
-        planned=sum(k.planned for k in items),
-        planned_done=sum(k.planned_done for k in items),
-        dialled=sum(k.dialled for k in items),
-        connected=sum(k.connected for k in items),
-        effective=sum(k.effective for k in items),
-        conversions=sum(k.conversions for k in items),
-        amount=sum((k.amount for k in items), Decimal("0")),
-    )
-
-
-def call_logs_visible_to(*, user) -> QuerySet[CallLog]:
-    """Call logs by role: an advisor's own, a team's for the team lead, all for compliance/admin."""
-    qs = CallLog.objects.select_related("disposition", "customer", "advisor__staff_profile", "lead")
-    role = role_of(user)
-    if role == Role.ADVISOR:
-        return qs.filter(advisor=user)
-    if role == Role.TEAM_LEAD:
-        return qs.filter(advisor__staff_profile__team_id=_team_id(user))
-    if role in (Role.ADMIN, Role.COMPLIANCE):
-        return qs
-    return qs.none()

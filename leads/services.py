@@ -1,44 +1,45 @@
-"""Writes of the lead queues and the call workflow (issue 5).
+"""Writes of the lead lifecycle: transitions, claiming, grade decisions, nurture plans,
+planned calls, pool resurfacing and the leads that scoring proposes.
 
-Every change of a lead's status goes through ``_lead_transition``, which enforces the
+Every change of a lead's status goes through :func:`lead_transition`, which enforces the
 lifecycle below and writes a LeadTransition row and an AuditEvent in the caller's
-transaction. Other features are reached through the functions named in CONTRACTS.md,
-imported when first used (``_contract``) so that this module loads while they are built.
+transaction. It also keeps the customer's open-lead access grant (customers) in step, so
+the customer row rule never has to read this app's tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workbench.audit import audit_record
-from workbench.roles import Role, role_of
+from core.audit import audit_record
+from customers.models import Customer
+from customers.services.access import customer_access_close_lead, customer_access_open_leads
+from org.models import StaffProfile, Team
+from org.roles import Role, role_of
 
+from .access import can_claim_lead, can_work_lead
 from .models import (
-    CallLog,
-    CallPurpose,
-    Disposition,
+    OPEN_LEAD_STATUSES,
     Grade,
     GradeDecision,
+    GradeOverrideReason,
     Lead,
+    LeadBranchAccess,
+    LeadSource,
     LeadStatus,
     LeadTransition,
-    NextAction,
     NurturePlan,
     PlannedCall,
     PlannedCallKind,
     PlannedCallStatus,
 )
-from .policy import contact_policy_verdict
 
 S = LeadStatus
 # The lead lifecycle: new → confirmed → contacting → nurturing / referred / pooled →
@@ -58,42 +59,20 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 GRADE_RANK = {Grade.LOW: 0, Grade.MID: 1, Grade.HIGH: 2}
 
 
-def _contract(module: str, name: str):
-    """A function another feature provides (see CONTRACTS.md), looked up at call time."""
-    return getattr(importlib.import_module(module), name)
+def lead_require_work(*, actor, lead: Lead) -> None:
+    """The service guard of ``can_work_lead`` (the same predicate pages ask)."""
+    if not can_work_lead(actor, lead):
+        raise PermissionDenied(_("You cannot work on this lead."))
 
 
-# --- access ------------------------------------------------------------------------
-
-
-def _profile_team_id(user) -> int | None:
-    profile = getattr(user, "staff_profile", None)
-    return profile.team_id if profile else None
-
-
-def _check_can_work(*, actor, lead: Lead) -> None:
-    """Advisors work their own leads and their team's unowned ones; team leads their team's."""
-    role = role_of(actor)
-    team_id = _profile_team_id(actor)
-    if role == Role.ADMIN:
-        return
-    if role == Role.ADVISOR and (
-        lead.owner_id == actor.pk or (lead.owner_id is None and lead.team_id == team_id and team_id is not None)
-    ):
-        return
-    if role == Role.TEAM_LEAD and lead.team_id == team_id and team_id is not None:
-        return
-    raise PermissionDenied(_("You cannot work on this lead."))
-
-
-def _lock(lead: Lead) -> Lead:
-    return Lead.objects.select_for_update().get(pk=lead.pk)
+def lead_lock(lead: Lead | int) -> Lead:
+    return Lead.objects.select_for_update().get(pk=getattr(lead, "pk", lead))
 
 
 # --- transitions -------------------------------------------------------------------
 
 
-def _lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates: Any) -> Lead:
+def lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates: Any) -> Lead:
     """Move ``lead`` (locked by the caller) to ``to``, with history and audit."""
     if to not in ALLOWED_TRANSITIONS[lead.status]:
         raise ValidationError(
@@ -107,6 +86,8 @@ def _lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates:
         setattr(lead, name, value)
     lead.save(update_fields=["status", "updated_at", *updates])
     LeadTransition.objects.create(lead=lead, from_status=previous, to_status=to, actor=actor, reason=reason[:300])
+    if to not in OPEN_LEAD_STATUSES:
+        customer_access_close_lead(customer_id=lead.customer_id)
     audit_record(
         actor=actor,
         verb="lead.transition",
@@ -124,24 +105,24 @@ def lead_follow_referral(*, actor, lead: Lead, to: str, reason: str) -> Lead | N
     A lead the advisor has already moved on (closed, ...) is left alone: returns None.
     The branch staff acting here are not the lead's team, so no work check applies.
     """
-    lead = _lock(lead)
+    lead = lead_lock(lead)
     if lead.status != S.REFERRED:
         return None
     now = timezone.now()
-    lead = _lead_transition(actor=actor, lead=lead, to=to, reason=reason)
+    lead = lead_transition(actor=actor, lead=lead, to=to, reason=reason)
     if to == S.NURTURING:
         nurture_plan_start(actor=actor, lead=lead, now=now)
     return lead
 
 
 @transaction.atomic
-def lead_close(*, actor, lead: Lead, reason: str) -> Lead:
-    if not reason.strip():
-        raise ValidationError(_("Give a reason for closing the lead."), code="reason_required")
-    lead = _lock(lead)
-    _check_can_work(actor=actor, lead=lead)
-    lead = _lead_transition(actor=actor, lead=lead, to=S.CLOSED, reason=reason.strip())
-    _cancel_planned(lead=lead)
+def lead_mark_referred(*, actor, lead: Lead, branch) -> Lead:
+    """The lead has been handed to ``branch`` (``referrals`` has created the referral):
+    move it to referred, let the branch's staff see it, and drop the advisor's plans."""
+    lead = lead_lock(lead)
+    LeadBranchAccess.objects.get_or_create(lead=lead, branch=branch)
+    lead = lead_transition(actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": branch})
+    lead_plans_cancel(lead=lead)
     return lead
 
 
@@ -157,7 +138,7 @@ def lead_claim_next(*, actor) -> Lead | None:
     """
     if role_of(actor) != Role.ADVISOR:
         raise PermissionDenied(_("Only remote advisors claim leads."))
-    team_id = _profile_team_id(actor)
+    team_id = actor.staff_profile.team_id
     lead = (
         Lead.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(team_id=team_id, status=S.NEW, owner__isnull=True)
@@ -175,11 +156,11 @@ def lead_claim_next(*, actor) -> Lead | None:
 @transaction.atomic
 def lead_claim(*, actor, lead: Lead) -> Lead:
     """Claim one given lead (from a queue row): only when still unowned."""
-    lead = _lock(lead)
-    _check_can_work(actor=actor, lead=lead)
+    lead = lead_lock(lead)
+    lead_require_work(actor=actor, lead=lead)
     if lead.owner_id == actor.pk:
         return lead
-    if role_of(actor) != Role.ADVISOR:
+    if not can_claim_lead(actor, lead):
         raise PermissionDenied(_("Only remote advisors claim leads."))
     lead.owner = actor
     lead.save(update_fields=["owner", "updated_at"])
@@ -191,29 +172,18 @@ def lead_claim(*, actor, lead: Lead) -> Lead:
 
 
 @transaction.atomic
-def lead_confirm_grade(
-    *,
-    actor,
-    lead: Lead,
-    grade: str,
-    reason_code: str = "",
-    note: str = "",
-    branch=None,
-    branch_reason: str = "",
-    needs_summary: str = "",
-    products_of_interest: Iterable[dict] = (),
-    preferred_contact_time: str = "",
-    now: dt.datetime | None = None,
+def lead_confirm(
+    *, actor, lead: Lead, grade: str, reason_code: str = "", note: str = "", now: dt.datetime | None = None
 ) -> Lead:
-    """Confirm the grade of a new lead and route it: high → referral to a branch,
-    mid → nurture cadence, low → incubation pool. An override needs a reason code."""
-    from .models import GradeOverrideReason
-
+    """Record the advisor's grade for a new lead and route mid and low ones: mid → the
+    nurture cadence, low → the team's incubation pool. A high lead is left confirmed
+    for its referral (``calls.services.lead_confirm_grade`` refers it in the same
+    transaction). An override of the proposed grade needs a reason code."""
     now = now or timezone.now()
     if grade not in Grade.values:
         raise ValidationError(_("Choose a grade: high, mid or low."), code="grade")
-    lead = _lock(lead)
-    _check_can_work(actor=actor, lead=lead)
+    lead = lead_lock(lead)
+    lead_require_work(actor=actor, lead=lead)
     if lead.status != S.NEW:
         raise ValidationError(_("This lead has already been confirmed."), code="not_new")
     overridden = grade != lead.proposed_grade
@@ -240,63 +210,38 @@ def lead_confirm_grade(
     reason = _("Grade confirmed as %(grade)s") % {"grade": Grade(grade).label}
     if overridden:
         reason += " · " + _("override: %(reason)s") % {"reason": GradeOverrideReason(reason_code).label}
-    lead = _lead_transition(actor=actor, lead=lead, to=S.CONFIRMED, reason=reason, confirmed_grade=grade)
+    lead = lead_transition(actor=actor, lead=lead, to=S.CONFIRMED, reason=reason, confirmed_grade=grade)
     audit_record(
         actor=actor,
         verb="lead.confirm_grade",
         target=lead,
         details={"proposed": lead.proposed_grade, "confirmed": grade, "overridden": overridden, "reason": reason_code},
     )
-    if grade == Grade.HIGH:
-        return _route_refer(
-            actor=actor,
-            lead=lead,
-            branch=branch,
-            branch_reason=branch_reason,
-            needs_summary=needs_summary or note,
-            products_of_interest=products_of_interest,
-            preferred_contact_time=preferred_contact_time,
-        )
     if grade == Grade.MID:
-        return _route_nurture(actor=actor, lead=lead, now=now)
-    return _lead_transition(
-        actor=actor, lead=lead, to=S.POOLED, reason=_("Low grade: to the incubation pool"), owner=None
-    )
-
-
-def _route_refer(
-    *, actor, lead: Lead, branch, branch_reason, needs_summary, products_of_interest, preferred_contact_time
-) -> Lead:
-    referral_create = _contract("leads.referrals.services", "referral_create")
-    referral = referral_create(
-        actor=actor,
-        lead=lead,
-        branch=branch,
-        branch_reason=branch_reason,
-        needs_summary=needs_summary,
-        products_of_interest=list(products_of_interest),
-        preferred_contact_time=preferred_contact_time,
-    )
-    # referral_create records the referral only; the lead's move is this service's.
-    lead = _lead_transition(
-        actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": referral.branch}
-    )
-    _cancel_planned(lead=lead)
+        lead = lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Mid grade: nurture cadence"))
+        nurture_plan_start(actor=actor, lead=lead, now=now)
+        return lead
+    if grade == Grade.LOW:
+        return lead_transition(
+            actor=actor, lead=lead, to=S.POOLED, reason=_("Low grade: to the incubation pool"), owner=None
+        )
     return lead
 
 
-def _route_nurture(*, actor, lead: Lead, now: dt.datetime) -> Lead:
-    lead = _lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Mid grade: nurture cadence"))
-    nurture_plan_start(actor=actor, lead=lead, now=now)
-    return lead
+# --- nurture cadence and planned calls ------------------------------------------------
 
 
-def _touch_interval(plan: NurturePlan) -> dt.timedelta:
-    return dt.timedelta(days=plan.period_days) / max(plan.touches_planned, 1)
+def _touch_interval(touches: int, period_days: int) -> dt.timedelta:
+    return dt.timedelta(days=period_days) / max(touches, 1)
+
+
+def nurture_interval() -> dt.timedelta:
+    """The gap between two nurture touches with the configured cadence."""
+    return _touch_interval(settings.WORKBENCH_NURTURE_TOUCHES, settings.WORKBENCH_NURTURE_PERIOD_DAYS)
 
 
 def nurture_plan_start(*, actor, lead: Lead, now: dt.datetime) -> NurturePlan:
-    """Start (or restart) the nurture cadence of ``lead``: the first touch is due now."""
+    """Start (or restart) the nurture cadence of ``lead``: the first touch is due ``now``."""
     advisor = lead.owner or actor
     plan, _created = NurturePlan.objects.update_or_create(
         lead=lead,
@@ -326,6 +271,16 @@ def nurture_plan_start(*, actor, lead: Lead, now: dt.datetime) -> NurturePlan:
     return plan
 
 
+def lead_nurture(*, actor, lead: Lead, now: dt.datetime) -> Lead:
+    """After a call: keep nurturing the lead, starting a cadence (first touch one interval
+    from now) unless one is running."""
+    if lead.status != S.NURTURING:
+        lead = lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Nurture after the call"))
+    if not NurturePlan.objects.filter(lead=lead, active=True).exists():
+        nurture_plan_start(actor=actor, lead=lead, now=now + nurture_interval())
+    return lead
+
+
 def _nurture_touch_done(*, lead: Lead, now: dt.datetime) -> None:
     plan = NurturePlan.objects.select_for_update().filter(lead=lead, active=True).first()
     if plan is None:
@@ -335,7 +290,8 @@ def _nurture_touch_done(*, lead: Lead, now: dt.datetime) -> None:
         plan.active = False
         plan.next_touch_at = None
     else:
-        plan.next_touch_at = max(plan.started_at + _touch_interval(plan) * plan.touches_done, now)
+        interval = _touch_interval(plan.touches_planned, plan.period_days)
+        plan.next_touch_at = max(plan.started_at + interval * plan.touches_done, now)
         PlannedCall.objects.create(
             lead=lead,
             customer_id=lead.customer_id,
@@ -348,7 +304,36 @@ def _nurture_touch_done(*, lead: Lead, now: dt.datetime) -> None:
     Lead.objects.filter(pk=lead.pk).update(next_touch_at=plan.next_touch_at)
 
 
-def _cancel_planned(*, lead: Lead) -> None:
+def planned_calls_complete(*, lead: Lead, call_log_id: int, now: dt.datetime) -> int:
+    """A call on a lead makes its planned calls due by the end of today done (and moves
+    the nurture cadence on). Returns how many were done."""
+    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    due = list(
+        PlannedCall.objects.select_for_update().filter(
+            lead=lead, status=PlannedCallStatus.PLANNED, due_at__lte=end_of_today
+        )
+    )
+    for planned in due:
+        planned.status = PlannedCallStatus.DONE
+        planned.call_log_id = call_log_id
+        planned.done_at = now
+        planned.save(update_fields=["status", "call_log_id", "done_at"])
+        if planned.kind == PlannedCallKind.NURTURE:
+            _nurture_touch_done(lead=lead, now=now)
+    return len(due)
+
+
+def callback_plan(*, actor, lead: Lead, due_at: dt.datetime, note: str = "") -> PlannedCall:
+    """The customer asked to be called back at ``due_at``."""
+    planned = PlannedCall.objects.create(
+        lead=lead, customer_id=lead.customer_id, advisor=actor, kind=PlannedCallKind.CALLBACK, due_at=due_at, note=note
+    )
+    audit_record(actor=actor, verb="call.callback_planned", target=lead, details={"at": due_at.isoformat()})
+    return planned
+
+
+def lead_plans_cancel(*, lead: Lead) -> None:
+    """Nothing more is planned on the lead: its planned calls and nurture cadence stop."""
     PlannedCall.objects.filter(lead=lead, status=PlannedCallStatus.PLANNED).update(status=PlannedCallStatus.CANCELLED)
     NurturePlan.objects.filter(lead=lead, active=True).update(active=False, next_touch_at=None)
     Lead.objects.filter(pk=lead.pk).update(next_touch_at=None)
@@ -360,7 +345,7 @@ def _cancel_planned(*, lead: Lead) -> None:
 @transaction.atomic
 def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reasons=None) -> Lead | None:
     """Bring a pooled lead back to the team's To-confirm queue when its grade rose."""
-    lead = _lock(lead)
+    lead = lead_lock(lead)
     if lead.status != S.POOLED:
         return None
     if GRADE_RANK[grade] <= GRADE_RANK.get(lead.confirmed_grade or lead.proposed_grade, 0):
@@ -368,7 +353,7 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
     updates: dict[str, Any] = {"proposed_grade": grade, "confirmed_grade": "", "score": score, "owner": None}
     if reasons is not None:
         updates["reasons"] = reasons
-    return _lead_transition(
+    return lead_transition(
         actor=actor,
         lead=lead,
         to=S.NEW,
@@ -377,337 +362,103 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
     )
 
 
-# --- calls ---------------------------------------------------------------------------
+# --- leads proposed by scoring -----------------------------------------------------------
+
+# A customer whose grade just rose into high or mid: (customer id, score, grade,
+# reasons, model version, method "model" | "rules").
+LeadCandidate = tuple[int, float, str, list, str, str]
+
+_PROPOSE_SQL = """
+INSERT INTO {lead} (customer_id, team_id, owner_id, source, score, proposed_grade, confirmed_grade,
+                    status, reasons, model_version, created_at, updated_at)
+SELECT s.customer_id,
+       coalesce(sp.team_id, (%(teams)s::bigint[])[(s.customer_id %% %(n_teams)s) + 1]),
+       c.owner_id,
+       CASE WHEN s.method = 'rules' THEN 'rules' ELSE 'model' END,
+       s.score, s.grade, '', 'new', s.reasons, s.model_version, %(now)s, %(now)s
+FROM ({candidates}) s
+JOIN {customer} c ON c.id = s.customer_id
+LEFT JOIN {staff} sp ON sp.user_id = c.owner_id
+WHERE NOT EXISTS (SELECT 1 FROM {lead} l WHERE l.customer_id = s.customer_id AND l.status = ANY(%(open)s))
+ON CONFLICT DO NOTHING
+RETURNING customer_id, team_id
+"""
 
 
-def _product_checks(*, customer, products, today) -> list[dict]:
-    product_suitability = _contract("customers.suitability", "product_suitability")
-    checks = []
-    for product in products:
-        verdict = product_suitability(customer=customer, product=product, today=today)
-        checks.append(
-            {
-                "product_id": product.pk,
-                "code": product.code,
-                "name": product.name,
-                "allowed": bool(verdict.allowed),
-                "reasons": [str(r) for r in verdict.reasons],
-                "needs_second_review": bool(getattr(verdict, "needs_second_review", False)),
-            }
-        )
-    return checks
+def _team_ids() -> list[int]:
+    return list(Team.objects.order_by("id").values_list("id", flat=True))
 
 
-def _validate_call(
-    *,
-    disposition: Disposition,
-    next_action: str,
-    callback_at,
-    won_product,
-    won_amount,
-    lost_reason,
-    purpose,
-    service_reason,
-    started_at,
-    ended_at,
-    now,
-) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not disposition.active:
-        errors["disposition"] = _("This disposition is no longer in use.")
-    if started_at > now + dt.timedelta(minutes=5):
-        errors["started_at"] = _("The call cannot start in the future.")
-    if ended_at is not None and ended_at < started_at:
-        errors["ended_at"] = _("The call cannot end before it started.")
-    if next_action not in NextAction.values:
-        errors["next_action"] = _("Choose a next action.")
-    if next_action == NextAction.CALLBACK and (callback_at is None or callback_at <= now):
-        errors["callback_at"] = _("Give a future time for the callback.")
-    if next_action == NextAction.WON:
-        if won_product is None:
-            errors["won_product"] = _("Choose the product the customer bought.")
-        if won_amount is None or won_amount <= 0:
-            errors["won_amount"] = _("Enter the amount bought (more than 0).")
-    if next_action == NextAction.LOST and not lost_reason:
-        errors["lost_reason"] = _("Choose why the lead was lost.")
-    if next_action in (NextAction.WON, NextAction.REFER, NextAction.NURTURE) and not disposition.effective:
-        errors["next_action"] = _("This next action needs an effective conversation with the customer.")
-    if purpose == CallPurpose.SERVICE and not service_reason.strip():
-        errors["service_reason"] = _("A service call needs a reason.")
-    return errors
+def leads_propose_sql(*, cursor, candidates_sql: str, params: dict | None = None, now: dt.datetime) -> int:
+    """Open a new lead for every candidate without an open lead, in one statement
+    (PostgreSQL; rescoring). ``candidates_sql`` is a SELECT with the columns of
+    :data:`LeadCandidate` (``reasons`` as jsonb). The partial unique index on open leads
+    makes a duplicate impossible even against a concurrent writer.
 
-
-@transaction.atomic
-def call_log_create(
-    *,
-    actor,
-    lead: Lead,
-    idempotency_key: str,
-    disposition: Disposition,
-    started_at: dt.datetime,
-    ended_at: dt.datetime | None = None,
-    duration_seconds: int | None = None,
-    purpose: str = CallPurpose.MARKETING,
-    service_reason: str = "",
-    interest: str = "none",
-    products=(),
-    needs=(),
-    notes: str = "",
-    next_action: str = NextAction.NONE,
-    callback_at: dt.datetime | None = None,
-    won_product=None,
-    won_amount: Decimal | None = None,
-    lost_reason: str = "",
-    script_version_id: int | None = None,
-    branch=None,
-    now: dt.datetime | None = None,
-) -> tuple[CallLog, bool]:
-    """Log a call on ``lead`` and act on its outcome. Returns (call, created).
-
-    The same ``idempotency_key`` returns the first call unchanged: a double click or a
-    retry after a network error logs one call. Nothing is written when the contact
-    policy forbids a marketing call or the input is invalid (ValidationError).
+    Team: the owner advisor's team; an unowned customer goes to the team at position
+    ``customer_id mod number of teams`` in team-id order (deterministic, and it spreads
+    the unowned book evenly). Returns the number of leads opened.
     """
-    now = now or timezone.now()
-    key = (idempotency_key or "").strip()[:64]
-    if not key:
-        raise ValidationError(_("The form is missing its submission key; reload the page."), code="key")
-    existing = CallLog.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.advisor_id != actor.pk:
-            raise ValidationError(_("This submission key belongs to another call."), code="key")
-        return existing, False
-
-    lead = _lock(lead)
-    _check_can_work(actor=actor, lead=lead)
-    if not lead.is_open:
-        raise ValidationError(_("This lead is closed; calls can no longer be logged on it."), code="closed")
-    customer = lead.customer
-    products = list(products)
-    errors = _validate_call(
-        disposition=disposition,
-        next_action=next_action,
-        callback_at=callback_at,
-        won_product=won_product,
-        won_amount=won_amount,
-        lost_reason=lost_reason,
-        purpose=purpose,
-        service_reason=service_reason,
-        started_at=started_at,
-        ended_at=ended_at,
-        now=now,
+    sql = _PROPOSE_SQL.format(
+        lead=Lead._meta.db_table,
+        customer=Customer._meta.db_table,
+        staff=StaffProfile._meta.db_table,
+        candidates=candidates_sql,
     )
-    if errors:
-        raise ValidationError(errors)
-    if won_product is not None and won_product not in products:
-        products.append(won_product)
-    checks = _product_checks(customer=customer, products=products, today=timezone.localdate(now))
-    if next_action == NextAction.WON:
-        check = next(c for c in checks if c["product_id"] == won_product.pk)
-        if not check["allowed"]:
-            raise ValidationError(
-                {
-                    "won_product": _("This sale cannot be pursued: %(reasons)s")
-                    % {"reasons": "；".join(check["reasons"])}
-                }
-            )
-
-    verdict = contact_policy_verdict(customer=customer, now=started_at)
-    if purpose == CallPurpose.MARKETING and not verdict.allowed:
-        raise ValidationError({"purpose": verdict.messages})
-
-    if duration_seconds is None:
-        duration_seconds = int((ended_at - started_at).total_seconds()) if ended_at else 0
-    try:
-        with transaction.atomic():
-            call = CallLog.objects.create(
-                lead=lead,
-                customer=customer,
-                advisor=actor,
-                idempotency_key=key,
-                purpose=purpose,
-                service_reason=service_reason.strip()[:300] if purpose == CallPurpose.SERVICE else "",
-                started_at=started_at,
-                ended_at=ended_at,
-                duration_seconds=max(duration_seconds, 0),
-                disposition=disposition,
-                interest=interest,
-                product_checks=checks,
-                notes=notes,
-                next_action=next_action,
-                callback_at=callback_at if next_action == NextAction.CALLBACK else None,
-                won_product=won_product if next_action == NextAction.WON else None,
-                won_amount=won_amount if next_action == NextAction.WON else None,
-                lost_reason=lost_reason if next_action == NextAction.LOST else "",
-                script_version_id=script_version_id,
-            )
-    except IntegrityError:
-        # A concurrent submit with the same key won the race: return its call.
-        existing = CallLog.objects.get(idempotency_key=key)
-        return existing, False
-    if products:
-        call.products.set(products)
-    if needs:
-        call.needs.set(list(needs))
-    audit_record(
-        actor=actor,
-        verb="call.log",
-        target=call,
-        details={
-            "lead": lead.pk,
-            "disposition": disposition.code,
-            "next_action": next_action,
-            "purpose": purpose,
-            "script_version_id": script_version_id,
+    teams = _team_ids() or [None]
+    cursor.execute(
+        sql,
+        {
+            **(params or {}),
+            "teams": teams,
+            "n_teams": len(teams),
+            "now": now,
+            "open": [str(s) for s in OPEN_LEAD_STATUSES],
         },
     )
-    if purpose == CallPurpose.SERVICE and not verdict.allowed:
-        audit_record(
-            actor=actor,
-            verb="call.policy_override",
-            target=call,
-            details={"blocks": verdict.codes, "reason": call.service_reason},
-        )
+    opened = cursor.fetchall()
+    customer_access_open_leads(pairs=opened)
+    return len(opened)
 
-    # The phone interaction on the customer's timeline (notes are scanned once, below).
-    interaction_record = _contract("customers.services", "interaction_record")
-    summary = _("Outbound call: %(disposition)s; next: %(action)s") % {
-        "disposition": disposition.label,
-        "action": NextAction(next_action).label,
+
+def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
+    """The same as :func:`leads_propose_sql` for a handful of customers, in plain ORM
+    statements (incremental rescoring, SQLite). Returns the number of leads opened."""
+    ids = [c[0] for c in candidates]
+    open_ids = set(Lead.objects.open().filter(customer_id__in=ids).values_list("customer_id", flat=True))
+    owners = {
+        cid: (owner, team)
+        for cid, owner, team in Customer.objects.filter(pk__in=ids).values_list(
+            "id", "owner_id", "owner__staff_profile__team_id"
+        )
     }
-    interaction, _created = interaction_record(
-        actor=actor,
-        customer=customer,
-        channel="phone",
-        direction="out",
-        occurred_at=started_at,
-        summary=summary,
-        external_id=f"call:{key}",
-    )
-    outcome_record = _contract("leads.scoring.services", "outcome_record")
-    outcome = outcome_record(
-        customer=customer,
-        contacted_at=started_at,
-        channel="phone",
-        converted=next_action == NextAction.WON,
-        amount=call.won_amount,
-        product=call.won_product,
-        source="call",
-        external_key=f"call:{key}",
-    )
-    call.interaction = interaction
-    call.outcome = outcome
-    call.save(update_fields=["interaction", "outcome"])
-
-    _complete_planned(lead=lead, call=call, now=now)
-    _apply_next_action(actor=actor, lead=lead, call=call, branch=branch, now=now)
-
-    call_id, customer_id, text = call.pk, customer.pk, notes.strip()
-    if text:
-        request_scan = _contract("campaigns.surveillance", "request_scan")
-        # request_scan defers its task with transaction.on_commit itself.
-        request_scan(
-            source="call_note",
-            object_id=call_id,
-            text=text,
-            advisor_id=actor.pk,
-            customer_id=customer_id,
-            occurred_at=started_at,
-        )
-    # No rescoring here: outcome_record queues the customer's rescore after commit.
-    return call, True
-
-
-def _complete_planned(*, lead: Lead, call: CallLog, now: dt.datetime) -> None:
-    """A call on a lead makes its planned calls due by the end of today."""
-    end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59)
-    due = list(
-        PlannedCall.objects.select_for_update().filter(
-            lead=lead, status=PlannedCallStatus.PLANNED, due_at__lte=end_of_today
-        )
-    )
-    for planned in due:
-        planned.status = PlannedCallStatus.DONE
-        planned.call_log = call
-        planned.done_at = now
-        planned.save(update_fields=["status", "call_log", "done_at"])
-        if planned.kind == PlannedCallKind.NURTURE:
-            _nurture_touch_done(lead=lead, now=now)
-
-
-def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.datetime) -> None:
-    action = call.next_action
-    if lead.status in (S.NEW, S.CONFIRMED):
-        lead = _lead_transition(actor=actor, lead=lead, to=S.CONTACTING, reason=_("Call logged"))
-    if action == NextAction.CALLBACK:
-        PlannedCall.objects.create(
-            lead=lead,
-            customer_id=lead.customer_id,
-            advisor=actor,
-            kind=PlannedCallKind.CALLBACK,
-            due_at=call.callback_at,
-            note=call.disposition.label,
-        )
-        audit_record(
-            actor=actor, verb="call.callback_planned", target=lead, details={"at": call.callback_at.isoformat()}
-        )
-    elif action == NextAction.NURTURE:
-        if lead.status != S.NURTURING:
-            lead = _lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Nurture after the call"))
-        if not NurturePlan.objects.filter(lead=lead, active=True).exists():
-            nurture_plan_start(actor=actor, lead=lead, now=now + _touch_interval_default())
-    elif action == NextAction.REFER:
-        if lead.status != S.REFERRED:
-            _route_refer(
-                actor=actor,
-                lead=lead,
-                branch=branch,
-                branch_reason="",
-                needs_summary=call.notes,
-                products_of_interest=[c for c in call.product_checks if c["allowed"]],
-                preferred_contact_time="",
+    teams = _team_ids()
+    leads = []
+    for cid, score, grade, reasons, version, method in candidates:
+        if cid in open_ids or cid not in owners:
+            continue
+        owner, team = owners[cid]
+        if team is None and teams:
+            team = teams[cid % len(teams)]
+        leads.append(
+            Lead(
+                customer_id=cid,
+                team_id=team,
+                owner_id=owner,
+                source=LeadSource.RULES if method == "rules" else LeadSource.MODEL,
+                score=score,
+                proposed_grade=grade,
+                status=S.NEW,
+                reasons=reasons,
+                model_version=version,
             )
-    elif action == NextAction.WON:
-        _lead_transition(
-            actor=actor,
-            lead=lead,
-            to=S.WON,
-            reason=_("Won: %(product)s, %(amount)s CNY")
-            % {"product": call.won_product.name, "amount": call.won_amount},
         )
-        _cancel_planned(lead=lead)
-    elif action == NextAction.LOST:
-        from .models import LostReason
-
-        _lead_transition(actor=actor, lead=lead, to=S.LOST, reason=LostReason(call.lost_reason).label)
-        _cancel_planned(lead=lead)
-    elif action == NextAction.OPT_OUT:
-        contact_opt_out(actor=actor, customer=lead.customer, reason=_("Opted out on a call"), now=now)
-        _lead_transition(actor=actor, lead=lead, to=S.CLOSED, reason=_("Customer opted out of calls"))
-        _cancel_planned(lead=lead)
-
-
-def _touch_interval_default() -> dt.timedelta:
-    return dt.timedelta(days=settings.WORKBENCH_NURTURE_PERIOD_DAYS) / max(settings.WORKBENCH_NURTURE_TOUCHES, 1)
-
-
-def contact_opt_out(*, actor, customer, reason: str, now: dt.datetime | None = None):
-    """Put the customer on phone do-not-disturb for at least the configured days."""
-    from customers.models import Channel, ContactPreference
-
-    now = now or timezone.now()
-    until = now + dt.timedelta(days=settings.WORKBENCH_OPT_OUT_DND_DAYS)
-    pref, _created = ContactPreference.objects.select_for_update().get_or_create(
-        customer=customer, channel=Channel.PHONE, defaults={"consent": False}
+    Lead.objects.bulk_create(leads, ignore_conflicts=True)
+    # bulk_create(ignore_conflicts) does not say which rows it skipped: read what exists.
+    opened = list(
+        Lead.objects.filter(
+            customer_id__in=[lead.customer_id for lead in leads], status=S.NEW, created_at__gte=now
+        ).values_list("customer_id", "team_id")
     )
-    pref.opted_out_at = now
-    pref.dnd_until = max(until, pref.dnd_until) if pref.dnd_until else until
-    pref.reason = reason[:200]
-    pref.save(update_fields=["opted_out_at", "dnd_until", "reason", "updated_at"])
-    audit_record(
-        actor=actor,
-        verb="contact.opt_out",
-        target=customer,
-        details={"channel": "phone", "dnd_until": pref.dnd_until.isoformat()},
-    )
-    return pref
+    customer_access_open_leads(pairs=opened)
+    return len(opened)

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from .roles import role_of
+from org.roles import role_of
 
 
 @extend_schema(

@@ -5,8 +5,8 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("workbench.api")),
     path("", include("customers.api")),
-    path("", include("leads.api")),
-    path("", include("leads.scoring.api")),
-    path("", include("leads.referrals.api")),
-    path("", include("campaigns.api")),
+    path("", include("calls.api")),
+    path("", include("scoring.api")),
+    path("", include("referrals.api")),
+    path("", include("compliance.api")),
 ]

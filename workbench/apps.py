@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = _("Workbench")
+    # The project itself (settings, URLs, the Celery app, home page, demo composition):
+    # it owns no tables.
 
     def ready(self) -> None:
         # Celery's filesystem broker needs its folders before the first message.

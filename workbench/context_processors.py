@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .roles import Role, role_of
+from org.roles import Role, role_of
 
 # (url name, label, icon, roles that see it). Entries whose URL does not exist yet are
 # skipped, so a feature's menu item appears when the feature's URLs are installed.
@@ -13,18 +13,18 @@ from .roles import Role, role_of
 NAVIGATION = [
     ("home", _("Home"), "house", None),
     ("customers:list", _("Customers"), "people", None),
-    ("leads:queue", _("Lead queues"), "list-check", (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)),
-    ("leads:kpis", _("Call metrics"), "speedometer2", (Role.TEAM_LEAD, Role.ADMIN)),
+    ("calls:queue", _("Lead queues"), "list-check", (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)),
+    ("calls:kpis", _("Call metrics"), "speedometer2", (Role.TEAM_LEAD, Role.ADMIN)),
     ("referrals:dashboard", _("Referral dashboard"), "bar-chart", (Role.BRANCH_MANAGER, Role.TEAM_LEAD, Role.ADMIN)),
     ("customers:access_log", _("Data access log"), "eye", (Role.COMPLIANCE, Role.ADMIN)),
     ("customers:imports", _("Data import"), "upload", (Role.TEAM_LEAD, Role.ADMIN)),
     ("referrals:list", _("Referrals"), "send", None),
     ("scoring:model", _("Scoring model"), "graph-up", (Role.TEAM_LEAD, Role.ADMIN)),
-    ("campaigns:scripts", _("Scripts"), "chat-quote", None),
-    ("campaigns:review_queue", _("Compliance review"), "shield-check", (Role.COMPLIANCE, Role.ADMIN)),
-    ("campaigns:reports", _("Compliance reports"), "clipboard-check", (Role.COMPLIANCE, Role.TEAM_LEAD, Role.ADMIN)),
-    ("campaigns:lexicon", _("Lexicon"), "journal-text", (Role.COMPLIANCE, Role.ADMIN)),
-    ("campaigns:my_flags", _("Compliance feedback"), "chat-square-text", (Role.ADVISOR, Role.TEAM_LEAD)),
+    ("compliance:scripts", _("Scripts"), "chat-quote", None),
+    ("compliance:review_queue", _("Compliance review"), "shield-check", (Role.COMPLIANCE, Role.ADMIN)),
+    ("compliance:reports", _("Compliance reports"), "clipboard-check", (Role.COMPLIANCE, Role.TEAM_LEAD, Role.ADMIN)),
+    ("compliance:lexicon", _("Lexicon"), "journal-text", (Role.COMPLIANCE, Role.ADMIN)),
+    ("compliance:my_flags", _("Compliance feedback"), "chat-square-text", (Role.ADVISOR, Role.TEAM_LEAD)),
     ("workbench:audit", _("Audit log"), "clipboard-data", (Role.COMPLIANCE, Role.ADMIN)),
     ("workbench:jobs", _("Background jobs"), "cpu", (Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)),
 ]
@@ -33,11 +33,11 @@ NAVIGATION = [
 SHORTCUTS = {
     "home": "h",
     "customers:list": "c",
-    "leads:queue": "q",
+    "calls:queue": "q",
     "referrals:list": "r",
     "scoring:model": "m",
-    "campaigns:scripts": "s",
-    "campaigns:review_queue": "v",
+    "compliance:scripts": "s",
+    "compliance:review_queue": "v",
     "workbench:audit": "a",
 }
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, Job, Notification
-from .roles import Role, role_of
+from core.models import AuditEvent, Job
+from org.roles import Role, role_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def _book_scope(user, role: str | None) -> dict | None:
     if role == Role.ADVISOR:
         return {"owner_id": user.pk}
     if role == Role.TEAM_LEAD:
-        from customers.models import StaffProfile
+        from org.models import StaffProfile
 
         advisors = list(
             StaffProfile.objects.filter(team_id=profile.team_id, role=Role.ADVISOR).values_list("user_id", flat=True)
@@ -78,7 +78,8 @@ def home_stats(*, user) -> list[Stat]:
     """
     from django.core.cache import cache
 
-    from leads.models import Grade, Lead, LeadStatus, Referral, ReferralStatus
+    from leads.models import Grade, Lead, LeadStatus
+    from referrals.models import Referral, ReferralStatus
 
     role = role_of(user)
     now = timezone.now()
@@ -164,21 +165,3 @@ def home_stats(*, user) -> list[Stat]:
     return stats
 
 
-def audit_events_list(*, user) -> QuerySet[AuditEvent]:
-    """The audit log with its actors; the page's AuditEventFilter narrows it."""
-    return AuditEvent.objects.select_related("actor", "actor__staff_profile")
-
-
-def jobs_visible_to(*, user) -> QuerySet[Job]:
-    qs = Job.objects.select_related("created_by")
-    if role_of(user) in (Role.ADMIN, Role.COMPLIANCE):
-        return qs
-    return qs.filter(created_by=user)
-
-
-def notifications_unread_count(*, user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
-def notifications_for(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)

@@ -45,12 +45,17 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
-    "workbench",
+    # The project's apps, bottom to top (docs/architecture.md; import-linter checks it).
+    "core",
+    "org",
     "customers",
+    "compliance",
     "leads",
-    "leads.scoring",
-    "leads.referrals",
+    "scoring",
+    "referrals",
+    "calls",
     "campaigns",
+    "workbench",
 ]
 
 MIDDLEWARE = [
@@ -65,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "workbench.middleware.RequestContextMiddleware",
+    "core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -193,15 +198,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Each feature adds its periodic tasks below its own comment line.
-    "purge-read-notifications": {"task": "workbench.purge_read_notifications", "schedule": 24 * 3600},
-    # -- leads.scoring --
+    "purge-read-notifications": {"task": "core.purge_read_notifications", "schedule": 24 * 3600},
+    # -- scoring --
     "scoring-train-weekly": {"task": "scoring.train_model", "schedule": 7 * 24 * 3600.0},
-    # -- leads.referrals --
+    # -- referrals --
     "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
     # -- leads (queues) --
-    "leads-resurface-pool": {"task": "leads.resurface_pool", "schedule": 30 * 60},
+    "leads-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
     # -- campaigns (compliance) --
-    "campaigns-qa-sample-week": {"task": "campaigns.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
+    "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -227,7 +232,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- django-tables2 -------------------------------------------------------------------
-DJANGO_TABLES2_TEMPLATE = "_table.html"
+DJANGO_TABLES2_TEMPLATE = "core/_table.html"
 
 # --- Business settings (practice, configurable; see ../shared/DOMAIN.md) ----------------
 # Tier thresholds in CNY of AUM: below BASE is long tail, below WEALTH is base, below

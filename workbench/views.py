@@ -7,11 +7,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
-from .filters import AuditEventFilter
-from .htmx import render_table_page
-from .roles import Role, role_of, role_required
-from .tables import AuditEventTable, JobTable, NotificationTable
+from core import selectors as core_selectors
+from core import services as core_services
+from core.filters import AuditEventFilter
+from core.htmx import render_table_page
+from core.tables import AuditEventTable, JobTable, NotificationTable
+from org.roles import Role, role_of, role_required
+
+from . import selectors
 
 
 class LoginView(auth_views.LoginView):
@@ -23,7 +26,7 @@ def home(request):
     stats = selectors.home_stats(user=request.user)
     context = {"stats": stats, "role": role_of(request.user)}
     if context["role"] == Role.ADVISOR:  # the advisor's call measures (leads queues feature)
-        from leads.selectors import advisor_kpis
+        from calls.selectors import advisor_kpis
 
         context["call_kpis"] = advisor_kpis(user=request.user)
     return render(request, "workbench/home.html", context)
@@ -31,7 +34,7 @@ def home(request):
 
 @role_required(Role.COMPLIANCE, Role.ADMIN)
 def audit_list(request):
-    qs = selectors.audit_events_list(user=request.user)
+    qs = core_selectors.audit_events_list(user=request.user)
     f = AuditEventFilter(request.GET, queryset=qs)
     table = AuditEventTable(f.qs)
     return render_table_page(request, "workbench/audit_list.html", table, {"filter": f})
@@ -39,37 +42,37 @@ def audit_list(request):
 
 @role_required(Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
 def job_list(request):
-    table = JobTable(selectors.jobs_visible_to(user=request.user))
+    table = JobTable(core_selectors.jobs_visible_to(user=request.user))
     return render_table_page(request, "workbench/job_list.html", table, {})
 
 
 def job_progress(request, pk: int):
     """A job's progress bar; while the job runs, the fragment polls itself."""
-    job = get_object_or_404(selectors.jobs_visible_to(user=request.user), pk=pk)
-    return render(request, "workbench/_job_progress.html", {"job": job})
+    job = get_object_or_404(core_selectors.jobs_visible_to(user=request.user), pk=pk)
+    return render(request, "core/_job_progress.html", {"job": job})
 
 
 def notification_badge(request):
     return render(
         request,
         "workbench/notifications.html#badge",
-        {"unread": selectors.notifications_unread_count(user=request.user)},
+        {"unread": core_selectors.notifications_unread_count(user=request.user)},
     )
 
 
 def notification_list(request):
-    table = NotificationTable(selectors.notifications_for(user=request.user))
+    table = NotificationTable(core_selectors.notifications_for(user=request.user))
     return render_table_page(
         request,
         "workbench/notifications.html",
         table,
-        {"unread": selectors.notifications_unread_count(user=request.user)},
+        {"unread": core_selectors.notifications_unread_count(user=request.user)},
     )
 
 
 @require_POST
 def notifications_mark_read(request):
-    services.notifications_mark_read(actor=request.user)
+    core_services.notifications_mark_read(actor=request.user)
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Trigger"] = "notifications-changed"

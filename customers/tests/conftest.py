@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
+from django.apps import apps
+
+from customers.apps import CustomersConfig
+from org.roles import grant_role_permissions
 
 
 @pytest.fixture(autouse=True)
 def portrait_permissions(db):
-    """The reveal/export permissions granted to role groups by migration 0004.
+    """The reveal/export permissions granted to role groups by customers' migration.
 
     Browser tests run with transaction=True and flush the database afterwards, which
     also drops rows that migrations created; granting again keeps later tests honest.
     """
-    from django.apps import apps
-
-    migration = importlib.import_module("customers.migrations.0004_portrait_permissions")
-    migration.grant(apps, None)
+    grant_role_permissions(
+        apps, "customers", CustomersConfig.role_permissions, custom=CustomersConfig.custom_permissions
+    )

@@ -7,8 +7,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from customers import models as m
+from org.tests.factories import BranchFactory, UserFactory
 
-from .factories import BranchFactory, CustomerFactory, ProductFactory, UserFactory
+from .factories import CustomerFactory, ProductFactory
 
 
 def client_with(scopes):
@@ -103,7 +104,7 @@ class TestBulkUpsert:
         new = m.Customer.objects.get(customer_no="API99999")
         assert new.tier == m.Tier.LONG_TAIL and new.attributes == {}
         # every ingest call is audited with what it changed
-        from workbench.models import AuditEvent
+        from core.models import AuditEvent
 
         audits = list(AuditEvent.objects.filter(verb="api.ingest").order_by("id"))
         assert len(audits) == 4 and audits[0].target_type == "customers.customers"

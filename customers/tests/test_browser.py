@@ -130,7 +130,7 @@ def test_advisor_searches_opens_portrait_switches_tabs(page, live_server, login,
 
 
 def test_team_lead_imports_a_csv_with_dry_run(page, live_server, login, world, tmp_path, settings):
-    from .factories import BranchFactory
+    from org.tests.factories import BranchFactory
 
     settings.MEDIA_ROOT = tmp_path
     BranchFactory(code="SH01")

@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from core.models import AuditEvent
 from customers import models as m
 from customers.selectors import customer_get_for_user
-from customers.services import interaction_record
+from customers.services.interactions import interaction_record
 from customers.suitability import product_suitability, suitable_products
-from workbench.models import AuditEvent
 
 from .factories import CustomerFactory, HoldingFactory, ProductFactory, RiskAssessmentFactory
 
@@ -129,14 +129,14 @@ class TestAccessHelper:
 
 @pytest.fixture
 def fake_hooks(monkeypatch):
-    """Stand-ins for leads.scoring.tasks and campaigns.surveillance (other features)."""
+    """Stand-ins for scoring.tasks and compliance.surveillance (other features)."""
     calls = {"rescore": [], "scan": []}
-    tasks = types.ModuleType("leads.scoring.tasks")
+    tasks = types.ModuleType("scoring.tasks")
     tasks.rescore_customer = types.SimpleNamespace(delay=lambda cid: calls["rescore"].append(cid))
-    surveillance = types.ModuleType("campaigns.surveillance")
+    surveillance = types.ModuleType("compliance.surveillance")
     surveillance.request_scan = lambda **kw: calls["scan"].append(kw)
-    monkeypatch.setitem(sys.modules, "leads.scoring.tasks", tasks)
-    monkeypatch.setitem(sys.modules, "campaigns.surveillance", surveillance)
+    monkeypatch.setitem(sys.modules, "scoring.tasks", tasks)
+    monkeypatch.setitem(sys.modules, "compliance.surveillance", surveillance)
     return calls
 
 
@@ -188,8 +188,8 @@ class TestInteractionRecord:
         assert i.actor == world.advisor_a
 
     def test_missing_modules_only_warn(self, world, monkeypatch, django_capture_on_commit_callbacks, caplog):
-        monkeypatch.setitem(sys.modules, "leads.scoring.tasks", None)
-        monkeypatch.setitem(sys.modules, "campaigns.surveillance", None)
+        monkeypatch.setitem(sys.modules, "scoring.tasks", None)
+        monkeypatch.setitem(sys.modules, "compliance.surveillance", None)
         c = CustomerFactory()
         with django_capture_on_commit_callbacks(execute=True):
             interaction_record(actor=None, customer=c, channel=m.Channel.AI_BOT, occurred_at=NOW, summary="x")

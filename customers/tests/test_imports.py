@@ -9,11 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
+from core.models import Job
 from customers import models as m
-from customers import services
-from workbench.models import Job
+from customers.services import imports as services
+from org.tests.factories import BranchFactory
 
-from .factories import BranchFactory, CustomerFactory, ProductFactory, TagFactory
+from .factories import CustomerFactory, ProductFactory, TagFactory
 
 CSV = (
     "客户号,姓名,手机号,证件号,金融资产,归属网点,性别,出生日期\n"

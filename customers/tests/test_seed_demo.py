@@ -14,11 +14,12 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from core.models import AuditEvent
 from customers.models import AssetSnapshot, Customer, Interaction, Tier
-from leads.features import FEATURE_NAMES
-from leads.models import Lead, Outcome
-from workbench.models import AuditEvent
-from workbench.roles import Role
+from leads.models import Lead
+from org.roles import Role
+from scoring.feature_spec import FEATURE_NAMES
+from scoring.models import Outcome
 
 ANCHOR = "2026-06-30"
 
@@ -45,7 +46,7 @@ def _fingerprint() -> str:
 
 
 def _wipe_customers():
-    from leads.models import Referral
+    from referrals.models import Referral
 
     Referral.objects.all().delete()
     Lead.objects.all().delete()
@@ -74,7 +75,7 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     from sklearn.preprocessing import StandardScaler
 
     call_command("seed_demo", customers=3000, seed=42, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
-    from customers.models import StaffProfile
+    from org.models import StaffProfile
 
     assert set(StaffProfile.objects.values_list("role", flat=True)) == set(Role.values)
     tiers = dict(Customer.objects.values_list("tier").annotate(n=Count("id")))
@@ -89,7 +90,7 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     assert any("理财" in turn["text"] or "到期" in turn["text"] or "养老" in turn["text"] for turn in bot.transcript)
     assert Customer.objects.filter(contact_preferences__dnd_until__isnull=False).exists()  # some opted out
     assert Lead.objects.exists() and AuditEvent.objects.filter(verb="demo.seed").exists()
-    from campaigns.models import ScriptVersion
+    from compliance.models import ScriptVersion
 
     # scripts went through the real approval workflow: three approved, one blocked for review
     statuses = sorted(ScriptVersion.objects.values_list("status", flat=True))

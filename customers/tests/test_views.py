@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEvent
 from customers import models as m
-from workbench.models import AuditEvent
 
 from .factories import (
     AssetSnapshotFactory,

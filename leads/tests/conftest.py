@@ -35,7 +35,7 @@ def _fake_interaction_record(*, actor, customer, channel, direction="out", occur
 
 
 def _fake_outcome_record(*, customer, contacted_at, channel, converted, amount=None, product=None, **kw):
-    from leads.models import Outcome
+    from scoring.models import Outcome
 
     outcome, _ = Outcome.objects.get_or_create(
         external_key=kw.get("external_key"),
@@ -53,7 +53,7 @@ def _fake_outcome_record(*, customer, contacted_at, channel, converted, amount=N
 
 
 def _fake_referral_create(*, actor, lead, branch=None, needs_summary="", **kw):
-    from leads.models import Referral
+    from referrals.models import Referral
 
     return Referral.objects.create(
         lead=lead,
@@ -76,10 +76,10 @@ def _fake_product_suitability(*, customer, product, amount=None, today=None):
 
 FAKES = {
     ("customers.services", "interaction_record"): _fake_interaction_record,
-    ("leads.scoring.services", "outcome_record"): _fake_outcome_record,
-    ("leads.referrals.services", "referral_create"): _fake_referral_create,
+    ("scoring.services", "outcome_record"): _fake_outcome_record,
+    ("referrals.services", "referral_create"): _fake_referral_create,
     ("customers.suitability", "product_suitability"): _fake_product_suitability,
-    ("campaigns.selectors", "approved_scripts_for"): lambda **kw: [],
+    ("compliance.selectors", "approved_scripts_for"): lambda **kw: [],
 }
 
 
@@ -97,8 +97,8 @@ def contracts(monkeypatch):
         calls.scans.append(kwargs)
 
     recorders = {
-        ("campaigns.surveillance", "request_scan"): request_scan,
-        ("leads.scoring.tasks", "rescore_customer"): _Task,
+        ("compliance.surveillance", "request_scan"): request_scan,
+        ("scoring.tasks", "rescore_customer"): _Task,
     }
 
     def contract(module: str, name: str):
@@ -111,7 +111,7 @@ def contracts(monkeypatch):
 
     monkeypatch.setattr(services, "_contract", contract)
     # The rescore after a call is queued by outcome_record (scoring's contract) itself.
-    monkeypatch.setattr("leads.scoring.tasks.rescore_customer", _Task)
+    monkeypatch.setattr("scoring.tasks.rescore_customer", _Task)
     return calls
 
 

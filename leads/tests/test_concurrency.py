@@ -8,10 +8,11 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
-from customers.tests.factories import CustomerFactory, TeamFactory, make_staff
+from customers.tests.factories import CustomerFactory
 from leads import models as m
 from leads import services
-from workbench.roles import Role
+from org.roles import Role
+from org.tests.factories import TeamFactory, make_staff
 
 ADVISORS = 32
 LEADS = 80
@@ -57,6 +58,6 @@ def test_32_advisors_claiming_at_once_never_share_a_lead():
     owners = dict(m.Lead.objects.values_list("pk", "owner_id"))
     assert all(owners[pk] == user_id for pk, user_id in claimed)
     assert m.Lead.objects.filter(owner__isnull=True).count() == 0
-    from workbench.models import AuditEvent
+    from core.models import AuditEvent
 
     assert AuditEvent.objects.filter(verb="lead.claim").count() == LEADS

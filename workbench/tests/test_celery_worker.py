@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from core.models import Notification
 from workbench.celery import app
-from workbench.models import Notification
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_task_runs_in_a_real_worker_through_the_broker(world, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        app.send_task("workbench.purge_read_notifications", kwargs={"days": 90}, queue=queue)
+        app.send_task("core.purge_read_notifications", kwargs={"days": 90}, queue=queue)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and Notification.objects.filter(pk=old.pk).exists():
             time.sleep(0.5)

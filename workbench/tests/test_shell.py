@@ -5,12 +5,13 @@ import re
 import pytest
 from django.urls import reverse
 
+from core import services
+from core.audit import audit_record
+from core.models import AuditEvent, Job, Notification
 from customers.tests.factories import CustomerFactory, HoldingFactory
 from leads.models import Grade
-from leads.tests.factories import LeadFactory, ReferralFactory
-from workbench import services
-from workbench.audit import audit_record
-from workbench.models import AuditEvent, Job, Notification
+from leads.tests.factories import LeadFactory
+from referrals.tests.factories import ReferralFactory
 
 
 def test_every_page_requires_login(client, db):
@@ -110,7 +111,7 @@ def test_audit_record_captures_request_id_and_address(client_for, world):
     client = client_for(world.advisor_a)
     client.post(reverse("workbench:notifications_read"), HTTP_X_REQUEST_ID="req-123", REMOTE_ADDR="10.1.2.3")
     # notifications_mark_read does not audit; write one through a request-scoped path:
-    from workbench.middleware import client_ip_var, request_id_var
+    from core.middleware import client_ip_var, request_id_var
 
     t1, t2 = request_id_var.set("req-9"), client_ip_var.set("10.0.0.9")
     try:
@@ -189,13 +190,13 @@ def test_base_layout_loads_no_external_asset(client_for, world):
 
 
 def test_only_the_most_specific_navigation_entry_is_active(client_for, world):
-    html = client_for(world.lead_a).get(reverse("leads:kpis")).content.decode()
+    html = client_for(world.lead_a).get(reverse("calls:kpis")).content.decode()
     active = re.findall(r'class="nav-link active" href="([^"]+)"', html)
-    assert active == [reverse("leads:kpis")]
+    assert active == [reverse("calls:kpis")]
 
 
 def test_spreadsheet_cells_never_start_a_formula():
-    from workbench.exports import spreadsheet_row
+    from core.exports import spreadsheet_row
 
     row = spreadsheet_row(['=HYPERLINK("x")', "+86 138", "-1", "@sum", "张三", 12, None, "a=b"])
     assert row == ['\'=HYPERLINK("x")', "'+86 138", "'-1", "'@sum", "张三", 12, None, "a=b"]

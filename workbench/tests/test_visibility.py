@@ -3,9 +3,12 @@
 import pytest
 
 from customers.models import Customer
-from customers.tests.factories import CustomerFactory, UserFactory
-from leads.models import Lead, LeadStatus, Referral
-from leads.tests.factories import LeadFactory, ReferralFactory
+from customers.tests.factories import CustomerFactory
+from leads.models import Lead, LeadStatus
+from leads.tests.factories import LeadFactory
+from org.tests.factories import UserFactory
+from referrals.models import Referral
+from referrals.tests.factories import ReferralFactory
 
 
 @pytest.fixture

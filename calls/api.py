@@ -1,0 +1,242 @@
+"""REST API of the queues and calls (DRF), mounted under /api/ by workbench.api_urls.
+
+Same rules as the UI: reads start from the selectors (row scope per role), writes go
+through the services (transitions, contact policy, idempotency), and a ValidationError
+becomes a 400 with the message in the user's language.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import Product, Tag
+from leads import selectors as lead_selectors
+from leads import services as lead_services
+from leads.filters import LeadApiFilter
+from leads.models import Grade, GradeOverrideReason, Lead
+from org.roles import Role, role_of
+
+from . import selectors, services
+from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
+
+
+class QueueRole(permissions.BasePermission):
+    """Advisors, team leads and administrators (as for the queue pages)."""
+
+    def has_permission(self, request, view):
+        return role_of(request.user) in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)
+
+
+class AdvisorOnly(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return role_of(request.user) == Role.ADVISOR
+
+
+def _raise_api_error(exc: Exception):
+    if isinstance(exc, DjangoPermissionDenied):
+        raise PermissionDenied(str(exc) or None) from exc
+    if hasattr(exc, "error_dict"):
+        raise ValidationError(exc.message_dict) from exc
+    raise ValidationError({"detail": exc.messages}) from exc
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "customer",
+            "customer_no",
+            "customer_name",
+            "team",
+            "owner",
+            "source",
+            "score",
+            "proposed_grade",
+            "confirmed_grade",
+            "status",
+            "reasons",
+            "model_version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LeadList(generics.ListAPIView):
+    """Leads the user may see; filter by status, grade, minimum score, tier, source or
+    customer (``q``), or pick a queue with ``queue=confirm|nurturing|pool``."""
+
+    serializer_class = LeadSerializer
+    permission_classes = [permissions.IsAuthenticated, QueueRole]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LeadApiFilter
+
+    def get_queryset(self):
+        queue = self.request.query_params.get("queue")
+        user = self.request.user
+        if queue == "confirm":
+            return lead_selectors.leads_to_confirm(user=user)
+        if queue == "nurturing":
+            return lead_selectors.leads_nurturing(user=user)
+        if queue == "pool":
+            return lead_selectors.leads_pool(user=user)
+        return Lead.objects.visible_to(user).select_related("customer").order_by("-score", "id")
+
+
+class ConfirmSerializer(serializers.Serializer):
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    reason_code = serializers.ChoiceField(choices=GradeOverrideReason.choices, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class LeadConfirm(APIView):
+    """Confirm a new lead's grade (override needs ``reason_code``) and route it."""
+
+    permission_classes = [permissions.IsAuthenticated, QueueRole]
+
+    @extend_schema(
+        request=ConfirmSerializer, responses={200: LeadSerializer, 400: OpenApiResponse(description="Invalid")}
+    )
+    def post(self, request, pk: int):
+        lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+        s = ConfirmSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            lead = services.lead_confirm_grade(
+                actor=request.user,
+                lead=lead,
+                grade=s.validated_data["grade"],
+                reason_code=s.validated_data.get("reason_code", ""),
+                note=s.validated_data.get("note", ""),
+            )
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            _raise_api_error(exc)
+        return Response(LeadSerializer(lead).data)
+
+
+class LeadClaimNext(APIView):
+    """Take the highest-score unclaimed new lead of my team (204 when none is left)."""
+
+    permission_classes = [permissions.IsAuthenticated, AdvisorOnly]
+
+    @extend_schema(request=None, responses={200: LeadSerializer, 204: OpenApiResponse(description="Queue empty")})
+    def post(self, request):
+        lead = lead_services.lead_claim_next(actor=request.user)
+        if lead is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(LeadSerializer(lead).data)
+
+
+class CallLogSerializer(serializers.ModelSerializer):
+    disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
+    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all())
+    products = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), many=True, required=False)
+    needs = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True, required=False)
+    won_product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False, allow_null=True)
+    purpose = serializers.ChoiceField(choices=CallPurpose.choices, default=CallPurpose.MARKETING)
+    interest = serializers.ChoiceField(choices=InterestLevel.choices, default=InterestLevel.NONE)
+    next_action = serializers.ChoiceField(choices=NextAction.choices, default=NextAction.NONE)
+    lost_reason = serializers.ChoiceField(choices=LostReason.choices, required=False, allow_blank=True)
+
+    class Meta:
+        model = CallLog
+        fields = [
+            "id",
+            "lead",
+            "customer",
+            "advisor",
+            "idempotency_key",
+            "purpose",
+            "service_reason",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+            "disposition",
+            "interest",
+            "products",
+            "product_checks",
+            "needs",
+            "notes",
+            "next_action",
+            "callback_at",
+            "won_product",
+            "won_amount",
+            "lost_reason",
+            "script_version_id",
+            "created_at",
+        ]
+        read_only_fields = ["id", "customer", "advisor", "product_checks", "created_at"]
+        extra_kwargs = {"idempotency_key": {"validators": []}}  # a replay is answered, not refused
+
+
+class CallLogListCreate(generics.ListCreateAPIView):
+    """Call logs by role (list); log a call (create). Sending the same
+    ``idempotency_key`` again returns the first call with 200 instead of 201."""
+
+    serializer_class = CallLogSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.call_logs_visible_to(user=self.request.user).prefetch_related("products", "needs")
+
+    @extend_schema(
+        responses={201: CallLogSerializer, 200: CallLogSerializer, 400: OpenApiResponse(description="Invalid")}
+    )
+    def post(self, request, *args, **kwargs):
+        if role_of(request.user) not in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
+            raise PermissionDenied(_("Only advisors log calls."))
+        s = self.get_serializer(data=request.data)
+        # Only leads the caller may see are valid: another team's lead answers exactly
+        # like a lead that does not exist.
+        s.fields["lead"].queryset = Lead.objects.visible_to(request.user)
+        s.is_valid(raise_exception=True)
+        data = s.validated_data
+        lead = data["lead"]
+        try:
+            entry = services.CallEntry(
+                idempotency_key=data["idempotency_key"],
+                disposition=data["disposition"],
+                started_at=data["started_at"],
+                ended_at=data.get("ended_at"),
+                duration_seconds=data.get("duration_seconds"),
+                purpose=data["purpose"],
+                service_reason=data.get("service_reason", ""),
+                interest=data["interest"],
+                products=data.get("products", []),
+                needs=data.get("needs", []),
+                notes=data.get("notes", ""),
+                next_action=data["next_action"],
+                callback_at=data.get("callback_at"),
+                won_product=data.get("won_product"),
+                won_amount=data.get("won_amount"),
+                lost_reason=data.get("lost_reason", ""),
+                script_version_id=data.get("script_version_id"),
+            )
+            call, created = services.call_log_create(actor=request.user, lead=lead, entry=entry)
+        except (DjangoValidationError, DjangoPermissionDenied) as exc:
+            _raise_api_error(exc)
+        return Response(
+            self.get_serializer(call).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+urlpatterns = [
+    path("leads/", LeadList.as_view(), name="api-leads"),
+    path("leads/claim-next/", LeadClaimNext.as_view(), name="api-leads-claim-next"),
+    path("leads/<int:pk>/confirm/", LeadConfirm.as_view(), name="api-lead-confirm"),
+    path("call-logs/", CallLogListCreate.as_view(), name="api-call-logs"),
+]

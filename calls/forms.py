@@ -1,0 +1,86 @@
+"""Forms of the queues and the call screen. They parse input; services decide."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Product, Tag, TagCategory
+from leads.models import Grade, GradeOverrideReason
+
+from .models import CallPurpose, Disposition, InterestLevel, LostReason, NextAction
+from .selectors import dispositions_active
+
+DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ConfirmGradeForm(forms.Form):
+    grade = forms.ChoiceField(label=_("Confirmed grade"), choices=Grade.choices, widget=forms.RadioSelect)
+    reason_code = forms.ChoiceField(
+        label=_("Override reason"),
+        choices=[("", _("— only when changing the proposed grade —")), *GradeOverrideReason.choices],
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("Note / needs summary"), required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CallOutcomeForm(forms.Form):
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    script_version_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"), choices=CallPurpose.choices, initial=CallPurpose.MARKETING, widget=forms.RadioSelect
+    )
+    service_reason = forms.CharField(label=_("Service-call reason"), required=False, max_length=300)
+    started_at = forms.DateTimeField(label=_("Started at"), input_formats=DATETIME_LOCAL, widget=DateTimeLocalInput)
+    duration_minutes = forms.DecimalField(
+        label=_("Duration (min)"), required=False, min_value=0, max_value=600, decimal_places=1
+    )
+    disposition = forms.ModelChoiceField(
+        label=_("Disposition"), queryset=Disposition.objects.none(), widget=forms.RadioSelect, empty_label=None
+    )
+    interest = forms.ChoiceField(
+        label=_("Interest"), choices=InterestLevel.choices, initial=InterestLevel.NONE, widget=forms.RadioSelect
+    )
+    products = forms.ModelMultipleChoiceField(
+        label=_("Products discussed"),
+        queryset=Product.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    needs = forms.ModelMultipleChoiceField(
+        label=_("Needs confirmed"),
+        queryset=Tag.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    next_action = forms.ChoiceField(label=_("Next action"), choices=NextAction.choices, initial=NextAction.NONE)
+    callback_at = forms.DateTimeField(
+        label=_("Call back at"), required=False, input_formats=DATETIME_LOCAL, widget=DateTimeLocalInput
+    )
+    won_product = forms.ModelChoiceField(label=_("Product bought"), queryset=Product.objects.none(), required=False)
+    won_amount = forms.DecimalField(label=_("Amount (CNY)"), required=False, min_value=0, decimal_places=2)
+    lost_reason = forms.ChoiceField(label=_("Lost reason"), choices=[("", "—"), *LostReason.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["disposition"].queryset = dispositions_active()
+        on_shelf = Product.objects.filter(on_shelf=True).order_by("risk_level", "code")
+        self.fields["products"].queryset = on_shelf
+        self.fields["won_product"].queryset = on_shelf
+        self.fields["needs"].queryset = Tag.objects.filter(category=TagCategory.PREFERENCE).order_by("code")
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))

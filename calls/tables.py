@@ -1,0 +1,205 @@
+"""Queue tables (django-tables2). Rows link to the call screen."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Lead, PlannedCall
+from referrals.models import Referral
+
+GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
+
+
+class CappedPaginator(Paginator):
+    """Pages through at most MAX_ROWS rows (40 pages of 25): the count is bounded like the
+    tab counts, so paging stays fast on a queue of 100,000 leads; filters and sorting reach
+    any lead faster than page 41 would."""
+
+    MAX_ROWS = 1_000
+
+    @cached_property
+    def count(self) -> int:
+        # django-tables2 pages its BoundRows; the queryset is rows.data.data.
+        qs = getattr(getattr(self.object_list, "data", None), "data", None)
+        if not isinstance(qs, QuerySet):
+            return len(self.object_list)
+        return qs.order_by().values("pk")[: self.MAX_ROWS].count()
+
+
+def _customer_cell(lead_id: int, customer) -> str:
+    return format_html(
+        '<a href="{}" class="fw-semibold">{}</a> <span class="text-secondary small">{}</span>',
+        reverse("calls:call", args=[lead_id]),
+        customer.name,
+        customer.customer_no,
+    )
+
+
+def _grade_badge(value: str, label: str) -> str:
+    return format_html('<span class="badge text-bg-{}">{}</span>', GRADE_BADGE.get(value, "light"), label)
+
+
+def _owner_label(user) -> str:
+    if user is None:
+        return "—"
+    profile = getattr(user, "staff_profile", None)
+    return profile.display_name if profile else user.get_username()
+
+
+class LeadQueueTable(tables.Table):
+    customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__name",))
+    aum = tables.Column(verbose_name=_("AUM (CNY)"), accessor="customer__aum", attrs={"td": {"class": "num"}})
+    score = tables.Column(verbose_name=_("Score"), attrs={"td": {"class": "num"}})
+    proposed_grade = tables.Column(verbose_name=_("Grade"))
+    reasons = tables.Column(verbose_name=_("Why"), orderable=False)
+    owner = tables.Column(verbose_name=_("Advisor"), order_by=("owner__username",), empty_values=())
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
+
+    class Meta:
+        model = Lead
+        fields = ("customer", "aum", "score", "proposed_grade", "reasons", "owner")
+        attrs = {"class": "table table-sm table-hover", "data-testid": "queue-table"}
+        row_attrs = {"data-lead": lambda record: record.pk}
+        order_by = ("-score",)
+
+    def render_customer(self, record):
+        return _customer_cell(record.pk, record.customer)
+
+    def render_aum(self, record, value):
+        # Tier and AUM in one cell: fewer cells keep a 25-row page cheap to render.
+        return format_html(
+            '<span class="text-secondary small me-1">{}</span>{}', record.customer.get_tier_display(), f"{value:,.0f}"
+        )
+
+    def render_score(self, value):
+        return f"{value:.1f}"
+
+    def render_proposed_grade(self, record):
+        if record.confirmed_grade:
+            return _grade_badge(record.confirmed_grade, record.get_confirmed_grade_display())
+        return _grade_badge(record.proposed_grade, record.get_proposed_grade_display())
+
+    def render_reasons(self, value):
+        texts = [r.get("text", "") for r in (value or [])[:2] if isinstance(r, dict)]
+        return "；".join(t for t in texts if t) or "—"
+
+    def render_owner(self, record):
+        if record.owner_id is None:
+            return format_html('<span class="badge text-bg-light">{}</span>', _("Unclaimed"))
+        return _owner_label(record.owner)
+
+    def render_actions(self, record):
+        return format_html(
+            '<a class="btn btn-sm btn-outline-primary" href="{}"><i class="bi bi-telephone"></i> {}</a>',
+            reverse("calls:call", args=[record.pk]),
+            _("Open"),
+        )
+
+
+class NurtureTable(LeadQueueTable):
+    next_touch = tables.Column(verbose_name=_("Next touch"), accessor="next_touch_at", order_by=("next_touch_at",))
+    touches = tables.Column(verbose_name=_("Touches"), accessor="nurture_plan__touches_done", orderable=False)
+
+    class Meta(LeadQueueTable.Meta):
+        fields = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner")
+        sequence = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner", "...")
+        order_by = ("next_touch",)
+        exclude = ("reasons",)
+
+    def render_next_touch(self, value):
+        if value is None:
+            return "—"
+        local = timezone.localtime(value)
+        if value < timezone.now():
+            return format_html(
+                '<span class="text-danger fw-semibold">{} · {}</span>', f"{local:%m-%d %H:%M}", _("overdue")
+            )
+        return f"{local:%m-%d %H:%M}"
+
+    def render_touches(self, record):
+        plan = getattr(record, "nurture_plan", None)
+        return f"{plan.touches_done}/{plan.touches_planned}" if plan else "—"
+
+
+class PlannedCallTable(tables.Table):
+    due_at = tables.Column(verbose_name=_("Due"))
+    customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__name",))
+    kind = tables.Column(verbose_name=_("Kind"))
+    note = tables.Column(verbose_name=_("Note"), orderable=False)
+    advisor = tables.Column(verbose_name=_("Advisor"), order_by=("advisor__username",))
+    actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
+
+    class Meta:
+        model = PlannedCall
+        fields = ("due_at", "customer", "kind", "note", "advisor")
+        attrs = {"class": "table table-sm table-hover", "data-testid": "today-table"}
+        row_attrs = {"data-lead": lambda record: record.lead_id}
+        order_by = ("due_at",)
+
+    def render_due_at(self, value):
+        local = timezone.localtime(value)
+        if value < timezone.now():
+            return format_html(
+                '<span class="text-danger fw-semibold">{} · {}</span>', f"{local:%m-%d %H:%M}", _("overdue")
+            )
+        return f"{local:%m-%d %H:%M}"
+
+    def render_customer(self, record):
+        return _customer_cell(record.lead_id, record.customer)
+
+    def render_kind(self, record):
+        label = record.get_kind_display()
+        if record.touch_no:
+            label = f"{label} #{record.touch_no}"
+        return label
+
+    def render_advisor(self, record):
+        return _owner_label(record.advisor)
+
+    def render_actions(self, record):
+        return format_html(
+            '<a class="btn btn-sm btn-primary" href="{}"><i class="bi bi-telephone-outbound"></i> {}</a>',
+            reverse("calls:call", args=[record.lead_id]),
+            _("Call"),
+        )
+
+
+class ReferralQueueTable(tables.Table):
+    customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__name",))
+    branch = tables.Column(verbose_name=_("Branch"))
+    status = tables.Column(verbose_name=_("Branch status"))
+    assigned_rm = tables.Column(verbose_name=_("Relationship manager"), order_by=("assigned_rm__username",))
+    score = tables.Column(verbose_name=_("Score"), attrs={"td": {"class": "num"}})
+    converted_amount = tables.Column(verbose_name=_("Converted (CNY)"), attrs={"td": {"class": "num"}})
+    created_at = tables.DateTimeColumn(verbose_name=_("Referred"), format="Y-m-d H:i")
+
+    class Meta:
+        model = Referral
+        fields = ("customer", "branch", "status", "assigned_rm", "score", "converted_amount", "created_at")
+        attrs = {"class": "table table-sm table-hover", "data-testid": "referred-table"}
+        order_by = ("-created_at",)
+
+    def render_customer(self, record):
+        return _customer_cell(record.lead_id, record.customer)
+
+    def render_status(self, record):
+        colour = {"converted": "success", "rejected": "danger", "lost": "secondary", "pending": "warning"}.get(
+            record.status, "info"
+        )
+        return format_html('<span class="badge text-bg-{}">{}</span>', colour, record.get_status_display())
+
+    def render_assigned_rm(self, record):
+        return _owner_label(record.assigned_rm)
+
+    def render_score(self, value):
+        return f"{value:.1f}"
+
+    def render_converted_amount(self, value):
+        return f"{value:,.0f}"

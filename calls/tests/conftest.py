@@ -1,0 +1,51 @@
+"""Fixtures of the call tests.
+
+The compliance scan of a call note and the rescoring a call causes are recorded rather
+than run (``contracts``), so tests assert they were asked for with the right ids; the
+integration tests undo the recorders and run everything for real.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from calls import services
+from customers.tests.factories import ContactPreferenceFactory, CustomerFactory
+from scoring.tasks import rescore_customer
+
+
+@pytest.fixture(autouse=True)
+def contracts(monkeypatch):
+    """Record scan requests and rescoring instead of running them."""
+    calls = SimpleNamespace(scans=[], rescored=[])
+
+    def request_scan(**kwargs):
+        calls.scans.append(kwargs)
+
+    def rescore(args=(), kwargs=None, **options):
+        calls.rescored.append(args[0])
+
+    monkeypatch.setattr(services, "request_scan", request_scan)
+    monkeypatch.setattr(rescore_customer, "apply_async", rescore)
+    return calls
+
+
+@pytest.fixture
+def at_noon():
+    """The latest 12:00 Beijing time in the past: inside the default call hours."""
+    local = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    if local > timezone.localtime() - dt.timedelta(minutes=10):
+        local -= dt.timedelta(days=1)
+    return local.astimezone(dt.UTC)
+
+
+@pytest.fixture
+def callable_customer(world):
+    """A customer of team A with phone-marketing consent and a valid C3 assessment."""
+    customer = CustomerFactory(owner=world.advisor_a, home_branch=world.branch_x)
+    ContactPreferenceFactory(customer=customer, consent=True)
+    return customer

@@ -1,0 +1,298 @@
+"""Queue pages, the call screen and metrics: access per role and row, htmx, query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from calls.models import CallLog
+from calls.tests.factories import disposition
+from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory
+from leads import models as m
+from leads.tests.factories import LeadFactory, PlannedCallFactory
+from referrals.tests.factories import ReferralFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def dispositions(db):
+    disposition("effective")
+
+
+@pytest.fixture
+def open_hours(settings):
+    """Tests run at any hour: widen the call hours so the marketing rules under test decide."""
+    settings.WORKBENCH_CALL_HOURS_START = "00:00"
+    settings.WORKBENCH_CALL_HOURS_END = "23:59"
+
+
+def _team_a_leads(world, n: int):
+    for i in range(n):
+        LeadFactory(team=world.team_a, score=float(i))
+        LeadFactory(team=world.team_a, status="pooled", confirmed_grade="low")
+        lead = LeadFactory(team=world.team_a, owner=world.advisor_a, status="nurturing")
+        m.NurturePlan.objects.create(
+            lead=lead, advisor=world.advisor_a, touches_planned=3, period_days=14, started_at=timezone.now()
+        )
+        PlannedCallFactory(lead=lead, advisor=world.advisor_a, kind="nurture")
+        ReferralFactory(lead__team=world.team_a, from_advisor=world.advisor_a)
+
+
+@pytest.mark.parametrize("tab", ["confirm", "today", "nurturing", "pool", "referred"])
+def test_queue_tabs_have_constant_query_counts(world, client_for, django_assert_num_queries, tab):
+    client = client_for(world.advisor_a)
+    _team_a_leads(world, 2)
+    url = reverse("calls:queue") + f"?tab={tab}"
+    client.get(url)  # warm the session and translation caches
+    # session + user + profile, 5 tab counts, the table's page count and rows.
+    with django_assert_num_queries(10) as small:
+        r = client.get(url)
+    assert r.status_code == 200
+    _team_a_leads(world, 6)
+    with django_assert_num_queries(len(small.captured_queries)):
+        r = client.get(url)
+    assert r.status_code == 200
+
+
+def test_queue_table_htmx_swap_carries_counts_out_of_band(world, client_for):
+    LeadFactory(team=world.team_a, score=50)
+    r = client_for(world.advisor_a).get(
+        reverse("calls:queue") + "?tab=confirm&sort=-score", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table"
+    )
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert '<ul class="nav nav-tabs mb-2" id="queue-tabs" hx-swap-oob="true">' in html
+    assert 'data-count="confirm">1<' in html
+    assert "<html" not in html
+
+
+def test_queue_tab_switch_by_htmx(world, client_for):
+    r = client_for(world.advisor_a).get(
+        reverse("calls:queue") + "?tab=pool", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-body"
+    )
+    html = r.content.decode()
+    assert html.lstrip().startswith('<div id="queue-body">')
+    assert 'hx-swap-oob="true"' in html
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("advisor_a", 200), ("lead_a", 200), ("admin", 200), ("manager_x", 403), ("rm_x", 403), ("compliance", 403)],
+)
+def test_queue_access_by_role(world, client_for, who, status):
+    assert client_for(getattr(world, who)).get(reverse("calls:queue")).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("lead_a", 200), ("admin", 200), ("advisor_a", 403), ("manager_x", 403), ("compliance", 403)]
+)
+def test_metrics_access_by_role(world, client_for, who, status):
+    assert client_for(getattr(world, who)).get(reverse("calls:kpis")).status_code == status
+
+
+def test_metrics_page_renders_chart_and_bad_dates_say_so(world, client_for):
+    client = client_for(world.lead_a)
+    r = client.get(reverse("calls:kpis") + "?period=week")
+    html = r.content.decode()
+    assert 'id="kpi-chart"' in html and "vendor/chartjs/chart.umd.min.js" in html
+    assert "有效通联率" in html and "等级调整率" in html
+    r = client.get(reverse("calls:kpis") + "?start=yesterday")
+    assert "日期格式应为 2026-01-31。" in r.content.decode()
+
+
+def test_call_screen_row_scope(world, client_for):
+    lead = LeadFactory(team=world.team_a)
+    url = reverse("calls:call", args=[lead.pk])
+    assert client_for(world.advisor_a).get(url).status_code == 200
+    assert client_for(world.lead_a).get(url).status_code == 200
+    assert client_for(world.compliance).get(url).status_code == 200  # read-only
+    assert client_for(world.advisor_b).get(url).status_code == 404
+    assert client_for(world.manager_x).get(url).status_code == 404
+
+
+def test_call_screen_escapes_transcript_and_shows_policy(world, client_for):
+    customer = CustomerFactory()
+    InteractionFactory(
+        customer=customer,
+        channel="ai_bot",
+        transcript=[
+            {"speaker": "bot", "text": "您好，您的理财即将到期"},
+            {"speaker": "customer", "text": "<script>alert(1)</script>想了解一下"},
+        ],
+    )
+    lead = LeadFactory(customer=customer, team=world.team_a)
+    html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;想了解一下" in html
+    assert "<script>alert(1)</script>" not in html
+    assert "客户未同意接收电话营销，不能拨打营销电话。" in html
+    assert 'data-testid="confirm-form"' in html
+
+
+def test_call_screen_query_count_is_constant(world, client_for, django_assert_num_queries):
+    customer = CustomerFactory()
+    lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    url = reverse("calls:call", args=[lead.pk])
+    client.get(url)
+    with django_assert_num_queries(20) as first:
+        client.get(url)
+    for _ in range(5):
+        InteractionFactory(customer=customer, channel="ai_bot", transcript=[{"speaker": "bot", "text": "您好"}])
+        InteractionFactory(customer=customer)
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(url)
+
+
+def test_claim_next_redirects_to_call_screen(world, client_for):
+    lead = LeadFactory(team=world.team_a, score=99)
+    r = client_for(world.advisor_a).post(reverse("calls:claim_next"))
+    assert r.status_code == 302 and r["Location"] == reverse("calls:call", args=[lead.pk])
+    lead.refresh_from_db()
+    assert lead.owner == world.advisor_a
+    r = client_for(world.advisor_a).post(reverse("calls:claim_next"), HTTP_HX_REQUEST="true")
+    assert r["HX-Redirect"] == reverse("calls:queue")
+    assert client_for(world.lead_a).post(reverse("calls:claim_next")).status_code == 403
+
+
+def test_confirm_override_without_reason_shows_message_and_changes_nothing(world, client_for):
+    lead = LeadFactory(team=world.team_a, proposed_grade="mid")
+    r = client_for(world.advisor_a).post(
+        reverse("calls:confirm", args=[lead.pk]), {"grade": "high"}, HTTP_HX_REQUEST="true"
+    )
+    assert r.status_code == 200
+    assert "您调整了建议等级，请选择调整理由。" in r.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == "new" and not m.GradeDecision.objects.exists()
+
+
+def test_confirm_mid_by_post(world, client_for):
+    lead = LeadFactory(team=world.team_a, proposed_grade="mid")
+    r = client_for(world.advisor_a).post(reverse("calls:confirm", args=[lead.pk]), {"grade": "mid"})
+    assert r.status_code == 302
+    lead.refresh_from_db()
+    assert lead.status == "nurturing"
+
+
+def _call_post(**overrides):
+    data = {
+        "idempotency_key": "form-key-1",
+        "purpose": "marketing",
+        "started_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "3",
+        "disposition": str(disposition("callback").pk),
+        "interest": "medium",
+        "notes": "客户希望明天上午再聊",
+        "next_action": "callback",
+        "callback_at": (timezone.localtime() + dt.timedelta(days=1))
+        .replace(hour=10, minute=0)
+        .strftime("%Y-%m-%dT%H:%M"),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_log_call_double_submit_creates_one_call(world, client_for, open_hours):
+    customer = CustomerFactory()
+    ContactPreferenceFactory(customer=customer, consent=True)
+    lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    url = reverse("calls:log_call", args=[lead.pk])
+    first = client.post(url, _call_post())
+    second = client.post(url, _call_post())
+    assert first.status_code == second.status_code == 302
+    assert CallLog.objects.count() == 1
+    assert m.PlannedCall.objects.filter(lead=lead, kind="callback").count() == 1
+    page = client.get(second["Location"]).content.decode()
+    assert "这次外呼已经登记过，未重复添加。" in page
+
+
+def test_log_call_blocked_by_policy_shows_chinese_reason(world, client_for, open_hours):
+    lead = LeadFactory(customer=CustomerFactory(), team=world.team_a, owner=world.advisor_a)
+    r = client_for(world.advisor_a).post(
+        reverse("calls:log_call", args=[lead.pk]), _call_post(), HTTP_HX_REQUEST="true"
+    )
+    assert r.status_code == 200
+    assert "客户未同意接收电话营销，不能拨打营销电话。" in r.content.decode()
+    assert not CallLog.objects.exists()
+
+
+def test_log_call_bad_input_in_english(world, client_for, open_hours):
+    customer = CustomerFactory()
+    ContactPreferenceFactory(customer=customer, consent=True)
+    lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    client.cookies["django_language"] = "en"
+    r = client.post(
+        reverse("calls:log_call", args=[lead.pk]),
+        _call_post(next_action="won", won_amount="", disposition=str(disposition("effective").pk)),
+        HTTP_HX_REQUEST="true",
+    )
+    html = r.content.decode()
+    assert "Choose the product the customer bought." in html
+    assert not CallLog.objects.exists()
+
+
+def test_other_team_cannot_post_on_lead(world, client_for):
+    lead = LeadFactory(team=world.team_a)
+    r = client_for(world.advisor_b).post(reverse("calls:log_call", args=[lead.pk]), _call_post())
+    assert r.status_code == 404
+    r = client_for(world.advisor_b).post(reverse("calls:confirm", args=[lead.pk]), {"grade": "mid"})
+    assert r.status_code == 404
+
+
+def test_home_shows_advisor_call_measures(world, client_for):
+    html = client_for(world.advisor_a).get(reverse("home")).content.decode()
+    assert 'data-testid="home-call-kpis"' in html and "外呼执行率" in html and "≥80%" in html
+    html = client_for(world.manager_x).get(reverse("home")).content.decode()
+    assert 'data-testid="home-call-kpis"' not in html
+
+
+def test_call_screen_shows_approved_script_for_product_in_focus(world, client_for):
+    from compliance.tests.factories import approved_script
+
+    version = approved_script(author=world.lead_a, officer=world.compliance)
+    product = version.script.product
+    lead = LeadFactory(team=world.team_a, owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    html = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert "请选择沟通的产品以查看已审批话术。" in html
+    html = client.get(reverse("calls:call", args=[lead.pk]) + f"?product={product.pk}").content.decode()
+    assert "理财非存款、产品有风险、投资须谨慎。" in html
+    assert f'name="script_version_id" value="{version.pk}"' in html
+
+
+def test_product_check_badges(world, client_for):
+    from customers.tests.factories import ProductFactory
+
+    customer = CustomerFactory(risk_level=2)
+    lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a)
+    ok, risky = ProductFactory(risk_level=2, name="稳健二号"), ProductFactory(risk_level=4, name="进取四号")
+    r = client_for(world.advisor_a).get(
+        reverse("calls:product_check", args=[lead.pk]) + f"?products={ok.pk}&products={risky.pk}",
+        HTTP_HX_REQUEST="true",
+    )
+    html = r.content.decode()
+    assert html.count("不能推进销售") == 1 and "进取四号" in html and "适当" in html
+
+
+def test_tab_count_is_capped(world, client_for, monkeypatch):
+    from leads import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for i in range(4):
+        LeadFactory(team=world.team_a, score=float(i))
+    html = client_for(world.advisor_a).get(reverse("calls:queue")).content.decode()
+    assert 'data-count="confirm">2+<' in html
+
+
+def test_team_lead_referred_tab_shows_team_referrals(world, client_for):
+    from referrals.tests.factories import ReferralFactory
+
+    ReferralFactory(lead__team=world.team_a, from_advisor=world.advisor_a2, lead__customer__name="转介甲")
+    ReferralFactory(lead__team=world.team_b, from_advisor=world.advisor_b, lead__customer__name="转介乙")
+    html = client_for(world.lead_a).get(reverse("calls:queue") + "?tab=referred").content.decode()
+    assert "转介甲" in html and "转介乙" not in html

@@ -1,0 +1,308 @@
+"""Queue, call-screen and metrics views: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_tables2 import RequestConfig
+
+from compliance.selectors import approved_scripts_for
+from core.audit import audit_record
+from core.htmx import render_table_page
+from customers.models import Product
+from leads import services as lead_services
+from leads.filters import WHEN_CHOICES, LeadQueueFilter, PlannedCallFilter
+from leads.models import LeadStatus
+from leads.selectors import lead_get_for_user
+from org.roles import Role, role_of, role_required
+
+from . import selectors, services
+from .forms import CallOutcomeForm, ConfirmGradeForm
+from .models import NextAction
+from .policy import contact_policy_verdict
+from .tables import CappedPaginator, LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
+
+QUEUE_ROLES = (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)
+
+
+def _redirect(request, url: str):
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@role_required(*QUEUE_ROLES)
+def queue(request):
+    """The five queue tabs; htmx asks for the table only, and the tab counts come along
+    out of band so they stay right after a filter, a sort or a claim."""
+    tab = request.GET.get("tab", "confirm")
+    if tab not in selectors.QUEUES:
+        tab = "confirm"
+    when = request.GET.get("when", "today")
+    when = when if when in dict(WHEN_CHOICES) else "today"
+    user = request.user
+    filterset = None
+    if tab == "today":
+        filterset = PlannedCallFilter(request.GET, queryset=selectors.planned_calls(user=user, when=when))
+        table = PlannedCallTable(filterset.qs)
+    elif tab == "referred":
+        table = ReferralQueueTable(selectors.referrals_made(user=user))
+    else:
+        base = {
+            "confirm": selectors.leads_to_confirm,
+            "nurturing": selectors.leads_nurturing,
+            "pool": selectors.leads_pool,
+        }[tab](user=user)
+        filterset = LeadQueueFilter(request.GET, queryset=base)
+        table = (NurtureTable if tab == "nurturing" else LeadQueueTable)(filterset.qs)
+    context = {
+        "tab": tab,
+        "when": when,
+        "when_choices": WHEN_CHOICES,
+        "filter": filterset,
+        "tab_items": [
+            (key, selectors.QUEUE_LABELS[key], count) for key, count in selectors.queue_counts(user=user).items()
+        ],
+        "can_claim": role_of(user) == Role.ADVISOR,
+        "count_cap": selectors.COUNT_CAP,
+    }
+    if request.htmx and request.htmx.target == "queue-body":
+        table.htmx_target = "table"
+        RequestConfig(request, paginate={"per_page": 25, "paginator_class": CappedPaginator}).configure(table)
+        return render(request, "calls/queue.html#queue-body", {**context, "table": table, "oob": True})
+    return render_table_page(request, "calls/queue.html", table, context, per_page=25, paginator_class=CappedPaginator)
+
+
+@require_POST
+@role_required(Role.ADVISOR)
+def claim_next(request):
+    lead = lead_services.lead_claim_next(actor=request.user)
+    if lead is None:
+        messages.info(request, _("No unclaimed leads left in your team's queue."))
+        return _redirect(request, reverse("calls:queue"))
+    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name})
+    return _redirect(request, reverse("calls:call", args=[lead.pk]))
+
+
+@require_POST
+@role_required(Role.ADVISOR)
+def claim(request, pk: int):
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    try:
+        lead_services.lead_claim(actor=request.user, lead=lead)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _redirect(request, reverse("calls:call", args=[pk]))
+
+
+def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
+    ctx = selectors.call_context(lead=lead)
+    verdict = contact_policy_verdict(customer=lead.customer)
+    focus = None
+    focus_id = request.GET.get("product")
+    if focus_id and focus_id.isdigit():
+        focus = Product.objects.filter(pk=int(focus_id)).first()
+    scripts = _approved_scripts(focus)
+    if call_form is None:
+        initial = {"script_version_id": scripts[0].id if scripts else None}
+        if focus is not None:
+            initial["products"] = [focus.pk]
+        call_form = CallOutcomeForm(initial=initial)
+    selected = call_form["products"].value() or []
+    badges = _suitability_badges(lead.customer, [int(p) for p in selected if str(p).isdigit()])
+    role = role_of(request.user)
+    can_work = role == Role.ADMIN or (
+        lead.is_open
+        and (
+            (role == Role.ADVISOR and (lead.owner_id == request.user.pk or lead.owner_id is None))
+            or (role == Role.TEAM_LEAD)
+        )
+    )
+    return {
+        "lead": lead,
+        "customer": lead.customer,
+        "ctx": ctx,
+        "verdict": verdict,
+        "scripts": scripts,
+        "focus": focus,
+        "focus_products": call_form.fields["products"].queryset,
+        "badges": badges,
+        "selected_products": {str(p) for p in selected},
+        "confirm_form": confirm_form or ConfirmGradeForm(initial={"grade": lead.proposed_grade}),
+        "call_form": call_form,
+        "can_work": can_work,
+        "can_confirm": can_work and lead.status == LeadStatus.NEW,
+        "can_claim": role == Role.ADVISOR and lead.owner_id is None and lead.status == LeadStatus.NEW,
+    }
+
+
+def _approved_scripts(product) -> list:
+    """The approved scripts for the product in focus (none without a product: a script
+    is only shown for what the advisor is about to talk about)."""
+    if product is None:
+        return []
+    return list(approved_scripts_for(product=product))[:3]
+
+
+def _suitability_badges(customer, product_ids: list[int]) -> list[dict]:
+    if not product_ids:
+        return []
+    products = list(Product.objects.filter(pk__in=product_ids[:10]))
+    return services.product_checks(customer=customer, products=products, today=timezone.localdate())
+
+
+def call_screen(request, pk: int):
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    # Opening a customer's call screen reads personal data: the access is logged.
+    audit_record(actor=request.user, verb="lead.view", target=lead, details={"customer": lead.customer_id})
+    return render(request, "calls/call.html", _call_page_context(request, lead))
+
+
+def product_check(request, pk: int):
+    """Suitability badges for the products ticked in the call form (htmx)."""
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    ids = [int(p) for p in request.GET.getlist("products") if p.isdigit()]
+    return render(request, "calls/call.html#badges", {"badges": _suitability_badges(lead.customer, ids)})
+
+
+@require_POST
+def confirm(request, pk: int):
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    form = ConfirmGradeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_confirm_grade(
+                actor=request.user,
+                lead=lead,
+                grade=form.cleaned_data["grade"],
+                reason_code=form.cleaned_data["reason_code"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            lead.refresh_from_db()
+            messages.success(
+                request,
+                _("Grade confirmed: %(grade)s. The lead is now “%(status)s”.")
+                % {"grade": lead.get_confirmed_grade_display(), "status": lead.get_status_display()},
+            )
+            return _redirect(request, reverse("calls:call", args=[pk]))
+    context = _call_page_context(request, lead, confirm_form=form)
+    if request.htmx:
+        return render(request, "calls/call.html#confirm-panel", context)
+    return render(request, "calls/call.html", context, status=400)
+
+
+@require_POST
+def log_call(request, pk: int):
+    lead = lead_get_for_user(user=request.user, pk=pk)
+    form = CallOutcomeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        started = data["started_at"]
+        minutes = data.get("duration_minutes")
+        try:
+            entry = services.CallEntry(
+                idempotency_key=data["idempotency_key"],
+                disposition=data["disposition"],
+                started_at=started,
+                duration_seconds=int(minutes * 60) if minutes is not None else None,
+                ended_at=started + dt.timedelta(minutes=float(minutes)) if minutes is not None else None,
+                purpose=data["purpose"],
+                service_reason=data["service_reason"],
+                interest=data["interest"],
+                products=data["products"],
+                needs=data["needs"],
+                notes=data["notes"],
+                next_action=data["next_action"],
+                callback_at=data["callback_at"],
+                won_product=data["won_product"],
+                won_amount=data["won_amount"],
+                lost_reason=data["lost_reason"],
+                script_version_id=data["script_version_id"],
+            )
+            call, created = services.call_log_create(actor=request.user, lead=lead, entry=entry)
+        except ValidationError as exc:
+            _add_service_errors(form, exc)
+        else:
+            if created:
+                text = _("Call logged.")
+                if call.next_action == NextAction.CALLBACK:
+                    text += " " + _("Callback planned for %(at)s.") % {
+                        "at": timezone.localtime(call.callback_at).strftime("%Y-%m-%d %H:%M")
+                    }
+                messages.success(request, text)
+            else:
+                messages.info(request, _("This call was already logged; nothing was added."))
+            return _redirect(request, reverse("calls:queue") + "?tab=today")
+    context = _call_page_context(request, lead, call_form=form)
+    if request.htmx:
+        return render(request, "calls/call.html#call-form", context)
+    return render(request, "calls/call.html", context, status=400)
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@role_required(Role.TEAM_LEAD, Role.ADMIN)
+def kpis(request):
+    """Team figures per advisor and per day/week/month, with a chart and override rates."""
+    today = timezone.localdate()
+    period = request.GET.get("period", "day")
+    period = period if period in selectors.PERIODS else "day"
+    default_days = {"day": 13, "week": 7 * 8 - 1, "month": 180}[period]
+    try:
+        end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
+        start = dt.date.fromisoformat(request.GET.get("start") or (end - dt.timedelta(days=default_days)).isoformat())
+    except ValueError:
+        messages.error(request, _("Dates must look like 2026-01-31."))
+        end, start = today, today - dt.timedelta(days=default_days)
+    if start > end:
+        messages.error(request, _("The start date must not be after the end date."))
+        start = end - dt.timedelta(days=default_days)
+    if (end - start).days > 400:
+        messages.error(request, _("Choose at most 400 days."))
+        start = end - dt.timedelta(days=400)
+    data = selectors.team_kpis(user=request.user, start=start, end=end, period=period)
+    chart = {
+        "labels": [r.label for r in data["periods"]],
+        "execution": [_pct(r.kpis.execution_rate) for r in data["periods"]],
+        "effective": [_pct(r.kpis.effective_rate) for r in data["periods"]],
+        "dialled": [r.kpis.dialled for r in data["periods"]],
+        "target": round(data["total"].kpis.effective_target * 100, 1),
+        "names": {
+            "execution": _("Outbound execution rate %"),
+            "effective": _("Effective-contact rate %"),
+            "dialled": _("Calls dialled"),
+            "target": _("Target"),
+        },
+    }
+    context = {
+        **data,
+        "period": period,
+        "start": start,
+        "end": end,
+        "chart": chart,
+        "periods": data["periods"],
+    }
+    if request.htmx:
+        return render(request, "calls/kpis.html#kpi-body", context)
+    return render(request, "calls/kpis.html", context)
+
+
+def _pct(rate) -> float | None:
+    return None if rate is None else round(rate * 100, 1)

@@ -1,0 +1,215 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .models import Flag, LexiconRule, ScriptVersion
+
+
+def _person(user) -> str:
+    if user is None:
+        return "—"
+    profile = getattr(user, "staff_profile", None)
+    return profile.display_name if profile else user.get_username()
+
+
+_SEVERITY_BADGE = {"high": "danger", "medium": "warning", "low": "secondary"}
+
+
+def severity_badge(value: str, label) -> str:
+    return format_html('<span class="badge text-bg-{}">{}</span>', _SEVERITY_BADGE.get(value, "light"), label)
+
+
+class LibraryTable(tables.Table):
+    title = tables.Column(verbose_name=_("Script"), accessor="script__title", order_by=("script__title",))
+    product = tables.Column(
+        verbose_name=_("Product"), accessor="script__product", empty_values=(), order_by=("script__product__name",)
+    )
+    purpose = tables.Column(verbose_name=pgettext_lazy("script", "Purpose"), accessor="script__purpose")
+    number = tables.Column(verbose_name=_("Version"))
+    decided_at = tables.DateTimeColumn(verbose_name=_("Approved at"), format="Y-m-d")
+    body = tables.Column(verbose_name=_("Text"), orderable=False)
+
+    htmx_target = "library-table"
+
+    class Meta:
+        model = ScriptVersion
+        fields = ("title", "product", "purpose", "number", "decided_at", "body")
+        attrs = {"class": "table table-sm", "data-testid": "library-table"}
+
+    def render_title(self, record, value):
+        url = reverse("compliance:script_detail", args=[record.script_id])
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_product(self, record):
+        s = record.script
+        return s.product.name if s.product_id else s.get_product_type_display()
+
+    def render_purpose(self, record):
+        return record.script.get_purpose_display()
+
+    def render_number(self, value):
+        return f"v{value}"
+
+    def render_body(self, value):
+        return format_html('<div class="wb-script-body small">{}</div>', value)
+
+
+class PendingScriptTable(tables.Table):
+    title = tables.Column(verbose_name=_("Script"), accessor="script__title", order_by=("script__title",))
+    number = tables.Column(verbose_name=_("Version"))
+    author = tables.Column(verbose_name=_("Author"), order_by=("author__username",))
+    submitted_at = tables.DateTimeColumn(verbose_name=_("Submitted"), format="Y-m-d H:i")
+    n_high = tables.Column(verbose_name=_("High"))
+    n_medium = tables.Column(verbose_name=_("Medium"))
+
+    htmx_target = "pending-table"
+
+    class Meta:
+        model = ScriptVersion
+        fields = ("title", "number", "author", "submitted_at", "n_high", "n_medium")
+        attrs = {"class": "table table-sm", "data-testid": "pending-table"}
+
+    def render_title(self, record, value):
+        return format_html('<a href="{}">{}</a>', reverse("compliance:version_review", args=[record.pk]), value)
+
+    def render_number(self, value):
+        return f"v{value}"
+
+    def render_author(self, value):
+        return _person(value)
+
+    def render_n_high(self, value):
+        return severity_badge("high", value) if value else "0"
+
+    def render_n_medium(self, value):
+        return severity_badge("medium", value) if value else "0"
+
+
+class FlagTable(tables.Table):
+    select = tables.TemplateColumn(
+        '<input class="form-check-input" type="checkbox" name="flag_ids" value="{{ record.pk }}" form="bulk-form"'
+        ' aria-label="#{{ record.pk }}"'
+        '{% if record.status == "closed" or record.status == "escalated" %} disabled{% endif %}>',
+        verbose_name="",
+        orderable=False,
+    )
+    id = tables.Column(verbose_name="#")
+    created_at = tables.DateTimeColumn(verbose_name=_("Flagged"), format="m-d H:i")
+    severity = tables.Column(verbose_name=_("Severity"))
+    category = tables.Column(verbose_name=_("Category"))
+    match = tables.Column(verbose_name=_("Hit"))
+    source = tables.Column(verbose_name=_("Source"))
+    advisor = tables.Column(verbose_name=_("Advisor"), order_by=("advisor__username",))
+    status = tables.Column(verbose_name=_("Status"))
+    assignee = tables.Column(verbose_name=_("Reviewer"), order_by=("assignee__username",))
+
+    htmx_target = "flag-table"
+
+    class Meta:
+        model = Flag
+        fields = (
+            "select",
+            "id",
+            "created_at",
+            "severity",
+            "category",
+            "match",
+            "source",
+            "advisor",
+            "status",
+            "assignee",
+        )
+        attrs = {"class": "table table-sm", "data-testid": "flag-table"}
+
+    def render_id(self, record, value):
+        return format_html('<a href="{}">#{}</a>', reverse("compliance:flag_detail", args=[record.pk]), value)
+
+    def render_severity(self, record, value):
+        return severity_badge(record.severity, value)
+
+    def render_category(self, record, value):
+        return value if record.category else record.get_kind_display()
+
+    def render_match(self, record, value):
+        return format_html('<mark class="wb-hit">{}</mark>', value)
+
+    def render_advisor(self, value):
+        return _person(value)
+
+    def render_assignee(self, value):
+        return _person(value)
+
+
+class MyFlagTable(tables.Table):
+    occurred_at = tables.DateTimeColumn(verbose_name=_("Call time"), format="Y-m-d H:i")
+    advisor = tables.Column(verbose_name=_("Advisor"), order_by=("advisor__username",))
+    category = tables.Column(verbose_name=_("Category"))
+    match = tables.Column(verbose_name=_("Hit"))
+    outcome = tables.Column(verbose_name=_("Outcome"))
+    outcome_comment = tables.Column(verbose_name=_("Feedback"), orderable=False, attrs={"td": {"class": "wb-wrap"}})
+    closed_at = tables.DateTimeColumn(verbose_name=_("Reviewed"), format="Y-m-d")
+
+    htmx_target = "my-flag-table"
+
+    class Meta:
+        model = Flag
+        fields = ("occurred_at", "advisor", "category", "match", "outcome", "outcome_comment", "closed_at")
+        attrs = {"class": "table table-sm", "data-testid": "my-flag-table"}
+
+    def render_advisor(self, value):
+        return _person(value)
+
+    def render_category(self, record, value):
+        return value if record.category else record.get_kind_display()
+
+
+class LexiconTable(tables.Table):
+    code = tables.Column(verbose_name=_("Code"))
+    pattern = tables.Column(verbose_name=_("Phrase or pattern"), attrs={"td": {"class": "wb-wrap"}})
+    severity = tables.Column(verbose_name=_("Severity"))
+    active = tables.Column(
+        verbose_name=pgettext_lazy("lexicon rule", "Active"), empty_values=(), order_by=("is_active", "active_from")
+    )
+    owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__username",))
+
+    htmx_target = "lexicon-table"
+
+    class Meta:
+        model = LexiconRule
+        fields = (
+            "code",
+            "pattern",
+            "language",
+            "category",
+            "severity",
+            "negation_suppresses",
+            "active",
+            "owner",
+            "version",
+        )
+        attrs = {"class": "table table-sm", "data-testid": "lexicon-table"}
+
+    def render_code(self, record, value):
+        return format_html('<a href="{}">{}</a>', reverse("compliance:lexicon_edit", args=[record.pk]), value)
+
+    def render_pattern(self, record, value):
+        if record.is_regex:
+            return format_html('<code>{}</code> <span class="badge text-bg-light">regex</span>', value)
+        return format_html("<code>{}</code>", value)
+
+    def render_severity(self, record, value):
+        return severity_badge(record.severity, value)
+
+    def render_active(self, record):
+        if not record.is_active:
+            return "✘"
+        if record.active_from or record.active_until:
+            start = record.active_from.isoformat() if record.active_from else "…"
+            end = record.active_until.isoformat() if record.active_until else "…"
+            return f"{start} – {end}"
+        return "✔"
+
+    def render_owner(self, value):
+        return _person(value)

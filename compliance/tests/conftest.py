@@ -1,0 +1,23 @@
+"""The default lexicon and the senior-officer group come from a data migration; transactional
+tests (the browser journey, other apps' live-server tests) flush the tables, so restore
+them before each database test of this app."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def default_lexicon(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "world", "transactional_db"} & set(request.fixturenames):
+        return  # a test without the database (the scanner on the default specs)
+    transactional = marker is not None and marker.kwargs.get("transaction")
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
+
+    from compliance.lexicon_data import lexicon_load_defaults
+    from compliance.models import LexiconRule, LexiconRuleVersion
+    from compliance.services import SENIOR_GROUP
+
+    if not LexiconRule.objects.exists():
+        lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
+    Group.objects.get_or_create(name=SENIOR_GROUP)

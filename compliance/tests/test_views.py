@@ -1,0 +1,337 @@
+"""Pages: access per role and row, query counts pinned, bad input gets a message and changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance import services
+from compliance.models import Flag, FlagOutcome, FlagStatus, LexiconRule, ScriptPurpose, VersionStatus
+from compliance.tests.factories import CLEAN_WEALTH_BODY, approved_script
+from core.models import AuditEvent
+from customers.tests.factories import CustomerFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def submitted(world, body="这款产品是保本的。"):
+    v = services.script_create(
+        actor=world.advisor_a,
+        title="保本话术",
+        purpose=ScriptPurpose.PRODUCT_INTRO,
+        body=body,
+        product=ProductFactory(risk_level=2),
+    )
+    return services.script_submit_for_review(actor=world.advisor_a, version=v)
+
+
+def flags(world, n=3):
+    customer = CustomerFactory(owner=world.advisor_a)
+    for i in range(n):
+        services.communication_scan(
+            source="call_note",
+            object_id=1000 + i,
+            text=f"第{i}次通话：这款产品是保本的。",
+            advisor_id=(world.advisor_a if i % 2 == 0 else world.advisor_b).pk,
+            customer_id=customer.pk,
+            occurred_at=timezone.now() - dt.timedelta(days=i),
+        )
+    return list(Flag.objects.order_by("pk"))
+
+
+# --- access per role ------------------------------------------------------------------------
+
+OFFICER_PAGES = [
+    "compliance:review_queue",
+    "compliance:script_reviews",
+    "compliance:lexicon",
+    "compliance:qa_settings",
+    "compliance:rescan",
+    "compliance:lexicon_try",
+]
+
+
+@pytest.mark.parametrize("name", OFFICER_PAGES)
+@pytest.mark.parametrize(
+    ("who", "status"), [("compliance", 200), ("admin", 200), ("advisor_a", 403), ("lead_a", 403), ("manager_x", 403)]
+)
+def test_officer_pages_by_role(world, client_for, name, who, status):
+    assert client_for(getattr(world, who)).get(reverse(name)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("compliance", 200), ("admin", 200), ("lead_a", 200), ("advisor_a", 403), ("manager_x", 403)]
+)
+def test_reports_by_role(world, client_for, who, status):
+    assert client_for(getattr(world, who)).get(reverse("compliance:reports")).status_code == status
+
+
+@pytest.mark.parametrize("who", ["advisor_a", "lead_a", "manager_x", "compliance", "admin"])
+def test_script_library_is_for_everyone(world, client_for, who):
+    v = approved_script(author=world.advisor_a2, officer=world.compliance)
+    response = client_for(getattr(world, who)).get(reverse("compliance:scripts"))
+    assert response.status_code == 200
+    assert v.script.title in response.content.decode()
+
+
+def test_only_compliance_can_create_lexicon_rules(world, client_for):
+    assert client_for(world.admin).get(reverse("compliance:lexicon_create")).status_code == 403
+    rule = LexiconRule.objects.first()
+    response = client_for(world.admin).post(reverse("compliance:lexicon_edit", args=[rule.pk]), {"pattern": "x"})
+    assert response.status_code == 403
+
+
+def test_drafts_are_private_to_author_and_officers(world, client_for):
+    v = submitted(world)
+    url = reverse("compliance:script_detail", args=[v.script_id])
+    assert client_for(world.advisor_a).get(url).status_code == 200
+    assert client_for(world.compliance).get(url).status_code == 200
+    assert client_for(world.advisor_b).get(url).status_code == 404
+    assert client_for(world.advisor_a).get(reverse("compliance:version_review", args=[v.pk])).status_code == 403
+
+
+class TestFlagVisibility:
+    def test_advisor_sees_only_outcomes_of_own_flags(self, world, client_for):
+        own, other, own2 = flags(world)
+        services.flag_close(actor=world.compliance, flag=own, outcome=FlagOutcome.COACHING, comment="请注意措辞")
+        services.flag_close(actor=world.compliance, flag=other, outcome=FlagOutcome.COACHING, comment="别人的")
+        c = client_for(world.advisor_a)
+        body = c.get(reverse("compliance:my_flags")).content.decode()
+        assert "请注意措辞" in body and "别人的" not in body
+        assert c.get(reverse("compliance:flag_detail", args=[own.pk])).status_code == 200
+        assert c.get(reverse("compliance:flag_detail", args=[other.pk])).status_code == 404
+        assert c.get(reverse("compliance:flag_detail", args=[own2.pk])).status_code == 404  # still under review
+        response = c.post(reverse("compliance:flag_close", args=[own2.pk]), {"outcome": "no_issue", "comment": "x"})
+        assert response.status_code == 404
+        own2.refresh_from_db()
+        assert own2.status == FlagStatus.OPEN
+
+    def test_team_lead_sees_the_team(self, world, client_for):
+        own, other, _ = flags(world)
+        for f in (own, other):
+            services.flag_close(actor=world.compliance, flag=f, outcome=FlagOutcome.COACHING, comment=f"fb{f.pk}")
+        body = client_for(world.lead_a).get(reverse("compliance:my_flags")).content.decode()
+        assert f"fb{own.pk}" in body and f"fb{other.pk}" not in body
+
+    def test_officer_closes_from_the_screen(self, world, client_for):
+        flag = flags(world, 1)[0]
+        c = client_for(world.compliance)
+        c.post(reverse("compliance:flag_claim", args=[flag.pk]))
+        response = c.post(reverse("compliance:flag_close", args=[flag.pk]), {"outcome": "violation", "comment": ""})
+        assert response.status_code == 302
+        flag.refresh_from_db()
+        assert flag.status == FlagStatus.CLAIMED  # no comment: nothing changed
+        c.post(reverse("compliance:flag_close", args=[flag.pk]), {"outcome": "violation", "comment": "确认违规"})
+        flag.refresh_from_db()
+        assert flag.outcome == FlagOutcome.VIOLATION
+
+    def test_bulk_close_from_the_queue(self, world, client_for):
+        fs = flags(world)
+        c = client_for(world.compliance)
+        response = c.post(
+            reverse("compliance:flags_bulk_close"), {"flag_ids": [fs[0].pk, fs[1].pk], "reason": "客户原话"}
+        )
+        assert response.status_code == 302
+        assert Flag.objects.filter(status=FlagStatus.CLOSED).count() == 2
+        c.post(reverse("compliance:flags_bulk_close"), {"flag_ids": [fs[2].pk], "reason": ""}, follow=True)
+        assert Flag.objects.filter(status=FlagStatus.CLOSED).count() == 2
+        assert (
+            client_for(world.advisor_a)
+            .post(reverse("compliance:flags_bulk_close"), {"flag_ids": [fs[2].pk], "reason": "x"})
+            .status_code
+            == 403
+        )
+
+
+# --- query counts -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_rows", [1, 6])
+def test_list_query_counts_do_not_grow_with_rows(world, client_for, django_assert_num_queries, n_rows):
+    for i in range(n_rows):
+        approved_script(author=world.advisor_a2, officer=world.compliance, title=f"话术{i}")
+        services.communication_scan(
+            source="transcript",
+            object_id=i,
+            text="本金不会亏的",
+            advisor_id=world.advisor_a.pk,
+            occurred_at=timezone.now(),
+        )
+        submitted(world)
+    c = client_for(world.compliance)
+    c.get(reverse("compliance:scripts"))  # warm caches (scanner, content types)
+    expected = {
+        "compliance:scripts": 6,
+        "compliance:review_queue": 6,
+        "compliance:script_reviews": 5,
+        "compliance:lexicon": 6,
+        "compliance:reports": 11,
+        "compliance:my_flags": 4,
+    }
+    for name, n in expected.items():
+        with django_assert_num_queries(n):
+            assert c.get(reverse(name)).status_code == 200
+
+
+def test_detail_query_counts(world, client_for, django_assert_num_queries):
+    v = submitted(world)
+    flag = flags(world, 1)[0]
+    c = client_for(world.compliance)
+    with django_assert_num_queries(7):
+        assert c.get(reverse("compliance:version_review", args=[v.pk])).status_code == 200
+    with django_assert_num_queries(9):
+        assert c.get(reverse("compliance:flag_detail", args=[flag.pk])).status_code == 200
+    with django_assert_num_queries(7):
+        assert c.get(reverse("compliance:script_detail", args=[v.script_id])).status_code == 200
+
+
+# --- review screen ------------------------------------------------------------------------
+
+
+def test_review_screen_highlights_and_blocks_approval(world, client_for):
+    v = submitted(world)
+    c = client_for(world.compliance)
+    n_evidence = v.reviews.count()
+    body = c.get(reverse("compliance:version_review", args=[v.pk])).content.decode()
+    assert '<mark class="wb-hit wb-sev-high"' in body and ">保本</mark>" in body
+    assert 'data-testid="approve-blocked"' in body
+    assert v.reviews.count() == n_evidence  # opening is not a review
+    response = c.post(reverse("compliance:version_approve", args=[v.pk]), {"acknowledge_medium": "on"}, follow=True)
+    assert "无法批准" in response.content.decode()
+    v.refresh_from_db()
+    assert v.status == VersionStatus.SUBMITTED
+    c.post(reverse("compliance:version_reject", args=[v.pk]), {"comment": ""})
+    v.refresh_from_db()
+    assert v.status == VersionStatus.SUBMITTED
+    c.post(reverse("compliance:version_reject", args=[v.pk]), {"comment": "删除保本表述"})
+    v.refresh_from_db()
+    assert v.status == VersionStatus.REJECTED
+
+
+def test_review_screen_escapes_untrusted_text(world, client_for):
+    v = submitted(world, body="<script>alert(1)</script>保本")
+    body = client_for(world.compliance).get(reverse("compliance:version_review", args=[v.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
+
+
+def test_diff_against_previous_approved_version(world, client_for):
+    v1 = approved_script(author=world.advisor_a, officer=world.compliance)
+    v2 = services.script_revise(actor=world.advisor_a, script=v1.script)
+    services.script_version_update(actor=world.advisor_a, version=v2, title="t", body=CLEAN_WEALTH_BODY + "欢迎来电。")
+    services.script_submit_for_review(actor=world.advisor_a, version=v2)
+    body = client_for(world.compliance).get(reverse("compliance:version_review", args=[v2.pk])).content.decode()
+    assert "<ins>欢迎来电。</ins>" in body
+
+
+def test_bad_script_input_shows_a_message_and_changes_nothing(world, client_for):
+    c = client_for(world.advisor_a)
+    response = c.post(reverse("compliance:script_create"), {"title": "", "purpose": "opening", "body": ""})
+    assert response.status_code == 200
+    assert "这个字段是必填项" in response.content.decode() or "必填" in response.content.decode()
+    response = c.post(reverse("compliance:script_create"), {"title": "x", "purpose": "opening", "body": "y"})
+    assert "请选择产品或产品类型" in response.content.decode()
+    from compliance.models import Script
+
+    assert not Script.objects.exists()
+
+
+def test_bad_lexicon_regex_shows_a_message_in_english_too(world, client_for):
+    c = client_for(world.compliance)
+    data = {"pattern": "(", "is_regex": "on", "language": "zh", "category": "guarantee", "severity": "high"}
+    n = LexiconRule.objects.count()
+    body = c.post(reverse("compliance:lexicon_create"), data).content.decode()
+    assert "正则表达式无效" in body
+    body = c.post(reverse("compliance:lexicon_create"), data, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    c.cookies["django_language"] = "en"
+    body = c.post(reverse("compliance:lexicon_create"), data).content.decode()
+    assert "This regular expression is not valid" in body
+    assert LexiconRule.objects.count() == n
+
+
+def test_lexicon_edit_from_the_ui_is_versioned(world, client_for):
+    rule = LexiconRule.objects.get(pattern="保本")
+    c = client_for(world.compliance)
+    data = {
+        "pattern": "保本",
+        "language": "zh",
+        "category": "guarantee",
+        "severity": "medium",
+        "negation_suppresses": "on",
+        "is_active": "on",
+        "note": "试运行",
+    }
+    assert c.post(reverse("compliance:lexicon_edit", args=[rule.pk]), data).status_code == 302
+    rule.refresh_from_db()
+    assert (rule.version, rule.severity) == (2, "medium")
+    body = c.get(reverse("compliance:lexicon_edit", args=[rule.pk])).content.decode()
+    assert "high → medium" in body
+
+
+def test_lexicon_try_shows_negated_hits(world, client_for):
+    c = client_for(world.compliance)
+    body = c.post(reverse("compliance:lexicon_try"), {"text": "本产品不保本；这款是保本的"}).content.decode()
+    assert body.count("<mark") == 1
+
+
+def test_qa_settings_and_rescan_pages(world, client_for, django_capture_on_commit_callbacks):
+    c = client_for(world.compliance)
+    c.post(reverse("compliance:qa_settings"), {"share_percent": "150", "minimum_per_advisor": "1"})
+    assert str(services.qa_config().share_percent) != "150.00"
+    c.post(reverse("compliance:qa_settings"), {"share_percent": "5", "minimum_per_advisor": "2"})
+    assert services.qa_config().minimum_per_advisor == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = c.post(reverse("compliance:rescan"), {"date_from": "2026-11-01", "date_to": "2026-11-20"})
+    assert response.status_code == 302
+    body = c.get(response["Location"]).content.decode()
+    assert 'class="wb-job"' in body and 'data-status="succeeded"' in body
+    body = c.post(reverse("compliance:rescan"), {"date_from": "2026-11-20", "date_to": "2026-11-01"}).content.decode()
+    assert "结束日期早于开始日期" in body
+
+
+def test_reports_and_audited_exports(world, client_for):
+    fs = flags(world)
+    services.flag_close(actor=world.compliance, flag=fs[0], outcome=FlagOutcome.VIOLATION, comment="确认")
+    submitted(world)
+    c = client_for(world.compliance)
+    body = c.get(reverse("compliance:reports")).content.decode()
+    assert "chart.umd.min.js" in body and 'data-testid="by-advisor"' in body
+    csv_response = c.get(reverse("compliance:reports_export", args=["csv"]))
+    text = csv_response.content.decode("utf-8-sig")
+    assert "王顾问" in text and csv_response["Content-Type"].startswith("text/csv")
+    xlsx = c.get(reverse("compliance:reports_export", args=["xlsx"]))
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(xlsx.content))
+    assert wb.active.max_row > 3
+    assert AuditEvent.objects.filter(verb="compliance.report_export").count() == 2
+
+
+def test_team_lead_report_is_limited_to_the_team(world, client_for):
+    flags(world)
+    body = client_for(world.lead_a).get(reverse("compliance:reports")).content.decode()
+    assert "王顾问" in body and "advisor_b" not in body
+
+
+def test_htmx_filters_swap_only_the_table(world, client_for):
+    flags(world, 2)
+    c = client_for(world.compliance)
+    response = c.get(
+        reverse("compliance:review_queue"), {"severity": "high"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="flag-table"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="flag-table"' in body
+    body = c.get(reverse("compliance:scripts"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="library-table").content
+    assert b"<html" not in body and b'id="library-table"' in body
+
+
+def test_pages_render_in_english(world, client_for):
+    v = submitted(world)
+    c = client_for(world.compliance)
+    c.cookies["django_language"] = "en"
+    body = c.get(reverse("compliance:version_review", args=[v.pk])).content.decode()
+    assert "Approval is blocked" in body and "Text with highlights" in body
+    assert "Flags" in c.get(reverse("compliance:review_queue")).content.decode()

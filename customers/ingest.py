@@ -1,0 +1,978 @@
+"""Ingest of bank data: CSV/Excel files and the REST API share these row schemas.
+
+Each kind of data (customers, holdings, snapshots, risk assessments, tags, interactions)
+has a schema of target fields. A file's columns are mapped onto those fields (a mapping
+may be saved and reused), every row is validated into a clean dict or a list of errors
+(line, column, value, message in the user's language), and clean rows are upserted by
+their external key in chunks:
+
+- customers by ``customer_no`` (PostgreSQL: COPY into a temporary table, then one
+  ``INSERT .. ON CONFLICT DO UPDATE .. WHERE (..) IS DISTINCT FROM (..)``, so a re-import
+  touches nothing);
+- holdings and interactions by ``external_id``; snapshots by (customer, date); risk
+  assessments by (customer, assessed_at); customer tags by (customer, tag).
+
+A chunk is written in one transaction; if the database still rejects it, the chunk is
+retried row by row, each in its own savepoint, so a bad row is reported and never leaves
+half of itself behind, and the good rows are kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.services import job_set_progress
+
+from . import models as m
+from .services.interactions import _validate_transcript, interaction_record
+
+CHUNK = 10_000
+MAX_STORED_ERRORS = 10_000
+
+
+class RowError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- value parsers (raise RowError with a translated message) ---------------------------------
+
+
+def p_text(max_length: int) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if len(value) > max_length:
+            raise RowError(_("Longer than %(n)s characters.") % {"n": max_length})
+        return value
+
+    return parse
+
+
+def p_decimal(value: str) -> Decimal:
+    cleaned = value.replace(",", "").replace("，", "").replace("¥", "").strip()
+    try:
+        d = Decimal(cleaned)
+    except InvalidOperation:
+        raise RowError(_("Not a number.")) from None
+    if not d.is_finite() or abs(d) >= Decimal("1e16"):
+        raise RowError(_("Not a number."))
+    return d.quantize(Decimal("0.01"))
+
+
+def p_amount(value: str) -> Decimal:
+    d = p_decimal(value)
+    if d < 0:
+        raise RowError(_("Must not be negative."))
+    return d
+
+
+def p_date(value: str) -> dt.date:
+    v = value.strip().replace("/", "-").replace(".", "-")
+    if re.fullmatch(r"\d{8}", v):
+        v = f"{v[:4]}-{v[4:6]}-{v[6:]}"
+    try:
+        d = parse_date(v[:10]) if len(v) >= 10 else parse_date(v)
+    except ValueError:
+        d = None
+    if d is None:
+        raise RowError(_("Not a date (expected YYYY-MM-DD)."))
+    return d
+
+
+def p_datetime(value: str) -> dt.datetime:
+    v = value.strip().replace("/", "-")
+    try:
+        parsed = parse_datetime(v)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        try:
+            day = p_date(v)
+        except RowError:
+            raise RowError(_("Not a date and time (expected YYYY-MM-DD HH:MM).")) from None
+        parsed = dt.datetime.combine(day, dt.time(0, 0))
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)  # the bank's files are in local time
+    return parsed
+
+
+def p_choice(choices: type, aliases: dict[str, str] | None = None) -> Callable[[str], str]:
+    values = {str(v).lower(): v for v in choices.values}
+    extra = {k.lower(): v for k, v in (aliases or {}).items()}
+
+    def parse(value: str):
+        key = value.strip().lower()
+        for table in (values, extra):
+            if key in table:
+                return table[key]
+        # Labels in the active language (rarely needed, so built only on a miss).
+        labels = {str(label).lower(): v for v, label in choices.choices}
+        if key in labels:
+            return labels[key]
+        with_labels = ", ".join(str(v) for v in choices.values)
+        raise RowError(_("Unknown value; expected one of: %(values)s.") % {"values": with_labels})
+
+    return parse
+
+
+def p_level(prefix: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        v = value.strip().upper().removeprefix(prefix)
+        if v not in {"1", "2", "3", "4", "5"}:
+            raise RowError(_("Must be %(p)s1 to %(p)s5.") % {"p": prefix})
+        return int(v)
+
+    return parse
+
+
+def p_bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "y", "是", "t"}:
+        return True
+    if v in {"0", "false", "no", "n", "否", "f"}:
+        return False
+    raise RowError(_("Expected yes or no."))
+
+
+def p_score(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise RowError(_("Not a number.")) from None
+
+
+def p_json_list(value: str) -> list:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise RowError(_("Not valid JSON.")) from None
+    if not isinstance(data, list):
+        raise RowError(_("Must be a JSON list."))
+    return data
+
+
+def p_intents(value: str) -> list[str]:
+    v = value.strip()
+    if v.startswith("["):
+        return [str(x) for x in p_json_list(v)]
+    return [x.strip() for x in re.split(r"[,;，；|]", v) if x.strip()]
+
+
+GENDER_ALIASES = {"男": "M", "女": "F", "male": "M", "female": "F", "未知": "U"}
+LIFECYCLE_ALIASES = {"新客": "new", "成长": "growing", "成熟": "mature", "衰退": "declining", "沉睡": "dormant"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: object  # lazy translated
+    parse: Callable[[str], object]
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass
+class Schema:
+    kind: str
+    fields: list[FieldSpec]
+    key: tuple[str, ...]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def _f(name, label, parse, required=False, *aliases):
+    return FieldSpec(name, label, parse, required, aliases)
+
+
+SCHEMAS: dict[str, Schema] = {
+    m.ImportKind.CUSTOMERS: Schema(
+        m.ImportKind.CUSTOMERS,
+        [
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号", "客户编号", "cust_no"),
+            _f("name", gettext_lazy("customer name"), p_text(50), True, "name", "姓名", "客户姓名"),
+            _f("gender", gettext_lazy("gender"), p_choice(m.Gender, GENDER_ALIASES), False, "性别"),
+            _f("birth_date", gettext_lazy("birth date"), p_date, False, "出生日期"),
+            _f("mobile", gettext_lazy("mobile"), p_text(20), False, "手机号", "手机"),
+            _f("id_number", gettext_lazy("ID number"), p_text(32), False, "证件号", "身份证号"),
+            _f("city", gettext_lazy("city"), p_text(50), False, "城市"),
+            _f("occupation", gettext_lazy("occupation"), p_text(50), False, "职业"),
+            _f("education", gettext_lazy("education"), p_text(50), False, "学历"),
+            _f("marital_status", gettext_lazy("marital status"), p_text(20), False, "婚姻状况"),
+            _f("aum", gettext_lazy("AUM"), p_amount, False, "金融资产", "aum余额", "资产"),
+            _f("home_branch", gettext_lazy("home branch code"), p_text(16), False, "归属网点", "网点号", "branch"),
+            _f("owner", gettext_lazy("owner advisor (employee number)"), p_text(150), False, "客户经理", "工号"),
+            _f(
+                "lifecycle_stage",
+                gettext_lazy("lifecycle stage"),
+                p_choice(m.LifecycleStage, LIFECYCLE_ALIASES),
+                False,
+                "生命周期",
+            ),
+        ],
+        ("customer_no",),
+    ),
+    m.ImportKind.HOLDINGS: Schema(
+        m.ImportKind.HOLDINGS,
+        [
+            _f("external_id", gettext_lazy("holding id"), p_text(64), True, "持仓编号", "持仓id"),
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f("product_code", gettext_lazy("product code"), p_text(32), True, "产品代码"),
+            _f("amount", gettext_lazy("amount"), p_amount, True, "持有金额", "金额"),
+            _f("opened_on", gettext_lazy("opened on"), p_date, True, "起息日", "购买日"),
+            _f("maturity_date", gettext_lazy("maturity date"), p_date, False, "到期日"),
+        ],
+        ("external_id",),
+    ),
+    m.ImportKind.SNAPSHOTS: Schema(
+        m.ImportKind.SNAPSHOTS,
+        [
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f("date", gettext_lazy("date"), p_date, True, "日期", "统计日期"),
+            _f("aum", gettext_lazy("AUM"), p_amount, True, "金融资产"),
+            _f("deposits", gettext_lazy("deposits"), p_amount, False, "存款"),
+            _f("wealth", gettext_lazy("wealth products"), p_amount, False, "理财"),
+            _f("funds", gettext_lazy("funds"), p_amount, False, "基金"),
+            _f("insurance", gettext_lazy("insurance"), p_amount, False, "保险"),
+            _f("other", gettext_lazy("other"), p_amount, False, "其他"),
+        ],
+        ("customer_no", "date"),
+    ),
+    m.ImportKind.RISK_ASSESSMENTS: Schema(
+        m.ImportKind.RISK_ASSESSMENTS,
+        [
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f("level", gettext_lazy("risk level"), p_level("C"), True, "风险等级", "风评等级"),
+            _f("assessed_at", gettext_lazy("assessed at"), p_datetime, True, "测评时间", "测评日期"),
+            _f(
+                "channel",
+                gettext_lazy("channel"),
+                p_choice(m.AssessmentChannel, {"柜面": "branch", "手机银行": "mobile", "网银": "online"}),
+                True,
+                "渠道",
+            ),
+            _f("completed_by_customer", gettext_lazy("completed by the customer"), p_bool, False, "本人完成"),
+        ],
+        ("customer_no", "assessed_at"),
+    ),
+    m.ImportKind.TAGS: Schema(
+        m.ImportKind.TAGS,
+        [
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f("tag_code", gettext_lazy("tag code"), p_text(50), True, "标签代码", "标签"),
+            _f(
+                "source",
+                gettext_lazy("source"),
+                p_choice(m.TagSource, {"规则": "rule", "模型": "model"}),
+                False,
+                "来源",
+            ),
+            _f("score", gettext_lazy("score"), p_score, False, "分值", "权重"),
+            _f("assigned_at", gettext_lazy("assigned at"), p_datetime, False, "打标时间"),
+        ],
+        ("customer_no", "tag_code"),
+    ),
+    m.ImportKind.INTERACTIONS: Schema(
+        m.ImportKind.INTERACTIONS,
+        [
+            _f("external_id", gettext_lazy("interaction id"), p_text(64), True, "会话id", "流水号", "session_id"),
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f(
+                "channel",
+                gettext_lazy("channel"),
+                p_choice(m.Channel, {"电话": "phone", "短信": "sms", "微信": "wechat", "智能外呼": "ai_bot"}),
+                True,
+                "渠道",
+            ),
+            _f(
+                "direction",
+                gettext_lazy("direction"),
+                p_choice(m.Direction, {"呼出": "out", "呼入": "in"}),
+                False,
+                "方向",
+            ),
+            _f("occurred_at", gettext_lazy("occurred at"), p_datetime, True, "时间", "发生时间"),
+            _f("summary", gettext_lazy("summary"), p_text(5000), False, "摘要", "小结"),
+            _f("transcript", gettext_lazy("transcript (JSON turns)"), p_json_list, False, "对话记录"),
+            _f("intents", gettext_lazy("detected intents"), p_intents, False, "意图"),
+        ],
+        ("external_id",),
+    ),
+}
+
+
+def schema_for(kind: str) -> Schema:
+    return SCHEMAS[kind]
+
+
+def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
+    """Target field -> header, matched on the field name, its labels or known aliases."""
+    normal = {h.strip().lower(): h for h in headers if h}
+    mapping = {}
+    for spec in schema_for(kind).fields:
+        candidates = [spec.name, str(spec.label), *spec.aliases]
+        for c in candidates:
+            if c.lower() in normal:
+                mapping[spec.name] = normal[c.lower()]
+                break
+    return mapping
+
+
+# --- reading files ------------------------------------------------------------------------------
+
+
+def _decode_lines(raw: io.BufferedIOBase) -> Iterator[str]:
+    head = raw.read(65536)
+    encoding = "utf-8-sig"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the probe is still UTF-8.
+        if exc.start < len(head) - 4:
+            encoding = "gb18030"  # Excel on Chinese Windows saves CSV in GBK
+    decoder = codecs.getincrementaldecoder(encoding)()
+    buffer = decoder.decode(head)
+    while True:
+        block = raw.read(1 << 20)
+        if not block:
+            buffer += decoder.decode(b"", final=True)
+            break
+        buffer += decoder.decode(block)
+        *lines, buffer = buffer.split("\n")
+        yield from (line + "\n" for line in lines)
+    *lines, buffer = buffer.split("\n")
+    yield from (line + "\n" for line in lines)
+    if buffer:
+        yield buffer
+
+
+def read_table(fileobj, name: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """(headers, iterator of (line number, values)) for a CSV or an .xlsx file, streamed."""
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        headers = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+
+        def cell(v) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, dt.datetime):
+                return v.isoformat(sep=" ")
+            if isinstance(v, dt.date):
+                return v.isoformat()
+            if isinstance(v, float) and v.is_integer():
+                return str(int(v))
+            return str(v)
+
+        def it():
+            for n, row in enumerate(rows, start=2):
+                values = [cell(v) for v in row]
+                if any(values):
+                    yield n, values
+            wb.close()
+
+        return headers, it()
+    reader = csv.reader(_decode_lines(fileobj))
+    headers = [h.strip() for h in next(reader, [])]
+
+    def it_csv():
+        for values in reader:
+            if any(v.strip() for v in values):
+                yield reader.line_num, values
+
+    return headers, it_csv()
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@dataclass
+class RowResult:
+    line: int
+    data: dict | None
+    errors: list[dict] = field(default_factory=list)
+
+
+def clean_row(schema: Schema, line: int, raw: dict[str, str], columns: dict[str, str]) -> RowResult:
+    """Parse one row; ``raw`` maps field name -> text. Errors name the file's column."""
+    data: dict = {}
+    errors = []
+    for spec in schema.fields:
+        value = (raw.get(spec.name) or "").strip()
+        column = columns.get(spec.name, spec.name)
+        if not value:
+            if spec.required:
+                errors.append({"line": line, "column": column, "value": "", "message": _("This field is required.")})
+            continue
+        try:
+            data[spec.name] = spec.parse(value)
+        except RowError as exc:
+            errors.append({"line": line, "column": column, "value": value[:100], "message": exc.message})
+    return RowResult(line, None if errors else data, errors)
+
+
+def row_plan(schema: Schema, headers: list[str], columns: dict[str, str]) -> list[tuple]:
+    """Per field: (name, parser, required, file column, index in the row or None)."""
+    index = {h: i for i, h in enumerate(headers)}
+    return [
+        (spec.name, spec.parse, spec.required, columns.get(spec.name, spec.name), index.get(columns.get(spec.name)))
+        for spec in schema.fields
+    ]
+
+
+def clean_values(plan: list[tuple], line: int, values: list[str]) -> RowResult:
+    """clean_row for a file row, without building a dict per row (the import's hot loop)."""
+    data: dict = {}
+    errors: list[dict] = []
+    n = len(values)
+    for name, parse, required, column, i in plan:
+        value = values[i].strip() if i is not None and i < n else ""
+        if not value:
+            if required:
+                errors.append({"line": line, "column": column, "value": "", "message": _("This field is required.")})
+            continue
+        try:
+            data[name] = parse(value)
+        except RowError as exc:
+            errors.append({"line": line, "column": column, "value": value[:100], "message": exc.message})
+    return RowResult(line, None if errors else data, errors)
+
+
+class Lookups:
+    """Reference data resolved per chunk: customers, products, tags, branches, staff."""
+
+    def __init__(self) -> None:
+        self.branches = dict(m.Branch.objects.values_list("code", "id"))
+        self.products = dict(m.Product.objects.values_list("code", "id"))
+        self.tags = dict(m.Tag.objects.values_list("code", "id"))
+        staff = m.StaffProfile.objects.values_list("employee_no", "user__username", "user_id")
+        self.owners = {}
+        for employee_no, username, user_id in staff:
+            self.owners[employee_no] = user_id
+            self.owners[username] = user_id
+
+    @staticmethod
+    def customers(numbers) -> dict[str, int]:
+        return dict(m.Customer.objects.filter(customer_no__in=set(numbers)).values_list("customer_no", "id"))
+
+
+def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: dict[str, str]) -> None:
+    """Turn codes into ids; a row whose references are unknown gets an error instead."""
+    need_customer = schema.kind != m.ImportKind.CUSTOMERS
+    customer_ids = Lookups.customers(r.data["customer_no"] for r in rows if r.data) if need_customer else {}
+
+    def fail(r: RowResult, name: str, value, message: str) -> None:
+        r.errors.append({"line": r.line, "column": columns.get(name, name), "value": str(value), "message": message})
+
+    for r in rows:
+        if r.data is None:
+            continue
+        d = r.data
+        if need_customer:
+            cid = customer_ids.get(d["customer_no"])
+            if cid is None:
+                fail(r, "customer_no", d["customer_no"], _("No customer with this number."))
+            d["customer_id"] = cid
+        if schema.kind == m.ImportKind.CUSTOMERS:
+            if "home_branch" in d:
+                d["home_branch_id"] = lookups.branches.get(d["home_branch"])
+                if d["home_branch_id"] is None:
+                    fail(r, "home_branch", d["home_branch"], _("No branch with this code."))
+            if "owner" in d:
+                d["owner_id"] = lookups.owners.get(d["owner"])
+                if d["owner_id"] is None:
+                    fail(r, "owner", d["owner"], _("No staff member with this employee number."))
+        elif schema.kind == m.ImportKind.HOLDINGS:
+            d["product_id"] = lookups.products.get(d["product_code"])
+            if d["product_id"] is None:
+                fail(r, "product_code", d["product_code"], _("No product with this code."))
+            if d.get("maturity_date") and d["maturity_date"] < d["opened_on"]:
+                fail(r, "maturity_date", d["maturity_date"], _("The maturity date is before the opening date."))
+        elif schema.kind == m.ImportKind.TAGS:
+            d["tag_id"] = lookups.tags.get(d["tag_code"])
+            if d["tag_id"] is None:
+                fail(r, "tag_code", d["tag_code"], _("No tag with this code."))
+        elif schema.kind == m.ImportKind.INTERACTIONS and d.get("transcript") is not None:
+            try:
+                d["transcript"] = _validate_transcript(d["transcript"])
+            except Exception as exc:  # noqa: BLE001 - a ValidationError with a translated message
+                fail(r, "transcript", "", "; ".join(getattr(exc, "messages", [str(exc)])))
+        if r.errors:
+            r.data = None
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+CUSTOMER_COLUMNS = [
+    "customer_no",
+    "name",
+    "gender",
+    "birth_date",
+    "mobile",
+    "mobile_last4",
+    "id_number",
+    "id_last4",
+    "city",
+    "occupation",
+    "education",
+    "marital_status",
+    "aum",
+    "tier",
+    "home_branch_id",
+    "owner_id",
+    "lifecycle_stage",
+]
+# What an empty cell means for each column (nullable columns take NULL, text columns "").
+CUSTOMER_EMPTY = {
+    "gender": m.Gender.UNKNOWN,
+    "aum": Decimal("0.00"),
+    "lifecycle_stage": m.LifecycleStage.NEW,
+    "tier": m.Tier.LONG_TAIL,  # follows aum (0 when the file has no AUM column)
+    "birth_date": None,
+    "home_branch_id": None,
+    "owner_id": None,
+}
+
+
+def _customer_values(d: dict) -> dict:
+    """Column values of a customer row; derived columns follow their source column.
+
+    Columns that are not mapped at all are left alone on update (see ``present``)."""
+    v = {c: d.get(c, CUSTOMER_EMPTY.get(c, "")) for c in CUSTOMER_COLUMNS}
+    v["mobile_last4"] = v["mobile"][-4:]
+    v["id_last4"] = v["id_number"][-4:].upper()
+    v["tier"] = m.tier_for_aum(v["aum"])
+    return v
+
+
+def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
+    """New customers are COPied straight into the table; known ones go through a temp
+    table and one INSERT .. ON CONFLICT that only touches rows that really differ.
+    Columns absent from the file are left alone on update.
+
+    A customer created by someone else between the existence check and the COPY makes the
+    COPY fail on the unique key; write_rows then retries the chunk row by row, and each
+    row takes the ON CONFLICT path.
+    """
+    cols = [c for c in CUSTOMER_COLUMNS if c in present]
+    table = m.Customer._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT customer_no FROM {table} WHERE customer_no = ANY(%s)",  # noqa: S608
+            [[r["customer_no"] for r in rows]],
+        )
+        known = {row[0] for row in cur.fetchall()}
+    new_rows = [r for r in rows if r["customer_no"] not in known]
+    created = 0
+    if new_rows:
+        from psycopg.types.json import Jsonb  # PostgreSQL only, like this whole path
+
+        unmapped = [c for c in CUSTOMER_COLUMNS if c not in cols]
+        copy_cols = [*cols, *unmapped, "attributes", "created_at", "updated_at"]
+        tail = [*(CUSTOMER_EMPTY.get(c, "") for c in unmapped), Jsonb({}), now, now]
+        with connection.connection.cursor() as pc, pc.copy(f"COPY {table} ({', '.join(copy_cols)}) FROM STDIN") as copy:
+            for r in new_rows:
+                copy.write_row([*(r[c] for c in cols), *tail])
+        created = len(new_rows)
+    rows = [r for r in rows if r["customer_no"] in known]
+    if not rows:
+        return Counts(created=created)
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS import_customers")
+        cur.execute(
+            f"CREATE TEMP TABLE import_customers ON COMMIT DROP AS "  # noqa: S608 - identifiers from the model
+            f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM {table} WITH NO DATA"
+        )
+        raw = connection.connection
+        with raw.cursor() as pc, pc.copy(f"COPY import_customers ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([r[c] for c in cols])
+        # Unmapped columns get their empty value on insert and are not touched on update.
+        unmapped = [c for c in CUSTOMER_COLUMNS if c not in cols and CUSTOMER_EMPTY.get(c, "") is not None]
+        insert_cols = [*cols, *unmapped, "attributes", "created_at", "updated_at"]
+        params: dict = {"now": now}
+        select = list(cols)
+        for c in unmapped:
+            params[f"empty_{c}"] = CUSTOMER_EMPTY.get(c, "")
+            select.append(f"%(empty_{c})s")
+        select += ["'{}'::jsonb", "%(now)s", "%(now)s"]
+        updatable = [c for c in cols if c != "customer_no"]
+        set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable) + ", updated_at = EXCLUDED.updated_at"
+        differ = (
+            f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
+        )
+        # Identifiers come from the model and CUSTOMER_COLUMNS, never from the file.
+        sql = (
+            f"INSERT INTO {table} ({', '.join(insert_cols)}) "  # noqa: S608
+            f"SELECT {', '.join(select)} FROM import_customers "
+            f"ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ} "
+            "RETURNING (xmax = 0)"
+        )
+        cur.execute(sql, params)
+        flags = [row[0] for row in cur.fetchall()]
+        cur.execute("DROP TABLE import_customers")
+    inserted = sum(1 for f in flags if f)
+    updated = len(flags) - inserted
+    return Counts(created=created + inserted, updated=updated, unchanged=len(rows) - len(flags))
+
+
+def _upsert_generic(
+    model,
+    rows: list[dict],
+    key_of: Callable[[object], tuple],
+    row_key: Callable[[dict], tuple],
+    existing_q,
+    fields,
+    create_fields=(),
+) -> Counts:
+    """Fetch the chunk's existing rows by key, create the new ones, update changed ones."""
+    counts = Counts()
+    existing = {key_of(obj): obj for obj in model.objects.filter(existing_q)}
+    to_create, to_update = [], []
+    seen: dict[tuple, dict] = {}
+    for d in rows:
+        seen[row_key(d)] = d  # the last row of a key in a chunk wins
+    for key, d in seen.items():
+        obj = existing.get(key)
+        if obj is None:
+            to_create.append(model(**{f: d[f] for f in (*fields, *create_fields) if f in d}))
+            continue
+        changed = [f for f in fields if f in d and getattr(obj, f) != d[f]]
+        if changed:
+            for f in changed:
+                setattr(obj, f, d[f])
+            to_update.append(obj)
+        else:
+            counts.unchanged += 1
+    counts.unchanged += len(rows) - len(seen)
+    model.objects.bulk_create(to_create, batch_size=1000)
+    update_fields = [f for f in fields if f not in ("customer_id",)]
+    if to_update:
+        model.objects.bulk_update(to_update, update_fields, batch_size=1000)
+    counts.created, counts.updated = len(to_create), len(to_update)
+    return counts
+
+
+def _sync_customer_risk(customer_ids) -> None:
+    """Keep Customer.risk_level/risk_assessed_at on the latest assessment."""
+    latest = m.RiskAssessment.objects.filter(customer_id__in=customer_ids).order_by(
+        "customer_id", "-assessed_at", "-id"
+    )
+    if connection.vendor == "postgresql":
+        latest = latest.distinct("customer_id")
+    done = set()
+    changed = []
+    for a in latest.only("customer_id", "level", "assessed_at"):
+        if a.customer_id in done:
+            continue
+        done.add(a.customer_id)
+        changed.append((a.customer_id, a.level, a.assessed_at))
+    # One statement for the chunk, not one UPDATE per customer.
+    stale = [m.Customer(pk=cid, risk_level=level, risk_assessed_at=at) for cid, level, at in changed]
+    m.Customer.objects.bulk_update(stale, ["risk_level", "risk_assessed_at"], batch_size=2000)
+
+
+def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -> Counts:
+    kind = schema.kind
+    if kind == m.ImportKind.CUSTOMERS:
+        values = [_customer_values(d) for d in rows]
+        dedup = {v["customer_no"]: v for v in values}
+        present = set(present)
+        if "mobile" in present:
+            present.add("mobile_last4")
+        if "id_number" in present:
+            present.add("id_last4")
+        if "aum" in present:
+            present.add("tier")
+        if "home_branch" in present:
+            present.add("home_branch_id")
+        if "owner" in present:
+            present.add("owner_id")
+        if connection.vendor == "postgresql":
+            c = _upsert_customers_pg(list(dedup.values()), present)
+            c.unchanged += len(values) - len(dedup)
+            return c
+        fields = [f for f in CUSTOMER_COLUMNS if f in present or f == "customer_no"]
+        c = _upsert_generic(
+            m.Customer,
+            [{k: v[k] for k in fields if k in v} for v in dedup.values()],
+            lambda o: (o.customer_no,),
+            lambda d: (d["customer_no"],),
+            Q(customer_no__in=list(dedup)),
+            fields,
+        )
+        c.unchanged += len(values) - len(dedup)
+        return c
+    if kind == m.ImportKind.HOLDINGS:
+        fields = ["external_id", "customer_id", "product_id", "amount", "opened_on", "maturity_date"]
+        for d in rows:
+            d.setdefault("maturity_date", None)
+        return _upsert_generic(
+            m.Holding,
+            rows,
+            lambda o: (o.external_id,),
+            lambda d: (d["external_id"],),
+            Q(external_id__in=[d["external_id"] for d in rows]),
+            fields,
+        )
+    if kind == m.ImportKind.SNAPSHOTS:
+        fields = ["customer_id", "date", "aum", "deposits", "wealth", "funds", "insurance", "other"]
+        for d in rows:
+            for f in fields[3:]:
+                d.setdefault(f, Decimal("0.00"))
+        return _upsert_generic(
+            m.AssetSnapshot,
+            rows,
+            lambda o: (o.customer_id, o.date),
+            lambda d: (d["customer_id"], d["date"]),
+            Q(customer_id__in={d["customer_id"] for d in rows}, date__in={d["date"] for d in rows}),
+            fields,
+        )
+    if kind == m.ImportKind.RISK_ASSESSMENTS:
+        fields = ["customer_id", "level", "assessed_at", "channel", "completed_by_customer"]
+        for d in rows:
+            d.setdefault("completed_by_customer", True)
+        c = _upsert_generic(
+            m.RiskAssessment,
+            rows,
+            lambda o: (o.customer_id, o.assessed_at),
+            lambda d: (d["customer_id"], d["assessed_at"]),
+            Q(customer_id__in={d["customer_id"] for d in rows}, assessed_at__in={d["assessed_at"] for d in rows}),
+            fields,
+        )
+        _sync_customer_risk({d["customer_id"] for d in rows})
+        return c
+    if kind == m.ImportKind.TAGS:
+        now = timezone.now()
+        for d in rows:
+            d.setdefault("source", m.TagSource.RULE)
+            d.setdefault("score", None)
+            d.setdefault("assigned_at", now)  # only used when the tag is new
+        return _upsert_generic(
+            m.CustomerTag,
+            rows,
+            lambda o: (o.customer_id, o.tag_id),
+            lambda d: (d["customer_id"], d["tag_id"]),
+            Q(customer_id__in={d["customer_id"] for d in rows}, tag_id__in={d["tag_id"] for d in rows}),
+            ["customer_id", "tag_id", "source", "score"],
+            create_fields=("assigned_at",),
+        )
+    if kind == m.ImportKind.INTERACTIONS:
+        counts = Counts()
+        customers = m.Customer.objects.in_bulk({d["customer_id"] for d in rows})
+        for d in rows:
+            _, created = interaction_record(
+                actor=actor,
+                customer=customers[d["customer_id"]],
+                channel=d["channel"],
+                direction=d.get("direction", m.Direction.OUTBOUND),
+                occurred_at=d["occurred_at"],
+                summary=d.get("summary", ""),
+                transcript=d.get("transcript"),
+                intents=d.get("intents"),
+                external_id=d["external_id"],
+            )
+            if created:
+                counts.created += 1
+            else:
+                counts.unchanged += 1
+        return counts
+    raise ValueError(kind)
+
+
+def write_rows(schema: Schema, rows: list[RowResult], present: set[str], columns: dict, *, actor) -> Counts:
+    """Write a chunk atomically; on a database error retry row by row in savepoints, so
+    each rejected row is reported and no row is ever half written."""
+    good = [r for r in rows if r.data is not None]
+    if not good:
+        return Counts()
+    try:
+        with transaction.atomic():
+            return write_chunk(schema, [dict(r.data) for r in good], present, actor=actor)
+    except (DatabaseError, ValueError):
+        pass
+    counts = Counts()
+    for r in good:
+        try:
+            with transaction.atomic():
+                counts.add(write_chunk(schema, [dict(r.data)], present, actor=actor))
+        except (DatabaseError, ValueError) as exc:
+            r.errors.append(
+                {
+                    "line": r.line,
+                    "column": "",
+                    "value": "",
+                    "message": _("The database rejected this row: %(error)s")
+                    % {"error": str(exc).splitlines()[0][:200]},
+                }
+            )
+            r.data = None
+    return counts
+
+
+# --- running a batch (called by the Celery task) -------------------------------------------------
+
+
+def _count_rows(path: str, name: str) -> int:
+    if name.lower().endswith((".xlsx", ".xlsm")):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path, read_only=True)
+        n = max((wb.worksheets[0].max_row or 1) - 1, 0)
+        wb.close()
+        return n
+    n = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            n += block.count(b"\n")
+    return max(n - 1, 0)
+
+
+def _preview_value(v) -> str:
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, ensure_ascii=False)[:80]
+    return str(v)[:80]
+
+
+def _close_after(delay: float) -> None:
+    """Close this thread's connection (the short sleep lets every worker take one task)."""
+    import time
+
+    time.sleep(delay)
+    connection.close()
+
+
+def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> dict:
+    """Validate (and unless ``dry_run`` write) a whole batch, reporting progress on the job.
+
+    Returns the report: counts, every rejected row (up to MAX_STORED_ERRORS stored) and,
+    for a dry run, the first clean rows as a preview. Safe to run again: writes upsert.
+    """
+    batch = m.ImportBatch.objects.get(pk=batch_id)
+    schema = schema_for(batch.kind)
+    columns = batch.columns
+    path = batch.file.path
+    total = _count_rows(path, batch.original_name)
+    job_set_progress(job_id=job_id, done=0, total=total)
+    lookups = Lookups()
+    counts = Counts()
+    errors: list[dict] = []
+    rejected = valid = seen = 0
+    preview: list[list[str]] = []
+    present = set(columns)
+    # Customers on PostgreSQL: the database writes chunk N in a second thread (its own
+    # connection; psycopg releases the GIL while it waits) while this thread parses chunk
+    # N+1. Not inside an outer transaction (tests), where a second connection would not
+    # see uncommitted rows.
+    threaded = (
+        not dry_run
+        and schema.kind == m.ImportKind.CUSTOMERS
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    writers = 2  # two database sessions write while this thread parses; PostgreSQL's
+    # ON CONFLICT keeps a key that appears in both chunks correct (a deadlock between
+    # them fails one chunk, which write_rows then retries row by row).
+    executor = ThreadPoolExecutor(max_workers=writers) if threaded else None
+    pending: list = []
+
+    def collect(done_chunk: list[RowResult]) -> None:
+        nonlocal rejected, valid
+        for r in done_chunk:
+            if r.errors:
+                rejected += 1
+                for e in r.errors:
+                    if len(errors) < MAX_STORED_ERRORS:
+                        errors.append(e)
+            else:
+                valid += 1
+                if dry_run and len(preview) < 20:
+                    preview.append([_preview_value(r.data.get(f, "")) for f in schema.field_names])
+
+    def wait_pending(keep: int = 0) -> None:
+        while len(pending) > keep:
+            future, done_chunk = pending.pop(0)
+            counts.add(future.result())
+            collect(done_chunk)
+
+    def flush(chunk: list[RowResult]) -> None:
+        resolve(schema, chunk, lookups, columns)
+        if dry_run:
+            collect(chunk)
+        elif executor is not None:
+            wait_pending(keep=writers - 1)
+            pending.append((executor.submit(write_rows, schema, chunk, present, columns, actor=actor), chunk))
+        else:
+            counts.add(write_rows(schema, chunk, present, columns, actor=actor))
+            collect(chunk)
+
+    try:
+        with open(path, "rb") as fh:
+            headers, rows = read_table(fh, batch.original_name)
+            plan = row_plan(schema, headers, columns)
+            chunk: list[RowResult] = []
+            for line, values in rows:
+                seen += 1
+                chunk.append(clean_values(plan, line, values))
+                if len(chunk) >= CHUNK:
+                    flush(chunk)
+                    chunk = []
+                    job_set_progress(job_id=job_id, done=seen, total=max(total, seen))
+            flush(chunk)
+            wait_pending()
+    finally:
+        if executor is not None:
+            # Each writer thread has its own connection; close them all.
+            for future in [executor.submit(_close_after, 0.05) for _ in range(writers)]:
+                future.result()
+            executor.shutdown()
+    errors.sort(key=lambda e: e["line"])
+    job_set_progress(job_id=job_id, done=seen, total=seen)
+    return {
+        "dry_run": dry_run,
+        "rows": seen,
+        "valid": valid,
+        "rejected": rejected,
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "errors": errors,
+        "errors_truncated": rejected > 0 and len(errors) >= MAX_STORED_ERRORS,
+        "preview_fields": schema.field_names,
+        "preview": preview,
+    }

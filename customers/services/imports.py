@@ -1,0 +1,128 @@
+"""Writes of data imports: uploaded files, column mappings, dry runs and imports, the ingest API."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.services import job_create
+from core.tasks import enqueue
+
+from .. import ingest
+from ..models import (
+    ImportBatch,
+    ImportKind,
+    ImportMapping,
+)
+
+IMPORT_MAX_BYTES = 512 * 1024 * 1024
+
+
+@transaction.atomic
+def import_batch_create(*, actor, kind: str, uploaded_file, mapping: ImportMapping | None = None) -> ImportBatch:
+    """Store an uploaded CSV/Excel file and propose a column mapping."""
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Unknown kind of data.")})
+    name = uploaded_file.name or "upload.csv"
+    if not name.lower().endswith((".csv", ".txt", ".xlsx", ".xlsm")):
+        raise ValidationError({"file": _("Upload a CSV or an Excel (.xlsx) file.")})
+    if uploaded_file.size > IMPORT_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than 512 MB.")})
+    digest = hashlib.sha256()
+    for block in uploaded_file.chunks():
+        digest.update(block)
+    uploaded_file.seek(0)
+    try:
+        headers, _rows = ingest.read_table(uploaded_file, name)
+    except Exception as exc:  # noqa: BLE001 - any parser error means an unreadable file
+        raise ValidationError({"file": _("The file cannot be read: %(error)s") % {"error": str(exc)[:200]}}) from exc
+    if not any(headers):
+        raise ValidationError({"file": _("The file has no header row.")})
+    uploaded_file.seek(0)
+    columns = ingest.guess_mapping(kind, headers)
+    if mapping is not None and mapping.kind == kind:
+        columns = {f: h for f, h in mapping.columns.items() if h in headers} or columns
+    batch = ImportBatch.objects.create(
+        kind=kind,
+        file=uploaded_file,
+        original_name=name[:200],
+        sha256=digest.hexdigest(),
+        headers=headers,
+        columns=columns,
+        created_by=actor,
+    )
+    audit_record(actor=actor, verb="import.upload", target=batch, details={"kind": kind, "file": name})
+    return batch
+
+
+@transaction.atomic
+def import_batch_set_mapping(*, actor, batch: ImportBatch, columns: dict[str, str], save_as: str = "") -> ImportBatch:
+    """Set which file column feeds which field; optionally save the mapping for reuse."""
+    schema = ingest.schema_for(batch.kind)
+    clean = {f: h for f, h in columns.items() if f in schema.field_names and h}
+    unknown = [h for h in clean.values() if h not in batch.headers]
+    if unknown:
+        raise ValidationError(_("Column %(col)s is not in the file.") % {"col": unknown[0]})
+    missing = [str(s.label) for s in schema.fields if s.required and s.name not in clean]
+    if missing:
+        raise ValidationError(_("Map a column to every required field: %(fields)s.") % {"fields": ", ".join(missing)})
+    batch.columns = clean
+    batch.status = ImportBatch.Status.UPLOADED
+    batch.save(update_fields=["columns", "status"])
+    if save_as.strip():
+        ImportMapping.objects.update_or_create(
+            kind=batch.kind, name=save_as.strip()[:100], defaults={"columns": clean, "created_by": actor}
+        )
+    audit_record(actor=actor, verb="import.map", target=batch, details={"columns": clean, "saved_as": save_as})
+    return batch
+
+
+@transaction.atomic
+def import_batch_start(*, actor, batch: ImportBatch, dry_run: bool):
+    """Queue the dry run or the import of a batch; returns its Job (progress bar)."""
+    if not dry_run and batch.status not in (
+        ImportBatch.Status.CHECKED,
+        ImportBatch.Status.DONE,
+        ImportBatch.Status.FAILED,
+    ):
+        raise ValidationError(_("Run the dry run first and check its result."))
+    if batch.status in (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
+        raise ValidationError(_("This file is already being processed."))
+    job = job_create(
+        actor=actor,
+        kind="customers.import_dry_run" if dry_run else "customers.import",
+        params={"batch_id": batch.pk, "dry_run": dry_run, "language": get_language() or "zh-hans"},
+    )
+    batch.job = job
+    batch.status = ImportBatch.Status.QUEUED
+    batch.save(update_fields=["job", "status"])
+    audit_record(
+        actor=actor, verb="import.dry_run" if dry_run else "import.start", target=batch, details={"job": job.pk}
+    )
+    enqueue("customers.import_batch_run", batch.pk, job.pk)
+    return job
+
+
+@transaction.atomic
+def customers_bulk_upsert(*, actor, kind: str, rows: list[dict], present: set[str]):
+    """Upsert already-validated rows of one kind (the ingest API), audited in the same
+    transaction: who sent how many rows of what, and what changed."""
+    counts = ingest.write_chunk(ingest.schema_for(kind), rows, present, actor=actor)
+    audit_record(
+        actor=actor,
+        verb="api.ingest",
+        target_type=f"customers.{kind}",
+        target_id="*",
+        details={
+            "rows": len(rows),
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+        },
+    )
+    return counts

@@ -1,0 +1,16 @@
+"""Give the role groups this app's model permissions (its AppConfig.role_permissions)."""
+
+from django.db import migrations
+
+from referrals.apps import ReferralsConfig
+from org.roles import grant_role_permissions
+
+
+def grant(apps, schema_editor):
+    grant_role_permissions(apps, "referrals", ReferralsConfig.role_permissions, custom=getattr(ReferralsConfig, "custom_permissions", None))
+
+
+class Migration(migrations.Migration):
+    dependencies = [('referrals', '0001_initial'), ('org', '0002_role_groups')]
+
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

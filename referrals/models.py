@@ -1,0 +1,216 @@
+"""Referrals: high leads handed to a branch, and everything the branch side records.
+
+- ``Referral``: created from the advisor's side (``calls`` routes a confirmed high lead
+  here through ``referrals.services.referral_create``); reviewed, assigned and worked by
+  the branch. Deadlines are computed in working days (``org.calendar``).
+- ``FollowUp``: what a branch relationship manager did about a referral (contact
+  attempts, meeting booked, visit, outcome), with the note the advisor reads.
+- ``ReferralEvent``: the referral's status history (one row per transition), which the
+  detail page shows as a timeline and the dashboard measures from.
+- ``SlaBreach``: one row per referral and SLA stage once it is overdue; the unique
+  constraint is what makes the beat task safe to run twice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Lead
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    CONTACTED = "contacted", _("Contacted")
+    MEETING = "meeting", _("Meeting booked")
+    CONVERTED = "converted", _("Converted")
+    LOST = "lost", _("Lost")
+    RETURNED = "returned", _("Returned to advisor")
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReferralQuerySet:
+        """Referrals ``user`` may see: branch staff their branch's, an advisor the ones
+        they made, a team lead their team's, compliance and administrators all."""
+        role = role_of(user)
+        if role in ALL_SEEING_ROLES:
+            return self.all()
+        profile = getattr(user, "staff_profile", None)
+        if role in BRANCH_ROLES:
+            return self.filter(branch_id=profile.branch_id)
+        if role == Role.ADVISOR:
+            return self.filter(from_advisor=user)
+        if role == Role.TEAM_LEAD:
+            return self.filter(
+                models.Q(from_advisor__staff_profile__team_id=profile.team_id) | models.Q(lead__team_id=profile.team_id)
+            )
+        return self.none()
+
+
+class RejectReason(models.TextChoices):
+    ALREADY_SERVED = "already_served", _("Already served by the branch")
+    UNREACHABLE = "unreachable", _("Customer not reachable")
+    NOT_A_FIT = "not_a_fit", _("Not a fit")
+    INSUFFICIENT_INFO = "insufficient_info", _("Insufficient information")
+    OTHER = "other", _("Other")
+
+
+class Referral(models.Model):
+    """A high lead handed to a branch (seed 002: high-score leads go to offline managers).
+
+    Created by the advisor's side (queues); reviewed, assigned and worked by the branch
+    side (referrals). Deadlines are computed in working days when created/accepted.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("lead"))
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="referrals", verbose_name=_("customer")
+    )
+    branch = models.ForeignKey(
+        "org.Branch", on_delete=models.PROTECT, related_name="referrals", verbose_name=_("branch")
+    )
+    branch_reason = models.CharField(_("reason for another branch"), max_length=200, blank=True)
+    from_advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals_made",
+        verbose_name=_("referring advisor"),
+    )
+    assigned_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals_assigned",
+        verbose_name=_("relationship manager"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
+    )
+    needs_summary = models.TextField(_("needs summary"), blank=True)
+    ai_highlights = models.JSONField(_("AI-bot highlights"), default=list, blank=True)
+    score = models.FloatField(_("score"), null=True, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # [{"product_id": 1, "code": "...", "name": "...", "allowed": true, "reasons": ["..."]}]
+    products_of_interest = models.JSONField(_("products of interest"), default=list, blank=True)
+    preferred_contact_time = models.CharField(_("preferred contact time"), max_length=100, blank=True)
+    review_due_at = models.DateTimeField(_("review due"), null=True, blank=True)
+    first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reject reason"), max_length=20, choices=RejectReason.choices, blank=True)
+    reject_note = models.TextField(_("reject note"), blank=True)
+    first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
+    converted_product = models.ForeignKey(
+        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    converted_amount = models.DecimalField(
+        _("converted amount"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    outcome_note = models.TextField(_("outcome note"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["branch", "status", "-created_at"], name="ref_branch_status_idx"),
+            models.Index(fields=["from_advisor", "-created_at"], name="ref_advisor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.branch_id} {self.status}"
+
+
+class FollowUpKind(models.TextChoices):
+    ATTEMPT = "attempt", _("Contact attempt")
+    MEETING = "meeting", _("Meeting booked")
+    VISIT = "visit", _("Visit")
+    NOTE = "note", _("Note")
+    OUTCOME = "outcome", _("Outcome")
+
+
+class FollowUp(models.Model):
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="follow_ups", verbose_name=_("referral")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=FollowUpKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    reached = models.BooleanField(_("customer reached"), null=True, blank=True)
+    meeting_at = models.DateTimeField(_("meeting at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["referral", "-occurred_at"], name="ref_followup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class ReferralEvent(models.Model):
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="events", verbose_name=_("referral")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
+    )
+    verb = models.CharField(_("action"), max_length=32)
+    from_status = models.CharField(_("from status"), max_length=16, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral event")
+        verbose_name_plural = _("referral events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["referral", "-occurred_at"], name="ref_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.verb}"
+
+
+class SlaStage(models.TextChoices):
+    REVIEW = "review", _("Branch review")
+    FIRST_CONTACT = "first_contact", _("First contact")
+
+
+class SlaBreach(models.Model):
+    referral = models.ForeignKey(
+        Referral, on_delete=models.CASCADE, related_name="sla_breaches", verbose_name=_("referral")
+    )
+    stage = models.CharField(_("SLA stage"), max_length=16, choices=SlaStage.choices)
+    due_at = models.DateTimeField(_("due at"))
+    breached_at = models.DateTimeField(_("marked overdue at"))
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA breach")
+        verbose_name_plural = _("SLA breaches")
+        ordering = ["-breached_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "stage"], name="sla_breach_once_per_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.stage}"
+
+

@@ -1,0 +1,354 @@
+"""Reads of the referral workflow. Every read starts from ``Referral.objects.visible_to``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DecimalField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Holding, Interaction
+from org.models import StaffProfile
+from org.roles import Role, role_of
+from referrals.models import Referral, ReferralStatus
+
+from .models import FollowUp, ReferralEvent, SlaBreach
+
+S = ReferralStatus
+WORKING = (S.ACCEPTED, S.CONTACTED, S.MEETING)
+CLOSED = (S.REJECTED, S.CONVERTED, S.LOST, S.RETURNED)
+
+# Tabs of the list page per role: (key, label). The first one is the default.
+TABS = {
+    Role.ADVISOR: [("mine", _("Referred by me")), ("active", _("In progress")), ("closed", _("Closed"))],
+    Role.BRANCH_MANAGER: [
+        ("inbox", _("To review")),
+        ("active", _("In progress")),
+        ("overdue", _("Overdue")),
+        ("closed", _("Closed")),
+        ("all", _("All")),
+    ],
+    Role.BRANCH_RM: [("assigned", _("My referrals")), ("closed_mine", _("My closed")), ("all", _("Branch"))],
+}
+DEFAULT_TABS = [
+    ("all", _("All")),
+    ("inbox", _("Pending review")),
+    ("active", _("In progress")),
+    ("overdue", _("Overdue")),
+    ("closed", _("Closed")),
+]
+
+
+def tabs_for(user) -> list[tuple[str, str]]:
+    return TABS.get(role_of(user), DEFAULT_TABS)
+
+
+def referrals_visible(*, user) -> QuerySet[Referral]:
+    return Referral.objects.visible_to(user)
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    return Q(status=S.PENDING, review_due_at__lt=now) | Q(
+        status=S.ACCEPTED, first_contacted_at__isnull=True, first_contact_due_at__lt=now
+    )
+
+
+def referral_list(*, user, tab: str = "", status: str = "", q: str = "") -> QuerySet[Referral]:
+    """The list page's rows: a tab of the user's visible referrals, ordered for the tab.
+
+    The branch inbox is ordered by SLA urgency (earliest review deadline first)."""
+    qs = referrals_visible(user=user).select_related(
+        "customer", "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
+    )
+    keys = [k for k, _label in tabs_for(user)]
+    tab = tab if tab in keys else keys[0]
+    now = timezone.now()
+    if tab == "inbox":
+        # Review deadlines grow with the creation time (working days added to it), so the
+        # oldest first is the most urgent first, and the (branch, status, created_at) index
+        # serves the page without sorting the whole inbox.
+        qs = qs.filter(status=S.PENDING).order_by("created_at", "id")
+    elif tab == "active":
+        qs = qs.filter(status__in=WORKING).order_by("first_contact_due_at", "id")
+    elif tab == "overdue":
+        qs = qs.filter(_overdue_q(now)).order_by("review_due_at", "id")
+    elif tab == "closed":
+        qs = qs.filter(status__in=CLOSED).order_by("-closed_at", "-id")
+    elif tab == "assigned":
+        qs = qs.filter(assigned_rm=user, status__in=WORKING).order_by("first_contact_due_at", "id")
+    elif tab == "closed_mine":
+        qs = qs.filter(assigned_rm=user, status__in=CLOSED).order_by("-closed_at", "-id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    if status in S.values:
+        qs = qs.filter(status=status)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(customer__name__icontains=q) | Q(customer__customer_no=q) | Q(customer__mobile_last4=q))
+    return qs
+
+
+def referral_tab_counts(*, user) -> dict[str, int]:
+    """Counts shown in the tab labels: one aggregate query."""
+    now = timezone.now()
+    filters = {
+        "mine": Q(),
+        "all": Q(),
+        "inbox": Q(status=S.PENDING),
+        "active": Q(status__in=WORKING),
+        "overdue": _overdue_q(now),
+        "closed": Q(status__in=CLOSED),
+        "assigned": Q(assigned_rm=user, status__in=WORKING),
+        "closed_mine": Q(assigned_rm=user, status__in=CLOSED),
+    }
+    keys = [k for k, _label in tabs_for(user)]
+    return referrals_visible(user=user).aggregate(**{k: Count("id", filter=filters[k]) for k in keys})
+
+
+def referral_get_for_user(*, user, pk: int) -> Referral:
+    """One referral the user may see (404 otherwise), with what the detail page needs."""
+    try:
+        return (
+            referrals_visible(user=user)
+            .select_related(
+                "customer__home_branch",
+                "branch",
+                "lead",
+                "from_advisor__staff_profile__team",
+                "assigned_rm__staff_profile",
+                "converted_product",
+            )
+            .get(pk=pk)
+        )
+    except Referral.DoesNotExist:
+        raise Http404(_("No such referral.")) from None
+
+
+EVENT_LABELS = {
+    "create": _("Referred to the branch"),
+    "accept": _("Accepted and assigned"),
+    "reject": _("Rejected"),
+    "reassign": _("Reassigned"),
+    "attempt": _("Reached the customer"),
+    "meeting": _("Meeting booked"),
+    "visit": _("Customer visited"),
+    "converted": _("Converted"),
+    "lost": _("Lost"),
+    "return": _("Returned to the advisor"),
+    "overdue_review": _("Review overdue"),
+    "overdue_first_contact": _("First contact overdue"),
+    "escalated_review": _("Escalated to the team lead (review)"),
+    "escalated_first_contact": _("Escalated to the team lead (first contact)"),
+}
+
+
+def referral_timeline(*, referral: Referral) -> dict:
+    """Follow-ups, status events, SLA breaches, the customer's contact history and holdings."""
+    call_logs = []
+    try:
+        from calls.models import CallLog
+    except ImportError:  # the queues feature's call log is not installed
+        CallLog = None  # noqa: N806
+    if CallLog is not None:
+        call_logs = list(
+            CallLog.objects.filter(customer_id=referral.customer_id)
+            .select_related("advisor__staff_profile", "disposition")
+            .order_by("-started_at")[:20]
+        )
+    return {
+        "follow_ups": list(
+            FollowUp.objects.filter(referral=referral).select_related("actor__staff_profile").order_by("-occurred_at")
+        ),
+        "events": [
+            {
+                "event": e,
+                "label": EVENT_LABELS.get(e.verb, e.verb),
+                "status": S(e.to_status).label if e.to_status in S.values else "",
+            }
+            for e in ReferralEvent.objects.filter(referral=referral)
+            .select_related("actor__staff_profile")
+            .order_by("-id")
+        ],
+        "breaches": list(SlaBreach.objects.filter(referral=referral).order_by("breached_at")),
+        "interactions": list(
+            Interaction.objects.filter(customer_id=referral.customer_id)
+            .select_related("actor__staff_profile")
+            .order_by("-occurred_at")[:20]
+        ),
+        "call_logs": call_logs,
+        "holdings": list(
+            Holding.objects.filter(customer_id=referral.customer_id)
+            .select_related("product")
+            .order_by("maturity_date")[:10]
+        ),
+    }
+
+
+def rm_choices_with_load(*, branch_id: int) -> list[dict]:
+    """The branch's RMs with the referrals they are working now (their current load)."""
+    working = Count("user__referrals_assigned", filter=Q(user__referrals_assigned__status__in=WORKING))
+    profiles = (
+        StaffProfile.objects.filter(branch_id=branch_id, role=Role.BRANCH_RM, user__is_active=True)
+        .select_related("user")
+        .annotate(load=working)
+        .order_by("load", "display_name")
+    )
+    return [{"user": p.user, "id": p.user_id, "name": p.display_name, "load": p.load} for p in profiles]
+
+
+def referrals_for_customer(*, user, customer_id: int) -> QuerySet[Referral]:
+    """A customer's referrals the user may see (for the portrait and the lead page)."""
+    return (
+        referrals_visible(user=user)
+        .filter(customer_id=customer_id)
+        .select_related("branch", "assigned_rm__staff_profile", "converted_product")
+        .order_by("-created_at")
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------
+
+
+def _hours(delta: dt.timedelta | None) -> float | None:
+    return round(delta.total_seconds() / 3600, 1) if delta is not None else None
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+class Median(Aggregate):
+    """PostgreSQL's percentile_cont(0.5) (works on intervals as well as numbers)."""
+
+    function = "percentile_cont"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+
+TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=DurationField())
+TO_CONTACT = ExpressionWrapper(F("first_contacted_at") - F("accepted_at"), output_field=DurationField())
+
+
+def _measures(*, medians: bool) -> dict:
+    has_meeting = Exists(FollowUp.objects.filter(referral_id=OuterRef("pk"), kind__in=["meeting", "visit"]))
+    has_breach = Exists(SlaBreach.objects.filter(referral_id=OuterRef("pk")))
+    measures = {
+        "received": Count("id"),
+        "accepted": Count("id", filter=Q(accepted_at__isnull=False)),
+        "rejected": Count("id", filter=Q(rejected_at__isnull=False)),
+        "contacted": Count("id", filter=Q(first_contacted_at__isnull=False, accepted_at__isnull=False)),
+        "meeting": Count("id", filter=Q(status__in=[S.MEETING, S.CONVERTED]) | Q(has_meeting)),
+        "converted": Count("id", filter=Q(status=S.CONVERTED)),
+        "lost": Count("id", filter=Q(status=S.LOST)),
+        "returned": Count("id", filter=Q(status=S.RETURNED)),
+        "converted_amount": Coalesce(
+            Sum("converted_amount", filter=Q(status=S.CONVERTED)), Value(Decimal("0")), output_field=DecimalField()
+        ),
+        "sla_breaches": Count("id", filter=Q(has_breach)),
+    }
+    if medians:
+        measures["median_to_accept"] = Median(TO_ACCEPT, output_field=DurationField())
+        measures["median_to_contact"] = Median(TO_CONTACT, output_field=DurationField())
+    return measures
+
+
+def _finish(row: dict, key, label) -> dict:
+    reviewed = row["accepted"] + row["rejected"]
+    return {
+        "key": key,
+        "label": label,
+        **{k: row[k] for k in ("received", "accepted", "rejected", "contacted", "meeting", "converted", "lost")},
+        "returned": row["returned"],
+        "acceptance_rate": _ratio(row["accepted"], reviewed),
+        "median_hours_to_accept": _hours(row.get("median_to_accept")),
+        "median_hours_to_first_contact": _hours(row.get("median_to_contact")),
+        "conversion_rate": _ratio(row["converted"], row["accepted"]),
+        "converted_amount": row["converted_amount"],
+        "sla_breaches": row["sla_breaches"],
+    }
+
+
+def _python_medians(qs, group: str | None) -> dict:
+    """Medians where the database has no percentile_cont (the SQLite development path)."""
+    durations: dict = defaultdict(lambda: ([], []))
+    fields = ["created_at", "accepted_at", "first_contacted_at"] + ([group] if group else [])
+    for row in qs.filter(accepted_at__isnull=False).values(*fields):
+        accept, contact = durations[row[group] if group else None]
+        accept.append(row["accepted_at"] - row["created_at"])
+        if row["first_contacted_at"]:
+            contact.append(row["first_contacted_at"] - row["accepted_at"])
+    return {
+        key: (statistics.median(a) if a else None, statistics.median(c) if c else None)
+        for key, (a, c) in durations.items()
+    }
+
+
+def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | None = None) -> dict:
+    """Referral measures over the user's visible referrals created in [since, until]:
+    in total, by branch (the funnel), by originating team and by RM.
+
+    Conditional aggregates in the database, one query per grouping (medians with
+    percentile_cont on PostgreSQL), so the cost does not grow with rows in Python.
+    """
+    qs = referrals_visible(user=user)
+    if since:
+        qs = qs.filter(created_at__date__gte=since)
+    if until:
+        qs = qs.filter(created_at__date__lte=until)
+    sql_medians = connection.vendor == "postgresql"
+    groups = {
+        "by_branch": ("branch_id", "branch__name"),
+        "by_team": ("from_advisor__staff_profile__team_id", "from_advisor__staff_profile__team__name"),
+        "by_rm": ("assigned_rm_id", "assigned_rm__staff_profile__display_name"),
+    }
+    result: dict = {}
+    total = qs.aggregate(**_measures(medians=sql_medians))
+    if not sql_medians:
+        total["median_to_accept"], total["median_to_contact"] = _python_medians(qs, None).get(None, (None, None))
+    result["total"] = _finish(total, "all", _("All"))
+    for name, (key, label) in groups.items():
+        grouped = qs.filter(**{f"{key}__isnull": False}) if name == "by_rm" else qs
+        rows = list(grouped.values(key, label).annotate(**_measures(medians=sql_medians)).order_by("-received", label))
+        medians = {} if sql_medians else _python_medians(grouped, key)
+        for row in rows:
+            if not sql_medians:
+                row["median_to_accept"], row["median_to_contact"] = medians.get(row[key], (None, None))
+        result[name] = [_finish(row, row[key], row[label] or "—") for row in rows]
+    return result
+
+
+def referral_overdue(*, user, limit: int = 50) -> list[Referral]:
+    return list(
+        referrals_visible(user=user)
+        .filter(_overdue_q(timezone.now()))
+        .select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile")
+        .order_by("review_due_at", "id")[:limit]
+    )
+
+
+def referral_status_counts(*, user) -> dict:
+    counts = defaultdict(int)
+    for row in referrals_visible(user=user).values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return dict(counts)

@@ -1,0 +1,279 @@
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from core.models import AuditEvent
+from customers.tests.factories import InteractionFactory
+from referrals import services
+from referrals.models import Referral, ReferralStatus
+
+from .factories import high_lead
+
+S = ReferralStatus
+
+
+def detail(r):
+    return reverse("referrals:detail", kwargs={"pk": r.pk})
+
+
+@pytest.fixture
+def other_branch_referral(world):
+    lead = high_lead(advisor=world.advisor_b, team=world.team_b, branch=world.branch_y)
+    return services.referral_create(actor=world.advisor_b, lead=lead)
+
+
+def test_detail_visible_per_role_and_404_for_another_branch(world, client_for, referral, other_branch_referral):
+    for user in (world.advisor_a, world.manager_x, world.rm_x, world.compliance, world.lead_a, world.admin):
+        assert client_for(user).get(detail(referral)).status_code == 200, user
+    for user in (world.manager_y, world.advisor_b, world.advisor_a2):
+        assert client_for(user).get(detail(referral)).status_code == 404, user
+    assert client_for(world.manager_x).get(detail(other_branch_referral)).status_code == 404
+    assert client_for(world.manager_y).get(detail(other_branch_referral)).status_code == 200
+
+
+def test_detail_escapes_untrusted_transcript_text(world, client_for, referral):
+    html = client_for(world.manager_x).get(detail(referral)).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "50万的理财下个月到期" in html
+
+
+def test_list_per_role(world, client_for, referral, other_branch_referral):
+    url = reverse("referrals:list")
+    manager = client_for(world.manager_x).get(url).content.decode()
+    assert f'data-referral="{referral.pk}"' in manager and f'data-referral="{other_branch_referral.pk}"' not in manager
+    assert 'data-testid="bulk-form"' in manager
+    advisor = client_for(world.advisor_a).get(url).content.decode()
+    assert f'data-referral="{referral.pk}"' in advisor and 'data-testid="bulk-form"' not in advisor
+    compliance = client_for(world.compliance).get(url + "?tab=all").content.decode()
+    assert (
+        f'data-referral="{referral.pk}"' in compliance and f'data-referral="{other_branch_referral.pk}"' in compliance
+    )
+    assert f'data-referral="{referral.pk}"' not in client_for(world.manager_y).get(url).content.decode()
+
+
+def test_list_htmx_returns_only_the_table(world, client_for, referral):
+    response = client_for(world.manager_x).get(
+        reverse("referrals:list") + "?tab=inbox&q=", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and f'data-referral="{referral.pk}"' in body
+
+
+def test_manager_accepts_through_the_page(world, client_for, referral):
+    response = client_for(world.manager_x).post(reverse("referrals:accept", args=[referral.pk]), {"rm": world.rm_x.pk})
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == S.ACCEPTED and referral.assigned_rm == world.rm_x
+
+
+def test_bad_input_gets_a_message_and_changes_nothing(world, client_for, referral):
+    c = client_for(world.manager_x)
+    response = c.post(reverse("referrals:reject", args=[referral.pk]), {"reason": "other", "note": ""})
+    assert response.status_code == 400
+    assert "请说明" in response.content.decode() or "Explain the reason" in response.content.decode()
+    response = c.post(reverse("referrals:accept", args=[referral.pk]), {"rm": world.manager_y.pk})
+    assert response.status_code == 400
+    referral.refresh_from_db()
+    assert referral.status == S.PENDING
+    assert not AuditEvent.objects.filter(verb__in=["referral.reject", "referral.accept"]).exists()
+
+
+def test_advisor_and_other_branch_cannot_act(world, client_for, referral):
+    assert (
+        client_for(world.advisor_a)
+        .post(reverse("referrals:accept", args=[referral.pk]), {"rm": world.rm_x.pk})
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(world.rm_x).post(reverse("referrals:accept", args=[referral.pk]), {"rm": world.rm_x.pk}).status_code
+        == 403
+    )
+    assert (
+        client_for(world.manager_y)
+        .post(reverse("referrals:accept", args=[referral.pk]), {"rm": world.rm_x.pk})
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(world.compliance)
+        .post(reverse("referrals:reject", args=[referral.pk]), {"reason": "not_a_fit"})
+        .status_code
+        == 403
+    )
+    referral.refresh_from_db()
+    assert referral.status == S.PENDING
+
+
+def test_rm_logs_follow_up_and_conversion_through_the_page(world, client_for, accepted, product):
+    c = client_for(world.rm_x)
+    r = c.post(
+        reverse("referrals:follow_up", args=[accepted.pk]),
+        {"fu-kind": "attempt", "fu-reached": "1", "fu-note": "约周五面谈"},
+    )
+    assert r.status_code == 302
+    r = c.post(
+        reverse("referrals:outcome", args=[accepted.pk]),
+        {"out-outcome": "converted", "out-product": product.pk, "out-amount": "200000", "out-note": ""},
+    )
+    assert r.status_code == 302
+    accepted.refresh_from_db()
+    assert accepted.status == S.CONVERTED and accepted.converted_amount == Decimal("200000")
+    advisor_page = client_for(world.advisor_a).get(detail(accepted)).content.decode()
+    assert "200,000.00" in advisor_page and "约周五面谈" in advisor_page
+    assert 'data-testid="outcome-form"' not in advisor_page  # advisors cannot edit branch-side fields
+
+
+def test_bulk_accept_page(world, client_for, referral):
+    second = services.referral_create(
+        actor=world.advisor_a, lead=high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    )
+    r = client_for(world.manager_x).post(
+        reverse("referrals:bulk_accept"), {"rm": world.rm_x.pk, "ids": [referral.pk, second.pk]}
+    )
+    assert r.status_code == 302
+    assert Referral.objects.filter(status=S.ACCEPTED, assigned_rm=world.rm_x).count() == 2
+    r = client_for(world.manager_x).post(reverse("referrals:bulk_accept"), {"rm": world.rm_x.pk}, follow=True)
+    assert "请选择" in r.content.decode() or "Select the referrals" in r.content.decode()
+
+
+def _many(world, n):
+    for _i in range(n):
+        lead = high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+        r = services.referral_create(actor=world.advisor_a, lead=lead)
+        services.referral_accept(actor=world.manager_x, referral=r, rm=world.rm_x)
+
+
+def test_query_counts_are_constant(world, client_for, referral, django_assert_num_queries):
+    c = client_for(world.manager_x)
+    url = reverse("referrals:list") + "?tab=all"
+    c.get(url)
+    with django_assert_num_queries(6):
+        c.get(url)
+    _many(world, 5)
+    with django_assert_num_queries(6):
+        c.get(url)
+    with django_assert_num_queries(7):  # + the RMs and their load
+        c.get(reverse("referrals:list"))  # the inbox with the bulk-accept form
+    # total + by branch, team, RM + overdue list; without percentile_cont (SQLite) one more per grouping
+    with django_assert_num_queries(8 if connection.vendor == "postgresql" else 12):
+        c.get(reverse("referrals:dashboard"))
+
+    worked = Referral.objects.filter(status=S.ACCEPTED).first()
+    services.referral_follow_up(actor=world.rm_x, referral=worked, kind="attempt", reached=False)
+    with django_assert_num_queries(12):  # + RM load (reassign) and the product choices (outcome)
+        c.get(detail(worked))
+    for _i in range(3):
+        services.referral_follow_up(actor=world.rm_x, referral=worked, kind="note", note="跟进记录")
+        InteractionFactory(customer=worked.customer)
+    with django_assert_num_queries(12):
+        c.get(detail(worked))
+    rm = client_for(world.rm_x)
+    rm.get(detail(worked))  # the first request after logging in also touches the session
+    with django_assert_num_queries(11):
+        rm.get(detail(worked))
+
+
+def test_dashboard_measures(world, client_for, product):
+    leads = [high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x) for _ in range(3)]
+    refs = [services.referral_create(actor=world.advisor_a, lead=lead) for lead in leads]
+    services.referral_accept(actor=world.manager_x, referral=refs[0], rm=world.rm_x)
+    services.referral_accept(actor=world.manager_x, referral=refs[1], rm=world.rm_x)
+    services.referral_reject(actor=world.manager_x, referral=refs[2], reason="not_a_fit")
+    services.referral_record_outcome(
+        actor=world.rm_x, referral=refs[0], outcome=S.CONVERTED, product=product, amount="200000"
+    )
+    from referrals.selectors import referral_dashboard
+
+    stats = referral_dashboard(user=world.manager_x)
+    t = stats["total"]
+    assert (t["received"], t["accepted"], t["rejected"], t["converted"]) == (3, 2, 1, 1)
+    assert t["acceptance_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert t["conversion_rate"] == 0.5
+    assert t["converted_amount"] == Decimal("200000.00")
+    assert t["median_hours_to_accept"] is not None and t["median_hours_to_first_contact"] is not None
+    assert stats["by_rm"][0]["label"] == "rm_x" and stats["by_rm"][0]["converted"] == 1
+    assert stats["by_team"][0]["label"] == world.team_a.name
+    assert referral_dashboard(user=world.manager_y)["total"]["received"] == 0
+    # the SQLite path computes the same medians in Python
+    from referrals.selectors import _python_medians
+
+    accept, contact = _python_medians(Referral.objects.all(), None)[None]
+    assert round(accept.total_seconds() / 3600, 1) == t["median_hours_to_accept"]
+    assert round(contact.total_seconds() / 3600, 1) == t["median_hours_to_first_contact"]
+    page = client_for(world.lead_a).get(reverse("referrals:dashboard"))
+    assert page.status_code == 200 and "200,000" in page.content.decode()
+    assert client_for(world.advisor_a).get(reverse("referrals:dashboard")).status_code == 403
+    assert client_for(world.rm_x).get(reverse("referrals:dashboard")).status_code == 403
+
+
+def test_exports_are_audited_and_scoped(world, client_for, referral, other_branch_referral):
+    response = client_for(world.manager_x).get(reverse("referrals:export", args=["csv"]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][0] == str(referral.pk)
+    response = client_for(world.compliance).get(reverse("referrals:export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 3
+    exports = AuditEvent.objects.filter(verb="referral.export").order_by("id")
+    assert [e.details["format"] for e in exports] == ["csv", "xlsx"]
+    assert client_for(world.advisor_a).get(reverse("referrals:export", args=["csv"])).status_code == 403
+    assert client_for(world.manager_x).get(reverse("referrals:export", args=["pdf"])).status_code == 400
+
+
+def test_advisor_cannot_write_branch_side_fields(world, client_for, accepted, product):
+    c = client_for(world.advisor_a)
+    posts = [
+        ("referrals:outcome", {"out-outcome": "converted", "out-product": product.pk, "out-amount": "1"}),
+        ("referrals:follow_up", {"fu-kind": "attempt", "fu-reached": "1"}),
+        ("referrals:return", {"ret-reason": "x"}),
+        ("referrals:reassign", {"rm": world.rm_x.pk}),
+    ]
+    for name, data in posts:
+        assert c.post(reverse(name, args=[accepted.pk]), data).status_code == 403, name
+    accepted.refresh_from_db()
+    assert accepted.status == S.ACCEPTED and accepted.converted_amount is None
+
+
+def test_bulk_accept_ignores_another_branchs_ids(world, client_for, referral, other_branch_referral):
+    r = client_for(world.manager_x).post(
+        reverse("referrals:bulk_accept"), {"rm": world.rm_x.pk, "ids": [referral.pk, other_branch_referral.pk]}
+    )
+    assert r.status_code == 302
+    referral.refresh_from_db()
+    other_branch_referral.refresh_from_db()
+    assert referral.status == S.ACCEPTED and other_branch_referral.status == S.PENDING
+
+
+def test_branch_staff_can_open_the_referred_customers_portrait_only(world, client_for, referral, other_branch_referral):
+    page = client_for(world.rm_x).get(detail(referral)).content.decode()
+    portrait = reverse("customers:detail", args=[referral.customer_id])
+    assert portrait in page
+    assert client_for(world.rm_x).get(portrait).status_code == 200
+    assert (
+        client_for(world.rm_x).get(reverse("customers:detail", args=[other_branch_referral.customer_id])).status_code
+        == 404
+    )
+
+
+def test_export_audits_the_rows_it_exported_and_defuses_formulas(world, client_for, referral, other_branch_referral):
+    referral.customer.name = '=HYPERLINK("http://evil")'
+    referral.customer.save(update_fields=["name"])
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = client_for(world.compliance).get(reverse("referrals:export", args=["csv"]), {"since": tomorrow})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert len(rows) == 1  # the header only: nothing was created after today
+    assert AuditEvent.objects.get(verb="referral.export").details["rows"] == 0
+    response = client_for(world.compliance).get(reverse("referrals:export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    names = {row[2] for row in rows[1:]}
+    assert '\'=HYPERLINK("http://evil")' in names  # a spreadsheet shows it as text, never runs it
+    assert AuditEvent.objects.filter(verb="referral.export").latest("id").details["rows"] == 2

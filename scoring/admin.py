@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from . import models as m
+
+
+@admin.register(m.ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "is_active", "trained_at", "trained_by", "activated_at")
+    list_filter = ("is_active",)
+    search_fields = ("version",)
+    exclude = ("artifact",)
+    readonly_fields = ("version", "features", "metrics", "params", "is_active", "trained_by", "activated_at", "note")
+
+    def has_add_permission(self, request):
+        return False  # versions come from training; activation goes through the model page (audited)
+
+
+@admin.register(m.ScoringSettings)
+class ScoringSettingsAdmin(admin.ModelAdmin):
+    list_display = ("high_cutoff", "mid_cutoff", "updated_at", "updated_by")
+    readonly_fields = ("updated_by",)
+
+
+@admin.register(m.RescoreChunk)
+class RescoreChunkAdmin(admin.ModelAdmin):
+    list_display = ("job", "lo", "hi", "customers", "leads_created", "done_at")
+    list_filter = ("done_at",)
+    raw_id_fields = ("job",)
+
+
+@admin.register(m.CustomerScore)
+class CustomerScoreAdmin(admin.ModelAdmin):
+    list_display = ("customer", "score", "grade", "method", "model_version", "scored_at")
+    list_filter = ("grade", "method")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer",)
+    show_full_result_count = False
+
+
+@admin.register(m.Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    list_display = ("customer", "contacted_at", "channel", "converted", "amount", "source")
+    list_filter = ("converted", "source", "channel")
+    search_fields = ("=customer__customer_no", "=external_key")
+    raw_id_fields = ("customer", "product")
+    show_full_result_count = False
+
+

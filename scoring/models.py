@@ -1,0 +1,207 @@
+"""Models of lead scoring: the current score of every customer, the outcomes it learns
+from, trained model versions, scoring settings and rescoring runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Grade
+
+# The bar below which scoring uses the transparent rules instead of a trained model
+# (the same bar Dynamics 365 predictive lead scoring uses): 40 of each class.
+MIN_CLASS_ROWS = 40
+
+DEFAULT_HIGH_CUTOFF = 30.0
+DEFAULT_MID_CUTOFF = 15.0
+
+
+class ModelVersion(models.Model):
+    """One trained model: its artifact, the features it reads and how well it did."""
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    artifact = models.BinaryField(_("artifact"))
+    features = models.JSONField(_("features"), default=list)
+    # auc, lift_top10, brier, rows, positives, calibration, lift, score_bins, importance...
+    metrics = models.JSONField(_("metrics"), default=dict)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    trained_at = models.DateTimeField(_("trained at"), auto_now_add=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("trained by"),
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True), name="scoring_one_active")
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+    @property
+    def auc(self) -> float | None:
+        return self.metrics.get("auc")
+
+
+def default_rules() -> dict:
+    """Cold-start rules: log-odds weights of plain, explainable conditions."""
+    return {
+        "intercept": -2.6,
+        "weights": {
+            "tier_wealth": 0.6,
+            "tier_private": 0.9,
+            "aum_growth_90d": 0.4,
+            "aum_outflow_30d": 0.5,
+            "maturity_30d": 0.9,
+            "ai_intent_wealth": 0.7,
+            "ai_intent_maturity": 0.6,
+            "ai_intent_pension": 0.6,
+            "ai_asked_human": 1.0,
+            "previous_converted": 0.5,
+            "assessment_expired": -0.3,
+            "contact_fatigue": -0.4,
+        },
+    }
+
+
+class ScoringSettings(models.Model):
+    """The single row of scoring settings team leads edit (grade cutoffs, cold-start rules)."""
+
+    high_cutoff = models.FloatField(_("high grade from score"), default=DEFAULT_HIGH_CUTOFF)
+    mid_cutoff = models.FloatField(_("mid grade from score"), default=DEFAULT_MID_CUTOFF)
+    rules = models.JSONField(_("cold-start rules"), default=default_rules)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("scoring settings")
+        verbose_name_plural = _("scoring settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(mid_cutoff__gte=0)
+                & models.Q(high_cutoff__lte=100)
+                & models.Q(mid_cutoff__lt=models.F("high_cutoff")),
+                name="scoring_cutoffs_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"high ≥ {self.high_cutoff}, mid ≥ {self.mid_cutoff}"
+
+
+class RescoreChunk(models.Model):
+    """One chunk of a full rescoring run (a ``workbench.Job``): a customer id range.
+
+    A chunk is marked done in the same transaction that writes its scores, so a
+    redelivered chunk (worker died, acks_late) is skipped and a re-run resumes where
+    the previous one stopped.
+    """
+
+    job = models.ForeignKey("core.Job", on_delete=models.CASCADE, related_name="+")
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    customers = models.PositiveIntegerField(default=0)
+    leads_created = models.PositiveIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("rescoring chunk")
+        verbose_name_plural = _("rescoring chunks")
+        ordering = ["job", "lo"]
+        constraints = [models.UniqueConstraint(fields=["job", "lo"], name="rescore_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} [{self.lo}, {self.hi})"
+
+
+class CustomerScore(models.Model):
+    """The current propensity score of a customer: written in bulk by rescoring.
+
+    ``reasons`` is a list of ``{"code": ..., "text": ..., "weight": ...}`` with text in
+    Chinese (the top feature contributions in words); ``method`` says whether a trained
+    model or the cold-start rules produced it.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="score", primary_key=True
+    )
+    score = models.FloatField(_("score"))
+    grade = models.CharField(_("grade"), max_length=8, choices=Grade.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    model_version = models.CharField(_("model version"), max_length=64, blank=True)
+    method = models.CharField(_("method"), max_length=8, choices=[("model", _("Model")), ("rules", _("Rules"))])
+    scored_at = models.DateTimeField(_("scored at"))
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        indexes = [models.Index(fields=["grade", "-score"], name="score_grade_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.score:.1f} {self.grade}"
+
+
+class OutcomeSource(models.TextChoices):
+    CALL = "call", _("Call log")
+    IMPORT = "import", _("Historical import")
+    DEMO = "demo", _("Demo data")
+
+
+class Outcome(models.Model):
+    """One past contact and what came of it, with the features as they were then.
+
+    ``features`` is the point-in-time snapshot the model trains on; fields known only
+    after the contact (call duration, ...) never go in it.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+        verbose_name=_("customer"),
+        db_index=False,  # covered by outcome_cust_idx
+    )
+    contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    product = models.ForeignKey(
+        "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="outcomes"
+    )
+    converted = models.BooleanField(_("converted"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True)
+    features = models.JSONField(_("features at contact time"), default=dict)
+    source = models.CharField(_("source"), max_length=8, choices=OutcomeSource.choices, default=OutcomeSource.CALL)
+    external_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        ordering = ["-contacted_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-contacted_at"], name="outcome_cust_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.contacted_at} {'+' if self.converted else '-'}"
+
+    @property
+    def amount_or_zero(self) -> Decimal:
+        return self.amount or Decimal("0")
+
+

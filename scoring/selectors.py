@@ -1,0 +1,69 @@
+"""Reads of the scoring app."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from scoring.models import CustomerScore
+
+from .models import MIN_CLASS_ROWS, ModelVersion
+from .rules import RULES
+from .scorer import settings_get
+from .training import class_counts
+
+
+def model_versions(*, limit: int = 20):
+    """Recent versions with who trained them (the artifact stays in the database)."""
+    return list(ModelVersion.objects.select_related("trained_by__staff_profile").defer("artifact")[:limit])
+
+
+def active_version(versions: list[ModelVersion]) -> ModelVersion | None:
+    active = next((v for v in versions if v.is_active), None)
+    if active is None:
+        active = ModelVersion.objects.defer("artifact").filter(is_active=True).first()
+    return active
+
+
+def scoring_state() -> dict:
+    """Whether scoring runs on the model or the cold-start rules, and why."""
+    positives, negatives = class_counts()
+    return {
+        "positives": positives,
+        "negatives": negatives,
+        "min_rows": MIN_CLASS_ROWS,
+        "enough": positives >= MIN_CLASS_ROWS and negatives >= MIN_CLASS_ROWS,
+    }
+
+
+def grade_preview(*, high: float, mid: float, model: ModelVersion | None) -> list[dict]:
+    """Customers per grade with these cutoffs (current scores) and the conversion rate
+    to expect per grade (the model's out-of-fold predictions on its evaluation data)."""
+    counts = CustomerScore.objects.aggregate(
+        high=Count("pk", filter=Q(score__gte=high)),
+        mid=Count("pk", filter=Q(score__gte=mid, score__lt=high)),
+        low=Count("pk", filter=Q(score__lt=mid)),
+    )
+    bins = (model.metrics.get("score_bins") if model else None) or []
+    expected = {}
+    for grade, lo, hi in (("high", high, 101), ("mid", mid, high), ("low", 0, mid)):
+        n = pos = 0
+        for b, (bn, bpos) in enumerate(bins):
+            if lo <= b + 0.5 < hi:  # bin b holds scores in [b, b + 1)
+                n += bn
+                pos += bpos
+        expected[grade] = (pos / n) if n else None
+    total = sum(counts.values()) or 0
+    return [
+        {
+            "grade": grade,
+            "customers": counts[grade],
+            "share": (counts[grade] / total) if total else 0,
+            "expected_conversion": expected[grade],
+        }
+        for grade in ("high", "mid", "low")
+    ]
+
+
+def rules_table() -> list[dict]:
+    weights = settings_get().rules.get("weights", {})
+    return [{"code": code, "label": label, "weight": weights.get(code, 0.0)} for code, (label, _f) in RULES.items()]

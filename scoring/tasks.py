@@ -1,0 +1,56 @@
+"""Celery tasks of lead scoring: entry points that take ids and call a service.
+
+- ``scoring.rescore_customer``: one customer, on events (AI-bot session, call outcome,
+  large asset change); interactive queue;
+- ``scoring.rescore_all``: plans a full rescoring as chunks of customer ids (one
+  ``RescoreChunk`` row each) and fans them out; calling it again for the same job only
+  re-sends the chunks that are not done, which is how a run resumes;
+- ``scoring.rescore_chunk``: scores one chunk; acks late, so a chunk whose worker died
+  is redelivered, and it is skipped once marked done (in the same transaction as its
+  writes);
+- ``scoring.train_model``: trains (weekly with beat, or from the model page);
+- ``scoring.resurface_pool``: pooled leads whose grade rose go back to the queue.
+
+All are safe to run twice. Queues and time limits: ``workbench/settings.py``.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from customers.models import Customer
+
+from . import services
+
+
+@shared_task(name="scoring.rescore_customer", acks_late=True, soft_time_limit=60, time_limit=90)
+def rescore_customer(customer_id: int) -> dict | None:
+    """Recompute one customer's score (+ a lead when the grade crosses into high or mid).
+    Idempotent: a second run writes the same score and no second lead."""
+    if not Customer.objects.filter(pk=customer_id).exists():
+        return None
+    result = services.customer_rescore(customer_id=customer_id)
+    return {"score": result["score"], "grade": result["grade"], "leads": result["leads"]}
+
+
+@shared_task(name="scoring.rescore_all", acks_late=True, soft_time_limit=300, time_limit=360)
+def rescore_all(job_id: int) -> int:
+    """Plan (once) and dispatch the chunks of a rescoring job that are not done yet."""
+    return services.rescore_dispatch(job_id=job_id)
+
+
+@shared_task(name="scoring.rescore_chunk", acks_late=True, soft_time_limit=1800, time_limit=1900)
+def rescore_chunk(job_id: int, lo: int) -> dict | None:
+    return services.rescore_chunk_run(job_id=job_id, lo=lo)
+
+
+@shared_task(name="scoring.train_model", acks_late=True, soft_time_limit=3600, time_limit=3700)
+def train_model(job_id: int | None = None, rescore: bool = True) -> dict | None:
+    """Train a new version; rescore everyone when the active model changed."""
+    return services.train_run(job_id=job_id, rescore=rescore)
+
+
+@shared_task(name="scoring.resurface_pool", soft_time_limit=900, time_limit=960)
+def resurface_pool(*, team_id: int | None = None, limit: int = 50_000) -> int:
+    """Bring back pooled leads whose customer's current score grade rose above low."""
+    return services.pool_resurface(team_id=team_id, limit=limit)
