@@ -32,8 +32,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from compliance.lexicon_data import default_specs
-from compliance.scanner import Scanner, normalise
+from compliance.lexicon_data import default_specs  # noqa: E402
+from compliance.scanner import Scanner, normalise  # noqa: E402
 
 CLEAN = [
     "您好，我是远程理财经理，今天给您回访一下上次咨询的产品情况。",

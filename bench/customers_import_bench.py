@@ -39,11 +39,11 @@ django.setup()
 from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from core.services import job_create
+from core.services import job_create  # noqa: E402
 from customers import ingest  # noqa: E402
-from customers.models import Customer
+from customers.models import Customer  # noqa: E402
 from customers.services import imports as services  # noqa: E402
-from org.models import Branch
+from org.models import Branch  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"

@@ -45,7 +45,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from customers import models as m  # noqa: E402
-from org.roles import Role
+from org import models as org_models  # noqa: E402
+from org.roles import Role  # noqa: E402
 
 RUNS = 15
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -135,9 +136,9 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     total = m.Customer.objects.count()
-    admin = m.StaffProfile.objects.filter(role=Role.ADMIN).select_related("user").first().user
+    admin = org_models.StaffProfile.objects.filter(role=Role.ADMIN).select_related("user").first().user
     advisor_profile = (
-        m.StaffProfile.objects.filter(role=Role.ADVISOR).select_related("user").order_by("user__username").first()
+        org_models.StaffProfile.objects.filter(role=Role.ADVISOR).select_related("user").order_by("user__username").first()
     )
     advisor = advisor_profile.user
     book = m.Customer.objects.filter(owner=advisor).count()

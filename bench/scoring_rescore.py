@@ -42,13 +42,13 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from core.models import Job
+from core.models import Job  # noqa: E402
 from customers.models import Customer  # noqa: E402
-from leads.models import Lead
-from scoring import tasks, training
-from scoring.features import feature_select_sql, feature_sql_params
-from scoring.models import CustomerScore, ModelVersion, Outcome
-from scoring.scorer import Scorer
+from leads.models import Lead  # noqa: E402
+from scoring import services, tasks, training  # noqa: E402
+from scoring.features import feature_select_sql, feature_sql_params  # noqa: E402
+from scoring.models import CustomerScore, ModelVersion, Outcome  # noqa: E402
+from scoring.scorer import Scorer  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -83,7 +83,7 @@ def ensure_model(limit: int) -> str:
 
 def end_to_end() -> dict:
     t = time.perf_counter()
-    job = tasks.rescore_job_create()
+    job = services.rescore_job_create()
     tasks.rescore_all(job.pk)
     seconds = time.perf_counter() - t
     job = Job.objects.get(pk=job.pk)

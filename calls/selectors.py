@@ -14,9 +14,10 @@ from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.pagination import capped_count
 from customers.models import Channel, CustomerTag, Holding, Interaction
 from leads.models import GradeDecision, Lead, PlannedCall, PlannedCallStatus
-from leads.selectors import capped_count, leads_nurturing, leads_pool, leads_to_confirm, planned_calls
+from leads.selectors import leads_nurturing, leads_pool, leads_to_confirm, planned_calls
 from org.models import StaffProfile
 from org.roles import Role, role_of
 from referrals.models import Referral
@@ -57,7 +58,7 @@ def referrals_made(*, user) -> QuerySet[Referral]:
 
 
 def queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
-    """The number in each queue tab, capped at COUNT_CAP + 1 (five bounded COUNTs)."""
+    """The number in each queue tab, capped (five bounded COUNTs, ``core.pagination``)."""
     return {
         "confirm": capped_count(leads_to_confirm(user=user)),
         "today": capped_count(planned_calls(user=user, when="today", now=now)),

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -15,22 +12,6 @@ from leads.models import Lead, PlannedCall
 from referrals.models import Referral
 
 GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
-
-
-class CappedPaginator(Paginator):
-    """Pages through at most MAX_ROWS rows (40 pages of 25): the count is bounded like the
-    tab counts, so paging stays fast on a queue of 100,000 leads; filters and sorting reach
-    any lead faster than page 41 would."""
-
-    MAX_ROWS = 1_000
-
-    @cached_property
-    def count(self) -> int:
-        # django-tables2 pages its BoundRows; the queryset is rows.data.data.
-        qs = getattr(getattr(self.object_list, "data", None), "data", None)
-        if not isinstance(qs, QuerySet):
-            return len(self.object_list)
-        return qs.order_by().values("pk")[: self.MAX_ROWS].count()
 
 
 def _customer_cell(lead_id: int, customer) -> str:

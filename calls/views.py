@@ -6,17 +6,16 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
-from django_tables2 import RequestConfig
 
 from compliance.selectors import approved_scripts_for
 from core.audit import audit_record
-from core.htmx import render_table_page
+from core.htmx import redirect_for, render_table_page
+from core.pagination import count_cap
 from customers.models import Product
 from leads import services as lead_services
 from leads.filters import WHEN_CHOICES, LeadQueueFilter, PlannedCallFilter
@@ -28,15 +27,9 @@ from . import selectors, services
 from .forms import CallOutcomeForm, ConfirmGradeForm
 from .models import NextAction
 from .policy import contact_policy_verdict
-from .tables import CappedPaginator, LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
+from .tables import LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
 
 QUEUE_ROLES = (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)
-
-
-def _redirect(request, url: str):
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
 
 
 @role_required(*QUEUE_ROLES)
@@ -72,13 +65,9 @@ def queue(request):
             (key, selectors.QUEUE_LABELS[key], count) for key, count in selectors.queue_counts(user=user).items()
         ],
         "can_claim": role_of(user) == Role.ADVISOR,
-        "count_cap": selectors.COUNT_CAP,
+        "count_cap": count_cap(),
     }
-    if request.htmx and request.htmx.target == "queue-body":
-        table.htmx_target = "table"
-        RequestConfig(request, paginate={"per_page": 25, "paginator_class": CappedPaginator}).configure(table)
-        return render(request, "calls/queue.html#queue-body", {**context, "table": table, "oob": True})
-    return render_table_page(request, "calls/queue.html", table, context, per_page=25, paginator_class=CappedPaginator)
+    return render_table_page(request, "calls/queue.html", table, context, per_page=25, partials=("queue-body",))
 
 
 @require_POST
@@ -87,9 +76,9 @@ def claim_next(request):
     lead = lead_services.lead_claim_next(actor=request.user)
     if lead is None:
         messages.info(request, _("No unclaimed leads left in your team's queue."))
-        return _redirect(request, reverse("calls:queue"))
+        return redirect_for(request, reverse("calls:queue"))
     messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name})
-    return _redirect(request, reverse("calls:call", args=[lead.pk]))
+    return redirect_for(request, reverse("calls:call", args=[lead.pk]))
 
 
 @require_POST
@@ -100,7 +89,7 @@ def claim(request, pk: int):
         lead_services.lead_claim(actor=request.user, lead=lead)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _redirect(request, reverse("calls:call", args=[pk]))
+    return redirect_for(request, reverse("calls:call", args=[pk]))
 
 
 def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
@@ -195,7 +184,7 @@ def confirm(request, pk: int):
                 _("Grade confirmed: %(grade)s. The lead is now “%(status)s”.")
                 % {"grade": lead.get_confirmed_grade_display(), "status": lead.get_status_display()},
             )
-            return _redirect(request, reverse("calls:call", args=[pk]))
+            return redirect_for(request, reverse("calls:call", args=[pk]))
     context = _call_page_context(request, lead, confirm_form=form)
     if request.htmx:
         return render(request, "calls/call.html#confirm-panel", context)
@@ -243,7 +232,7 @@ def log_call(request, pk: int):
                 messages.success(request, text)
             else:
                 messages.info(request, _("This call was already logged; nothing was added."))
-            return _redirect(request, reverse("calls:queue") + "?tab=today")
+            return redirect_for(request, reverse("calls:queue") + "?tab=today")
     context = _call_page_context(request, lead, call_form=form)
     if request.htmx:
         return render(request, "calls/call.html#call-form", context)

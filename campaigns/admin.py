@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from . import models as m
 
 
 @admin.register(m.Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "channel", "status", "starts_on", "ends_on", "product")
     list_filter = ("status", "channel")
     search_fields = ("code", "name")

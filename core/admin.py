@@ -1,17 +1,15 @@
+"""Admin of the core models, and the read-only base every app's evidence and workflow
+models use: those change only through their services (with audit rows and history), so
+the admin shows them and never writes them, not even for an administrator."""
+
 from django.contrib import admin
 
 from .models import AuditEvent, Job, Notification
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("occurred_at", "actor", "verb", "target_type", "target_id", "ip_address")
-    list_filter = ("verb", "target_type")
-    search_fields = ("verb", "target_id", "actor__username", "request_id")
-    date_hierarchy = "occurred_at"
-    show_full_result_count = False
+class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False  # no COUNT(*) over millions of rows on every page
 
-    # The audit log is evidence: nobody edits or deletes it, not even an administrator.
     def has_add_permission(self, request):
         return False
 
@@ -22,14 +20,22 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "actor", "verb", "target_type", "target_id", "ip_address")
+    list_filter = ("verb", "target_type")
+    search_fields = ("verb", "target_id", "actor__username", "request_id")
+    date_hierarchy = "occurred_at"
+
+
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "status", "done", "total", "created_by", "created_at", "finished_at")
     list_filter = ("kind", "status")
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("recipient", "title", "created_at", "read_at")
     list_filter = ("read_at",)
     search_fields = ("title", "recipient__username")

@@ -4,22 +4,42 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
+
+from .pagination import CappedPaginator
 
 
 def render_table_page(
-    request, template: str, table: tables.Table, context: dict, *, per_page: int = 50, paginator_class=None
+    request,
+    template: str,
+    table: tables.Table,
+    context: dict,
+    *,
+    per_page: int = 50,
+    partials: tuple[str, ...] = (),
 ) -> HttpResponse:
-    """Render a list page, or only its ``table`` partial when htmx asks for the table.
+    """Render a list page, or only the partial htmx aims at.
 
     The page template defines ``{% partialdef table %}`` around ``{% render_table table %}``;
-    the project table template (_table.html) aims sort and page links at the table.
+    the project table template (core/_table.html) wraps it in the element whose id is the
+    table's ``htmx_target`` (default "table") and aims sort and page links at it. Other
+    partials in ``partials`` are named after the DOM id they replace. Every table pages
+    with the capped count of ``core.pagination``.
     """
-    paginate: dict = {"per_page": per_page}
-    if paginator_class is not None:
-        paginate["paginator_class"] = paginator_class
-    tables.RequestConfig(request, paginate=paginate).configure(table)
+    tables.RequestConfig(request, paginate={"per_page": per_page, "paginator_class": CappedPaginator}).configure(
+        table
+    )
     context = {**context, "table": table}
-    if request.htmx and request.htmx.target == getattr(table, "htmx_target", "table"):
-        return render(request, f"{template}#table", context)
+    if request.htmx:
+        targets = {getattr(table, "htmx_target", "table"): "table", **{p: p for p in partials}}
+        if request.htmx.target in targets:
+            return render(request, f"{template}#{targets[request.htmx.target]}", context)
     return render(request, template, context)
+
+
+def redirect_for(request, url: str) -> HttpResponse:
+    """After a POST: a client-side redirect for htmx, a plain redirect otherwise."""
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)

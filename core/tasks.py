@@ -38,6 +38,12 @@ def enqueue(name: str, *args: int | str, **kwargs: int | str | None) -> None:
     transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
 
 
+def send(name: str, *args: int | str, **kwargs: int | str | None) -> None:
+    """Queue task ``name`` now: for a task fanning out work whose rows it has already
+    committed (a job dispatching its chunks), where waiting for a commit means nothing."""
+    task_by_name(name).apply_async(args=args, kwargs=kwargs)
+
+
 @shared_task(name="core.purge_read_notifications", soft_time_limit=300, time_limit=360)
 def purge_read_notifications(days: int = 90) -> int:
     """Delete notifications read more than ``days`` ago. Idempotent."""

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from . import models as m
 
 
@@ -73,7 +75,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.CustomerTag)
-class CustomerTagAdmin(admin.ModelAdmin):
+class CustomerTagAdmin(ReadOnlyAdmin):
     list_display = ("customer", "tag", "source", "score", "assigned_at")
     list_filter = ("source", "tag__category")
     search_fields = ("=customer__customer_no", "tag__code")
@@ -82,7 +84,7 @@ class CustomerTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ReadOnlyAdmin):
     list_display = ("customer", "channel", "direction", "occurred_at", "actor", "summary")
     list_filter = ("channel", "direction")
     search_fields = ("=customer__customer_no", "=external_id")
@@ -104,7 +106,7 @@ class ContactPreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.AccessRecord)
-class AccessRecordAdmin(admin.ModelAdmin):
+class AccessRecordAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address")
     list_filter = ("kind",)
     search_fields = ("=user__username", "=customer__customer_no", "reason")
@@ -128,7 +130,7 @@ class ImportMappingAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ("original_name", "kind", "status", "total_rows", "created_by", "created_at")
     list_filter = ("kind", "status")
     search_fields = ("original_name", "sha256")
@@ -142,3 +144,11 @@ class IntegrationClientAdmin(admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("name", "user__username")
     raw_id_fields = ("user",)
+
+
+@admin.register(m.CustomerAccess)
+class CustomerAccessAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "reason", "team", "branch", "granted_at")
+    list_filter = ("reason", "team", "branch")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer",)

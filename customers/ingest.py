@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.services import job_set_progress
+from org import models as org_models
 
 from . import models as m
 from .services.interactions import _validate_transcript, interaction_record
@@ -462,10 +463,10 @@ class Lookups:
     """Reference data resolved per chunk: customers, products, tags, branches, staff."""
 
     def __init__(self) -> None:
-        self.branches = dict(m.Branch.objects.values_list("code", "id"))
+        self.branches = dict(org_models.Branch.objects.values_list("code", "id"))
         self.products = dict(m.Product.objects.values_list("code", "id"))
         self.tags = dict(m.Tag.objects.values_list("code", "id"))
-        staff = m.StaffProfile.objects.values_list("employee_no", "user__username", "user_id")
+        staff = org_models.StaffProfile.objects.values_list("employee_no", "user__username", "user_id")
         self.owners = {}
         for employee_no, username, user_id in staff:
             self.owners[employee_no] = user_id

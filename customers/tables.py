@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.formats import number_format
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import AccessRecord, Customer, ImportBatch
-
-
-class CappedCountPaginator(Paginator):
-    """Counts at most WORKBENCH_LIST_COUNT_CAP rows: a COUNT(*) over a million customers
-    on every page costs more than the page itself. Beyond the cap the list says "N+"."""
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        for attr in ("data", "data"):  # BoundRows -> TableQuerysetData -> QuerySet
-            qs = getattr(qs, attr, qs)
-        cap = settings.WORKBENCH_LIST_COUNT_CAP
-        n = qs.order_by()[: cap + 1].count()
-        self.capped = n > cap
-        return min(n, cap)
 
 
 def _staff_name(user) -> str:

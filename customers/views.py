@@ -23,7 +23,7 @@ from .ingest import schema_for
 from .models import AccessKind, ImportBatch, ImportMapping, Tag
 from .services import imports as import_services
 from .services import privacy, tags
-from .tables import AccessRecordTable, CappedCountPaginator, CustomerTable, ImportBatchTable
+from .tables import AccessRecordTable, CustomerTable, ImportBatchTable
 
 TABS = [
     ("assets", gettext_lazy("Assets")),
@@ -54,7 +54,6 @@ def customer_list(request):
         table,
         {"filter": f, "can_export": request.user.has_perm("customers.export_customers")},
         per_page=50,
-        paginator_class=CappedCountPaginator,
     )
 
 
@@ -254,7 +253,7 @@ def access_log(request):
     f = AccessRecordFilter(request.GET, queryset=selectors.access_records_list(user=request.user))
     table = AccessRecordTable(f.qs)
     return render_table_page(
-        request, "customers/access_log.html", table, {"filter": f}, paginator_class=CappedCountPaginator
+        request, "customers/access_log.html", table, {"filter": f}
     )
 
 

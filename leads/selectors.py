@@ -86,16 +86,6 @@ def planned_calls(*, user, when: str = "today", now: dt.datetime | None = None) 
     return qs.order_by("due_at", "id")
 
 
-# Tab labels count up to this many and then say "1000+": nobody works a queue by its
-# exact length, and a bounded count keeps the page fast at 100,000 leads per team.
-COUNT_CAP = 1000
-
-
-def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> int:
-    """COUNT(*) over at most ``cap`` + 1 rows (``SELECT count(*) FROM (… LIMIT n)``)."""
-    return qs.order_by().values("pk")[: cap + 1].count()
-
-
 # --- the call screen -------------------------------------------------------------------
 
 

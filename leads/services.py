@@ -115,12 +115,16 @@ def lead_follow_referral(*, actor, lead: Lead, to: str, reason: str) -> Lead | N
     return lead
 
 
+def lead_grant_branch(*, lead: Lead, branch) -> None:
+    """Let ``branch``'s staff see ``lead`` (it is being referred there). Idempotent."""
+    LeadBranchAccess.objects.get_or_create(lead=lead, branch=branch)
+
+
 @transaction.atomic
 def lead_mark_referred(*, actor, lead: Lead, branch) -> Lead:
     """The lead has been handed to ``branch`` (``referrals`` has created the referral):
-    move it to referred, let the branch's staff see it, and drop the advisor's plans."""
+    move it to referred and drop the advisor's plans."""
     lead = lead_lock(lead)
-    LeadBranchAccess.objects.get_or_create(lead=lead, branch=branch)
     lead = lead_transition(actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": branch})
     lead_plans_cancel(lead=lead)
     return lead

@@ -30,9 +30,10 @@ from core.audit import audit_record
 from core.models import AuditEvent, Notification
 from core.services import notification_send
 from customers.models import Interaction, Product
+from customers.services.access import customer_access_referral
 from customers.suitability import product_suitability
 from leads.models import Lead, LeadStatus
-from leads.services import lead_follow_referral
+from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
 from org.roles import Role, role_of
 from referrals.models import Referral, ReferralStatus, RejectReason
@@ -265,6 +266,9 @@ def referral_create(
         review_due_at=sla.review_due(now),
     )
     ReferralEvent.objects.create(referral=referral, actor=actor, verb="create", to_status=S.PENDING, note=needs_summary)
+    # The branch's staff may see the customer and the lead from now on.
+    customer_access_referral(customer_id=customer.pk, branch_id=branch.pk)
+    lead_grant_branch(lead=lead, branch=branch)
     audit_record(
         actor=actor,
         verb="referral.create",

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from . import models as m
 
 
 @admin.register(m.ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(ReadOnlyAdmin):
     list_display = ("version", "is_active", "trained_at", "trained_by", "activated_at")
     list_filter = ("is_active",)
     search_fields = ("version",)
@@ -22,14 +24,14 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.RescoreChunk)
-class RescoreChunkAdmin(admin.ModelAdmin):
+class RescoreChunkAdmin(ReadOnlyAdmin):
     list_display = ("job", "lo", "hi", "customers", "leads_created", "done_at")
     list_filter = ("done_at",)
     raw_id_fields = ("job",)
 
 
 @admin.register(m.CustomerScore)
-class CustomerScoreAdmin(admin.ModelAdmin):
+class CustomerScoreAdmin(ReadOnlyAdmin):
     list_display = ("customer", "score", "grade", "method", "model_version", "scored_at")
     list_filter = ("grade", "method")
     search_fields = ("=customer__customer_no",)
@@ -38,7 +40,7 @@ class CustomerScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(ReadOnlyAdmin):
     list_display = ("customer", "contacted_at", "channel", "converted", "amount", "source")
     list_filter = ("converted", "source", "channel")
     search_fields = ("=customer__customer_no", "=external_key")

@@ -21,16 +21,15 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.models import Job
 from core.services import job_advance, job_create, job_finish, job_set_progress, job_start
-from core.tasks import enqueue
+from core.tasks import enqueue, send
 from customers.models import Customer
 from leads.models import Grade, Lead, LeadStatus
 from leads.services import lead_resurface
 
-from . import training
+from . import rescoring, training
 from .features import features_for_customer
 from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion, Outcome, OutcomeSource, RescoreChunk, ScoringSettings
 from .reasons import reasons_json
-from .rescoring import rescore_range, scores_write
 from .scorer import Scorer, settings_get
 
 # --- outcomes -------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ def customer_rescore(*, customer_id: int, scorer: Scorer | None = None, as_of: d
     features = features_for_customer(customer_id=customer_id, as_of=as_of)
     score, grade, reasons = scorer.score_features(features)
     with transaction.atomic():
-        result = scores_write([(customer_id, score, grade, reasons_json(reasons), scorer.version, scorer.method)])
+        result = rescoring.scores_write([(customer_id, score, grade, reasons_json(reasons), scorer.version, scorer.method)])
     return {"score": score, "grade": grade, "reasons": reasons, **result}
 
 
@@ -287,7 +286,7 @@ def rescore_dispatch(*, job_id: int) -> int:
         job_start(job_id=job_id)
     pending = list(RescoreChunk.objects.filter(job_id=job_id, done_at__isnull=True).values_list("lo", flat=True))
     for lo in pending:
-        enqueue("scoring.rescore_chunk", job_id, lo)
+        send("scoring.rescore_chunk", job_id, lo)
     _rescore_finish_if_complete(job_id)
     return len(pending)
 
@@ -302,7 +301,7 @@ def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
         chunk = RescoreChunk.objects.select_for_update(skip_locked=True).filter(job_id=job_id, lo=lo).first()
         if chunk is None or chunk.done_at is not None:
             return None  # done already, or another worker holds it
-        result = rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
+        result = rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
         RescoreChunk.objects.filter(pk=chunk.pk).update(
             done_at=timezone.now(), customers=result["customers"], leads_created=result["leads"]
         )

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from calls import selectors
 from calls.tests.factories import CallLogFactory, disposition
 from leads import models as m
-from leads import selectors
 from leads.tests.factories import LeadFactory, PlannedCallFactory
 
 pytestmark = pytest.mark.django_db

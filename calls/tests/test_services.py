@@ -147,6 +147,7 @@ def test_call_is_idempotent_and_has_its_side_effects(
             "advisor_id": world.advisor_a.pk,
             "customer_id": callable_customer.pk,
             "occurred_at": at_noon,
+            "source_url": f"/leads/{lead.pk}/",  # where the reviewer opens the call
         }
     ]
     assert contracts.rescored == [callable_customer.pk]

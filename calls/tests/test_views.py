@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -280,9 +281,7 @@ def test_product_check_badges(world, client_for):
 
 
 def test_tab_count_is_capped(world, client_for, monkeypatch):
-    from leads import selectors
-
-    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(settings, "WORKBENCH_LIST_COUNT_CAP", 2)
     for i in range(4):
         LeadFactory(team=world.team_a, score=float(i))
     html = client_for(world.advisor_a).get(reverse("calls:queue")).content.decode()

@@ -349,24 +349,3 @@ def test_communication_keeps_snapshot_independent_of_callers(world):
     assert comm2.pk == comm.pk and created == 1
     texts = set(Flag.objects.filter(communication=comm).values_list("text_snapshot", flat=True))
     assert texts == {"原始记录：保本", "修改后的记录：稳赚不赔"}
-
-
-def test_only_the_approved_version_is_attached_to_a_campaign(world):
-    from compliance.models import Campaign
-
-    campaign = Campaign.objects.create(code="CP1", name="到期续投")
-    v1 = draft(world)
-    with pytest.raises(ValidationError):
-        services.campaign_attach_script(actor=world.lead_a, campaign=campaign, version=v1)
-    services.script_submit_for_review(actor=world.advisor_a, version=v1)
-    services.script_approve(actor=world.compliance, version=v1, acknowledge_medium=True)
-    services.campaign_attach_script(actor=world.lead_a, campaign=campaign, version=v1)
-    assert Campaign.objects.get(pk=campaign.pk).script_version == v1
-    with pytest.raises(PermissionDenied):
-        services.campaign_attach_script(actor=world.advisor_a, campaign=campaign, version=v1)
-    assert AuditEvent.objects.filter(verb="campaign.attach_script").count() == 1
-    # a newly approved version replaces the retired one on the campaign
-    v2 = services.script_revise(actor=world.advisor_a, script=v1.script)
-    services.script_submit_for_review(actor=world.advisor_a, version=v2)
-    services.script_approve(actor=world.compliance, version=v2, acknowledge_medium=True)
-    assert Campaign.objects.get(pk=campaign.pk).script_version == v2

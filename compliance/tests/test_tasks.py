@@ -6,22 +6,19 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from compliance import tasks
+from compliance import services, tasks
 from compliance.models import Flag, QASampleRun
 
 pytestmark = pytest.mark.django_db
 
 
 def test_scan_task_twice_one_flag_per_hit(world):
-    kwargs = {
-        "source": "transcript",
-        "object_id": 77,
-        "text": "bot: 这款产品保本保息，额度有限",
-        "advisor_id": None,
-        "occurred_at": timezone.now().isoformat(),
-    }
-    assert tasks.scan_communication.delay(**kwargs).get() == 2
-    assert tasks.scan_communication.delay(**kwargs).get() == 0
+    comm = services.communication_store(
+        source="transcript", object_id=77, text="bot: 这款产品保本保息，额度有限", occurred_at=timezone.now()
+    )
+    # Only the id travels on the broker; the task reads the stored text.
+    assert tasks.scan_communication.delay(comm.pk).get() == 2
+    assert tasks.scan_communication.delay(comm.pk).get() == 0
     assert sorted(Flag.objects.values_list("match", flat=True)) == ["保本保息", "额度有限"]
 
 
@@ -37,3 +34,23 @@ def test_beat_entry():
     entry = settings.CELERY_BEAT_SCHEDULE["compliance-qa-sample-week"]
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+def test_interaction_scan_reads_the_transcript_by_id(world):
+    from customers.models import Interaction
+    from customers.tests.factories import CustomerFactory
+
+    interaction = Interaction.objects.create(
+        customer=CustomerFactory(),
+        channel="ai_bot",
+        direction="in",
+        occurred_at=timezone.now(),
+        actor=world.advisor_a,
+        transcript=[{"speaker": "bot", "text": "您好"}, {"speaker": "customer", "text": "听说这款保本保息？"}],
+    )
+    assert tasks.scan_interaction.delay(interaction.pk).get() == 1
+    assert tasks.scan_interaction.delay(interaction.pk).get() == 0
+    flag = Flag.objects.get()
+    assert flag.source == "transcript" and "保本保息" in flag.text_snapshot
+    assert flag.communication.advisor_id == world.advisor_a.pk
+    assert flag.communication.source_url.endswith(f"/customers/{interaction.customer_id}/tab/interactions/")

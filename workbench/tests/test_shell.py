@@ -126,8 +126,8 @@ def test_audit_record_captures_request_id_and_address(client_for, world):
 def test_admin_cannot_edit_or_delete_audit_events(client_for, world):
     event = audit_record(actor=None, verb="x", target_type="y", target_id=1)
     client = client_for(world.admin)
-    assert client.get(reverse("admin:workbench_auditevent_change", args=[event.pk])).status_code == 200  # view only
-    client.post(reverse("admin:workbench_auditevent_delete", args=[event.pk]), {"post": "yes"})
+    assert client.get(reverse("admin:core_auditevent_change", args=[event.pk])).status_code == 200  # view only
+    client.post(reverse("admin:core_auditevent_delete", args=[event.pk]), {"post": "yes"})
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 

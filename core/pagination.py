@@ -1,0 +1,42 @@
+"""The one way lists count rows: at most ``WORKBENCH_LIST_COUNT_CAP`` of them.
+
+A COUNT(*) over a million customers or a hundred thousand leads on every page costs more
+than the page itself, and nobody works a list by its exact length. Counts stop at the
+cap (``SELECT count(*) FROM (… LIMIT cap + 1)``) and pages show "N+" beyond it; filters
+and sorting reach any row faster than page 41 would.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+
+def count_cap() -> int:
+    return settings.WORKBENCH_LIST_COUNT_CAP
+
+
+def capped_count(qs: QuerySet, cap: int | None = None) -> int:
+    """The number of rows of ``qs``, counting at most ``cap`` + 1 (so "more than cap"
+    shows as cap + 1)."""
+    cap = count_cap() if cap is None else cap
+    return qs.order_by().values("pk")[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A paginator for django-tables2 tables whose count is :func:`capped_count`: paging
+    stops at the cap, and ``capped`` says the list holds more."""
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        for _hop in range(2):  # BoundRows -> TableQuerysetData -> QuerySet
+            qs = getattr(qs, "data", qs)
+        if not isinstance(qs, QuerySet):
+            return len(self.object_list)
+        cap = count_cap()
+        n = capped_count(qs, cap)
+        self.capped = n > cap
+        return min(n, cap)
