@@ -37,6 +37,7 @@ from core.audit import audit_record
 from org.roles import ROLE_GROUPS, Role
 
 from . import models as m
+from org import models as org_models
 
 CHUNK = 10_000
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - printed on purpose: these are demo logins
@@ -183,7 +184,7 @@ def build_reference(*, today: dt.date) -> Reference:
             username=username,
             defaults={"password": password_hash, "is_staff": superuser, "is_superuser": superuser},
         )
-        m.StaffProfile.objects.get_or_create(
+        org_models.StaffProfile.objects.get_or_create(
             user=user,
             defaults={
                 "role": role,
@@ -198,10 +199,10 @@ def build_reference(*, today: dt.date) -> Reference:
         return user
 
     branches = [
-        m.Branch.objects.get_or_create(code=code, defaults={"name": name, "city": city})[0]
+        org_models.Branch.objects.get_or_create(code=code, defaults={"name": name, "city": city})[0]
         for code, name, city, _region in BRANCHES
     ]
-    teams = [m.Team.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in TEAMS]
+    teams = [org_models.Team.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in TEAMS]
 
     surnames = list(ZhPerson.last_names)
     staff("admin", Role.ADMIN, "系统管理员", superuser=True)
@@ -269,7 +270,7 @@ def build_reference(*, today: dt.date) -> Reference:
 
 def demo_logins() -> list[tuple[str, str, str]]:
     """(username, role label, display name) of every staff user, for the README and make run."""
-    rows = m.StaffProfile.objects.select_related("user").order_by("role", "user__username")
+    rows = org_models.StaffProfile.objects.select_related("user").order_by("role", "user__username")
     return [(p.user.username, p.get_role_display(), p.display_name) for p in rows]
 
 
@@ -996,7 +997,7 @@ class ChunkGenerator:
         holdings_then = np.minimum(
             rng.poisson(np.clip(0.4 + 1.1 * np.log10(np.maximum(f["aum"], 1) / 10_000), 0, 7)), 8
         )
-        ids = self._take_ids("leads_outcome", k)
+        ids = self._take_ids("scoring_outcome", k)
         amounts = np.round(np.minimum(aum[who] * rng.uniform(0.05, 0.4, k), 5_000_000), 2)
         product_pool = [
             pid
@@ -1055,7 +1056,7 @@ class ChunkGenerator:
                 )
 
         self.writer.write(
-            "leads_outcome",
+            "scoring_outcome",
             [
                 "id",
                 "customer_id",
@@ -1096,7 +1097,7 @@ class ChunkGenerator:
         status = np.where((status == "pooled") & (grade == "high"), "new", status)
         now = _fmt_ts(self.anchor - dt.timedelta(hours=2))
         referral_rows = []
-        ref_ids = iter(range(self.ids["leads_referral"], 10**15))
+        ref_ids = iter(range(self.ids["referrals_referral"], 10**15))
         lead_rows = []
         for j, i in enumerate(chosen):
             team = int(team_of[i])
@@ -1192,9 +1193,9 @@ class ChunkGenerator:
             ],
             lead_rows,
         )
-        self.ids["leads_referral"] += len(referral_rows)
+        self.ids["referrals_referral"] += len(referral_rows)
         self.writer.write(
-            "leads_referral",
+            "referrals_referral",
             [
                 "id",
                 "lead_id",
@@ -1267,9 +1268,9 @@ DEMO_TABLES = [
     "customers_customertag",
     "customers_interaction",
     "customers_contactpreference",
-    "leads_outcome",
+    "scoring_outcome",
     "leads_lead",
-    "leads_referral",
+    "referrals_referral",
 ]
 
 
@@ -1300,6 +1301,7 @@ def seed(
         progress(done, customers)
     for t in DEMO_TABLES:
         writer.reset_sequence(t)
+    _grant_access(now=anchor)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("SET session_replication_role = DEFAULT")
@@ -1316,6 +1318,29 @@ def seed(
             details={"customers": customers, "seed": seed, "stats": total.__dict__},
         )
     return ref, total
+
+
+def _grant_access(*, now: dt.datetime) -> None:
+    """The access grants the services would have written for the seeded leads and
+    referrals (a team sees the customers of its open leads, a branch its referrals)."""
+    open_statuses = ", ".join(f"'{s}'" for s in ("new", "confirmed", "contacting", "nurturing", "referred", "pooled"))
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO customers_customeraccess (customer_id, team_id, reason, granted_at) "  # noqa: S608
+            f"SELECT customer_id, team_id, 'open_lead', %s FROM leads_lead WHERE status IN ({open_statuses}) "
+            "AND team_id IS NOT NULL ON CONFLICT DO NOTHING",
+            [now],
+        )
+        cur.execute(
+            "INSERT INTO customers_customeraccess (customer_id, branch_id, reason, granted_at) "
+            "SELECT DISTINCT customer_id, branch_id, 'referral', %s FROM referrals_referral WHERE true ON CONFLICT DO NOTHING",
+            [now],
+        )
+        cur.execute(
+            "INSERT INTO leads_leadbranchaccess (lead_id, branch_id, granted_at) "
+            "SELECT DISTINCT lead_id, branch_id, %s FROM referrals_referral WHERE true ON CONFLICT DO NOTHING",
+            [now],
+        )
 
 
 SCRIPTS = [
