@@ -20,14 +20,17 @@ from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleSt
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 
 
-def search_q(term: str) -> Q:
-    """Customer number (exact), name (prefix), or the last 4 digits of mobile or ID."""
+def search_q(term: str, *, prefix: str = "") -> Q:
+    """The one customer search of the workbench, for every list that finds customers:
+    customer number (exact, any case), name (prefix: index-friendly under any collation),
+    or the last 4 digits of mobile or ID. ``prefix`` reaches the customer from another
+    model ("customer__" on leads, referrals, calls)."""
     term = term.strip()
-    q = Q(customer_no=term)
+    q = Q(**{f"{prefix}customer_no": term}) | Q(**{f"{prefix}customer_no": term.upper()})
     if not term.isdigit():
-        q |= Q(name__startswith=term)  # a string of digits is never a name
+        q |= Q(**{f"{prefix}name__startswith": term})  # a string of digits is never a name
     if LAST4.match(term):
-        q |= Q(mobile_last4=term) | Q(id_last4=term.upper())
+        q |= Q(**{f"{prefix}mobile_last4": term}) | Q(**{f"{prefix}id_last4": term.upper()})
     return q
 
 

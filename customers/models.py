@@ -70,6 +70,12 @@ class ProductRisk(models.IntegerChoices):
 
 
 class CustomerQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The rows ``user`` may ``action`` (``core.access``)."""
+        if action != "view":
+            raise ValueError(f"unknown access action {action!r}")
+        return self.visible_to(user)
+
     def visible_to(self, user) -> CustomerQuerySet:
         """The customers ``user`` may see (the row rule every customer read starts from).
 

@@ -53,6 +53,12 @@ OPEN_LEAD_STATUSES = (
 
 
 class LeadQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The rows ``user`` may ``action`` (``core.access``)."""
+        if action != "view":
+            raise ValueError(f"unknown access action {action!r}")
+        return self.visible_to(user)
+
     def open(self) -> LeadQuerySet:
         return self.filter(status__in=OPEN_LEAD_STATUSES)
 

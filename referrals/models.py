@@ -33,6 +33,12 @@ class ReferralStatus(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The rows ``user`` may ``action`` (``core.access``)."""
+        if action != "view":
+            raise ValueError(f"unknown access action {action!r}")
+        return self.visible_to(user)
+
     def visible_to(self, user) -> ReferralQuerySet:
         """Referrals ``user`` may see: branch staff their branch's, an advisor the ones
         they made, a team lead their team's, compliance and administrators all."""

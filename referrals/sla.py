@@ -1,81 +1,12 @@
-"""Working-day arithmetic for referral SLAs.
-
-A working day is Monday to Friday, except the public holidays in ``Holiday``, plus the
-weekend days marked as make-up working days (调休). A deadline of N working days keeps
-the time of day: created Friday 15:00 with one working day → due Monday 15:00. A referral
-created on a day off starts its clock at the start of business of the next working day.
-"""
+"""Referral SLAs: deadlines in working days (``org.calendar``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from django.conf import settings
-from django.utils import timezone
 
-
-class Calendar:
-    """Working days over a holiday table loaded once (one query per computation)."""
-
-    def __init__(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()):
-        self.holidays = frozenset(holidays)
-        self.workdays = frozenset(workdays)
-
-    @classmethod
-    def load(cls) -> Calendar:
-        from org.models import Holiday, HolidayKind
-
-        holidays, workdays = [], []
-        for day, kind in Holiday.objects.values_list("date", "kind"):
-            (workdays if kind == HolidayKind.WORKDAY else holidays).append(day)
-        return cls(holidays, workdays)
-
-    def is_working_day(self, day: dt.date) -> bool:
-        if day in self.workdays:
-            return True
-        if day in self.holidays:
-            return False
-        return day.weekday() < 5
-
-    def next_working_day(self, day: dt.date) -> dt.date:
-        day += dt.timedelta(days=1)
-        while not self.is_working_day(day):
-            day += dt.timedelta(days=1)
-        return day
-
-    def add_working_days(self, start: dt.datetime, days: int | float) -> dt.datetime:
-        """``start`` plus ``days`` working days (aware in, aware out, same time of day)."""
-        tz = timezone.get_current_timezone()
-        local = timezone.localtime(start, tz)
-        if not self.is_working_day(local.date()):
-            opens = dt.time(hour=settings.WORKBENCH_REFERRAL_BUSINESS_START_HOUR)
-            local = dt.datetime.combine(self.next_working_day(local.date()), opens, tzinfo=tz)
-        whole = int(days)
-        day = local.date()
-        for _ in range(whole):
-            day = self.next_working_day(day)
-        result = dt.datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz)
-        fraction = days - whole
-        if fraction:
-            result += dt.timedelta(hours=24 * fraction)
-        return result
-
-    def working_days_between(self, start: dt.datetime, end: dt.datetime) -> float:
-        """Working days elapsed from ``start`` to ``end`` (days off do not count)."""
-        if end <= start:
-            return 0.0
-        tz = timezone.get_current_timezone()
-        a, b = timezone.localtime(start, tz), timezone.localtime(end, tz)
-        total = dt.timedelta()
-        cursor = a
-        while cursor < b:
-            next_midnight = dt.datetime.combine(cursor.date() + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-            segment_end = min(next_midnight, b)
-            if self.is_working_day(cursor.date()):
-                total += segment_end - cursor
-            cursor = segment_end
-        return total.total_seconds() / 86400
+from org.calendar import Calendar
 
 
 def add_working_days(start: dt.datetime, days: int | float, *, calendar: Calendar | None = None) -> dt.datetime:

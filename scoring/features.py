@@ -308,7 +308,7 @@ LEFT JOIN (
 ) i ON i.customer_id = c.id
 LEFT JOIN (
     SELECT DISTINCT ON (customer_id) customer_id, converted, contacted_at AS last_at
-    FROM leads_outcome
+    FROM scoring_outcome
     WHERE customer_id >= %(lo)s AND customer_id < %(hi)s AND contacted_at < %(as_of)s
     ORDER BY customer_id, contacted_at DESC, id DESC
 ) o ON o.customer_id = c.id

@@ -1,14 +1,63 @@
-"""Small presentation filters used across the workbench."""
+"""The one set of display filters for money, percentages, counts and times.
+
+``{% load formatting %}`` in any template:
+
+- ``{{ amount|cny }}`` → ``¥1,234,567.89`` (``|cny:0`` → ``¥1,234,568``): money with
+  thousands separators, as Chinese bank statements print it (Django's zh-hans number
+  format has none, which makes 200000.00 hard to read); ``—`` for nothing;
+- ``{{ amount|wan }}`` → ``123.46万`` for large figures on cards and dashboards;
+- ``{{ rate|percent }}`` → ``81.3%`` for a ratio 0..1 (``|percent:0``);
+- ``{{ when|local_dt }}`` → ``2026-12-01 14:05`` in the user's time zone, also for an ISO
+  timestamp kept in JSON; ``{{ duration|minutes }}`` → whole minutes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+EMPTY = "—"
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+@register.filter
+def cny(value, places: int = 2) -> str:
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY if value in (None, "") else str(value)
+    return f"¥{amount:,.{int(places)}f}"
+
+
+@register.filter
+def wan(value, places: int = 2) -> str:
+    """Money in 万 (ten thousands) from ten thousand up, plain grouped yuan below."""
+    amount = _decimal(value)
+    if amount is None:
+        return EMPTY if value in (None, "") else str(value)
+    if abs(amount) >= 10_000:
+        return _("%(amount)s万") % {"amount": f"{amount / 10_000:,.{int(places)}f}"}
+    return f"{amount:,.{int(places)}f}"
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    if value is None or value == "":
+        return EMPTY
+    return f"{float(value) * 100:.{int(digits)}f}%"
 
 
 @register.filter
@@ -19,18 +68,15 @@ def minutes(value: dt.timedelta | None) -> int:
 
 
 @register.filter
-def cny(value: Decimal | float | int | None) -> str:
-    """Money for people: 1,234,567.89 below ten thousand yuan, 123.46万 above."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if abs(value) >= 10_000:
-        return _("%(amount)s万") % {"amount": f"{value / 10_000:,.2f}"}
-    return f"{value:,.2f}"
-
-
-@register.filter
-def percent(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 100:.{digits}f}%"
+def local_dt(value) -> str:
+    """An aware datetime (or an ISO timestamp string) in local time, to the minute."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    if not isinstance(value, dt.datetime):
+        return EMPTY if value in (None, "") else str(value)
+    if timezone.is_naive(value):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,43 @@
+"""The one access rule per model and action.
+
+Each row-scoped model's QuerySet subclasses :class:`RestrictedQuerySet` and answers
+``restrict(user, action)`` with exactly the rows ``user`` may ``action`` (NetBox's
+pattern): ``"view"`` always, plus the model's own actions (``"work"``, ``"decide"``,
+…) listed in ``ACTIONS``. Next to it, each app's ``access.py`` has one ``can_<verb>``
+predicate per action for a single object; the service guard, the view and the template
+all ask that predicate, so a page never offers what the service refuses, and a test
+per app checks that the predicate and ``restrict`` agree row for row for every role
+(``core.testing.assert_rule_agrees``). Fast SQL paths for big lists live inside
+``restrict`` too, each tested equal to the plain rule.
+
+Reads of one object go through :func:`get_for_user`, which answers 404 outside the
+user's scope: an object a user may not see is not revealed to exist.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import Http404
+
+
+class RestrictedQuerySet(models.QuerySet):
+    ACTIONS: tuple[str, ...] = ("view",)
+
+    def restrict(self, user, action: str = "view"):
+        """The rows ``user`` may ``action``; nobody anonymous or without a role gets any."""
+        if action not in self.ACTIONS:
+            raise ValueError(f"{self.model._meta.label} has no access action {action!r}; one of {self.ACTIONS}")
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self._restrict(user, action)
+
+    def _restrict(self, user, action: str):
+        raise NotImplementedError
+
+
+def get_for_user(queryset: RestrictedQuerySet, *, user, pk, action: str = "view"):
+    """The object ``pk`` of ``queryset`` if ``user`` may ``action`` it, else Http404."""
+    try:
+        return queryset.restrict(user, action).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
