@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/compliance_scan_bench.py [N]
 
-Builds the default lexicon (campaigns/lexicon_data.py, no database needed), generates N
+Builds the default lexicon (compliance/lexicon_data.py, no database needed), generates N
 (default 1,000,000) realistic call notes of about 100 characters, about 5% of them with a
 violation and 5% with a negated phrase, then times, in one process on one core:
 

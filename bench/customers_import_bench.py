@@ -3,8 +3,9 @@
     DATABASE_URL=postgres://root@127.0.0.1:5432/<fresh db> .venv/bin/python bench/customers_import_bench.py [N]
 
 Writes a CSV of N (default 1,000,000) customers with Chinese headers, uploads it through
-``import_batch_create`` and runs the same code the Celery task runs (``batch_process``:
-parse, validate, resolve, COPY + INSERT .. ON CONFLICT in chunks of 5,000) twice:
+``import_batch_create`` and runs the work of the Celery task (the task calls
+``services.imports.import_batch_run``, which runs ``ingest.batch_process``: parse,
+validate, resolve, COPY + INSERT .. ON CONFLICT in chunks of 10,000) twice:
 
 1. first import: every row is created;
 2. re-import of the same file: every row is unchanged (nothing is written).
@@ -36,6 +37,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -76,7 +78,6 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     assert connection.vendor == "postgresql", "run this on PostgreSQL"
     Branch.objects.get_or_create(code="BENCH1", defaults={"name": "基准测试支行", "city": "上海"})
-    from django.contrib.auth import get_user_model
 
     admin, _ = get_user_model().objects.get_or_create(username="import-bench", defaults={"is_superuser": True})
     prefix = f"IB{int(time.time()) % 100000:05d}"

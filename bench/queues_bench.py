@@ -31,9 +31,15 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from calls.selectors import advisor_kpis  # noqa: E402
+from leads.models import OPEN_LEAD_STATUSES, Lead  # noqa: E402
+from leads.services import lead_claim_next  # noqa: E402
 
 BUDGET_MS = 50.0
 
@@ -58,7 +64,7 @@ def top_up(*, customers: int, open_leads: int) -> None:
                 SELECT 'BQ' || lpad(g::text, 10, '0'), '客户' || g, 'U', '139' || lpad((g %% 100000000)::text, 8, '0'),
                     lpad((g %% 10000)::text, 4, '0'), '', '', '上海', '', '', '', 'base', 50000 + (g %% 400000),
                     'mature', 1 + g %% 5, now() - (g %% 500) * interval '1 day', '{}', now(), now(),
-                    (SELECT id FROM customers_branch ORDER BY id LIMIT 1)
+                    (SELECT id FROM org_branch ORDER BY id LIMIT 1)
                 FROM generate_series(1, %s) AS g
                 ON CONFLICT (customer_no) DO NOTHING
                 """,
@@ -74,7 +80,7 @@ def top_up(*, customers: int, open_leads: int) -> None:
             t0 = time.perf_counter()
             cur.execute(
                 """
-                WITH teams AS (SELECT array_agg(id ORDER BY id) AS ids FROM customers_team),
+                WITH teams AS (SELECT array_agg(id ORDER BY id) AS ids FROM org_team),
                      free AS (
                         SELECT c.id, row_number() OVER (ORDER BY c.id) AS n FROM customers_customer c
                         WHERE NOT EXISTS (SELECT 1 FROM leads_lead l WHERE l.customer_id = c.id
@@ -94,7 +100,7 @@ def top_up(*, customers: int, open_leads: int) -> None:
             print(f"  + {open_leads - have_leads:,} open leads in {time.perf_counter() - t0:.1f} s")
         # Autovacuum keeps the visibility map current in production; after a bulk load do
         # it now, or index-only scans would still visit the heap.
-        for table in ("customers_customer", "leads_lead", "leads_plannedcall", "leads_referral"):
+        for table in ("customers_customer", "leads_lead", "leads_plannedcall", "referrals_referral"):
             cur.execute(f"VACUUM (ANALYZE) {table}")
 
 
@@ -147,10 +153,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    from django.contrib.auth import get_user_model
-
-    from leads.models import OPEN_LEAD_STATUSES, Lead
-
     print(f"Topping up to {args.customers:,} customers / {args.open_leads:,} open leads …")
     top_up(customers=args.customers, open_leads=args.open_leads)
     users = get_user_model().objects.select_related("staff_profile")
@@ -159,7 +161,7 @@ def main() -> None:
         Lead.objects.filter(status__in=OPEN_LEAD_STATUSES)
         .values("team_id")
         .order_by()
-        .annotate(n=django.db.models.Count("id"))
+        .annotate(n=Count("id"))
         .order_by("-n")
         .first()
     )
@@ -202,8 +204,6 @@ def main() -> None:
         worst = max(worst, med) if "metrics" not in label and "home" not in label else worst
         print(f"{who:10} {label:40} {med:10.1f} {p95:8.1f} {sql_ms:7.1f} {q:8d} {med / BUDGET_MS:8.2f}")
 
-    from calls.selectors import advisor_kpis
-
     times = []
     for _ in range(args.runs):
         t0 = time.perf_counter()
@@ -212,10 +212,6 @@ def main() -> None:
     print(f"{'advisor':10} {'home call KPIs (selector alone)':40} {statistics.median(times):10.1f}")
 
     # Claim next: the SKIP LOCKED pick at this volume (rolled back, nothing changes).
-    from django.db import transaction
-
-    from leads.services import lead_claim_next
-
     times = []
     for _ in range(args.runs):
         t0 = time.perf_counter()

@@ -30,18 +30,22 @@ import django  # noqa: E402
 
 django.setup()
 
+import datetime as dt  # noqa: E402
+
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from org.models import Branch, Team  # noqa: E402
+from org.roles import Role  # noqa: E402
+from org.tests.factories import make_staff  # noqa: E402
+from referrals.models import Referral  # noqa: E402
+from referrals.services import referral_sla_check  # noqa: E402
 
 
 def setup(n: int):
-    from django.contrib.auth import get_user_model
-
-    from org.models import Branch, Team
-    from org.roles import Role
-    from org.tests.factories import make_staff
-
     branch, _ = Branch.objects.get_or_create(code="BENCHREF", defaults={"name": "基准支行", "city": "上海"})
     team, _ = Team.objects.get_or_create(code="BENCHT", defaults={"name": "基准团队"})
     users = get_user_model().objects
@@ -51,11 +55,14 @@ def setup(n: int):
     advisor = users.filter(username="bench_ref_adv").first() or make_staff(
         Role.ADVISOR, username="bench_ref_adv", team=team
     )
+    team_lead = users.filter(username="bench_ref_lead").first() or make_staff(
+        Role.TEAM_LEAD, username="bench_ref_lead", team=team
+    )
     for i in range(5):
         if not users.filter(username=f"bench_ref_rm{i}").exists():
             make_staff(Role.BRANCH_RM, username=f"bench_ref_rm{i}", branch=branch)
     with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM leads_referral WHERE branch_id = %s", [branch.pk])
+        cur.execute("SELECT count(*) FROM referrals_referral WHERE branch_id = %s", [branch.pk])
         have = cur.fetchone()[0]
         if have < n:
             t0 = time.perf_counter()
@@ -75,7 +82,7 @@ def setup(n: int):
                       now(), now()
                   FROM c RETURNING id, customer_id
                 )
-                INSERT INTO leads_referral (lead_id, customer_id, branch_id, branch_reason, from_advisor_id, status,
+                INSERT INTO referrals_referral (lead_id, customer_id, branch_id, branch_reason, from_advisor_id, status,
                     needs_summary, ai_highlights, score, reasons, products_of_interest, preferred_contact_time,
                     review_due_at, reject_reason, reject_note, outcome_note, created_at, updated_at)
                 SELECT id, customer_id, %(branch)s, '', %(adv)s, 'pending', '到期资金再配置', '[]', 85, '[]', '[]', '',
@@ -85,8 +92,8 @@ def setup(n: int):
                 {"have": have, "add": n - have, "branch": branch.pk, "adv": advisor.pk, "team": team.pk},
             )
             print(f"created {n - have} referrals in {time.perf_counter() - t0:.1f} s")
-        cur.execute("ANALYZE leads_referral")
-    return branch, manager
+        cur.execute("ANALYZE referrals_referral")
+    return branch, manager, team_lead
 
 
 def measure(client: Client, url: str, repeat: int, **headers) -> tuple[float, float, int]:
@@ -108,12 +115,11 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    from referrals.models import Referral
-    from referrals.services import referral_sla_check
-
-    branch, manager = setup(args.referrals)
+    branch, manager, team_lead = setup(args.referrals)
     client = Client()
     client.force_login(manager)
+    lead_client = Client()
+    lead_client.force_login(team_lead)
     one = Referral.objects.filter(branch=branch).order_by("pk").first()
     pages = [
         ("inbox (pending by SLA urgency)", "/referrals/?tab=inbox", {}),
@@ -126,22 +132,29 @@ def main() -> None:
         ("detail", f"/referrals/{one.pk}/", {}),
         ("dashboard", "/referrals/dashboard/", {}),
     ]
+    # The team lead's list: the team's referrals through Referral.objects.restrict.
+    lead_pages = [
+        ("team lead: all tab", "/referrals/?tab=all", {}),
+        (
+            "team lead: htmx page 50",
+            "/referrals/?tab=all&page=50",
+            {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "table"},
+        ),
+        ("team lead: dashboard", "/referrals/dashboard/", {}),
+    ]
     total = Referral.objects.filter(branch=branch).count()
     print(f"branch referrals: {total}")
     print(f"{'page':38} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-    for label, url, headers in pages:
-        median, p95, queries = measure(client, url, args.repeat, **headers)
-        print(f"{label:38} {median:10.1f} {p95:8.1f} {queries:8d}")
+    for who, rows in ((client, pages), (lead_client, lead_pages)):
+        for label, url, headers in rows:
+            median, p95, queries = measure(who, url, args.repeat, **headers)
+            print(f"{label:38} {median:10.1f} {p95:8.1f} {queries:8d}")
     t0 = time.perf_counter()
     first = referral_sla_check()
     t1 = time.perf_counter()
     second = referral_sla_check()
     t2 = time.perf_counter()
     print(f"sla_check first run: {first} in {t1 - t0:.2f} s; second run: {second} in {t2 - t1:.2f} s")
-    import datetime as dt
-
-    from django.utils import timezone
-
     later = timezone.now() + dt.timedelta(days=6)
     t3 = time.perf_counter()
     escalation = referral_sla_check(now=later)

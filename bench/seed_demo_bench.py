@@ -1,8 +1,10 @@
 """Benchmark seed_demo on PostgreSQL against the naive ORM approach, in one run.
 
-    DATABASE_URL=postgres://root@127.0.0.1:5432/postgres .venv/bin/python bench/seed_demo_bench.py [N ...]
+    DATABASE_URL=postgres://root@127.0.0.1:5432/wb_bench .venv/bin/python bench/seed_demo_bench.py [N ...]
 
-For each N (default 100000) it creates a fresh database, migrates, runs
+For each N (default 100000) it creates a fresh database named after the one in
+DATABASE_URL (``<name>_seed_<N>``, so two people benchmarking on one server do not drop
+each other's databases), migrates, runs
 `seed_demo --customers N` and reports seconds, rows and rows/s. It then loads the same
 kind of rows (customers + 24 snapshots each) for 2,000 customers through the ORM's
 bulk_create, the naive way, and prints the rows/s ratio of the two.
@@ -41,7 +43,8 @@ NAIVE = r"""
 import datetime as dt, time, django
 django.setup()
 from decimal import Decimal
-from customers.models import AssetSnapshot, Branch, Customer
+from customers.models import AssetSnapshot, Customer
+from org.models import Branch
 b = Branch.objects.create(code="NV", name="naive", city="上海")
 t = time.monotonic()
 n = 2000
@@ -58,11 +61,12 @@ print(n * 25 / (time.monotonic() - t))
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [100_000]
-    base = os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/postgres")
+    base = os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/wb_bench")
+    prefix = urlparse(base).path.lstrip("/") or "wb_bench"
     env = {**os.environ, "DJANGO_SECRET_KEY": "bench", "DJANGO_SETTINGS_MODULE": "workbench.settings"}
     results = []
     for n in sizes:
-        env["DATABASE_URL"] = fresh_db(base, f"wb_bench_seed_{n}")
+        env["DATABASE_URL"] = fresh_db(base, f"{prefix}_seed_{n}")
         run([PY, "manage.py", "migrate", "-v0"], env)
         t = time.monotonic()
         summary = json.loads(
@@ -76,7 +80,7 @@ def main() -> None:
             {"customers": n, "seconds": round(seconds, 1), "rows": rows, "rows_per_s": round(rows / seconds)}
         )
         print(json.dumps(results[-1]), flush=True)
-    env["DATABASE_URL"] = fresh_db(base, "wb_bench_seed_naive")
+    env["DATABASE_URL"] = fresh_db(base, f"{prefix}_seed_naive")
     run([PY, "manage.py", "migrate", "-v0"], env)
     naive = float(run([PY, "-c", NAIVE], env).strip().splitlines()[-1])
     best = max(r["rows_per_s"] for r in results)

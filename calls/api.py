@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -22,24 +21,27 @@ from rest_framework.views import APIView
 from customers.models import Product, Tag
 from leads import selectors as lead_selectors
 from leads import services as lead_services
+from leads.access import can_claim_next
 from leads.filters import LeadApiFilter
 from leads.models import Grade, GradeOverrideReason, Lead
-from org.roles import Role, role_of
 
 from . import selectors, services
+from .access import can_work_queues
 from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
 
 
 class QueueRole(permissions.BasePermission):
-    """Advisors, team leads and administrators (as for the queue pages)."""
+    """Whoever works the queue pages (``calls.access.can_work_queues``)."""
 
     def has_permission(self, request, view):
-        return role_of(request.user) in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)
+        return can_work_queues(request.user)
 
 
-class AdvisorOnly(permissions.BasePermission):
+class ClaimsLeads(permissions.BasePermission):
+    """Whoever takes leads from a queue (``leads.access.can_claim_next``)."""
+
     def has_permission(self, request, view):
-        return role_of(request.user) == Role.ADVISOR
+        return can_claim_next(request.user)
 
 
 def _raise_api_error(exc: Exception):
@@ -94,7 +96,7 @@ class LeadList(generics.ListAPIView):
             return lead_selectors.leads_nurturing(user=user)
         if queue == "pool":
             return lead_selectors.leads_pool(user=user)
-        return Lead.objects.visible_to(user).select_related("customer").order_by("-score", "id")
+        return Lead.objects.restrict(user, "view").select_related("customer").order_by("-score", "id")
 
 
 class ConfirmSerializer(serializers.Serializer):
@@ -112,7 +114,7 @@ class LeadConfirm(APIView):
         request=ConfirmSerializer, responses={200: LeadSerializer, 400: OpenApiResponse(description="Invalid")}
     )
     def post(self, request, pk: int):
-        lead = get_object_or_404(Lead.objects.visible_to(request.user), pk=pk)
+        lead = lead_selectors.lead_get_for_user(user=request.user, pk=pk)
         s = ConfirmSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
@@ -131,7 +133,7 @@ class LeadConfirm(APIView):
 class LeadClaimNext(APIView):
     """Take the highest-score unclaimed new lead of my team (204 when none is left)."""
 
-    permission_classes = [permissions.IsAuthenticated, AdvisorOnly]
+    permission_classes = [permissions.IsAuthenticated, ClaimsLeads]
 
     @extend_schema(request=None, responses={200: LeadSerializer, 204: OpenApiResponse(description="Queue empty")})
     def post(self, request):
@@ -191,18 +193,18 @@ class CallLogListCreate(generics.ListCreateAPIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def get_queryset(self):
-        return selectors.call_logs_visible_to(user=self.request.user).prefetch_related("products", "needs")
+        return selectors.call_logs(user=self.request.user).prefetch_related("products", "needs")
 
     @extend_schema(
         responses={201: CallLogSerializer, 200: CallLogSerializer, 400: OpenApiResponse(description="Invalid")}
     )
     def post(self, request, *args, **kwargs):
-        if role_of(request.user) not in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
+        if not can_work_queues(request.user):
             raise PermissionDenied(_("Only advisors log calls."))
         s = self.get_serializer(data=request.data)
         # Only leads the caller may see are valid: another team's lead answers exactly
         # like a lead that does not exist.
-        s.fields["lead"].queryset = Lead.objects.visible_to(request.user)
+        s.fields["lead"].queryset = Lead.objects.restrict(request.user, "view")
         s.is_valid(raise_exception=True)
         data = s.validated_data
         lead = data["lead"]

@@ -8,3 +8,16 @@ class CallsConfig(AppConfig):
 
     name = "calls"
     verbose_name = _("Calls")
+
+    audit_verbs = {
+        "lead.view": _("Call screen opened"),
+        "call.log": _("Call logged"),
+        "call.policy_override": _("Contact policy overridden for a service call"),
+    }
+
+    def ready(self) -> None:
+        # The referral panel reads this app's models: register once the apps are loaded
+        # (the one import inside a function docs/architecture.md allows).
+        from . import referral_panel
+
+        referral_panel.register()

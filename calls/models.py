@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.access import RestrictedQuerySet
 from leads.models import Lead
+from org.roles import ALL_SEEING_ROLES, Role, role_of
 from scoring.models import Outcome
 
 
@@ -37,8 +40,6 @@ class Disposition(models.Model):
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
-        from django.utils.translation import get_language
-
         if self.label_en and (get_language() or "").startswith("en"):
             return self.label_en
         return self.label
@@ -73,6 +74,21 @@ class LostReason(models.TextChoices):
     PRODUCT_UNSUITABLE = "unsuitable", _("No suitable product")
     UNREACHABLE = "unreachable", _("Repeatedly unreachable")
     OTHER = "other", _("Other")
+
+
+class CallLogQuerySet(RestrictedQuerySet):
+    """Call logs: an advisor's own, a team lead's team's advisors', everyone's for
+    compliance and administrators (``calls.access.can_view_call_log``)."""
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if role in ALL_SEEING_ROLES:
+            return self.all()
+        if role == Role.ADVISOR:
+            return self.filter(advisor=user)
+        if role == Role.TEAM_LEAD:
+            return self.filter(advisor__staff_profile__team_id=user.staff_profile.team_id)
+        return self.none()
 
 
 class CallLog(models.Model):
@@ -119,6 +135,8 @@ class CallLog(models.Model):
     outcome = models.ForeignKey(Outcome, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = CallLogQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("call log")
         verbose_name_plural = _("call logs")
@@ -130,5 +148,3 @@ class CallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.started_at:%Y-%m-%d %H:%M} {self.disposition_id}"
-
-

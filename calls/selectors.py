@@ -18,7 +18,6 @@ from core.pagination import capped_count
 from customers.models import Channel, CustomerTag, Holding, Interaction
 from leads.models import GradeDecision, Lead, PlannedCall, PlannedCallStatus
 from leads.selectors import leads_nurturing, leads_pool, leads_to_confirm, planned_calls
-from org.models import StaffProfile
 from org.roles import Role, role_of
 from referrals.models import Referral
 
@@ -43,18 +42,13 @@ QUEUE_LABELS = {
 
 
 def referrals_made(*, user) -> QuerySet[Referral]:
-    """Referrals from the advisor's leads (the team's for a team lead), with branch status."""
-    qs = Referral.objects.select_related("customer", "branch", "lead", "assigned_rm__staff_profile")
-    role = role_of(user)
-    if role == Role.ADVISOR:
-        qs = qs.filter(from_advisor=user)
-    elif role == Role.TEAM_LEAD:
-        # The team's advisors' referrals (inside visible_to), on the (from_advisor, created) index.
-        team = StaffProfile.objects.filter(team_id=_team_id(user)).values("user_id")
-        qs = qs.filter(from_advisor_id__in=team)
-    else:
-        qs = qs.filter(pk__in=Referral.objects.visible_to(user).values("pk")) if role != Role.ADMIN else qs
-    return qs.order_by("-created_at", "-id")
+    """The Referred tab: the referrals the user may see (``Referral.objects.restrict``:
+    an advisor the ones they made, a team lead the team's), with the branch's status."""
+    return (
+        Referral.objects.restrict(user, "view")
+        .select_related("customer", "branch", "lead", "assigned_rm__staff_profile")
+        .order_by("-created_at", "-id")
+    )
 
 
 def queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
@@ -88,11 +82,7 @@ def call_context(*, lead: Lead) -> CallContext:
     return CallContext(
         ai_sessions=[i for i in interactions if i.channel == Channel.AI_BOT and i.transcript][:3],
         recent_interactions=[i for i in interactions if i.channel != Channel.AI_BOT][:10],
-        calls=list(
-            CallLog.objects.filter(customer=customer)
-            .select_related("disposition", "advisor__staff_profile")
-            .order_by("-started_at", "-id")[:10]
-        ),
+        calls=customer_calls(customer_id=customer.pk, limit=10),
         holdings=list(
             Holding.objects.filter(customer=customer).select_related("product").order_by("maturity_date")[:20]
         ),
@@ -324,16 +314,20 @@ def _sum_kpis(items: list[CallKpis]) -> CallKpis:
     )
 
 
-def call_logs_visible_to(*, user) -> QuerySet[CallLog]:
-    """Call logs by role: an advisor's own, a team's for the team lead, all for compliance/admin."""
-    qs = CallLog.objects.select_related("disposition", "customer", "advisor__staff_profile", "lead")
-    role = role_of(user)
-    if role == Role.ADVISOR:
-        return qs.filter(advisor=user)
-    if role == Role.TEAM_LEAD:
-        return qs.filter(advisor__staff_profile__team_id=_team_id(user))
-    if role in (Role.ADMIN, Role.COMPLIANCE):
-        return qs
-    return qs.none()
+def call_logs(*, user) -> QuerySet[CallLog]:
+    """The call logs the user may see (``CallLog.objects.restrict``), newest first."""
+    return (
+        CallLog.objects.restrict(user, "view")
+        .select_related("disposition", "customer", "advisor__staff_profile", "lead")
+        .order_by("-started_at", "-id")
+    )
 
 
+def customer_calls(*, customer_id: int, limit: int = 20) -> list[CallLog]:
+    """The latest calls with a customer, by any advisor: part of the record of a lead or
+    referral on that customer, shown to whoever may open that lead or referral."""
+    return list(
+        CallLog.objects.filter(customer_id=customer_id)
+        .select_related("disposition", "advisor__staff_profile")
+        .order_by("-started_at", "-id")[:limit]
+    )

@@ -29,6 +29,7 @@ from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
 from customers.suitability import product_suitability
 from leads import services as lead_services
+from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
 from referrals.services import referral_create
 from scoring.models import OutcomeSource
@@ -38,6 +39,15 @@ from .models import CallLog, CallPurpose, Disposition, LostReason, NextAction
 from .policy import contact_policy_verdict
 
 S = LeadStatus
+
+
+# --- opening the call screen --------------------------------------------------------------
+
+
+def lead_view_record(*, actor, lead: Lead) -> None:
+    """Opening a lead's call screen reads the customer's personal data: log the access.
+    (One row: no transaction of its own, so the page's query count stays put.)"""
+    audit_record(actor=actor, verb="lead.view", target=lead, details={"customer": lead.customer_id})
 
 
 # --- confirming the grade and routing ---------------------------------------------------
@@ -174,7 +184,10 @@ class CallEntry:
                 errors["won_amount"] = _("Enter the amount bought (more than 0).")
         if self.next_action == NextAction.LOST and not self.lost_reason:
             errors["lost_reason"] = _("Choose why the lead was lost.")
-        if self.next_action in (NextAction.WON, NextAction.REFER, NextAction.NURTURE) and not self.disposition.effective:
+        if (
+            self.next_action in (NextAction.WON, NextAction.REFER, NextAction.NURTURE)
+            and not self.disposition.effective
+        ):
             errors["next_action"] = _("This next action needs an effective conversation with the customer.")
         if self.purpose == CallPurpose.SERVICE and not self.service_reason.strip():
             errors["service_reason"] = _("A service call needs a reason.")
@@ -196,7 +209,7 @@ def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | N
 
     lead = lead_services.lead_lock(lead)
     lead_services.lead_require_work(actor=actor, lead=lead)
-    if not lead.is_open:
+    if not can_call_lead(actor, lead):
         raise ValidationError(_("This lead is closed; calls can no longer be logged on it."), code="closed")
     errors = entry.errors(now=now)
     if errors:

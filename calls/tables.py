@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.templatetags.formatting import cny
 from leads.models import Lead, PlannedCall
 from referrals.models import Referral
 
@@ -56,7 +57,7 @@ class LeadQueueTable(tables.Table):
     def render_aum(self, record, value):
         # Tier and AUM in one cell: fewer cells keep a 25-row page cheap to render.
         return format_html(
-            '<span class="text-secondary small me-1">{}</span>{}', record.customer.get_tier_display(), f"{value:,.0f}"
+            '<span class="text-secondary small me-1">{}</span>{}', record.customer.get_tier_display(), cny(value, 0)
         )
 
     def render_score(self, value):
@@ -183,4 +184,4 @@ class ReferralQueueTable(tables.Table):
         return f"{value:.1f}"
 
     def render_converted_amount(self, value):
-        return f"{value:,.0f}"
+        return cny(value, 0)

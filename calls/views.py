@@ -13,38 +13,35 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from compliance.selectors import approved_scripts_for
-from core.audit import audit_record
+from core.access import require
+from core.forms import form_add_service_errors
 from core.htmx import redirect_for, render_table_page
 from core.pagination import count_cap
 from customers.models import Product
 from leads import services as lead_services
-from leads.filters import WHEN_CHOICES, LeadQueueFilter, PlannedCallFilter
-from leads.models import LeadStatus
+from leads.access import can_call_lead, can_claim_lead, can_claim_next, can_confirm_lead
+from leads.filters import LeadQueueFilter, PlannedCallFilter
 from leads.selectors import lead_get_for_user
-from org.roles import Role, role_of, role_required
 
 from . import selectors, services
+from .access import can_view_call_metrics, can_work_queues
 from .forms import CallOutcomeForm, ConfirmGradeForm
 from .models import NextAction
 from .policy import contact_policy_verdict
 from .tables import LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
 
-QUEUE_ROLES = (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)
 
-
-@role_required(*QUEUE_ROLES)
+@require(can_work_queues)
 def queue(request):
     """The five queue tabs; htmx asks for the table only, and the tab counts come along
     out of band so they stay right after a filter, a sort or a claim."""
     tab = request.GET.get("tab", "confirm")
     if tab not in selectors.QUEUES:
         tab = "confirm"
-    when = request.GET.get("when", "today")
-    when = when if when in dict(WHEN_CHOICES) else "today"
     user = request.user
     filterset = None
     if tab == "today":
-        filterset = PlannedCallFilter(request.GET, queryset=selectors.planned_calls(user=user, when=when))
+        filterset = PlannedCallFilter(request.GET, queryset=selectors.planned_calls(user=user, when="all"))
         table = PlannedCallTable(filterset.qs)
     elif tab == "referred":
         table = ReferralQueueTable(selectors.referrals_made(user=user))
@@ -58,20 +55,18 @@ def queue(request):
         table = (NurtureTable if tab == "nurturing" else LeadQueueTable)(filterset.qs)
     context = {
         "tab": tab,
-        "when": when,
-        "when_choices": WHEN_CHOICES,
         "filter": filterset,
         "tab_items": [
             (key, selectors.QUEUE_LABELS[key], count) for key, count in selectors.queue_counts(user=user).items()
         ],
-        "can_claim": role_of(user) == Role.ADVISOR,
+        "can_claim": can_claim_next(user),
         "count_cap": count_cap(),
     }
     return render_table_page(request, "calls/queue.html", table, context, per_page=25, partials=("queue-body",))
 
 
 @require_POST
-@role_required(Role.ADVISOR)
+@require(can_claim_next)
 def claim_next(request):
     lead = lead_services.lead_claim_next(actor=request.user)
     if lead is None:
@@ -82,13 +77,10 @@ def claim_next(request):
 
 
 @require_POST
-@role_required(Role.ADVISOR)
+@require(can_claim_next)
 def claim(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
-    try:
-        lead_services.lead_claim(actor=request.user, lead=lead)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    lead_services.lead_claim(actor=request.user, lead=lead)  # refused: 403
     return redirect_for(request, reverse("calls:call", args=[pk]))
 
 
@@ -107,14 +99,7 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
         call_form = CallOutcomeForm(initial=initial)
     selected = call_form["products"].value() or []
     badges = _suitability_badges(lead.customer, [int(p) for p in selected if str(p).isdigit()])
-    role = role_of(request.user)
-    can_work = role == Role.ADMIN or (
-        lead.is_open
-        and (
-            (role == Role.ADVISOR and (lead.owner_id == request.user.pk or lead.owner_id is None))
-            or (role == Role.TEAM_LEAD)
-        )
-    )
+    user = request.user
     return {
         "lead": lead,
         "customer": lead.customer,
@@ -127,9 +112,10 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
         "selected_products": {str(p) for p in selected},
         "confirm_form": confirm_form or ConfirmGradeForm(initial={"grade": lead.proposed_grade}),
         "call_form": call_form,
-        "can_work": can_work,
-        "can_confirm": can_work and lead.status == LeadStatus.NEW,
-        "can_claim": role == Role.ADVISOR and lead.owner_id is None and lead.status == LeadStatus.NEW,
+        # What the page offers is what the services accept: the same predicates.
+        "can_call": can_call_lead(user, lead),
+        "can_confirm": can_confirm_lead(user, lead),
+        "can_claim": can_claim_lead(user, lead),
     }
 
 
@@ -150,8 +136,7 @@ def _suitability_badges(customer, product_ids: list[int]) -> list[dict]:
 
 def call_screen(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
-    # Opening a customer's call screen reads personal data: the access is logged.
-    audit_record(actor=request.user, verb="lead.view", target=lead, details={"customer": lead.customer_id})
+    services.lead_view_record(actor=request.user, lead=lead)
     return render(request, "calls/call.html", _call_page_context(request, lead))
 
 
@@ -176,7 +161,7 @@ def confirm(request, pk: int):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_add_service_errors(form, exc)
         else:
             lead.refresh_from_db()
             messages.success(
@@ -221,7 +206,7 @@ def log_call(request, pk: int):
             )
             call, created = services.call_log_create(actor=request.user, lead=lead, entry=entry)
         except ValidationError as exc:
-            _add_service_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             if created:
                 text = _("Call logged.")
@@ -239,15 +224,7 @@ def log_call(request, pk: int):
     return render(request, "calls/call.html", context, status=400)
 
 
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-@role_required(Role.TEAM_LEAD, Role.ADMIN)
+@require(can_view_call_metrics)
 def kpis(request):
     """Team figures per advisor and per day/week/month, with a chart and override rates."""
     today = timezone.localdate()

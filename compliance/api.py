@@ -1,6 +1,7 @@
 """REST API of the compliance feature (DRF), mounted under /api/ by workbench.api_urls.
 
-- GET  /api/compliance/scripts/?product=&product_type=&purpose=  approved scripts (latest approved versions)
+- GET  /api/compliance/scripts/?product=&product_type=&purpose=&q=  approved scripts (latest approved
+  versions), filtered by the library's FilterSet
 - POST /api/compliance/scan/  {"text", "product_type"?, "product_risk_level"?}  scan one text
 - GET  /api/compliance/flags/  flags the caller may see (officers all; team leads and advisors closed outcomes)
 """
@@ -14,10 +15,11 @@ from rest_framework.decorators import api_view
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from customers.models import Product
+from customers.models import ProductType
 
 from . import selectors
-from .models import Flag, ScriptPurpose, ScriptVersion
+from .filters import ScriptLibraryFilter
+from .models import Flag, ScriptVersion
 from .scanner import scan_text
 
 
@@ -45,7 +47,7 @@ class ScriptVersionSerializer(serializers.ModelSerializer):
 
 class ScanRequestSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20_000, trim_whitespace=False)
-    product_type = serializers.ChoiceField(choices=["wealth", "fund", "deposit", "insurance", "metal"], required=False)
+    product_type = serializers.ChoiceField(choices=ProductType.choices, required=False)
     product_risk_level = serializers.IntegerField(min_value=1, max_value=5, required=False)
 
 
@@ -87,20 +89,10 @@ class FlagSerializer(serializers.ModelSerializer):
 @api_view(["GET"])
 def approved_scripts(request):
     """The latest approved version of each script, filtered by product, product type and purpose."""
-    product = None
-    product_id = request.query_params.get("product", "")
-    if product_id:
-        if not product_id.isdigit():
-            return Response({"product": ["must be a product id"]}, status=400)
-        product = Product.objects.filter(pk=int(product_id)).first()
-        if product is None:
-            return Response({"product": ["no such product"]}, status=400)
-    purpose = request.query_params.get("purpose") or None
-    if purpose and purpose not in ScriptPurpose.values:
-        return Response({"purpose": [f"one of {ScriptPurpose.values}"]}, status=400)
-    versions = selectors.approved_scripts_for(
-        product=product, product_type=request.query_params.get("product_type") or None, purpose=purpose
-    )
+    filterset = ScriptLibraryFilter(request.query_params, queryset=selectors.approved_versions(user=request.user))
+    if not filterset.is_valid():
+        return Response(filterset.errors, status=400)
+    versions = filterset.qs.order_by("script__purpose", "script__title", "script_id")
     return Response(ScriptVersionSerializer(versions, many=True).data)
 
 
@@ -122,7 +114,7 @@ def scan(request):
 @api_view(["GET"])
 def flags(request):
     """Flags the caller may see: officers all; team leads their team's and advisors their own outcomes."""
-    qs = selectors.flags_visible_to(request.user).order_by("-created_at", "-id")
+    qs = selectors.flags_for(user=request.user)
     paginator = LimitOffsetPagination()
     page = paginator.paginate_queryset(qs, request)
     return paginator.get_paginated_response(FlagSerializer(page, many=True).data)

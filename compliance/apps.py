@@ -7,3 +7,25 @@ class ComplianceConfig(AppConfig):
 
     name = "compliance"
     verbose_name = _("Compliance")
+
+    audit_verbs = {
+        "script.create": _("Script proposed"),
+        "script.version_update": _("Script draft edited"),
+        "script.submit": _("Script submitted for review"),
+        "script.approve": _("Script approved"),
+        "script.reject": _("Script rejected"),
+        "script.revise": _("Script revision started"),
+        "script.retire": _("Script retired"),
+        "lexicon.create": _("Lexicon rule created"),
+        "lexicon.update": _("Lexicon rule changed"),
+        "compliance.flag": _("Communication flagged"),
+        "compliance.rescan": _("Rescan started"),
+        "flag.claim": _("Flag claimed"),
+        "flag.release": _("Flag released"),
+        "flag.escalate": _("Flag escalated"),
+        "flag.close": _("Flag closed"),
+        "flag.bulk_close": _("Flags closed in bulk as false positives"),
+        "compliance.qa_config": _("QA sampling settings changed"),
+        "compliance.qa_sample": _("Weekly QA sample drawn"),
+        "compliance.report_export": _("Compliance report exported"),
+    }

@@ -1,8 +1,19 @@
-"""Choices shared by the compliance models, the scanner and the default lexicon."""
+"""Choices shared by the compliance models, the scanner and the default lexicon, and the
+roles the access rules (``compliance/access.py`` and the QuerySets) name."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from org.roles import Role
+
+# Compliance officers and administrators read everything compliance holds (the review
+# queue, the lexicon, every script and flag); only officers act on it.
+OVERSEER_ROLES = frozenset({Role.COMPLIANCE, Role.ADMIN})
+# Who may propose and revise scripts (branch staff use the approved ones only).
+AUTHOR_ROLES = frozenset({Role.ADVISOR, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN})
+# The Django group of senior officers a flag can be escalated to (created by migration 0002).
+SENIOR_GROUP = "compliance_senior"
 
 
 class Category(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from customers.models import Product, ProductType
+from org.roles import Role
 
 from .constants import Category, Language, Severity
 from .models import FlagOutcome, LexiconRule, ScriptPurpose
@@ -103,8 +104,6 @@ class LexiconRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from org.roles import Role
-
         self.fields["owner"].queryset = get_user_model().objects.filter(staff_profile__role=Role.COMPLIANCE)
         self.fields["owner"].required = False
 

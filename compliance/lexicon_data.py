@@ -15,11 +15,10 @@ from .scanner import RuleSpec
 AMR = "资管新规(2018)：不得承诺保本保收益"
 SALES25 = "《理财公司理财产品销售管理暂行办法》(2021)第25条"
 AD9 = "广告法第9条、第25条"
-FUND = "公开募集证券投资基金宣传推介材料管理规定"
 SUIT = "适当性管理办法；银行业从业人员行为准则"
 CONDUCT = "银行业从业人员职业操守和行为准则"
 
-_PREFIX = {
+CODE_PREFIX = {
     C.GUARANTEE: "GUAR",
     C.RETURN_FORECAST: "FCST",
     C.DEPOSIT_CONFUSION: "DEPO",
@@ -331,7 +330,7 @@ def default_rules() -> list[dict]:
     counters: dict[str, int] = {}
     out = []
     for pattern, is_regex, language, category, severity, negation, source in ENTRIES:
-        key = f"{language.upper()}-{_PREFIX[category]}"
+        key = f"{language.upper()}-{CODE_PREFIX[category]}"
         counters[key] = counters.get(key, 0) + 1
         out.append(
             {

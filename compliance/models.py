@@ -3,12 +3,21 @@ history, the communications it scans, the flags it raises and their review, QA s
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.access import RestrictedQuerySet
 from customers.models import ProductType
+from org.roles import Role, role_of
 
-from .constants import Category, Disclosure, Language, Severity
+from .constants import AUTHOR_ROLES, OVERSEER_ROLES, Category, Disclosure, Language, Severity
+
+
+def team_of(user) -> int | None:
+    """The id of the user's team (None without a profile or a team)."""
+    profile = getattr(user, "staff_profile", None)
+    return profile.team_id if profile is not None else None
 
 
 class ScriptPurpose(models.TextChoices):
@@ -30,6 +39,30 @@ class VersionStatus(models.TextChoices):
 OPEN_VERSION_STATUSES = (VersionStatus.DRAFT, VersionStatus.SUBMITTED)
 
 
+class ScriptQuerySet(RestrictedQuerySet):
+    """The row rule of scripts (its predicates: ``compliance.access``).
+
+    - ``view`` (the script page): officers and administrators every script; anyone else
+      the scripts they proposed or wrote a version of, and every script with an approved
+      version (approved text is for everyone).
+    - ``revise`` (start or continue a new version): the roles that write scripts, on the
+      scripts they may view.
+    """
+
+    ACTIONS = ("view", "revise")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if action == "revise" and role not in AUTHOR_ROLES:
+            return self.none()
+        if role in OVERSEER_ROLES:
+            return self.all()
+        readable = ScriptVersion.objects.filter(script_id=models.OuterRef("pk")).filter(
+            models.Q(author=user) | models.Q(status=VersionStatus.APPROVED)
+        )
+        return self.filter(models.Q(author=user) | models.Exists(readable))
+
+
 class Script(models.Model):
     """A marketing talk track. Its text lives in versions; only the approved version is used."""
 
@@ -49,6 +82,8 @@ class Script(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = ScriptQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("script")
         verbose_name_plural = _("scripts")
@@ -60,6 +95,40 @@ class Script(models.Model):
     @property
     def effective_product_type(self) -> str:
         return self.product.type if self.product_id else self.product_type
+
+
+class ScriptVersionQuerySet(RestrictedQuerySet):
+    """The row rule of script versions (its predicates: ``compliance.access``).
+
+    - ``view``: officers and administrators every version; anyone else the versions they
+      wrote, every version of a script they proposed, and every approved version.
+    - ``edit`` (change the text, submit for review): the author's own draft.
+    - ``review`` (open the decision, reject, retire): compliance officers.
+    - ``approve``: compliance officers, on versions somebody else wrote (four eyes).
+    - ``report`` (scripts pending review on the reports page): officers and
+      administrators every version, a team lead the versions written in the team.
+    """
+
+    ACTIONS = ("view", "edit", "review", "approve", "report")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if action == "edit":
+            return self.filter(author=user, status=VersionStatus.DRAFT)
+        if action in ("review", "approve"):
+            if role != Role.COMPLIANCE:
+                return self.none()
+            return self.all() if action == "review" else self.exclude(author=user)
+        if role in OVERSEER_ROLES:
+            return self.all()
+        if action == "report":
+            team_id = team_of(user)
+            if role != Role.TEAM_LEAD or team_id is None:
+                return self.none()
+            return self.filter(author__staff_profile__team_id=team_id)
+        return self.filter(
+            models.Q(author=user) | models.Q(script__author=user) | models.Q(status=VersionStatus.APPROVED)
+        )
 
 
 class ScriptVersion(models.Model):
@@ -84,6 +153,8 @@ class ScriptVersion(models.Model):
     review_comment = models.TextField(_("review comment"), blank=True)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     lexicon_revision = models.CharField(_("lexicon revision"), max_length=64, blank=True)
+
+    objects = ScriptVersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("script version")
@@ -181,8 +252,6 @@ class ScriptReview(models.Model):
 
 class LexiconRuleQuerySet(models.QuerySet):
     def active(self, on=None):
-        from django.utils import timezone
-
         on = on or timezone.localdate()
         return self.filter(is_active=True).filter(
             models.Q(active_from__isnull=True) | models.Q(active_from__lte=on),
@@ -192,37 +261,6 @@ class LexiconRuleQuerySet(models.QuerySet):
     def revision_key(self) -> str:
         agg = self.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
         return f"{agg['n']}:{agg['changed'].isoformat() if agg['changed'] else '-'}"
-
-    def as_specs(self):
-        from .scanner import RuleSpec
-
-        return [
-            RuleSpec(
-                code=r.code,
-                pattern=r.pattern,
-                is_regex=r.is_regex,
-                language=r.language,
-                category=r.category,
-                severity=r.severity,
-                negation_suppresses=r.negation_suppresses,
-                source=r.source,
-                rule_id=r.pk,
-                version=r.version,
-                is_allow=r.category == Category.ALLOW,
-            )
-            for r in self.only(
-                "id",
-                "code",
-                "pattern",
-                "is_regex",
-                "language",
-                "category",
-                "severity",
-                "negation_suppresses",
-                "source",
-                "version",
-            )
-        ]
 
 
 class LexiconRule(models.Model):
@@ -377,6 +415,34 @@ class FlagOutcome(models.TextChoices):
     VIOLATION = "violation", _("Violation confirmed")
 
 
+class FlagQuerySet(RestrictedQuerySet):
+    """The row rule of flags (its predicates: ``compliance.access``).
+
+    - ``view``: officers and administrators every flag; a team lead the closed flags of
+      the team, an advisor their own closed flags (the outcome is coaching feedback; a
+      flag under review is not shown to the people it is about).
+    - ``review`` (claim, release, escalate, close): compliance officers, every flag.
+    - ``report`` (the figures of the reports page): officers and administrators every
+      flag, a team lead every flag of the team, open or closed.
+    """
+
+    ACTIONS = ("view", "review", "report")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if action == "review":
+            return self.all() if role == Role.COMPLIANCE else self.none()
+        if role in OVERSEER_ROLES:
+            return self.all()
+        team_id = team_of(user)
+        if role == Role.TEAM_LEAD and team_id is not None:
+            team_flags = self.filter(team_id=team_id)
+            return team_flags if action == "report" else team_flags.filter(status=FlagStatus.CLOSED)
+        if role == Role.ADVISOR and action == "view":
+            return self.filter(advisor=user, status=FlagStatus.CLOSED)
+        return self.none()
+
+
 class Flag(models.Model):
     communication = models.ForeignKey(Communication, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(_("kind"), max_length=16, choices=FlagKind.choices, default=FlagKind.LEXICON)
@@ -431,6 +497,8 @@ class Flag(models.Model):
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("flagged at"), auto_now_add=True, db_index=True)
+
+    objects = FlagQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("flag")

@@ -1,6 +1,6 @@
 """The compliance scanner: one pass of an Aho-Corasick automaton plus one combined regex.
 
-``scan_text`` is the contract other features call (see CONTRACTS.md). It is pure Python
+``scan_text`` is the entry point other features call. It is pure Python
 over a compiled :class:`Scanner`; the compiled scanner for the active lexicon is cached
 per lexicon revision, so a rule edit takes effect on the next scan without a restart.
 
@@ -20,10 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from re import _constants as sre_constants  # Python 3.11+: the parser behind re
+from re import _parser as sre_parser
 
 import ahocorasick
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from .constants import Category, Disclosure, Severity
+from .models import LexiconRule
 
 # --- normalisation -------------------------------------------------------------------
 
@@ -366,22 +371,18 @@ def regex_triggers(pattern: str) -> list[str] | None:
     derived (the pattern then runs on every text).
     """
     try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover
-        import sre_parse  # type: ignore[no-redef]
-    try:
-        parsed = sre_parse.parse(pattern)
+        parsed = sre_parser.parse(pattern)
     except re.error:
         return None
-    prefixes = _leading(list(parsed), sre_parse)
+    prefixes = _leading(list(parsed))
     if not prefixes or any(not p for p in prefixes) or len(prefixes) > _MAX_TRIGGERS:
         return None
     return sorted(prefixes)
 
 
-def _leading(items: list, sre) -> set[str] | None:
+def _leading(items: list) -> set[str] | None:
     """The set of literal prefixes a sequence of parsed items must start with."""
-    c = sre._constants if hasattr(sre, "_constants") else sre
+    c = sre_constants
     prefixes = {""}
     for op, av in items:
         if op == c.AT:
@@ -396,7 +397,7 @@ def _leading(items: list, sre) -> set[str] | None:
             prefixes = {p + ch for p in prefixes for ch in chars}
             continue
         if op == c.SUBPATTERN:
-            inner = _leading(list(av[-1]), sre)
+            inner = _leading(list(av[-1]))
             if not inner or len(prefixes) * len(inner) > _MAX_TRIGGERS:
                 break
             prefixes = {p + i for p in prefixes for i in inner}
@@ -404,7 +405,7 @@ def _leading(items: list, sre) -> set[str] | None:
         if op == c.BRANCH:
             alts: set[str] = set()
             for branch in av[1]:
-                inner = _leading(list(branch), sre)
+                inner = _leading(list(branch))
                 if not inner:
                     return prefixes if prefixes != {""} else None
                 alts |= inner
@@ -413,7 +414,7 @@ def _leading(items: list, sre) -> set[str] | None:
             prefixes = {p + a for p in prefixes for a in alts}
             break
         if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
-            inner = _leading(list(av[2]), sre)
+            inner = _leading(list(av[2]))
             if inner:
                 prefixes = {p + i for p in prefixes for i in inner}
             break
@@ -501,24 +502,54 @@ def missing_disclosures(
 
 # --- the cached scanner of the active lexicon ----------------------------------------------
 
+_SPEC_FIELDS = (
+    "id",
+    "code",
+    "pattern",
+    "is_regex",
+    "language",
+    "category",
+    "severity",
+    "negation_suppresses",
+    "source",
+    "version",
+)
+
+
+def rule_specs(rules: QuerySet[LexiconRule]) -> list[RuleSpec]:
+    """What the scanner needs of lexicon rows, loading only those columns."""
+    return [
+        RuleSpec(
+            code=r.code,
+            pattern=r.pattern,
+            is_regex=r.is_regex,
+            language=r.language,
+            category=r.category,
+            severity=r.severity,
+            negation_suppresses=r.negation_suppresses,
+            source=r.source,
+            rule_id=r.pk,
+            version=r.version,
+            is_allow=r.category == Category.ALLOW,
+        )
+        for r in rules.only(*_SPEC_FIELDS)
+    ]
+
+
 _cache: dict[str, object] = {"key": None, "scanner": None}
 
 
 def active_scanner() -> Scanner:
     """The scanner of the lexicon rules active today, rebuilt when the lexicon changes."""
-    from django.utils import timezone
-
-    from .models import LexiconRule
-
     key = (LexiconRule.objects.revision_key(), timezone.localdate())
     if _cache["key"] != key or _cache["scanner"] is None:
-        _cache["scanner"] = Scanner(LexiconRule.objects.active().as_specs())
+        _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()))
         _cache["key"] = key
     return _cache["scanner"]  # type: ignore[return-value]
 
 
 def scan_text(text: str, *, product_type: str | None = None, product_risk_level: int | None = None) -> ScanResult:
-    """Scan ``text`` with the active lexicon (contract, CONTRACTS.md).
+    """Scan ``text`` with the active lexicon: the entry point other features call.
 
     With ``product_type`` ("wealth", "fund", ...) the required disclosures are checked
     too; with ``product_risk_level`` the stated risk level must match it.

@@ -1,4 +1,5 @@
-"""Reads of the compliance feature. Row rules live here; views never filter by role themselves."""
+"""Reads of the compliance feature. Every read of rows starts from ``restrict(user, action)``
+(the row rules live on the QuerySets); selectors own the joins and the ordering."""
 
 from __future__ import annotations
 
@@ -6,44 +7,84 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncWeek
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from org.roles import Role, role_of
+from core.access import get_for_user
+from core.models import Job
+from org.roles import Role
 
-from .constants import Category
+from .constants import SENIOR_GROUP, Category
 from .models import (
-    OPEN_VERSION_STATUSES,
     Flag,
+    FlagKind,
     FlagOutcome,
+    FlagReview,
     FlagStatus,
     LexiconRule,
+    QASampleRun,
     Script,
     ScriptReview,
     ScriptVersion,
     VersionStatus,
 )
 
-COMPLIANCE_READERS = (Role.COMPLIANCE, Role.ADMIN)
+
+def day_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The local days ``date_from``..``date_to`` (both included) as [start, end) instants."""
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
 
 
-# --- contract: approved scripts ----------------------------------------------------------
+# --- people ----------------------------------------------------------------------------
+
+
+def compliance_officers() -> QuerySet:
+    return get_user_model().objects.filter(staff_profile__role=Role.COMPLIANCE, is_active=True)
+
+
+def senior_officers() -> QuerySet:
+    """Officers a flag can be escalated to: the senior group if it has members, else all officers."""
+    officers = compliance_officers()
+    seniors = officers.filter(groups__name=SENIOR_GROUP)
+    return seniors if seniors.exists() else officers
+
+
+def escalation_targets(*, user) -> QuerySet:
+    return senior_officers().exclude(pk=user.pk).select_related("staff_profile")
+
+
+# --- approved scripts: what the call screen and the API use ------------------------------
+
+
+def for_product_q(product) -> Q:
+    """Versions of scripts that fit ``product``: written for it, or for its type without
+    naming a product."""
+    return Q(script__product=product) | Q(script__product__isnull=True, script__product_type=product.type)
+
+
+def of_product_type_q(product_type: str) -> Q:
+    """Versions of scripts of a product type, whether they name a product or not."""
+    return Q(script__product_type=product_type) | Q(script__product__type=product_type)
 
 
 def approved_scripts_for(*, product=None, product_type: str | None = None, purpose=None) -> list[ScriptVersion]:
-    """The approved (latest, in-use) version of every script that fits (contract, CONTRACTS.md).
+    """The approved (latest, in-use) version of every script that fits.
 
-    A script fits a product when it is written for that product, or for the product's type
-    without naming a product. With only ``product_type``, scripts of that type (named
-    product or not). Ordered by purpose then title.
+    With ``product``, the scripts written for it or for its type; with only
+    ``product_type``, the scripts of that type (named product or not). Ordered by
+    purpose then title.
     """
     qs = ScriptVersion.objects.filter(status=VersionStatus.APPROVED).select_related("script", "script__product")
     if product is not None:
-        qs = qs.filter(Q(script__product=product) | Q(script__product__isnull=True, script__product_type=product.type))
+        qs = qs.filter(for_product_q(product))
     elif product_type:
-        qs = qs.filter(Q(script__product_type=product_type) | Q(script__product__type=product_type))
+        qs = qs.filter(of_product_type_q(product_type))
     if purpose:
         qs = qs.filter(script__purpose=purpose)
     return list(qs.order_by("script__purpose", "script__title", "script_id"))
@@ -52,54 +93,45 @@ def approved_scripts_for(*, product=None, product_type: str | None = None, purpo
 # --- scripts -------------------------------------------------------------------------------
 
 
-def script_library(*, product_type: str = "", purpose: str = "", q: str = "") -> QuerySet[ScriptVersion]:
-    """Approved versions for the script library (everyone may read approved scripts)."""
-    qs = ScriptVersion.objects.filter(status=VersionStatus.APPROVED).select_related(
-        "script", "script__product", "decided_by", "decided_by__staff_profile"
+def approved_versions(*, user) -> QuerySet[ScriptVersion]:
+    """The approved versions ``user`` may read (everyone reads approved text): the library
+    and the scripts API, filtered by ``ScriptLibraryFilter``."""
+    return (
+        ScriptVersion.objects.restrict(user, "view")
+        .filter(status=VersionStatus.APPROVED)
+        .select_related("script", "script__product", "decided_by", "decided_by__staff_profile")
     )
-    if product_type:
-        qs = qs.filter(Q(script__product_type=product_type) | Q(script__product__type=product_type))
-    if purpose:
-        qs = qs.filter(script__purpose=purpose)
-    if q:
-        qs = qs.filter(Q(script__title__icontains=q) | Q(body__icontains=q) | Q(script__product__name__icontains=q))
-    return qs.order_by("script__product__name", "script__purpose", "script__title")
 
 
-def scripts_visible_to(user) -> QuerySet[Script]:
-    """Scripts whose drafts and history the user may open: officers all, authors their own,
-    everyone the scripts that have an approved version."""
-    qs = Script.objects.all()
-    if role_of(user) in COMPLIANCE_READERS:
-        return qs
-    return qs.filter(Q(author=user) | Q(versions__author=user) | Q(versions__status=VersionStatus.APPROVED)).distinct()
-
-
-def script_get_for_user(*, user, pk: int) -> Script:
-    script = (
-        scripts_visible_to(user)
-        .select_related("product", "author", "author__staff_profile")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=ScriptVersion.objects.select_related(
-                    "author", "author__staff_profile", "decided_by", "decided_by__staff_profile"
-                ).order_by("-number"),
-            )
+def script_get_for_user(*, user, pk: int, action: str = "view") -> Script:
+    queryset = Script.objects.select_related("product", "author", "author__staff_profile").prefetch_related(
+        Prefetch(
+            "versions",
+            queryset=ScriptVersion.objects.select_related(
+                "author", "author__staff_profile", "decided_by", "decided_by__staff_profile"
+            ).order_by("-number"),
         )
-        .filter(pk=pk)
-        .first()
     )
-    if script is None:
-        raise Http404
-    return script
+    return get_for_user(queryset, user=user, pk=pk, action=action)
 
 
-def can_see_version(*, user, version: ScriptVersion) -> bool:
-    """Drafts and reviews are for the author and officers; approved text is for everyone."""
-    if role_of(user) in COMPLIANCE_READERS or version.author_id == user.pk or version.script.author_id == user.pk:
-        return True
-    return version.status == VersionStatus.APPROVED
+def version_get_for_user(*, user, pk: int, action: str = "view") -> ScriptVersion:
+    queryset = ScriptVersion.objects.select_related("script", "script__product")
+    return get_for_user(queryset, user=user, pk=pk, action=action)
+
+
+def version_for_review(*, user, pk: int, action: str = "view") -> ScriptVersion:
+    """A version with everything the review screen shows."""
+    queryset = ScriptVersion.objects.select_related(
+        "script",
+        "script__product",
+        "author",
+        "author__staff_profile",
+        "decided_by",
+        "decided_by__staff_profile",
+        "based_on",
+    ).prefetch_related("findings", "findings__acknowledged_by__staff_profile")
+    return get_for_user(queryset, user=user, pk=pk, action=action)
 
 
 def my_scripts(*, user) -> QuerySet[ScriptVersion]:
@@ -113,9 +145,10 @@ def my_scripts(*, user) -> QuerySet[ScriptVersion]:
     return latest_of_mine.select_related("script", "script__product").order_by("-created_at")
 
 
-def pending_reviews() -> QuerySet[ScriptVersion]:
+def pending_reviews(*, user) -> QuerySet[ScriptVersion]:
     return (
-        ScriptVersion.objects.filter(status=VersionStatus.SUBMITTED)
+        ScriptVersion.objects.restrict(user, "view")
+        .filter(status=VersionStatus.SUBMITTED)
         .select_related("script", "script__product", "author", "author__staff_profile")
         .annotate(
             n_high=Count("findings", filter=Q(findings__severity="high")),
@@ -123,28 +156,6 @@ def pending_reviews() -> QuerySet[ScriptVersion]:
         )
         .order_by("submitted_at")
     )
-
-
-def version_for_review(*, user, pk: int) -> ScriptVersion:
-    if role_of(user) not in COMPLIANCE_READERS:
-        raise Http404
-    version = (
-        ScriptVersion.objects.select_related(
-            "script",
-            "script__product",
-            "author",
-            "author__staff_profile",
-            "decided_by",
-            "decided_by__staff_profile",
-            "based_on",
-        )
-        .prefetch_related("findings", "findings__acknowledged_by__staff_profile")
-        .filter(pk=pk)
-        .first()
-    )
-    if version is None:
-        raise Http404
-    return version
 
 
 def previous_approved(version: ScriptVersion) -> ScriptVersion | None:
@@ -172,97 +183,88 @@ def version_evidence(version_ids) -> QuerySet[ScriptReview]:
 # --- lexicon -------------------------------------------------------------------------------
 
 
-def lexicon_rules(*, user, q: str = "", category: str = "", language: str = "", severity: str = "", state: str = ""):
-    if role_of(user) not in COMPLIANCE_READERS:
-        raise Http404
-    qs = LexiconRule.objects.select_related("owner", "owner__staff_profile")
-    if q:
-        qs = qs.filter(Q(pattern__icontains=q) | Q(code__icontains=q) | Q(description__icontains=q))
-    if category:
-        qs = qs.filter(category=category)
-    if language:
-        qs = qs.filter(language=language)
-    if severity:
-        qs = qs.filter(severity=severity)
-    if state == "active":
-        qs = qs.active()
-    elif state == "inactive":
-        qs = qs.exclude(pk__in=LexiconRule.objects.active().values("pk"))
-    return qs.order_by("category", "code")
+def lexicon_rules() -> QuerySet[LexiconRule]:
+    """Every rule (officers and administrators read the whole lexicon), filtered by ``LexiconFilter``."""
+    return LexiconRule.objects.select_related("owner", "owner__staff_profile").order_by("category", "code")
+
+
+def lexicon_rule_get(*, pk: int) -> LexiconRule:
+    return get_object_or_404(LexiconRule.objects.select_related("owner"), pk=pk)
+
+
+def lexicon_summary() -> dict:
+    return LexiconRule.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+
+
+def lexicon_history(rule: LexiconRule) -> list:
+    return list(rule.history.select_related("changed_by", "changed_by__staff_profile"))
 
 
 # --- flags ---------------------------------------------------------------------------------
 
 
-def flags_visible_to(user) -> QuerySet[Flag]:
-    """Officers and admins all flags; team leads their team's closed flags; advisors their own
-    closed flags (the outcome is coaching feedback; open flags are under review)."""
-    role = role_of(user)
-    qs = Flag.objects.all()
-    if role in COMPLIANCE_READERS:
-        return qs
-    if role == Role.TEAM_LEAD:
-        team_id = user.staff_profile.team_id
-        return qs.filter(team_id=team_id, status=FlagStatus.CLOSED)
-    if role == Role.ADVISOR:
-        return qs.filter(advisor=user, status=FlagStatus.CLOSED)
-    return qs.none()
-
-
-def review_queue(
-    *, user, status: str = "", severity: str = "", category: str = "", kind: str = "", mine: bool = False, q: str = ""
-) -> QuerySet[Flag]:
-    if role_of(user) not in COMPLIANCE_READERS:
-        raise Http404
-    qs = flags_visible_to(user).select_related(
-        "advisor", "advisor__staff_profile", "assignee", "assignee__staff_profile", "team"
+def review_queue(*, user) -> QuerySet[Flag]:
+    """The flags of the review queue, filtered by ``FlagFilter``."""
+    return (
+        Flag.objects.restrict(user, "view")
+        .select_related("advisor", "advisor__staff_profile", "assignee", "assignee__staff_profile", "team")
+        .order_by("-created_at", "-id")
     )
-    if status == "all":
-        pass
-    elif status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.exclude(status=FlagStatus.CLOSED)
-    if severity:
-        qs = qs.filter(severity=severity)
-    if category:
-        qs = qs.filter(category=category)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if mine:
-        qs = qs.filter(assignee=user)
-    if q:
-        qs = qs.filter(Q(match__icontains=q) | Q(text_snapshot__icontains=q) | Q(rule_code__icontains=q))
-    return qs.order_by("-created_at", "-id")
 
 
-def flag_get_for_user(*, user, pk: int) -> Flag:
-    flag = (
-        flags_visible_to(user)
-        .select_related(
-            "communication",
-            "communication__customer",
-            "advisor",
-            "advisor__staff_profile",
-            "assignee",
-            "assignee__staff_profile",
-            "escalated_to",
-            "closed_by",
-            "rule",
-            "team",
-        )
-        .filter(pk=pk)
-        .first()
+def flags_for(*, user) -> QuerySet[Flag]:
+    """Every flag ``user`` may see, newest first (the API)."""
+    return Flag.objects.restrict(user, "view").order_by("-created_at", "-id")
+
+
+def flag_get_for_user(*, user, pk: int, action: str = "view") -> Flag:
+    queryset = Flag.objects.select_related(
+        "communication",
+        "communication__customer",
+        "advisor",
+        "advisor__staff_profile",
+        "assignee",
+        "assignee__staff_profile",
+        "escalated_to",
+        "closed_by",
+        "rule",
+        "team",
     )
-    if flag is None:
-        raise Http404
-    return flag
+    return get_for_user(queryset, user=user, pk=pk, action=action)
+
+
+def flag_evidence(flag: Flag) -> list[FlagReview]:
+    return list(flag.reviews.select_related("actor", "actor__staff_profile"))
+
+
+def other_flags_on_text(flag: Flag) -> list[Flag]:
+    """The other flags raised on the same communication, in text order."""
+    return list(
+        flag.communication.flags.exclude(pk=flag.pk)
+        .only("id", "match", "severity", "status", "rule_code", "kind", "advisor_id", "team_id")
+        .order_by("start")
+    )
 
 
 def my_flags(*, user) -> QuerySet[Flag]:
+    """Closed flags the user may see: an advisor's own, a team lead's team's (coaching feedback)."""
     return (
-        flags_visible_to(user).select_related("advisor", "advisor__staff_profile", "closed_by").order_by("-closed_at")
+        Flag.objects.restrict(user, "view")
+        .filter(status=FlagStatus.CLOSED)
+        .select_related("advisor", "advisor__staff_profile", "closed_by")
+        .order_by("-closed_at")
     )
+
+
+# --- QA and rescans --------------------------------------------------------------------------
+
+
+def qa_recent_runs(limit: int = 12) -> list[QASampleRun]:
+    return list(QASampleRun.objects.all()[:limit])
+
+
+def rescan_jobs(limit: int = 10) -> list[Job]:
+    return list(Job.objects.filter(kind="compliance.rescan").select_related("created_by")[:limit])
 
 
 # --- reports -------------------------------------------------------------------------------
@@ -275,17 +277,8 @@ class ReportFilters:
 
 
 def report_flags(*, user, filters: ReportFilters) -> QuerySet[Flag]:
-    role = role_of(user)
-    if role in COMPLIANCE_READERS:
-        qs = Flag.objects.all()
-    elif role == Role.TEAM_LEAD:
-        qs = Flag.objects.filter(team_id=user.staff_profile.team_id)
-    else:
-        raise Http404
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    return qs.filter(occurred_at__gte=start, occurred_at__lt=end)
+    start, end = day_bounds(filters.date_from, filters.date_to)
+    return Flag.objects.restrict(user, "report").filter(occurred_at__gte=start, occurred_at__lt=end)
 
 
 def _grouped(qs, *fields):
@@ -309,7 +302,8 @@ def compliance_report(*, user, filters: ReportFilters) -> dict:
     by_category = _grouped(qs, "category", "kind")
     labels = dict(Category.choices)
     for row in by_category:
-        row["label"] = labels.get(row["category"]) or (row["kind"] == "qa_sample" and "QA") or row["category"]
+        qa_label = FlagKind.QA_SAMPLE.label if row["kind"] == FlagKind.QA_SAMPLE else None
+        row["label"] = labels.get(row["category"]) or qa_label or row["category"]
     by_week = list(
         qs.annotate(week=TruncWeek("occurred_at"))
         .values("week")
@@ -328,17 +322,13 @@ def compliance_report(*, user, filters: ReportFilters) -> dict:
         closed=Count("id", filter=Q(status=FlagStatus.CLOSED)),
     )
     now = timezone.now()
-    pending = []
-    if role_of(user) in COMPLIANCE_READERS or role_of(user) == Role.TEAM_LEAD:
-        pending_qs = ScriptVersion.objects.filter(status=VersionStatus.SUBMITTED).select_related(
-            "script", "author", "author__staff_profile"
-        )
-        if role_of(user) == Role.TEAM_LEAD:
-            pending_qs = pending_qs.filter(author__staff_profile__team_id=user.staff_profile.team_id)
-        pending = [
-            {"version": v, "age_days": (now - v.submitted_at).days if v.submitted_at else 0}
-            for v in pending_qs.order_by("submitted_at")
-        ]
+    pending_qs = (
+        ScriptVersion.objects.restrict(user, "report")
+        .filter(status=VersionStatus.SUBMITTED)
+        .select_related("script", "author", "author__staff_profile")
+        .order_by("submitted_at")
+    )
+    pending = [{"version": v, "age_days": (now - v.submitted_at).days if v.submitted_at else 0} for v in pending_qs]
     return {
         "totals": totals,
         "by_advisor": by_advisor,
@@ -347,11 +337,4 @@ def compliance_report(*, user, filters: ReportFilters) -> dict:
         "by_week": by_week,
         "median_review_hours": median_hours,
         "pending_scripts": pending,
-        "open_versions": ScriptVersion.objects.filter(status__in=OPEN_VERSION_STATUSES).count(),
     }
-
-
-def escalation_targets(*, user):
-    from .services import senior_officers
-
-    return senior_officers().exclude(pk=user.pk).select_related("staff_profile")

@@ -1,4 +1,4 @@
-"""Surveillance of call notes and AI-bot transcripts: the entry point other features call.
+"""Surveillance of call notes and AI-bot transcripts: the entry point the apps above call.
 
 ``request_scan`` stores the text as a :class:`~compliance.models.Communication` snapshot in
 the caller's transaction (source, object id, advisor, customer, text, a link back), so
@@ -17,7 +17,7 @@ import datetime as dt
 from core.tasks import enqueue
 
 from .models import CommSource, Communication
-from .services import communication_store
+from .services.surveillance import communication_store
 
 
 def request_scan(

@@ -196,7 +196,9 @@ class LexiconTable(tables.Table):
 
     def render_pattern(self, record, value):
         if record.is_regex:
-            return format_html('<code>{}</code> <span class="badge text-bg-light">regex</span>', value)
+            return format_html(
+                '<code>{}</code> <span class="badge text-bg-light">{}</span>', value, _("regular expression")
+            )
         return format_html("<code>{}</code>", value)
 
     def render_severity(self, record, value):

@@ -1,31 +1,30 @@
-"""Views of the compliance feature: thin, role-checked; services write, selectors read."""
+"""Views of the compliance feature: thin. Each asks the predicates of ``compliance.access``
+(the same ones the services guard with), reads through selectors and FilterSets, and
+writes through services."""
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import json
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from core.exports import spreadsheet_row
+from core.exports import FORMATS, export_response
+from core.forms import form_add_service_errors
 from core.htmx import render_table_page
-from core.models import Job
 from customers.models import ProductType
-from org.roles import Role, role_of, role_required
 
-from . import selectors, services
-from .constants import Category, Severity
+from . import access, selectors
+from .constants import SEVERITY_ORDER, Category, Disclosure, Severity
+from .filters import FlagFilter, LexiconFilter, ScriptLibraryFilter
 from .forms import (
     ApproveForm,
     BulkCloseForm,
@@ -39,32 +38,40 @@ from .forms import (
     VersionEditForm,
     default_report_range,
 )
-from .models import (
-    FindingKind,
-    FlagKind,
-    FlagStatus,
-    LexiconRule,
-    ScriptPurpose,
-    ScriptVersion,
-    VersionStatus,
-)
-from .scanner import Scanner
+from .models import FindingKind, FlagKind, FlagStatus, ScriptPurpose, VersionStatus
+from .scanner import active_scanner
+from .services import flags as flag_services
+from .services import lexicon as lexicon_services
+from .services import qa as qa_services
+from .services import reports as report_services
+from .services import scripts as script_services
+from .services import surveillance as surveillance_services
 from .tables import FlagTable, LexiconTable, LibraryTable, MyFlagTable, PendingScriptTable
 
-OFFICER_VIEW = (Role.COMPLIANCE, Role.ADMIN)
+
+def allowed_if(predicate):
+    """View decorator: 403 unless ``predicate(request.user)`` (a desk-wide rule of ``access``)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not predicate(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
-def _error_messages(request, exc: ValidationError) -> None:
-    for message in exc.messages:
+def _flash_errors(request, errors) -> None:
+    """Errors of an action whose page is not re-rendered (a redirect follows) as messages."""
+    for message in errors:
         messages.error(request, message)
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+def _form_messages(form) -> list[str]:
+    return [e for errors in form.errors.values() for e in errors]
 
 
 # --- text presentation -----------------------------------------------------------------------
@@ -114,39 +121,30 @@ def diff_segments(old: str, new: str) -> list[dict]:
     return out
 
 
-def _url_or_none(name: str, *args) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 # --- scripts ---------------------------------------------------------------------------------
 
 
 def script_library(request):
     """Approved scripts by product, for everyone; authors also see their own work in progress."""
-    product_type = request.GET.get("product_type", "")
-    purpose = request.GET.get("purpose", "")
-    q = request.GET.get("q", "").strip()[:100]
-    table = LibraryTable(selectors.script_library(product_type=product_type, purpose=purpose, q=q))
+    filterset = ScriptLibraryFilter(request.GET, queryset=selectors.approved_versions(user=request.user))
+    versions = filterset.qs.order_by("script__product__name", "script__purpose", "script__title")
     context = {
         "purposes": ScriptPurpose.choices,
         "product_types": ProductType.choices,
-        "current": {"product_type": product_type, "purpose": purpose, "q": q},
+        "current": filterset.form.cleaned_data,
         "my_versions": list(selectors.my_scripts(user=request.user)[:50]),
-        "can_propose": role_of(request.user) in services.AUTHOR_ROLES,
+        "can_propose": access.can_propose_script(request.user),
     }
-    return render_table_page(request, "compliance/script_library.html", table, context)
+    return render_table_page(request, "compliance/script_library.html", LibraryTable(versions), context)
 
 
-@role_required(*services.AUTHOR_ROLES)
+@allowed_if(access.can_propose_script)
 def script_create(request):
     form = ScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            version = services.script_create(
+            version = script_services.script_create(
                 actor=request.user,
                 title=d["title"],
                 purpose=d["purpose"],
@@ -155,10 +153,10 @@ def script_create(request):
                 product_type=d["product_type"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             if "submit" in request.POST:
-                services.script_submit_for_review(actor=request.user, version=version)
+                script_services.script_submit_for_review(actor=request.user, version=version)
                 messages.success(request, _("Script submitted for compliance review."))
             else:
                 messages.success(request, _("Draft saved."))
@@ -167,15 +165,16 @@ def script_create(request):
 
 
 def script_detail(request, pk: int):
-    script = selectors.script_get_for_user(user=request.user, pk=pk)
-    versions = [v for v in script.versions.all() if selectors.can_see_version(user=request.user, version=v)]
+    user = request.user
+    script = selectors.script_get_for_user(user=user, pk=pk)
+    versions = [v for v in script.versions.all() if access.can_view_version(user, v)]
     approved = next((v for v in versions if v.status == VersionStatus.APPROVED), None)
     open_version = next((v for v in versions if v.status in (VersionStatus.DRAFT, VersionStatus.SUBMITTED)), None)
     latest = versions[0] if versions else None
-    is_author_side = request.user.pk in (script.author_id, latest.author_id if latest else None)
-    findings = []
-    if latest is not None and (is_author_side or role_of(request.user) in OFFICER_VIEW):
-        findings = list(latest.findings.select_related("rule"))
+    # The author's side and the desk read the findings and the review evidence; others
+    # read the approved text only.
+    sees_review = access.can_oversee(user) or user.pk in (script.author_id, latest.author_id if latest else None)
+    findings = list(latest.findings.select_related("rule")) if latest is not None and sees_review else []
     context = {
         "script": script,
         "versions": versions,
@@ -186,12 +185,14 @@ def script_detail(request, pk: int):
         "segments": highlight_segments(latest.body, [f for f in findings if f.kind == FindingKind.LEXICON])
         if latest
         else [],
-        "can_revise": role_of(request.user) in services.AUTHOR_ROLES
-        and (open_version is None or open_version.author_id == request.user.pk),
-        "is_officer": role_of(request.user) == Role.COMPLIANCE,
-        "evidence": list(selectors.version_evidence([v.pk for v in versions]))
-        if role_of(request.user) in OFFICER_VIEW or is_author_side
-        else [],
+        "can_revise": access.can_revise_script(user, script)
+        and (open_version is None or open_version.author_id == user.pk),
+        "can_retire": approved is not None and access.can_review_version(user, approved),
+        "can_edit_latest": latest is not None and access.can_edit_version(user, latest),
+        "can_review_latest": latest is not None
+        and latest.status == VersionStatus.SUBMITTED
+        and access.can_review_version(user, latest),
+        "evidence": list(selectors.version_evidence([v.pk for v in versions])) if sees_review else [],
     }
     return render(request, "compliance/script_detail.html", context)
 
@@ -200,9 +201,9 @@ def script_detail(request, pk: int):
 def script_revise(request, pk: int):
     script = selectors.script_get_for_user(user=request.user, pk=pk)
     try:
-        version = services.script_revise(actor=request.user, script=script)
+        version = script_services.script_revise(actor=request.user, script=script)
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
         return redirect("compliance:script_detail", pk)
     if version.status == VersionStatus.SUBMITTED:
         messages.info(request, _("A version of this script is already awaiting review."))
@@ -210,54 +211,48 @@ def script_revise(request, pk: int):
     return redirect("compliance:version_edit", version.pk)
 
 
-def _own_version(request, pk: int) -> ScriptVersion:
-    version = get_object_or_404(ScriptVersion.objects.select_related("script", "script__product"), pk=pk)
-    if version.author_id != request.user.pk:
-        raise PermissionDenied
-    return version
-
-
 def version_edit(request, pk: int):
-    version = _own_version(request, pk)
+    version = selectors.version_get_for_user(user=request.user, pk=pk)
     if version.status != VersionStatus.DRAFT:
         messages.error(request, _("Only a draft can be edited."))
         return redirect("compliance:script_detail", version.script_id)
+    if not access.can_edit_version(request.user, version):
+        raise PermissionDenied
     form = VersionEditForm(request.POST or None, initial={"title": version.script.title, "body": version.body})
     if request.method == "POST" and form.is_valid():
         try:
-            services.script_version_update(
+            script_services.script_version_update(
                 actor=request.user, version=version, title=form.cleaned_data["title"], body=form.cleaned_data["body"]
             )
             if "submit" in request.POST:
-                services.script_submit_for_review(actor=request.user, version=version)
+                script_services.script_submit_for_review(actor=request.user, version=version)
                 messages.success(request, _("Script submitted for compliance review."))
             else:
                 messages.success(request, _("Draft saved."))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             return redirect("compliance:script_detail", version.script_id)
-    previous = version.based_on
     return render(
         request,
         "compliance/script_form.html",
-        {"form": form, "version": version, "previous": previous, "creating": False},
+        {"form": form, "version": version, "previous": version.based_on, "creating": False},
     )
 
 
 @require_POST
 def version_submit(request, pk: int):
-    version = _own_version(request, pk)
+    version = selectors.version_get_for_user(user=request.user, pk=pk)
     try:
-        services.script_submit_for_review(actor=request.user, version=version)
+        script_services.script_submit_for_review(actor=request.user, version=version)
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
     else:
         messages.success(request, _("Script submitted for compliance review."))
     return redirect("compliance:script_detail", version.script_id)
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def version_review(request, pk: int):
     """The officer's review screen. Opening it records nothing: only actions are evidence."""
     version = selectors.version_for_review(user=request.user, pk=pk)
@@ -272,7 +267,7 @@ def version_review(request, pk: int):
     context = {
         "version": version,
         "script": version.script,
-        "findings": sorted(findings, key=lambda f: ({"high": 0, "medium": 1, "low": 2}[f.severity], f.start or 0)),
+        "findings": sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.start or 0)),
         "segments": highlight_segments(version.body, lexicon_findings),
         "previous": compared,
         "diff": diff_segments(compared.body, version.body) if compared else None,
@@ -281,54 +276,54 @@ def version_review(request, pk: int):
         "open_medium": open_medium,
         "approve_form": ApproveForm(),
         "reject_form": RejectForm(),
-        "can_decide": role_of(request.user) == Role.COMPLIANCE and version.status == VersionStatus.SUBMITTED,
+        "can_decide": version.status == VersionStatus.SUBMITTED and access.can_review_version(request.user, version),
+        "can_approve": access.can_approve_version(request.user, version),
     }
     return render(request, "compliance/version_review.html", context)
 
 
 @require_POST
-@role_required(Role.COMPLIANCE)
 def version_approve(request, pk: int):
-    version = get_object_or_404(ScriptVersion, pk=pk)
+    version = selectors.version_get_for_user(user=request.user, pk=pk)
     form = ApproveForm(request.POST)
     form.is_valid()
     try:
-        services.script_approve(
+        script_services.script_approve(
             actor=request.user,
             version=version,
             comment=form.cleaned_data.get("comment", ""),
             acknowledge_medium=form.cleaned_data.get("acknowledge_medium", False),
         )
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
         return redirect("compliance:version_review", pk)
     messages.success(request, _("Version approved; it is now the one in use."))
     return redirect("compliance:script_reviews")
 
 
 @require_POST
-@role_required(Role.COMPLIANCE)
 def version_reject(request, pk: int):
-    version = get_object_or_404(ScriptVersion, pk=pk)
+    version = selectors.version_get_for_user(user=request.user, pk=pk)
     form = RejectForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     try:
-        services.script_reject(actor=request.user, version=version, comment=comment)
+        script_services.script_reject(actor=request.user, version=version, comment=comment)
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
         return redirect("compliance:version_review", pk)
     messages.success(request, _("Version rejected; the author has been notified."))
     return redirect("compliance:script_reviews")
 
 
 @require_POST
-@role_required(Role.COMPLIANCE)
 def version_retire(request, pk: int):
-    version = get_object_or_404(ScriptVersion, pk=pk)
+    version = selectors.version_get_for_user(user=request.user, pk=pk)
     try:
-        services.script_retire(actor=request.user, version=version, comment=request.POST.get("comment", "")[:2000])
+        script_services.script_retire(
+            actor=request.user, version=version, comment=request.POST.get("comment", "")[:2000]
+        )
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
     else:
         messages.success(request, _("Script retired; it is no longer shown to advisors."))
     return redirect("compliance:script_detail", version.script_id)
@@ -337,159 +332,145 @@ def version_retire(request, pk: int):
 # --- review queue ------------------------------------------------------------------------
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def review_queue(request):
-    params = {
-        "status": request.GET.get("status", ""),
-        "severity": request.GET.get("severity", ""),
-        "category": request.GET.get("category", ""),
-        "kind": request.GET.get("kind", ""),
-        "mine": request.GET.get("mine") == "1",
-        "q": request.GET.get("q", "").strip()[:100],
-    }
-    table = FlagTable(selectors.review_queue(user=request.user, **params))
+    filterset = FlagFilter(request.GET, queryset=selectors.review_queue(user=request.user), request=request)
+    flags = filterset.qs  # validates the filter form: what it could not read is left out
     context = {
-        "current": params,
+        "current": filterset.form.cleaned_data,
         "statuses": FlagStatus.choices,
         "severities": Severity.choices,
         "categories": [c for c in Category.choices if c[0] != Category.ALLOW],
         "kinds": FlagKind.choices,
-        "pending_scripts": selectors.pending_reviews().count(),
-        "is_officer": role_of(request.user) == Role.COMPLIANCE,
+        "pending_scripts": selectors.pending_reviews(user=request.user).count(),
+        "can_review": access.can_review_flag(request.user),
     }
-    return render_table_page(request, "compliance/review_queue.html", table, context)
+    return render_table_page(request, "compliance/review_queue.html", FlagTable(flags), context)
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def script_reviews(request):
-    table = PendingScriptTable(selectors.pending_reviews())
+    table = PendingScriptTable(selectors.pending_reviews(user=request.user))
     return render_table_page(request, "compliance/script_reviews.html", table, {})
 
 
 @require_POST
-@role_required(Role.COMPLIANCE)
 def flags_bulk_close(request):
+    if not access.can_review_flag(request.user):
+        raise PermissionDenied
     form = BulkCloseForm(request.POST)
     if form.is_valid():
         try:
-            n = services.flags_bulk_close(
+            n = flag_services.flags_bulk_close(
                 actor=request.user, flag_ids=form.cleaned_data["flag_ids"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _error_messages(request, exc)
+            _flash_errors(request, exc.messages)
         else:
             messages.success(request, _("%(n)d flags closed as false positives.") % {"n": n})
     else:
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
+        _flash_errors(request, _form_messages(form))
     return redirect(reverse("compliance:review_queue") + "?" + request.POST.get("return_query", ""))
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def qa_settings(request):
-    config = services.qa_config()
+    config = qa_services.qa_config()
     form = QASettingsForm(
         request.POST or None,
         initial={"share_percent": config.share_percent, "minimum_per_advisor": config.minimum_per_advisor},
     )
     if request.method == "POST":
-        if role_of(request.user) != Role.COMPLIANCE:
-            raise PermissionDenied
-        if form.is_valid():
-            services.qa_config_update(actor=request.user, **form.cleaned_data)
-            messages.success(request, _("QA sampling settings saved."))
-            return redirect("compliance:qa_settings")
-    runs = list(config._meta.apps.get_model("compliance", "QASampleRun").objects.all()[:12])
-    return render(request, "compliance/qa_settings.html", {"form": form, "config": config, "runs": runs})
-
-
-@role_required(*OFFICER_VIEW)
-def rescan(request):
-    form = DateRangeForm(request.POST or None)
-    job = None
-    if request.method == "POST":
-        if role_of(request.user) != Role.COMPLIANCE:
+        if not access.can_configure_qa(request.user):
             raise PermissionDenied
         if form.is_valid():
             try:
-                job = services.rescan_start(
+                qa_services.qa_config_update(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form_add_service_errors(form, exc)
+            else:
+                messages.success(request, _("QA sampling settings saved."))
+                return redirect("compliance:qa_settings")
+    context = {
+        "form": form,
+        "config": config,
+        "runs": selectors.qa_recent_runs(),
+        "can_configure": access.can_configure_qa(request.user),
+    }
+    return render(request, "compliance/qa_settings.html", context)
+
+
+@allowed_if(access.can_oversee)
+def rescan(request):
+    form = DateRangeForm(request.POST or None)
+    if request.method == "POST":
+        if not access.can_start_rescan(request.user):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                job = surveillance_services.rescan_start(
                     actor=request.user, date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Rescan started."))
                 return redirect(reverse("compliance:rescan") + f"?job={job.pk}")
-    jobs = list(Job.objects.filter(kind="compliance.rescan").select_related("created_by")[:10])
-    return render(request, "compliance/rescan.html", {"form": form, "jobs": jobs})
+    context = {"form": form, "jobs": selectors.rescan_jobs(), "can_start": access.can_start_rescan(request.user)}
+    return render(request, "compliance/rescan.html", context)
 
 
 def flag_detail(request, pk: int):
-    flag = selectors.flag_get_for_user(user=request.user, pk=pk)
-    is_officer = role_of(request.user) == Role.COMPLIANCE
+    user = request.user
+    flag = selectors.flag_get_for_user(user=user, pk=pk)
     comm = flag.communication
+    can_review = access.can_review_flag(user, flag)
     context = {
         "flag": flag,
         "segments": highlight_segments(flag.text_snapshot, [flag] if flag.end > flag.start else []),
-        "reviews": list(flag.reviews.select_related("actor", "actor__staff_profile")),
-        "other_flags": list(
-            comm.flags.exclude(pk=flag.pk).only("id", "match", "severity", "status", "rule_code").order_by("start")
-        ),
-        "customer_url": _url_or_none("customers:detail", comm.customer_id) if comm.customer_id else None,
-        "call_url": _call_url(comm),
-        "is_officer": is_officer,
+        "reviews": selectors.flag_evidence(flag),
+        # Only those this user may open (an advisor does not see what is still under review).
+        "other_flags": [o for o in selectors.other_flags_on_text(flag) if access.can_view_flag(user, o)],
+        "customer_url": reverse("customers:detail", args=[comm.customer_id]) if comm.customer_id else None,
+        # Written by the app that handed the text in (the call screen of a call note).
+        "source_url": comm.source_url or None,
+        "can_oversee": access.can_oversee(user),
+        "can_review": can_review,
         "close_form": FlagCloseForm(),
-        "escalate_form": FlagEscalateForm(targets=selectors.escalation_targets(user=request.user))
-        if is_officer
-        else None,
+        "escalate_form": FlagEscalateForm(targets=selectors.escalation_targets(user=user)) if can_review else None,
     }
     return render(request, "compliance/flag_detail.html", context)
 
 
-def _call_url(comm) -> str | None:
-    """The call screen of a call note, if the queues feature exposes one for call logs."""
-    if comm.source != "call_note":
-        return None
-    try:
-        from calls.models import CallLog
-    except ImportError:
-        return None
-    lead_id = CallLog.objects.filter(pk=comm.object_id).values_list("lead_id", flat=True).first()
-    return _url_or_none("calls:call", lead_id) if lead_id else None
-
-
-def _flag_action(request, pk: int, action) -> HttpResponse:
+def _flag_action(request, pk: int, action):
     flag = selectors.flag_get_for_user(user=request.user, pk=pk)
     try:
         action(flag)
     except ValidationError as exc:
-        _error_messages(request, exc)
+        _flash_errors(request, exc.messages)
     return redirect("compliance:flag_detail", pk)
 
 
 @require_POST
 def flag_claim(request, pk: int):
-    return _flag_action(request, pk, lambda f: services.flag_claim(actor=request.user, flag=f))
+    return _flag_action(request, pk, lambda f: flag_services.flag_claim(actor=request.user, flag=f))
 
 
 @require_POST
 def flag_release(request, pk: int):
-    return _flag_action(request, pk, lambda f: services.flag_release(actor=request.user, flag=f))
+    return _flag_action(request, pk, lambda f: flag_services.flag_release(actor=request.user, flag=f))
 
 
 @require_POST
 def flag_escalate(request, pk: int):
     form = FlagEscalateForm(request.POST, targets=selectors.escalation_targets(user=request.user))
     if not form.is_valid():
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
+        _flash_errors(request, _form_messages(form))
         return redirect("compliance:flag_detail", pk)
     return _flag_action(
         request,
         pk,
-        lambda f: services.flag_escalate(
+        lambda f: flag_services.flag_escalate(
             actor=request.user, flag=f, to_user=form.cleaned_data["to_user"], comment=form.cleaned_data["comment"]
         ),
     )
@@ -499,13 +480,11 @@ def flag_escalate(request, pk: int):
 def flag_close(request, pk: int):
     form = FlagCloseForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
+        _flash_errors(request, _form_messages(form))
         return redirect("compliance:flag_detail", pk)
 
     def _close(f):
-        services.flag_close(
+        flag_services.flag_close(
             actor=request.user, flag=f, outcome=form.cleaned_data["outcome"], comment=form.cleaned_data["comment"]
         )
         messages.success(request, _("Flag closed."))
@@ -515,78 +494,81 @@ def flag_close(request, pk: int):
 
 def my_flags(request):
     """Advisors: the outcomes of their own flags (coaching). Team leads: their team's."""
-    table = MyFlagTable(selectors.my_flags(user=request.user).filter(status=FlagStatus.CLOSED))
+    table = MyFlagTable(selectors.my_flags(user=request.user))
     return render_table_page(request, "compliance/my_flags.html", table, {})
 
 
 # --- lexicon ---------------------------------------------------------------------------------
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def lexicon(request):
-    params = {k: request.GET.get(k, "").strip()[:100] for k in ("q", "category", "language", "severity", "state")}
-    table = LexiconTable(selectors.lexicon_rules(user=request.user, **params))
+    filterset = LexiconFilter(request.GET, queryset=selectors.lexicon_rules())
+    rules = filterset.qs
     context = {
-        "current": params,
+        "current": filterset.form.cleaned_data,
         "categories": Category.choices,
         "severities": Severity.choices,
-        "summary": LexiconRule.objects.aggregate(n=Count("id"), changed=Max("updated_at")),
-        "is_officer": role_of(request.user) == Role.COMPLIANCE,
+        "summary": selectors.lexicon_summary(),
+        "can_edit": access.can_edit_lexicon(request.user),
     }
-    return render_table_page(request, "compliance/lexicon.html", table, context, per_page=100)
+    return render_table_page(request, "compliance/lexicon.html", LexiconTable(rules), context, per_page=100)
 
 
-@role_required(Role.COMPLIANCE)
+@allowed_if(access.can_edit_lexicon)
 def lexicon_rule_create(request):
     form = LexiconRuleForm(request.POST or None, initial={"owner": request.user, "language": "zh"})
     if request.method == "POST" and form.is_valid():
         try:
-            rule = services.lexicon_rule_create(
+            rule = lexicon_services.lexicon_rule_create(
                 actor=request.user, data=form.rule_data(), note=form.cleaned_data.get("note", "")
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Rule %(code)s created.") % {"code": rule.code})
             return redirect("compliance:lexicon_edit", rule.pk)
-    return render(request, "compliance/lexicon_form.html", {"form": form, "rule": None})
+    return render(request, "compliance/lexicon_form.html", {"form": form, "rule": None, "can_edit": True})
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def lexicon_rule_edit(request, pk: int):
-    rule = get_object_or_404(LexiconRule.objects.select_related("owner"), pk=pk)
+    rule = selectors.lexicon_rule_get(pk=pk)
     form = LexiconRuleForm(request.POST or None, instance=rule)
+    can_edit = access.can_edit_lexicon(request.user)
     if request.method == "POST":
-        if role_of(request.user) != Role.COMPLIANCE:
+        if not can_edit:
             raise PermissionDenied
         if form.is_valid():
             try:
-                services.lexicon_rule_update(
+                lexicon_services.lexicon_rule_update(
                     actor=request.user, rule=rule, data=form.rule_data(), note=form.cleaned_data.get("note", "")
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, _("Rule saved as a new version."))
                 return redirect("compliance:lexicon_edit", rule.pk)
-    history = list(rule.history.select_related("changed_by", "changed_by__staff_profile"))
-    return render(request, "compliance/lexicon_form.html", {"form": form, "rule": rule, "history": history})
+    context = {"form": form, "rule": rule, "history": selectors.lexicon_history(rule), "can_edit": can_edit}
+    return render(request, "compliance/lexicon_form.html", context)
 
 
-@role_required(*OFFICER_VIEW)
+@allowed_if(access.can_oversee)
 def lexicon_try(request):
     """Try a text against the active lexicon: hits highlighted, negated hits shown apart."""
     text = request.POST.get("text", "")[:5000] if request.method == "POST" else ""
     product_type = request.POST.get("product_type", "") or None
-    result = None
-    if text:
-        from .scanner import active_scanner
-
-        scanner: Scanner = active_scanner()
-        result = scanner.scan(text, product_type=product_type)
+    result = active_scanner().scan(text, product_type=product_type) if text else None
     context = {
         "text": text,
         "result": result,
+        "findings": [_finding_row(f) for f in result.findings] if result else [],
+        "suppressed": [_finding_row(f) for f in result.suppressed] if result else [],
+        "missing": [
+            {"label": _disclosure_label(d.code), "required_text": d.required_text} for d in result.missing_disclosures
+        ]
+        if result
+        else [],
         "segments": highlight_segments(text, result.findings) if result else [],
         "product_type": product_type or "",
     }
@@ -594,15 +576,33 @@ def lexicon_try(request):
     return render(request, template, context)
 
 
+def _finding_row(finding) -> dict:
+    """A scanner finding with the labels people read (the codes stay in the data)."""
+    return {
+        "rule": finding.rule,
+        "match": finding.match,
+        "severity": finding.severity,
+        "severity_label": Severity(finding.severity).label if finding.severity in Severity.values else "",
+        "category_label": Category(finding.category).label if finding.category in Category.values else "",
+    }
+
+
+def _disclosure_label(code: str) -> str:
+    return str(Disclosure(code).label) if code in Disclosure.values else code
+
+
 # --- reports ---------------------------------------------------------------------------------
 
 
-@role_required(Role.COMPLIANCE, Role.ADMIN, Role.TEAM_LEAD)
-def reports(request):
+def _report(request):
     date_from, date_to, form = default_report_range(request.GET)
-    report = selectors.compliance_report(
-        user=request.user, filters=selectors.ReportFilters(date_from=date_from, date_to=date_to)
-    )
+    filters = selectors.ReportFilters(date_from=date_from, date_to=date_to)
+    return filters, form, selectors.compliance_report(user=request.user, filters=filters)
+
+
+@allowed_if(access.can_view_reports)
+def reports(request):
+    filters, form, report = _report(request)
     chart = {
         "labels": [row["week"].date().isoformat() for row in report["by_week"]],
         "flags": [row["flags"] for row in report["by_week"]],
@@ -614,17 +614,19 @@ def reports(request):
         "form": form,
         "report": report,
         "chart_json": json.dumps(chart, ensure_ascii=False),
-        "date_from": date_from,
-        "date_to": date_to,
+        "date_from": filters.date_from,
+        "date_to": filters.date_to,
         "query": request.GET.urlencode(),
     }
     return render(request, "compliance/reports.html", context)
 
 
+def _report_header() -> list:
+    return [_("Dimension"), _("Key"), _("Flags"), _("Confirmed violations"), pgettext("flag status", "Open")]
+
+
 def _report_rows(report) -> list[list]:
-    rows: list[list] = [
-        [_("Dimension"), _("Key"), _("Flags"), _("Confirmed violations"), pgettext("flag status", "Open")]
-    ]
+    rows: list[list] = []
     for r in report["by_advisor"]:
         name = r["advisor__staff_profile__display_name"] or r["advisor__username"] or "—"
         rows.append([_("Advisor"), name, r["flags"], r["violations"], r["open"]])
@@ -641,39 +643,22 @@ def _report_rows(report) -> list[list]:
     return rows
 
 
-@role_required(Role.COMPLIANCE, Role.ADMIN, Role.TEAM_LEAD)
+@allowed_if(access.can_view_reports)
 def reports_export(request, fmt: str):
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         raise PermissionDenied
-    date_from, date_to, _form = default_report_range(request.GET)
-    report = selectors.compliance_report(
-        user=request.user, filters=selectors.ReportFilters(date_from=date_from, date_to=date_to)
-    )
-    rows = [spreadsheet_row(row) for row in _report_rows(report)]  # names are data, never formulas
-    services.report_export_record(
+    filters, _form, report = _report(request)
+    rows = _report_rows(report)
+    report_services.report_export_record(
         actor=request.user,
         fmt=fmt,
-        params={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
-        rows=len(rows) - 1,
+        params={"date_from": filters.date_from.isoformat(), "date_to": filters.date_to.isoformat()},
+        rows=len(rows),
     )
-    stamp = timezone.localdate().isoformat()
-    if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-        csv.writer(buf).writerows(rows)
-        response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "compliance"
-        for row in rows:
-            ws.append([str(c) if not isinstance(c, int | float) else c for c in row])
-        out = io.BytesIO()
-        wb.save(out)
-        response = HttpResponse(
-            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="compliance-report-{stamp}.{fmt}"'
-    return response
+    return export_response(
+        fmt=fmt,
+        filename=f"compliance-report-{timezone.localdate().isoformat()}",
+        header=_report_header(),
+        rows=rows,
+        sheet="compliance",
+    )

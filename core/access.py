@@ -16,6 +16,9 @@ user's scope: an object a user may not see is not revealed to exist.
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
@@ -41,3 +44,23 @@ def get_for_user(queryset: RestrictedQuerySet, *, user, pk, action: str = "view"
         return queryset.restrict(user, action).get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def require(predicate):
+    """View decorator: 403 unless ``predicate(request.user)`` — the same page-level
+    ``can_<verb>`` predicate the navigation and the templates ask."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not predicate(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def can_view_audit_log(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm("core.view_auditevent")

@@ -7,3 +7,5 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Core")
+
+    audit_verbs = {"job.create": _("Background job started")}

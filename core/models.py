@@ -4,6 +4,26 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .access import RestrictedQuerySet
+
+
+class AuditEventQuerySet(RestrictedQuerySet):
+    def _restrict(self, user, action):
+        # The audit log is for those who audit (compliance officers, administrators):
+        # who holds it is the role's permission (granted by org), not a rule here.
+        return self if user.has_perm("core.view_auditevent") else self.none()
+
+
+class JobQuerySet(RestrictedQuerySet):
+    def _restrict(self, user, action):
+        # Everyone sees the jobs they started; holders of core.view_all_jobs see all.
+        return self if user.has_perm("core.view_all_jobs") else self.filter(created_by=user)
+
+
+class NotificationQuerySet(RestrictedQuerySet):
+    def _restrict(self, user, action):
+        return self.filter(recipient=user)
+
 
 class AuditEvent(models.Model):
     """One change or sensitive read, written by a service in the same transaction."""
@@ -23,6 +43,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -65,6 +87,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
+    objects = JobQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
@@ -101,6 +125,8 @@ class Notification(models.Model):
     event_key = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

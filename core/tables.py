@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from .audit import verb_label
 from .models import AuditEvent, Job, Notification
 
 
@@ -14,6 +15,9 @@ class AuditEventTable(tables.Table):
         model = AuditEvent
         fields = ("occurred_at", "actor", "verb", "target_type", "target_id", "details", "ip_address", "request_id")
         attrs = {"class": "table table-sm", "data-testid": "audit-table"}
+
+    def render_verb(self, value):
+        return verb_label(value)
 
     def render_actor(self, record):
         if record.actor is None:

@@ -3,45 +3,86 @@ from django.contrib import admin
 from core.admin import ReadOnlyAdmin
 
 from . import models as m
+from .services.customers import EDITABLE_FIELDS, customer_save
 
 
-class HoldingInline(admin.TabularInline):
-    model = m.Holding
+class _ReadOnlyInline(admin.TabularInline):
+    """A customer's history shown on their admin page; it changes through its own
+    services and imports, never here (see the model admins below for why)."""
+
     extra = 0
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class HoldingInline(_ReadOnlyInline):
+    model = m.Holding
     raw_id_fields = ("product",)
 
 
-class RiskAssessmentInline(admin.TabularInline):
+class RiskAssessmentInline(_ReadOnlyInline):
     model = m.RiskAssessment
-    extra = 0
 
 
-class ContactPreferenceInline(admin.TabularInline):
+class ContactPreferenceInline(_ReadOnlyInline):
     model = m.ContactPreference
-    extra = 0
 
 
 @admin.register(m.Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """Hand edits of a customer go through ``customer_save``: the last four digits follow
+    the numbers, the tier the AUM, and each change is audited. The risk level and the last
+    contact follow their histories and are shown only. No deleting here: a customer's
+    interactions, holdings and PIPL records would go with them."""
+
     list_display = ("customer_no", "name", "tier", "aum", "risk_level", "home_branch", "owner", "lifecycle_stage")
     list_filter = ("tier", "risk_level", "lifecycle_stage", "gender", "home_branch")
     search_fields = ("=customer_no", "name", "=mobile_last4", "=id_last4")
     list_select_related = ("home_branch", "owner")
     raw_id_fields = ("owner", "home_branch")
-    readonly_fields = ("mobile_last4", "id_last4", "created_at", "updated_at")
+    readonly_fields = (
+        "tier",
+        "mobile_last4",
+        "id_last4",
+        "risk_level",
+        "risk_assessed_at",
+        "last_contact_at",
+        "created_at",
+        "updated_at",
+    )
     inlines = [RiskAssessmentInline, HoldingInline, ContactPreferenceInline]
     show_full_result_count = False  # no COUNT(*) over millions of rows on every page
 
+    def has_delete_permission(self, request, obj=None):
+        return False
 
+    def save_model(self, request, obj, form, change):
+        fields = form.changed_data if change else list(form.cleaned_data)
+        data = {f: form.cleaned_data[f] for f in fields if f in EDITABLE_FIELDS}
+        customer_save(actor=request.user, customer=obj, data=data)
+
+
+# A risk assessment is the customer's regulated record from the bank's systems, and
+# Customer.risk_level / risk_assessed_at follow the latest one (the import keeps them):
+# shown only, so the two never disagree.
 @admin.register(m.RiskAssessment)
-class RiskAssessmentAdmin(admin.ModelAdmin):
+class RiskAssessmentAdmin(ReadOnlyAdmin):
     list_display = ("customer", "level", "assessed_at", "channel", "completed_by_customer")
     list_filter = ("level", "channel", "completed_by_customer")
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
-    show_full_result_count = False
 
 
+# Reference data, edited here: nothing is derived from a product's row (suitability reads
+# it live), so a plain save keeps everything right.
 @admin.register(m.Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "type", "risk_level", "min_amount", "term_days", "on_shelf", "is_private")
@@ -49,24 +90,26 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "issuer")
 
 
+# Holdings and snapshots come from core banking (files, the API) by external key; an edit
+# here would be overwritten by the next import and disagree with the bank's books.
 @admin.register(m.Holding)
-class HoldingAdmin(admin.ModelAdmin):
+class HoldingAdmin(ReadOnlyAdmin):
     list_display = ("customer", "product", "amount", "opened_on", "maturity_date")
     list_filter = ("product__type", "product__risk_level")
     search_fields = ("=customer__customer_no", "product__code")
     raw_id_fields = ("customer", "product")
-    show_full_result_count = False
 
 
 @admin.register(m.AssetSnapshot)
-class AssetSnapshotAdmin(admin.ModelAdmin):
+class AssetSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("customer", "date", "aum", "deposits", "wealth", "funds", "insurance", "other")
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
     date_hierarchy = "date"
-    show_full_result_count = False
 
 
+# Reference data (the tag catalogue), edited here: customers' tags point at it and
+# nothing copies its name or category.
 @admin.register(m.Tag)
 class TagAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "category", "source")
@@ -80,7 +123,6 @@ class CustomerTagAdmin(ReadOnlyAdmin):
     list_filter = ("source", "tag__category")
     search_fields = ("=customer__customer_no", "tag__code")
     raw_id_fields = ("customer", "tag", "assigned_by")
-    show_full_result_count = False
 
 
 @admin.register(m.Interaction)
@@ -90,19 +132,19 @@ class InteractionAdmin(ReadOnlyAdmin):
     search_fields = ("=customer__customer_no", "=external_id")
     raw_id_fields = ("customer", "actor")
     date_hierarchy = "occurred_at"
-    show_full_result_count = False
 
 
+# Consent and opt-outs are the customer's word, recorded (and audited) by
+# customers.services.contact when the customer says so; not edited by hand.
 @admin.register(m.ContactPreference)
-class ContactPreferenceAdmin(admin.ModelAdmin):
+class ContactPreferenceAdmin(ReadOnlyAdmin):
     list_display = ("customer", "channel", "consent", "opted_out_at", "dnd_until", "reason")
     list_filter = ("channel", "consent")
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
-    show_full_result_count = False
 
 
-# --- Portraits: PIPL access records, imports, integration clients (issue 3) -----------------
+# --- PIPL access records, imports, integration clients -----------------------------------
 
 
 @admin.register(m.AccessRecord)
@@ -112,15 +154,9 @@ class AccessRecordAdmin(ReadOnlyAdmin):
     search_fields = ("=user__username", "=customer__customer_no", "reason")
     raw_id_fields = ("user", "customer")
     date_hierarchy = "occurred_at"
-    show_full_result_count = False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # evidence: read-only
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
+# Saved column mappings and integration clients are configuration: nothing derives from them.
 @admin.register(m.ImportMapping)
 class ImportMappingAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "created_by", "created_at")

@@ -12,6 +12,8 @@ endpoint (``IntegrationClient.scopes``, e.g. ``customers:write``, ``interactions
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
@@ -156,8 +158,6 @@ def bulk_upsert(request, kind: str):
 
 
 def _to_text(v) -> str:
-    import json
-
     if isinstance(v, (list, dict)):
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, bool):

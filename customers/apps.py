@@ -6,6 +6,23 @@ class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
 
+    # Every verb this app's services record in the audit log, with what it means.
+    audit_verbs = {
+        "customer.create": _("Customer created by hand"),
+        "customer.update": _("Customer changed by hand"),
+        "customer.reveal_pii": _("Full mobile or ID number revealed"),
+        "customer.export": _("Customer list exported"),
+        "customer.tag_add": _("Manual tag added"),
+        "customer.tag_remove": _("Manual tag removed"),
+        "interaction.record": _("Interaction recorded"),
+        "contact.opt_out": _("Customer opted out of a channel"),
+        "import.upload": _("Import file uploaded"),
+        "import.map": _("Import column mapping set"),
+        "import.dry_run": _("Import dry run started"),
+        "import.start": _("Import started"),
+        "api.ingest": _("Rows received through the ingest API"),
+    }
+
     # What each role may do with this app's models (customers/migrations grant it).
     role_permissions = {
         "advisor": {"customer": ["view"], "customertag": ["view", "add", "change"], "interaction": ["view", "add"]},

@@ -1,12 +1,16 @@
 """The customer portrait's extension points (``core.extensions``): what the apps above
 show on a customer's 360° page without this app importing them.
 
-- ``PORTRAIT_TABS``: extra tabs after the portrait's own (assets, tags, interactions,
-  suitable products). A tab gives its key (in the URL), label, template and a
-  ``context(request, customer) -> dict`` callable; the portrait checks the customer is
-  visible and writes the PIPL access record before calling it.
+- ``PORTRAIT_TABS``: tabs beside the portrait's own (assets 10, tags 20, interactions 30,
+  suitable products 50), placed by ``order``. A tab gives its key (in the URL
+  ``customers:tab <pk> <key>``), label, template and a ``context(request, customer) ->
+  dict`` callable; the portrait checks the customer is visible to the user and writes
+  the PIPL access record before calling it, then renders the template inside the tab
+  pane (with ``customer`` and what ``context`` returned). A key the portrait uses
+  itself cannot be taken.
 - ``PORTRAIT_FACTS``: short facts in the portrait header (label and value), from a
-  ``value(customer) -> str | None`` callable; None shows "—".
+  ``value(customer) -> str | None`` callable, in ``order``; None shows "—". Each
+  fact is read on every portrait page: keep it to one indexed query.
 
 Apps register in their ``AppConfig.ready()``.
 """

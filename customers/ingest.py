@@ -25,17 +25,20 @@ import datetime as dt
 import io
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import openpyxl
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from psycopg.types.json import Jsonb  # the COPY path of PostgreSQL (psycopg is always installed)
 
 from core.services import job_set_progress
 from org import models as org_models
@@ -367,8 +370,6 @@ def _decode_lines(raw: io.BufferedIOBase) -> Iterator[str]:
 def read_table(fileobj, name: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """(headers, iterator of (line number, values)) for a CSV or an .xlsx file, streamed."""
     if name.lower().endswith((".xlsx", ".xlsm")):
-        import openpyxl
-
         wb = openpyxl.load_workbook(fileobj, read_only=True, data_only=True)
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
@@ -573,9 +574,7 @@ def _customer_values(d: dict) -> dict:
 
     Columns that are not mapped at all are left alone on update (see ``present``)."""
     v = {c: d.get(c, CUSTOMER_EMPTY.get(c, "")) for c in CUSTOMER_COLUMNS}
-    v["mobile_last4"] = v["mobile"][-4:]
-    v["id_last4"] = v["id_number"][-4:].upper()
-    v["tier"] = m.tier_for_aum(v["aum"])
+    v.update(m.derived_columns(mobile=v["mobile"], id_number=v["id_number"], aum=v["aum"]))
     return v
 
 
@@ -600,8 +599,6 @@ def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
     new_rows = [r for r in rows if r["customer_no"] not in known]
     created = 0
     if new_rows:
-        from psycopg.types.json import Jsonb  # PostgreSQL only, like this whole path
-
         unmapped = [c for c in CUSTOMER_COLUMNS if c not in cols]
         copy_cols = [*cols, *unmapped, "attributes", "created_at", "updated_at"]
         tail = [*(CUSTOMER_EMPTY.get(c, "") for c in unmapped), Jsonb({}), now, now]
@@ -846,13 +843,11 @@ def write_rows(schema: Schema, rows: list[RowResult], present: set[str], columns
     return counts
 
 
-# --- running a batch (called by the Celery task) -------------------------------------------------
+# --- running a batch (services.imports.import_batch_run) -------------------------------------
 
 
 def _count_rows(path: str, name: str) -> int:
     if name.lower().endswith((".xlsx", ".xlsm")):
-        import openpyxl
-
         wb = openpyxl.load_workbook(path, read_only=True)
         n = max((wb.worksheets[0].max_row or 1) - 1, 0)
         wb.close()
@@ -872,8 +867,6 @@ def _preview_value(v) -> str:
 
 def _close_after(delay: float) -> None:
     """Close this thread's connection (the short sleep lets every worker take one task)."""
-    import time
-
     time.sleep(delay)
     connection.close()
 

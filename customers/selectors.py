@@ -1,4 +1,6 @@
-"""Reads of the customer domain. Every read starts from ``Customer.objects.visible_to(user)``."""
+"""Reads of the customer domain. Every read of customers starts from
+``Customer.objects.restrict(user, action)`` (the rule is in ``customers.models``, its
+one-customer form in ``customers.access``)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from org.models import StaffProfile
-from org.roles import Role, role_of
+from core.access import get_for_user
 
+from .extensions import PORTRAIT_FACTS
 from .models import (
     AccessRecord,
     AssetSnapshot,
@@ -31,63 +31,22 @@ from .models import (
 from .suitability import suitable_products
 
 
-def customer_get_for_user(*, user, pk) -> Customer:
-    """The customer ``pk`` if ``user`` may see it, else Http404 (never 403: no existence leak)."""
-    try:
-        return Customer.objects.visible_to(user).select_related("home_branch", "owner__staff_profile").get(pk=pk)
-    except (Customer.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def customer_get_for_user(*, user, pk, action: str = "view") -> Customer:
+    """The customer ``pk`` if ``user`` may ``action`` it, else Http404 (never 403: no
+    existence leak). The owner's profile comes along: the header shows it and the access
+    predicates read it."""
+    return get_for_user(
+        Customer.objects.select_related("home_branch", "owner__staff_profile"), user=user, pk=pk, action=action
+    )
 
 
 # --- list ---------------------------------------------------------------------------------------
 
 
-def _visible_for_lists(user) -> QuerySet[Customer]:
-    """``Customer.objects.visible_to(user)`` with the same rows, planned for big lists.
-
-    For advisors and team leads the rule is "owned (by me / my team) OR in my team's open
-    leads". Written as an ORM ``Exists`` under ``OR``, PostgreSQL hashes every open lead of
-    the team (100,000+ rows at 1M customers, ~250 ms) before returning the first page.
-    ``OFFSET 0`` keeps the sub-select a per-row probe of the unique open-lead index, so the
-    first page walks the AUM index and stops after 50 rows (~10 ms). Tested equal to
-    visible_to in test_selectors.
-    """
-    from leads.models import OPEN_LEAD_STATUSES, Lead
-
-    role = role_of(user)
-    profile = getattr(user, "staff_profile", None)
-    if (
-        role not in (Role.ADVISOR, Role.TEAM_LEAD)
-        or profile is None
-        or profile.team_id is None
-        or connection.vendor != "postgresql"  # OFFSET 0 is a PostgreSQL planner fence
-    ):
-        return Customer.objects.visible_to(user)
-    customer_table = Customer._meta.db_table
-    lead_table = Lead._meta.db_table
-    placeholders = ", ".join(["%s"] * len(OPEN_LEAD_STATUSES))
-    in_team_leads = (
-        f"EXISTS (SELECT 1 FROM {lead_table} l WHERE l.customer_id = {customer_table}.id "  # noqa: S608
-        f"AND l.team_id = %s AND l.status IN ({placeholders}) OFFSET 0)"
-    )
-    statuses = [str(s) for s in OPEN_LEAD_STATUSES]
-    if role == Role.ADVISOR:
-        where = f"({customer_table}.owner_id = %s OR {in_team_leads})"
-        params = [user.pk, profile.team_id, *statuses]
-    else:
-        staff_table = StaffProfile._meta.db_table
-        where = (
-            f"({customer_table}.owner_id IN (SELECT user_id FROM {staff_table} WHERE team_id = %s) "  # noqa: S608
-            f"OR {in_team_leads})"
-        )
-        params = [profile.team_id, profile.team_id, *statuses]
-    return Customer.objects.extra(where=[where], params=params)  # noqa: S610 - identifiers from models only
-
-
 def customers_for_list(*, user) -> QuerySet[Customer]:
     """The customer list's base queryset (filters and search are applied by CustomerFilter)."""
     return (
-        _visible_for_lists(user)
+        Customer.objects.restrict(user, "view")
         .select_related("home_branch", "owner__staff_profile")
         .only(
             "id",
@@ -125,7 +84,7 @@ class PortraitHeader:
     risk_expires_at: dt.datetime | None
     risk_status: str  # "missing" | "expired" | "expiring" | "valid"
     contact_preferences: list[ContactPreference]
-    next_callback: object | None  # leads.PlannedCall
+    facts: list[tuple[str, str | None]]  # (label, value) of each PORTRAIT_FACTS entry
 
 
 def portrait_header(*, customer: Customer) -> PortraitHeader:
@@ -151,19 +110,8 @@ def portrait_header(*, customer: Customer) -> PortraitHeader:
     else:
         risk_status = "valid"
     prefs = list(ContactPreference.objects.filter(customer=customer).order_by("channel"))
-    next_callback = _next_callback(customer)
-    return PortraitHeader(customer, old, change, pct, expires, risk_status, prefs, next_callback)
-
-
-def _next_callback(customer: Customer):
-    from leads.models import PlannedCall, PlannedCallStatus
-
-    return (
-        PlannedCall.objects.filter(customer=customer, status=PlannedCallStatus.PLANNED)
-        .select_related("advisor__staff_profile")
-        .order_by("due_at")
-        .first()
-    )
+    facts = [(str(fact.label), fact.value(customer)) for fact in PORTRAIT_FACTS.entries()]
+    return PortraitHeader(customer, old, change, pct, expires, risk_status, prefs, facts)
 
 
 @dataclass
@@ -245,11 +193,13 @@ def portrait_interactions(*, customer: Customer, before_id: int | None = None) -
     return {"items": items, "more": more, "last_id": items[-1].pk if items else None}
 
 
-def portrait_needs(*, customer: Customer) -> dict:
-    """Model outputs when scoring has run, and what the data itself says."""
-    from scoring.models import CustomerScore
+def portrait_signals(*, customer: Customer) -> dict:
+    """What the customer's own data says about their needs (the scoring app's "needs" tab
+    shows it beside the model score): AI-bot intents of the last 90 days, holdings
+    maturing within 30 days, a missing or expired risk assessment.
 
-    score = CustomerScore.objects.filter(customer=customer).first()
+    Returns ``{"signals": [sentence, ...], "intents": {code: times}}``.
+    """
     since = timezone.now() - dt.timedelta(days=90)
     intents: dict[str, int] = {}
     for row in (
@@ -276,7 +226,7 @@ def portrait_needs(*, customer: Customer) -> dict:
         )
     if customer.risk_expired:
         signals.append(_("The risk assessment is missing or expired: invite the customer to reassess."))
-    return {"score": score, "signals": signals, "intents": intents}
+    return {"signals": signals, "intents": intents}
 
 
 def INTENT_LABELS() -> dict[str, str]:  # noqa: N802 - a constant-like mapping, translated per call
@@ -299,48 +249,35 @@ def portrait_suitability(*, customer: Customer) -> dict:
     }
 
 
-def portrait_leads(*, customer: Customer) -> dict:
-    from leads.models import Lead
-    from referrals.models import Referral
-
-    leads = list(
-        Lead.objects.filter(customer=customer)
-        .select_related("owner__staff_profile", "team")
-        .order_by("-created_at", "-id")[:50]
-    )
-    referrals = list(
-        Referral.objects.filter(customer=customer)
-        .select_related("branch", "from_advisor__staff_profile", "assigned_rm__staff_profile")
-        .order_by("-created_at", "-id")[:50]
-    )
-    return {"leads": leads, "referrals": referrals}
-
-
 # --- PIPL ------------------------------------------------------------------------------------
 
 
 def access_records_list(*, user) -> QuerySet[AccessRecord]:
     """Access records for compliance and administrators (others see nothing)."""
-    if role_of(user) not in (Role.COMPLIANCE, Role.ADMIN):
-        return AccessRecord.objects.none()
-    return AccessRecord.objects.select_related("user__staff_profile", "customer").only(
-        "id",
-        "kind",
-        "fields",
-        "reason",
-        "occurred_at",
-        "ip_address",
-        "request_id",
-        "details",
-        "user__username",
-        "user__staff_profile__display_name",
-        "customer__customer_no",
-        "customer__name",
+    return (
+        AccessRecord.objects.restrict(user, "view")
+        .select_related("user__staff_profile", "customer")
+        .only(
+            "id",
+            "kind",
+            "fields",
+            "reason",
+            "occurred_at",
+            "ip_address",
+            "request_id",
+            "details",
+            "user__username",
+            "user__staff_profile__display_name",
+            "customer__customer_no",
+            "customer__name",
+        )
     )
 
 
 def import_batches_for(*, user) -> QuerySet[ImportBatch]:
-    qs = ImportBatch.objects.select_related("created_by__staff_profile", "job")
-    if role_of(user) == Role.ADMIN:
-        return qs
-    return qs.filter(created_by=user)
+    return ImportBatch.objects.restrict(user, "view").select_related("created_by__staff_profile", "job")
+
+
+def import_batch_get_for_user(*, user, pk) -> ImportBatch:
+    """The uploaded file ``pk`` if ``user`` may see it, else Http404."""
+    return get_for_user(ImportBatch.objects.select_related("job"), user=user, pk=pk)

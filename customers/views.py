@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.exports import spreadsheet_row
+from core.exports import FORMATS, export_response
+from core.forms import form_add_service_errors
 from core.htmx import render_table_page
-from org.roles import Role, role_of, role_required
+from org.roles import Role, role_required
 
 from . import selectors
+from .access import can_export_customers, can_reveal_customer_pii, can_work_customer
+from .extensions import PORTRAIT_TABS, PortraitTab
 from .filters import AccessRecordFilter, CustomerFilter
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
@@ -25,16 +26,6 @@ from .services import imports as import_services
 from .services import privacy, tags
 from .tables import AccessRecordTable, CustomerTable, ImportBatchTable
 
-TABS = [
-    ("assets", gettext_lazy("Assets")),
-    ("tags", gettext_lazy("Tags")),
-    ("interactions", gettext_lazy("Interactions")),
-    ("needs", gettext_lazy("Needs and propensities")),
-    ("products", gettext_lazy("Suitable products")),
-    ("leads", gettext_lazy("Leads and referrals")),
-]
-TAB_NAMES = {name for name, _label in TABS}
-WRITE_ROLES = (Role.ADVISOR, Role.TEAM_LEAD, Role.BRANCH_MANAGER, Role.BRANCH_RM, Role.ADMIN)
 EXPORT_MAX_ROWS = 100_000
 
 
@@ -52,29 +43,13 @@ def customer_list(request):
         request,
         "customers/list.html",
         table,
-        {"filter": f, "can_export": request.user.has_perm("customers.export_customers")},
+        {"filter": f, "can_export": can_export_customers(request.user)},
         per_page=50,
     )
 
 
-def customer_export(request):
-    """CSV of the filtered list: needs the export permission; recorded before streaming."""
-    if not request.user.has_perm("customers.export_customers"):
-        raise PermissionDenied
-    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user))
-    if not f.is_valid():
-        return HttpResponse(_("Invalid filter."), status=400)
-    qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]
-    count = qs.count()
-    filters = {k: v for k, v in request.GET.items() if v}
-    privacy.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
-
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    header = [
+def _export_header() -> list[str]:
+    return [
         _("Customer number"),
         _("Name"),
         _("Mobile"),
@@ -86,77 +61,129 @@ def customer_export(request):
         _("Last contact"),
     ]
 
-    def rows():
-        yield "\ufeff" + writer.writerow(header)  # BOM: Excel opens UTF-8 CSV correctly
-        for c in qs.iterator(chunk_size=2000):
-            yield writer.writerow(
-                spreadsheet_row(
-                    [
-                        c.customer_no,
-                        c.name,
-                        c.mobile,
-                        c.get_tier_display(),
-                        c.aum,
-                        c.get_risk_level_display() or "",
-                        c.get_lifecycle_stage_display(),
-                        c.home_branch.name if c.home_branch else "",
-                        c.last_contact_at.isoformat() if c.last_contact_at else "",
-                    ]
-                )
-            )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
-    return response
+def _export_row(c) -> list:
+    return [
+        c.customer_no,
+        c.name,
+        c.mobile,
+        c.get_tier_display(),
+        c.aum,
+        c.get_risk_level_display() or "",
+        c.get_lifecycle_stage_display(),
+        c.home_branch.name if c.home_branch else "",
+        c.last_contact_at,
+    ]
+
+
+def customer_export(request):
+    """The filtered list as CSV (``?fmt=xlsx`` for Excel), at most EXPORT_MAX_ROWS rows:
+    needs the export permission; recorded before the first byte."""
+    if not can_export_customers(request.user):
+        raise PermissionDenied
+    fmt = request.GET.get("fmt", "csv")
+    if fmt not in FORMATS:
+        return HttpResponse(_("Unknown export format."), status=400)
+    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user))
+    if not f.is_valid():
+        return HttpResponse(_("Invalid filter."), status=400)
+    qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]
+    count = qs.count()
+    filters = {k: v for k, v in request.GET.items() if v}
+    privacy.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
+    return export_response(
+        fmt=fmt,
+        filename="customers",
+        header=_export_header(),
+        rows=(_export_row(c) for c in qs.iterator(chunk_size=2000)),
+        sheet=str(_("Customers")),
+    )
 
 
 # --- the portrait ----------------------------------------------------------------------------------
 
 
-def _tab_context(request, customer, tab: str) -> dict:
-    ctx: dict = {"customer": customer, "tab": tab, "tab_template": f"customers/tabs/_{tab}.html"}
-    if tab == "assets":
-        ctx["assets"] = selectors.portrait_assets(customer=customer)
-    elif tab == "tags":
-        ctx["tags"] = selectors.portrait_tags(customer=customer)
-        ctx["can_write"] = role_of(request.user) in WRITE_ROLES
-    elif tab == "interactions":
-        before = request.GET.get("before")
-        ctx["timeline"] = selectors.portrait_interactions(
+def _assets_context(request, customer) -> dict:
+    return {"assets": selectors.portrait_assets(customer=customer)}
+
+
+def _tags_context(request, customer) -> dict:
+    return {"tags": selectors.portrait_tags(customer=customer), "can_work": can_work_customer(request.user, customer)}
+
+
+def _interactions_context(request, customer) -> dict:
+    before = request.GET.get("before")
+    return {
+        "timeline": selectors.portrait_interactions(
             customer=customer, before_id=int(before) if before and before.isdigit() else None
-        )
-        ctx["appending"] = bool(before)
-    elif tab == "needs":
-        ctx["needs"] = selectors.portrait_needs(customer=customer)
-    elif tab == "products":
-        ctx["products"] = selectors.portrait_suitability(customer=customer)
-    elif tab == "leads":
-        ctx["history"] = selectors.portrait_leads(customer=customer)
-    return ctx
+        ),
+        "appending": bool(before),
+    }
 
 
-def _record_view(request, customer, tab: str) -> None:
+def _products_context(request, customer) -> dict:
+    return {"products": selectors.portrait_suitability(customer=customer)}
+
+
+# The portrait's own tabs; the apps above add theirs to PORTRAIT_TABS (customers.extensions)
+# and their ``order`` places them between these (scoring's needs at 40, referrals' leads at 60).
+OWN_TABS = (
+    PortraitTab("assets", gettext_lazy("Assets"), "customers/tabs/_assets.html", _assets_context, order=10),
+    PortraitTab("tags", gettext_lazy("Tags"), "customers/tabs/_tags.html", _tags_context, order=20),
+    PortraitTab(
+        "interactions",
+        gettext_lazy("Interactions"),
+        "customers/tabs/_interactions.html",
+        _interactions_context,
+        order=30,
+    ),
+    PortraitTab(
+        "products", gettext_lazy("Suitable products"), "customers/tabs/_products.html", _products_context, order=50
+    ),
+)
+
+
+def portrait_tabs() -> list[PortraitTab]:
+    """Every tab of the portrait in nav order: its own and the registered ones."""
+    own = {t.key for t in OWN_TABS}
+    return sorted([*OWN_TABS, *(t for t in PORTRAIT_TABS.entries() if t.key not in own)], key=lambda t: t.order)
+
+
+def _tab(key: str) -> PortraitTab:
+    tab = next((t for t in portrait_tabs() if t.key == key), None)
+    if tab is None:
+        raise Http404
+    return tab
+
+
+def _tab_context(request, customer, tab: PortraitTab) -> dict:
+    """Called once the customer is known visible and the view recorded (``_record_view``)."""
+    return {"customer": customer, "tab": tab.key, "tab_template": tab.template, **tab.context(request, customer)}
+
+
+def _record_view(request, customer, tab: PortraitTab) -> None:
     """PIPL: every look at a customer's data leaves an access record, tab by tab."""
     privacy.access_record(
         user=request.user,
         customer=customer,
         kind=AccessKind.VIEW,
-        details={"tab": tab},
+        details={"tab": tab.key},
         user_agent=_user_agent(request),
     )
 
 
-def _render_portrait(request, customer, tab: str, extra: dict | None = None):
+def _render_portrait(request, customer, key: str, extra: dict | None = None, status: int = 200):
+    tab = _tab(key)
     _record_view(request, customer, tab)
     ctx = _tab_context(request, customer, tab)
     ctx.update(
         header=selectors.portrait_header(customer=customer),
-        tabs=TABS,
+        tabs=portrait_tabs(),
         reveal_form=RevealForm(),
-        can_reveal=request.user.has_perm("customers.reveal_customer_pii"),
-        **(extra or {}),
+        can_reveal=can_reveal_customer_pii(request.user, customer),
     )
-    return render(request, "customers/detail.html", ctx)
+    ctx.update(extra or {})
+    return render(request, "customers/detail.html", ctx, status=status)
 
 
 def customer_detail(request, pk: int):
@@ -166,16 +193,15 @@ def customer_detail(request, pk: int):
 
 def customer_tab(request, pk: int, tab: str):
     """One tab: the pane alone for htmx, the whole portrait for a direct visit."""
-    if tab not in TAB_NAMES:
-        raise Http404
+    entry = _tab(tab)
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     if request.htmx:
-        _record_view(request, customer, tab)
-        ctx = _tab_context(request, customer, tab)
-        if tab == "interactions" and ctx["appending"]:
+        _record_view(request, customer, entry)
+        ctx = _tab_context(request, customer, entry)
+        if entry.key == "interactions" and ctx["appending"]:
             return render(request, "customers/tabs/_interactions.html#timeline_items", ctx)
         return render(request, "customers/detail.html#tabpane", ctx)
-    return _render_portrait(request, customer, tab)
+    return _render_portrait(request, customer, entry.key)
 
 
 @require_POST
@@ -194,32 +220,23 @@ def customer_reveal(request, pk: int):
             )
             revealed = {"field": form.cleaned_data["field"], "value": value}
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-    status = 200 if revealed else 400
+            form_add_service_errors(form, exc)
     if request.htmx:
         ctx = {"customer": customer, "reveal_form": form, "revealed": revealed, "can_reveal": True}
         return render(request, "customers/detail.html#reveal", ctx, status=200 if revealed else 422)
     if not revealed:
-        return render(request, "customers/detail.html", _full_ctx(request, customer, form), status=status)
+        return _render_portrait(request, customer, "assets", {"reveal_form": form}, status=400)
     return _render_portrait(request, customer, "assets", {"revealed": revealed})
-
-
-def _full_ctx(request, customer, form) -> dict:
-    ctx = _tab_context(request, customer, "assets")
-    ctx.update(header=selectors.portrait_header(customer=customer), tabs=TABS, reveal_form=form, can_reveal=True)
-    return ctx
 
 
 def _tags_response(request, customer):
     if request.htmx:
-        return render(request, "customers/detail.html#tabpane", _tab_context(request, customer, "tags"))
+        tab = _tab("tags")
+        return render(request, "customers/detail.html#tabpane", _tab_context(request, customer, tab))
     return redirect("customers:tab", pk=customer.pk, tab="tags")
 
 
 @require_POST
-@role_required(*WRITE_ROLES)
 def customer_tag_add(request, pk: int):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     form = TagAddForm(request.POST)
@@ -231,7 +248,6 @@ def customer_tag_add(request, pk: int):
 
 
 @require_POST
-@role_required(*WRITE_ROLES)
 def customer_tag_remove(request, pk: int, tag_id: int):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
     tag = get_object_or_404(Tag, pk=tag_id)
@@ -240,7 +256,7 @@ def customer_tag_remove(request, pk: int, tag_id: int):
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
         if request.htmx:
-            ctx = _tab_context(request, customer, "tags") | {"tag_error": exc.messages[0]}
+            ctx = _tab_context(request, customer, _tab("tags")) | {"tag_error": exc.messages[0]}
             return render(request, "customers/detail.html#tabpane", ctx, status=422)
     return _tags_response(request, customer)
 
@@ -252,9 +268,7 @@ def customer_tag_remove(request, pk: int, tag_id: int):
 def access_log(request):
     f = AccessRecordFilter(request.GET, queryset=selectors.access_records_list(user=request.user))
     table = AccessRecordTable(f.qs)
-    return render_table_page(
-        request, "customers/access_log.html", table, {"filter": f}
-    )
+    return render_table_page(request, "customers/access_log.html", table, {"filter": f})
 
 
 # --- imports ---------------------------------------------------------------------------------------
@@ -275,9 +289,7 @@ def import_list(request):
                 mapping=form.cleaned_data["mapping"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            form_add_service_errors(form, exc)
         else:
             return redirect("customers:import_detail", pk=batch.pk)
     table = ImportBatchTable(selectors.import_batches_for(user=request.user))
@@ -292,7 +304,7 @@ def import_list(request):
 
 
 def _batch_for(request, pk: int) -> ImportBatch:
-    return get_object_or_404(selectors.import_batches_for(user=request.user), pk=pk)
+    return selectors.import_batch_get_for_user(user=request.user, pk=pk)
 
 
 @role_required(*IMPORT_ROLES)
@@ -312,8 +324,7 @@ def import_detail(request, pk: int):
                 import_services.import_batch_start(actor=request.user, batch=batch, dry_run=True)
                 return redirect("customers:import_detail", pk=batch.pk)
         except ValidationError as exc:
-            for error in exc.messages:
-                form.add_error(None, error)
+            form_add_service_errors(form, exc)
     batch.refresh_from_db()
     return render(request, "customers/import_detail.html", _import_ctx(batch) | {"form": form})
 
@@ -340,13 +351,13 @@ def import_status(request, pk: int):
 
 @role_required(*IMPORT_ROLES)
 def import_errors_csv(request, pk: int):
+    """The rejected rows of the dry run or the import (the uploader's own data: the
+    values come from their file, so no personal-data export is recorded)."""
     batch = _batch_for(request, pk)
     source = batch.report if batch.report else batch.preview
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([_("Line"), _("Column"), _("Value"), _("Message")])
-    for e in (source or {}).get("errors", []):
-        writer.writerow(spreadsheet_row([e["line"], e["column"], e["value"], e["message"]]))
-    return response
+    return export_response(
+        fmt="csv",
+        filename=f"import-{batch.pk}-errors",
+        header=[_("Line"), _("Column"), _("Value"), _("Message")],
+        rows=([e["line"], e["column"], e["value"], e["message"]] for e in (source or {}).get("errors", [])),
+    )

@@ -1,44 +1,110 @@
 """Who may do what with a lead: one predicate per action.
 
-The same predicate guards the service (``leads.services.lead_require_work``), decides
-what a page offers, and is mirrored row for row by ``Lead.objects.restrict(user,
-action)`` (``leads/tests/test_access.py`` checks they agree for every role).
+The same predicate guards the service (``leads.services``), decides what a page offers
+(``calls`` views and templates), and is mirrored row for row by
+``Lead.objects.restrict(user, action)`` (``leads/tests/test_access.py`` checks they
+agree for every role).
 
-- ``view``: advisors and team leads their team's leads (and an advisor's own book),
-  branch staff the leads referred to their branch, compliance and administrators all.
-- ``work`` (confirm, call, claim): an advisor their own leads and their team's
-  unclaimed ones, a team lead the team's, an administrator any.
+Leads (``Lead.objects.restrict``):
+
+- ``view``: advisors and team leads their team's leads (an advisor also their own leads
+  and the leads on customers they own; a team lead also the leads their team's advisors
+  own), branch staff the leads referred to their branch (``LeadBranchAccess``),
+  compliance and administrators all.
+- ``work``: an advisor their own leads and their team's unclaimed ones, a team lead the
+  team's, an administrator any.
 - ``claim``: an advisor, an unclaimed new lead of their team.
+- ``confirm`` (the grade): a lead they may work that is still new.
+- ``call`` (log a call on it): a lead they may work that is still open.
+
+Planned calls (``PlannedCall.objects.restrict``): ``view`` an advisor their own, a team
+lead their team's advisors', compliance and administrators all.
+
+A lead's record (its transitions, grade decisions and nurture plan) is seen by whoever
+may see the lead.
 """
 
 from __future__ import annotations
 
-from org.roles import Role, role_of
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
 
-from .models import LeadStatus
+from .models import LeadBranchAccess, LeadStatus
 
 
-def _team_id(user) -> int | None:
-    profile = getattr(user, "staff_profile", None)
+def _in_team(user, team_id: int | None) -> bool:
+    """``team_id`` is the user's team. (Advisors and team leads always have one: org's
+    ``staff_team_roles_have_team``; the other roles are asked before this.)"""
+    return team_id is not None and team_id == user.staff_profile.team_id
+
+
+def _owner_team_id(lead) -> int | None:
+    if lead.owner_id is None:
+        return None
+    profile = getattr(lead.owner, "staff_profile", None)
     return profile.team_id if profile is not None else None
+
+
+# --- leads ----------------------------------------------------------------------------
+
+
+def can_view_lead(user, lead) -> bool:
+    role = role_of(user)
+    if role in ALL_SEEING_ROLES:
+        return True
+    if role == Role.ADVISOR:
+        return _in_team(user, lead.team_id) or lead.owner_id == user.pk or lead.customer.owner_id == user.pk
+    if role == Role.TEAM_LEAD:
+        return _in_team(user, lead.team_id) or _in_team(user, _owner_team_id(lead))
+    if role in BRANCH_ROLES:
+        return LeadBranchAccess.objects.filter(lead=lead, branch_id=user.staff_profile.branch_id).exists()
+    return False
 
 
 def can_work_lead(user, lead) -> bool:
     role = role_of(user)
     if role == Role.ADMIN:
         return True
-    team_id = _team_id(user)
     if role == Role.ADVISOR:
-        return lead.owner_id == user.pk or (lead.owner_id is None and team_id is not None and lead.team_id == team_id)
+        return lead.owner_id == user.pk or (lead.owner_id is None and _in_team(user, lead.team_id))
     if role == Role.TEAM_LEAD:
-        return team_id is not None and lead.team_id == team_id
+        return _in_team(user, lead.team_id)
     return False
+
+
+def can_claim_next(user) -> bool:
+    """Whether ``user`` takes leads from a queue at all (the "claim next" button)."""
+    return role_of(user) == Role.ADVISOR
 
 
 def can_claim_lead(user, lead) -> bool:
     return (
-        role_of(user) == Role.ADVISOR
-        and lead.owner_id is None
-        and lead.status == LeadStatus.NEW
-        and can_work_lead(user, lead)
+        can_claim_next(user) and lead.owner_id is None and lead.status == LeadStatus.NEW and can_work_lead(user, lead)
     )
+
+
+def can_confirm_lead(user, lead) -> bool:
+    return lead.status == LeadStatus.NEW and can_work_lead(user, lead)
+
+
+def can_call_lead(user, lead) -> bool:
+    return lead.is_open and can_work_lead(user, lead)
+
+
+# --- what hangs off a lead ----------------------------------------------------------------
+
+
+def can_view_lead_record(user, record) -> bool:
+    """A transition, grade decision or nurture plan: whoever may see its lead."""
+    return can_view_lead(user, record.lead)
+
+
+def can_view_planned_call(user, planned) -> bool:
+    role = role_of(user)
+    if role in ALL_SEEING_ROLES:
+        return True
+    if role == Role.ADVISOR:
+        return planned.advisor_id == user.pk
+    if role == Role.TEAM_LEAD:
+        profile = getattr(planned.advisor, "staff_profile", None)
+        return _in_team(user, profile.team_id if profile is not None else None)
+    return False

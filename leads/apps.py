@@ -3,6 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
+    """The lead record and its lifecycle: transitions, grade decisions, nurture plans and
+    planned calls."""
+
     name = "leads"
     verbose_name = _("Leads")
 
@@ -12,3 +15,18 @@ class LeadsConfig(AppConfig):
         "compliance": {"lead": ["view"]},
         "admin": {"lead": ["view", "add", "change"]},
     }
+
+    audit_verbs = {
+        "lead.transition": _("Lead status changed"),
+        "lead.claim": _("Lead claimed"),
+        "lead.confirm_grade": _("Lead grade confirmed"),
+        "nurture.start": _("Nurture cadence started"),
+        "call.callback_planned": _("Callback planned"),
+    }
+
+    def ready(self) -> None:
+        # The portrait fact reads this app's models: register once the apps are loaded
+        # (the one import inside a function docs/architecture.md allows).
+        from . import portrait
+
+        portrait.register()

@@ -1,14 +1,15 @@
-"""One FilterSet per queue, shared by the HTML tables and the API."""
+"""One FilterSet per list, shared by the queue pages and the API."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from customers.filters import search_q
 from customers.models import Tier
 
 from .models import Grade, Lead, LeadSource, LeadStatus, PlannedCall, PlannedCallKind
+from .selectors import planned_calls_due
 
 
 class LeadQueueFilter(django_filters.FilterSet):
@@ -27,14 +28,11 @@ class LeadQueueFilter(django_filters.FilterSet):
         fields = ["q", "grade", "min_score", "tier", "source"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
+        """The workbench's one customer search (``customers.filters.search_q``): number
+        exact, name prefix, last 4 digits of the mobile or ID."""
+        if not value.strip():
             return queryset
-        if value.isascii() and value[:1].upper() == "C":
-            return queryset.filter(customer__customer_no=value.upper())
-        return queryset.filter(
-            Q(customer__name=value) | Q(customer__mobile_last4=value[-4:] if value.isdigit() else "-")
-        )
+        return queryset.filter(search_q(value, prefix="customer__"))
 
 
 class LeadApiFilter(LeadQueueFilter):
@@ -53,8 +51,20 @@ WHEN_CHOICES = [
 
 
 class PlannedCallFilter(django_filters.FilterSet):
+    """Today's calls: when they are due (today and overdue unless asked) and their kind."""
+
+    when = django_filters.ChoiceFilter(label=_("When"), choices=WHEN_CHOICES, method="filter_when", empty_label=None)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PlannedCallKind.choices, empty_label=_("All"))
 
     class Meta:
         model = PlannedCall
-        fields = ["kind"]
+        fields = ["when", "kind"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and data.get("when") not in dict(WHEN_CHOICES):
+            data = data.copy()
+            data["when"] = "today"
+        super().__init__(data, *args, **kwargs)
+
+    def filter_when(self, queryset, name, value):
+        return planned_calls_due(queryset, when=value)

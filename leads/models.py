@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.access import RestrictedQuerySet
 from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
 
 
@@ -52,35 +53,83 @@ OPEN_LEAD_STATUSES = (
 )
 
 
-class LeadQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        """The rows ``user`` may ``action`` (``core.access``)."""
-        if action != "view":
-            raise ValueError(f"unknown access action {action!r}")
-        return self.visible_to(user)
+def _team_id(user) -> int:
+    # Advisors and team leads always have a team (org's staff_team_roles_have_team).
+    return user.staff_profile.team_id
+
+
+class LeadQuerySet(RestrictedQuerySet):
+    """The lead row rule, one branch per action (``leads.access`` has the predicates)."""
+
+    ACTIONS = ("view", "work", "claim", "confirm", "call")
 
     def open(self) -> LeadQuerySet:
         return self.filter(status__in=OPEN_LEAD_STATUSES)
 
-    def visible_to(self, user) -> LeadQuerySet:
-        """Leads ``user`` may see: advisors and team leads their team's (and an
-        advisor's own book), branch staff the leads referred to their branch,
-        compliance and administrators all."""
+    def _restrict(self, user, action: str) -> LeadQuerySet:
+        if action == "view":
+            return self._viewable(user)
+        if action == "claim":
+            # work ∩ unclaimed ∩ new, written out: an unclaimed lead an advisor may work is
+            # one of their team's, and the plain (team, status) range lets "claim next"
+            # read the queue index in score order instead of sorting the team's leads.
+            if role_of(user) != Role.ADVISOR:
+                return self.none()
+            return self.filter(team_id=_team_id(user), owner__isnull=True, status=LeadStatus.NEW)
+        workable = self._workable(user)
+        if action == "work":
+            return workable
+        if action == "confirm":
+            return workable.filter(status=LeadStatus.NEW)
+        return workable.filter(status__in=OPEN_LEAD_STATUSES)  # call
+
+    def _viewable(self, user) -> LeadQuerySet:
         role = role_of(user)
         if role in ALL_SEEING_ROLES:
             return self.all()
-        profile = getattr(user, "staff_profile", None)
         if role == Role.ADVISOR:
-            return self.filter(
-                models.Q(team_id=profile.team_id) | models.Q(owner=user) | models.Q(customer__owner=user)
-            )
+            team_id = _team_id(user)
+            return self.filter(models.Q(team_id=team_id) | models.Q(owner=user) | models.Q(customer__owner=user))
         if role == Role.TEAM_LEAD:
-            return self.filter(
-                models.Q(team_id=profile.team_id) | models.Q(owner__staff_profile__team_id=profile.team_id)
-            )
+            team_id = _team_id(user)
+            return self.filter(models.Q(team_id=team_id) | models.Q(owner__staff_profile__team_id=team_id))
         if role in BRANCH_ROLES:
-            referred = LeadBranchAccess.objects.filter(lead_id=models.OuterRef("pk"), branch_id=profile.branch_id)
+            referred = LeadBranchAccess.objects.filter(
+                lead_id=models.OuterRef("pk"), branch_id=user.staff_profile.branch_id
+            )
             return self.filter(models.Exists(referred))
+        return self.none()
+
+    def _workable(self, user) -> LeadQuerySet:
+        role = role_of(user)
+        if role == Role.ADMIN:
+            return self.all()
+        if role == Role.ADVISOR:
+            return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True, team_id=_team_id(user)))
+        if role == Role.TEAM_LEAD:
+            return self.filter(team_id=_team_id(user))
+        return self.none()
+
+
+class LeadRecordQuerySet(RestrictedQuerySet):
+    """A lead's transitions, grade decisions and nurture plan follow their lead."""
+
+    def _restrict(self, user, action: str):
+        return self.filter(lead__in=Lead.objects.restrict(user, "view").values("pk"))
+
+
+class PlannedCallQuerySet(RestrictedQuerySet):
+    """Planned calls: an advisor's own, a team lead's team's, everyone's for compliance
+    and administrators (``leads.access.can_view_planned_call``)."""
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if role in ALL_SEEING_ROLES:
+            return self.all()
+        if role == Role.ADVISOR:
+            return self.filter(advisor=user)
+        if role == Role.TEAM_LEAD:
+            return self.filter(advisor__staff_profile__team_id=_team_id(user))
         return self.none()
 
 
@@ -143,9 +192,6 @@ class Lead(models.Model):
         return self.status in OPEN_LEAD_STATUSES
 
 
-# --- Queues and calls (issue 5) ------------------------------------------------------
-
-
 class GradeOverrideReason(models.TextChoices):
     """Why an advisor confirmed a grade other than the proposed one (training signal)."""
 
@@ -170,6 +216,8 @@ class LeadTransition(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
+
+    objects = LeadRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lead transition")
@@ -197,6 +245,8 @@ class GradeDecision(models.Model):
     model_version = models.CharField(_("model version"), max_length=64, blank=True)
     decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
 
+    objects = LeadRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("grade decision")
         verbose_name_plural = _("grade decisions")
@@ -223,6 +273,8 @@ class NurturePlan(models.Model):
     touches_done = models.PositiveSmallIntegerField(_("touches done"), default=0)
     next_touch_at = models.DateTimeField(_("next touch"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
+
+    objects = LeadRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("nurture plan")
@@ -266,6 +318,8 @@ class PlannedCall(models.Model):
     call_log_id = models.PositiveBigIntegerField(_("call"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = PlannedCallQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("planned call")

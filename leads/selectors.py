@@ -1,8 +1,9 @@
 """Reads of leads: the queues a team works and the leads a user may open.
 
-Every read starts from the lead row rule (or a narrower index-friendly equivalent, said
-where it is used) and owns its joins, so the queue pages run a constant number of
-queries whatever the page size.
+Every read starts from the row rules (``Lead.objects.restrict``,
+``PlannedCall.objects.restrict``) or, for the queues, a narrower index-friendly filter
+inside the rule (``_lead_base``, tested to stay inside it), and owns its joins, so the
+queue pages run a constant number of queries whatever the page size.
 """
 
 from __future__ import annotations
@@ -10,17 +11,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import F, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from core.access import get_for_user
 from org.roles import Role, role_of
 
 from .models import Lead, LeadStatus, PlannedCall, PlannedCallStatus
-
-
-def _team_id(user) -> int | None:
-    profile = getattr(user, "staff_profile", None)
-    return profile.team_id if profile else None
 
 
 def end_of_local_day(now: dt.datetime, days: int = 0) -> dt.datetime:
@@ -30,13 +26,18 @@ def end_of_local_day(now: dt.datetime, days: int = 0) -> dt.datetime:
 
 
 def _lead_base(user) -> QuerySet[Lead]:
-    """Advisors and team leads work their team's queues, which ``visible_to`` contains
-    (it adds the advisor's own book), so the queues filter on the team directly: one
-    index range on (team, status, score) instead of an OR across the customer join."""
+    """The leads a queue is drawn from.
+
+    Advisors and team leads work their team's queues, which the view rule contains (it
+    adds an advisor's own book and a team lead's advisors' leads elsewhere), so the
+    queues filter on the team directly: one index range on (team, status, score)
+    instead of an OR across the customer join. ``leads/tests/test_access.py`` checks
+    every queue stays inside ``restrict(user, "view")``.
+    """
     qs = Lead.objects.select_related("customer", "owner__staff_profile")
     if role_of(user) in (Role.ADVISOR, Role.TEAM_LEAD):
-        return qs.filter(team_id=_team_id(user))
-    return qs.filter(pk__in=Lead.objects.visible_to(user).values("pk")) if role_of(user) != Role.ADMIN else qs
+        return qs.filter(team_id=user.staff_profile.team_id)
+    return qs.restrict(user, "view")
 
 
 def leads_to_confirm(*, user) -> QuerySet[Lead]:
@@ -61,46 +62,45 @@ def leads_pool(*, user) -> QuerySet[Lead]:
 
 
 def planned_calls(*, user, when: str = "today", now: dt.datetime | None = None) -> QuerySet[PlannedCall]:
-    """Planned calls (callbacks, nurture touches, campaign tasks) still to make.
-
-    ``when``: "today" (due by the end of today, overdue included), "tomorrow", "week"
-    (the next 7 days) or "all".
-    """
-    now = now or timezone.now()
-    qs = PlannedCall.objects.filter(status=PlannedCallStatus.PLANNED).select_related(
-        "lead", "customer", "advisor__staff_profile"
+    """Planned calls (callbacks, nurture touches, campaign tasks) still to make, of the
+    advisors the user may see (``PlannedCall.objects.restrict``), due ``when``
+    (:func:`planned_calls_due`)."""
+    qs = (
+        PlannedCall.objects.restrict(user, "view")
+        .filter(status=PlannedCallStatus.PLANNED)
+        .select_related("lead", "customer", "advisor__staff_profile")
     )
-    role = role_of(user)
-    if role == Role.ADVISOR:
-        qs = qs.filter(advisor=user)
-    elif role == Role.TEAM_LEAD:
-        qs = qs.filter(advisor__staff_profile__team_id=_team_id(user))
-    elif role not in (Role.ADMIN, Role.COMPLIANCE):
-        qs = qs.none()
+    return planned_calls_due(qs, when=when, now=now).order_by("due_at", "id")
+
+
+def planned_calls_due(qs: QuerySet[PlannedCall], *, when: str, now: dt.datetime | None = None) -> QuerySet[PlannedCall]:
+    """``when``: "today" (due by the end of today, overdue included), "tomorrow", "week"
+    (the next 7 days) or "all"."""
+    now = now or timezone.now()
     if when == "today":
-        qs = qs.filter(due_at__lt=end_of_local_day(now))
-    elif when == "tomorrow":
-        qs = qs.filter(due_at__gte=end_of_local_day(now), due_at__lt=end_of_local_day(now, 1))
-    elif when == "week":
-        qs = qs.filter(due_at__lt=end_of_local_day(now, 6))
-    return qs.order_by("due_at", "id")
+        return qs.filter(due_at__lt=end_of_local_day(now))
+    if when == "tomorrow":
+        return qs.filter(due_at__gte=end_of_local_day(now), due_at__lt=end_of_local_day(now, 1))
+    if when == "week":
+        return qs.filter(due_at__lt=end_of_local_day(now, 6))
+    return qs
+
+
+def next_callback(*, customer_id: int) -> PlannedCall | None:
+    """The customer's next planned call (a callback, a nurture touch, ...), if any."""
+    return (
+        PlannedCall.objects.filter(customer_id=customer_id, status=PlannedCallStatus.PLANNED)
+        .order_by("due_at", "id")
+        .first()
+    )
 
 
 # --- the call screen -------------------------------------------------------------------
 
 
-def lead_get_for_user(*, user, pk: int) -> Lead:
-    """The lead with its customer, or 404 outside the user's scope."""
-    try:
-        return (
-            Lead.objects.visible_to(user)
-            .select_related("customer", "customer__home_branch", "customer__owner__staff_profile", "owner", "team")
-            .get(pk=pk)
-        )
-    except Lead.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-# --- metrics ---------------------------------------------------------------------------
-
-
+def lead_get_for_user(*, user, pk: int, action: str = "view") -> Lead:
+    """The lead with its customer if ``user`` may ``action`` it, or 404."""
+    qs = Lead.objects.select_related(
+        "customer", "customer__home_branch", "customer__owner__staff_profile", "owner__staff_profile", "team"
+    )
+    return get_for_user(qs, user=user, pk=pk, action=action)

@@ -22,9 +22,8 @@ from core.audit import audit_record
 from customers.models import Customer
 from customers.services.access import customer_access_close_lead, customer_access_open_leads
 from org.models import StaffProfile, Team
-from org.roles import Role, role_of
 
-from .access import can_claim_lead, can_work_lead
+from .access import can_claim_lead, can_claim_next, can_confirm_lead, can_work_lead
 from .models import (
     OPEN_LEAD_STATUSES,
     Grade,
@@ -120,12 +119,23 @@ def lead_grant_branch(*, lead: Lead, branch) -> None:
     LeadBranchAccess.objects.get_or_create(lead=lead, branch=branch)
 
 
+def lead_grant_branches(*, pairs: list[tuple[int, int]]) -> int:
+    """Bulk form of :func:`lead_grant_branch` (lead id, branch id), for bulk loads such
+    as the demo seeder. Grants already there are left alone."""
+    LeadBranchAccess.objects.bulk_create(
+        [LeadBranchAccess(lead_id=lid, branch_id=bid) for lid, bid in pairs], ignore_conflicts=True, batch_size=5000
+    )
+    return len(pairs)
+
+
 @transaction.atomic
 def lead_mark_referred(*, actor, lead: Lead, branch) -> Lead:
     """The lead has been handed to ``branch`` (``referrals`` has created the referral):
     move it to referred and drop the advisor's plans."""
     lead = lead_lock(lead)
-    lead = lead_transition(actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": branch})
+    lead = lead_transition(
+        actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": branch}
+    )
     lead_plans_cancel(lead=lead)
     return lead
 
@@ -135,17 +145,17 @@ def lead_mark_referred(*, actor, lead: Lead, branch) -> Lead:
 
 @transaction.atomic
 def lead_claim_next(*, actor) -> Lead | None:
-    """Give ``actor`` the highest-score unclaimed new lead of their team, atomically.
+    """Give ``actor`` the highest-score lead they may claim (an unclaimed new lead of
+    their team), atomically.
 
     ``SKIP LOCKED`` lets concurrent advisors each take a different row instead of
     waiting on (and then double-taking) the same one.
     """
-    if role_of(actor) != Role.ADVISOR:
+    if not can_claim_next(actor):
         raise PermissionDenied(_("Only remote advisors claim leads."))
-    team_id = actor.staff_profile.team_id
     lead = (
         Lead.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(team_id=team_id, status=S.NEW, owner__isnull=True)
+        .restrict(actor, "claim")
         .order_by("-score", "id")
         .first()
     )
@@ -159,7 +169,8 @@ def lead_claim_next(*, actor) -> Lead | None:
 
 @transaction.atomic
 def lead_claim(*, actor, lead: Lead) -> Lead:
-    """Claim one given lead (from a queue row): only when still unowned."""
+    """Claim one given lead (from a queue row): only when still unowned. Claiming a lead
+    that is already the actor's changes nothing."""
     lead = lead_lock(lead)
     lead_require_work(actor=actor, lead=lead)
     if lead.owner_id == actor.pk:
@@ -188,7 +199,7 @@ def lead_confirm(
         raise ValidationError(_("Choose a grade: high, mid or low."), code="grade")
     lead = lead_lock(lead)
     lead_require_work(actor=actor, lead=lead)
-    if lead.status != S.NEW:
+    if not can_confirm_lead(actor, lead):
         raise ValidationError(_("This lead has already been confirmed."), code="not_new")
     overridden = grade != lead.proposed_grade
     if overridden and reason_code not in GradeOverrideReason.values:
@@ -197,8 +208,8 @@ def lead_confirm(
         )
     if overridden and reason_code == GradeOverrideReason.OTHER and not note.strip():
         raise ValidationError(_("Describe the reason for the override."), code="note_required")
-    if lead.owner_id is None and role_of(actor) == Role.ADVISOR:
-        lead.owner = actor  # confirming an unowned team lead takes it
+    if lead.owner_id is None and can_claim_next(actor):
+        lead.owner = actor  # an advisor confirming an unowned team lead takes it
         lead.save(update_fields=["owner", "updated_at"])
     GradeDecision.objects.create(
         lead=lead,

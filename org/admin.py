@@ -33,5 +33,3 @@ class HolidayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     date_hierarchy = "date"
-
-

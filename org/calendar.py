@@ -26,8 +26,6 @@ class Calendar:
 
     @classmethod
     def load(cls) -> Calendar:
-        from org.models import Holiday, HolidayKind
-
         holidays, workdays = [], []
         for day, kind in Holiday.objects.values_list("date", "kind"):
             (workdays if kind == HolidayKind.WORKDAY else holidays).append(day)

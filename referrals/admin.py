@@ -33,5 +33,3 @@ class ReferralAdmin(ReadOnlyAdmin):
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("lead", "customer", "from_advisor", "assigned_rm")
     list_select_related = ("customer", "branch", "from_advisor", "assigned_rm")
-
-

@@ -1,7 +1,9 @@
 """REST API of the referral workflow (DRF), mounted under /api/ by workbench.api_urls.
 
-Same rules as the pages: reads start from ``Referral.objects.visible_to`` (another
-branch's referral is a 404), writes go through the services, which check the role.
+Same rules as the pages: reads start from ``Referral.objects.restrict`` (another
+branch's referral is a 404), the list takes the page's ``ReferralFilter``, writes go
+through the services, which ask ``referrals.access`` (403 when it refuses). Each
+referral says what the caller may do with it (``permissions``), from the same predicates.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
 from customers.models import Product
-from referrals.models import Referral, ReferralStatus, RejectReason
 
 from . import selectors, services
-from .models import FollowUpKind
+from .access import can_decide_referral, can_work_referral
+from .filters import ReferralFilter
+from .models import FollowUpKind, Referral, ReferralStatus, RejectReason
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -30,6 +33,7 @@ class ReferralSerializer(serializers.ModelSerializer):
     from_advisor = serializers.CharField(source="from_advisor.username", read_only=True, allow_null=True)
     assigned_rm = serializers.CharField(source="assigned_rm.username", read_only=True, allow_null=True)
     converted_product_code = serializers.CharField(source="converted_product.code", read_only=True, allow_null=True)
+    permissions = serializers.SerializerMethodField(help_text="What the caller may do: decide, work.")
 
     class Meta:
         model = Referral
@@ -63,8 +67,13 @@ class ReferralSerializer(serializers.ModelSerializer):
             "overdue_at",
             "escalated_at",
             "created_at",
+            "permissions",
         ]
         read_only_fields = fields
+
+    def get_permissions(self, referral) -> dict[str, bool]:
+        user = self.context["request"].user
+        return {"decide": can_decide_referral(user, referral), "work": can_work_referral(user, referral)}
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -96,6 +105,10 @@ class OutcomeSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+def _data(request, referral: Referral) -> dict:
+    return ReferralSerializer(referral, context={"request": request}).data
+
+
 def _error(exc: ValidationError) -> Response:
     return Response({"detail": " ".join(str(m) for m in exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
 
@@ -111,28 +124,28 @@ def _run(action):
     parameters=[
         OpenApiParameter("tab", str, description="List tab (inbox, active, overdue, closed, assigned, mine, all)"),
         OpenApiParameter("status", str, enum=ReferralStatus.values),
+        OpenApiParameter("branch", int, description="Receiving branch id"),
+        OpenApiParameter("since", str, description="Referred on or after (YYYY-MM-DD)"),
+        OpenApiParameter("until", str, description="Referred on or before (YYYY-MM-DD)"),
+        OpenApiParameter("q", str, description="Customer number, name prefix or last 4 digits of mobile or ID"),
     ],
     responses=ReferralSerializer(many=True),
 )
 @api_view(["GET"])
 def referral_list(request):
     """Referrals the caller may see: branch staff their branch's, advisors their own, compliance all."""
-    qs = selectors.referral_list(
-        user=request.user,
-        tab=request.query_params.get("tab", "all"),
-        status=request.query_params.get("status", ""),
-        q=request.query_params.get("q", ""),
-    )
+    tab = request.query_params.get("tab", "all")
+    filterset = ReferralFilter(request.query_params, queryset=selectors.referral_list(user=request.user, tab=tab))
     paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(qs, request)
-    return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
+    page = paginator.paginate_queryset(filterset.qs, request)
+    return paginator.get_paginated_response(ReferralSerializer(page, many=True, context={"request": request}).data)
 
 
 @extend_schema(responses=ReferralSerializer)
 @api_view(["GET"])
 def referral_detail(request, pk: int):
     """One referral (404 outside the caller's scope)."""
-    return Response(ReferralSerializer(selectors.referral_get_for_user(user=request.user, pk=pk)).data)
+    return Response(_data(request, selectors.referral_get_for_user(user=request.user, pk=pk)))
 
 
 @extend_schema(request=AcceptSerializer, responses=ReferralSerializer)
@@ -151,7 +164,7 @@ def referral_accept(request, pk: int):
         referral = _run(lambda: services.referral_accept(actor=request.user, referral=referral, rm=rm))
     except ValidationError as exc:
         return _error(exc)
-    return Response(ReferralSerializer(referral).data)
+    return Response(_data(request, referral))
 
 
 @extend_schema(request=RejectSerializer, responses=ReferralSerializer)
@@ -172,7 +185,7 @@ def referral_reject(request, pk: int):
         )
     except ValidationError as exc:
         return _error(exc)
-    return Response(ReferralSerializer(referral).data)
+    return Response(_data(request, referral))
 
 
 @extend_schema(request=OutcomeSerializer, responses=ReferralSerializer)
@@ -212,7 +225,7 @@ def referral_outcome(request, pk: int):
             _run(lambda: services.referral_return(actor=actor, referral=referral, reason=d["note"]))
     except ValidationError as exc:
         return _error(exc)
-    return Response(ReferralSerializer(selectors.referral_get_for_user(user=actor, pk=pk)).data)
+    return Response(_data(request, selectors.referral_get_for_user(user=actor, pk=pk)))
 
 
 urlpatterns = [

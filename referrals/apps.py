@@ -16,3 +16,28 @@ class ReferralsConfig(AppConfig):
         "compliance": {"referral": ["view"]},
         "admin": {"referral": ["view", "add", "change"]},
     }
+
+    # Every verb referrals.services records. A status change records "referral.<event
+    # verb>" (the ReferralEvent verbs of accept, reject, the follow-ups that move the
+    # status, the outcomes and return); the SLA sweep records overdue and escalate.
+    audit_verbs = {
+        "referral.create": _("Referral made to a branch"),
+        "referral.accept": _("Referral accepted and assigned"),
+        "referral.bulk_accept": _("Referrals accepted in bulk"),
+        "referral.reject": _("Referral rejected"),
+        "referral.reassign": _("Referral reassigned"),
+        "referral.follow_up": _("Referral follow-up logged"),
+        "referral.attempt": _("Referral: customer reached"),
+        "referral.meeting": _("Referral: meeting booked"),
+        "referral.visit": _("Referral: customer visited"),
+        "referral.converted": _("Referral converted"),
+        "referral.lost": _("Referral lost"),
+        "referral.return": _("Referral returned to the advisor"),
+        "referral.overdue": _("Referral overdue"),
+        "referral.escalate": _("Overdue referral escalated to the team lead"),
+        "referral.export": _("Referrals exported"),
+    }
+
+    def ready(self):
+        # The customer portrait's "Leads and referrals" tab (customers.extensions).
+        from . import portrait  # noqa: F401

@@ -4,7 +4,9 @@ a referral's detail page without this app importing them.
 - ``REFERRAL_PANELS``: sections of the referral detail page (for example the advisor's
   calls with the customer, from ``calls``). A panel gives its key, label, template and a
   ``context(request, referral) -> dict`` callable; the page has already checked that the
-  user may see the referral.
+  user may see the referral. The page draws a card headed by the label and fills its
+  body with the template, rendered with ``referral``, the keys ``context`` returns and
+  the request (``referrals.views._panels``), in ``order``.
 
 Apps register in their ``AppConfig.ready()``.
 """

@@ -6,9 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Product
-from referrals.models import ReferralStatus, RejectReason
 
-from .models import FollowUpKind
+from .models import FollowUpKind, ReferralStatus, RejectReason
 
 
 class _Bootstrap:

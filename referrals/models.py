@@ -17,8 +17,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.access import RestrictedQuerySet
 from leads.models import Lead
-from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+from org.models import StaffProfile
+from org.roles import BRANCH_ROLES, Role, role_of
 
 
 class ReferralStatus(models.TextChoices):
@@ -32,29 +34,60 @@ class ReferralStatus(models.TextChoices):
     RETURNED = "returned", _("Returned to advisor")
 
 
-class ReferralQuerySet(models.QuerySet):
-    def restrict(self, user, action: str = "view"):
-        """The rows ``user`` may ``action`` (``core.access``)."""
-        if action != "view":
-            raise ValueError(f"unknown access action {action!r}")
-        return self.visible_to(user)
+class ReferralQuerySet(RestrictedQuerySet):
+    """``restrict(user, action)``: the referrals ``user`` may ``action``; the same rule,
+    object by object, is ``referrals.access`` (tested to agree in tests/test_access.py).
 
-    def visible_to(self, user) -> ReferralQuerySet:
-        """Referrals ``user`` may see: branch staff their branch's, an advisor the ones
-        they made, a team lead their team's, compliance and administrators all."""
+    - ``view``: branch staff their branch's, an advisor the ones they made, a team lead
+      the team's (made by an advisor of the team, or about a lead of the team),
+      compliance and administrators all;
+    - ``decide`` (accept, reject, reassign): the managers of the receiving branch;
+    - ``work`` (follow up, record the outcome, return): the relationship manager it is
+      assigned to and the managers of the receiving branch.
+
+    Administrators may do everything. Whether the referral's status allows the action
+    is the service's check, not part of the rule.
+    """
+
+    ACTIONS = ("view", "decide", "work")
+
+    def _restrict(self, user, action: str):
         role = role_of(user)
-        if role in ALL_SEEING_ROLES:
+        if role == Role.ADMIN:
             return self.all()
         profile = getattr(user, "staff_profile", None)
-        if role in BRANCH_ROLES:
-            return self.filter(branch_id=profile.branch_id)
-        if role == Role.ADVISOR:
-            return self.filter(from_advisor=user)
-        if role == Role.TEAM_LEAD:
-            return self.filter(
-                models.Q(from_advisor__staff_profile__team_id=profile.team_id) | models.Q(lead__team_id=profile.team_id)
-            )
+        branch_id = getattr(profile, "branch_id", None)
+        if action == "view":
+            if role == Role.COMPLIANCE:
+                return self.all()
+            if role in BRANCH_ROLES and branch_id is not None:
+                return self.filter(branch_id=branch_id)
+            if role == Role.ADVISOR:
+                return self.filter(from_advisor=user)
+            if role == Role.TEAM_LEAD:  # a team lead always has a team (a database constraint)
+                return self.filter(_team_q(profile.team_id))
+            return self.none()
+        if branch_id is None:
+            return self.none()
+        if role == Role.BRANCH_MANAGER:
+            return self.filter(branch_id=branch_id)
+        if role == Role.BRANCH_RM and action == "work":
+            return self.filter(branch_id=branch_id, assigned_rm=user)
         return self.none()
+
+
+def _team_q(team_id: int):
+    """A team's referrals: made by one of its advisors, or about one of its leads.
+
+    The fast form of ``Q(from_advisor__staff_profile__team_id=t) | Q(lead__team_id=t)``:
+    the team's advisors as a small id set (their staff profiles), and the lead side as a
+    per-referral probe of the lead's primary key (``EXISTS``) rather than the id set of
+    the team's 100,000 leads; test_access checks both forms give the same rows.
+    """
+    team_leads = Lead.objects.filter(pk=models.OuterRef("lead_id"), team_id=team_id)
+    return models.Q(from_advisor_id__in=StaffProfile.objects.filter(team_id=team_id).values("user_id")) | models.Q(
+        models.Exists(team_leads)
+    )
 
 
 class RejectReason(models.TextChoices):
@@ -140,6 +173,14 @@ class Referral(models.Model):
         return f"{self.customer_id} → {self.branch_id} {self.status}"
 
 
+class ReferralPartQuerySet(RestrictedQuerySet):
+    """Rows that hang off a referral (follow-ups, events, SLA breaches): whoever may
+    see the referral sees them."""
+
+    def _restrict(self, user, action: str):
+        return self.filter(referral__in=Referral.objects.restrict(user, action))
+
+
 class FollowUpKind(models.TextChoices):
     ATTEMPT = "attempt", _("Contact attempt")
     MEETING = "meeting", _("Meeting booked")
@@ -162,6 +203,8 @@ class FollowUp(models.Model):
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = ReferralPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
@@ -173,9 +216,7 @@ class FollowUp(models.Model):
 
 
 class ReferralEvent(models.Model):
-    referral = models.ForeignKey(
-        Referral, on_delete=models.CASCADE, related_name="events", verbose_name=_("referral")
-    )
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events", verbose_name=_("referral"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by")
     )
@@ -184,6 +225,8 @@ class ReferralEvent(models.Model):
     to_status = models.CharField(_("to status"), max_length=16, blank=True)
     note = models.TextField(_("note"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
+
+    objects = ReferralPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("referral event")
@@ -210,6 +253,8 @@ class SlaBreach(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
+    objects = ReferralPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("SLA breach")
         verbose_name_plural = _("SLA breaches")
@@ -218,5 +263,3 @@ class SlaBreach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id} {self.stage}"
-
-

@@ -1,4 +1,5 @@
-"""Reads of the referral workflow. Every read starts from ``Referral.objects.visible_to``."""
+"""Reads of the referral workflow. Every read starts from ``Referral.objects.restrict``
+(``referrals.access`` says the same rule object by object)."""
 
 from __future__ import annotations
 
@@ -23,16 +24,17 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Holding, Interaction
+from core.access import get_for_user
+from customers.models import Customer, Holding, Interaction
+from leads.models import Lead
 from org.models import StaffProfile
 from org.roles import Role, role_of
-from referrals.models import Referral, ReferralStatus
 
-from .models import FollowUp, ReferralEvent, SlaBreach
+from .filters import ReferralFilter
+from .models import FollowUp, Referral, ReferralEvent, ReferralStatus, SlaBreach
 
 S = ReferralStatus
 WORKING = (S.ACCEPTED, S.CONTACTED, S.MEETING)
@@ -63,21 +65,18 @@ def tabs_for(user) -> list[tuple[str, str]]:
     return TABS.get(role_of(user), DEFAULT_TABS)
 
 
-def referrals_visible(*, user) -> QuerySet[Referral]:
-    return Referral.objects.visible_to(user)
-
-
 def _overdue_q(now: dt.datetime) -> Q:
     return Q(status=S.PENDING, review_due_at__lt=now) | Q(
         status=S.ACCEPTED, first_contacted_at__isnull=True, first_contact_due_at__lt=now
     )
 
 
-def referral_list(*, user, tab: str = "", status: str = "", q: str = "") -> QuerySet[Referral]:
-    """The list page's rows: a tab of the user's visible referrals, ordered for the tab.
+def referral_list(*, user, tab: str = "") -> QuerySet[Referral]:
+    """The list page's rows: a tab of the user's visible referrals, ordered for the tab
+    (the page, its export and the API then apply ``ReferralFilter``).
 
     The branch inbox is ordered by SLA urgency (earliest review deadline first)."""
-    qs = referrals_visible(user=user).select_related(
+    qs = Referral.objects.restrict(user, "view").select_related(
         "customer", "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
     )
     keys = [k for k, _label in tabs_for(user)]
@@ -87,25 +86,23 @@ def referral_list(*, user, tab: str = "", status: str = "", q: str = "") -> Quer
         # Review deadlines grow with the creation time (working days added to it), so the
         # oldest first is the most urgent first, and the (branch, status, created_at) index
         # serves the page without sorting the whole inbox.
-        qs = qs.filter(status=S.PENDING).order_by("created_at", "id")
-    elif tab == "active":
-        qs = qs.filter(status__in=WORKING).order_by("first_contact_due_at", "id")
-    elif tab == "overdue":
-        qs = qs.filter(_overdue_q(now)).order_by("review_due_at", "id")
-    elif tab == "closed":
-        qs = qs.filter(status__in=CLOSED).order_by("-closed_at", "-id")
-    elif tab == "assigned":
-        qs = qs.filter(assigned_rm=user, status__in=WORKING).order_by("first_contact_due_at", "id")
-    elif tab == "closed_mine":
-        qs = qs.filter(assigned_rm=user, status__in=CLOSED).order_by("-closed_at", "-id")
-    else:
-        qs = qs.order_by("-created_at", "-id")
-    if status in S.values:
-        qs = qs.filter(status=status)
-    q = q.strip()
-    if q:
-        qs = qs.filter(Q(customer__name__icontains=q) | Q(customer__customer_no=q) | Q(customer__mobile_last4=q))
-    return qs
+        return qs.filter(status=S.PENDING).order_by("created_at", "id")
+    if tab == "active":
+        return qs.filter(status__in=WORKING).order_by("first_contact_due_at", "id")
+    if tab == "overdue":
+        return qs.filter(_overdue_q(now)).order_by("review_due_at", "id")
+    if tab == "closed":
+        return qs.filter(status__in=CLOSED).order_by("-closed_at", "-id")
+    if tab == "assigned":
+        return qs.filter(assigned_rm=user, status__in=WORKING).order_by("first_contact_due_at", "id")
+    if tab == "closed_mine":
+        return qs.filter(assigned_rm=user, status__in=CLOSED).order_by("-closed_at", "-id")
+    return qs.order_by("-created_at", "-id")
+
+
+def referrals_filtered(*, user, data) -> ReferralFilter:
+    """``ReferralFilter`` over all the referrals ``user`` may see (exports, the dashboard)."""
+    return ReferralFilter(data, queryset=Referral.objects.restrict(user, "view"))
 
 
 def referral_tab_counts(*, user) -> dict[str, int]:
@@ -122,26 +119,20 @@ def referral_tab_counts(*, user) -> dict[str, int]:
         "closed_mine": Q(assigned_rm=user, status__in=CLOSED),
     }
     keys = [k for k, _label in tabs_for(user)]
-    return referrals_visible(user=user).aggregate(**{k: Count("id", filter=filters[k]) for k in keys})
+    return Referral.objects.restrict(user, "view").aggregate(**{k: Count("id", filter=filters[k]) for k in keys})
 
 
-def referral_get_for_user(*, user, pk: int) -> Referral:
-    """One referral the user may see (404 otherwise), with what the detail page needs."""
-    try:
-        return (
-            referrals_visible(user=user)
-            .select_related(
-                "customer__home_branch",
-                "branch",
-                "lead",
-                "from_advisor__staff_profile__team",
-                "assigned_rm__staff_profile",
-                "converted_product",
-            )
-            .get(pk=pk)
-        )
-    except Referral.DoesNotExist:
-        raise Http404(_("No such referral.")) from None
+def referral_get_for_user(*, user, pk, action: str = "view") -> Referral:
+    """One referral the user may ``action`` (404 otherwise), with what the detail page needs."""
+    qs = Referral.objects.select_related(
+        "customer__home_branch",
+        "branch",
+        "lead",
+        "from_advisor__staff_profile__team",
+        "assigned_rm__staff_profile",
+        "converted_product",
+    )
+    return get_for_user(qs, user=user, pk=pk, action=action)
 
 
 EVENT_LABELS = {
@@ -163,18 +154,10 @@ EVENT_LABELS = {
 
 
 def referral_timeline(*, referral: Referral) -> dict:
-    """Follow-ups, status events, SLA breaches, the customer's contact history and holdings."""
-    call_logs = []
-    try:
-        from calls.models import CallLog
-    except ImportError:  # the queues feature's call log is not installed
-        CallLog = None  # noqa: N806
-    if CallLog is not None:
-        call_logs = list(
-            CallLog.objects.filter(customer_id=referral.customer_id)
-            .select_related("advisor__staff_profile", "disposition")
-            .order_by("-started_at")[:20]
-        )
+    """Follow-ups, status events, SLA breaches, the customer's contacts and holdings.
+
+    (What the apps above know about the customer, such as the advisor's calls, comes in
+    the page's ``REFERRAL_PANELS``.)"""
     return {
         "follow_ups": list(
             FollowUp.objects.filter(referral=referral).select_related("actor__staff_profile").order_by("-occurred_at")
@@ -195,7 +178,6 @@ def referral_timeline(*, referral: Referral) -> dict:
             .select_related("actor__staff_profile")
             .order_by("-occurred_at")[:20]
         ),
-        "call_logs": call_logs,
         "holdings": list(
             Holding.objects.filter(customer_id=referral.customer_id)
             .select_related("product")
@@ -216,14 +198,28 @@ def rm_choices_with_load(*, branch_id: int) -> list[dict]:
     return [{"user": p.user, "id": p.user_id, "name": p.display_name, "load": p.load} for p in profiles]
 
 
-def referrals_for_customer(*, user, customer_id: int) -> QuerySet[Referral]:
-    """A customer's referrals the user may see (for the portrait and the lead page)."""
-    return (
-        referrals_visible(user=user)
-        .filter(customer_id=customer_id)
-        .select_related("branch", "assigned_rm__staff_profile", "converted_product")
-        .order_by("-created_at")
+PORTRAIT_ROWS = 50
+
+
+def customer_leads_and_referrals(*, customer: Customer) -> dict:
+    """The portrait's "Leads and referrals" tab: the customer's 50 newest leads and
+    referrals with the names they show.
+
+    The portrait has already checked that the user may see the customer and recorded
+    the look (PIPL); the customer's lead and referral history is part of that portrait,
+    as it was when the tab lived in ``customers``.
+    """
+    leads = list(
+        Lead.objects.filter(customer=customer)
+        .select_related("owner__staff_profile", "team")
+        .order_by("-created_at", "-id")[:PORTRAIT_ROWS]
     )
+    referrals = list(
+        Referral.objects.filter(customer=customer)
+        .select_related("branch", "lead", "from_advisor__staff_profile", "assigned_rm__staff_profile")
+        .order_by("-created_at", "-id")[:PORTRAIT_ROWS]
+    )
+    return {"leads": leads, "referrals": referrals}
 
 
 # --- dashboard ------------------------------------------------------------------------
@@ -311,11 +307,7 @@ def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | N
     Conditional aggregates in the database, one query per grouping (medians with
     percentile_cont on PostgreSQL), so the cost does not grow with rows in Python.
     """
-    qs = referrals_visible(user=user)
-    if since:
-        qs = qs.filter(created_at__date__gte=since)
-    if until:
-        qs = qs.filter(created_at__date__lte=until)
+    qs = referrals_filtered(user=user, data={"since": since, "until": until}).qs
     sql_medians = connection.vendor == "postgresql"
     groups = {
         "by_branch": ("branch_id", "branch__name"),
@@ -340,15 +332,8 @@ def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | N
 
 def referral_overdue(*, user, limit: int = 50) -> list[Referral]:
     return list(
-        referrals_visible(user=user)
+        Referral.objects.restrict(user, "view")
         .filter(_overdue_q(timezone.now()))
         .select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile")
         .order_by("review_due_at", "id")[:limit]
     )
-
-
-def referral_status_counts(*, user) -> dict:
-    counts = defaultdict(int)
-    for row in referrals_visible(user=user).values("status").annotate(n=Count("id")):
-        counts[row["status"]] = row["n"]
-    return dict(counts)

@@ -1,6 +1,6 @@
 """Writes of the referral workflow: every status change goes through here, audited.
 
-State machine (leads.models.ReferralStatus)::
+State machine (``ReferralStatus``)::
 
     pending ──accept──▶ accepted ──contact──▶ contacted ──meeting/visit──▶ meeting
        │                   │  │                  │                           │
@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -35,12 +35,12 @@ from customers.suitability import product_suitability
 from leads.models import Lead, LeadStatus
 from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
-from org.roles import Role, role_of
-from referrals.models import Referral, ReferralStatus, RejectReason
+from org.roles import Role
 from scoring.services import outcome_record
 
 from . import sla
-from .models import FollowUp, FollowUpKind, ReferralEvent, SlaBreach, SlaStage
+from .access import require_decide, require_work
+from .models import FollowUp, FollowUpKind, Referral, ReferralEvent, ReferralStatus, RejectReason, SlaBreach, SlaStage
 
 S = ReferralStatus
 WORKING_STATUSES = (S.ACCEPTED, S.CONTACTED, S.MEETING)
@@ -120,19 +120,6 @@ def _transition(*, actor, referral: Referral, to: str, verb: str, note: str = ""
         target=referral,
         details={"from": from_status, "to": to, **(details or {})},
     )
-
-
-def _require_branch_staff(actor, referral: Referral, *, managers_only: bool = False) -> None:
-    """Only the referral's branch (its manager, or for RM actions its RMs) may act; admins may too."""
-    role = role_of(actor)
-    if role == Role.ADMIN:
-        return
-    allowed = (Role.BRANCH_MANAGER,) if managers_only else (Role.BRANCH_MANAGER, Role.BRANCH_RM)
-    profile = getattr(actor, "staff_profile", None)
-    if role not in allowed or profile is None or profile.branch_id != referral.branch_id:
-        raise PermissionDenied(_("Only the staff of the receiving branch may do this."))
-    if role == Role.BRANCH_RM and referral.assigned_rm_id not in (None, actor.pk):
-        raise PermissionDenied(_("This referral is assigned to another relationship manager."))
 
 
 def _require_status(referral: Referral, *allowed: str) -> None:
@@ -298,7 +285,7 @@ def _check_rm(referral: Referral, rm) -> None:
 
 
 def _accept_locked(*, actor, referral: Referral, rm, now: dt.datetime, calendar: sla.Calendar) -> Referral:
-    _require_branch_staff(actor, referral, managers_only=True)
+    require_decide(actor, referral)
     _require_status(referral, S.PENDING)
     _check_rm(referral, rm)
     referral.assigned_rm = rm
@@ -353,7 +340,7 @@ def referral_bulk_accept(*, actor, referral_ids: list[int], rm) -> dict:
         if referral is None:
             skipped.append(pk)
             continue
-        _require_branch_staff(actor, referral, managers_only=True)
+        require_decide(actor, referral)
         if referral.status != S.PENDING:
             skipped.append(pk)
             continue
@@ -373,7 +360,7 @@ def referral_bulk_accept(*, actor, referral_ids: list[int], rm) -> dict:
 def referral_reassign(*, actor, referral: Referral, rm) -> Referral:
     """Hand an accepted referral to another RM of the branch (no status change)."""
     referral = _lock(referral)
-    _require_branch_staff(actor, referral, managers_only=True)
+    require_decide(actor, referral)
     _require_status(referral, *WORKING_STATUSES)
     _check_rm(referral, rm)
     old = referral.assigned_rm_id
@@ -399,7 +386,7 @@ def referral_reassign(*, actor, referral: Referral, rm) -> Referral:
 def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -> Referral:
     """Reject a pending referral with a reason code (and text; required for "other")."""
     referral = _lock(referral)
-    _require_branch_staff(actor, referral, managers_only=True)
+    require_decide(actor, referral)
     _require_status(referral, S.PENDING)
     if reason not in RejectReason.values:
         raise ValidationError(_("Choose a reason for rejecting."))
@@ -452,7 +439,7 @@ def referral_follow_up(
     visit moves it to meeting booked/visited. The first reached contact stops the SLA clock.
     """
     referral = _lock(referral)
-    _require_branch_staff(actor, referral)
+    require_work(actor, referral)
     _require_status(referral, *WORKING_STATUSES)
     now = timezone.now()
     occurred_at = occurred_at or now
@@ -511,7 +498,7 @@ def referral_record_outcome(
 ) -> Referral:
     """Close a referral the RM worked: converted (product and amount) or lost (reason)."""
     referral = _lock(referral)
-    _require_branch_staff(actor, referral)
+    require_work(actor, referral)
     _require_status(referral, *WORKING_STATUSES)
     now = timezone.now()
     note = note.strip()
@@ -558,7 +545,7 @@ def referral_record_outcome(
 def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     """Give the referral back to the remote advisor; the lead returns to their nurture list."""
     referral = _lock(referral)
-    _require_branch_staff(actor, referral)
+    require_work(actor, referral)
     _require_status(referral, *WORKING_STATUSES)
     reason = reason.strip()
     if not reason:
@@ -767,12 +754,13 @@ def _escalate_chunk(*, ids: list[int], now, leads_of_team: dict) -> int:
 
 
 @transaction.atomic
-def referral_export_record(*, actor, fmt: str, rows: int, since: str = "", until: str = "") -> None:
-    """Audit an export of referral data (personal data leaves the system)."""
+def referral_export_record(*, actor, fmt: str, rows: int, filters: dict) -> None:
+    """Audit an export of referral data (personal data leaves the system): who took how
+    many rows, in which format, with which filters."""
     audit_record(
         actor=actor,
         verb="referral.export",
         target_type="referrals.referral",
         target_id="*",
-        details={"format": fmt, "rows": rows, "since": since, "until": until},
+        details={"format": fmt, "rows": rows, "filters": filters},
     )

@@ -19,7 +19,3 @@ def review_due(created_at: dt.datetime, *, calendar: Calendar | None = None) -> 
 
 def first_contact_due(accepted_at: dt.datetime, *, calendar: Calendar | None = None) -> dt.datetime:
     return add_working_days(accepted_at, settings.WORKBENCH_REFERRAL_FIRST_CONTACT_DAYS, calendar=calendar)
-
-
-def escalation_due(breached_at: dt.datetime, *, calendar: Calendar | None = None) -> dt.datetime:
-    return add_working_days(breached_at, settings.WORKBENCH_REFERRAL_ESCALATE_AFTER_DAYS, calendar=calendar)

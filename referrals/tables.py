@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Referral, ReferralStatus
+from core.templatetags.formatting import cny
+
+from .models import Referral, ReferralStatus
 
 STATUS_BADGE = {
     ReferralStatus.PENDING: "warning",
@@ -107,9 +109,9 @@ class ReferralTable(tables.Table):
     def render_outcome(self, record):
         if record.status == ReferralStatus.CONVERTED and record.converted_amount is not None:
             return format_html(
-                "{} · ¥{}",
+                "{} · {}",
                 record.converted_product.name if record.converted_product else "",
-                f"{record.converted_amount:,.2f}",
+                cny(record.converted_amount),
             )
         if record.status == ReferralStatus.REJECTED:
             return record.get_reject_reason_display()

@@ -2,51 +2,62 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
-from core.htmx import render_table_page
-from org.roles import Role, role_of, role_required
-from referrals.models import ReferralStatus
+from core.exports import FORMATS
+from core.forms import form_add_service_errors
+from core.htmx import redirect_for, render_table_page
+from org.roles import BRANCH_ROLES, Role, role_of, role_required
 
 from . import exports, selectors, services
+from .access import can_decide_referral, can_work_referral
+from .extensions import REFERRAL_PANELS
+from .filters import ReferralFilter
 from .forms import AcceptForm, BulkAcceptForm, FollowUpForm, OutcomeForm, ReassignForm, RejectForm, ReturnForm
+from .models import Referral, ReferralStatus
 from .tables import ReferralTable, status_badge
 
 DASHBOARD_ROLES = (Role.BRANCH_MANAGER, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
 
 
-def _rms_for(referral_branch_id: int) -> list[dict]:
-    return selectors.rm_choices_with_load(branch_id=referral_branch_id)
+def _rms_for(branch_id: int) -> list[dict]:
+    return selectors.rm_choices_with_load(branch_id=branch_id)
+
+
+def _list_url(tab: str = "") -> str:
+    url = reverse("referrals:list")
+    return f"{url}?tab={tab}" if tab else url
 
 
 def referral_list(request):
     user = request.user
     role = role_of(user)
-    tab = request.GET.get("tab", "")
     tabs = selectors.tabs_for(user)
+    tab = request.GET.get("tab", "")
     if tab not in dict(tabs):
         tab = tabs[0][0]
-    qs = selectors.referral_list(user=user, tab=tab, status=request.GET.get("status", ""), q=request.GET.get("q", ""))
+    filterset = ReferralFilter(request.GET, queryset=selectors.referral_list(user=user, tab=tab))
+    # Only a branch manager accepts in bulk: the form offers the RMs of their branch.
     selectable = role == Role.BRANCH_MANAGER and tab == "inbox"
-    table = ReferralTable(qs, selectable=selectable, order_by=request.GET.get("sort"))
+    table = ReferralTable(filterset.qs, selectable=selectable, order_by=request.GET.get("sort"))
     counts = selectors.referral_tab_counts(user=user)
     context = {
         "tabs": [(key, label, counts.get(key, 0)) for key, label in tabs],
         "tab": tab,
-        "q": request.GET.get("q", ""),
-        "status": request.GET.get("status", ""),
-        "statuses": ReferralStatus.choices,
-        "bulk_form": (BulkAcceptForm(rms=_rms_for(user.staff_profile.branch_id)) if selectable else None),
+        "filter": filterset,
+        # Branch staff see one branch: a branch choice would offer nothing.
+        "show_branch_filter": role not in BRANCH_ROLES,
+        "bulk_form": BulkAcceptForm(rms=_rms_for(user.staff_profile.branch_id)) if selectable else None,
         "can_dashboard": role in DASHBOARD_ROLES,
+        "export_query": urlencode(filterset.params()),
     }
     return render_table_page(request, "referrals/referral_list.html", table, context, per_page=25)
 
@@ -61,18 +72,18 @@ def referral_bulk_accept(request):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(f"{_list_url()}?tab=inbox")
-    # Only referrals the manager can see: ids of another branch are silently not found.
-    visible = list(
-        selectors.referrals_visible(user=request.user)
+        return redirect(_list_url("inbox"))
+    # Only referrals the manager may decide: ids of another branch are silently not found.
+    ids = list(
+        Referral.objects.restrict(request.user, "decide")
         .filter(pk__in=form.cleaned_data["ids"])
         .values_list("pk", flat=True)
     )
     try:
-        result = services.referral_bulk_accept(actor=request.user, referral_ids=visible, rm=form.cleaned_data["rm"])
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
-        return redirect(f"{_list_url()}?tab=inbox")
+        result = services.referral_bulk_accept(actor=request.user, referral_ids=ids, rm=form.cleaned_data["rm"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(_list_url("inbox"))
     skipped = len(form.cleaned_data["ids"]) - len(result["accepted"])
     messages.success(
         request,
@@ -80,49 +91,47 @@ def referral_bulk_accept(request):
         % {"n": len(result["accepted"]), "rm": form.cleaned_data["rm"].staff_profile.display_name}
         + (" " + _("%(n)s skipped (no longer pending).") % {"n": skipped} if skipped else ""),
     )
-    return redirect(f"{_list_url()}?tab=inbox")
+    return redirect(_list_url("inbox"))
 
 
-def _list_url() -> str:
-    return reverse("referrals:list")
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(str(m) for m in exc.messages)
-    return str(exc) or _("You may not do this.")
+def _panels(request, referral) -> list[dict]:
+    """What the apps above show on the page (``REFERRAL_PANELS``), each rendered from its
+    own template with the referral and its ``context``."""
+    return [
+        {
+            "key": panel.key,
+            "label": panel.label,
+            "html": render_to_string(
+                panel.template, {"referral": referral, **panel.context(request, referral)}, request=request
+            ),
+        }
+        for panel in REFERRAL_PANELS.entries()
+    ]
 
 
 def _detail_context(request, referral, **forms) -> dict:
+    """The page and the forms it offers: a form only where ``referrals.access`` lets the
+    user act and the referral's status allows the action (the services check both)."""
     user = request.user
-    role = role_of(user)
-    profile = getattr(user, "staff_profile", None)
-    same_branch = role == Role.ADMIN or (profile is not None and profile.branch_id == referral.branch_id)
-    is_manager = same_branch and role in (Role.BRANCH_MANAGER, Role.ADMIN)
     working = referral.status in services.WORKING_STATUSES
-    can_work = (
-        working
-        and same_branch
-        and (
-            role in (Role.BRANCH_MANAGER, Role.ADMIN) or (role == Role.BRANCH_RM and referral.assigned_rm_id == user.pk)
-        )
-    )
-    can_review = is_manager and referral.status == ReferralStatus.PENDING
-    rms = _rms_for(referral.branch_id) if (can_review or (is_manager and working)) else []
+    may_decide = can_decide_referral(user, referral)
+    can_review = may_decide and referral.status == ReferralStatus.PENDING
+    can_reassign = may_decide and working
+    can_work = working and can_work_referral(user, referral)
+    rms = _rms_for(referral.branch_id) if (can_review or can_reassign) else []
     context = {
         "referral": referral,
         "status_badge": status_badge(referral),
-        "role": role,
         "can_review": can_review,
+        "can_reassign": can_reassign,
         "can_work": can_work,
-        "can_reassign": is_manager and working,
-        "rms": rms,
+        "panels": _panels(request, referral),
         **selectors.referral_timeline(referral=referral),
     }
     if can_review:
         context["accept_form"] = forms.get("accept_form") or AcceptForm(rms=rms)
         context["reject_form"] = forms.get("reject_form") or RejectForm()
-    if is_manager and working:
+    if can_reassign:
         context["reassign_form"] = forms.get("reassign_form") or ReassignForm(
             rms=rms, initial={"rm": referral.assigned_rm_id}
         )
@@ -138,27 +147,21 @@ def referral_detail(request, pk: int):
     return render(request, "referrals/referral_detail.html", _detail_context(request, referral))
 
 
-def _act(request, pk: int, form_name: str, form, action):
-    """Validate ``form``, run the service ``action(referral, cleaned)``, redirect or re-render."""
-    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
+def _act(request, referral, form_name: str, form, action):
+    """Validate ``form``, run the service ``action(cleaned_data)``, redirect or re-render.
+
+    A refusal of the service (PermissionDenied) is a 403; its ValidationError goes on the form."""
     if form.is_valid():
         try:
-            action(referral, form.cleaned_data)
-        except PermissionDenied:
-            raise
+            action(form.cleaned_data)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
-            url = referral_url(referral)
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            return redirect_for(request, reverse("referrals:detail", kwargs={"pk": referral.pk}))
     context = _detail_context(request, referral, **{form_name: form})
     context["open_form"] = form_name
     return render(request, "referrals/referral_detail.html", context, status=400)
-
-
-def referral_url(referral) -> str:
-    return reverse("referrals:detail", kwargs={"pk": referral.pk})
 
 
 @require_POST
@@ -167,10 +170,10 @@ def referral_accept(request, pk: int):
     form = AcceptForm(request.POST, rms=_rms_for(referral.branch_id))
     return _act(
         request,
-        pk,
+        referral,
         "accept_form",
         form,
-        lambda r, d: services.referral_accept(actor=request.user, referral=r, rm=d["rm"]),
+        lambda d: services.referral_accept(actor=request.user, referral=referral, rm=d["rm"]),
     )
 
 
@@ -180,34 +183,36 @@ def referral_reassign(request, pk: int):
     form = ReassignForm(request.POST, rms=_rms_for(referral.branch_id))
     return _act(
         request,
-        pk,
+        referral,
         "reassign_form",
         form,
-        lambda r, d: services.referral_reassign(actor=request.user, referral=r, rm=d["rm"]),
+        lambda d: services.referral_reassign(actor=request.user, referral=referral, rm=d["rm"]),
     )
 
 
 @require_POST
 def referral_reject(request, pk: int):
+    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     return _act(
         request,
-        pk,
+        referral,
         "reject_form",
         RejectForm(request.POST),
-        lambda r, d: services.referral_reject(actor=request.user, referral=r, reason=d["reason"], note=d["note"]),
+        lambda d: services.referral_reject(actor=request.user, referral=referral, reason=d["reason"], note=d["note"]),
     )
 
 
 @require_POST
 def referral_follow_up(request, pk: int):
+    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     return _act(
         request,
-        pk,
+        referral,
         "follow_up_form",
         FollowUpForm(request.POST),
-        lambda r, d: services.referral_follow_up(
+        lambda d: services.referral_follow_up(
             actor=request.user,
-            referral=r,
+            referral=referral,
             kind=d["kind"],
             occurred_at=d["occurred_at"],
             reached=d["reached"],
@@ -219,14 +224,15 @@ def referral_follow_up(request, pk: int):
 
 @require_POST
 def referral_outcome(request, pk: int):
+    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     return _act(
         request,
-        pk,
+        referral,
         "outcome_form",
         OutcomeForm(request.POST),
-        lambda r, d: services.referral_record_outcome(
+        lambda d: services.referral_record_outcome(
             actor=request.user,
-            referral=r,
+            referral=referral,
             outcome=d["outcome"],
             product=d["product"],
             amount=d["amount"],
@@ -237,45 +243,38 @@ def referral_outcome(request, pk: int):
 
 @require_POST
 def referral_return(request, pk: int):
+    referral = selectors.referral_get_for_user(user=request.user, pk=pk)
     return _act(
         request,
-        pk,
+        referral,
         "return_form",
         ReturnForm(request.POST),
-        lambda r, d: services.referral_return(actor=request.user, referral=r, reason=d["reason"]),
+        lambda d: services.referral_return(actor=request.user, referral=referral, reason=d["reason"]),
     )
-
-
-def _period(request) -> tuple[dt.date | None, dt.date | None]:
-    def parse(name):
-        try:
-            return dt.date.fromisoformat(request.GET.get(name, ""))
-        except ValueError:
-            return None
-
-    return parse("since"), parse("until")
 
 
 @role_required(*DASHBOARD_ROLES)
 def referral_dashboard(request):
-    since, until = _period(request)
-    stats = selectors.referral_dashboard(user=request.user, since=since, until=until)
+    # The period is read by the list's filter (the export link passes it on).
+    period = ReferralFilter(request.GET, queryset=Referral.objects.none())
+    period.is_valid()
+    since = period.form.cleaned_data.get("since")
+    until = period.form.cleaned_data.get("until")
     return render(
         request,
         "referrals/dashboard.html",
         {
-            "stats": stats,
+            "stats": selectors.referral_dashboard(user=request.user, since=since, until=until),
             "overdue": selectors.referral_overdue(user=request.user),
             "since": since,
             "until": until,
-            "role": role_of(request.user),
+            "export_query": urlencode(period.params()),
         },
     )
 
 
 @role_required(*DASHBOARD_ROLES)
 def referral_export(request, fmt: str):
-    since, until = _period(request)
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         return HttpResponse(_("Unknown export format."), status=400)
-    return exports.referral_export_response(actor=request.user, fmt=fmt, since=since, until=until)
+    return exports.referral_export_response(actor=request.user, fmt=fmt, data=request.GET)

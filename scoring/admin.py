@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from core.admin import ReadOnlyAdmin
 
 from . import models as m
+from . import services
 
 
 @admin.register(m.ModelVersion)
@@ -17,10 +20,37 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         return False  # versions come from training; activation goes through the model page (audited)
 
 
+class ScoringSettingsForm(forms.ModelForm):
+    class Meta:
+        model = m.ScoringSettings
+        fields = ("rules",)
+
+    def clean_rules(self):
+        rules = self.cleaned_data["rules"]
+        try:
+            services.rules_validate(rules)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+        return rules
+
+
 @admin.register(m.ScoringSettings)
 class ScoringSettingsAdmin(admin.ModelAdmin):
+    """The cold-start rules are edited here, through ``services.rules_update`` (audited);
+    the grade cutoffs on the model page, through ``services.cutoffs_update``."""
+
+    form = ScoringSettingsForm
     list_display = ("high_cutoff", "mid_cutoff", "updated_at", "updated_by")
-    readonly_fields = ("updated_by",)
+    readonly_fields = ("high_cutoff", "mid_cutoff", "updated_at", "updated_by")
+
+    def has_add_permission(self, request):
+        return False  # one row, created on first use
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.rules_update(actor=request.user, rules=form.cleaned_data["rules"])
 
 
 @admin.register(m.RescoreChunk)
@@ -46,5 +76,3 @@ class OutcomeAdmin(ReadOnlyAdmin):
     search_fields = ("=customer__customer_no", "=external_key")
     raw_id_fields = ("customer", "product")
     show_full_result_count = False
-
-

@@ -2,23 +2,21 @@
 
 - ``GET /api/scoring/customers/<id>/score/``: a customer's current score, grade and
   reasons (row scope: the customer must be visible to the user, else 404);
-- ``GET /api/scoring/models/``: model versions with their metrics (team leads, admins).
+- ``GET /api/scoring/models/``: model versions with their metrics (whoever may manage
+  scoring: team leads, administrators).
 """
 
 from __future__ import annotations
 
-from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.selectors import customer_get_for_user
-from org.roles import Role, role_of
-from scoring.models import CustomerScore
-
-from .models import ModelVersion
+from . import selectors
+from .access import can_manage_scoring
+from .models import CustomerScore, ModelVersion
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -53,9 +51,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         ]
 
 
-class TeamLeadOrAdmin(permissions.BasePermission):
+class CanManageScoring(permissions.BasePermission):
     def has_permission(self, request, view):
-        return role_of(request.user) in (Role.TEAM_LEAD, Role.ADMIN)
+        return can_manage_scoring(request.user)
 
 
 class CustomerScoreView(APIView):
@@ -63,19 +61,17 @@ class CustomerScoreView(APIView):
 
     @extend_schema(responses=CustomerScoreSerializer)
     def get(self, request, pk: int):
-        customer = customer_get_for_user(user=request.user, pk=pk)
-        score = CustomerScore.objects.filter(customer=customer).first()
-        if score is None:
-            raise Http404
+        # 404 alike for a customer outside the user's scope and one not scored yet
+        score = selectors.customer_score_get_for_user(user=request.user, pk=pk)
         return Response(CustomerScoreSerializer(score).data)
 
 
 class ModelVersionList(APIView):
-    permission_classes = [permissions.IsAuthenticated, TeamLeadOrAdmin]
+    permission_classes = [permissions.IsAuthenticated, CanManageScoring]
 
     @extend_schema(responses=ModelVersionSerializer(many=True))
     def get(self, request):
-        versions = ModelVersion.objects.select_related("trained_by").defer("artifact")[:50]
+        versions = selectors.model_versions(limit=50)
         return Response(ModelVersionSerializer(versions, many=True).data)
 
 

@@ -14,3 +14,20 @@ class ScoringConfig(AppConfig):
         "compliance": {"outcome": ["view"]},
         "admin": {"outcome": ["view", "add", "change"]},
     }
+
+    audit_verbs = {
+        "scoring.outcome_record": _("Contact outcome recorded"),
+        "scoring.outcomes_import": _("Historical outcomes imported"),
+        "scoring.model_train": _("Scoring model trained"),
+        "scoring.model_activate": _("Scoring model activated"),
+        "scoring.model_rollback": _("Scoring model rolled back"),
+        "scoring.cutoffs_update": _("Grade cutoffs changed"),
+        "scoring.rules_update": _("Cold-start rules changed"),
+    }
+
+    def ready(self) -> None:
+        # The portrait tab names models and templates: register once the apps are loaded
+        # (the one import inside a function docs/architecture.md allows).
+        from . import portrait
+
+        portrait.register()

@@ -20,7 +20,6 @@ taken as they are now; they change rarely and are not outcomes of a contact.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from functools import lru_cache
 
@@ -79,6 +78,8 @@ def _change(now: float | None, then: float | None) -> float | None:
 
 @lru_cache(maxsize=1)
 def _jieba():
+    # A third-party import kept lazy: jieba loads its dictionary (seconds) and only
+    # keyword extraction needs it; rescoring asks for rounds and intents only.
     import jieba
     import jieba.analyse
 
@@ -105,7 +106,7 @@ def conversation_signals(turns: list[dict] | None, *, keywords: bool = True) -> 
 
 
 def features_for_customer(*, customer_id: int, as_of: dt.datetime) -> dict:
-    """The feature snapshot of one customer as of ``as_of`` (keys of leads.features,
+    """The feature snapshot of one customer as of ``as_of`` (keys of scoring.feature_spec,
     plus the customer's ``attributes`` under their own keys). Missing values are None."""
     if timezone.is_naive(as_of):
         as_of = timezone.make_aware(as_of)
@@ -388,7 +389,3 @@ def feature_sql_params(*, spec, lo: int, hi: int, as_of: dt.datetime) -> dict:
     for i, (_name, _kind, vocab) in enumerate(spec):
         params[f"vocab_{i}"] = list(vocab)
     return params
-
-
-def is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

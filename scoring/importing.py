@@ -257,7 +257,7 @@ def outcomes_import(*, path: str | Path, mapping: dict, actor=None) -> dict:
         audit_record(
             actor=actor,
             verb="scoring.outcomes_import",
-            target_type="leads.outcome",
+            target_type=Outcome._meta.label_lower,
             target_id=Path(path).name[:64],
             details={k: summary[k] for k in ("rows_read", "imported", "already_imported", "rejected", "positives")},
         )

@@ -3,13 +3,15 @@ from, trained model versions, scoring settings and rescoring runs."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.access import RestrictedQuerySet
+from customers.models import Customer
 from leads.models import Grade
+
+from .access import can_manage_scoring
 
 # The bar below which scoring uses the transparent rules instead of a trained model
 # (the same bar Dynamics 365 predictive lead scoring uses): 40 of each class.
@@ -51,10 +53,6 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.version
-
-    @property
-    def auc(self) -> float | None:
-        return self.metrics.get("auc")
 
 
 def default_rules() -> dict:
@@ -106,7 +104,7 @@ class ScoringSettings(models.Model):
 
 
 class RescoreChunk(models.Model):
-    """One chunk of a full rescoring run (a ``workbench.Job``): a customer id range.
+    """One chunk of a full rescoring run (a ``core.Job``): a customer id range.
 
     A chunk is marked done in the same transaction that writes its scores, so a
     redelivered chunk (worker died, acks_late) is skipped and a re-run resumes where
@@ -130,6 +128,15 @@ class RescoreChunk(models.Model):
         return f"{self.job_id} [{self.lo}, {self.hi})"
 
 
+class CustomerScoreQuerySet(RestrictedQuerySet):
+    """A score is seen by whoever may see its customer (``scoring.access.can_view_score``)."""
+
+    ACTIONS = ("view",)
+
+    def _restrict(self, user, action: str):
+        return self.filter(customer_id__in=Customer.objects.restrict(user, "view").values("pk"))
+
+
 class CustomerScore(models.Model):
     """The current propensity score of a customer: written in bulk by rescoring.
 
@@ -148,6 +155,8 @@ class CustomerScore(models.Model):
     method = models.CharField(_("method"), max_length=8, choices=[("model", _("Model")), ("rules", _("Rules"))])
     scored_at = models.DateTimeField(_("scored at"))
 
+    objects = CustomerScoreQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("customer score")
         verbose_name_plural = _("customer scores")
@@ -161,6 +170,19 @@ class OutcomeSource(models.TextChoices):
     CALL = "call", _("Call log")
     IMPORT = "import", _("Historical import")
     DEMO = "demo", _("Demo data")
+
+
+class OutcomeQuerySet(RestrictedQuerySet):
+    """An outcome is seen by whoever may see its customer; an anonymous imported row by
+    team leads and administrators (``scoring.access.can_view_outcome``)."""
+
+    ACTIONS = ("view",)
+
+    def _restrict(self, user, action: str):
+        visible = models.Q(customer_id__in=Customer.objects.restrict(user, "view").values("pk"))
+        if can_manage_scoring(user):
+            visible |= models.Q(customer__isnull=True)
+        return self.filter(visible)
 
 
 class Outcome(models.Model):
@@ -191,6 +213,8 @@ class Outcome(models.Model):
     external_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = OutcomeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("outcome")
         verbose_name_plural = _("outcomes")
@@ -199,9 +223,3 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.contacted_at} {'+' if self.converted else '-'}"
-
-    @property
-    def amount_or_zero(self) -> Decimal:
-        return self.amount or Decimal("0")
-
-

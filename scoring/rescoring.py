@@ -154,7 +154,7 @@ SELECT s.customer_id, s.score, s.grade, s.reasons, s.model_version, s.method
 FROM {STAGE} s LEFT JOIN {{score}} old ON old.customer_id = s.customer_id
 WHERE s.grade IN ('high', 'mid')
   AND (old.grade IS NULL OR old.grade = 'low' OR (old.grade = 'mid' AND s.grade = 'high'))
-"""
+"""  # noqa: S608 - only the constant staging table name is interpolated
 
 _UPSERT_SQL = f"""
 INSERT INTO {{score}} (customer_id, score, grade, reasons, model_version, method, scored_at)
@@ -162,7 +162,7 @@ SELECT customer_id, score, grade, reasons, model_version, method, %(now)s FROM {
 ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, grade = EXCLUDED.grade,
     reasons = EXCLUDED.reasons, model_version = EXCLUDED.model_version, method = EXCLUDED.method,
     scored_at = EXCLUDED.scored_at
-"""
+"""  # noqa: S608 - only the constant staging table name is interpolated
 
 
 def _scores_write_plain(rows: Sequence[ScoreRow], now: dt.datetime) -> dict:

@@ -27,8 +27,6 @@ RULES: dict[str, tuple] = {
     "contact_fatigue": (_("Three or more contacts in the last 30 days"), "contacts_30d"),
 }
 
-RULE_FEATURES = sorted({feature for _label, feature in RULES.values()})
-
 
 def rule_indicators(X: np.ndarray, index: dict[str, int], vocab: dict[str, list[str]]) -> dict[str, np.ndarray]:
     """0/1 arrays, one per rule, for the rows of the encoded matrix ``X``."""

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from scoring.models import CustomerScore
+from core.access import get_for_user
+from customers.selectors import portrait_signals
 
-from .models import MIN_CLASS_ROWS, ModelVersion
+from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion
 from .rules import RULES
 from .scorer import settings_get
 from .training import class_counts
+
+
+def customer_score_get_for_user(*, user, pk: int, action: str = "view") -> CustomerScore:
+    """The current score of customer ``pk``; 404 when the customer is outside the user's
+    scope (or has no score yet)."""
+    return get_for_user(CustomerScore.objects.all(), user=user, pk=pk, action=action)
+
+
+def portrait_needs(*, customer) -> dict:
+    """The customer portrait's "needs and propensities" tab: the current score (None
+    before the first scoring) beside what the customer's own data says. The portrait
+    has checked that the user may see the customer."""
+    return {"score": CustomerScore.objects.filter(customer=customer).first(), **portrait_signals(customer=customer)}
 
 
 def model_versions(*, limit: int = 20):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
@@ -27,9 +27,11 @@ from leads.models import Grade, Lead, LeadStatus
 from leads.services import lead_resurface
 
 from . import rescoring, training
+from .access import require_manage_scoring
 from .features import features_for_customer
 from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion, Outcome, OutcomeSource, RescoreChunk, ScoringSettings
 from .reasons import reasons_json
+from .rules import RULES
 from .scorer import Scorer, settings_get
 
 # --- outcomes -------------------------------------------------------------------------------
@@ -94,7 +96,9 @@ def customer_rescore(*, customer_id: int, scorer: Scorer | None = None, as_of: d
     features = features_for_customer(customer_id=customer_id, as_of=as_of)
     score, grade, reasons = scorer.score_features(features)
     with transaction.atomic():
-        result = rescoring.scores_write([(customer_id, score, grade, reasons_json(reasons), scorer.version, scorer.method)])
+        result = rescoring.scores_write(
+            [(customer_id, score, grade, reasons_json(reasons), scorer.version, scorer.method)]
+        )
     return {"score": score, "grade": grade, "reasons": reasons, **result}
 
 
@@ -126,6 +130,8 @@ def model_train(*, actor=None, activate: str = "auto", progress=None) -> tuple[M
     """Train a new model version on all outcomes and (``activate="auto"``) activate it
     only if its cross-validated AUC is not worse than the active model's recipe on the
     same outcomes and folds. Returns the version and a summary."""
+    require_manage_scoring(actor)
+
     def step(msg: str, done: int) -> None:
         if progress:
             progress(msg, done)
@@ -198,6 +204,7 @@ def _activate(mv: ModelVersion, *, actor, verb: str, reason: str = "") -> None:
 @transaction.atomic
 def model_activate(*, actor, version_id: int) -> ModelVersion:
     """Make a version the active one (a rollback when it is an older version)."""
+    require_manage_scoring(actor)
     mv = ModelVersion.objects.select_for_update().get(pk=version_id)
     if mv.is_active:
         return mv
@@ -213,6 +220,7 @@ def model_activate(*, actor, version_id: int) -> ModelVersion:
 @transaction.atomic
 def cutoffs_update(*, actor, high: float, mid: float) -> ScoringSettings:
     """Set the grade cutoffs (absolute scores 0-100, high above mid)."""
+    require_manage_scoring(actor)
     if not (0 <= mid < high <= 100):
         raise ValidationError(_("Cutoffs must satisfy 0 ≤ mid < high ≤ 100."))
     st = settings_get()
@@ -230,6 +238,36 @@ def cutoffs_update(*, actor, high: float, mid: float) -> ScoringSettings:
     return st
 
 
+@transaction.atomic
+def rules_update(*, actor, rules: dict) -> ScoringSettings:
+    """Set the cold-start rules (an intercept and a log-odds weight per rule code), which
+    an administrator edits in the admin; validated, audited."""
+    require_manage_scoring(actor)
+    rules_validate(rules)
+    st = settings_get()
+    before = st.rules
+    ScoringSettings.objects.filter(pk=st.pk).update(rules=rules, updated_by=actor, updated_at=timezone.now())
+    st.refresh_from_db()
+    audit_record(actor=actor, verb="scoring.rules_update", target=st, details={"before": before, "after": rules})
+    return st
+
+
+def rules_validate(rules) -> None:
+    """``{"intercept": number, "weights": {rule code: number}}`` with known codes only."""
+
+    def number(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    weights = rules.get("weights") if isinstance(rules, dict) else None
+    if not isinstance(weights, dict) or not number(rules.get("intercept", 0)):
+        raise ValidationError(_("The rules need a numeric intercept and a table of weights."))
+    unknown = sorted(set(weights) - set(RULES))
+    if unknown:
+        raise ValidationError(_("Unknown rule codes: %(codes)s.") % {"codes": ", ".join(unknown)})
+    if not all(number(w) for w in weights.values()):
+        raise ValidationError(_("Every rule weight must be a number."))
+
+
 # --- full rescoring jobs ------------------------------------------------------------------
 
 RESCORE_KIND = "scoring.rescore_all"
@@ -238,6 +276,7 @@ TRAIN_KIND = "scoring.train_model"
 
 def rescore_job_create(*, actor=None, chunk_ids: int | None = None) -> Job:
     """A full-rescoring job, pinned to the scorer in force now (not yet queued)."""
+    require_manage_scoring(actor)
     active = ModelVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
     with transaction.atomic():
         return job_create(
@@ -326,6 +365,7 @@ def _rescore_finish_if_complete(job_id: int) -> None:
 
 def train_job_create(*, actor=None) -> Job:
     """Train a new model version in the background (the model page's button)."""
+    require_manage_scoring(actor)
     with transaction.atomic():
         job = job_create(actor=actor, kind=TRAIN_KIND, params={}, total=5)
         enqueue("scoring.train_model", job.pk)
@@ -349,6 +389,11 @@ def train_run(*, job_id: int | None = None, rescore: bool = True) -> dict | None
 
     try:
         _mv, summary = model_train(actor=actor, progress=progress)
+    except PermissionDenied as exc:
+        # the job's creator lost the team-lead role between the click and the run
+        if job_id is not None:
+            job_finish(job_id=job_id, result={"error": "permission_denied"}, error=str(exc))
+        return {"error": "permission_denied"}
     except training.NotEnoughOutcomes:
         positives, negatives = training.class_counts()
         summary = {"error": "not_enough_outcomes", "positives": positives, "negatives": negatives}

@@ -298,9 +298,9 @@ def class_counts() -> tuple[int, int]:
 
 
 def fit(
-    rows: list[dict], y: np.ndarray, *, exclude=frozenset(), params: dict | None = None, evaluate=True
+    rows: list[dict], y: np.ndarray, *, exclude=frozenset(), params: dict | None = None
 ) -> tuple[TrainedModel, dict]:
-    """Train on ``rows``/``y``; returns the model and its metrics (CV when ``evaluate``)."""
+    """Train on ``rows``/``y``; returns the model and its cross-validated metrics."""
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     if positives < MIN_CLASS_ROWS or negatives < MIN_CLASS_ROWS:
         raise NotEnoughOutcomes(f"{positives} positive / {negatives} negative outcomes (need {MIN_CLASS_ROWS} each)")

@@ -1,42 +1,61 @@
 """The model page for team leads: active model, versions, charts, retraining, rescoring
-and the grade cutoffs with their preview."""
+and the grade cutoffs with their preview. Every view asks ``can_manage_scoring``, as
+the services do."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from org.roles import Role, role_required
+from core.forms import form_add_service_errors
 
 from . import selectors, services
+from .access import can_manage_scoring
 from .forms import CutoffsForm
 from .models import ModelVersion
 from .reasons import feature_label
 from .scorer import settings_get
 
-LEADS_ONLY = (Role.TEAM_LEAD, Role.ADMIN)
+
+def manager_required(view):
+    """403 unless the user may manage scoring (anonymous users are sent to log in first)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_manage_scoring(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
-@role_required(*LEADS_ONLY)
-def model_page(request):
+def _model_page(request, form: CutoffsForm, st, *, status: int = 200):
     versions = selectors.model_versions()
     active = selectors.active_version(versions)
-    st = settings_get()
-    form = CutoffsForm(initial={"high": st.high_cutoff, "mid": st.mid_cutoff})
     context = {
         "versions": versions,
         "active": active,
         "settings": st,
         "state": selectors.scoring_state(),
         "form": form,
-        "preview": selectors.grade_preview(high=st.high_cutoff, mid=st.mid_cutoff, model=active),
+        "preview": None
+        if form.is_bound
+        else selectors.grade_preview(high=st.high_cutoff, mid=st.mid_cutoff, model=active),
         "rules": selectors.rules_table() if active is None else [],
         "charts": _charts(active),
     }
-    return render(request, "scoring/model.html", context)
+    return render(request, "scoring/model.html", context, status=status)
+
+
+@manager_required
+def model_page(request):
+    st = settings_get()
+    return _model_page(request, CutoffsForm(initial={"high": st.high_cutoff, "mid": st.mid_cutoff}), st)
 
 
 def _charts(active: ModelVersion | None) -> dict | None:
@@ -53,7 +72,7 @@ def _charts(active: ModelVersion | None) -> dict | None:
     }
 
 
-@role_required(*LEADS_ONLY)
+@manager_required
 def cutoffs_preview(request):
     form = CutoffsForm(request.GET)
     active = selectors.active_version([])
@@ -66,24 +85,22 @@ def cutoffs_preview(request):
 
 
 @require_POST
-@role_required(*LEADS_ONLY)
+@manager_required
 def cutoffs_save(request):
     form = CutoffsForm(request.POST)
-    if not form.is_valid():
-        for error in form.errors.get("__all__", []) + [e for k, v in form.errors.items() if k != "__all__" for e in v]:
-            messages.error(request, error)
-        return redirect("scoring:model")
-    try:
-        services.cutoffs_update(actor=request.user, high=form.cleaned_data["high"], mid=form.cleaned_data["mid"])
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("scoring:model")
-    messages.success(request, _("Grade cutoffs saved. Rescore everyone to apply them to existing scores."))
-    return redirect("scoring:model")
+    if form.is_valid():
+        try:
+            services.cutoffs_update(actor=request.user, high=form.cleaned_data["high"], mid=form.cleaned_data["mid"])
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Grade cutoffs saved. Rescore everyone to apply them to existing scores."))
+            return redirect("scoring:model")
+    return _model_page(request, form, settings_get(), status=400)
 
 
 @require_POST
-@role_required(*LEADS_ONLY)
+@manager_required
 def retrain(request):
     job = services.train_job_create(actor=request.user)
     if request.htmx:
@@ -93,7 +110,7 @@ def retrain(request):
 
 
 @require_POST
-@role_required(*LEADS_ONLY)
+@manager_required
 def rescore(request):
     job = services.rescore_start(actor=request.user)
     if request.htmx:
@@ -103,7 +120,7 @@ def rescore(request):
 
 
 @require_POST
-@role_required(*LEADS_ONLY)
+@manager_required
 def activate(request, pk: int):
     mv = get_object_or_404(ModelVersion.objects.defer("artifact"), pk=pk)
     services.model_activate(actor=request.user, version_id=mv.pk)

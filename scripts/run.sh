@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 # -B runs beat inside the worker: one process fewer on a laptop; production runs beat apart.
-.venv/bin/celery -A workbench worker -B --loglevel=INFO --concurrency=2 &
+.venv/bin/celery -A workbench worker -B -Q interactive,bulk --loglevel=INFO --concurrency=2 &
 pids+=($!)
 "$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)

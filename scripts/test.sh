@@ -10,4 +10,5 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
 fi
 echo "Database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem (default)}"
 .venv/bin/ruff check .
+.venv/bin/lint-imports  # the layer contract (docs/architecture.md)
 exec .venv/bin/python -m pytest "$@"

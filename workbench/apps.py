@@ -9,6 +9,7 @@ class WorkbenchConfig(AppConfig):
     verbose_name = _("Workbench")
     # The project itself (settings, URLs, the Celery app, home page, demo composition):
     # it owns no tables.
+    audit_verbs = {"demo.seed": _("Demo data seeded")}
 
     def ready(self) -> None:
         # Celery's filesystem broker needs its folders before the first message.

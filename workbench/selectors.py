@@ -1,17 +1,23 @@
-"""Reads for the shell: the home page's figures per role, the audit log, jobs."""
+"""Reads of the home page: the figures each role sees, from every app below."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent, Job
+from customers.models import Customer, Holding
+from leads.models import Grade, Lead, LeadStatus
+from org.models import StaffProfile
 from org.roles import Role, role_of
+from referrals.models import Referral, ReferralStatus
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,6 @@ def _book_scope(user, role: str | None) -> dict | None:
     if role == Role.ADVISOR:
         return {"owner_id": user.pk}
     if role == Role.TEAM_LEAD:
-        from org.models import StaffProfile
-
         advisors = list(
             StaffProfile.objects.filter(team_id=profile.team_id, role=Role.ADVISOR).values_list("user_id", flat=True)
         )
@@ -49,10 +53,6 @@ def _book_scope(user, role: str | None) -> dict | None:
 
 
 def _book_stats(scope: dict) -> dict:
-    from django.conf import settings
-
-    from customers.models import Customer, Holding
-
     now = timezone.now()
     expiry_cutoff = now - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
     agg = Customer.objects.filter(**scope).aggregate(
@@ -76,11 +76,6 @@ def home_stats(*, user) -> list[Stat]:
     HOME_BOOK_CACHE_SECONDS; the bank-wide ones that compliance and administrators see
     scan every customer, so they are cached for HOME_GLOBAL_CACHE_SECONDS.
     """
-    from django.core.cache import cache
-
-    from leads.models import Grade, Lead, LeadStatus
-    from referrals.models import Referral, ReferralStatus
-
     role = role_of(user)
     now = timezone.now()
     stats: list[Stat] = []
@@ -132,7 +127,7 @@ def home_stats(*, user) -> list[Stat]:
         stats.append(Stat("leads_nurturing", _("Nurturing"), agg["nurturing"]))
         stats.append(Stat("leads_pooled", _("Incubation pool"), agg["pooled"]))
     if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.BRANCH_MANAGER, Role.BRANCH_RM, Role.ADMIN):
-        referrals = Referral.objects.visible_to(user)
+        referrals = Referral.objects.restrict(user, "view")
         if role == Role.BRANCH_RM:
             referrals = referrals.filter(assigned_rm=user)
         agg = referrals.aggregate(
@@ -163,5 +158,3 @@ def home_stats(*, user) -> list[Stat]:
             Stat("jobs_running", _("Background jobs running"), Job.objects.filter(status=Job.Status.RUNNING).count())
         )
     return stats
-
-

@@ -176,6 +176,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # web process and the worker exchange messages through files under var/celery.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 _celery_dir = VAR_DIR / "celery"
+# A message taken by a worker that dies comes back after the visibility timeout (Redis):
+# it must be longer than the longest task (a rescoring chunk, an import) yet short
+# enough that a lost chunk is retried soon. Tasks acknowledge late and are rejected back
+# to the queue when their worker is lost.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(_celery_dir / "queue"),
@@ -185,9 +190,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": 3600}
+    else {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 )
-CELERY_RESULT_BACKEND = None  # progress and results live in workbench.Job rows
+CELERY_RESULT_BACKEND = None  # progress and results live in core.Job rows
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -195,17 +200,32 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every task declares its own time limits; these catch one that forgot.
+CELERY_TASK_SOFT_TIME_LIMIT = 600
+CELERY_TASK_TIME_LIMIT = 660
+# Two queues by kind of work, so a million-customer rescoring never delays the scan of a
+# call note or the rescoring of the customer an advisor just called. Production runs
+# workers for each (`celery -A workbench worker -Q interactive` and `-Q bulk`); `make run`
+# runs one worker for both.
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+BULK_TASKS = (
+    "scoring.rescore_all",
+    "scoring.rescore_chunk",
+    "scoring.train_model",
+    "scoring.resurface_pool",
+    "compliance.rescan",
+    "compliance.qa_sample_week",
+    "customers.import_batch_run",
+    "referrals.sla_check",
+    "core.purge_read_notifications",
+)
+CELERY_TASK_ROUTES = {name: {"queue": "bulk"} for name in BULK_TASKS}
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
-    # Each feature adds its periodic tasks below its own comment line.
     "purge-read-notifications": {"task": "core.purge_read_notifications", "schedule": 24 * 3600},
-    # -- scoring --
     "scoring-train-weekly": {"task": "scoring.train_model", "schedule": 7 * 24 * 3600.0},
-    # -- referrals --
+    "scoring-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
     "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
-    # -- leads (queues) --
-    "leads-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
-    # -- campaigns (compliance) --
     "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
 }
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
+from calls.selectors import advisor_kpis
 from core import selectors as core_selectors
 from core import services as core_services
+from core.access import can_view_audit_log, require
 from core.filters import AuditEventFilter
 from core.htmx import render_table_page
 from core.tables import AuditEventTable, JobTable, NotificationTable
@@ -25,14 +28,12 @@ class LoginView(auth_views.LoginView):
 def home(request):
     stats = selectors.home_stats(user=request.user)
     context = {"stats": stats, "role": role_of(request.user)}
-    if context["role"] == Role.ADVISOR:  # the advisor's call measures (leads queues feature)
-        from calls.selectors import advisor_kpis
-
+    if context["role"] == Role.ADVISOR:  # the advisor's call measures
         context["call_kpis"] = advisor_kpis(user=request.user)
     return render(request, "workbench/home.html", context)
 
 
-@role_required(Role.COMPLIANCE, Role.ADMIN)
+@require(can_view_audit_log)
 def audit_list(request):
     qs = core_selectors.audit_events_list(user=request.user)
     f = AuditEventFilter(request.GET, queryset=qs)
@@ -42,13 +43,13 @@ def audit_list(request):
 
 @role_required(Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
 def job_list(request):
-    table = JobTable(core_selectors.jobs_visible_to(user=request.user))
+    table = JobTable(core_selectors.jobs_for(user=request.user))
     return render_table_page(request, "workbench/job_list.html", table, {})
 
 
 def job_progress(request, pk: int):
     """A job's progress bar; while the job runs, the fragment polls itself."""
-    job = get_object_or_404(core_selectors.jobs_visible_to(user=request.user), pk=pk)
+    job = core_selectors.job_get_for_user(user=request.user, pk=pk)
     return render(request, "core/_job_progress.html", {"job": job})
 
 
@@ -75,7 +76,7 @@ def notifications_mark_read(request):
     core_services.notifications_mark_read(actor=request.user)
     if request.htmx:
         response = HttpResponse(status=204)
-        response["HX-Trigger"] = "notifications-changed"
-        response["HX-Refresh"] = "true"
+        trigger_client_event(response, "notifications-changed")
+        response["HX-Refresh"] = "true"  # django-htmx has no helper for a full refresh
         return response
     return redirect("workbench:notifications")

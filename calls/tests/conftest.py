@@ -1,7 +1,7 @@
 """Fixtures of the call tests.
 
 The compliance scan of a call note and the rescoring a call causes are recorded rather
-than run (``contracts``), so tests assert they were asked for with the right ids; the
+than run (``recorded``), so tests assert they were asked for with the right ids; the
 integration tests undo the recorders and run everything for real.
 """
 
@@ -19,7 +19,7 @@ from scoring.tasks import rescore_customer
 
 
 @pytest.fixture(autouse=True)
-def contracts(monkeypatch):
+def recorded(monkeypatch):
     """Record scan requests and rescoring instead of running them."""
     calls = SimpleNamespace(scans=[], rescored=[])
 

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from calls.models import CallLog
-from calls.tests.factories import disposition
+from calls.tests.factories import CallLogFactory, disposition
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory
 from leads import models as m
-from leads.tests.factories import LeadFactory
+from leads.tests.factories import LeadFactory, PlannedCallFactory
 
 SHOTS = "/tmp/shots/5"
 
@@ -77,9 +77,6 @@ def test_advisor_claims_confirms_calls_and_sees_callback(world, page, login, liv
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_team_lead_sees_metrics_chart_and_advisor_home_kpis(world, page, login, live_server, browser):
-    from calls.tests.factories import CallLogFactory
-    from leads.tests.factories import PlannedCallFactory
-
     lead = LeadFactory(team=world.team_a, owner=world.advisor_a)
     now = timezone.now()
     for code in ("effective", "effective", "effective", "no_answer", "callback"):

@@ -1,4 +1,4 @@
-"""The call workflow against the real contracts of the other features (no fakes)."""
+"""The call workflow against the real services of the other features (nothing recorded)."""
 
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def real_contracts(monkeypatch):
+def run_for_real(monkeypatch):
     # The default lexicon comes from a data migration, which a transactional test flushes.
     if not LexiconRule.objects.exists():
         lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
-    monkeypatch.undo()  # drop the recorders of the autouse `contracts` fixture
+    monkeypatch.undo()  # drop the recorders of the autouse `recorded` fixture
 
 
 def test_call_note_flagged_interaction_outcome_and_rescore(
-    world, callable_customer, at_noon, real_contracts, django_capture_on_commit_callbacks
+    world, callable_customer, at_noon, run_for_real, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory(customer=callable_customer, team=world.team_a, owner=world.advisor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -59,7 +59,7 @@ def test_call_note_flagged_interaction_outcome_and_rescore(
     assert lead.status == "nurturing" and lead.next_touch_at > timezone.now() - dt.timedelta(days=30)
 
 
-def test_confirm_high_with_real_referral_create(world, real_contracts):
+def test_confirm_high_with_real_referral_create(world, run_for_real):
     lead = LeadFactory(customer=CustomerFactory(home_branch=world.branch_x), team=world.team_a, proposed_grade="high")
     services.lead_confirm_grade(actor=world.advisor_a, lead=lead, grade="high", note="到期资金约 80 万，想面谈")
     referral = Referral.objects.get(lead=lead)

@@ -1,4 +1,5 @@
-"""Lead lifecycle, routing, calls and their side effects (services)."""
+"""The advisor's workflow (services): confirming a high lead refers it, logging a call
+and everything its outcome does. (The lead lifecycle itself: leads/tests.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.models import AuditEvent
 from customers.models import ContactPreference, Interaction
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, HoldingFactory, ProductFactory
 from leads import selectors
-from leads.models import Grade, GradeDecision, LeadStatus, PlannedCall
+from leads.models import Grade, LeadStatus, PlannedCall
 from leads.tests.factories import LeadFactory
 from referrals.models import Referral, ReferralStatus
 from scoring.models import Outcome
@@ -37,30 +38,7 @@ def _lead(world, customer=None, **kw):
     return LeadFactory(customer=customer or CustomerFactory(home_branch=world.branch_x), **kw)
 
 
-# --- transitions and routing ---------------------------------------------------------
-
-
-def test_confirm_mid_routes_to_nurture_with_cadence_and_audit(world, settings, at_noon):
-    settings.WORKBENCH_NURTURE_TOUCHES = 3
-    settings.WORKBENCH_NURTURE_PERIOD_DAYS = 14
-    lead = _lead(world, proposed_grade=Grade.MID)
-    services.lead_confirm_grade(actor=world.advisor_a, lead=lead, grade="mid", now=at_noon)
-    lead.refresh_from_db()
-    assert lead.status == LeadStatus.NURTURING
-    assert lead.confirmed_grade == "mid"
-    assert lead.owner == world.advisor_a  # confirming an unowned team lead takes it
-    hops = list(lead.transitions.order_by("id").values_list("from_status", "to_status", "actor_id"))
-    assert hops == [("new", "confirmed", world.advisor_a.pk), ("confirmed", "nurturing", world.advisor_a.pk)]
-    assert all(t.reason for t in lead.transitions.all())
-    assert _verbs(lead).count("lead.transition") == 2
-    assert "lead.confirm_grade" in _verbs(lead)
-    plan = lead.nurture_plan
-    assert (plan.touches_planned, plan.period_days, plan.touches_done) == (3, 14, 0)
-    touch = PlannedCall.objects.get(lead=lead)
-    assert touch.kind == "nurture" and touch.touch_no == 1 and touch.due_at == at_noon
-    assert lead.next_touch_at == at_noon
-    decision = GradeDecision.objects.get(lead=lead)
-    assert not decision.overridden and decision.reason_code == ""
+# --- confirming and referring ------------------------------------------------------------
 
 
 def test_confirm_high_creates_referral_to_home_branch(world):
@@ -73,43 +51,6 @@ def test_confirm_high_creates_referral_to_home_branch(world):
     assert referral.branch == world.branch_x
     assert referral.from_advisor == world.advisor_a
     assert list(lead.transitions.order_by("id").values_list("to_status", flat=True)) == ["confirmed", "referred"]
-
-
-def test_confirm_low_goes_to_team_pool_unassigned(world):
-    lead = _lead(world, proposed_grade=Grade.LOW)
-    services.lead_confirm_grade(actor=world.advisor_a, lead=lead, grade="low")
-    lead.refresh_from_db()
-    assert lead.status == LeadStatus.POOLED
-    assert lead.owner is None
-    assert list(selectors.leads_pool(user=world.advisor_a2)) == [lead]  # the whole team sees it
-    assert list(selectors.leads_pool(user=world.advisor_b)) == []
-
-
-def test_override_needs_reason_code_and_is_recorded(world):
-    lead = _lead(world, proposed_grade=Grade.MID)
-    with pytest.raises(ValidationError) as exc:
-        services.lead_confirm_grade(actor=world.advisor_a, lead=lead, grade="low")
-    assert "override" in str(exc.value) or "理由" in str(exc.value)
-    lead.refresh_from_db()
-    assert lead.status == "new" and not GradeDecision.objects.exists()
-    assert not lead.transitions.exists()
-    services.lead_confirm_grade(actor=world.advisor_a, lead=lead, grade="low", reason_code="transcript_weaker")
-    decision = GradeDecision.objects.get(lead=lead)
-    assert decision.overridden and decision.reason_code == "transcript_weaker"
-    assert (decision.proposed_grade, decision.confirmed_grade) == ("mid", "low")
-
-
-def test_other_team_and_branch_staff_cannot_confirm(world):
-    lead = _lead(world)
-    for user in (world.advisor_b, world.manager_x, world.compliance):
-        with pytest.raises(PermissionDenied):
-            services.lead_confirm_grade(actor=user, lead=lead, grade="mid")
-    owned = _lead(world, owner=world.advisor_a2)
-    with pytest.raises(PermissionDenied):
-        services.lead_confirm_grade(actor=world.advisor_a, lead=owned, grade="mid")
-
-
-# --- claiming -------------------------------------------------------------------------
 
 
 # --- calls ----------------------------------------------------------------------------
@@ -125,7 +66,7 @@ def _call(world, lead, at, **kw):
 
 
 def test_call_is_idempotent_and_has_its_side_effects(
-    world, callable_customer, at_noon, contracts, django_capture_on_commit_callbacks
+    world, callable_customer, at_noon, recorded, django_capture_on_commit_callbacks
 ):
     lead = _lead(world, callable_customer, owner=world.advisor_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,12 +75,10 @@ def test_call_is_idempotent_and_has_its_side_effects(
     assert created and not created_again and again.pk == call.pk
     assert m.CallLog.objects.count() == 1
     assert Interaction.objects.filter(customer=callable_customer, channel="phone").count() == 1
-    assert (
-        Outcome.objects.filter(customer=callable_customer, external_key=f"call:{call.idempotency_key}").count() == 1
-    )
+    assert Outcome.objects.filter(customer=callable_customer, external_key=f"call:{call.idempotency_key}").count() == 1
     call.refresh_from_db()
     assert call.interaction_id and call.outcome_id
-    assert contracts.scans == [
+    assert recorded.scans == [
         {
             "source": "call_note",
             "object_id": call.pk,
@@ -150,7 +89,7 @@ def test_call_is_idempotent_and_has_its_side_effects(
             "source_url": f"/leads/{lead.pk}/",  # where the reviewer opens the call
         }
     ]
-    assert contracts.rescored == [callable_customer.pk]
+    assert recorded.rescored == [callable_customer.pk]
     lead.refresh_from_db()
     assert lead.status == LeadStatus.CONTACTING
     assert _verbs(call) == ["call.log"]

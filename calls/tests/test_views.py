@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from calls.models import CallLog
 from calls.tests.factories import disposition
-from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory
+from compliance.tests.factories import approved_script
+from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory, ProductFactory
 from leads import models as m
 from leads.tests.factories import LeadFactory, PlannedCallFactory
 from referrals.tests.factories import ReferralFactory
@@ -253,8 +254,6 @@ def test_home_shows_advisor_call_measures(world, client_for):
 
 
 def test_call_screen_shows_approved_script_for_product_in_focus(world, client_for):
-    from compliance.tests.factories import approved_script
-
     version = approved_script(author=world.lead_a, officer=world.compliance)
     product = version.script.product
     lead = LeadFactory(team=world.team_a, owner=world.advisor_a)
@@ -267,8 +266,6 @@ def test_call_screen_shows_approved_script_for_product_in_focus(world, client_fo
 
 
 def test_product_check_badges(world, client_for):
-    from customers.tests.factories import ProductFactory
-
     customer = CustomerFactory(risk_level=2)
     lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a)
     ok, risky = ProductFactory(risk_level=2, name="稳健二号"), ProductFactory(risk_level=4, name="进取四号")
@@ -289,8 +286,6 @@ def test_tab_count_is_capped(world, client_for, monkeypatch):
 
 
 def test_team_lead_referred_tab_shows_team_referrals(world, client_for):
-    from referrals.tests.factories import ReferralFactory
-
     ReferralFactory(lead__team=world.team_a, from_advisor=world.advisor_a2, lead__customer__name="转介甲")
     ReferralFactory(lead__team=world.team_b, from_advisor=world.advisor_b, lead__customer__name="转介乙")
     html = client_for(world.lead_a).get(reverse("calls:queue") + "?tab=referred").content.decode()

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from campaigns import services as campaign_services
 from campaigns.models import Campaign
-from compliance import services
+from compliance.services import scripts as services
 from compliance.tests.test_services import draft
 from core.models import AuditEvent
 

@@ -3,6 +3,11 @@ tests (the browser journey, other apps' live-server tests) flush the tables, so 
 them before each database test of this app."""
 
 import pytest
+from django.contrib.auth.models import Group
+
+from compliance.constants import SENIOR_GROUP
+from compliance.lexicon_data import lexicon_load_defaults
+from compliance.models import LexiconRule, LexiconRuleVersion
 
 
 @pytest.fixture(autouse=True)
@@ -12,12 +17,6 @@ def default_lexicon(request):
         return  # a test without the database (the scanner on the default specs)
     transactional = marker is not None and marker.kwargs.get("transaction")
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from django.contrib.auth.models import Group
-
-    from compliance.lexicon_data import lexicon_load_defaults
-    from compliance.models import LexiconRule, LexiconRuleVersion
-    from compliance.services import SENIOR_GROUP
-
     if not LexiconRule.objects.exists():
         lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
     Group.objects.get_or_create(name=SENIOR_GROUP)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compliance import services
 from compliance.models import ScriptPurpose
+from compliance.services import scripts as script_services
 from customers.tests.factories import ProductFactory
 
 CLEAN_WEALTH_BODY = (
@@ -15,12 +15,12 @@ CLEAN_WEALTH_BODY = (
 def approved_script(*, author, officer, product=None, title="稳健理财介绍", body=CLEAN_WEALTH_BODY, purpose=None):
     """A script taken through draft → submitted → approved by the services."""
     product = product or ProductFactory(risk_level=2)
-    version = services.script_create(
+    version = script_services.script_create(
         actor=author,
         title=title,
         purpose=purpose or ScriptPurpose.PRODUCT_INTRO,
         body=body,
         product=product,
     )
-    services.script_submit_for_review(actor=author, version=version)
-    return services.script_approve(actor=officer, version=version, comment="ok", acknowledge_medium=True)
+    script_services.script_submit_for_review(actor=author, version=version)
+    return script_services.script_approve(actor=officer, version=version, comment="ok", acknowledge_medium=True)

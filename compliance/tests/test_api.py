@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance import services
-from compliance.models import FlagOutcome
+from compliance.models import Flag, FlagOutcome
+from compliance.services import flags as flag_services
+from compliance.services import surveillance as surveillance_services
 from compliance.tests.factories import approved_script
 
 pytestmark = pytest.mark.django_db
@@ -37,13 +38,11 @@ def test_scan(world, client_for):
 
 def test_flags_per_role(world, client_for):
     for i, advisor in enumerate((world.advisor_a, world.advisor_b)):
-        services.communication_scan(
+        surveillance_services.communication_scan(
             source="call_note", object_id=i, text="保本", advisor_id=advisor.pk, occurred_at=timezone.now()
         )
-    from compliance.models import Flag
-
     f_a = Flag.objects.get(advisor=world.advisor_a)
-    services.flag_close(actor=world.compliance, flag=f_a, outcome=FlagOutcome.COACHING, comment="注意")
+    flag_services.flag_close(actor=world.compliance, flag=f_a, outcome=FlagOutcome.COACHING, comment="注意")
     assert client_for(world.compliance).get(reverse("api-compliance-flags")).json()["count"] == 2
     assert [f["id"] for f in client_for(world.advisor_a).get(reverse("api-compliance-flags")).json()["results"]] == [
         f_a.pk

@@ -1,4 +1,5 @@
-"""The three contracts other features code against (CONTRACTS.md), with real behaviour."""
+"""The three entry points other features code against (scan_text, approved_scripts_for,
+request_scan), with real behaviour."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from django.utils import timezone
 from compliance.models import Communication, Flag, ScriptPurpose, VersionStatus
 from compliance.scanner import ScanResult, scan_text
 from compliance.selectors import approved_scripts_for
+from compliance.services import lexicon as lexicon_services
+from compliance.services import scripts as script_services
 from compliance.surveillance import request_scan
 from compliance.tests.factories import approved_script
 from customers.tests.factories import CustomerFactory, ProductFactory
@@ -35,10 +38,8 @@ def test_scan_text_with_product_type_checks_disclosures():
 
 
 def test_scan_text_follows_lexicon_changes(world):
-    from compliance import services
-
     assert scan_text("本周限量发售紫金卡").findings == []
-    services.lexicon_rule_create(
+    lexicon_services.lexicon_rule_create(
         actor=world.compliance,
         data={
             "pattern": "限量发售",
@@ -54,16 +55,14 @@ def test_scan_text_follows_lexicon_changes(world):
 def test_approved_scripts_for_returns_latest_approved_version(world):
     product = ProductFactory(risk_level=2)
     v1 = approved_script(author=world.advisor_a, officer=world.compliance, product=product)
-    from compliance import services
-
-    draft = services.script_revise(actor=world.advisor_a, script=v1.script)
+    draft = script_services.script_revise(actor=world.advisor_a, script=v1.script)
     # the new draft does not replace the approved version until it is approved itself
     assert [v.pk for v in approved_scripts_for(product=product)] == [v1.pk]
-    services.script_version_update(
+    script_services.script_version_update(
         actor=world.advisor_a, version=draft, title=v1.script.title, body=v1.body + "欢迎咨询。"
     )
-    services.script_submit_for_review(actor=world.advisor_a, version=draft)
-    services.script_approve(actor=world.compliance, version=draft, comment="ok", acknowledge_medium=True)
+    script_services.script_submit_for_review(actor=world.advisor_a, version=draft)
+    script_services.script_approve(actor=world.compliance, version=draft, comment="ok", acknowledge_medium=True)
     found = approved_scripts_for(product=product)
     assert [v.pk for v in found] == [draft.pk]
     assert found[0].script.title == v1.script.title

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from compliance.constants import Category
 from compliance.lexicon_data import default_rules, default_specs
+from compliance.models import LexiconRule
 from compliance.scanner import Scanner, normalise, scan_text
+from compliance.services import lexicon as lexicon_services
 
 LABELLED = Path(__file__).parent / "data" / "labelled_set.jsonl"
 
@@ -133,8 +138,6 @@ def test_default_lexicon_size_and_coverage():
     rules = [r for r in default_rules() if r["category"] != "allow"]
     assert sum(r["language"] == "zh" for r in rules) >= 80
     assert sum(r["language"] == "en" for r in rules) >= 15
-    from compliance.constants import Category
-
     covered = {r["category"] for r in rules}
     assert covered == set(Category.values) - {"allow"}
     assert len({r["code"] for r in default_rules()}) == len(default_rules())
@@ -177,16 +180,9 @@ def test_labelled_set_precision_and_recall(scanner, capsys):
 
 @pytest.mark.django_db
 def test_scan_text_uses_only_rules_active_today(world):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from compliance import services
-    from compliance.models import LexiconRule
-
     rule = LexiconRule.objects.get(pattern="保本", language="zh")
     assert [f.rule for f in scan_text("是保本的").findings] == [rule.code]
-    services.lexicon_rule_update(
+    lexicon_services.lexicon_rule_update(
         actor=world.compliance,
         rule=rule,
         data={"active_until": timezone.localdate() - dt.timedelta(days=1)},

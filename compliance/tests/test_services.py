@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from compliance import services
+from compliance.constants import SENIOR_GROUP
 from compliance.models import (
     Communication,
     Flag,
@@ -25,15 +25,23 @@ from compliance.models import (
     ScriptVersion,
     VersionStatus,
 )
+from compliance.selectors import approved_scripts_for
+from compliance.services import flags as flag_services
+from compliance.services import lexicon as lexicon_services
+from compliance.services import qa as qa_services
+from compliance.services import scripts as script_services
+from compliance.services import surveillance as surveillance_services
 from compliance.tests.factories import CLEAN_WEALTH_BODY
 from core.models import AuditEvent, Job
 from customers.tests.factories import ProductFactory
+from org.roles import Role
+from org.tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 def draft(world, body=CLEAN_WEALTH_BODY, product=None, author=None):
-    return services.script_create(
+    return script_services.script_create(
         actor=author or world.advisor_a,
         title="稳健理财介绍",
         purpose=ScriptPurpose.PRODUCT_INTRO,
@@ -45,7 +53,7 @@ def draft(world, body=CLEAN_WEALTH_BODY, product=None, author=None):
 class TestScriptStateMachine:
     def test_submit_runs_the_check_and_records_evidence(self, world):
         v = draft(world, body="这款产品是保本的。")
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         v.refresh_from_db()
         assert v.status == VersionStatus.SUBMITTED and v.checked_at
         findings = {(f.kind, f.code.split("-")[1] if f.kind == "lexicon" else f.code) for f in v.findings.all()}
@@ -62,9 +70,9 @@ class TestScriptStateMachine:
 
     def test_approval_is_blocked_by_an_open_high_finding(self, world):
         v = draft(world, body="这款产品是保本的。理财非存款、产品有风险、投资须谨慎。风险等级R2。")
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         with pytest.raises(ValidationError) as exc:
-            services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
+            script_services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
         assert exc.value.code == "blocked_by_high"
         v.refresh_from_db()
         assert v.status == VersionStatus.SUBMITTED
@@ -73,19 +81,19 @@ class TestScriptStateMachine:
     def test_risk_level_mismatch_blocks_approval(self, world):
         product = ProductFactory(risk_level=3)
         v = draft(world, product=product)  # the body says R2
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         assert v.findings.filter(code="risk_level_mismatch", severity="high").exists()
         with pytest.raises(ValidationError):
-            services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
+            script_services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
 
     def test_medium_findings_need_explicit_acknowledgement(self, world):
         v = draft(world, body=CLEAN_WEALTH_BODY + "额度有限。")
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         assert v.findings.filter(severity="medium").count() == 1
         with pytest.raises(ValidationError) as exc:
-            services.script_approve(actor=world.compliance, version=v)
+            script_services.script_approve(actor=world.compliance, version=v)
         assert exc.value.code == "medium_not_acknowledged"
-        services.script_approve(actor=world.compliance, version=v, comment="可以接受", acknowledge_medium=True)
+        script_services.script_approve(actor=world.compliance, version=v, comment="可以接受", acknowledge_medium=True)
         f = v.findings.get(severity="medium")
         assert f.acknowledged_by == world.compliance and f.acknowledged_at
         actions = list(ScriptReview.objects.filter(version=v).values_list("action", "actor_id"))
@@ -97,84 +105,81 @@ class TestScriptStateMachine:
 
     def test_reject_needs_a_comment_and_the_author_revises(self, world):
         v = draft(world, body="这款产品是保本的。")
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         with pytest.raises(ValidationError):
-            services.script_reject(actor=world.compliance, version=v, comment="  ")
-        services.script_reject(actor=world.compliance, version=v, comment="删除“保本”，补充风险揭示")
+            script_services.script_reject(actor=world.compliance, version=v, comment="  ")
+        script_services.script_reject(actor=world.compliance, version=v, comment="删除“保本”，补充风险揭示")
         v.refresh_from_db()
         assert v.status == VersionStatus.REJECTED and v.review_comment.startswith("删除")
         ev = ScriptReview.objects.get(version=v, action=ReviewAction.REJECT)
         assert ev.actor == world.compliance and ev.comment and ev.findings_snapshot
         assert world.advisor_a.notifications.filter(event_key=f"script.rejected:{v.pk}").exists()
-        v2 = services.script_revise(actor=world.advisor_a, script=v.script)
+        v2 = script_services.script_revise(actor=world.advisor_a, script=v.script)
         assert (v2.number, v2.status, v2.based_on_id, v2.body) == (2, VersionStatus.DRAFT, v.pk, v.body)
 
     def test_editing_an_approved_script_keeps_the_approved_version_in_use(self, world):
         v1 = draft(world)
-        services.script_submit_for_review(actor=world.advisor_a, version=v1)
-        services.script_approve(actor=world.compliance, version=v1, acknowledge_medium=True)
-        v2 = services.script_revise(actor=world.advisor_a, script=v1.script)
-        assert services.script_revise(actor=world.advisor_a, script=v1.script) == v2  # one draft at a time
-        services.script_version_update(actor=world.advisor_a, version=v2, title="新标题", body=v1.body + "谢谢。")
-        services.script_submit_for_review(actor=world.advisor_a, version=v2)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v1)
+        script_services.script_approve(actor=world.compliance, version=v1, acknowledge_medium=True)
+        v2 = script_services.script_revise(actor=world.advisor_a, script=v1.script)
+        assert script_services.script_revise(actor=world.advisor_a, script=v1.script) == v2  # one draft at a time
+        script_services.script_version_update(
+            actor=world.advisor_a, version=v2, title="新标题", body=v1.body + "谢谢。"
+        )
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v2)
         v1.refresh_from_db()
         assert v1.status == VersionStatus.APPROVED  # still in use while v2 waits
-        services.script_approve(actor=world.compliance, version=v2, acknowledge_medium=True)
+        script_services.script_approve(actor=world.compliance, version=v2, acknowledge_medium=True)
         v1.refresh_from_db()
         assert v1.status == VersionStatus.RETIRED
         assert ScriptVersion.objects.filter(script=v1.script, status=VersionStatus.APPROVED).get() == v2
 
     def test_only_drafts_are_edited_and_submitted_once(self, world):
         v = draft(world)
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         with pytest.raises(ValidationError):
-            services.script_submit_for_review(actor=world.advisor_a, version=v)
+            script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         with pytest.raises(ValidationError):
-            services.script_version_update(actor=world.advisor_a, version=v, title="x", body="y")
+            script_services.script_version_update(actor=world.advisor_a, version=v, title="x", body="y")
         assert ScriptReview.objects.filter(version=v).count() == 1
 
     def test_only_the_author_edits_or_submits(self, world):
         v = draft(world)
         with pytest.raises(PermissionDenied):
-            services.script_version_update(actor=world.advisor_b, version=v, title="x", body="y")
+            script_services.script_version_update(actor=world.advisor_b, version=v, title="x", body="y")
         with pytest.raises(PermissionDenied):
-            services.script_submit_for_review(actor=world.advisor_b, version=v)
+            script_services.script_submit_for_review(actor=world.advisor_b, version=v)
 
     @pytest.mark.parametrize("who", ["advisor_a2", "lead_a", "admin", "manager_x"])
     def test_only_compliance_officers_decide(self, world, who):
         v = draft(world)
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
         actor = getattr(world, who)
         with pytest.raises(PermissionDenied):
-            services.script_approve(actor=actor, version=v, acknowledge_medium=True)
+            script_services.script_approve(actor=actor, version=v, acknowledge_medium=True)
         with pytest.raises(PermissionDenied):
-            services.script_reject(actor=actor, version=v, comment="no")
+            script_services.script_reject(actor=actor, version=v, comment="no")
         v.refresh_from_db()
         assert v.status == VersionStatus.SUBMITTED
 
     def test_officers_cannot_approve_their_own_script(self, world):
-        from org.roles import Role
-        from org.tests.factories import make_staff
-
         v = draft(world, author=world.compliance)
-        services.script_submit_for_review(actor=world.compliance, version=v)
+        script_services.script_submit_for_review(actor=world.compliance, version=v)
         with pytest.raises(ValidationError) as exc:
-            services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
+            script_services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
         assert exc.value.code == "self_approval"
         other = make_staff(Role.COMPLIANCE, username="compliance2")
-        services.script_approve(actor=other, version=v, acknowledge_medium=True)
+        script_services.script_approve(actor=other, version=v, acknowledge_medium=True)
 
     def test_branch_staff_cannot_propose(self, world):
         with pytest.raises(PermissionDenied):
             draft(world, author=world.manager_x)
 
     def test_retire_withdraws_the_script(self, world):
-        from compliance.selectors import approved_scripts_for
-
         v = draft(world)
-        services.script_submit_for_review(actor=world.advisor_a, version=v)
-        services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
-        services.script_retire(actor=world.compliance, version=v, comment="产品下架")
+        script_services.script_submit_for_review(actor=world.advisor_a, version=v)
+        script_services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
+        script_services.script_retire(actor=world.compliance, version=v, comment="产品下架")
         assert approved_scripts_for(product=v.script.product) == []
         assert ScriptReview.objects.filter(version=v, action=ReviewAction.RETIRE).exists()
 
@@ -190,9 +195,11 @@ class TestLexicon:
     }
 
     def test_create_and_update_keep_a_versioned_audited_changelog(self, world):
-        rule = services.lexicon_rule_create(actor=world.compliance, data=dict(self.data), note="投诉案例")
+        rule = lexicon_services.lexicon_rule_create(actor=world.compliance, data=dict(self.data), note="投诉案例")
         assert rule.code.startswith("ZH-GUAR-") and rule.version == 1 and rule.owner == world.compliance
-        services.lexicon_rule_update(actor=world.compliance, rule=rule, data={"severity": "medium"}, note="降级")
+        lexicon_services.lexicon_rule_update(
+            actor=world.compliance, rule=rule, data={"severity": "medium"}, note="降级"
+        )
         rule.refresh_from_db()
         assert rule.version == 2
         history = list(rule.history.order_by("version"))
@@ -200,16 +207,18 @@ class TestLexicon:
         assert history[1].changes == {"severity": ["high", "medium"]} and history[1].changed_by == world.compliance
         assert AuditEvent.objects.filter(verb="lexicon.update", target_id=str(rule.pk)).count() == 1
         # saving without a change creates no version
-        services.lexicon_rule_update(actor=world.compliance, rule=rule, data={"severity": "medium"})
+        lexicon_services.lexicon_rule_update(actor=world.compliance, rule=rule, data={"severity": "medium"})
         assert rule.history.count() == 2
 
     def test_bad_input_changes_nothing(self, world):
         n = LexiconRule.objects.count()
         for bad in ({"pattern": "("}, {"pattern": "a*"}, {"pattern": " "}):
             with pytest.raises(ValidationError):
-                services.lexicon_rule_create(actor=world.compliance, data={**self.data, "is_regex": True, **bad})
+                lexicon_services.lexicon_rule_create(
+                    actor=world.compliance, data={**self.data, "is_regex": True, **bad}
+                )
         with pytest.raises(ValidationError):
-            services.lexicon_rule_create(
+            lexicon_services.lexicon_rule_create(
                 actor=world.compliance,
                 data={**self.data, "active_from": dt.date(2026, 5, 1), "active_until": dt.date(2026, 4, 1)},
             )
@@ -218,11 +227,11 @@ class TestLexicon:
     @pytest.mark.parametrize("who", ["advisor_a", "lead_a", "admin"])
     def test_only_compliance_edits_the_lexicon(self, world, who):
         with pytest.raises(PermissionDenied):
-            services.lexicon_rule_create(actor=getattr(world, who), data=dict(self.data))
+            lexicon_services.lexicon_rule_create(actor=getattr(world, who), data=dict(self.data))
 
 
 def scan(world, object_id=1, text="我说这款产品是保本的，额度有限。", advisor=None, occurred_at=None):
-    return services.communication_scan(
+    return surveillance_services.communication_scan(
         source="call_note",
         object_id=object_id,
         text=text,
@@ -240,26 +249,23 @@ class TestFlags:
         assert Flag.objects.filter(communication=comm).count() == 2
 
     def test_claim_escalate_close_with_evidence(self, world):
-        from org.roles import Role
-        from org.tests.factories import make_staff
-
         senior = make_staff(Role.COMPLIANCE, username="senior")
-        senior.groups.add(Group.objects.get(name=services.SENIOR_GROUP))
+        senior.groups.add(Group.objects.get(name=SENIOR_GROUP))
         scan(world)
         flag = Flag.objects.order_by("start").first()
-        services.flag_claim(actor=world.compliance, flag=flag)
+        flag_services.flag_claim(actor=world.compliance, flag=flag)
         with pytest.raises(ValidationError):
-            services.flag_escalate(actor=world.compliance, flag=flag, to_user=world.compliance, comment="x")
+            flag_services.flag_escalate(actor=world.compliance, flag=flag, to_user=world.compliance, comment="x")
         with pytest.raises(ValidationError):
-            services.flag_escalate(actor=world.compliance, flag=flag, to_user=senior, comment="")
-        services.flag_escalate(actor=world.compliance, flag=flag, to_user=senior, comment="疑似误导销售")
+            flag_services.flag_escalate(actor=world.compliance, flag=flag, to_user=senior, comment="")
+        flag_services.flag_escalate(actor=world.compliance, flag=flag, to_user=senior, comment="疑似误导销售")
         flag.refresh_from_db()
         assert flag.status == FlagStatus.ESCALATED and flag.escalated_to == senior
         with pytest.raises(ValidationError):  # only the senior officer may close now
-            services.flag_close(actor=world.compliance, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认")
+            flag_services.flag_close(actor=world.compliance, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认")
         with pytest.raises(ValidationError):
-            services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="")
-        services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认违规，需辅导")
+            flag_services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="")
+        flag_services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认违规，需辅导")
         flag.refresh_from_db()
         assert (flag.status, flag.outcome, flag.closed_by) == (FlagStatus.CLOSED, FlagOutcome.VIOLATION, senior)
         assert list(flag.reviews.values_list("action", "actor_id")) == [
@@ -274,43 +280,43 @@ class TestFlags:
         scan(world, 2, text="客户说别家银行不靠谱")
         ids = list(Flag.objects.values_list("pk", flat=True))
         with pytest.raises(ValidationError):
-            services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason=" ")
-        assert services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="客户原话，非顾问陈述") == 3
+            flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason=" ")
+        assert flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="客户原话，非顾问陈述") == 3
         assert set(Flag.objects.values_list("status", "outcome")) == {(FlagStatus.CLOSED, FlagOutcome.NO_ISSUE)}
         assert FlagReview.objects.filter(action="bulk_close").count() == 3
         assert sorted(AuditEvent.objects.filter(verb="flag.bulk_close").get().details["ids"]) == sorted(ids)
-        assert services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="again") == 0
+        assert flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="again") == 0
 
     @pytest.mark.parametrize("who", ["advisor_a", "lead_a", "admin"])
     def test_only_compliance_closes_flags(self, world, who):
         scan(world)
         flag = Flag.objects.first()
         with pytest.raises(PermissionDenied):
-            services.flag_close(actor=getattr(world, who), flag=flag, outcome=FlagOutcome.NO_ISSUE, comment="x")
+            flag_services.flag_close(actor=getattr(world, who), flag=flag, outcome=FlagOutcome.NO_ISSUE, comment="x")
         with pytest.raises(PermissionDenied):
-            services.flags_bulk_close(actor=getattr(world, who), flag_ids=[flag.pk], reason="x")
+            flag_services.flags_bulk_close(actor=getattr(world, who), flag_ids=[flag.pk], reason="x")
 
 
 class TestQASampling:
     def test_samples_a_share_per_advisor_once_per_week(self, world):
-        services.qa_config_update(actor=world.compliance, share_percent=Decimal("25"), minimum_per_advisor=1)
+        qa_services.qa_config_update(actor=world.compliance, share_percent=Decimal("25"), minimum_per_advisor=1)
         monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday() + 7)
         at = timezone.make_aware(dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(10)))
         for i in range(8):
             scan(world, 100 + i, text=f"客户回访记录{i}，一切正常。", occurred_at=at)
         for i in range(2):
             scan(world, 200 + i, text="客户回访", advisor=world.advisor_b, occurred_at=at)
-        assert services.qa_sample_week(week_start=monday) == 3  # ceil(25% of 8) = 2, and 1 for advisor_b
-        assert services.qa_sample_week(week_start=monday) == 0  # re-run: nothing new
+        assert qa_services.qa_sample_week(week_start=monday) == 3  # ceil(25% of 8) = 2, and 1 for advisor_b
+        assert qa_services.qa_sample_week(week_start=monday) == 0  # re-run: nothing new
         samples = Flag.objects.filter(kind=FlagKind.QA_SAMPLE)
         assert samples.filter(advisor=world.advisor_a).count() == 2
         assert samples.filter(advisor=world.advisor_b).count() == 1
 
     def test_config_bad_input(self, world):
         with pytest.raises(ValidationError):
-            services.qa_config_update(actor=world.compliance, share_percent=Decimal("120"), minimum_per_advisor=1)
+            qa_services.qa_config_update(actor=world.compliance, share_percent=Decimal("120"), minimum_per_advisor=1)
         with pytest.raises(PermissionDenied):
-            services.qa_config_update(actor=world.lead_a, share_percent=Decimal("5"), minimum_per_advisor=1)
+            qa_services.qa_config_update(actor=world.lead_a, share_percent=Decimal("5"), minimum_per_advisor=1)
 
 
 class TestRescan:
@@ -319,27 +325,31 @@ class TestRescan:
         for i in range(3):
             scan(world, 300 + i, text="这款产品包赚，放心", occurred_at=old)
         assert not Flag.objects.exists()  # "包赚" is not in the lexicon yet
-        services.lexicon_rule_create(actor=world.compliance, data=dict(TestLexicon.data))
+        lexicon_services.lexicon_rule_create(actor=world.compliance, data=dict(TestLexicon.data))
         assert not Flag.objects.exists()  # lexicon changes are not retroactive by themselves
         day = timezone.localdate(old)
         with django_capture_on_commit_callbacks(execute=True):
-            job = services.rescan_start(actor=world.compliance, date_from=day, date_to=day)
+            job = surveillance_services.rescan_start(actor=world.compliance, date_from=day, date_to=day)
         job.refresh_from_db()
         assert (job.status, job.done, job.total) == (Job.Status.SUCCEEDED, 3, 3)
         assert job.result == {"scanned": 3, "new_flags": 3}
         assert Flag.objects.filter(match="包赚").count() == 3
         # running the job again is safe
-        services.rescan_run(job_id=job.pk)
+        surveillance_services.rescan_run(job_id=job.pk)
         Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-        services.rescan_run(job_id=job.pk)
+        surveillance_services.rescan_run(job_id=job.pk)
         assert Flag.objects.filter(match="包赚").count() == 3
 
     def test_rescan_bad_range(self, world):
         with pytest.raises(ValidationError):
-            services.rescan_start(actor=world.compliance, date_from=dt.date(2026, 5, 2), date_to=dt.date(2026, 5, 1))
+            surveillance_services.rescan_start(
+                actor=world.compliance, date_from=dt.date(2026, 5, 2), date_to=dt.date(2026, 5, 1)
+            )
         assert not Job.objects.filter(kind="compliance.rescan").exists()
         with pytest.raises(PermissionDenied):
-            services.rescan_start(actor=world.lead_a, date_from=dt.date(2026, 5, 1), date_to=dt.date(2026, 5, 1))
+            surveillance_services.rescan_start(
+                actor=world.lead_a, date_from=dt.date(2026, 5, 1), date_to=dt.date(2026, 5, 1)
+            )
 
 
 def test_communication_keeps_snapshot_independent_of_callers(world):

@@ -1,19 +1,23 @@
-"""Tasks run twice have one effect; the beat entry points at a registered task."""
+"""Tasks run twice have one effect; the beat entry points at a registered task; every task
+has a name, time limits and retries only for transient errors."""
 
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 from django.utils import timezone
 
-from compliance import services, tasks
+from compliance import tasks
 from compliance.models import Flag, QASampleRun
-
-pytestmark = pytest.mark.django_db
+from compliance.services import surveillance as surveillance_services
+from core.tasks import task_by_name
+from customers.models import Interaction
+from customers.tests.factories import CustomerFactory
 
 
 def test_scan_task_twice_one_flag_per_hit(world):
-    comm = services.communication_store(
+    comm = surveillance_services.communication_store(
         source="transcript", object_id=77, text="bot: 这款产品保本保息，额度有限", occurred_at=timezone.now()
     )
     # Only the id travels on the broker; the task reads the stored text.
@@ -29,17 +33,20 @@ def test_qa_task_twice(world):
 
 
 def test_beat_entry():
-    from workbench.celery import app
-
     entry = settings.CELERY_BEAT_SCHEDULE["compliance-qa-sample-week"]
-    app.loader.import_default_modules()
-    assert entry["task"] in app.tasks
+    assert task_by_name(entry["task"]).name == entry["task"]
+
+
+@pytest.mark.parametrize("task", [tasks.scan_communication, tasks.scan_interaction, tasks.rescan, tasks.qa_sample_week])
+def test_tasks_declare_name_limits_and_transient_retries(task):
+    assert task.name.startswith("compliance.")
+    assert task_by_name(task.name) is not None
+    assert 0 < task.soft_time_limit < task.time_limit
+    assert set(task.autoretry_for) == {OperationalError, ConnectionError}
+    assert task.retry_backoff and task.retry_jitter
 
 
 def test_interaction_scan_reads_the_transcript_by_id(world):
-    from customers.models import Interaction
-    from customers.tests.factories import CustomerFactory
-
     interaction = Interaction.objects.create(
         customer=CustomerFactory(),
         channel="ai_bot",

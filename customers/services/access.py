@@ -52,3 +52,14 @@ def customer_access_close_lead(*, customer_id: int) -> None:
 def customer_access_referral(*, customer_id: int, branch_id: int) -> None:
     """The customer was referred to ``branch_id``: its staff may see them from now on."""
     CustomerAccess.objects.get_or_create(customer_id=customer_id, reason=AccessReason.REFERRAL, branch_id=branch_id)
+
+
+def customer_access_referrals(*, pairs: list[tuple[int, int]]) -> int:
+    """Bulk form of :func:`customer_access_referral` (customer id, branch id), for bulk
+    loads such as the demo seeder. Grants already there are left alone."""
+    CustomerAccess.objects.bulk_create(
+        [CustomerAccess(customer_id=cid, reason=AccessReason.REFERRAL, branch_id=bid) for cid, bid in pairs],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    return len(pairs)

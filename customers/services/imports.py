@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.services import job_create
+from core.models import Job
+from core.services import job_create, job_finish, job_start
 from core.tasks import enqueue
 
 from .. import ingest
+from ..access import can_view_import_batch
 from ..models import (
     ImportBatch,
     ImportKind,
     ImportMapping,
 )
 
+logger = logging.getLogger(__name__)
+
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
+# A lost connection or a restarting database: the task retries (writes are upserts, so a
+# half-done run is finished, not doubled). Any other error fails the batch at once.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError)
 
 
 @transaction.atomic
@@ -60,9 +69,16 @@ def import_batch_create(*, actor, kind: str, uploaded_file, mapping: ImportMappi
     return batch
 
 
+def _check_batch(actor, batch: ImportBatch) -> None:
+    """Whoever may see an uploaded file (its uploader, an administrator) may run it."""
+    if not can_view_import_batch(actor, batch):
+        raise PermissionDenied(_("This file was uploaded by someone else."))
+
+
 @transaction.atomic
 def import_batch_set_mapping(*, actor, batch: ImportBatch, columns: dict[str, str], save_as: str = "") -> ImportBatch:
     """Set which file column feeds which field; optionally save the mapping for reuse."""
+    _check_batch(actor, batch)
     schema = ingest.schema_for(batch.kind)
     clean = {f: h for f, h in columns.items() if f in schema.field_names and h}
     unknown = [h for h in clean.values() if h not in batch.headers]
@@ -85,6 +101,7 @@ def import_batch_set_mapping(*, actor, batch: ImportBatch, columns: dict[str, st
 @transaction.atomic
 def import_batch_start(*, actor, batch: ImportBatch, dry_run: bool):
     """Queue the dry run or the import of a batch; returns its Job (progress bar)."""
+    _check_batch(actor, batch)
     if not dry_run and batch.status not in (
         ImportBatch.Status.CHECKED,
         ImportBatch.Status.DONE,
@@ -106,6 +123,52 @@ def import_batch_start(*, actor, batch: ImportBatch, dry_run: bool):
     )
     enqueue("customers.import_batch_run", batch.pk, job.pk)
     return job
+
+
+def import_batch_run(*, batch_id: int, job_id: int) -> None:
+    """Dry-run or import one uploaded file, as the job's params say (the body of the
+    ``customers.import_batch_run`` task).
+
+    Not one transaction: ``ingest.batch_process`` commits chunk by chunk (and on
+    PostgreSQL writes from two threads with their own connections), so a million-row file
+    never holds one transaction open. Safe to run twice: writes are upserts by external
+    keys, so a redelivered task finds every row already there and changes nothing; a job
+    that already succeeded is not run again. Transient database errors propagate for the
+    task to retry; any other error marks the batch and its job failed.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.SUCCEEDED:
+        return
+    dry_run = bool(job.params.get("dry_run"))
+    batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
+    ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.RUNNING)
+    job_start(job_id=job_id)
+    with translation.override(job.params.get("language") or "zh-hans"):
+        try:
+            report = ingest.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except Exception as exc:
+            logger.exception("import batch %s failed", batch_id)
+            import_batch_fail(batch_id=batch_id, job_id=job_id, error=str(exc)[:500] or exc.__class__.__name__)
+            return
+    summary = {k: v for k, v in report.items() if k not in ("errors", "preview", "preview_fields")}
+    with transaction.atomic():
+        updates = {"total_rows": report["rows"]}
+        if dry_run:
+            updates.update(status=ImportBatch.Status.CHECKED, preview=report)
+        else:
+            updates.update(status=ImportBatch.Status.DONE, report=report | {"finished_at": timezone.now().isoformat()})
+        ImportBatch.objects.filter(pk=batch_id).update(**updates)
+        job_finish(job_id=job_id, result=summary)
+
+
+@transaction.atomic
+def import_batch_fail(*, batch_id: int, job_id: int, error: str) -> None:
+    """The run of a batch failed for good: the batch and its job say so (the page shows
+    the error and offers the dry run again)."""
+    ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.FAILED)
+    job_finish(job_id=job_id, error=error)
 
 
 @transaction.atomic

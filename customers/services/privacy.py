@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.middleware import client_ip_var, request_id_var
 
+from ..access import can_export_customers, can_reveal_customer_pii
 from ..models import (
     AccessKind,
     AccessRecord,
@@ -54,7 +55,7 @@ def customer_reveal_pii(*, actor, customer: Customer, field: str, reason: str, u
     """The full mobile number or ID number, for a user with the permission and a reason."""
     if field not in REVEAL_FIELDS:
         raise ValidationError({"field": _("Unknown field.")})
-    if not actor.has_perm("customers.reveal_customer_pii"):
+    if not can_reveal_customer_pii(actor, customer):
         raise PermissionDenied(_("You are not allowed to reveal personal data."))
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
@@ -71,7 +72,7 @@ def customer_reveal_pii(*, actor, customer: Customer, field: str, reason: str, u
 @transaction.atomic
 def customers_export_record(*, actor, count: int, filters: dict, user_agent: str = "") -> AccessRecord:
     """Check the export permission and record the export (before any byte is sent)."""
-    if not actor.has_perm("customers.export_customers"):
+    if not can_export_customers(actor):
         raise PermissionDenied(_("You are not allowed to export customer data."))
     audit_record(
         actor=actor,

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 
 from customers.apps import CustomersConfig
+from customers.extensions import PORTRAIT_FACTS, PORTRAIT_TABS
 from org.roles import grant_role_permissions
 
 
@@ -19,3 +20,12 @@ def portrait_permissions(db):
     grant_role_permissions(
         apps, "customers", CustomersConfig.role_permissions, custom=CustomersConfig.custom_permissions
     )
+
+
+@pytest.fixture(autouse=True)
+def portrait_alone(monkeypatch):
+    """The portrait as this app renders it alone: the tabs and facts the apps above
+    register (``customers.extensions``) are left out here and tested in those apps; a
+    test that needs one registers it."""
+    monkeypatch.setattr(PORTRAIT_TABS, "_entries", [])
+    monkeypatch.setattr(PORTRAIT_FACTS, "_entries", [])

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.models import AuditEvent
 from customers import models as m
 from org.tests.factories import BranchFactory, UserFactory
 
@@ -104,8 +105,6 @@ class TestBulkUpsert:
         new = m.Customer.objects.get(customer_no="API99999")
         assert new.tier == m.Tier.LONG_TAIL and new.attributes == {}
         # every ingest call is audited with what it changed
-        from core.models import AuditEvent
-
         audits = list(AuditEvent.objects.filter(verb="api.ingest").order_by("id"))
         assert len(audits) == 4 and audits[0].target_type == "customers.customers"
         assert audits[-1].details == {"rows": 151, "created": 1, "updated": 0, "unchanged": 150}

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from customers import models as m
+from org.tests.factories import BranchFactory
 
 from .factories import (
     AssetSnapshotFactory,
@@ -130,8 +131,6 @@ def test_advisor_searches_opens_portrait_switches_tabs(page, live_server, login,
 
 
 def test_team_lead_imports_a_csv_with_dry_run(page, live_server, login, world, tmp_path, settings):
-    from org.tests.factories import BranchFactory
-
     settings.MEDIA_ROOT = tmp_path
     BranchFactory(code="SH01")
     csv_path = tmp_path / "核心系统客户.csv"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError, transaction
 from django.urls import reverse
 from django.utils import translation
 
 from core.models import Job
+from customers import ingest, tasks
 from customers import models as m
 from customers.services import imports as services
 from org.tests.factories import BranchFactory
@@ -39,8 +42,6 @@ def media(settings, tmp_path):
 def run_on_commit(django_capture_on_commit_callbacks, monkeypatch):
     """The task is queued on commit; tests run inside a transaction, so run it right away
     when the service's transaction block ends (CELERY_TASK_ALWAYS_EAGER in tests)."""
-    from django.db import transaction
-
     monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
 
 
@@ -106,8 +107,6 @@ class TestCustomerImport:
         assert batch.status == m.ImportBatch.Status.UPLOADED and batch.job is None
 
     def test_excel_upload(self, world):
-        import openpyxl
-
         BranchFactory(code="SH01")
         wb = openpyxl.Workbook()
         ws = wb.active
@@ -168,3 +167,96 @@ class TestOtherKinds:
         assert i.transcript == [{"speaker": "customer", "text": "<b>hi</b>"}]
         batch.refresh_from_db()
         assert batch.report["unchanged"] == 1
+
+
+def _checked(user):
+    BranchFactory(code="SH01")
+    batch = _upload(user)
+    services.import_batch_start(actor=user, batch=batch, dry_run=True)
+    batch.refresh_from_db()
+    return batch
+
+
+class TestTask:
+    """``customers.import_batch_run`` is a thin entry point: the run is the service's."""
+
+    def test_running_twice_has_one_effect(self, world):
+        batch = _checked(world.lead_a)
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.DONE and batch.report["created"] == 2
+        tasks.import_batch_run.apply(args=(batch.pk, batch.job_id))  # a duplicate delivery: the job is done
+        # A redelivery of a run whose worker died before finishing: it upserts again.
+        Job.objects.filter(pk=batch.job_id).update(status=Job.Status.RUNNING)
+        tasks.import_batch_run.apply(args=(batch.pk, batch.job_id))
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.DONE
+        assert batch.report["created"] == 0 and batch.report["unchanged"] == 2
+        assert m.Customer.objects.filter(customer_no__in=["C100", "C104"]).count() == 2
+
+    @pytest.fixture
+    def queued(self, world, monkeypatch):
+        """A checked file queued for import, with the task run by hand (eagerly, retries
+        included: eager retries re-run only when errors are not propagated)."""
+        batch = _checked(world.lead_a)
+        monkeypatch.setattr(services, "enqueue", lambda *args, **kwargs: None)
+        job = services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        monkeypatch.setitem(tasks.import_batch_run.app.conf, "task_eager_propagates", False)
+        return batch, job
+
+    def test_a_transient_database_error_is_retried(self, queued, monkeypatch):
+        batch, job = queued
+        real, calls = ingest.batch_process, []
+
+        def flaky(**kwargs):
+            calls.append(kwargs["batch_id"])
+            if len(calls) == 1:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real(**kwargs)
+
+        monkeypatch.setattr(ingest, "batch_process", flaky)
+        assert tasks.import_batch_run.apply(args=(batch.pk, job.pk)).successful()
+        batch.refresh_from_db()
+        assert calls == [batch.pk, batch.pk]
+        assert batch.status == m.ImportBatch.Status.DONE and batch.report["created"] == 2
+
+    def test_retries_exhausted_fail_the_batch(self, queued, monkeypatch):
+        batch, job = queued
+        calls = []
+
+        def down(**kwargs):
+            calls.append(1)
+            raise OperationalError("the database is down")
+
+        monkeypatch.setattr(ingest, "batch_process", down)
+        assert tasks.import_batch_run.apply(args=(batch.pk, job.pk)).failed()
+        batch.refresh_from_db()
+        assert len(calls) == 1 + tasks.import_batch_run.max_retries
+        assert batch.status == m.ImportBatch.Status.FAILED
+        assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
+
+    def test_any_other_error_fails_at_once(self, world, monkeypatch):
+        batch = _checked(world.lead_a)
+        calls = []
+
+        def broken(**kwargs):
+            calls.append(1)
+            raise ValueError("bad file")
+
+        monkeypatch.setattr(ingest, "batch_process", broken)
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        assert calls == [1] and batch.status == m.ImportBatch.Status.FAILED
+        job = Job.objects.get(pk=batch.job_id)
+        assert job.status == Job.Status.FAILED and "bad file" in job.message
+
+
+class TestErrorsDownload:
+    def test_rejected_rows_as_csv_defused(self, world, client_for):
+        BranchFactory(code="SH01")
+        batch = _upload(world.lead_a, "客户号,姓名,金融资产\nC1,张一,=1+1\n".encode())
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        r = client_for(world.lead_a).get(reverse("customers:import_errors", args=[batch.pk]))
+        body = b"".join(r.streaming_content).decode()
+        assert body.startswith("\ufeff") and "'=1+1" in body
+        assert client_for(world.lead_a).get(reverse("customers:import_errors", args=[999999])).status_code == 404

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
+from django.contrib.auth.models import Group
+from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
 from customers import models as m
+from customers.extensions import PORTRAIT_FACTS, PORTRAIT_TABS, PortraitFact, PortraitTab
 
 from .factories import (
     AssetSnapshotFactory,
@@ -49,7 +54,10 @@ def rich_customer(world):
     return c
 
 
-TABS = ["assets", "tags", "interactions", "needs", "products", "leads"]
+# The portrait's own tabs; "needs" (scoring) and "leads" (referrals) are registered by
+# those apps and tested there (scoring/tests/test_portrait_tab.py,
+# referrals/tests/test_portrait_tab.py).
+TABS = ["assets", "tags", "interactions", "products"]
 
 
 class TestAccess:
@@ -125,23 +133,22 @@ class TestPortrait:
         url = reverse("customers:detail", args=[rich_customer.pk])
         client.get(url)  # warm the session
         # session, user, staff profile, customer, access record, snapshots, holdings,
-        # 30-day-ago snapshot, contact preferences, next callback, 2 x permissions.
-        with django_assert_num_queries(12):
+        # 30-day-ago snapshot, contact preferences, 2 x permissions (the next callback,
+        # a fact leads registers, is counted in leads/tests/test_portrait_fact.py).
+        with django_assert_num_queries(11):
             client.get(url)
         # session, user, staff profile, customer, the access record, then the tab's own reads.
-        expected = {"assets": 7, "tags": 7, "interactions": 6, "needs": 8, "products": 8, "leads": 7}
+        expected = {"assets": 7, "tags": 7, "interactions": 6, "products": 8}
         for tab, n in expected.items():
             with django_assert_num_queries(n):
                 client.get(reverse("customers:tab", args=[rich_customer.pk, tab]), HTTP_HX_REQUEST="true")
 
     def test_every_tab_loaded_with_htmx_leaves_an_access_record(self, world, client_for, rich_customer):
-        from customers.models import AccessRecord
-
         client = client_for(world.advisor_a)
-        before = AccessRecord.objects.filter(customer=rich_customer).count()
+        before = m.AccessRecord.objects.filter(customer=rich_customer).count()
         for tab in ("assets", "interactions", "products"):
             client.get(reverse("customers:tab", args=[rich_customer.pk, tab]), HTTP_HX_REQUEST="true")
-        records = AccessRecord.objects.filter(customer=rich_customer).order_by("id")[before:]
+        records = m.AccessRecord.objects.filter(customer=rich_customer).order_by("id")[before:]
         assert [(r.user, r.details["tab"]) for r in records] == [
             (world.advisor_a, "assets"),
             (world.advisor_a, "interactions"),
@@ -203,8 +210,6 @@ class TestReveal:
         assert AuditEvent.objects.filter(verb="customer.reveal_pii", target_id=str(rich_customer.pk)).exists()
 
     def test_reveal_without_permission(self, world, client_for, rich_customer, django_user_model):
-        from django.contrib.auth.models import Group
-
         Group.objects.get(name="role:advisor").permissions.clear()
         user = django_user_model.objects.get(pk=world.advisor_a.pk)  # fresh permission cache
         r = client_for(user).post(
@@ -261,3 +266,110 @@ class TestExportAndAccessLog:
         assert rich_customer.customer_no in html and other.customer_no not in html
         html = client.get(reverse("customers:access_log"), {"customer": other.customer_no}).content.decode()
         assert other.customer_no in html and rich_customer.customer_no not in html
+
+
+def _fake_tab(calls: list, **kw) -> PortraitTab:
+    """A tab as an app above would register it (its template from a string here)."""
+
+    def context(request, customer):
+        calls.append(customer.pk)
+        return {"fake_value": "<b>from above</b>"}
+
+    template = engines["django"].from_string(
+        '<p data-testid="fake-tab">{{ fake_value }} {{ customer.customer_no }}</p>'
+    )
+    defaults = {"key": "fake", "label": "Fake tab", "template": template, "context": context, "order": 40}
+    return PortraitTab(**{**defaults, **kw})
+
+
+class TestExtensions:
+    """Tabs and header facts the apps above register (customers.extensions)."""
+
+    def test_registered_tab_slots_in_by_order_and_renders_its_template(self, world, client_for, rich_customer):
+        calls: list = []
+        PORTRAIT_TABS.register(_fake_tab(calls, order=40))
+        PORTRAIT_TABS.register(_fake_tab(calls, key="last", label="Last tab", order=60))
+        client = client_for(world.advisor_a)
+        html = client.get(reverse("customers:detail", args=[rich_customer.pk])).content.decode()
+        order = [html.index(f'data-tab="{k}"') for k in ("assets", "tags", "interactions", "fake", "products", "last")]
+        assert order == sorted(order)
+        r = client.get(reverse("customers:tab", args=[rich_customer.pk, "fake"]), HTTP_HX_REQUEST="true")
+        body = r.content.decode()
+        assert r.status_code == 200 and 'data-testid="fake-tab"' in body and rich_customer.customer_no in body
+        assert "&lt;b&gt;from above&lt;/b&gt;" in body  # escaped like every other value
+        assert m.AccessRecord.objects.filter(customer=rich_customer, details__tab="fake").count() == 1
+        full = client.get(reverse("customers:tab", args=[rich_customer.pk, "fake"])).content.decode()
+        assert 'data-testid="portrait-header"' in full and 'data-testid="fake-tab"' in full
+
+    def test_registered_tab_outside_the_rule_is_404_and_never_asked(self, world, client_for, rich_customer):
+        calls: list = []
+        PORTRAIT_TABS.register(_fake_tab(calls))
+        r = client_for(world.advisor_b).get(
+            reverse("customers:tab", args=[rich_customer.pk, "fake"]), HTTP_HX_REQUEST="true"
+        )
+        assert r.status_code == 404 and calls == []
+        assert not m.AccessRecord.objects.filter(customer=rich_customer).exists()
+
+    def test_a_registered_tab_cannot_replace_the_portraits_own(self, world, client_for, rich_customer):
+        calls: list = []
+        PORTRAIT_TABS.register(_fake_tab(calls, key="assets", order=1))
+        html = client_for(world.advisor_a).get(reverse("customers:detail", args=[rich_customer.pk])).content.decode()
+        assert html.count('data-tab="assets"') == 2 and 'data-testid="aum-chart"' in html  # the nav link and the pane
+        assert calls == []
+
+    def test_registered_facts_show_in_the_header(self, world, client_for, rich_customer):
+        PORTRAIT_FACTS.register(PortraitFact(key="b", label="Second fact", value=lambda c: None, order=20))
+        PORTRAIT_FACTS.register(
+            PortraitFact(key="a", label="First fact", value=lambda c: f"<{c.customer_no}>", order=10)
+        )
+        html = client_for(world.advisor_a).get(reverse("customers:detail", args=[rich_customer.pk])).content.decode()
+        assert html.index("First fact") < html.index("Second fact")
+        assert f"&lt;{rich_customer.customer_no}&gt;" in html
+        assert html.count('data-testid="portrait-fact"') == 2
+
+
+class TestWriteRules:
+    def test_tags_of_a_customer_out_of_scope_are_404(self, world, client_for, rich_customer):
+        tag = TagFactory(source=m.TagSource.MANUAL)
+        r = client_for(world.advisor_b).post(reverse("customers:tag_add", args=[rich_customer.pk]), {"tag": tag.pk})
+        assert r.status_code == 404
+        assert not m.CustomerTag.objects.filter(tag=tag).exists()
+
+    def test_compliance_sees_no_tag_controls(self, world, client_for, rich_customer):
+        TagFactory(source=m.TagSource.MANUAL)
+        tab = reverse("customers:tab", args=[rich_customer.pk, "tags"])
+        assert (
+            'data-testid="tag-add"'
+            not in client_for(world.compliance).get(tab, HTTP_HX_REQUEST="true").content.decode()
+        )
+        assert 'data-testid="tag-add"' in client_for(world.advisor_a).get(tab, HTTP_HX_REQUEST="true").content.decode()
+
+    def test_failed_reveal_without_htmx_shows_the_error_on_the_portrait(self, world, client_for, rich_customer):
+        r = client_for(world.advisor_a).post(
+            reverse("customers:reveal", args=[rich_customer.pk]), {"field": "mobile", "reason": "x"}
+        )
+        assert r.status_code == 400
+        html = r.content.decode()
+        assert 'data-testid="portrait-header"' in html and "13812345678" not in html
+        assert not m.AccessRecord.objects.filter(kind=m.AccessKind.REVEAL).exists()
+
+
+class TestExportFormats:
+    def test_xlsx_export_defuses_formulas(self, world, client_for):
+        CustomerFactory(owner=world.lead_a, name="=HYPERLINK(1)")
+        r = client_for(world.lead_a).get(reverse("customers:export"), {"fmt": "xlsx"})
+        assert r.status_code == 200 and r["Content-Disposition"].endswith('customers.xlsx"')
+        rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+        assert rows[1][1] == "'=HYPERLINK(1)"
+        assert m.AccessRecord.objects.get(kind=m.AccessKind.EXPORT).details["count"] == 1
+
+    def test_csv_export_has_a_bom_and_defuses_formulas(self, world, client_for):
+        CustomerFactory(owner=world.lead_a, name="+cmd")
+        r = client_for(world.lead_a).get(reverse("customers:export"))
+        body = b"".join(r.streaming_content).decode()
+        assert body.startswith("\ufeff") and ",'+cmd," in body
+
+    def test_unknown_format_is_refused_before_anything_is_recorded(self, world, client_for):
+        r = client_for(world.lead_a).get(reverse("customers:export"), {"fmt": "pdf"})
+        assert r.status_code == 400
+        assert not m.AccessRecord.objects.filter(kind=m.AccessKind.EXPORT).exists()

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from django.db import connection, connections
 
+from core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 from leads import models as m
 from leads import services
@@ -58,6 +59,4 @@ def test_32_advisors_claiming_at_once_never_share_a_lead():
     owners = dict(m.Lead.objects.values_list("pk", "owner_id"))
     assert all(owners[pk] == user_id for pk, user_id in claimed)
     assert m.Lead.objects.filter(owner__isnull=True).count() == 0
-    from core.models import AuditEvent
-
     assert AuditEvent.objects.filter(verb="lead.claim").count() == LEADS

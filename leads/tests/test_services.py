@@ -1,14 +1,16 @@
-"""The lead lifecycle: transitions and claiming (services)."""
+"""The lead lifecycle (services): transitions, claiming, confirming a grade and routing
+mid and low leads (high ones are referred by ``calls``: calls/tests/test_services.py)."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
-from leads import services
-from leads.models import LeadStatus, LeadTransition
+from leads import selectors, services
+from leads.models import Grade, GradeDecision, LeadStatus, LeadTransition, PlannedCall
 from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,62 @@ def test_claim_next_takes_highest_score_of_own_team(world):
         services.lead_claim_next(actor=world.lead_a)
 
 
+# --- confirming the grade and routing ---------------------------------------------
+
+
+def test_confirm_mid_routes_to_nurture_with_cadence_and_audit(world, settings):
+    at_noon = timezone.now().replace(microsecond=0)
+    settings.WORKBENCH_NURTURE_TOUCHES = 3
+    settings.WORKBENCH_NURTURE_PERIOD_DAYS = 14
+    lead = _lead(world, proposed_grade=Grade.MID)
+    services.lead_confirm(actor=world.advisor_a, lead=lead, grade="mid", now=at_noon)
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.NURTURING
+    assert lead.confirmed_grade == "mid"
+    assert lead.owner == world.advisor_a  # confirming an unowned team lead takes it
+    hops = list(lead.transitions.order_by("id").values_list("from_status", "to_status", "actor_id"))
+    assert hops == [("new", "confirmed", world.advisor_a.pk), ("confirmed", "nurturing", world.advisor_a.pk)]
+    assert all(t.reason for t in lead.transitions.all())
+    assert _verbs(lead).count("lead.transition") == 2
+    assert "lead.confirm_grade" in _verbs(lead)
+    plan = lead.nurture_plan
+    assert (plan.touches_planned, plan.period_days, plan.touches_done) == (3, 14, 0)
+    touch = PlannedCall.objects.get(lead=lead)
+    assert touch.kind == "nurture" and touch.touch_no == 1 and touch.due_at == at_noon
+    assert lead.next_touch_at == at_noon
+    decision = GradeDecision.objects.get(lead=lead)
+    assert not decision.overridden and decision.reason_code == ""
+
+
+def test_confirm_low_goes_to_team_pool_unassigned(world):
+    lead = _lead(world, proposed_grade=Grade.LOW)
+    services.lead_confirm(actor=world.advisor_a, lead=lead, grade="low")
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.POOLED
+    assert lead.owner is None
+    assert list(selectors.leads_pool(user=world.advisor_a2)) == [lead]  # the whole team sees it
+    assert list(selectors.leads_pool(user=world.advisor_b)) == []
+
+
+def test_override_needs_reason_code_and_is_recorded(world):
+    lead = _lead(world, proposed_grade=Grade.MID)
+    with pytest.raises(ValidationError) as exc:
+        services.lead_confirm(actor=world.advisor_a, lead=lead, grade="low")
+    assert "override" in str(exc.value) or "理由" in str(exc.value)
+    lead.refresh_from_db()
+    assert lead.status == "new" and not GradeDecision.objects.exists()
+    assert not lead.transitions.exists()
+    services.lead_confirm(actor=world.advisor_a, lead=lead, grade="low", reason_code="transcript_weaker")
+    decision = GradeDecision.objects.get(lead=lead)
+    assert decision.overridden and decision.reason_code == "transcript_weaker"
+    assert (decision.proposed_grade, decision.confirmed_grade) == ("mid", "low")
+
+
+def test_other_team_and_branch_staff_cannot_confirm(world):
+    lead = _lead(world)
+    for user in (world.advisor_b, world.manager_x, world.compliance):
+        with pytest.raises(PermissionDenied):
+            services.lead_confirm(actor=user, lead=lead, grade="mid")
+    owned = _lead(world, owner=world.advisor_a2)
+    with pytest.raises(PermissionDenied):
+        services.lead_confirm(actor=world.advisor_a, lead=owned, grade="mid")

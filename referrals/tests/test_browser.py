@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from customers.tests.factories import ProductFactory
 from leads.models import LeadStatus
+from referrals import services
 from referrals.models import Referral, ReferralStatus
 
 from .factories import high_lead
@@ -102,8 +103,6 @@ def test_refer_accept_convert_journey(world, page, login, live_server):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_branch_manager_bulk_accepts_from_the_inbox(world, page, login, live_server):
-    from referrals import services
-
     os.makedirs(SHOTS, exist_ok=True)
     refs = [
         services.referral_create(

@@ -2,11 +2,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from core.models import AuditEvent, Notification
 from leads.models import LeadStatus
 from referrals import services
+from referrals.apps import ReferralsConfig
 from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus, RejectReason
+from referrals.selectors import EVENT_LABELS
 from scoring.models import Outcome
 
 from .factories import high_lead
@@ -71,8 +74,6 @@ def test_follow_ups_move_accepted_to_contacted_to_meeting(world, accepted):
     r.refresh_from_db()
     assert r.status == S.CONTACTED and r.first_contacted_at
     assert audits(r, "referral.attempt").count() == 1
-    from django.utils import timezone
-
     services.referral_follow_up(
         actor=world.rm_x, referral=r, kind="meeting", meeting_at=timezone.now() + timezone.timedelta(days=2)
     )
@@ -87,8 +88,6 @@ def test_follow_ups_move_accepted_to_contacted_to_meeting(world, accepted):
 
 
 def test_follow_up_validation(world, accepted, rm_x2):
-    from django.utils import timezone
-
     with pytest.raises(ValidationError):
         services.referral_follow_up(actor=world.rm_x, referral=accepted, kind="attempt")  # reached unknown
     with pytest.raises(ValidationError):
@@ -202,3 +201,39 @@ def test_notifications_also_go_by_email_when_enabled(
         services.referral_accept(actor=world.manager_x, referral=referral, rm=world.rm_x)
     assert [m.to for m in mailoutbox] == [["wang@example.com"]]
     assert f"/referrals/{referral.pk}/" in mailoutbox[0].body
+
+
+def test_every_audit_verb_and_event_verb_of_the_workflow_is_declared(world, referral, rm_x2, product):
+    """What the services record is labelled: audit verbs in ReferralsConfig.audit_verbs
+    (the audit log shows them), timeline verbs in selectors.EVENT_LABELS."""
+    services.referral_reassign(
+        actor=world.manager_x,
+        referral=services.referral_accept(actor=world.manager_x, referral=referral, rm=world.rm_x),
+        rm=rm_x2,
+    )
+    services.referral_follow_up(actor=rm_x2, referral=referral, kind="attempt", reached=True)
+    services.referral_follow_up(actor=rm_x2, referral=referral, kind="visit")
+    services.referral_record_outcome(actor=rm_x2, referral=referral, outcome=S.CONVERTED, product=product, amount=1)
+    others = [
+        services.referral_create(
+            actor=world.advisor_a, lead=high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+        )
+        for _ in range(5)  # the fifth stays pending and goes overdue
+    ]
+    services.referral_reject(actor=world.manager_x, referral=others[0], reason=RejectReason.NOT_A_FIT)
+    services.referral_bulk_accept(actor=world.manager_x, referral_ids=[o.pk for o in others[1:4]], rm=world.rm_x)
+    services.referral_follow_up(
+        actor=world.rm_x, referral=others[1], kind="meeting", meeting_at=timezone.now() + timezone.timedelta(days=1)
+    )
+    services.referral_record_outcome(actor=world.rm_x, referral=others[2], outcome=S.LOST, note="已转他行")
+    services.referral_return(actor=world.rm_x, referral=others[3], reason="客户希望线上沟通")
+    services.referral_sla_check(now=timezone.now() + timezone.timedelta(days=30))
+    services.referral_sla_check(now=timezone.now() + timezone.timedelta(days=35))
+    services.referral_export_record(actor=world.compliance, fmt="csv", rows=1, filters={})
+
+    declared = ReferralsConfig.audit_verbs
+    recorded = set(AuditEvent.objects.filter(verb__startswith="referral.").values_list("verb", flat=True))
+    assert recorded == set(declared)  # each declared verb is recorded by this walk, and none undeclared
+    assert all(str(label) for label in declared.values())
+    events = set(ReferralEvent.objects.values_list("verb", flat=True))
+    assert events <= set(EVENT_LABELS), events - set(EVENT_LABELS)

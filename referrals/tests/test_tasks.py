@@ -7,6 +7,8 @@ from referrals import services
 from referrals.models import Referral, SlaBreach
 from referrals.tasks import referral_sla_check
 
+from .factories import high_lead
+
 
 def _age(referral, **fields):
     Referral.objects.filter(pk=referral.pk).update(**fields)
@@ -74,8 +76,6 @@ def test_contacted_or_closed_referrals_are_never_overdue(world, accepted):
 
 
 def test_backlog_is_worked_in_chunks_with_one_effect_each(world, monkeypatch):
-    from .factories import high_lead
-
     monkeypatch.setattr(services, "SLA_CHUNK", 2)
     refs = [
         services.referral_create(

@@ -13,6 +13,7 @@ from core.models import AuditEvent
 from customers.tests.factories import InteractionFactory
 from referrals import services
 from referrals.models import Referral, ReferralStatus
+from referrals.selectors import _python_medians, referral_dashboard
 
 from .factories import high_lead
 
@@ -191,8 +192,6 @@ def test_dashboard_measures(world, client_for, product):
     services.referral_record_outcome(
         actor=world.rm_x, referral=refs[0], outcome=S.CONVERTED, product=product, amount="200000"
     )
-    from referrals.selectors import referral_dashboard
-
     stats = referral_dashboard(user=world.manager_x)
     t = stats["total"]
     assert (t["received"], t["accepted"], t["rejected"], t["converted"]) == (3, 2, 1, 1)
@@ -204,8 +203,6 @@ def test_dashboard_measures(world, client_for, product):
     assert stats["by_team"][0]["label"] == world.team_a.name
     assert referral_dashboard(user=world.manager_y)["total"]["received"] == 0
     # the SQLite path computes the same medians in Python
-    from referrals.selectors import _python_medians
-
     accept, contact = _python_medians(Referral.objects.all(), None)[None]
     assert round(accept.total_seconds() / 3600, 1) == t["median_hours_to_accept"]
     assert round(contact.total_seconds() / 3600, 1) == t["median_hours_to_first_contact"]

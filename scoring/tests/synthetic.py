@@ -6,6 +6,10 @@ import csv
 import io
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from threadpoolctl import threadpool_limits
 
 JOBS = ["admin.", "technician", "services", "management", "retired", "blue-collar", "student", "unknown"]
 JOB_EFFECT = {"retired": 0.8, "student": 0.9, "management": 0.3, "blue-collar": -0.4}
@@ -60,11 +64,6 @@ def to_csv(header, rows, *, delimiter=",", quote_all=False) -> str:
 
 def reference_auc(header, rows, y) -> float:
     """An off-the-shelf gradient-boosting model (defaults), 5-fold stratified CV."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from threadpoolctl import threadpool_limits
-
     cols = [c for c in header if c not in ("y", "duration")]
     X = np.zeros((len(rows), len(cols)))
     for j, c in enumerate(cols):

@@ -1,17 +1,20 @@
 """The model page in headless Chromium: a team lead sees the active model, the charts,
-edits the cutoffs with a live preview, and rescores everyone with a progress bar."""
+edits the cutoffs with a live preview, and rescores everyone with a progress bar; an
+advisor reads a customer's score on the portrait's "needs and propensities" tab."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from django.utils import timezone
 
-from customers.tests.factories import CustomerFactory
+from customers.tests.factories import CustomerFactory, HoldingFactory
 from scoring.models import CustomerScore, Outcome
 from scoring.services import model_train
 
@@ -89,3 +92,26 @@ def test_cold_start_is_said_on_the_model_page(page, live_server, login, world):
     assert page.locator("[data-testid=rules] tbody tr").count() == 12
     assert "30 天内有产品到期" in page.locator("[data-testid=rules]").inner_text()
     _shot(page, "model-page-cold-start")
+
+
+def test_advisor_reads_the_score_on_the_portrait(page, live_server, login, world):
+    customer = CustomerFactory(owner=world.advisor_a)
+    HoldingFactory(customer=customer, maturity_date=timezone.localdate() + dt.timedelta(days=12), amount=Decimal("1e5"))
+    CustomerScore.objects.create(
+        customer=customer,
+        score=47.3,
+        grade="high",
+        method="rules",
+        model_version="rules",
+        scored_at=timezone.now(),
+        reasons=[{"code": "maturity_30d", "text": "理财产品 12 天后到期", "weight": 0.9}],
+    )
+    login(world.advisor_a)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.click("[data-tab=needs]")
+    page.wait_for_selector("[data-testid=needs-score]")
+    assert page.url.endswith("/tab/needs/")
+    text = page.locator("[data-testid=needs]").inner_text()
+    assert "47.3" in text and "理财产品 12 天后到期" in text and "高" in text
+    assert "30 天内到期" in text  # what the data says: the holding maturing soon
+    _shot(page, "portrait-needs")

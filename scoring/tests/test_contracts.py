@@ -1,5 +1,5 @@
 """The contracts other features code against: features_for_customer, outcome_record,
-rescore_customer (see /CONTRACTS.md)."""
+rescore_customer: what the apps above call."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from leads.models import Lead
 from scoring.feature_spec import FEATURE_NAMES
 from scoring.features import conversation_signals, features_for_customer
 from scoring.models import CustomerScore, Outcome
-from scoring.services import outcome_record
+from scoring.services import asset_change_rescore, outcome_record
 from scoring.tasks import rescore_customer
 
 pytestmark = pytest.mark.django_db
@@ -117,8 +117,6 @@ def test_rescore_customer_is_idempotent_and_creates_one_lead(world):
 
 
 def test_large_asset_change_queues_a_rescore(django_capture_on_commit_callbacks):
-    from scoring.services import asset_change_rescore
-
     c = CustomerFactory()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert not asset_change_rescore(customer_id=c.pk, before=Decimal("100000"), after=Decimal("105000"))

@@ -46,5 +46,3 @@ def test_pooled_lead_stays_when_grade_not_lifted(world):
     assert tasks.resurface_pool() == 0
     lead.refresh_from_db()
     assert lead.status == "pooled"
-
-

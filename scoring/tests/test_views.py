@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditEvent, Job
 from customers.tests.factories import CustomerFactory
+from scoring import training
 from scoring.models import CustomerScore, ModelVersion, ScoringSettings
-from scoring.scorer import settings_get
+from scoring.scorer import Scorer, settings_get
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +44,6 @@ def test_model_page_cold_start_says_so(world, client_for, django_assert_num_quer
 
 
 def _score(customer, score, grade):
-    from django.utils import timezone
-
     CustomerScore.objects.create(
         customer=customer, score=score, grade=grade, reasons=[], method="rules", scored_at=timezone.now()
     )
@@ -109,10 +110,6 @@ def test_retrain_without_enough_outcomes_fails_with_a_clear_message(
 
 
 def _trained_versions(n: int, actor):
-    import numpy as np
-
-    from scoring import training
-
     rng = np.random.default_rng(0)
     rows = [
         {
@@ -151,8 +148,6 @@ def test_model_page_queries_do_not_grow_with_versions(world, client_for, django_
 
 
 def test_model_reasons_are_chinese_phrases(world):
-    from scoring.scorer import Scorer
-
     _trained_versions(1, world.lead_a)
     scorer = Scorer.current()
     assert scorer.method == "model"

@@ -7,6 +7,8 @@ from django.urls import reverse
 
 from core import services
 from core.audit import audit_record
+from core.exports import spreadsheet_row
+from core.middleware import client_ip_var, request_id_var
 from core.models import AuditEvent, Job, Notification
 from customers.tests.factories import CustomerFactory, HoldingFactory
 from leads.models import Grade
@@ -111,8 +113,6 @@ def test_audit_record_captures_request_id_and_address(client_for, world):
     client = client_for(world.advisor_a)
     client.post(reverse("workbench:notifications_read"), HTTP_X_REQUEST_ID="req-123", REMOTE_ADDR="10.1.2.3")
     # notifications_mark_read does not audit; write one through a request-scoped path:
-    from core.middleware import client_ip_var, request_id_var
-
     t1, t2 = request_id_var.set("req-9"), client_ip_var.set("10.0.0.9")
     try:
         event = audit_record(actor=world.advisor_a, verb="test.verb", target_type="x", target_id=1)
@@ -196,7 +196,5 @@ def test_only_the_most_specific_navigation_entry_is_active(client_for, world):
 
 
 def test_spreadsheet_cells_never_start_a_formula():
-    from core.exports import spreadsheet_row
-
     row = spreadsheet_row(['=HYPERLINK("x")', "+86 138", "-1", "@sum", "张三", 12, None, "a=b"])
     assert row == ['\'=HYPERLINK("x")', "'+86 138", "'-1", "'@sum", "张三", 12, None, "a=b"]

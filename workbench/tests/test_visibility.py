@@ -33,7 +33,7 @@ def book(world):
 
 
 def visible(user, book):
-    ids = set(Customer.objects.visible_to(user).values_list("pk", flat=True))
+    ids = set(Customer.objects.restrict(user, "view").values_list("pk", flat=True))
     return {name for name, c in book.items() if c.pk in ids}
 
 
@@ -63,14 +63,16 @@ def test_user_without_a_role_sees_nothing(db, book):
 
 def test_lead_and_referral_visibility(world, book):
     w = world
-    team_a_leads = set(Lead.objects.visible_to(w.advisor_a).values_list("customer_id", flat=True))
+    team_a_leads = set(Lead.objects.restrict(w.advisor_a, "view").values_list("customer_id", flat=True))
     assert book["team_a_lead"].pk in team_a_leads
     assert book["team_b_lead"].pk not in team_a_leads
-    assert set(Lead.objects.visible_to(w.manager_x).values_list("customer_id", flat=True)) == {book["referred_x"].pk}
-    assert Referral.objects.visible_to(w.manager_x).count() == 1
-    assert Referral.objects.visible_to(w.manager_y).get().customer == book["referred_y"]
-    assert Referral.objects.visible_to(w.compliance).count() == 2
-    assert Referral.objects.visible_to(w.advisor_a).count() == 0  # made by nobody in the fixtures
+    assert set(Lead.objects.restrict(w.manager_x, "view").values_list("customer_id", flat=True)) == {
+        book["referred_x"].pk
+    }
+    assert Referral.objects.restrict(w.manager_x, "view").count() == 1
+    assert Referral.objects.restrict(w.manager_y, "view").get().customer == book["referred_y"]
+    assert Referral.objects.restrict(w.compliance, "view").count() == 2
+    assert Referral.objects.restrict(w.advisor_a, "view").count() == 0  # made by nobody in the fixtures
 
 
 def test_only_one_open_lead_per_customer_is_enforced_by_the_database(world):

@@ -1,7 +1,7 @@
 """python manage.py import_outcomes PATH --mapping MAPPING.json
 
 Loads a historical campaign extract (CSV, comma or semicolon, UTF-8 or GBK) as
-outcomes to train on, and prints a JSON summary. See leads/scoring/importing.py.
+outcomes to train on, and prints a JSON summary. See scoring/importing.py.
 """
 
 from __future__ import annotations

@@ -12,12 +12,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import Count
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from compliance.models import ScriptVersion
 from core.models import AuditEvent
-from customers.models import AssetSnapshot, Customer, Interaction, Tier
-from leads.models import Lead
+from customers.models import AccessReason, AssetSnapshot, Customer, CustomerAccess, Interaction, Tier
+from customers.tests.factories import CustomerFactory
+from leads.models import OPEN_LEAD_STATUSES, Lead, LeadBranchAccess
+from org.models import StaffProfile
 from org.roles import Role
+from referrals.models import Referral
 from scoring.feature_spec import FEATURE_NAMES
 from scoring.models import Outcome
 
@@ -46,8 +56,6 @@ def _fingerprint() -> str:
 
 
 def _wipe_customers():
-    from referrals.models import Referral
-
     Referral.objects.all().delete()
     Lead.objects.all().delete()
     Outcome.objects.all().delete()
@@ -68,14 +76,7 @@ def test_seed_is_deterministic_for_a_seed(db):
 
 @pytest.mark.slow
 def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import cross_val_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     call_command("seed_demo", customers=3000, seed=42, today=dt.date.fromisoformat(ANCHOR), stdout=StringIO())
-    from org.models import StaffProfile
 
     assert set(StaffProfile.objects.values_list("role", flat=True)) == set(Role.values)
     tiers = dict(Customer.objects.values_list("tier").annotate(n=Count("id")))
@@ -90,11 +91,24 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     assert any("理财" in turn["text"] or "到期" in turn["text"] or "养老" in turn["text"] for turn in bot.transcript)
     assert Customer.objects.filter(contact_preferences__dnd_until__isnull=False).exists()  # some opted out
     assert Lead.objects.exists() and AuditEvent.objects.filter(verb="demo.seed").exists()
-    from compliance.models import ScriptVersion
 
     # scripts went through the real approval workflow: three approved, one blocked for review
     statuses = sorted(ScriptVersion.objects.values_list("status", flat=True))
     assert statuses == ["approved", "approved", "approved", "submitted"]
+
+    # the grants the lead and referral services keep: an open lead's team sees its customer,
+    # a referral's branch sees its customer and its lead
+    open_leads = set(Lead.objects.filter(status__in=OPEN_LEAD_STATUSES).values_list("customer_id", "team_id"))
+    assert open_leads and open_leads == set(
+        CustomerAccess.objects.filter(reason=AccessReason.OPEN_LEAD).values_list("customer_id", "team_id")
+    )
+    assert Referral.objects.exists()
+    assert set(Referral.objects.values_list("customer_id", "branch_id")) == set(
+        CustomerAccess.objects.filter(reason=AccessReason.REFERRAL).values_list("customer_id", "branch_id")
+    )
+    assert set(Referral.objects.values_list("lead_id", "branch_id")) == set(
+        LeadBranchAccess.objects.values_list("lead_id", "branch_id")
+    )
 
     rows = list(Outcome.objects.values_list("features", "converted"))
     assert set(rows[0][0]) == set(FEATURE_NAMES)  # the feature contract, point in time
@@ -111,10 +125,6 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
 
 
 def test_seed_refuses_a_database_with_customers_unless_if_empty(db):
-    from django.core.management.base import CommandError
-
-    from customers.tests.factories import CustomerFactory
-
     CustomerFactory()
     with pytest.raises(CommandError, match="数据库中已有客户"):
         call_command("seed_demo", customers=10, seed=1, stdout=StringIO())

@@ -1,0 +1,240 @@
+"""Surveillance: the snapshots of texts other features hand in (call notes, AI-bot
+transcripts, interactions), their scan into flags (one per hit, never twice), and
+rescans of a date range with today's lexicon.
+
+``compliance.surveillance.request_scan`` is the entry point of the apps above; the
+tasks ``compliance.scan_communication`` and ``compliance.scan_interaction`` call the
+scans here by id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.models import Job
+from core.services import job_create, job_finish, job_set_progress, job_start
+from core.tasks import enqueue
+from customers.models import Customer, Interaction
+from customers.services.interactions import transcript_text
+from org.models import StaffProfile
+
+from ..access import can_start_rescan
+from ..models import CommSource, Communication, Flag, FlagKind, LexiconRule
+from ..scanner import active_scanner
+from ..selectors import day_bounds
+
+RESCAN_CHUNK = 500
+
+
+def _flag_rows(comm: Communication, result) -> list[Flag]:
+    return [
+        Flag(
+            communication=comm,
+            kind=FlagKind.LEXICON,
+            source=comm.source,
+            advisor_id=comm.advisor_id,
+            team_id=comm.team_id,
+            occurred_at=comm.occurred_at,
+            rule_id=f.rule_id,
+            rule_code=f.rule,
+            rule_version=f.rule_version,
+            category=f.category,
+            severity=f.severity,
+            start=f.start,
+            end=f.end,
+            match=f.match[:200],
+            text_snapshot=comm.text,
+        )
+        for f in result.findings
+    ]
+
+
+def _create_flags(rows: list[Flag]) -> int:
+    """Insert flags, skipping hits already flagged (the unique constraint decides); returns how many are new."""
+    if not rows:
+        return 0
+    comm_ids = {r.communication_id for r in rows}
+    before = Flag.objects.filter(communication_id__in=comm_ids, kind=FlagKind.LEXICON).count()
+    Flag.objects.bulk_create(rows, ignore_conflicts=True)
+    return Flag.objects.filter(communication_id__in=comm_ids, kind=FlagKind.LEXICON).count() - before
+
+
+@transaction.atomic
+def communication_store(
+    *,
+    source: str,
+    object_id: int,
+    text: str,
+    advisor_id: int | None = None,
+    customer_id: int | None = None,
+    occurred_at: str | dt.datetime | None = None,
+    source_url: str = "",
+) -> Communication:
+    """Store (or refresh) the snapshot of a text to scan, in the caller's transaction when
+    there is one (a savepoint inside it). An edited note keeps its row: the new text is
+    scanned, earlier flags keep the text they were raised on."""
+    if isinstance(occurred_at, str):
+        occurred_at = parse_datetime(occurred_at)
+    occurred_at = occurred_at or timezone.now()
+    team_id = None
+    if advisor_id is not None:
+        team_id = StaffProfile.objects.filter(user_id=advisor_id).values_list("team_id", flat=True).first()
+    if customer_id is not None and not Customer.objects.filter(pk=customer_id).exists():
+        customer_id = None
+    comm, created = Communication.objects.select_for_update().get_or_create(
+        source=source,
+        object_id=object_id,
+        defaults={
+            "text": text,
+            "advisor_id": advisor_id,
+            "customer_id": customer_id,
+            "team_id": team_id,
+            "occurred_at": occurred_at,
+            "source_url": source_url[:300],
+        },
+    )
+    if not created and comm.text != text:
+        comm.text = text
+        comm.save(update_fields=["text"])
+    return comm
+
+
+@transaction.atomic
+def communication_flag(*, communication_id: int) -> int:
+    """Scan a stored communication with the active lexicon and flag its hits (none
+    twice). Returns the number of new flags."""
+    comm = Communication.objects.select_for_update().filter(pk=communication_id).first()
+    if comm is None:
+        return 0
+    result = active_scanner().scan(comm.text)
+    comm.scanned_at = timezone.now()
+    comm.lexicon_revision = LexiconRule.objects.revision_key()[:64]
+    comm.save(update_fields=["scanned_at", "lexicon_revision"])
+    created = _create_flags(_flag_rows(comm, result))
+    if created:
+        audit_record(actor=None, verb="compliance.flag", target=comm, details={"new_flags": created})
+    return created
+
+
+@transaction.atomic
+def communication_scan(
+    *,
+    source: str,
+    object_id: int,
+    text: str,
+    advisor_id: int | None = None,
+    customer_id: int | None = None,
+    occurred_at: str | dt.datetime | None = None,
+    source_url: str = "",
+) -> tuple[Communication, int]:
+    """Store the snapshot of a text and flag its hits at once. Idempotent."""
+    comm = communication_store(
+        source=source,
+        object_id=object_id,
+        text=text,
+        advisor_id=advisor_id,
+        customer_id=customer_id,
+        occurred_at=occurred_at,
+        source_url=source_url,
+    )
+    created = communication_flag(communication_id=comm.pk)
+    comm.refresh_from_db()
+    return comm, created
+
+
+@transaction.atomic
+def interaction_scan(*, interaction_id: int) -> int:
+    """Scan what was said in one interaction (its summary and AI-bot transcript): the
+    customers app asks for this by task name when it records an interaction."""
+    interaction = Interaction.objects.filter(pk=interaction_id).first()
+    if interaction is None:
+        return 0
+    text = "\n".join(filter(None, [interaction.summary or "", transcript_text(interaction.transcript)]))
+    if not text.strip():
+        return 0
+    _comm, created = communication_scan(
+        source=CommSource.TRANSCRIPT if interaction.transcript else CommSource.INTERACTION,
+        object_id=interaction.pk,
+        text=text,
+        advisor_id=interaction.actor_id,
+        customer_id=interaction.customer_id,
+        occurred_at=interaction.occurred_at,
+        source_url=reverse("customers:tab", args=[interaction.customer_id, "interactions"]),
+    )
+    return created
+
+
+def rescan_start(*, actor, date_from: dt.date, date_to: dt.date) -> Job:
+    """Queue a rescan of communications that occurred in [date_from, date_to] with today's lexicon."""
+    if not can_start_rescan(actor):
+        raise PermissionDenied(_("Only compliance officers may do this."))
+    if date_to < date_from:
+        raise ValidationError({"date_to": _("The end date is before the start date.")})
+    if (date_to - date_from).days > 366:
+        raise ValidationError({"date_to": _("Rescan at most one year at a time.")})
+    with transaction.atomic():
+        job = job_create(
+            actor=actor,
+            kind="compliance.rescan",
+            params={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
+        )
+        audit_record(
+            actor=actor,
+            verb="compliance.rescan",
+            target=job,
+            details={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
+        )
+        enqueue("compliance.rescan", job.pk)
+    return job
+
+
+def rescan_run(*, job_id: int) -> dict:
+    """The body of the rescan task: chunks of communications, progress after each chunk.
+
+    Safe to re-run: flags are unique per hit, so a second run adds only what a changed
+    lexicon finds new.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.SUCCEEDED:
+        return job.result
+    date_from = dt.date.fromisoformat(job.params["date_from"])
+    date_to = dt.date.fromisoformat(job.params["date_to"])
+    start, end = day_bounds(date_from, date_to)
+    qs = Communication.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by("pk")
+    total = qs.count()
+    job_start(job_id=job_id, total=total, message=_("Rescanning"))
+    try:
+        scanner = active_scanner()
+        done = created = 0
+        last_pk = 0
+        while True:
+            chunk = list(
+                qs.filter(pk__gt=last_pk).only("id", "text", "source", "advisor_id", "team_id", "occurred_at")[
+                    :RESCAN_CHUNK
+                ]
+            )
+            if not chunk:
+                break
+            rows: list[Flag] = []
+            for comm in chunk:
+                rows += _flag_rows(comm, scanner.scan(comm.text))
+            with transaction.atomic():
+                created += _create_flags(rows)
+                Communication.objects.filter(pk__in=[c.pk for c in chunk]).update(scanned_at=timezone.now())
+            done += len(chunk)
+            last_pk = chunk[-1].pk
+            job_set_progress(job_id=job_id, done=done, message=_("%(n)d new flags so far") % {"n": created})
+        result = {"scanned": done, "new_flags": created}
+        job_finish(job_id=job_id, result=result)
+        return result
+    except Exception as exc:
+        job_finish(job_id=job_id, error=str(exc)[:500])
+        raise

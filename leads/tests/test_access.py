@@ -1,0 +1,207 @@
+"""The lead access rules: ``restrict(user, action)`` and the ``leads.access`` predicates
+agree row for row for every role and action; the expected leads per role for ``view``;
+the queues stay inside the view rule; claiming next follows the claim rule."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+
+from core.testing import assert_rule_agrees
+from customers.tests.factories import CustomerFactory
+from leads import selectors, services
+from leads.access import (
+    can_call_lead,
+    can_claim_lead,
+    can_confirm_lead,
+    can_view_lead,
+    can_view_lead_record,
+    can_view_planned_call,
+    can_work_lead,
+)
+from leads.models import GradeDecision, Lead, LeadBranchAccess, LeadStatus, LeadTransition, NurturePlan, PlannedCall
+from leads.tests.factories import LeadFactory, PlannedCallFactory
+from org.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("advisor_a", "advisor_a2", "lead_a", "advisor_b", "manager_x", "rm_x", "manager_y", "compliance", "admin")
+PREDICATES = {
+    "view": can_view_lead,
+    "work": can_work_lead,
+    "claim": can_claim_lead,
+    "confirm": can_confirm_lead,
+    "call": can_call_lead,
+}
+
+
+@pytest.fixture
+def others(world):
+    return {"no_role": UserFactory()}
+
+
+def _users(world, others):
+    return [getattr(world, r) for r in ROLES] + list(others.values()) + [AnonymousUser()]
+
+
+@pytest.fixture
+def book(world):
+    """Leads placed so that every role and action has some to include and some to exclude."""
+    w = world
+
+    def lead(**kw):
+        kw.setdefault("customer", CustomerFactory(owner=None, home_branch=w.branch_x))
+        return LeadFactory(**kw)
+
+    leads = {
+        "a_unclaimed": lead(team=w.team_a),
+        "a_mine": lead(team=w.team_a, owner=w.advisor_a),
+        "a_colleague": lead(team=w.team_a, owner=w.advisor_a2),
+        "a_nurturing_mine": lead(team=w.team_a, owner=w.advisor_a, status=LeadStatus.NURTURING),
+        "a_lost_mine": lead(team=w.team_a, owner=w.advisor_a, status=LeadStatus.LOST),
+        "a_pooled": lead(team=w.team_a, status=LeadStatus.POOLED, confirmed_grade="low"),
+        # Another team's unclaimed lead on a customer advisor_a owns: seen, not worked.
+        "b_on_my_customer": lead(team=w.team_b, customer=CustomerFactory(owner=w.advisor_a)),
+        # Team B's lead still owned by advisor_a2 (team A): seen by team A's lead.
+        "b_owned_by_a2": lead(team=w.team_b, owner=w.advisor_a2, status=LeadStatus.CONTACTING),
+        "b_referred_x": lead(team=w.team_b, owner=w.advisor_b, status=LeadStatus.REFERRED),
+        "no_team": lead(team=None),
+    }
+    LeadBranchAccess.objects.create(lead=leads["b_referred_x"], branch=w.branch_x)
+    return leads
+
+
+def visible(user, book) -> set[str]:
+    ids = set(Lead.objects.restrict(user, "view").values_list("pk", flat=True))
+    return {name for name, lead in book.items() if lead.pk in ids}
+
+
+TEAM_A = {"a_unclaimed", "a_mine", "a_colleague", "a_nurturing_mine", "a_lost_mine", "a_pooled"}
+
+
+def test_view_per_role(world, others, book):
+    w = world
+    assert visible(w.advisor_a, book) == TEAM_A | {"b_on_my_customer"}
+    assert visible(w.advisor_a2, book) == TEAM_A | {"b_owned_by_a2"}
+    assert visible(w.lead_a, book) == TEAM_A | {"b_owned_by_a2"}
+    assert visible(w.advisor_b, book) == {"b_on_my_customer", "b_owned_by_a2", "b_referred_x"}
+    assert visible(w.manager_x, book) == visible(w.rm_x, book) == {"b_referred_x"}
+    assert visible(w.manager_y, book) == set()
+    assert visible(w.compliance, book) == visible(w.admin, book) == set(book)
+    for user in others.values():
+        assert visible(user, book) == set()
+    assert visible(AnonymousUser(), book) == set()
+
+
+@pytest.mark.parametrize("action", sorted(PREDICATES))
+def test_lead_rule_agrees_with_the_predicate(world, others, book, action):
+    users = _users(world, others)
+    allowed = assert_rule_agrees(
+        model=Lead, action=action, predicate=PREDICATES[action], users=users, objects=book.values()
+    )
+    assert 0 < allowed < len(book) * len(users)  # the book exercises both answers
+
+
+def test_work_claim_confirm_call_examples(world, book):
+    w = world
+    assert can_work_lead(w.advisor_a, book["a_unclaimed"]) and can_claim_lead(w.advisor_a, book["a_unclaimed"])
+    assert not can_work_lead(w.advisor_a, book["a_colleague"])
+    assert can_work_lead(w.lead_a, book["a_colleague"]) and not can_claim_lead(w.lead_a, book["a_unclaimed"])
+    assert not can_work_lead(w.advisor_a, book["b_on_my_customer"])  # seen, but another team's
+    assert not can_work_lead(w.lead_a, book["b_owned_by_a2"])
+    assert can_confirm_lead(w.advisor_a, book["a_mine"])
+    assert not can_confirm_lead(w.advisor_a, book["a_nurturing_mine"])
+    assert can_call_lead(w.advisor_a, book["a_nurturing_mine"])
+    assert not can_call_lead(w.advisor_a, book["a_lost_mine"]) and not can_call_lead(w.admin, book["a_lost_mine"])
+    assert not can_work_lead(w.compliance, book["a_unclaimed"])
+
+
+def test_lead_records_follow_their_lead(world, others, book):
+    records = []
+    for name in ("a_mine", "b_on_my_customer", "b_referred_x", "no_team"):
+        lead = book[name]
+        records.append(LeadTransition.objects.create(lead=lead, from_status="new", to_status=lead.status))
+        records.append(
+            GradeDecision.objects.create(lead=lead, advisor=world.admin, proposed_grade="mid", confirmed_grade="mid")
+        )
+    plan = NurturePlan.objects.create(
+        lead=book["a_nurturing_mine"],
+        advisor=world.advisor_a,
+        touches_planned=3,
+        period_days=14,
+        started_at=book["a_nurturing_mine"].created_at,
+    )
+    users = _users(world, others)
+    for model in (LeadTransition, GradeDecision, NurturePlan):
+        objects = [r for r in [*records, plan] if isinstance(r, model)]
+        assert_rule_agrees(model=model, action="view", predicate=can_view_lead_record, users=users, objects=objects)
+    assert set(LeadTransition.objects.restrict(world.manager_x, "view").values_list("lead_id", flat=True)) == {
+        book["b_referred_x"].pk
+    }
+
+
+@pytest.fixture
+def planned(world, book):
+    w = world
+    return {
+        "advisor_a": PlannedCallFactory(lead=book["a_mine"], advisor=w.advisor_a),
+        "advisor_a2": PlannedCallFactory(lead=book["a_colleague"], advisor=w.advisor_a2),
+        "advisor_b": PlannedCallFactory(lead=book["b_referred_x"], advisor=w.advisor_b),
+    }
+
+
+def test_planned_call_view_per_role_and_agrees(world, others, planned):
+    w = world
+
+    def seen(user):
+        ids = set(PlannedCall.objects.restrict(user, "view").values_list("pk", flat=True))
+        return {name for name, p in planned.items() if p.pk in ids}
+
+    assert seen(w.advisor_a) == {"advisor_a"}
+    assert seen(w.lead_a) == {"advisor_a", "advisor_a2"}
+    assert seen(w.advisor_b) == {"advisor_b"}
+    assert seen(w.compliance) == seen(w.admin) == set(planned)
+    assert seen(w.manager_x) == seen(others["no_role"]) == set()
+    assert_rule_agrees(
+        model=PlannedCall,
+        action="view",
+        predicate=can_view_planned_call,
+        users=_users(world, others),
+        objects=planned.values(),
+    )
+
+
+QUEUE_USERS = ("advisor_a", "advisor_a2", "lead_a", "advisor_b", "admin")
+
+
+@pytest.mark.parametrize("who", QUEUE_USERS)
+def test_every_queue_stays_inside_the_view_rule(world, book, planned, who):
+    user = getattr(world, who)
+    seen = set(Lead.objects.restrict(user, "view").values_list("pk", flat=True))
+    for queue in (selectors.leads_to_confirm, selectors.leads_nurturing, selectors.leads_pool):
+        rows = set(queue(user=user).values_list("pk", flat=True))
+        assert rows <= seen, (queue.__name__, who)
+    planned_seen = set(PlannedCall.objects.restrict(user, "view").values_list("pk", flat=True))
+    assert set(selectors.planned_calls(user=user, when="all").values_list("pk", flat=True)) <= planned_seen
+    if who in ("advisor_a", "lead_a"):  # the queues are not empty for these
+        assert set(selectors.leads_to_confirm(user=user).values_list("pk", flat=True))
+    # and whatever To confirm lists, the user may confirm.
+    assert set(selectors.leads_to_confirm(user=user).values_list("pk", flat=True)) <= set(
+        Lead.objects.restrict(user, "confirm").values_list("pk", flat=True)
+    )
+
+
+def test_lead_get_for_user_answers_404_outside_the_action(world, book):
+    lead = book["a_colleague"]
+    assert selectors.lead_get_for_user(user=world.advisor_a, pk=lead.pk) == lead
+    with pytest.raises(Http404):
+        selectors.lead_get_for_user(user=world.advisor_a, pk=lead.pk, action="work")
+    with pytest.raises(Http404):
+        selectors.lead_get_for_user(user=world.advisor_b, pk=lead.pk)
+
+
+def test_claim_next_takes_only_what_the_claim_rule_allows(world, book):
+    claimed = services.lead_claim_next(actor=world.advisor_a)
+    assert claimed == book["a_unclaimed"]
+    assert services.lead_claim_next(actor=world.advisor_a) is None
