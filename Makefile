@@ -32,13 +32,14 @@ run: deps
 test: dev-deps
 	@./scripts/test.sh $(ARGS)
 
-# ruff, the layer contract (import-linter) and dead code (vulture, whitelist in
-# scripts/vulture_whitelist.py for what Django and Celery call by name).
+# ruff, the layer contract (import-linter), no project import hidden in a function, and
+# dead code (vulture; scripts/check_dead_code.py knows what Django calls by name).
 lint: dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/vulture core org customers compliance leads scoring referrals calls campaigns workbench scripts/vulture_whitelist.py --min-confidence 60 --exclude "*/migrations/*,*/tests/*"
+	$(PY) scripts/check_local_imports.py
+	$(PY) scripts/check_dead_code.py
 
 format: dev-deps
 	$(VENV)/bin/ruff format .

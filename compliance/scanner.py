@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from re import _constants as sre_constants  # Python 3.11+: the parser behind re
 from re import _parser as sre_parser
 
@@ -221,9 +221,6 @@ class ScanResult:
             "findings": [f.as_json() for f in self.findings],
             "missing_disclosures": [d.code for d in self.missing_disclosures],
         }
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

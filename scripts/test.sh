@@ -11,4 +11,6 @@ fi
 echo "Database: ${DATABASE_URL:-sqlite (default)}; broker: ${CELERY_BROKER_URL:-filesystem (default)}"
 .venv/bin/ruff check .
 .venv/bin/lint-imports  # the layer contract (docs/architecture.md)
+.venv/bin/python scripts/check_local_imports.py
+.venv/bin/python scripts/check_dead_code.py
 exec .venv/bin/python -m pytest "$@"
