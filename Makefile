@@ -45,9 +45,12 @@ format: dev-deps
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Re-extract and compile translations, one catalogue per app plus the project's.
+# Re-extract and compile translations: one catalogue per app (run inside its folder),
+# and the project's (the shell: workbench/ and templates/) at the top.
+APPS := core org customers compliance leads scoring referrals calls campaigns
 messages: dev-deps
-	DJANGO_SECRET_KEY=messages $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench
+	for app in $(APPS); do (cd $$app && DJANGO_SECRET_KEY=messages ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete); done
+	DJANGO_SECRET_KEY=messages $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=bench $(foreach app,$(APPS),--ignore=$(app))
 	DJANGO_SECRET_KEY=messages $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 bench-seed: dev-deps

@@ -14,6 +14,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 
+from core.testing import CHECKED, rules_in_project
 from org.apps import OrgConfig
 from org.roles import Role, grant_role_permissions
 from org.tests.factories import BranchFactory, TeamFactory, make_staff
@@ -166,3 +167,29 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A full, green run must have checked every row rule against its predicate: each
+    (model, action) of a RestrictedQuerySet through core.testing.assert_rule_agrees."""
+    option = session.config.option
+    partial = (
+        option.collectonly
+        or option.keyword
+        or option.markexpr
+        or session.config.args
+        not in (
+            [],
+            [str(session.config.rootpath)],
+        )
+    )
+    if exitstatus != 0 or partial:
+        return  # a partial run (some files, -k, -m) checks only what it ran
+    missing = sorted(rules_in_project() - CHECKED)
+    if missing:
+        session.config.get_terminal_writer().line(
+            "Row rules no test compared with their predicate (core.testing.assert_rule_agrees): "
+            + ", ".join(f"{m} {a!r}" for m, a in missing),
+            red=True,
+        )
+        session.exitstatus = 1

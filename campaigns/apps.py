@@ -6,6 +6,7 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
 
+    audit_verbs = {"campaign.attach_script": _("Script attached to a campaign")}
     role_permissions = {
         "advisor": {"campaign": ["view"]},
         "team_lead": {"campaign": ["view", "add", "change"]},

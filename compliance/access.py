@@ -138,3 +138,9 @@ def can_report_version(user, version: ScriptVersion) -> bool:
     if role != Role.TEAM_LEAD or team_id is None:
         return False
     return team_of(version.author) == team_id
+
+
+def can_receive_feedback(user) -> bool:
+    """The outcomes of reviews of one's calls (coaching): advisors their own, team leads
+    their team's. The page itself lists only the user's flags, so it is open to all."""
+    return role_of(user) in (Role.ADVISOR, Role.TEAM_LEAD)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import difflib
 import json
-from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from core.access import require
 from core.exports import FORMATS, export_response
 from core.forms import form_add_service_errors
 from core.htmx import render_table_page
@@ -47,21 +47,6 @@ from .services import reports as report_services
 from .services import scripts as script_services
 from .services import surveillance as surveillance_services
 from .tables import FlagTable, LexiconTable, LibraryTable, MyFlagTable, PendingScriptTable
-
-
-def allowed_if(predicate):
-    """View decorator: 403 unless ``predicate(request.user)`` (a desk-wide rule of ``access``)."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not predicate(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _flash_errors(request, errors) -> None:
@@ -138,7 +123,7 @@ def script_library(request):
     return render_table_page(request, "compliance/script_library.html", LibraryTable(versions), context)
 
 
-@allowed_if(access.can_propose_script)
+@require(access.can_propose_script)
 def script_create(request):
     form = ScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -252,7 +237,7 @@ def version_submit(request, pk: int):
     return redirect("compliance:script_detail", version.script_id)
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def version_review(request, pk: int):
     """The officer's review screen. Opening it records nothing: only actions are evidence."""
     version = selectors.version_for_review(user=request.user, pk=pk)
@@ -332,7 +317,7 @@ def version_retire(request, pk: int):
 # --- review queue ------------------------------------------------------------------------
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def review_queue(request):
     filterset = FlagFilter(request.GET, queryset=selectors.review_queue(user=request.user), request=request)
     flags = filterset.qs  # validates the filter form: what it could not read is left out
@@ -348,7 +333,7 @@ def review_queue(request):
     return render_table_page(request, "compliance/review_queue.html", FlagTable(flags), context)
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def script_reviews(request):
     table = PendingScriptTable(selectors.pending_reviews(user=request.user))
     return render_table_page(request, "compliance/script_reviews.html", table, {})
@@ -373,7 +358,7 @@ def flags_bulk_close(request):
     return redirect(reverse("compliance:review_queue") + "?" + request.POST.get("return_query", ""))
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def qa_settings(request):
     config = qa_services.qa_config()
     form = QASettingsForm(
@@ -400,7 +385,7 @@ def qa_settings(request):
     return render(request, "compliance/qa_settings.html", context)
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def rescan(request):
     form = DateRangeForm(request.POST or None)
     if request.method == "POST":
@@ -501,7 +486,7 @@ def my_flags(request):
 # --- lexicon ---------------------------------------------------------------------------------
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def lexicon(request):
     filterset = LexiconFilter(request.GET, queryset=selectors.lexicon_rules())
     rules = filterset.qs
@@ -515,7 +500,7 @@ def lexicon(request):
     return render_table_page(request, "compliance/lexicon.html", LexiconTable(rules), context, per_page=100)
 
 
-@allowed_if(access.can_edit_lexicon)
+@require(access.can_edit_lexicon)
 def lexicon_rule_create(request):
     form = LexiconRuleForm(request.POST or None, initial={"owner": request.user, "language": "zh"})
     if request.method == "POST" and form.is_valid():
@@ -531,7 +516,7 @@ def lexicon_rule_create(request):
     return render(request, "compliance/lexicon_form.html", {"form": form, "rule": None, "can_edit": True})
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def lexicon_rule_edit(request, pk: int):
     rule = selectors.lexicon_rule_get(pk=pk)
     form = LexiconRuleForm(request.POST or None, instance=rule)
@@ -553,7 +538,7 @@ def lexicon_rule_edit(request, pk: int):
     return render(request, "compliance/lexicon_form.html", context)
 
 
-@allowed_if(access.can_oversee)
+@require(access.can_oversee)
 def lexicon_try(request):
     """Try a text against the active lexicon: hits highlighted, negated hits shown apart."""
     text = request.POST.get("text", "")[:5000] if request.method == "POST" else ""
@@ -600,7 +585,7 @@ def _report(request):
     return filters, form, selectors.compliance_report(user=request.user, filters=filters)
 
 
-@allowed_if(access.can_view_reports)
+@require(access.can_view_reports)
 def reports(request):
     filters, form, report = _report(request)
     chart = {
@@ -643,7 +628,7 @@ def _report_rows(report) -> list[list]:
     return rows
 
 
-@allowed_if(access.can_view_reports)
+@require(access.can_view_reports)
 def reports_export(request, fmt: str):
     if fmt not in FORMATS:
         raise PermissionDenied

@@ -62,5 +62,12 @@ def require(predicate):
     return decorator
 
 
-def can_view_audit_log(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.has_perm("core.view_auditevent")
+def can_view_job(user, job) -> bool:
+    """A job's progress: whoever started it, and holders of ``core.view_all_jobs``."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        job.created_by_id == user.pk or user.has_perm("core.view_all_jobs")
+    )
+
+
+def can_view_notification(user, notification) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and notification.recipient_id == user.pk

@@ -105,3 +105,13 @@ def can_view_import_batch(user, batch) -> bool:
     if not _authenticated(user):
         return False
     return role_of(user) == Role.ADMIN or batch.created_by_id == user.pk
+
+
+def can_view_access_log(user) -> bool:
+    """The PIPL access log: compliance officers and administrators."""
+    return role_of(user) in (Role.COMPLIANCE, Role.ADMIN)
+
+
+def can_import_data(user) -> bool:
+    """Uploading and importing the bank's files: team leads and administrators."""
+    return role_of(user) in (Role.TEAM_LEAD, Role.ADMIN)

@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.access import require
 from core.exports import FORMATS, export_response
 from core.forms import form_add_service_errors
 from core.htmx import render_table_page
-from org.roles import Role, role_required
 
-from . import selectors
+from . import access, selectors
 from .access import can_export_customers, can_reveal_customer_pii, can_work_customer
 from .extensions import PORTRAIT_TABS, PortraitTab
 from .filters import AccessRecordFilter, CustomerFilter
@@ -264,7 +264,7 @@ def customer_tag_remove(request, pk: int, tag_id: int):
 # --- PIPL access log ---------------------------------------------------------------------------------
 
 
-@role_required(Role.COMPLIANCE, Role.ADMIN)
+@require(access.can_view_access_log)
 def access_log(request):
     f = AccessRecordFilter(request.GET, queryset=selectors.access_records_list(user=request.user))
     table = AccessRecordTable(f.qs)
@@ -274,10 +274,7 @@ def access_log(request):
 # --- imports ---------------------------------------------------------------------------------------
 
 
-IMPORT_ROLES = (Role.TEAM_LEAD, Role.ADMIN)
-
-
-@role_required(*IMPORT_ROLES)
+@require(access.can_import_data)
 def import_list(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -307,7 +304,7 @@ def _batch_for(request, pk: int) -> ImportBatch:
     return selectors.import_batch_get_for_user(user=request.user, pk=pk)
 
 
-@role_required(*IMPORT_ROLES)
+@require(access.can_import_data)
 def import_detail(request, pk: int):
     batch = _batch_for(request, pk)
     form = MappingForm(request.POST or None, kind=batch.kind, headers=batch.headers, initial_columns=batch.columns)
@@ -343,13 +340,13 @@ def _import_ctx(batch: ImportBatch) -> dict:
     }
 
 
-@role_required(*IMPORT_ROLES)
+@require(access.can_import_data)
 def import_status(request, pk: int):
     batch = _batch_for(request, pk)
     return render(request, "customers/import_detail.html#status", _import_ctx(batch))
 
 
-@role_required(*IMPORT_ROLES)
+@require(access.can_import_data)
 def import_errors_csv(request, pk: int):
     """The rejected rows of the dry run or the import (the uploader's own data: the
     values come from their file, so no personal-data export is recorded)."""

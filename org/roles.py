@@ -9,11 +9,8 @@ so this app never names the apps above it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -51,25 +48,6 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     if user.is_superuser:
         return Role.ADMIN
     return None
-
-
-def has_role(user, *roles: str) -> bool:
-    return role_of(user) in roles
-
-
-def role_required(*roles: str) -> Callable:
-    """View decorator: 403 unless the logged-in user holds one of ``roles``."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if not has_role(request.user, *roles):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 # A role's model permissions in one app: {role: {model name: ["view", "add", ...]}}.

@@ -77,3 +77,14 @@ def require_work(user, referral) -> None:
     if role_of(user) == Role.BRANCH_RM and _same_branch(user, referral):
         raise PermissionDenied(_("This referral is assigned to another relationship manager."))
     raise PermissionDenied(_("Only the staff of the receiving branch may do this."))
+
+
+def can_view_referral_dashboard(user) -> bool:
+    """The referral funnel and SLA dashboard: branch managers (their branch), team leads
+    (their team), compliance and administrators (all)."""
+    return role_of(user) in (Role.BRANCH_MANAGER, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
+
+
+def can_bulk_accept(user) -> bool:
+    """Accepting several pending referrals at once: a branch manager (or an administrator)."""
+    return role_of(user) in (Role.BRANCH_MANAGER, Role.ADMIN)

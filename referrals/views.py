@@ -12,20 +12,19 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.access import require
 from core.exports import FORMATS
 from core.forms import form_add_service_errors
 from core.htmx import redirect_for, render_table_page
-from org.roles import BRANCH_ROLES, Role, role_of, role_required
+from org.roles import BRANCH_ROLES, Role, role_of
 
-from . import exports, selectors, services
+from . import access, exports, selectors, services
 from .access import can_decide_referral, can_work_referral
 from .extensions import REFERRAL_PANELS
 from .filters import ReferralFilter
 from .forms import AcceptForm, BulkAcceptForm, FollowUpForm, OutcomeForm, ReassignForm, RejectForm, ReturnForm
 from .models import Referral, ReferralStatus
 from .tables import ReferralTable, status_badge
-
-DASHBOARD_ROLES = (Role.BRANCH_MANAGER, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
 
 
 def _rms_for(branch_id: int) -> list[dict]:
@@ -56,14 +55,14 @@ def referral_list(request):
         # Branch staff see one branch: a branch choice would offer nothing.
         "show_branch_filter": role not in BRANCH_ROLES,
         "bulk_form": BulkAcceptForm(rms=_rms_for(user.staff_profile.branch_id)) if selectable else None,
-        "can_dashboard": role in DASHBOARD_ROLES,
+        "can_dashboard": access.can_view_referral_dashboard(user),
         "export_query": urlencode(filterset.params()),
     }
     return render_table_page(request, "referrals/referral_list.html", table, context, per_page=25)
 
 
 @require_POST
-@role_required(Role.BRANCH_MANAGER, Role.ADMIN)
+@require(access.can_bulk_accept)
 def referral_bulk_accept(request):
     profile = getattr(request.user, "staff_profile", None)
     branch_id = profile.branch_id if profile else None
@@ -253,7 +252,7 @@ def referral_return(request, pk: int):
     )
 
 
-@role_required(*DASHBOARD_ROLES)
+@require(access.can_view_referral_dashboard)
 def referral_dashboard(request):
     # The period is read by the list's filter (the export link passes it on).
     period = ReferralFilter(request.GET, queryset=Referral.objects.none())
@@ -273,7 +272,7 @@ def referral_dashboard(request):
     )
 
 
-@role_required(*DASHBOARD_ROLES)
+@require(access.can_view_referral_dashboard)
 def referral_export(request, fmt: str):
     if fmt not in FORMATS:
         return HttpResponse(_("Unknown export format."), status=400)

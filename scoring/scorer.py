@@ -8,22 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .feature_spec import CATEGORY
-from .models import ModelVersion, ScoringSettings
+from .models import ModelVersion
 from .reasons import _templates, top_reasons
 from .rules import RULES, rules_predict
+from .selectors import settings_get
 from .training import Spec, TrainedModel, contract_spec, encode, threads
 
 _MODEL_CACHE: dict[int, TrainedModel] = {}
 
 # Rule codes whose reason reads better from another feature ("matures in 12 days").
 _RULE_PHRASE_FEATURE = {"maturity_30d": "days_to_next_maturity"}
-
-
-def settings_get() -> ScoringSettings:
-    obj = ScoringSettings.objects.order_by("pk").first()
-    if obj is None:
-        obj, _ = ScoringSettings.objects.get_or_create(pk=1)
-    return obj
 
 
 def grades_for(scores: np.ndarray, *, high: float, mid: float) -> np.ndarray:

@@ -7,10 +7,23 @@ from django.db.models import Count, Q
 from core.access import get_for_user
 from customers.selectors import portrait_signals
 
-from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion
+from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion, Outcome, ScoringSettings
 from .rules import RULES
-from .scorer import settings_get
-from .training import class_counts
+
+
+def settings_get() -> ScoringSettings:
+    """The one row of scoring settings (created with its defaults on first use)."""
+    obj = ScoringSettings.objects.order_by("pk").first()
+    if obj is None:
+        obj, _ = ScoringSettings.objects.get_or_create(pk=1)
+    return obj
+
+
+def class_counts() -> tuple[int, int]:
+    """Converted and not converted outcomes (the cold-start bar is MIN_CLASS_ROWS of each)."""
+    positives = Outcome.objects.filter(converted=True).count()
+    negatives = Outcome.objects.filter(converted=False).count()
+    return positives, negatives
 
 
 def customer_score_get_for_user(*, user, pk: int, action: str = "view") -> CustomerScore:

@@ -32,7 +32,8 @@ from .features import features_for_customer
 from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion, Outcome, OutcomeSource, RescoreChunk, ScoringSettings
 from .reasons import reasons_json
 from .rules import RULES
-from .scorer import Scorer, settings_get
+from .scorer import Scorer
+from .selectors import class_counts, settings_get
 
 # --- outcomes -------------------------------------------------------------------------------
 
@@ -395,7 +396,7 @@ def train_run(*, job_id: int | None = None, rescore: bool = True) -> dict | None
             job_finish(job_id=job_id, result={"error": "permission_denied"}, error=str(exc))
         return {"error": "permission_denied"}
     except training.NotEnoughOutcomes:
-        positives, negatives = training.class_counts()
+        positives, negatives = class_counts()
         summary = {"error": "not_enough_outcomes", "positives": positives, "negatives": negatives}
         if job_id is not None:
             job_finish(

@@ -291,12 +291,6 @@ def training_rows():
     return rows, np.array(labels, dtype=int)
 
 
-def class_counts() -> tuple[int, int]:
-    positives = Outcome.objects.filter(converted=True).count()
-    negatives = Outcome.objects.filter(converted=False).count()
-    return positives, negatives
-
-
 def fit(
     rows: list[dict], y: np.ndarray, *, exclude=frozenset(), params: dict | None = None
 ) -> tuple[TrainedModel, dict]:

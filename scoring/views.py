@@ -19,7 +19,6 @@ from .access import can_manage_scoring
 from .forms import CutoffsForm
 from .models import ModelVersion
 from .reasons import feature_label
-from .scorer import settings_get
 
 
 def manager_required(view):
@@ -54,7 +53,7 @@ def _model_page(request, form: CutoffsForm, st, *, status: int = 200):
 
 @manager_required
 def model_page(request):
-    st = settings_get()
+    st = selectors.settings_get()
     return _model_page(request, CutoffsForm(initial={"high": st.high_cutoff, "mid": st.mid_cutoff}), st)
 
 
@@ -96,7 +95,7 @@ def cutoffs_save(request):
         else:
             messages.success(request, _("Grade cutoffs saved. Rescore everyone to apply them to existing scores."))
             return redirect("scoring:model")
-    return _model_page(request, form, settings_get(), status=400)
+    return _model_page(request, form, selectors.settings_get(), status=400)
 
 
 @require_POST

@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from calls.access import can_view_call_metrics, can_work_queues
+from compliance.access import can_oversee, can_receive_feedback, can_view_reports
+from customers.access import can_import_data, can_view_access_log
 from org.roles import Role, role_of
+from referrals.access import can_view_referral_dashboard
+from scoring.access import can_manage_scoring
 
-# (url name, label, icon, roles that see it). Entries whose URL does not exist yet are
-# skipped, so a feature's menu item appears when the feature's URLs are installed.
-# SHORTCUTS maps a url name to the key that follows "g" (g c: customers).
+from .access import can_view_audit_log, can_view_jobs_page
+
+# (url name, label, icon, who sees it). "Who" is the page's own predicate, the one its
+# view is decorated with, so the menu never offers a page that answers 403; None: every
+# staff user. Entries whose URL does not exist are skipped. SHORTCUTS maps a url name to
+# the key that follows "g" (g c: customers).
 NAVIGATION = [
     ("home", _("Home"), "house", None),
     ("customers:list", _("Customers"), "people", None),
-    ("calls:queue", _("Lead queues"), "list-check", (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN)),
-    ("calls:kpis", _("Call metrics"), "speedometer2", (Role.TEAM_LEAD, Role.ADMIN)),
-    ("referrals:dashboard", _("Referral dashboard"), "bar-chart", (Role.BRANCH_MANAGER, Role.TEAM_LEAD, Role.ADMIN)),
-    ("customers:access_log", _("Data access log"), "eye", (Role.COMPLIANCE, Role.ADMIN)),
-    ("customers:imports", _("Data import"), "upload", (Role.TEAM_LEAD, Role.ADMIN)),
+    ("calls:queue", _("Lead queues"), "list-check", can_work_queues),
+    ("calls:kpis", _("Call metrics"), "speedometer2", can_view_call_metrics),
+    ("referrals:dashboard", _("Referral dashboard"), "bar-chart", can_view_referral_dashboard),
+    ("customers:access_log", _("Data access log"), "eye", can_view_access_log),
+    ("customers:imports", _("Data import"), "upload", can_import_data),
     ("referrals:list", _("Referrals"), "send", None),
-    ("scoring:model", _("Scoring model"), "graph-up", (Role.TEAM_LEAD, Role.ADMIN)),
+    ("scoring:model", _("Scoring model"), "graph-up", can_manage_scoring),
     ("compliance:scripts", _("Scripts"), "chat-quote", None),
-    ("compliance:review_queue", _("Compliance review"), "shield-check", (Role.COMPLIANCE, Role.ADMIN)),
-    ("compliance:reports", _("Compliance reports"), "clipboard-check", (Role.COMPLIANCE, Role.TEAM_LEAD, Role.ADMIN)),
-    ("compliance:lexicon", _("Lexicon"), "journal-text", (Role.COMPLIANCE, Role.ADMIN)),
-    ("compliance:my_flags", _("Compliance feedback"), "chat-square-text", (Role.ADVISOR, Role.TEAM_LEAD)),
-    ("workbench:audit", _("Audit log"), "clipboard-data", (Role.COMPLIANCE, Role.ADMIN)),
-    ("workbench:jobs", _("Background jobs"), "cpu", (Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)),
+    ("compliance:review_queue", _("Compliance review"), "shield-check", can_oversee),
+    ("compliance:reports", _("Compliance reports"), "clipboard-check", can_view_reports),
+    ("compliance:lexicon", _("Lexicon"), "journal-text", can_oversee),
+    ("compliance:my_flags", _("Compliance feedback"), "chat-square-text", can_receive_feedback),
+    ("workbench:audit", _("Audit log"), "clipboard-data", can_view_audit_log),
+    ("workbench:jobs", _("Background jobs"), "cpu", can_view_jobs_page),
 ]
 
 
@@ -42,12 +50,10 @@ SHORTCUTS = {
 }
 
 
-def _nav_for(role: str | None, current_path: str) -> list[dict]:
-    from django.urls import NoReverseMatch
-
+def _nav_for(user, current_path: str) -> list[dict]:
     items = []
-    for name, label, icon, roles in NAVIGATION:
-        if roles is not None and role not in roles:
+    for name, label, icon, allowed in NAVIGATION:
+        if allowed is not None and not allowed(user):
             continue
         try:
             url = reverse(name)
@@ -70,5 +76,5 @@ def shell(request) -> dict:
     return {
         "user_role": role,
         "user_role_label": Role(role).label if role else _("No role"),
-        "nav_items": _nav_for(role, request.path),
+        "nav_items": _nav_for(user, request.path),
     }

@@ -11,13 +11,14 @@ from django_htmx.http import trigger_client_event
 from calls.selectors import advisor_kpis
 from core import selectors as core_selectors
 from core import services as core_services
-from core.access import can_view_audit_log, require
+from core.access import require
 from core.filters import AuditEventFilter
 from core.htmx import render_table_page
 from core.tables import AuditEventTable, JobTable, NotificationTable
-from org.roles import Role, role_of, role_required
+from org.roles import Role, role_of
 
 from . import selectors
+from .access import can_view_audit_log, can_view_jobs_page
 
 
 class LoginView(auth_views.LoginView):
@@ -41,7 +42,7 @@ def audit_list(request):
     return render_table_page(request, "workbench/audit_list.html", table, {"filter": f})
 
 
-@role_required(Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
+@require(can_view_jobs_page)
 def job_list(request):
     table = JobTable(core_selectors.jobs_for(user=request.user))
     return render_table_page(request, "workbench/job_list.html", table, {})

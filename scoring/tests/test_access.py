@@ -20,7 +20,7 @@ from org.tests.factories import UserFactory
 from scoring import services
 from scoring.access import can_manage_scoring, can_view_outcome, can_view_score
 from scoring.models import CustomerScore, ModelVersion, Outcome, ScoringSettings
-from scoring.scorer import settings_get
+from scoring.selectors import settings_get
 
 from .factories import OutcomeFactory
 

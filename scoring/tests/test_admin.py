@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.models import AuditEvent
 from scoring import services
 from scoring.models import DEFAULT_HIGH_CUTOFF, default_rules
-from scoring.scorer import settings_get
+from scoring.selectors import settings_get
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from core.models import AuditEvent, Job
 from customers.tests.factories import CustomerFactory
 from scoring import training
 from scoring.models import CustomerScore, ModelVersion, ScoringSettings
-from scoring.scorer import Scorer, settings_get
+from scoring.scorer import Scorer
+from scoring.selectors import settings_get
 
 pytestmark = pytest.mark.django_db
 
