@@ -38,6 +38,20 @@ class RestrictedQuerySet(models.QuerySet):
         raise NotImplementedError
 
 
+class FencedExists(models.Exists):
+    """``EXISTS (… OFFSET 0)``, for a rule's fast path on PostgreSQL.
+
+    Under an ``OR``, PostgreSQL turns a plain ``EXISTS`` into a hash of every row the
+    sub-select could match (every open lead of a team: 100,000 rows at a million
+    customers) before it returns the first row of a page. A sub-select with an OFFSET is
+    neither pulled up nor hashed: it stays a per-row probe of an index, so a first page
+    or a capped count stops early. PostgreSQL only (SQLite wants a LIMIT before an OFFSET);
+    each rule using it is tested equal to its plain form.
+    """
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def get_for_user(queryset: RestrictedQuerySet, *, user, pk, action: str = "view"):
     """The object ``pk`` of ``queryset`` if ``user`` may ``action`` it, else Http404."""
     try:

@@ -15,7 +15,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.access import RestrictedQuerySet
+from core.access import FencedExists, RestrictedQuerySet
 from org.models import Branch, StaffProfile
 from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
 
@@ -82,13 +82,6 @@ class ProductRisk(models.IntegerChoices):
 WORK_ROLES = frozenset({Role.ADVISOR, Role.TEAM_LEAD, Role.BRANCH_MANAGER, Role.BRANCH_RM, Role.ADMIN})
 
 
-class _FencedExists(models.Exists):
-    """``EXISTS (… OFFSET 0)``: PostgreSQL keeps a sub-select with an OFFSET as a per-row
-    probe (it neither pulls it up into a join nor hashes it), see ``CustomerQuerySet``."""
-
-    template = "EXISTS(%(subquery)s OFFSET 0)"
-
-
 class CustomerQuerySet(RestrictedQuerySet):
     """The one customer row rule (``customers.access`` has the same rule for one customer).
 
@@ -132,7 +125,7 @@ class CustomerQuerySet(RestrictedQuerySet):
             grants = CustomerAccess.objects.filter(
                 customer_id=models.OuterRef("pk"), team_id=profile.team_id, reason=AccessReason.OPEN_LEAD
             )
-            in_team_leads = _FencedExists(grants) if fenced else models.Exists(grants)
+            in_team_leads = FencedExists(grants) if fenced else models.Exists(grants)
             if role == Role.ADVISOR:
                 return self.filter(models.Q(owner=user) | in_team_leads)
             if fenced:

@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
-from core.access import RestrictedQuerySet
+from core.access import FencedExists, RestrictedQuerySet
 from leads.models import Lead
 from org.models import StaffProfile
 from org.roles import BRANCH_ROLES, Role, role_of
@@ -81,12 +81,14 @@ def _team_q(team_id: int):
 
     The fast form of ``Q(from_advisor__staff_profile__team_id=t) | Q(lead__team_id=t)``:
     the team's advisors as a small id set (their staff profiles), and the lead side as a
-    per-referral probe of the lead's primary key (``EXISTS``) rather than the id set of
-    the team's 100,000 leads; test_access checks both forms give the same rows.
+    per-referral probe of the lead's primary key (``core.access.FencedExists`` on
+    PostgreSQL) rather than a hash of the team's 100,000 leads; test_access checks both
+    forms give the same rows.
     """
     team_leads = Lead.objects.filter(pk=models.OuterRef("lead_id"), team_id=team_id)
+    of_team_lead = FencedExists(team_leads) if connection.vendor == "postgresql" else models.Exists(team_leads)
     return models.Q(from_advisor_id__in=StaffProfile.objects.filter(team_id=team_id).values("user_id")) | models.Q(
-        models.Exists(team_leads)
+        of_team_lead
     )
 
 
