@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from compliance.models import ScriptVersion, VersionStatus
 from core.audit import audit_record
-from org.roles import Role, role_of
 
+from .access import can_change_campaigns
 from .models import Campaign
 
 
@@ -18,7 +18,7 @@ def campaign_attach_script(*, actor, campaign: Campaign, version: ScriptVersion)
     """Attach a script to a campaign: only the script's current approved version may be
     given. The campaign then follows the script: a newly approved version replaces the
     old one without touching the campaign."""
-    if role_of(actor) not in (Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN):
+    if not can_change_campaigns(actor):
         raise PermissionDenied(_("You may not change campaigns."))
     version = ScriptVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.APPROVED:

@@ -12,12 +12,15 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from calls.access import can_work_queues
 from core.models import AuditEvent, Job
 from customers.models import Customer, Holding
 from leads.models import Grade, Lead, LeadStatus
 from org.models import StaffProfile
-from org.roles import Role, role_of
+from org.roles import ALL_SEEING_ROLES, Role, role_of
 from referrals.models import Referral, ReferralStatus
+
+from .access import can_view_audit_log
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def _book_scope(user, role: str | None) -> dict | None:
             StaffProfile.objects.filter(team_id=profile.team_id, role=Role.ADVISOR).values_list("user_id", flat=True)
         )
         return {"owner_id__in": advisors}
-    if role in (Role.ADMIN, Role.COMPLIANCE):
+    if role in ALL_SEEING_ROLES:
         return {}
     return None
 
@@ -95,7 +98,7 @@ def home_stats(*, user) -> list[Stat]:
         )
         stats.append(Stat("not_contacted", _("Not contacted in 90 days"), agg["stale"]))
         stats.append(Stat("maturing", _("Holdings maturing in 30 days"), agg["maturing"]))
-    if role in (Role.ADVISOR, Role.TEAM_LEAD, Role.ADMIN):
+    if can_work_queues(user):
         # The team's lead queue (team index); administrators see the bank-wide figure.
         leads = Lead.objects.open()
         if role != Role.ADMIN:
@@ -148,7 +151,7 @@ def home_stats(*, user) -> list[Stat]:
                 _("%(amount)s (10k CNY)") % {"amount": f"{(agg['converted_amount'] or 0) / 10_000:,.1f}"},
             )
         )
-    if role in (Role.COMPLIANCE, Role.ADMIN):
+    if can_view_audit_log(user):
         since = now - dt.timedelta(days=1)
         stats.append(
             Stat("audit_24h", _("Audit events in 24 h"), AuditEvent.objects.filter(occurred_at__gte=since).count())
