@@ -18,16 +18,10 @@ from core.pagination import capped_count
 from customers.models import Channel, CustomerTag, Holding, Interaction
 from leads.models import GradeDecision, Lead, PlannedCall, PlannedCallStatus
 from leads.selectors import leads_nurturing, leads_pool, leads_to_confirm, planned_calls
-from org.roles import Role, role_of
+from org.roles import Role, role_of, team_of
 from referrals.models import Referral
 
 from .models import CallLog, Disposition
-
-
-def _team_id(user) -> int | None:
-    profile = getattr(user, "staff_profile", None)
-    return profile.team_id if profile else None
-
 
 QUEUES = ("confirm", "today", "nurturing", "pool", "referred")
 
@@ -195,7 +189,7 @@ def _advisors_in_scope(user):
     users = get_user_model().objects.filter(staff_profile__role=Role.ADVISOR).select_related("staff_profile")
     role = role_of(user)
     if role == Role.TEAM_LEAD:
-        users = users.filter(staff_profile__team_id=_team_id(user))
+        users = users.filter(staff_profile__team_id=team_of(user))
     elif role == Role.ADVISOR:
         users = users.filter(pk=user.pk)
     elif role != Role.ADMIN:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.formatting import cny
 from leads.models import Lead, PlannedCall
+from org.roles import staff_name
 from referrals.models import Referral
 
 GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
@@ -26,13 +27,6 @@ def _customer_cell(lead_id: int, customer) -> str:
 
 def _grade_badge(value: str, label: str) -> str:
     return format_html('<span class="badge text-bg-{}">{}</span>', GRADE_BADGE.get(value, "light"), label)
-
-
-def _owner_label(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile else user.get_username()
 
 
 class LeadQueueTable(tables.Table):
@@ -75,7 +69,7 @@ class LeadQueueTable(tables.Table):
     def render_owner(self, record):
         if record.owner_id is None:
             return format_html('<span class="badge text-bg-light">{}</span>', _("Unclaimed"))
-        return _owner_label(record.owner)
+        return staff_name(record.owner)
 
     def render_actions(self, record):
         return format_html(
@@ -143,7 +137,7 @@ class PlannedCallTable(tables.Table):
         return label
 
     def render_advisor(self, record):
-        return _owner_label(record.advisor)
+        return staff_name(record.advisor)
 
     def render_actions(self, record):
         return format_html(
@@ -178,7 +172,7 @@ class ReferralQueueTable(tables.Table):
         return format_html('<span class="badge text-bg-{}">{}</span>', colour, record.get_status_display())
 
     def render_assigned_rm(self, record):
-        return _owner_label(record.assigned_rm)
+        return staff_name(record.assigned_rm)
 
     def render_score(self, value):
         return f"{value:.1f}"

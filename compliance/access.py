@@ -21,10 +21,10 @@ written on its QuerySet.
 
 from __future__ import annotations
 
-from org.roles import Role, role_of
+from org.roles import Role, role_of, team_of
 
 from .constants import AUTHOR_ROLES, OVERSEER_ROLES
-from .models import Flag, FlagStatus, Script, ScriptVersion, VersionStatus, team_of
+from .models import Flag, FlagStatus, Script, ScriptVersion, VersionStatus
 
 
 def _signed_in(user) -> bool:

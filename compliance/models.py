@@ -9,15 +9,9 @@ from django.utils.translation import pgettext_lazy
 
 from core.access import RestrictedQuerySet
 from customers.models import ProductType
-from org.roles import Role, role_of
+from org.roles import Role, role_of, team_of
 
 from .constants import AUTHOR_ROLES, OVERSEER_ROLES, Category, Disclosure, Language, Severity
-
-
-def team_of(user) -> int | None:
-    """The id of the user's team (None without a profile or a team)."""
-    profile = getattr(user, "staff_profile", None)
-    return profile.team_id if profile is not None else None
 
 
 class ScriptPurpose(models.TextChoices):

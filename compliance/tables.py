@@ -4,15 +4,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from org.roles import staff_name
+
 from .models import Flag, LexiconRule, ScriptVersion
-
-
-def _person(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile else user.get_username()
-
 
 _SEVERITY_BADGE = {"high": "danger", "medium": "warning", "low": "secondary"}
 
@@ -78,7 +72,7 @@ class PendingScriptTable(tables.Table):
         return f"v{value}"
 
     def render_author(self, value):
-        return _person(value)
+        return staff_name(value)
 
     def render_n_high(self, value):
         return severity_badge("high", value) if value else "0"
@@ -136,10 +130,10 @@ class FlagTable(tables.Table):
         return format_html('<mark class="wb-hit">{}</mark>', value)
 
     def render_advisor(self, value):
-        return _person(value)
+        return staff_name(value)
 
     def render_assignee(self, value):
-        return _person(value)
+        return staff_name(value)
 
 
 class MyFlagTable(tables.Table):
@@ -159,7 +153,7 @@ class MyFlagTable(tables.Table):
         attrs = {"class": "table table-sm", "data-testid": "my-flag-table"}
 
     def render_advisor(self, value):
-        return _person(value)
+        return staff_name(value)
 
     def render_category(self, record, value):
         return value if record.category else record.get_kind_display()
@@ -214,4 +208,4 @@ class LexiconTable(tables.Table):
         return "✔"
 
     def render_owner(self, value):
-        return _person(value)
+        return staff_name(value)

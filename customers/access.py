@@ -27,20 +27,13 @@ check and import it (the import services ask ``can_view_import_batch``).
 
 from __future__ import annotations
 
-from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
 
 from .models import WORK_ROLES, AccessReason, CustomerAccess
 
 
 def _authenticated(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
-
-
-def _owner_team_id(customer) -> int | None:
-    if customer.owner_id is None:
-        return None
-    profile = getattr(customer.owner, "staff_profile", None)
-    return profile.team_id if profile is not None else None
 
 
 def _granted(customer, **grant) -> bool:
@@ -70,7 +63,7 @@ def can_view_customer(user, customer) -> bool:
     if role == Role.TEAM_LEAD:
         if profile.team_id is None:
             return False
-        if _owner_team_id(customer) == profile.team_id:
+        if team_of(customer.owner) == profile.team_id:
             return True
         return _granted(customer, team_id=profile.team_id, reason=AccessReason.OPEN_LEAD)
     if role in BRANCH_ROLES:

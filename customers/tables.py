@@ -8,14 +8,9 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from org.roles import staff_name
+
 from .models import AccessRecord, Customer, ImportBatch
-
-
-def _staff_name(user) -> str:
-    if user is None:
-        return "—"
-    profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile else user.get_username()
 
 
 class CustomerTable(tables.Table):
@@ -78,7 +73,7 @@ class AccessRecordTable(tables.Table):
 
     def render_user(self, record):
         return format_html(
-            "{} <span class='text-secondary small'>{}</span>", _staff_name(record.user), record.user.get_username()
+            "{} <span class='text-secondary small'>{}</span>", staff_name(record.user), record.user.get_username()
         )
 
     def render_customer(self, record):
@@ -113,4 +108,4 @@ class ImportBatchTable(tables.Table):
         return record.get_status_display()
 
     def render_created_by(self, record):
-        return _staff_name(record.created_by)
+        return staff_name(record.created_by)

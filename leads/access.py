@@ -26,7 +26,7 @@ may see the lead.
 
 from __future__ import annotations
 
-from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
 
 from .models import LeadBranchAccess, LeadStatus
 
@@ -35,13 +35,6 @@ def _in_team(user, team_id: int | None) -> bool:
     """``team_id`` is the user's team. (Advisors and team leads always have one: org's
     ``staff_team_roles_have_team``; the other roles are asked before this.)"""
     return team_id is not None and team_id == user.staff_profile.team_id
-
-
-def _owner_team_id(lead) -> int | None:
-    if lead.owner_id is None:
-        return None
-    profile = getattr(lead.owner, "staff_profile", None)
-    return profile.team_id if profile is not None else None
 
 
 # --- leads ----------------------------------------------------------------------------
@@ -54,7 +47,7 @@ def can_view_lead(user, lead) -> bool:
     if role == Role.ADVISOR:
         return _in_team(user, lead.team_id) or lead.owner_id == user.pk or lead.customer.owner_id == user.pk
     if role == Role.TEAM_LEAD:
-        return _in_team(user, lead.team_id) or _in_team(user, _owner_team_id(lead))
+        return _in_team(user, lead.team_id) or _in_team(user, team_of(lead.owner))
     if role in BRANCH_ROLES:
         return LeadBranchAccess.objects.filter(lead=lead, branch_id=user.staff_profile.branch_id).exists()
     return False

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
-from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of
+from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
 
 
 class Grade(models.TextChoices):
@@ -53,11 +53,6 @@ OPEN_LEAD_STATUSES = (
 )
 
 
-def _team_id(user) -> int:
-    # Advisors and team leads always have a team (org's staff_team_roles_have_team).
-    return user.staff_profile.team_id
-
-
 class LeadQuerySet(RestrictedQuerySet):
     """The lead row rule, one branch per action (``leads.access`` has the predicates)."""
 
@@ -75,7 +70,7 @@ class LeadQuerySet(RestrictedQuerySet):
             # read the queue index in score order instead of sorting the team's leads.
             if role_of(user) != Role.ADVISOR:
                 return self.none()
-            return self.filter(team_id=_team_id(user), owner__isnull=True, status=LeadStatus.NEW)
+            return self.filter(team_id=team_of(user), owner__isnull=True, status=LeadStatus.NEW)
         workable = self._workable(user)
         if action == "work":
             return workable
@@ -88,10 +83,10 @@ class LeadQuerySet(RestrictedQuerySet):
         if role in ALL_SEEING_ROLES:
             return self.all()
         if role == Role.ADVISOR:
-            team_id = _team_id(user)
+            team_id = team_of(user)
             return self.filter(models.Q(team_id=team_id) | models.Q(owner=user) | models.Q(customer__owner=user))
         if role == Role.TEAM_LEAD:
-            team_id = _team_id(user)
+            team_id = team_of(user)
             return self.filter(models.Q(team_id=team_id) | models.Q(owner__staff_profile__team_id=team_id))
         if role in BRANCH_ROLES:
             referred = LeadBranchAccess.objects.filter(
@@ -105,9 +100,9 @@ class LeadQuerySet(RestrictedQuerySet):
         if role == Role.ADMIN:
             return self.all()
         if role == Role.ADVISOR:
-            return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True, team_id=_team_id(user)))
+            return self.filter(models.Q(owner=user) | models.Q(owner__isnull=True, team_id=team_of(user)))
         if role == Role.TEAM_LEAD:
-            return self.filter(team_id=_team_id(user))
+            return self.filter(team_id=team_of(user))
         return self.none()
 
 
@@ -129,7 +124,7 @@ class PlannedCallQuerySet(RestrictedQuerySet):
         if role == Role.ADVISOR:
             return self.filter(advisor=user)
         if role == Role.TEAM_LEAD:
-            return self.filter(advisor__staff_profile__team_id=_team_id(user))
+            return self.filter(advisor__staff_profile__team_id=team_of(user))
         return self.none()
 
 

@@ -50,6 +50,20 @@ def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     return None
 
 
+def team_of(user) -> int | None:
+    """The id of ``user``'s team (None for nobody, or a user without a profile or team)."""
+    profile = getattr(user, "staff_profile", None)
+    return profile.team_id if profile is not None else None
+
+
+def staff_name(user) -> str:
+    """How a staff user is named on pages and exports: the display name, else the username."""
+    if user is None:
+        return "—"
+    profile = getattr(user, "staff_profile", None)
+    return profile.display_name if profile is not None else user.get_username()
+
+
 # A role's model permissions in one app: {role: {model name: ["view", "add", ...]}}.
 RolePermissions = dict[str, dict[str, list[str]]]
 

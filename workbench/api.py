@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from org.roles import role_of
+from org.roles import role_of, staff_name
 
 
 @extend_schema(
@@ -28,7 +28,7 @@ def me(request):
     return Response(
         {
             "username": request.user.get_username(),
-            "display_name": profile.display_name if profile else request.user.get_username(),
+            "display_name": staff_name(request.user),
             "role": role_of(request.user),
             "team": profile.team.code if profile and profile.team else None,
             "branch": profile.branch.code if profile and profile.branch else None,

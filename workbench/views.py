@@ -14,11 +14,11 @@ from core import services as core_services
 from core.access import require
 from core.filters import AuditEventFilter
 from core.htmx import render_table_page
-from core.tables import AuditEventTable, JobTable, NotificationTable
 from org.roles import Role, role_of
 
 from . import selectors
 from .access import can_view_audit_log, can_view_jobs_page
+from .tables import AuditEventTable, JobTable, NotificationTable
 
 
 class LoginView(auth_views.LoginView):

@@ -1,9 +1,12 @@
+"""Tables of the shell pages: the audit log, background jobs, notifications."""
+
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .audit import verb_label
-from .models import AuditEvent, Job, Notification
+from core.audit import verb_label
+from core.models import AuditEvent, Job, Notification
+from org.roles import staff_name
 
 
 class AuditEventTable(tables.Table):
@@ -20,10 +23,7 @@ class AuditEventTable(tables.Table):
         return verb_label(value)
 
     def render_actor(self, record):
-        if record.actor is None:
-            return _("System")
-        profile = getattr(record.actor, "staff_profile", None)
-        return profile.display_name if profile else record.actor.get_username()
+        return _("System") if record.actor is None else staff_name(record.actor)
 
 
 class JobTable(tables.Table):
