@@ -45,10 +45,11 @@ from django.utils import timezone  # noqa: E402
 from core.models import Job  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from leads.models import Lead  # noqa: E402
-from scoring import services, tasks, training  # noqa: E402
+from scoring import tasks, training  # noqa: E402
 from scoring.features import feature_select_sql, feature_sql_params, features_for_customer  # noqa: E402
 from scoring.models import CustomerScore, ModelVersion, Outcome  # noqa: E402
 from scoring.scorer import Scorer  # noqa: E402
+from scoring.services import scores as score_services  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -83,7 +84,7 @@ def ensure_model(limit: int) -> str:
 
 def end_to_end() -> dict:
     t = time.perf_counter()
-    job = services.rescore_job_create()
+    job = score_services.rescore_job_create()
     tasks.rescore_all(job.pk)
     seconds = time.perf_counter() - t
     job = Job.objects.get(pk=job.pk)

@@ -33,7 +33,7 @@ from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
 from referrals.services import referral_create
 from scoring.models import OutcomeSource
-from scoring.services import outcome_record
+from scoring.services.outcomes import outcome_record
 
 from .models import CallLog, CallPurpose, Disposition, LostReason, NextAction
 from .policy import contact_policy_verdict

@@ -36,7 +36,7 @@ from leads.models import Lead, LeadStatus
 from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
 from org.roles import Role
-from scoring.services import outcome_record
+from scoring.services.outcomes import outcome_record
 
 from . import sla
 from .access import require_decide, require_work

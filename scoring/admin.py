@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from core.admin import ReadOnlyAdmin
 
 from . import models as m
-from . import services
+from .services import settings as setting_services
 
 
 @admin.register(m.ModelVersion)
@@ -28,7 +28,7 @@ class ScoringSettingsForm(forms.ModelForm):
     def clean_rules(self):
         rules = self.cleaned_data["rules"]
         try:
-            services.rules_validate(rules)
+            setting_services.rules_validate(rules)
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from exc
         return rules
@@ -36,8 +36,8 @@ class ScoringSettingsForm(forms.ModelForm):
 
 @admin.register(m.ScoringSettings)
 class ScoringSettingsAdmin(admin.ModelAdmin):
-    """The cold-start rules are edited here, through ``services.rules_update`` (audited);
-    the grade cutoffs on the model page, through ``services.cutoffs_update``."""
+    """The cold-start rules are edited here, through ``setting_services.rules_update`` (audited);
+    the grade cutoffs on the model page, through ``setting_services.cutoffs_update``."""
 
     form = ScoringSettingsForm
     list_display = ("high_cutoff", "mid_cutoff", "updated_at", "updated_by")
@@ -50,7 +50,7 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        services.rules_update(actor=request.user, rules=form.cleaned_data["rules"])
+        setting_services.rules_update(actor=request.user, rules=form.cleaned_data["rules"])
 
 
 @admin.register(m.RescoreChunk)

@@ -31,7 +31,8 @@ from django.db import OperationalError
 
 from customers.models import Customer
 
-from . import services
+from .services import scores as score_services
+from .services import versions as version_services
 
 
 @shared_task(
@@ -50,29 +51,29 @@ def rescore_customer(customer_id: int) -> dict | None:
     Idempotent: a second run writes the same score and no second lead."""
     if not Customer.objects.filter(pk=customer_id).exists():
         return None
-    result = services.customer_rescore(customer_id=customer_id)
+    result = score_services.customer_rescore(customer_id=customer_id)
     return {"score": result["score"], "grade": result["grade"], "leads": result["leads"]}
 
 
 @shared_task(name="scoring.rescore_all", acks_late=True, soft_time_limit=300, time_limit=360)
 def rescore_all(job_id: int) -> int:
     """Plan (once) and dispatch the chunks of a rescoring job that are not done yet."""
-    return services.rescore_dispatch(job_id=job_id)
+    return score_services.rescore_dispatch(job_id=job_id)
 
 
 @shared_task(name="scoring.rescore_chunk", acks_late=True, soft_time_limit=300, time_limit=360)
 def rescore_chunk(job_id: int, lo: int) -> dict | None:
     """Score one chunk of a rescoring job (skipped when already done)."""
-    return services.rescore_chunk_run(job_id=job_id, lo=lo)
+    return score_services.rescore_chunk_run(job_id=job_id, lo=lo)
 
 
 @shared_task(name="scoring.train_model", acks_late=True, soft_time_limit=3600, time_limit=3700)
 def train_model(job_id: int | None = None, rescore: bool = True) -> dict | None:
     """Train a new version; rescore everyone when the active model changed."""
-    return services.train_run(job_id=job_id, rescore=rescore)
+    return version_services.train_run(job_id=job_id, rescore=rescore)
 
 
 @shared_task(name="scoring.resurface_pool", acks_late=True, soft_time_limit=900, time_limit=960)
 def resurface_pool(*, team_id: int | None = None, limit: int = 50_000) -> int:
     """Bring back pooled leads whose customer's current score grade rose above low."""
-    return services.pool_resurface(team_id=team_id, limit=limit)
+    return score_services.pool_resurface(team_id=team_id, limit=limit)

@@ -14,11 +14,14 @@ from django.views.decorators.http import require_POST
 
 from core.forms import form_add_service_errors
 
-from . import selectors, services
+from . import selectors
 from .access import can_manage_scoring
 from .forms import CutoffsForm
 from .models import ModelVersion
 from .reasons import feature_label
+from .services import scores as score_services
+from .services import settings as setting_services
+from .services import versions as version_services
 
 
 def manager_required(view):
@@ -89,7 +92,9 @@ def cutoffs_save(request):
     form = CutoffsForm(request.POST)
     if form.is_valid():
         try:
-            services.cutoffs_update(actor=request.user, high=form.cleaned_data["high"], mid=form.cleaned_data["mid"])
+            setting_services.cutoffs_update(
+                actor=request.user, high=form.cleaned_data["high"], mid=form.cleaned_data["mid"]
+            )
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
@@ -101,7 +106,7 @@ def cutoffs_save(request):
 @require_POST
 @manager_required
 def retrain(request):
-    job = services.train_job_create(actor=request.user)
+    job = version_services.train_job_create(actor=request.user)
     if request.htmx:
         return render(request, "core/_job_progress.html", {"job": job})
     messages.info(request, _("Training started."))
@@ -111,7 +116,7 @@ def retrain(request):
 @require_POST
 @manager_required
 def rescore(request):
-    job = services.rescore_start(actor=request.user)
+    job = score_services.rescore_start(actor=request.user)
     if request.htmx:
         return render(request, "core/_job_progress.html", {"job": job})
     messages.info(request, _("Rescoring started."))
@@ -122,7 +127,7 @@ def rescore(request):
 @manager_required
 def activate(request, pk: int):
     mv = get_object_or_404(ModelVersion.objects.defer("artifact"), pk=pk)
-    services.model_activate(actor=request.user, version_id=mv.pk)
+    version_services.model_activate(actor=request.user, version_id=mv.pk)
     messages.success(
         request, _("Model %(version)s is now active. Rescore everyone to apply it.") % {"version": mv.version}
     )

@@ -17,10 +17,12 @@ from customers.services.access import customer_access_referral
 from customers.tests.factories import CustomerFactory
 from leads.tests.factories import LeadFactory
 from org.tests.factories import UserFactory
-from scoring import services
 from scoring.access import can_manage_scoring, can_view_outcome, can_view_score
 from scoring.models import CustomerScore, ModelVersion, Outcome, ScoringSettings
 from scoring.selectors import settings_get
+from scoring.services import scores as score_services
+from scoring.services import settings as setting_services
+from scoring.services import versions as version_services
 
 from .factories import OutcomeFactory
 
@@ -150,15 +152,15 @@ def test_services_refuse_who_may_not_manage_scoring(world, who):
     before = settings_get()
     version = ModelVersion.objects.create(version="gbm-x", artifact=b"", features=[], metrics={})
     with pytest.raises(PermissionDenied):
-        services.cutoffs_update(actor=user, high=50, mid=20)
+        setting_services.cutoffs_update(actor=user, high=50, mid=20)
     with pytest.raises(PermissionDenied):
-        services.model_activate(actor=user, version_id=version.pk)
+        version_services.model_activate(actor=user, version_id=version.pk)
     with pytest.raises(PermissionDenied):
-        services.train_job_create(actor=user)
+        version_services.train_job_create(actor=user)
     with pytest.raises(PermissionDenied):
-        services.rescore_start(actor=user)
+        score_services.rescore_start(actor=user)
     with pytest.raises(PermissionDenied):
-        services.model_train(actor=user)
+        version_services.model_train(actor=user)
     after = ScoringSettings.objects.get(pk=before.pk)
     assert (after.high_cutoff, after.mid_cutoff) == (before.high_cutoff, before.mid_cutoff)
     assert not ModelVersion.objects.filter(is_active=True).exists()
@@ -166,10 +168,10 @@ def test_services_refuse_who_may_not_manage_scoring(world, who):
 
 
 def test_a_training_job_whose_creator_lost_the_role_fails_plainly(world):
-    job = services.train_job_create(actor=world.lead_a)  # queued after commit: not run here
+    job = version_services.train_job_create(actor=world.lead_a)  # queued after commit: not run here
     world.lead_a.staff_profile.role = "advisor"
     world.lead_a.staff_profile.save()
-    assert services.train_run(job_id=job.pk) == {"error": "permission_denied"}
+    assert version_services.train_run(job_id=job.pk) == {"error": "permission_denied"}
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.message
     assert not ModelVersion.objects.exists()

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from core.models import AuditEvent
-from scoring import services
 from scoring.models import DEFAULT_HIGH_CUTOFF, default_rules
 from scoring.selectors import settings_get
+from scoring.services import settings as setting_services
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,9 @@ def test_bad_rules_are_refused_on_the_form(world, client_for):
 
 def test_rules_update_refuses_other_roles_and_bad_values(world):
     with pytest.raises(PermissionDenied):
-        services.rules_update(actor=world.advisor_a, rules=default_rules())
+        setting_services.rules_update(actor=world.advisor_a, rules=default_rules())
     with pytest.raises(ValidationError):
-        services.rules_update(actor=world.admin, rules={"intercept": "x", "weights": {}})
+        setting_services.rules_update(actor=world.admin, rules={"intercept": "x", "weights": {}})
     with pytest.raises(ValidationError):
-        services.rules_update(actor=world.admin, rules={"weights": {"tier_wealth": "high"}})
+        setting_services.rules_update(actor=world.admin, rules={"weights": {"tier_wealth": "high"}})
     assert not AuditEvent.objects.filter(verb="scoring.rules_update").exists()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from customers.tests.factories import CustomerFactory, HoldingFactory
 from scoring.models import CustomerScore, Outcome
-from scoring.services import model_train
+from scoring.services.versions import model_train
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -20,7 +20,8 @@ from leads.models import Lead
 from scoring.feature_spec import FEATURE_NAMES
 from scoring.features import conversation_signals, features_for_customer
 from scoring.models import CustomerScore, Outcome
-from scoring.services import asset_change_rescore, outcome_record
+from scoring.services.outcomes import outcome_record
+from scoring.services.scores import asset_change_rescore
 from scoring.tasks import rescore_customer
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
 from scoring.models import ModelVersion, Outcome
-from scoring.services import model_activate
+from scoring.services.versions import model_activate
 
 from .synthetic import generate, reference_auc, to_csv
 

@@ -22,9 +22,10 @@ from customers.tests.factories import (
 )
 from leads.models import Lead, LeadStatus
 from leads.tests.factories import LeadFactory
-from scoring import rescoring, services, tasks
+from scoring import rescoring, tasks
 from scoring.features import features_for_customer
 from scoring.models import CustomerScore, Outcome, RescoreChunk
+from scoring.services import scores as score_services
 from scoring.training import contract_spec, encode
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,7 @@ def test_set_based_features_match_per_customer_features(world):
 
 
 def _run_job(chunk_ids=4):
-    job = services.rescore_job_create(chunk_ids=chunk_ids)
+    job = score_services.rescore_job_create(chunk_ids=chunk_ids)
     tasks.rescore_all.delay(job.pk)
     job.refresh_from_db()
     return job
@@ -133,7 +134,7 @@ def test_resume_after_a_worker_dies_mid_run(world, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(rescoring, "rescore_range", dying)
-    job = services.rescore_job_create(chunk_ids=4)
+    job = score_services.rescore_job_create(chunk_ids=4)
     with pytest.raises(SystemExit):
         tasks.rescore_all.delay(job.pk)
     done = list(RescoreChunk.objects.filter(job=job, done_at__isnull=False).values_list("lo", flat=True))

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.db import OperationalError
 
 from customers.tests.factories import CustomerFactory
-from scoring import services, tasks
+from scoring import tasks
 from scoring.models import CustomerScore
+from scoring.services import scores as score_services
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_every_task_is_named_and_time_limited():
 
 def test_rescore_customer_retries_a_transient_database_error(monkeypatch):
     customer = CustomerFactory()
-    real = services.customer_rescore
+    real = score_services.customer_rescore
     calls = {"n": 0}
 
     def flaky(**kwargs):
@@ -42,7 +43,7 @@ def test_rescore_customer_retries_a_transient_database_error(monkeypatch):
             raise OperationalError("server closed the connection unexpectedly")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "customer_rescore", flaky)
+    monkeypatch.setattr(score_services, "customer_rescore", flaky)
     # eager: the retry runs at once in this process (a worker would wait its backoff)
     result = tasks.rescore_customer.apply(args=[customer.pk], throw=False)
     assert calls["n"] == 2 and result.successful()
@@ -57,7 +58,7 @@ def test_rescore_customer_does_not_retry_a_programming_error(monkeypatch):
         calls["n"] += 1
         raise ValueError("a bug")
 
-    monkeypatch.setattr(services, "customer_rescore", broken)
+    monkeypatch.setattr(score_services, "customer_rescore", broken)
     with pytest.raises(ValueError, match="a bug"):
         tasks.rescore_customer.apply(args=[customer.pk], throw=True)
     assert calls["n"] == 1

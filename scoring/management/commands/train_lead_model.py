@@ -11,7 +11,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from scoring.services import model_train, rescore_start
+from scoring.services.scores import rescore_start
+from scoring.services.versions import model_train
 from scoring.training import NotEnoughOutcomes
 
 

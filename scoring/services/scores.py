@@ -1,0 +1,168 @@
+"""Writes of scores: one customer's rescoring, full rescoring jobs in chunks, pooled leads coming back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min, OuterRef, Subquery
+from django.utils import timezone
+
+from core.models import Job
+from core.services import job_advance, job_create, job_finish, job_start
+from core.tasks import enqueue, send
+from customers.models import Customer
+from leads.models import Grade, Lead, LeadStatus
+from leads.services import lead_resurface
+
+from .. import rescoring
+from ..access import require_manage_scoring
+from ..features import features_for_customer
+from ..models import CustomerScore, ModelVersion, RescoreChunk
+from ..reasons import reasons_json
+from ..scorer import Scorer
+
+
+def customer_rescore(*, customer_id: int, scorer: Scorer | None = None, as_of: dt.datetime | None = None) -> dict:
+    """Recompute one customer's score (incremental rescoring on events)."""
+    scorer = scorer or Scorer.current()
+    as_of = as_of or timezone.now()
+    features = features_for_customer(customer_id=customer_id, as_of=as_of)
+    score, grade, reasons = scorer.score_features(features)
+    with transaction.atomic():
+        result = rescoring.scores_write(
+            [(customer_id, score, grade, reasons_json(reasons), scorer.version, scorer.method)]
+        )
+    return {"score": score, "grade": grade, "reasons": reasons, **result}
+
+
+LARGE_ASSET_CHANGE = 0.10
+
+
+def asset_change_rescore(*, customer_id: int, before: Decimal | float, after: Decimal | float) -> bool:
+    """Queue an incremental rescoring (after commit) when a customer's AUM moved by 10%
+    or more; for asset imports and balance feeds. Returns whether it was queued."""
+    before, after = float(before or 0), float(after or 0)
+    if before == after or (before and abs(after - before) / abs(before) < LARGE_ASSET_CHANGE):
+        return False
+    enqueue("scoring.rescore_customer", customer_id)
+    return True
+
+
+RESCORE_KIND = "scoring.rescore_all"
+
+
+def rescore_job_create(*, actor=None, chunk_ids: int | None = None) -> Job:
+    """A full-rescoring job, pinned to the scorer in force now (not yet queued)."""
+    require_manage_scoring(actor)
+    active = ModelVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    with transaction.atomic():
+        return job_create(
+            actor=actor,
+            kind=RESCORE_KIND,
+            params={
+                "model_version_id": active,
+                "chunk_ids": chunk_ids or settings.WORKBENCH_SCORING_CHUNK_IDS,
+                "as_of": timezone.now().isoformat(),
+            },
+        )
+
+
+def rescore_start(*, actor=None, chunk_ids: int | None = None) -> Job:
+    """Start a full rescoring of every customer: the job, queued after commit."""
+    with transaction.atomic():
+        job = rescore_job_create(actor=actor, chunk_ids=chunk_ids)
+        enqueue("scoring.rescore_all", job.pk)
+    return job
+
+
+def rescore_dispatch(*, job_id: int) -> int:
+    """Plan (once) and queue the chunks of a rescoring job that are not done yet.
+
+    Calling it again for the same job only re-sends the unfinished chunks: that is how
+    a run resumes. Returns the number of chunks queued.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.status == Job.Status.SUCCEEDED:
+        return 0
+    chunk_ids = int(job.params.get("chunk_ids") or settings.WORKBENCH_SCORING_CHUNK_IDS)
+    if not RescoreChunk.objects.filter(job_id=job_id).exists():
+        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+        total = Customer.objects.count()
+        if bounds["lo"] is None:
+            job_start(job_id=job_id, total=0)
+            job_finish(job_id=job_id, result={"customers": 0, "leads": 0})
+            return 0
+        chunks = [
+            RescoreChunk(job_id=job_id, lo=lo, hi=min(lo + chunk_ids, bounds["hi"] + 1))
+            for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_ids)
+        ]
+        RescoreChunk.objects.bulk_create(chunks, ignore_conflicts=True)
+        job_start(job_id=job_id, total=total, message="")
+    else:
+        job_start(job_id=job_id)
+    pending = list(RescoreChunk.objects.filter(job_id=job_id, done_at__isnull=True).values_list("lo", flat=True))
+    for lo in pending:
+        send("scoring.rescore_chunk", job_id, lo)
+    _rescore_finish_if_complete(job_id)
+    return len(pending)
+
+
+def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
+    """Score one chunk of a job. The chunk is marked done in the transaction that writes
+    its scores, so a redelivered chunk is skipped and a resumed job never redoes it."""
+    job = Job.objects.get(pk=job_id)
+    as_of = dt.datetime.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else timezone.now()
+    scorer = Scorer.current(version_id=job.params.get("model_version_id"))
+    with transaction.atomic():
+        chunk = RescoreChunk.objects.select_for_update(skip_locked=True).filter(job_id=job_id, lo=lo).first()
+        if chunk is None or chunk.done_at is not None:
+            return None  # done already, or another worker holds it
+        result = rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
+        RescoreChunk.objects.filter(pk=chunk.pk).update(
+            done_at=timezone.now(), customers=result["customers"], leads_created=result["leads"]
+        )
+        job_advance(job_id=job_id, by=result["customers"])
+    _rescore_finish_if_complete(job_id)
+    return result
+
+
+def _rescore_finish_if_complete(job_id: int) -> None:
+    if RescoreChunk.objects.filter(job_id=job_id, done_at__isnull=True).exists():
+        return
+    chunks = RescoreChunk.objects.filter(job_id=job_id)
+    customers = sum(c.customers for c in chunks)
+    leads = sum(c.leads_created for c in chunks)
+    Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(done=customers)
+    if Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).exists():
+        job_finish(job_id=job_id, result={"customers": customers, "leads": leads})
+
+
+RESURFACE_BATCH = 1000
+
+
+def pool_resurface(*, team_id: int | None = None, limit: int = 50_000) -> int:
+    """Bring back pooled leads whose customer's current score grade rose above low.
+
+    Runs on a beat schedule after rescoring; a lead already back in the queue is skipped
+    by the lead service's status guard, so a second run does nothing.
+    """
+    current = CustomerScore.objects.filter(customer_id=OuterRef("customer_id"))
+    qs = (
+        Lead.objects.filter(status=LeadStatus.POOLED)
+        .annotate(
+            new_grade=Subquery(current.values("grade")[:1]),
+            new_score=Subquery(current.values("score")[:1]),
+            new_reasons=Subquery(current.values("reasons")[:1]),
+        )
+        .filter(new_grade__in=[Grade.MID, Grade.HIGH])
+    )
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    done = 0
+    for lead in qs.order_by("id")[:limit].iterator(chunk_size=RESURFACE_BATCH):
+        if lead_resurface(actor=None, lead=lead, grade=lead.new_grade, score=lead.new_score, reasons=lead.new_reasons):
+            done += 1
+    return done
