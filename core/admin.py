@@ -4,7 +4,7 @@ the admin shows them and never writes them, not even for an administrator."""
 
 from django.contrib import admin
 
-from .models import AuditEvent, Job, Notification
+from .models import AuditEvent, Job, JobChunk, Notification
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,6 +32,13 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class JobAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "status", "done", "total", "created_by", "created_at", "finished_at")
     list_filter = ("kind", "status")
+
+
+@admin.register(JobChunk)
+class JobChunkAdmin(ReadOnlyAdmin):
+    list_display = ("job", "lo", "hi", "attempts", "claimed_at", "done_at")
+    list_filter = ("done_at",)
+    raw_id_fields = ("job",)
 
 
 @admin.register(Notification)

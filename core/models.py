@@ -65,6 +65,12 @@ class Job(models.Model):
 
     Tasks take the job id, update ``done``/``total`` as they go, and finish by setting
     ``status``; pages poll the job with htmx to draw a progress bar.
+
+    A job knows the message that carries it (``task`` and ``task_args``) and when a
+    worker last reported on it (``heartbeat_at``): the sweeper (``core.sweep_jobs``, on
+    beat) sends that message again when a job has gone quiet for longer than its lease,
+    so a job whose worker was killed finishes without anyone acting. A task takes a job
+    with ``core.services.job_claim`` and parts of it with ``JobChunk``.
     """
 
     class Status(models.TextChoices):
@@ -86,6 +92,10 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    task = models.CharField(_("task"), max_length=100, blank=True)
+    task_args = models.JSONField(_("task arguments"), default=list, blank=True)
+    heartbeat_at = models.DateTimeField(_("last report"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     objects = JobQuerySet.as_manager()
 
@@ -95,6 +105,13 @@ class Job(models.Model):
         ordering = ["-created_at", "-id"]
         # Everyone sees the jobs they started; holders of this see every job.
         permissions = [("view_all_jobs", _("Can see every background job"))]
+        indexes = [
+            models.Index(
+                fields=["heartbeat_at"],
+                name="job_open_heartbeat_idx",
+                condition=models.Q(status__in=["pending", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.status}"
@@ -110,6 +127,36 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class JobChunk(models.Model):
+    """One part of a job: a range ``[lo, hi)`` of ids or of file lines.
+
+    A chunk is marked done in the same transaction as the writes it made, under a lock
+    on its own row, so it is never done twice whatever the broker redelivers; a chunk
+    whose worker died is unlocked (the database ends the dead connection's transaction)
+    and the next delivery, or the sweeper, does it. ``result`` holds what the chunk
+    counted, summed into the job's result at the end.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("job"))
+    lo = models.BigIntegerField(_("from"))
+    hi = models.BigIntegerField(_("to"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("job part")
+        verbose_name_plural = _("job parts")
+        # By the job's id, not the job: ordering by the foreign key would join the job
+        # row into every chunk query (and into its row lock).
+        ordering = ["job_id", "lo"]
+        constraints = [models.UniqueConstraint(fields=["job", "lo"], name="job_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} [{self.lo}, {self.hi})"
 
 
 class Notification(models.Model):

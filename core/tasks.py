@@ -1,47 +1,18 @@
-"""Core tasks, and the one way a service queues background work.
-
-Services never import task modules (tasks import services, so the other direction would
-be a cycle) and never reach an app above their own: they name the task. ``enqueue``
-sends it after the caller's transaction commits, with ids only, so a worker never sees
-a row that was rolled back and no personal text travels on the broker.
-"""
+"""Core tasks: the job sweeper and housekeeping. ``enqueue`` and ``send`` (the one way a
+service queues background work) live in ``core.queueing`` and are re-exported here."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from celery import current_app, shared_task
-from django.db import transaction
+from celery import shared_task
 from django.utils import timezone
 
+from . import services
 from .models import Notification
+from .queueing import enqueue, send, task_by_name
 
-
-def task_by_name(name: str):
-    """The registered task ``name``. Task modules are imported on first use (Celery's
-    autodiscovery is lazy in the web process); an unknown name is a programming error."""
-    app = current_app
-    if name not in app.tasks:
-        app.loader.import_default_modules()
-    try:
-        return app.tasks[name]
-    except KeyError:
-        raise LookupError(f"no Celery task named {name!r} is registered") from None
-
-
-def enqueue(name: str, *args: int | str, **kwargs: int | str | None) -> None:
-    """Queue task ``name`` once the current transaction commits (at once outside one).
-
-    Arguments are ids and small scalars: whatever a task needs it loads by id.
-    """
-    task = task_by_name(name)
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
-
-
-def send(name: str, *args: int | str, **kwargs: int | str | None) -> None:
-    """Queue task ``name`` now: for a task fanning out work whose rows it has already
-    committed (a job dispatching its chunks), where waiting for a commit means nothing."""
-    task_by_name(name).apply_async(args=args, kwargs=kwargs)
+__all__ = ["enqueue", "send", "task_by_name"]
 
 
 @shared_task(name="core.purge_read_notifications", soft_time_limit=300, time_limit=360)
@@ -50,3 +21,11 @@ def purge_read_notifications(days: int = 90) -> int:
     cutoff = timezone.now() - dt.timedelta(days=days)
     deleted, _ = Notification.objects.filter(read_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="core.sweep_jobs", soft_time_limit=120, time_limit=150)
+def sweep_jobs() -> int:
+    """Send again the message of every open job that has gone quiet for longer than its
+    lease (its worker was killed, or the message was lost). Idempotent: a job that is
+    running elsewhere refuses the duplicate."""
+    return services.jobs_sweep()

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import openpyxl
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -40,14 +41,33 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from psycopg.types.json import Jsonb  # the COPY path of PostgreSQL (psycopg is always installed)
 
+from core.models import JobChunk
 from core.services import job_set_progress
 from org import models as org_models
 
 from . import models as m
 from .services.interactions import _validate_transcript, interaction_record
 
-CHUNK = 10_000
 MAX_STORED_ERRORS = 10_000
+# Characters no text field may hold: C0 controls other than tab and line breaks, DEL, and
+# the UTF-16 surrogates a broken decoder leaves behind. PostgreSQL refuses NUL outright.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def control_char_message(value: str) -> str | None:
+    """A message naming the first forbidden control character in ``value``, or None."""
+    found = CONTROL_CHARS.search(value)
+    if found is None:
+        return None
+    return _("Contains a control character (U+%(code)04X) at position %(pos)d; remove it and upload again.") % {
+        "code": ord(found.group()),
+        "pos": found.start() + 1,
+    }
+
+
+def printable(value: str) -> str:
+    """``value`` for a report: control characters shown as U+XXXX, so the report saves."""
+    return CONTROL_CHARS.sub(lambda c: f"<U+{ord(c.group()):04X}>", value)
 
 
 class RowError(Exception):
@@ -426,6 +446,10 @@ def clean_row(schema: Schema, line: int, raw: dict[str, str], columns: dict[str,
             if spec.required:
                 errors.append({"line": line, "column": column, "value": "", "message": _("This field is required.")})
             continue
+        bad = control_char_message(value)
+        if bad:
+            errors.append({"line": line, "column": column, "value": printable(value[:100]), "message": bad})
+            continue
         try:
             data[spec.name] = spec.parse(value)
         except RowError as exc:
@@ -442,22 +466,60 @@ def row_plan(schema: Schema, headers: list[str], columns: dict[str, str]) -> lis
     ]
 
 
-def clean_values(plan: list[tuple], line: int, values: list[str]) -> RowResult:
-    """clean_row for a file row, without building a dict per row (the import's hot loop)."""
+def clean_values(plan: list[tuple], line: int, values: list[str], width: int | None = None) -> RowResult:
+    """clean_row for a file row, without building a dict per row (the import's hot loop).
+
+    ``width`` is the number of columns in the header: a row with fewer fields, or with
+    more fields that are not empty, is rejected (its columns would not line up)."""
     data: dict = {}
     errors: list[dict] = []
     n = len(values)
+    if width is not None and (n < width or (n > width and any(v.strip() for v in values[width:]))):
+        message = _("This row has %(n)d fields but the header has %(width)d: check for a missing or extra separator.")
+        errors.append({"line": line, "column": "", "value": "", "message": message % {"n": n, "width": width}})
+        return RowResult(line, None, errors)
     for name, parse, required, column, i in plan:
         value = values[i].strip() if i is not None and i < n else ""
         if not value:
             if required:
                 errors.append({"line": line, "column": column, "value": "", "message": _("This field is required.")})
             continue
+        if CONTROL_CHARS.search(value):
+            message = control_char_message(value)
+            errors.append({"line": line, "column": column, "value": printable(value[:100]), "message": message})
+            continue
         try:
             data[name] = parse(value)
         except RowError as exc:
             errors.append({"line": line, "column": column, "value": value[:100], "message": exc.message})
     return RowResult(line, None if errors else data, errors)
+
+
+class DuplicateKeys:
+    """Rejects a row whose key (a customer number, a holding id, ...) came earlier in the
+    same file: which of the two rows should win is the bank's call, not ours."""
+
+    def __init__(self, schema: Schema, columns: dict[str, str]) -> None:
+        self.key = schema.key
+        self.column = columns.get(schema.key[0], schema.key[0])
+        self.first: dict[tuple, int] = {}
+
+    def check(self, r: RowResult) -> None:
+        if r.data is None:
+            return
+        key = tuple(r.data.get(k) for k in self.key)
+        first = self.first.setdefault(key, r.line)
+        if first != r.line:
+            r.errors.append(
+                {
+                    "line": r.line,
+                    "column": self.column,
+                    "value": printable(str(key[0])[:100]),
+                    "message": _("Appears again in this file (first on line %(line)d); keep one of the rows.")
+                    % {"line": first},
+                }
+            )
+            r.data = None
 
 
 class Lookups:
@@ -813,33 +875,41 @@ def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -
     raise ValueError(kind)
 
 
-def write_rows(schema: Schema, rows: list[RowResult], present: set[str], columns: dict, *, actor) -> Counts:
-    """Write a chunk atomically; on a database error retry row by row in savepoints, so
-    each rejected row is reported and no row is ever half written."""
+def write_rows(schema: Schema, rows: list[RowResult], present: set[str], columns: dict, *, actor, mark=None) -> Counts:
+    """Write a chunk in one transaction; on a database error retry it row by row, each row
+    in a savepoint, so each rejected row is reported and no row is ever half written.
+
+    ``mark(counts)`` runs inside that transaction once the rows are written: the import
+    records the chunk as done there, so a chunk is committed with its mark or not at all.
+    """
     good = [r for r in rows if r.data is not None]
-    if not good:
-        return Counts()
     try:
         with transaction.atomic():
-            return write_chunk(schema, [dict(r.data) for r in good], present, actor=actor)
+            counts = write_chunk(schema, [dict(r.data) for r in good], present, actor=actor) if good else Counts()
+            if mark is not None:
+                mark(counts)
+            return counts
     except (DatabaseError, ValueError):
-        pass
+        pass  # find the rows the database refuses, one by one
     counts = Counts()
-    for r in good:
-        try:
-            with transaction.atomic():
-                counts.add(write_chunk(schema, [dict(r.data)], present, actor=actor))
-        except (DatabaseError, ValueError) as exc:
-            r.errors.append(
-                {
-                    "line": r.line,
-                    "column": "",
-                    "value": "",
-                    "message": _("The database rejected this row: %(error)s")
-                    % {"error": str(exc).splitlines()[0][:200]},
-                }
-            )
-            r.data = None
+    with transaction.atomic():
+        for r in good:
+            try:
+                with transaction.atomic():
+                    counts.add(write_chunk(schema, [dict(r.data)], present, actor=actor))
+            except (DatabaseError, ValueError) as exc:
+                r.errors.append(
+                    {
+                        "line": r.line,
+                        "column": "",
+                        "value": "",
+                        "message": _("The database rejected this row: %(error)s")
+                        % {"error": printable(str(exc).splitlines()[0][:200])},
+                    }
+                )
+                r.data = None
+        if mark is not None:
+            mark(counts)
     return counts
 
 
@@ -871,24 +941,97 @@ def _close_after(delay: float) -> None:
     connection.close()
 
 
+IDENTITY_FIELDS = ("name", "id_number", "mobile", "birth_date", "gender")
+
+
+def _masked(field_name: str, value) -> str:
+    if value in (None, ""):
+        return "—"
+    value = str(value)
+    if field_name == "name":
+        return value[0] + "*" * (len(value) - 1)
+    if field_name in ("mobile", "id_number"):
+        return m.mask_middle(value, keep_start=3 if field_name == "mobile" else 4, keep_end=4)
+    return value
+
+
+def identity_changes(rows: list[RowResult], present: set[str], labels: dict[str, str]) -> tuple[int, list[dict]]:
+    """For a dry run of customers: how many rows are new customers, and every change the
+    import would make to an existing customer's name or identity fields (masked)."""
+    numbers = [r.data["customer_no"] for r in rows if r.data is not None]
+    fields = [f for f in IDENTITY_FIELDS if f in present]
+    existing = {
+        c["customer_no"]: c
+        for c in m.Customer.objects.filter(customer_no__in=numbers).values("customer_no", *IDENTITY_FIELDS)
+    }
+    new = 0
+    changes: list[dict] = []
+    for r in rows:
+        if r.data is None:
+            continue
+        before = existing.get(r.data["customer_no"])
+        if before is None:
+            new += 1
+            continue
+        for f in fields:
+            after = r.data.get(f, CUSTOMER_EMPTY.get(f, ""))
+            if after != before[f] and not (f == "gender" and after == m.Gender.UNKNOWN):
+                changes.append(
+                    {
+                        "line": r.line,
+                        "customer_no": r.data["customer_no"],
+                        "field": labels.get(f, f),
+                        "before": _masked(f, before[f]),
+                        "after": _masked(f, after),
+                    }
+                )
+    return new, changes
+
+
+def _chunk_report(counts: Counts, rows: list[RowResult]) -> dict:
+    """What a written chunk keeps on its ``core.JobChunk`` row, for a resumed run."""
+    rejected = [r for r in rows if r.errors]
+    errors = [e for r in rejected for e in r.errors][:MAX_STORED_ERRORS]
+    return {
+        "rows": len(rows),
+        "valid": len(rows) - len(rejected),
+        "rejected": len(rejected),
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "errors": errors,
+    }
+
+
 def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> dict:
     """Validate (and unless ``dry_run`` write) a whole batch, reporting progress on the job.
 
     Returns the report: counts, every rejected row (up to MAX_STORED_ERRORS stored) and,
-    for a dry run, the first clean rows as a preview. Safe to run again: writes upsert.
+    for a dry run, the first clean rows as a preview and the changes it would make to
+    existing customers' identity fields.
+
+    An import writes its rows in chunks of ``WORKBENCH_IMPORT_CHUNK_ROWS`` lines; each
+    chunk commits together with its ``core.JobChunk`` row (its counts and rejected rows),
+    so a run that is started again (the worker was killed, the sweeper re-sent it) skips
+    the chunks already written and ends with the same report as an uninterrupted run.
     """
     batch = m.ImportBatch.objects.get(pk=batch_id)
     schema = schema_for(batch.kind)
     columns = batch.columns
     path = batch.file.path
+    chunk_rows = settings.WORKBENCH_IMPORT_CHUNK_ROWS
     total = _count_rows(path, batch.original_name)
     job_set_progress(job_id=job_id, done=0, total=total)
     lookups = Lookups()
     counts = Counts()
     errors: list[dict] = []
-    rejected = valid = seen = 0
+    rejected = valid = seen = new_customers = 0
     preview: list[list[str]] = []
+    changes: list[dict] = []
     present = set(columns)
+    labels = {f.name: str(f.label) for f in schema.fields}
+    written = {} if dry_run else dict(JobChunk.objects.filter(job_id=job_id).values_list("lo", "result"))
+    duplicates = DuplicateKeys(schema, columns)
     # Customers on PostgreSQL: the database writes chunk N in a second thread (its own
     # connection; psycopg releases the GIL while it waits) while this thread parses chunk
     # N+1. Not inside an outer transaction (tests), where a second connection would not
@@ -905,45 +1048,71 @@ def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> d
     executor = ThreadPoolExecutor(max_workers=writers) if threaded else None
     pending: list = []
 
-    def collect(done_chunk: list[RowResult]) -> None:
+    def add_report(report: dict) -> None:
         nonlocal rejected, valid
+        rejected += report["rejected"]
+        valid += report["valid"]
+        counts.add(Counts(report["created"], report["updated"], report["unchanged"]))
+        errors.extend(report["errors"][: max(MAX_STORED_ERRORS - len(errors), 0)])
+
+    def collect_dry(done_chunk: list[RowResult]) -> None:
+        nonlocal new_customers
+        add_report(_chunk_report(Counts(), done_chunk))
+        if schema.kind == m.ImportKind.CUSTOMERS:
+            new, found = identity_changes(done_chunk, present, labels)
+            new_customers += new
+            changes.extend(found[: max(MAX_STORED_ERRORS - len(changes), 0)])
         for r in done_chunk:
-            if r.errors:
-                rejected += 1
-                for e in r.errors:
-                    if len(errors) < MAX_STORED_ERRORS:
-                        errors.append(e)
-            else:
-                valid += 1
-                if dry_run and len(preview) < 20:
-                    preview.append([_preview_value(r.data.get(f, "")) for f in schema.field_names])
+            if r.errors or len(preview) >= 20:
+                continue
+            preview.append([_preview_value(r.data.get(f, "")) for f in schema.field_names])
+
+    def marker(lo: int, hi: int, done_chunk: list[RowResult]):
+        def mark(chunk_counts: Counts) -> None:
+            JobChunk.objects.create(
+                job_id=job_id, lo=lo, hi=hi, done_at=timezone.now(), result=_chunk_report(chunk_counts, done_chunk)
+            )
+
+        return mark
 
     def wait_pending(keep: int = 0) -> None:
         while len(pending) > keep:
-            future, done_chunk = pending.pop(0)
-            counts.add(future.result())
-            collect(done_chunk)
+            future, lo = pending.pop(0)
+            future.result()
+            add_report(JobChunk.objects.get(job_id=job_id, lo=lo).result)
 
     def flush(chunk: list[RowResult]) -> None:
+        if not chunk:
+            return
+        lo, hi = chunk[0].line, chunk[-1].line + 1
+        if lo in written:  # written by an earlier run of this job
+            add_report(written[lo])
+            return
         resolve(schema, chunk, lookups, columns)
         if dry_run:
-            collect(chunk)
-        elif executor is not None:
+            collect_dry(chunk)
+            return
+        mark = marker(lo, hi, chunk)
+        if executor is not None:
             wait_pending(keep=writers - 1)
-            pending.append((executor.submit(write_rows, schema, chunk, present, columns, actor=actor), chunk))
+            future = executor.submit(write_rows, schema, chunk, present, columns, actor=actor, mark=mark)
+            pending.append((future, lo))
         else:
-            counts.add(write_rows(schema, chunk, present, columns, actor=actor))
-            collect(chunk)
+            write_rows(schema, chunk, present, columns, actor=actor, mark=mark)
+            add_report(JobChunk.objects.get(job_id=job_id, lo=lo).result)
 
     try:
         with open(path, "rb") as fh:
             headers, rows = read_table(fh, batch.original_name)
             plan = row_plan(schema, headers, columns)
+            width = len(headers)
             chunk: list[RowResult] = []
             for line, values in rows:
                 seen += 1
-                chunk.append(clean_values(plan, line, values))
-                if len(chunk) >= CHUNK:
+                r = clean_values(plan, line, values, width)
+                duplicates.check(r)
+                chunk.append(r)
+                if len(chunk) >= chunk_rows:
                     flush(chunk)
                     chunk = []
                     job_set_progress(job_id=job_id, done=seen, total=max(total, seen))
@@ -957,7 +1126,7 @@ def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> d
             executor.shutdown()
     errors.sort(key=lambda e: e["line"])
     job_set_progress(job_id=job_id, done=seen, total=seen)
-    return {
+    report = {
         "dry_run": dry_run,
         "rows": seen,
         "valid": valid,
@@ -970,3 +1139,6 @@ def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> d
         "preview_fields": schema.field_names,
         "preview": preview,
     }
+    if dry_run and schema.kind == m.ImportKind.CUSTOMERS:
+        report.update(new_customers=new_customers, existing_customers=valid - new_customers, changes=changes)
+    return report

@@ -53,13 +53,6 @@ class ScoringSettingsAdmin(admin.ModelAdmin):
         setting_services.rules_update(actor=request.user, rules=form.cleaned_data["rules"])
 
 
-@admin.register(m.RescoreChunk)
-class RescoreChunkAdmin(ReadOnlyAdmin):
-    list_display = ("job", "lo", "hi", "customers", "leads_created", "done_at")
-    list_filter = ("done_at",)
-    raw_id_fields = ("job",)
-
-
 @admin.register(m.CustomerScore)
 class CustomerScoreAdmin(ReadOnlyAdmin):
     list_display = ("customer", "score", "grade", "method", "model_version", "scored_at")

@@ -103,31 +103,6 @@ class ScoringSettings(models.Model):
         return f"high ≥ {self.high_cutoff}, mid ≥ {self.mid_cutoff}"
 
 
-class RescoreChunk(models.Model):
-    """One chunk of a full rescoring run (a ``core.Job``): a customer id range.
-
-    A chunk is marked done in the same transaction that writes its scores, so a
-    redelivered chunk (worker died, acks_late) is skipped and a re-run resumes where
-    the previous one stopped.
-    """
-
-    job = models.ForeignKey("core.Job", on_delete=models.CASCADE, related_name="+")
-    lo = models.BigIntegerField()
-    hi = models.BigIntegerField()
-    customers = models.PositiveIntegerField(default=0)
-    leads_created = models.PositiveIntegerField(default=0)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("rescoring chunk")
-        verbose_name_plural = _("rescoring chunks")
-        ordering = ["job", "lo"]
-        constraints = [models.UniqueConstraint(fields=["job", "lo"], name="rescore_chunk_once")]
-
-    def __str__(self) -> str:
-        return f"{self.job_id} [{self.lo}, {self.hi})"
-
-
 class CustomerScoreQuerySet(RestrictedQuerySet):
     """A score is seen by whoever may see its customer (``scoring.access.can_view_score``)."""
 

@@ -176,11 +176,21 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # web process and the worker exchange messages through files under var/celery.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 _celery_dir = VAR_DIR / "celery"
-# A message taken by a worker that dies comes back after the visibility timeout (Redis):
-# it must be longer than the longest task (a rescoring chunk, an import) yet short
-# enough that a lost chunk is retried soon. Tasks acknowledge late and are rejected back
-# to the queue when their worker is lost.
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
+# A message taken by a worker that dies comes back after the visibility timeout (Redis).
+# Tasks acknowledge late and are rejected back to the queue when their worker process is
+# lost; a worker killed outright (its messages unacknowledged) is covered sooner by the
+# job sweeper below, so the timeout only has to outlast the longest task's hard limit
+# (training, 3,700 s), never to be short.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3900)
+# Background jobs (core.Job): a job whose worker has not reported for this long is lost
+# and its message is sent again by `core.sweep_jobs` (every WORKBENCH_JOB_SWEEP_SECONDS).
+# Workers report when they claim or finish a part and at every progress update (a
+# rescoring chunk takes about 9 s, an import reports every 10,000 rows), so the lease
+# only has to outlast the longest silence of a live worker. Duplicates are harmless: a
+# part is done once under its row lock, a running job refuses a second claim.
+WORKBENCH_JOB_LEASE_SECONDS = env.int("WORKBENCH_JOB_LEASE_SECONDS", default=360)
+WORKBENCH_JOB_SWEEP_SECONDS = env.float("WORKBENCH_JOB_SWEEP_SECONDS", default=60)
+WORKBENCH_JOB_MAX_ATTEMPTS = env.int("WORKBENCH_JOB_MAX_ATTEMPTS", default=5)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(_celery_dir / "queue"),
@@ -219,9 +229,11 @@ BULK_TASKS = (
     "referrals.sla_check",
     "core.purge_read_notifications",
 )
+# The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 CELERY_TASK_ROUTES = {name: {"queue": "bulk"} for name in BULK_TASKS}
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    "sweep-jobs": {"task": "core.sweep_jobs", "schedule": WORKBENCH_JOB_SWEEP_SECONDS},
     "purge-read-notifications": {"task": "core.purge_read_notifications", "schedule": 24 * 3600},
     "scoring-train-weekly": {"task": "scoring.train_model", "schedule": 7 * 24 * 3600.0},
     "scoring-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
@@ -281,6 +293,8 @@ WORKBENCH_EFFECTIVE_CONTACT_TARGET = env.float("WORKBENCH_EFFECTIVE_CONTACT_TARG
 # Lead scoring: OpenMP threads for training/inference (1: the machine is shared with the web and
 # the other workers; oversubscribed OpenMP is many times slower), rescoring chunk size in ids.
 WORKBENCH_SCORING_THREADS = env.int("WORKBENCH_SCORING_THREADS", default=1)
+# Imports commit this many lines at a time, each chunk with its record (core.JobChunk).
+WORKBENCH_IMPORT_CHUNK_ROWS = env.int("WORKBENCH_IMPORT_CHUNK_ROWS", default=10_000)
 WORKBENCH_SCORING_CHUNK_IDS = env.int("WORKBENCH_SCORING_CHUNK_IDS", default=100_000)
 # Customer portraits (customers): private placements only for qualified investors (AUM in
 # CNY); API payload limits; list counts are exact up to this many rows, estimated beyond.

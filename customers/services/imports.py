@@ -12,9 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.models import Job
-from core.services import job_create, job_finish, job_start
-from core.tasks import enqueue
+from core.models import Job, JobChunk
+from core.services import job_claim, job_create, job_enqueue, job_finish, job_start
 
 from .. import ingest
 from ..access import can_view_import_batch
@@ -52,6 +51,10 @@ def import_batch_create(*, actor, kind: str, uploaded_file, mapping: ImportMappi
         raise ValidationError({"file": _("The file cannot be read: %(error)s") % {"error": str(exc)[:200]}}) from exc
     if not any(headers):
         raise ValidationError({"file": _("The file has no header row.")})
+    for header in headers:
+        bad = ingest.control_char_message(header)
+        if bad:
+            raise ValidationError({"file": _("The header row: %(error)s") % {"error": bad}})
     uploaded_file.seek(0)
     columns = ingest.guess_mapping(kind, headers)
     if mapping is not None and mapping.kind == kind:
@@ -121,7 +124,7 @@ def import_batch_start(*, actor, batch: ImportBatch, dry_run: bool):
     audit_record(
         actor=actor, verb="import.dry_run" if dry_run else "import.start", target=batch, details={"job": job.pk}
     )
-    enqueue("customers.import_batch_run", batch.pk, job.pk)
+    job_enqueue(job, "customers.import_batch_run", batch.pk, job.pk)
     return job
 
 
@@ -131,14 +134,19 @@ def import_batch_run(*, batch_id: int, job_id: int) -> None:
 
     Not one transaction: ``ingest.batch_process`` commits chunk by chunk (and on
     PostgreSQL writes from two threads with their own connections), so a million-row file
-    never holds one transaction open. Safe to run twice: writes are upserts by external
-    keys, so a redelivered task finds every row already there and changes nothing; a job
-    that already succeeded is not run again. Transient database errors propagate for the
-    task to retry; any other error marks the batch and its job failed.
+    never holds one transaction open. Each chunk commits with its record, so a run that
+    starts again (a redelivered message, or the job sweeper once the job has gone quiet)
+    skips what is written and finishes with the same report. A duplicate message while
+    the job runs is refused by ``job_claim``. Transient database errors propagate for
+    the task to retry; any other error marks the batch and its job failed, saying how
+    many rows were written before it.
     """
-    job = Job.objects.get(pk=job_id)
-    if job.status == Job.Status.SUCCEEDED:
+    if not job_claim(job_id=job_id):
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None and job.status == Job.Status.FAILED:
+            _batch_failed(batch_id, job_id)  # gave up after too many attempts
         return
+    job = Job.objects.get(pk=job_id)
     dry_run = bool(job.params.get("dry_run"))
     batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
     ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.RUNNING)
@@ -146,29 +154,41 @@ def import_batch_run(*, batch_id: int, job_id: int) -> None:
     with translation.override(job.params.get("language") or "zh-hans"):
         try:
             report = ingest.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
+            summary = {k: v for k, v in report.items() if k not in ("errors", "preview", "preview_fields", "changes")}
+            with transaction.atomic():
+                updates = {"total_rows": report["rows"]}
+                if dry_run:
+                    updates.update(status=ImportBatch.Status.CHECKED, preview=report)
+                else:
+                    report["finished_at"] = timezone.now().isoformat()
+                    updates.update(status=ImportBatch.Status.DONE, report=report)
+                ImportBatch.objects.filter(pk=batch_id).update(**updates)
+                job_finish(job_id=job_id, result=summary)
         except TRANSIENT_DB_ERRORS:
+            Job.objects.filter(pk=job_id).update(heartbeat_at=None)  # the retry may claim it at once
             raise
         except Exception as exc:
             logger.exception("import batch %s failed", batch_id)
             import_batch_fail(batch_id=batch_id, job_id=job_id, error=str(exc)[:500] or exc.__class__.__name__)
-            return
-    summary = {k: v for k, v in report.items() if k not in ("errors", "preview", "preview_fields")}
-    with transaction.atomic():
-        updates = {"total_rows": report["rows"]}
-        if dry_run:
-            updates.update(status=ImportBatch.Status.CHECKED, preview=report)
-        else:
-            updates.update(status=ImportBatch.Status.DONE, report=report | {"finished_at": timezone.now().isoformat()})
-        ImportBatch.objects.filter(pk=batch_id).update(**updates)
-        job_finish(job_id=job_id, result=summary)
 
 
 @transaction.atomic
 def import_batch_fail(*, batch_id: int, job_id: int, error: str) -> None:
-    """The run of a batch failed for good: the batch and its job say so (the page shows
-    the error and offers the dry run again)."""
-    ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatch.Status.FAILED)
-    job_finish(job_id=job_id, error=error)
+    """The run of a batch failed for good: the batch and its job say so, with the rows
+    written before the failure (the page shows the error and offers the dry run again;
+    running the import again rewrites nothing twice: rows are upserted by their keys)."""
+    job_finish(job_id=job_id, error=ingest.printable(error))
+    _batch_failed(batch_id, job_id)
+
+
+def _batch_failed(batch_id: int, job_id: int) -> None:
+    """The batch of a job that failed for good says so, with what was written."""
+    written = JobChunk.objects.filter(job_id=job_id).values_list("result", flat=True)
+    rows = sum(int(r.get("valid", 0)) for r in written)
+    report = {"partial": True, "written_rows": rows, "chunks": len(written)} if written else {}
+    ImportBatch.objects.filter(pk=batch_id).exclude(status=ImportBatch.Status.DONE).update(
+        status=ImportBatch.Status.FAILED, report=report
+    )
 
 
 @transaction.atomic

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from core.models import Job
+from core.models import Job, JobChunk
 from customers import ingest, tasks
 from customers import models as m
 from customers.services import imports as services
@@ -186,20 +188,28 @@ class TestTask:
         batch.refresh_from_db()
         assert batch.status == m.ImportBatch.Status.DONE and batch.report["created"] == 2
         tasks.import_batch_run.apply(args=(batch.pk, batch.job_id))  # a duplicate delivery: the job is done
-        # A redelivery of a run whose worker died before finishing: it upserts again.
-        Job.objects.filter(pk=batch.job_id).update(status=Job.Status.RUNNING)
+        # A duplicate while the job is running (its worker reported a moment ago): refused.
+        Job.objects.filter(pk=batch.job_id).update(status=Job.Status.RUNNING, heartbeat_at=timezone.now())
+        m.ImportBatch.objects.filter(pk=batch.pk).update(status=m.ImportBatch.Status.RUNNING)
+        tasks.import_batch_run.apply(args=(batch.pk, batch.job_id))
+        assert m.ImportBatch.objects.get(pk=batch.pk).status == m.ImportBatch.Status.RUNNING
+        # A run whose worker died before recording the end (quiet for a whole lease): the
+        # sweeper's message claims it, skips the chunks already written, and reports as
+        # the uninterrupted run did.
+        Job.objects.filter(pk=batch.job_id).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
         tasks.import_batch_run.apply(args=(batch.pk, batch.job_id))
         batch.refresh_from_db()
         assert batch.status == m.ImportBatch.Status.DONE
-        assert batch.report["created"] == 0 and batch.report["unchanged"] == 2
+        assert batch.report["created"] == 2 and batch.report["unchanged"] == 0
         assert m.Customer.objects.filter(customer_no__in=["C100", "C104"]).count() == 2
+        assert JobChunk.objects.filter(job_id=batch.job_id).count() == 1
 
     @pytest.fixture
     def queued(self, world, monkeypatch):
         """A checked file queued for import, with the task run by hand (eagerly, retries
         included: eager retries re-run only when errors are not propagated)."""
         batch = _checked(world.lead_a)
-        monkeypatch.setattr(services, "enqueue", lambda *args, **kwargs: None)
+        monkeypatch.setattr(services, "job_enqueue", lambda *args, **kwargs: None)
         job = services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
         monkeypatch.setitem(tasks.import_batch_run.app.conf, "task_eager_propagates", False)
         return batch, job
@@ -260,3 +270,93 @@ class TestErrorsDownload:
         body = b"".join(r.streaming_content).decode()
         assert body.startswith("\ufeff") and "'=1+1" in body
         assert client_for(world.lead_a).get(reverse("customers:import_errors", args=[999999])).status_code == 404
+
+
+class TestHostileFiles:
+    """Control characters, misaligned rows, duplicates and identity changes: reported per
+    line in the dry run, and an import writes every valid row and nothing else."""
+
+    CSV = (
+        "客户号,姓名,手机号,证件号,金融资产,归属网点\n"
+        "H1,张一,13800000001,310101198001010011,80000,SH01\n"
+        "H2,李\x00二,13800000002,310101198001010022,90000,SH01\n"  # a NUL inside a name
+        "H3,王三,13800000003,310101198001010033,70000\n"  # a field short
+        "H4,赵四,13800000004,310101198001010044,60000,SH01,extra\n"  # a field too many
+        "H1,张一一,13800000009,310101198001010099,50000,SH01\n"  # H1 again
+        "H5,钱\x07五,13800000005,310101198001010055,40000,SH01\n"  # a bell character
+        "H6,孙六,13800000006,310101198001010066,30000,SH01\n"
+    ).encode()
+
+    def test_dry_run_reports_each_line_and_the_import_writes_the_valid_rows(self, world):
+        BranchFactory(code="SH01")
+        CustomerFactory(customer_no="H6", name="孙老六", mobile="13900000000")
+        batch = _upload(world.lead_a, self.CSV)
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.CHECKED and Job.objects.get(pk=batch.job_id).is_finished
+        preview = batch.preview
+        by_line = {e["line"]: e for e in preview["errors"]}
+        assert preview["rows"] == 7 and preview["valid"] == 2 and preview["rejected"] == 5
+        assert sorted(by_line) == [3, 4, 5, 6, 7]
+        assert "U+0000" in by_line[3]["message"] and "\x00" not in by_line[3]["value"]
+        assert "U+0007" in by_line[7]["message"]
+        assert "5" in by_line[4]["message"] and "6" in by_line[4]["message"]  # 5 fields, header has 6
+        assert "第 2 行" in by_line[6]["message"] or "line 2" in by_line[6]["message"]
+        # H6 exists: the dry run shows what the import would change (masked), H2.. are new
+        assert preview["new_customers"] == 1 and preview["existing_customers"] == 1
+        changed = {c["field"]: c for c in preview["changes"] if c["customer_no"] == "H6"}
+        assert set(changed) >= {"客户姓名", "手机号"} or set(changed) >= {"customer name", "mobile"}
+        name_change = next(c for c in preview["changes"] if c["line"] == 8 and "*" in c["before"])
+        assert name_change["before"].startswith("孙") and "老" not in name_change["before"]
+        assert not m.Customer.objects.filter(customer_no="H1").exists()  # a dry run writes nothing
+
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.DONE
+        assert batch.report["created"] == 1 and batch.report["updated"] == 1 and batch.report["rejected"] == 5
+        assert set(m.Customer.objects.filter(customer_no__startswith="H").values_list("customer_no", flat=True)) == {
+            "H1",
+            "H6",
+        }
+        assert m.Customer.objects.get(customer_no="H1").name == "张一"  # the first H1, not a merge
+
+    def test_a_header_with_a_control_character_is_refused_at_upload(self, world):
+        with pytest.raises(ValidationError) as exc:
+            _upload(world.lead_a, "客户号,姓\x00名\nC1,张一\n".encode())
+        assert "U+0000" in str(exc.value)
+        assert not m.ImportBatch.objects.exists()
+
+    def test_an_import_that_stops_mid_file_resumes_without_writing_a_chunk_twice(self, world, settings, monkeypatch):
+        settings.WORKBENCH_IMPORT_CHUNK_ROWS = 2
+        BranchFactory(code="SH01")
+        rows = "".join(f"R{i},客户{i},138000000{i:02d},,1000,SH01\n" for i in range(7))
+        batch = _upload(world.lead_a, ("客户号,姓名,手机号,证件号,金融资产,归属网点\n" + rows).encode())
+        services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        monkeypatch.setattr(services, "job_enqueue", lambda *args, **kwargs: None)
+        job = services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+        real, calls = ingest.write_chunk, {"n": 0}
+
+        def dying(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise SystemExit("worker killed")  # the process dies in the third chunk
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(ingest, "write_chunk", dying)
+        with pytest.raises(SystemExit):
+            tasks.import_batch_run.apply(args=(batch.pk, job.pk))
+        assert JobChunk.objects.filter(job=job).count() == 2
+        assert m.Customer.objects.filter(customer_no__startswith="R").count() == 4
+        # the sweeper sends the job again once it has been quiet for a lease
+        monkeypatch.setattr(ingest, "write_chunk", real)
+        tasks.import_batch_run.apply(args=(batch.pk, job.pk))  # too soon: refused
+        assert JobChunk.objects.filter(job=job).count() == 2
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+        tasks.import_batch_run.apply(args=(batch.pk, job.pk))
+        batch.refresh_from_db()
+        assert batch.status == m.ImportBatch.Status.DONE
+        assert batch.report["rows"] == 7 and batch.report["created"] == 7 and batch.report["unchanged"] == 0
+        assert JobChunk.objects.filter(job=job).count() == 4
+        assert m.Customer.objects.filter(customer_no__startswith="R").count() == 7
+        assert Job.objects.get(pk=job.pk).attempts == 2

@@ -10,8 +10,17 @@ from django.db import transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from core.models import Job
-from core.services import job_advance, job_create, job_finish, job_start
+from core.models import Job, JobChunk
+from core.services import (
+    chunk_process,
+    chunks_finish_if_complete,
+    chunks_open,
+    chunks_plan,
+    job_create,
+    job_enqueue,
+    job_finish,
+    job_start,
+)
 from core.tasks import enqueue, send
 from customers.models import Customer
 from leads.models import Grade, Lead, LeadStatus
@@ -20,7 +29,7 @@ from leads.services import lead_resurface
 from .. import rescoring
 from ..access import require_manage_scoring
 from ..features import features_for_customer
-from ..models import CustomerScore, ModelVersion, RescoreChunk
+from ..models import CustomerScore, ModelVersion
 from ..reasons import reasons_json
 from ..scorer import Scorer
 
@@ -74,70 +83,61 @@ def rescore_start(*, actor=None, chunk_ids: int | None = None) -> Job:
     """Start a full rescoring of every customer: the job, queued after commit."""
     with transaction.atomic():
         job = rescore_job_create(actor=actor, chunk_ids=chunk_ids)
-        enqueue("scoring.rescore_all", job.pk)
+        job_enqueue(job, "scoring.rescore_all", job.pk)
     return job
+
+
+RESCORE_TOTALS = ("customers", "leads")
 
 
 def rescore_dispatch(*, job_id: int) -> int:
     """Plan (once) and queue the chunks of a rescoring job that are not done yet.
 
     Calling it again for the same job only re-sends the unfinished chunks: that is how
-    a run resumes. Returns the number of chunks queued.
+    a run resumes (the job sweeper calls it again for a job gone quiet). A chunk still
+    being scored by a live worker is skipped by its row lock. Returns the number queued.
     """
     job = Job.objects.get(pk=job_id)
-    if job.status == Job.Status.SUCCEEDED:
+    if job.is_finished:
         return 0
     chunk_ids = int(job.params.get("chunk_ids") or settings.WORKBENCH_SCORING_CHUNK_IDS)
-    if not RescoreChunk.objects.filter(job_id=job_id).exists():
+    if not JobChunk.objects.filter(job_id=job_id).exists():
         bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
         total = Customer.objects.count()
         if bounds["lo"] is None:
             job_start(job_id=job_id, total=0)
             job_finish(job_id=job_id, result={"customers": 0, "leads": 0})
             return 0
-        chunks = [
-            RescoreChunk(job_id=job_id, lo=lo, hi=min(lo + chunk_ids, bounds["hi"] + 1))
-            for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_ids)
-        ]
-        RescoreChunk.objects.bulk_create(chunks, ignore_conflicts=True)
+        chunks_plan(
+            job_id=job_id,
+            ranges=[
+                (lo, min(lo + chunk_ids, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_ids)
+            ],
+        )
         job_start(job_id=job_id, total=total, message="")
     else:
         job_start(job_id=job_id)
-    pending = list(RescoreChunk.objects.filter(job_id=job_id, done_at__isnull=True).values_list("lo", flat=True))
+    pending = chunks_open(job_id=job_id)
     for lo in pending:
         send("scoring.rescore_chunk", job_id, lo)
-    _rescore_finish_if_complete(job_id)
+    chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS)
     return len(pending)
 
 
 def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
-    """Score one chunk of a job. The chunk is marked done in the transaction that writes
-    its scores, so a redelivered chunk is skipped and a resumed job never redoes it."""
+    """Score one chunk of a job, exactly once (``core.services.chunk_process``): the chunk
+    is marked done in the transaction that writes its scores, so a redelivered chunk is
+    skipped and a resumed job never redoes it. None when there was nothing to do."""
     job = Job.objects.get(pk=job_id)
     as_of = dt.datetime.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else timezone.now()
     scorer = Scorer.current(version_id=job.params.get("model_version_id"))
-    with transaction.atomic():
-        chunk = RescoreChunk.objects.select_for_update(skip_locked=True).filter(job_id=job_id, lo=lo).first()
-        if chunk is None or chunk.done_at is not None:
-            return None  # done already, or another worker holds it
-        result = rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
-        RescoreChunk.objects.filter(pk=chunk.pk).update(
-            done_at=timezone.now(), customers=result["customers"], leads_created=result["leads"]
-        )
-        job_advance(job_id=job_id, by=result["customers"])
-    _rescore_finish_if_complete(job_id)
+
+    def work(chunk) -> dict:
+        return rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
+
+    result = chunk_process(job_id=job_id, lo=lo, work=work, done_key="customers")
+    chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS)
     return result
-
-
-def _rescore_finish_if_complete(job_id: int) -> None:
-    if RescoreChunk.objects.filter(job_id=job_id, done_at__isnull=True).exists():
-        return
-    chunks = RescoreChunk.objects.filter(job_id=job_id)
-    customers = sum(c.customers for c in chunks)
-    leads = sum(c.leads_created for c in chunks)
-    Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(done=customers)
-    if Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).exists():
-        job_finish(job_id=job_id, result={"customers": customers, "leads": leads})
 
 
 RESURFACE_BATCH = 1000

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from core.models import Job
+from core.models import Job, JobChunk
 from customers.tests.factories import (
     AssetSnapshotFactory,
     CustomerFactory,
@@ -24,7 +24,7 @@ from leads.models import Lead, LeadStatus
 from leads.tests.factories import LeadFactory
 from scoring import rescoring, tasks
 from scoring.features import features_for_customer
-from scoring.models import CustomerScore, Outcome, RescoreChunk
+from scoring.models import CustomerScore, Outcome
 from scoring.services import scores as score_services
 from scoring.training import contract_spec, encode
 
@@ -137,7 +137,7 @@ def test_resume_after_a_worker_dies_mid_run(world, monkeypatch):
     job = score_services.rescore_job_create(chunk_ids=4)
     with pytest.raises(SystemExit):
         tasks.rescore_all.delay(job.pk)
-    done = list(RescoreChunk.objects.filter(job=job, done_at__isnull=False).values_list("lo", flat=True))
+    done = list(JobChunk.objects.filter(job=job, done_at__isnull=False).values_list("lo", flat=True))
     assert len(done) == 1
     scored_first = dict(CustomerScore.objects.values_list("customer_id", "scored_at"))
     job.refresh_from_db()
