@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.timing.ServerTimingMiddleware",  # only with WORKBENCH_SERVER_TIMING (benchmarks, tuning)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +74,9 @@ MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# A Server-Timing header on every response: total and SQL time, query count (core.timing).
+WORKBENCH_SERVER_TIMING = env.bool("WORKBENCH_SERVER_TIMING", default=False)
 
 ROOT_URLCONF = "workbench.urls"
 WSGI_APPLICATION = "workbench.wsgi.application"
