@@ -19,6 +19,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -157,23 +158,63 @@ def _customers(n: int) -> None:
     )
 
 
+class _Blocker:
+    """Another database session holding an uncommitted row with a key a chunk will write,
+    so the worker doing that chunk waits in the middle of it (its INSERT ... ON CONFLICT
+    waits for this transaction): the kill then lands inside a chunk for certain."""
+
+    def __init__(self, sql: str, params: list | None = None):
+        self.sql, self.params = sql, params or []
+        self.conn = None
+
+    def __enter__(self):
+        db = connection.settings_dict
+        self.conn = psycopg.connect(
+            host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+        )
+        self.conn.execute(self.sql, self.params)
+        return self
+
+    def release(self):
+        if self.conn is not None:
+            self.conn.rollback()
+            self.conn.close()
+            self.conn = None
+
+    def __exit__(self, *exc):
+        self.release()
+
+
 def test_a_full_rescoring_finishes_after_its_worker_is_killed(world, broker_url, tmp_path):
     n = 4000
     _customers(n)
     job = score_services.rescore_job_create(chunk_ids=200)  # 20 chunks
     Job.objects.filter(pk=job.pk).update(task="scoring.rescore_all", task_args=[job.pk])
     job.refresh_from_db()
+    first = cm.Customer.objects.order_by("pk").values_list("pk", flat=True).first()
+    stuck_lo = first + 200 * 5  # the sixth chunk waits on the blocker
     worker = Worker(broker_url, tmp_path)
-    worker.start()
+    blocker = _Blocker(
+        "INSERT INTO scoring_customerscore (customer_id, score, grade, reasons, model_version, method, scored_at)"
+        " VALUES (%s, 0, 'low', '[]', 'blocker', 'rules', now())",
+        [stuck_lo],
+    )
+    with blocker:
+        worker.start()
+        try:
+            _send(broker_url, job)
+            in_stuck_chunk = JobChunk.objects.filter(job=job, lo=stuck_lo, attempts__gte=1, done_at__isnull=True)
+            assert _wait(in_stuck_chunk.exists, 60), "the worker never reached the blocked chunk"
+            assert _wait(lambda: JobChunk.objects.filter(job=job, done_at__isnull=False).count() >= 2, 60)
+            worker.kill9()
+            open_at_kill = JobChunk.objects.filter(job=job, done_at__isnull=True).count()
+            assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
+        except BaseException:
+            worker.stop()
+            raise
+    # the blocker is gone; the killed worker's transaction is rolled back
+    killed_at = time.monotonic()
     try:
-        _send(broker_url, job)
-        assert _wait(lambda: JobChunk.objects.filter(job=job, done_at__isnull=False).count() >= 2, 60)
-        worker.kill9()
-        open_at_kill = JobChunk.objects.filter(job=job, done_at__isnull=True).count()
-        assert open_at_kill > 0, "the job finished before the kill: make it larger"
-        assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
-        killed_at = time.monotonic()
-
         worker.start()
         finished = _wait(lambda: Job.objects.get(pk=job.pk).is_finished, RECOVERY_BOUND_SECONDS, every=0.5)
         output = worker.stop()
@@ -198,9 +239,9 @@ def test_a_full_rescoring_finishes_after_its_worker_is_killed(world, broker_url,
         .filter(k__gt=1)
         .exists()
     )
-    # the chunks the killed worker was in the middle of were started again and done once
-    print({c.lo: c.attempts for c in chunks})
-    assert chunks.filter(attempts__gte=2).exists()
+    # the chunk the killed worker was in the middle of was started again and done once
+    assert chunks.get(lo=stuck_lo).attempts == 2
+    assert CustomerScore.objects.get(customer_id=stuck_lo).model_version != "blocker"
     assert Job.objects.get(pk=job.pk).attempts == 0  # chunked: attempts are counted per chunk
     assert recovered_in < RECOVERY_BOUND_SECONDS
     print(f"rescoring: {open_at_kill} of 20 chunks open at the kill, finished {recovered_in:.1f} s after it")
@@ -226,16 +267,29 @@ def test_an_import_finishes_after_its_worker_is_killed(world, broker_url, tmp_pa
     assert sent and sent[0][1] == "customers.import_batch_run"
 
     worker = Worker(broker_url, tmp_path, WORKBENCH_IMPORT_CHUNK_ROWS="100")  # 60 chunks
-    worker.start()
+    # An uncommitted customer with a number of the 31st chunk: that chunk's write waits on
+    # it, so the kill lands in the middle of the file for certain.
+    blocker = _Blocker(
+        "INSERT INTO customers_customer (customer_no, name, gender, mobile, mobile_last4, id_number, id_last4,"
+        " city, occupation, education, marital_status, tier, aum, lifecycle_stage, attributes, created_at,"
+        " updated_at) VALUES ('K003000', 'blocker', 'U', '', '', '', '', '', '', '', '', 'long_tail', 0, 'new',"
+        " '{}', now(), now())"
+    )
+    with blocker:
+        worker.start()
+        try:
+            _send(broker_url, job)
+            assert _wait(lambda: JobChunk.objects.filter(job=job).count() >= 3, 60)
+            time.sleep(1)  # the writers reach the blocked chunk
+            worker.kill9()
+            written_at_kill = JobChunk.objects.filter(job=job).count()
+            assert written_at_kill <= 31, written_at_kill
+            print(f"import: {written_at_kill} of 60 chunks written at the kill")
+            assert cm.ImportBatch.objects.get(pk=batch.pk).status == cm.ImportBatch.Status.RUNNING
+        except BaseException:
+            worker.stop()
+            raise
     try:
-        _send(broker_url, job)
-        assert _wait(lambda: JobChunk.objects.filter(job=job).count() >= 3, 60)
-        worker.kill9()
-        written_at_kill = JobChunk.objects.filter(job=job).count()
-        assert written_at_kill < 60, "the import finished before the kill: make it larger"
-        print(f"import: {written_at_kill} of 60 chunks written at the kill")
-        assert cm.ImportBatch.objects.get(pk=batch.pk).status == cm.ImportBatch.Status.RUNNING
-
         worker.start()
         finished = _wait(lambda: Job.objects.get(pk=job.pk).is_finished, RECOVERY_BOUND_SECONDS, every=0.5)
         output = worker.stop()
@@ -254,3 +308,4 @@ def test_an_import_finishes_after_its_worker_is_killed(world, broker_url, tmp_pa
     assert chunks.count() == 60 and sum(c.result["rows"] for c in chunks) == n
     assert cm.Customer.objects.filter(customer_no__startswith="K").count() == n
     assert job.attempts == 2  # the killed run and the one the sweeper sent
+    assert cm.Customer.objects.get(customer_no="K003000").name == "客户3000"
