@@ -32,7 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from compliance.lexicon_data import default_specs  # noqa: E402
+from compliance.lexicon_data import default_groups, default_specs  # noqa: E402
 from compliance.scanner import Scanner, normalise  # noqa: E402
 
 CLEAN = [
@@ -80,7 +80,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     specs = default_specs()
     t0 = time.perf_counter()
-    scanner = Scanner(specs)
+    scanner = Scanner(specs, default_groups())
     build = time.perf_counter() - t0
     t0 = time.perf_counter()
     notes = make_notes(n)

@@ -253,8 +253,13 @@ class LexiconRuleQuerySet(models.QuerySet):
         )
 
     def revision_key(self) -> str:
-        agg = self.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
-        return f"{agg['n']}:{agg['changed'].isoformat() if agg['changed'] else '-'}"
+        """Changes when a rule or a concept group changes (the scanner is rebuilt then)."""
+        rules = self.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
+        groups = ConceptGroup.objects.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
+        parts = [
+            f"{agg['n']}:{int(agg['changed'].timestamp() * 1e6) if agg['changed'] else '-'}" for agg in (rules, groups)
+        ]
+        return "|".join(parts)
 
 
 class LexiconRule(models.Model):
@@ -313,6 +318,32 @@ class LexiconRule(models.Model):
             value = getattr(self, name)
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
         return out
+
+
+class ConceptGroup(models.Model):
+    """A set of synonyms concept rules name (``{loss} & {compensate}``), kept by officers."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    terms = models.TextField(_("terms"), help_text=_("One term per line."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("concept group")
+        verbose_name_plural = _("concept groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class LexiconRuleVersion(models.Model):

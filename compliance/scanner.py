@@ -1,24 +1,36 @@
-"""The compliance scanner: one pass of an Aho-Corasick automaton plus one combined regex.
+"""The compliance scanner: one pass of an Aho-Corasick automaton plus triggered regexes.
 
-``scan_text`` is the entry point other features call. It is pure Python
-over a compiled :class:`Scanner`; the compiled scanner for the active lexicon is cached
-per lexicon revision, so a rule edit takes effect on the next scan without a restart.
+``scan_text`` is the entry point other features call. It is pure Python over a compiled
+:class:`Scanner`; the compiled scanner for the active lexicon (rules and concept groups)
+is cached per lexicon revision, so a rule edit takes effect on the next scan without a
+restart.
+
+Three kinds of rule share the pass: phrases, regular expressions (run only when one of
+their leading literals occurred), and concept expressions (``compliance.rule_language``):
+concept groups' terms are keys of the same automaton, and a concept rule fires when all
+its parts occur within its window.
 
 Text is normalised with a length-preserving table (full-width ASCII and the ideographic
 space become half-width, Latin letters lower-case) so spans point into the original text.
 
-Negation: a hit of a rule whose ``negation_suppresses`` is on is dropped when a negation
-cue ("不", "没有", "并非", "严禁", "not", "never", ...) stands shortly before it in the same
-clause, or a refutation ("是不可能的", "is prohibited") follows it in the same clause.
-Cues that are parts of non-negating words (不仅, 非常, 不过, 无论, "not only") are
-ignored. Phrases that themselves contain a negation ("本金不会亏", "没有风险") are
-patterns of their own, so "这款产品没有风险" is still flagged.
+Negation and dismissal, for every part of a hit that ``negation_suppresses``:
+
+- a negation cue ("不", "没有", "并非", "not", "never", ...) shortly before the part in the
+  same clause (clauses end at "，。；" and at contrasts "但是", "却", "不过", "but"); two
+  cues cancel ("没有不赚的" is a promise). Cues that are parts of non-negating words
+  (不仅, 非常, 无论, "not only") are ignored, and so are cues inside matched terms that
+  carry their own negation ("本金不会亏", "没有风险"), which are patterns of their own;
+- a refutation right after the hit ("是不可能的", "那是误导", "is misleading");
+- a correction later in the same sentence ("我纠正了这个说法", "别信", "that's not true");
+- a reported question of the customer ("客户问：这个保本吗", "the client asked whether ...").
+
+Suppressed hits are kept apart (shown greyed in the UI) with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from re import _constants as sre_constants  # Python 3.11+: the parser behind re
 from re import _parser as sre_parser
@@ -28,7 +40,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .constants import Category, Disclosure, Severity
-from .models import LexiconRule
+from .models import ConceptGroup, LexiconRule
+from .rule_language import DEFAULT_WINDOW, ConceptExpression, is_concept_expression, parse_expression, parse_terms
 
 # --- normalisation -------------------------------------------------------------------
 
@@ -47,7 +60,9 @@ def normalise(text: str) -> str:
 
 # Clause boundaries after normalisation (full-width punctuation has become ASCII, except
 # the ideographic full stop and comma, which have no ASCII twin).
-_CLAUSE_BREAK = re.compile(r"[,.!?;:\n\r\t。、，！？；：…]|但是|但|可是|然而|不过|however|but")
+_CLAUSE_BREAK = re.compile(r"\.(?!\d)|[,!?;:\n\r\t。、，！？；：…]|但是|但|可是|然而|不过|却|however|\bbut\b|\band\b")
+_SENTENCE_BREAK = re.compile(r"\.(?!\d)|[!?\n\r。！？]")
+_SENTENCE_MAX = 120
 _WINDOW_ZH = 10  # characters between a Chinese cue and the hit
 _WINDOW_EN = 30  # characters between an English cue and the hit
 _PREFIX_MAX = 40
@@ -119,7 +134,7 @@ _NEG_EN = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|can't|won't|don't|doesn't|didn't|"
     r"isn't|aren't|wasn't|shouldn't|mustn't|prohibited|forbidden|whether)\b"
 )
-_NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b")
+_NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b")
 _REFUTATION = re.compile(
     r"^.{0,4}?(?:是不可能|不可能|是不存在|不存在的|是不允许|是不被允许|是违规|属于违规|是禁止|是被禁止|被禁止|是错误|是误导|"
     r"is not allowed|is prohibited|is forbidden|is impossible|is not true|is misleading)"
@@ -147,28 +162,70 @@ def _clause_suffix(norm: str, end: int) -> str:
     return suffix[: m.start()] if m else suffix
 
 
-def is_negated(norm: str, start: int, end: int) -> bool:
-    """Whether the hit ``norm[start:end]`` is negated or refuted within its clause."""
-    prefix = _clause_prefix(norm, start)
-    if prefix:
-        n = len(prefix)
-        for m in _NEG_ZH_RE.finditer(prefix):
-            if m.group() in _NOT_NEG_ZH:
-                continue
-            if n - m.end() <= _WINDOW_ZH:
-                return True
-        if any(c.isascii() and c.isalpha() for c in prefix):
-            masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
-            for m in _NEG_EN.finditer(masked):
-                if n - m.end() <= _WINDOW_EN:
-                    return True
+def _cue_count(prefix: str) -> int:
+    """Negation cues standing shortly before the end of ``prefix`` (one clause)."""
+    n = len(prefix)
+    count = 0
+    for m in _NEG_ZH_RE.finditer(prefix):
+        if m.group() not in _NOT_NEG_ZH and n - m.end() <= _WINDOW_ZH:
+            count += 1
+    if any(c.isascii() and c.isalpha() for c in prefix):
+        masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
+        count += sum(1 for m in _NEG_EN.finditer(masked) if n - m.end() <= _WINDOW_EN)
+    return count
+
+
+def _refuted_after(norm: str, end: int) -> bool:
     suffix = _clause_suffix(norm, end)
     if suffix.strip() and _REFUTATION.search(suffix.lstrip()):
         return True
     # "说到保本，那是不可能的": a refutation may open the next clause with a pronoun.
     rest = norm[end + len(suffix) : end + _PREFIX_MAX]
-    m = _PRONOUN_REFUTATION.match(rest)
-    return bool(m)
+    return bool(_PRONOUN_REFUTATION.match(rest))
+
+
+def is_negated(norm: str, start: int, end: int) -> bool:
+    """Whether the hit ``norm[start:end]`` is negated (an odd number of cues before it in
+    its clause) or refuted right after it."""
+    return _cue_count(_clause_prefix(norm, start)) % 2 == 1 or _refuted_after(norm, end)
+
+
+# A reported question of the customer, at the start of the sentence: "客户问：...",
+# "备注：客户询问...", "the client asked whether ...".
+_REPORTED_QUESTION = re.compile(
+    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)"
+    r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?(?:asked|asks|wanted to know|wondered|was worried)"
+)
+# A correction later in the same sentence: the advisor says the claim is wrong.
+_CORRECTION = re.compile(
+    r"纠正|误导|说法是错|说法不对|是错误的|不对的|别信|不要信|不可信|不负责任的说法|早就(?:被)?打破|已经没有了|现在没有这种|"
+    r"已经不允许|不允许了|不能这么说|is misleading|that's misleading|not true|isn't true|is wrong|is false|"
+    r"i (?:said|told (?:him|her|them)) no|i explained (?:it|that) (?:doesn't|isn't|is not|does not)"
+)
+
+
+def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
+    lo = max(0, start - _SENTENCE_MAX)
+    head = norm[lo:start]
+    breaks = list(_SENTENCE_BREAK.finditer(head))
+    s = lo + breaks[-1].end() if breaks else lo
+    m = _SENTENCE_BREAK.search(norm, end, end + _SENTENCE_MAX)
+    return s, (m.start() if m else min(len(norm), end + _SENTENCE_MAX))
+
+
+def dismissal(norm: str, start: int, end: int) -> str:
+    """Why a hit spanning ``norm[start:end]`` is not a statement of the speaker: "" when
+    it is, else "question" or "correction"."""
+    s, e = _sentence_bounds(norm, start, end)
+    if e < len(norm) and norm[e] in "?？":
+        # "保本？现在没有这种产品了": the answer to a question follows it.
+        e = _sentence_bounds(norm, e + 1, e + 1)[1]
+    if _REPORTED_QUESTION.match(norm, s):
+        return "question"
+    if _CORRECTION.search(norm, end, e):
+        return "correction"
+    return ""
 
 
 # --- result types ----------------------------------------------------------------------
@@ -185,6 +242,8 @@ class Finding:
     source: str = ""  # the regulation the rule comes from
     rule_id: int | None = None
     rule_version: int | None = None
+    parts: tuple[tuple[int, int, str], ...] = ()  # a concept rule's matched parts: (start, end, group)
+    reason: str = ""  # why a suppressed hit was suppressed: negation, question, correction, unless
 
     def as_json(self) -> dict:
         return {
@@ -243,17 +302,35 @@ class RuleSpec:
 # --- the compiled scanner ----------------------------------------------------------------
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
+_NEG_CHARS = re.compile(r"[不没无非未别勿莫否禁绝]|not|no|never|n't|without")
+
+
+@dataclass(frozen=True)
+class _ConceptRule:
+    spec: RuleSpec
+    expression: ConceptExpression
+    keys: tuple[str, ...]  # group names, literals as '"..."'
+    window: int
 
 
 class Scanner:
-    """A compiled lexicon. Build once, scan many texts (thread-safe for reads)."""
+    """A compiled lexicon. Build once, scan many texts (thread-safe for reads).
 
-    def __init__(self, rules: Iterable[RuleSpec]):
+    ``groups`` maps concept-group names to their terms; concept rules may name only those.
+    """
+
+    def __init__(self, rules: Iterable[RuleSpec], groups: Mapping[str, Sequence[str]] | None = None):
         self.rules: list[RuleSpec] = []
+        self.broken: dict[str, list[str]] = {}  # rule code -> concept groups it names that do not exist
+        groups = groups or {}
         self._automaton = ahocorasick.Automaton()
-        # key -> (phrase specs, regex rules it triggers)
-        keys: dict[str, tuple[list[RuleSpec], list[tuple[re.Pattern, RuleSpec]]]] = {}
+        # key -> (phrase specs, regex rules it triggers, concept keys it is a term of, regex terms it triggers)
+        keys: dict[str, tuple[list, list, list, list]] = {}
         self._untriggered: list[tuple[re.Pattern, RuleSpec]] = []
+        self._untriggered_terms: list[tuple[re.Pattern, str]] = []
+        self._concepts: list[_ConceptRule] = []
+        used_groups: set[str] = set()
+        literal_parts: set[str] = set()
         for rule in rules:
             self.rules.append(rule)
             if rule.is_regex:
@@ -263,33 +340,77 @@ class Scanner:
                     self._untriggered.append((compiled, rule))
                     continue
                 for trigger in triggers:
-                    keys.setdefault(normalise(trigger), ([], []))[1].append((compiled, rule))
+                    keys.setdefault(normalise(trigger), ([], [], [], []))[1].append((compiled, rule))
+            elif is_concept_expression(rule.pattern):
+                expression = parse_expression(rule.pattern)
+                missing = sorted(expression.groups() - set(groups))
+                if missing:
+                    # The lexicon service refuses such a rule; one left by a deleted group is
+                    # skipped (and listed) rather than stopping every scan.
+                    self.broken[rule.code] = missing
+                    continue
+                used_groups |= expression.groups()
+                literal_parts |= {normalise(p.literal) for p in expression.parts if p.literal}
+                window = expression.window or DEFAULT_WINDOW.get(rule.language, DEFAULT_WINDOW["zh"])
+                self._concepts.append(_ConceptRule(rule, expression, tuple(p.key for p in expression.parts), window))
             else:
                 key = normalise(rule.pattern.strip())
                 if key:
-                    keys.setdefault(key, ([], []))[0].append(rule)
-        for key, (specs, regexes) in keys.items():
-            self._automaton.add_word(key, (len(key), tuple(specs), tuple(regexes)))
+                    keys.setdefault(key, ([], [], [], []))[0].append(rule)
+        for literal in literal_parts:
+            keys.setdefault(literal, ([], [], [], []))[2].append(f'"{literal}"')
+        for name in sorted(used_groups):
+            for term in groups[name]:
+                if term.startswith("re:"):
+                    compiled = re.compile(normalise(term[3:]))
+                    triggers = regex_triggers(term[3:])
+                    if not triggers:
+                        self._untriggered_terms.append((compiled, name))
+                    else:
+                        for trigger in triggers:
+                            keys.setdefault(normalise(trigger), ([], [], [], []))[3].append((compiled, name))
+                    continue
+                key = normalise(term.strip())
+                if key:
+                    keys.setdefault(key.rstrip("*") if key.isascii() else key, ([], [], [], []))[2].append(
+                        ("*" + name) if key.endswith("*") else name
+                    )
+        for key, (specs, regexes, concept_keys, term_regexes) in keys.items():
+            self._automaton.add_word(
+                key, (len(key), tuple(specs), tuple(regexes), tuple(concept_keys), tuple(term_regexes))
+            )
         self._has_keys = bool(keys)
         if self._has_keys:
             self._automaton.make_automaton()
 
-    def _raw_hits(self, norm: str) -> list[tuple[int, int, RuleSpec]]:
-        """Phrase hits from one automaton pass; a regex runs only when one of its literal
-        triggers occurred in that pass (or always, if no trigger could be derived)."""
-        hits: list[tuple[int, int, RuleSpec]] = []
+    def _raw_hits(self, norm: str) -> list[tuple[int, int, RuleSpec, tuple]]:
+        """Hits of one automaton pass: phrases, triggered regexes and concept rules."""
+        hits: list[tuple[int, int, RuleSpec, tuple]] = []
         to_run: list[tuple[re.Pattern, RuleSpec]] = []
+        group_hits: dict[str, list[tuple[int, int]]] = {}
+        terms_to_run: list[tuple[re.Pattern, str]] = []
         if self._has_keys:
-            for end_index, (length, specs, regexes) in self._automaton.iter(norm):
+            for end_index, (length, specs, regexes, concept_keys, term_regexes) in self._automaton.iter(norm):
+                start = end_index - length + 1
+                end = end_index + 1
                 if specs:
-                    start = end_index - length + 1
-                    end = end_index + 1
                     for spec in specs:
                         if spec.language == "en" and not _word_bounded(norm, start, end):
                             continue
-                        hits.append((start, end, spec))
+                        hits.append((start, end, spec, ()))
+                if concept_keys:
+                    for ck in concept_keys:
+                        if ck[0] == "*":  # an English word prefix
+                            if not _start_bounded(norm, start):
+                                continue
+                            ck = ck[1:]
+                        elif norm[start].isascii() and not _word_bounded(norm, start, end):
+                            continue
+                        group_hits.setdefault(ck, []).append((start, end))
                 if regexes:
                     to_run.extend(regexes)
+                if term_regexes:
+                    terms_to_run.extend(term_regexes)
         if self._untriggered:
             to_run.extend(self._untriggered)
         if to_run:
@@ -300,7 +421,24 @@ class Scanner:
                 seen.add(spec.code)
                 for m in compiled.finditer(norm):
                     if m.end() > m.start():
-                        hits.append((m.start(), m.end(), spec))
+                        hits.append((m.start(), m.end(), spec, ()))
+        if self._untriggered_terms:
+            terms_to_run.extend(self._untriggered_terms)
+        if terms_to_run:
+            done: set[tuple[str, str]] = set()
+            for compiled, name in terms_to_run:
+                if (compiled.pattern, name) in done:
+                    continue
+                done.add((compiled.pattern, name))
+                for m in compiled.finditer(norm):
+                    if m.end() > m.start():
+                        group_hits.setdefault(name, []).append((m.start(), m.end()))
+        if group_hits:
+            for concept in self._concepts:
+                spans = _concept_spans(concept, group_hits)
+                if spans:
+                    s, e, _parts = spans[0]
+                    hits.append((s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
         return hits
 
     def scan(
@@ -316,20 +454,33 @@ class Scanner:
         findings: list[Finding] = []
         suppressed: list[Finding] = []
         if hits:
-            allows = [(s, e) for s, e, spec in hits if spec.is_allow]
-            candidates = [(s, e, spec) for s, e, spec in hits if not spec.is_allow]
-            # A hit inside a longer hit (保本 inside 保本保息) is the same statement.
-            candidates.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-            kept: list[tuple[int, int, RuleSpec]] = []
-            for s, e, spec in candidates:
-                if any(a_s <= s and e <= a_e for a_s, a_e in allows):
+            allows = [(s, e) for s, e, spec, _x in hits if spec.is_allow]
+            judged: list[tuple[int, int, RuleSpec, tuple, str]] = []
+            for s, e, spec, extra in hits:
+                if spec.is_allow or any(a_s <= s and e <= a_e for a_s, a_e in allows):
                     continue
-                if any(k_s <= s and e <= k_e and (k_s, k_e) != (s, e) for k_s, k_e, _ in kept):
+                if extra:  # a concept rule: the first of its spans that stands, else the shortest
+                    options = []
+                    for alt_s, alt_e, parts in extra[0]:
+                        reason = self._suppression(norm, alt_s, alt_e, parts, extra) if spec.negation_suppresses else ""
+                        options.append((alt_s, alt_e, parts, reason))
+                        if not reason:
+                            break
+                    alt_s, alt_e, parts, reason = options[-1] if not options[-1][3] else options[0]
+                    judged.append((alt_s, alt_e, spec, parts, reason))
+                else:
+                    reason = self._suppression(norm, s, e, (), ()) if spec.negation_suppresses else ""
+                    judged.append((s, e, spec, (), reason))
+            # A hit inside a longer standing hit (保本 inside 保本保息) is the same statement;
+            # the same words caught by a phrase and a pattern give one finding.
+            judged.sort(key=lambda h: (bool(h[4]), h[0], -(h[1] - h[0])))
+            kept: list[tuple[int, int]] = []
+            for s, e, spec, parts, reason in judged:
+                if any(k_s <= s and e <= k_e for k_s, k_e in kept):
                     continue
-                if any((k_s, k_e) == (s, e) for k_s, k_e, _ in kept):
-                    continue  # the same words caught by a phrase and a pattern: one finding
-                kept.append((s, e, spec))
-            for s, e, spec in kept:
+                if reason and any(k_s < e and s < k_e for k_s, k_e in kept):
+                    continue  # a negated reading of words another rule flags
+                kept.append((s, e))
                 finding = Finding(
                     rule=spec.code,
                     category=spec.category,
@@ -340,11 +491,12 @@ class Scanner:
                     source=spec.source,
                     rule_id=spec.rule_id,
                     rule_version=spec.version,
+                    parts=parts,
+                    reason=reason,
                 )
-                if spec.negation_suppresses and is_negated(norm, s, e):
-                    suppressed.append(finding)
-                else:
-                    findings.append(finding)
+                (suppressed if reason else findings).append(finding)
+            findings.sort(key=lambda f: (f.start, f.end))
+            suppressed.sort(key=lambda f: (f.start, f.end))
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:
@@ -355,6 +507,55 @@ class Scanner:
         return ScanResult(
             findings=findings, missing_disclosures=missing, suppressed=suppressed, stated_risk_levels=levels
         )
+
+    @staticmethod
+    def _suppression(norm: str, s: int, e: int, parts: tuple, extra: tuple) -> str:
+        """Why a hit does not stand ("" when it does)."""
+        spans = [(ps, pe) for ps, pe, _g in parts] if parts else [(s, e)]
+        text = norm
+        if len(spans) > 1:
+            # A part that carries its own negation ("不会少于") is no cue for the next part.
+            chars = None
+            for ps, pe in spans:
+                if _NEG_CHARS.search(norm, ps, pe):
+                    chars = chars or list(norm)
+                    chars[ps:pe] = "_" * (pe - ps)
+            if chars:
+                text = "".join(chars)
+        for ps, _pe in spans:
+            if _cue_count(_clause_prefix(text, ps)) % 2 == 1:
+                return "negation"
+        if _refuted_after(norm, e):
+            return "negation"
+        if extra and extra[1]:
+            s0, e0 = _sentence_bounds(norm, s, e)
+            for name in extra[1]:
+                if any(s0 <= hs and he <= e0 for hs, he in extra[2].get(name, ())):
+                    return "unless"
+        return dismissal(norm, s, e)
+
+
+def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, int, tuple]]:
+    """The spans holding every part of ``concept`` within its window, shortest first (one
+    per occurrence of the first part, each with the nearest occurrence of the others)."""
+    lists = []
+    for key in concept.keys:
+        found = group_hits.get(key)
+        if not found:
+            return []
+        lists.append(found)
+    out = []
+    for anchor in lists[0]:
+        chosen = [anchor]
+        lo, hi = anchor
+        for other in lists[1:]:
+            pick = min(other, key=lambda h: max(hi, h[1]) - min(lo, h[0]))
+            chosen.append(pick)
+            lo, hi = min(lo, pick[0]), max(hi, pick[1])
+        if hi - lo <= concept.window:
+            out.append((lo, hi, tuple((cs, ce, key) for (cs, ce), key in zip(chosen, concept.keys, strict=True))))
+    out.sort(key=lambda h: (h[1] - h[0], h[0]))
+    return out
 
 
 _MAX_TRIGGERS = 64
@@ -417,6 +618,10 @@ def _leading(items: list) -> set[str] | None:
             break
         break
     return prefixes if prefixes != {""} else None
+
+
+def _start_bounded(norm: str, start: int) -> bool:
+    return start == 0 or not _ASCII_WORD.match(norm[start - 1])
 
 
 def _word_bounded(norm: str, start: int, end: int) -> bool:
@@ -533,6 +738,11 @@ def rule_specs(rules: QuerySet[LexiconRule]) -> list[RuleSpec]:
     ]
 
 
+def concept_groups() -> dict[str, list[str]]:
+    """The concept groups of the lexicon: name -> terms."""
+    return {name: parse_terms(terms) for name, terms in ConceptGroup.objects.values_list("name", "terms")}
+
+
 _cache: dict[str, object] = {"key": None, "scanner": None}
 
 
@@ -540,7 +750,7 @@ def active_scanner() -> Scanner:
     """The scanner of the lexicon rules active today, rebuilt when the lexicon changes."""
     key = (LexiconRule.objects.revision_key(), timezone.localdate())
     if _cache["key"] != key or _cache["scanner"] is None:
-        _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()))
+        _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()), concept_groups())
         _cache["key"] = key
     return _cache["scanner"]  # type: ignore[return-value]
 
