@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .constants import Category as C
 from .constants import Severity as S
-from .scanner import RuleSpec
+from .rule_language import RuleSpec
 
 AMR = "资管新规(2018)：不得承诺保本保收益"
 SALES25 = "《理财公司理财产品销售管理暂行办法》(2021)第25条"

@@ -577,6 +577,33 @@ class FlagReview(models.Model):
         return f"{self.flag_id} {self.action}"
 
 
+class CorpusEntry(models.Model):
+    """A reviewed text an officer added to the classifier's labelled corpus (the files in
+    ``compliance/corpus/`` are the rest): "clean" when the flag was closed as no issue."""
+
+    text = models.TextField(_("text"))
+    label = models.CharField(_("label"), max_length=32)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    flag = models.ForeignKey(
+        "Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="corpus_entries", verbose_name=_("flag")
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("corpus entry")
+        verbose_name_plural = _("corpus entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flag"], condition=models.Q(flag__isnull=False), name="corpus_one_per_flag")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:30]}"
+
+
 class QASamplingConfig(models.Model):
     """Singleton (pk=1): the share of each advisor's calls sampled for QA every week."""
 

@@ -115,3 +115,20 @@ def check_term(term: str) -> None:
             re.compile(term[3:])
         except re.error as exc:
             raise RuleSyntaxError(f"{term!r}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What the scanner needs of a lexicon rule (a model row or a default-data entry)."""
+
+    code: str
+    pattern: str
+    is_regex: bool
+    language: str
+    category: str
+    severity: str
+    negation_suppresses: bool = True
+    source: str = ""
+    rule_id: int | None = None
+    version: int | None = None
+    is_allow: bool = False  # a benign compound that cancels hits inside it ("无风险利率")

@@ -36,12 +36,21 @@ from re import _constants as sre_constants  # Python 3.11+: the parser behind re
 from re import _parser as sre_parser
 
 import ahocorasick
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from .classifier import Classifier, ModelFinding, Snippet, fit, load_corpus
 from .constants import Category, Disclosure, Severity
-from .models import ConceptGroup, LexiconRule
-from .rule_language import DEFAULT_WINDOW, ConceptExpression, is_concept_expression, parse_expression, parse_terms
+from .lexicon_data import default_groups, default_specs
+from .models import ConceptGroup, CorpusEntry, LexiconRule
+from .rule_language import (
+    DEFAULT_WINDOW,
+    ConceptExpression,
+    RuleSpec,
+    is_concept_expression,
+    parse_expression,
+    parse_terms,
+)
 
 # --- normalisation -------------------------------------------------------------------
 
@@ -270,33 +279,22 @@ class ScanResult:
     missing_disclosures: list[MissingDisclosure] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)  # negated hits, shown greyed in the UI
     stated_risk_levels: list[int] = field(default_factory=list)
+    model_findings: list[ModelFinding] = field(default_factory=list)  # the classifier's second opinion
 
     @property
     def is_clean(self) -> bool:
         return not self.findings and not self.missing_disclosures
 
+    @property
+    def flagged(self) -> bool:
+        """Whether surveillance raises a flag: a rule finding or a model finding."""
+        return bool(self.findings or self.model_findings)
+
     def as_json(self) -> dict:
         return {
-            "findings": [f.as_json() for f in self.findings],
+            "findings": [f.as_json() for f in self.findings] + [m.as_json() for m in self.model_findings],
             "missing_disclosures": [d.code for d in self.missing_disclosures],
         }
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """What the scanner needs of a lexicon rule (a model row or a default-data entry)."""
-
-    code: str
-    pattern: str
-    is_regex: bool
-    language: str
-    category: str
-    severity: str
-    negation_suppresses: bool = True
-    source: str = ""
-    rule_id: int | None = None
-    version: int | None = None
-    is_allow: bool = False  # a benign compound that cancels hits inside it ("无风险利率")
 
 
 # --- the compiled scanner ----------------------------------------------------------------
@@ -319,8 +317,14 @@ class Scanner:
     ``groups`` maps concept-group names to their terms; concept rules may name only those.
     """
 
-    def __init__(self, rules: Iterable[RuleSpec], groups: Mapping[str, Sequence[str]] | None = None):
+    def __init__(
+        self,
+        rules: Iterable[RuleSpec],
+        groups: Mapping[str, Sequence[str]] | None = None,
+        classifier: Classifier | None = None,
+    ):
         self.rules: list[RuleSpec] = []
+        self.classifier = classifier
         self.broken: dict[str, list[str]] = {}  # rule code -> concept groups it names that do not exist
         groups = groups or {}
         self._automaton = ahocorasick.Automaton()
@@ -383,8 +387,11 @@ class Scanner:
         if self._has_keys:
             self._automaton.make_automaton()
 
-    def _raw_hits(self, norm: str) -> list[tuple[int, int, RuleSpec, tuple]]:
-        """Hits of one automaton pass: phrases, triggered regexes and concept rules."""
+    def _raw_hits(self, norm: str, features: set[str] | None = None) -> list[tuple[int, int, RuleSpec, tuple]]:
+        """Hits of one automaton pass: phrases, triggered regexes and concept rules.
+
+        With ``features``, adds the concept features the classifier reads: each concept
+        group present ("g:loss"), marked when the first occurrence is negated ("g:loss!")."""
         hits: list[tuple[int, int, RuleSpec, tuple]] = []
         to_run: list[tuple[re.Pattern, RuleSpec]] = []
         group_hits: dict[str, list[tuple[int, int]]] = {}
@@ -433,6 +440,11 @@ class Scanner:
                 for m in compiled.finditer(norm):
                     if m.end() > m.start():
                         group_hits.setdefault(name, []).append((m.start(), m.end()))
+        if features is not None:
+            for name, spans in group_hits.items():
+                negated = _cue_count(_clause_prefix(norm, spans[0][0])) % 2 == 1
+                features.add(f"g:{name}!" if negated else f"g:{name}")
+            features.update(f"r:{spec.category}" for _s, _e, spec, _x in hits)
         if group_hits:
             for concept in self._concepts:
                 spans = _concept_spans(concept, group_hits)
@@ -448,9 +460,15 @@ class Scanner:
         product_type: str | None = None,
         product_risk_level: int | None = None,
         check_disclosures: bool | None = None,
+        features_out: set[str] | None = None,
     ) -> ScanResult:
+        """Scan ``text`` with the rules and, when the scanner has one, the classifier.
+
+        ``features_out`` receives the concept features of the text (what the classifier
+        reads besides its character n-grams): used to train it."""
         norm = normalise(text or "")
-        hits = self._raw_hits(norm)
+        features = features_out if features_out is not None else (set() if self.classifier is not None else None)
+        hits = self._raw_hits(norm, features)
         findings: list[Finding] = []
         suppressed: list[Finding] = []
         if hits:
@@ -497,6 +515,10 @@ class Scanner:
                 (suppressed if reason else findings).append(finding)
             findings.sort(key=lambda f: (f.start, f.end))
             suppressed.sort(key=lambda f: (f.start, f.end))
+        if features is not None:
+            features.update(f"r:{f.category}" for f in findings)
+            features.update(f"r:{f.category}!" for f in suppressed)
+        model_findings = self.classifier.predict(norm, tuple(features)) if self.classifier is not None else []
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:
@@ -505,7 +527,11 @@ class Scanner:
             levels = stated_risk_levels(norm)
             missing = missing_disclosures(norm, product_type=product_type, product_risk_level=product_risk_level)
         return ScanResult(
-            findings=findings, missing_disclosures=missing, suppressed=suppressed, stated_risk_levels=levels
+            findings=findings,
+            missing_disclosures=missing,
+            suppressed=suppressed,
+            stated_risk_levels=levels,
+            model_findings=model_findings,
         )
 
     @staticmethod
@@ -738,6 +764,43 @@ def rule_specs(rules: QuerySet[LexiconRule]) -> list[RuleSpec]:
     ]
 
 
+_model_cache: dict[str, object] = {"key": None, "classifier": None}
+
+
+def training_snippets() -> list[Snippet]:
+    """The labelled corpus: the files in ``compliance/corpus`` and the officers' additions."""
+    added = [
+        Snippet(text, label, language, f"officer-{pk}", f"officer-{pk}")
+        for pk, text, label, language in CorpusEntry.objects.values_list("pk", "text", "label", "language")
+    ]
+    return load_corpus() + added
+
+
+def classifier_train(snippets: Sequence[Snippet]) -> Classifier:
+    """Train the classifier on ``snippets``, with the concept features of the default lexicon
+    (so an edit of the lexicon does not retrain it; the active lexicon's features are read
+    at scan time, under the same group names)."""
+    features_of = Scanner(default_specs(), default_groups())
+    texts, extras = [], []
+    for snippet in snippets:
+        extra: set[str] = set()
+        features_of.scan(snippet.text, features_out=extra)
+        texts.append(normalise(snippet.text))
+        extras.append(extra)
+    return fit(snippets, texts, extras)
+
+
+def active_classifier() -> Classifier:
+    """The classifier trained on the current corpus, trained at the first scan after a start
+    or after officers added to the corpus (a few seconds)."""
+    agg = CorpusEntry.objects.aggregate(n=Count("id"), last=Max("id"))
+    key = f"{agg['n']}:{agg['last']}"
+    if _model_cache["key"] != key or _model_cache["classifier"] is None:
+        _model_cache["classifier"] = classifier_train(training_snippets())
+        _model_cache["key"] = key
+    return _model_cache["classifier"]  # type: ignore[return-value]
+
+
 def concept_groups() -> dict[str, list[str]]:
     """The concept groups of the lexicon: name -> terms."""
     return {name: parse_terms(terms) for name, terms in ConceptGroup.objects.values_list("name", "terms")}
@@ -752,7 +815,9 @@ def active_scanner() -> Scanner:
     if _cache["key"] != key or _cache["scanner"] is None:
         _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()), concept_groups())
         _cache["key"] = key
-    return _cache["scanner"]  # type: ignore[return-value]
+    scanner: Scanner = _cache["scanner"]  # type: ignore[assignment]
+    scanner.classifier = active_classifier()
+    return scanner
 
 
 def scan_text(text: str, *, product_type: str | None = None, product_risk_level: int | None = None) -> ScanResult:
