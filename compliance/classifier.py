@@ -153,11 +153,7 @@ class Classifier:
     def predict(self, norm: str, extra: Sequence[str] = (), *, threshold: float = THRESHOLD) -> list[ModelFinding]:
         """The categories whose probability reaches ``threshold``, most probable first."""
         probs = self.probabilities(norm, extra)
-        out = [
-            ModelFinding(category=c, probability=p, end=len(norm))
-            for c, p in probs.items()
-            if c != CLEAN and p >= threshold
-        ]
+        out = [ModelFinding(category=c, probability=p) for c, p in probs.items() if c != CLEAN and p >= threshold]
         return sorted(out, key=lambda f: -f.probability)
 
     def nearest(self, norm: str, *, category: str | None = None, k: int = NEAREST) -> list[tuple[float, Snippet]]:

@@ -433,6 +433,9 @@ class FlagStatus(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("flag status", "Closed")
 
 
+UNDER_REVIEW = (FlagStatus.OPEN, FlagStatus.CLAIMED, FlagStatus.ESCALATED)
+
+
 class FlagOutcome(models.TextChoices):
     NO_ISSUE = "no_issue", _("No issue")
     COACHING = "coaching", _("Coaching needed")
@@ -491,7 +494,14 @@ class Flag(models.Model):
     start = models.PositiveIntegerField(default=0)
     end = models.PositiveIntegerField(default=0)
     match = models.CharField(_("match"), max_length=200, blank=True)
+    # Every finding on the communication: rule hits and the classifier's second opinion
+    # ({"source": "rule"|"model", "rule", "rule_id", "category", "severity", "start", "end",
+    # "match", "probability", "nearest"}). The columns above repeat the most severe one, for
+    # the queue's filters and the reports.
+    findings = models.JSONField(_("findings"), default=list, blank=True)
     text_snapshot = models.TextField(_("scanned text"))
+    # SHA-256 of text_snapshot: an edited note is a new text, with a flag of its own.
+    text_digest = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -530,11 +540,12 @@ class Flag(models.Model):
         verbose_name_plural = _("flags")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # One flag per hit: re-running a scan (or a rescan) adds only new hits.
+            # One flag per communication text under review, carrying all its findings; a
+            # rescan adds new findings to it (or, once it is closed, raises a new flag).
             models.UniqueConstraint(
-                fields=["communication", "rule_code", "start", "end"],
-                condition=models.Q(kind="lexicon"),
-                name="flag_one_per_hit",
+                fields=["communication", "text_digest"],
+                condition=models.Q(kind="lexicon", status__in=["open", "claimed", "escalated"]),
+                name="flag_one_open_per_communication",
             ),
             models.UniqueConstraint(
                 fields=["communication"], condition=models.Q(kind="qa_sample"), name="flag_one_qa_sample"
@@ -548,6 +559,14 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_code or self.kind} {self.match}"
+
+    @property
+    def rule_findings(self) -> list[dict]:
+        return [f for f in self.findings if f.get("source", "rule") == "rule"]
+
+    @property
+    def model_findings(self) -> list[dict]:
+        return [f for f in self.findings if f.get("source") == "model"]
 
 
 class FlagAction(models.TextChoices):

@@ -518,7 +518,11 @@ class Scanner:
         if features is not None:
             features.update(f"r:{f.category}" for f in findings)
             features.update(f"r:{f.category}!" for f in suppressed)
-        model_findings = self.classifier.predict(norm, tuple(features)) if self.classifier is not None else []
+        model_findings: list[ModelFinding] = []
+        if self.classifier is not None:
+            # A second opinion: only where no rule already found the same category.
+            ruled = {f.category for f in findings}
+            model_findings = [m for m in self.classifier.predict(norm, tuple(features)) if m.category not in ruled]
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:

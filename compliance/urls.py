@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/rescan/", views.rescan, name="rescan"),
     path("flags/<int:pk>/", views.flag_detail, name="flag_detail"),
     path("flags/<int:pk>/claim/", views.flag_claim, name="flag_claim"),
+    path("flags/<int:pk>/add-to-corpus/", views.flag_add_to_corpus, name="flag_add_to_corpus"),
     path("flags/<int:pk>/release/", views.flag_release, name="flag_release"),
     path("flags/<int:pk>/escalate/", views.flag_escalate, name="flag_escalate"),
     path("flags/<int:pk>/close/", views.flag_close, name="flag_close"),

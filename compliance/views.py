@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -60,6 +61,22 @@ def _form_messages(form) -> list[str]:
 
 
 # --- text presentation -----------------------------------------------------------------------
+
+
+def flag_findings_display(flag) -> list[SimpleNamespace]:
+    """A flag's findings with their category and severity in words, for the page."""
+    out = []
+    for f in flag.findings:
+        category, severity = f.get("category", ""), f.get("severity", "")
+        out.append(
+            SimpleNamespace(
+                **{**f, "source": f.get("source", "rule")},
+                category_label=Category(category).label if category in Category.values else category,
+                severity_label=Severity(severity).label if severity in Severity.values else severity,
+                percent=round(f["probability"] * 100) if f.get("probability") is not None else None,
+            )
+        )
+    return out
 
 
 def highlight_segments(text: str, spans) -> list[dict]:
@@ -410,9 +427,14 @@ def flag_detail(request, pk: int):
     flag = selectors.flag_get_for_user(user=user, pk=pk)
     comm = flag.communication
     can_review = access.can_review_flag(user, flag)
+    findings = flag_findings_display(flag)
     context = {
         "flag": flag,
-        "segments": highlight_segments(flag.text_snapshot, [flag] if flag.end > flag.start else []),
+        "findings": findings,
+        "segments": highlight_segments(flag.text_snapshot, [f for f in findings if f.source == "rule"]),
+        "can_add_to_corpus": access.can_review_flag(user, flag)
+        and flag.status == FlagStatus.CLOSED
+        and not flag.corpus_entries.exists(),
         "reviews": selectors.flag_evidence(flag),
         # Only those this user may open (an advisor does not see what is still under review).
         "other_flags": [o for o in selectors.other_flags_on_text(flag) if access.can_view_flag(user, o)],
@@ -425,6 +447,13 @@ def flag_detail(request, pk: int):
         "escalate_form": FlagEscalateForm(targets=selectors.escalation_targets(user=user)) if can_review else None,
     }
     return render(request, "compliance/flag_detail.html", context)
+
+
+@require_POST
+@require(access.can_review_flag)
+def flag_add_to_corpus(request, pk: int):
+    """One click: the reviewed text joins the classifier's labelled corpus."""
+    return _flag_action(request, pk, lambda f: flag_services.flag_add_to_corpus(actor=request.user, flag=f))
 
 
 def _flag_action(request, pk: int, action):
