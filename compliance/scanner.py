@@ -780,18 +780,20 @@ def training_snippets() -> list[Snippet]:
     return load_corpus() + added
 
 
+def classifier_features(scanner: Scanner, text: str) -> tuple[set[str], ScanResult]:
+    """The concept features of ``text`` under ``scanner``'s rules, and the rules' result."""
+    features: set[str] = set()
+    result = scanner.scan(text, features_out=features)
+    return features, result
+
+
 def classifier_train(snippets: Sequence[Snippet]) -> Classifier:
     """Train the classifier on ``snippets``, with the concept features of the default lexicon
     (so an edit of the lexicon does not retrain it; the active lexicon's features are read
     at scan time, under the same group names)."""
     features_of = Scanner(default_specs(), default_groups())
-    texts, extras = [], []
-    for snippet in snippets:
-        extra: set[str] = set()
-        features_of.scan(snippet.text, features_out=extra)
-        texts.append(normalise(snippet.text))
-        extras.append(extra)
-    return fit(snippets, texts, extras)
+    extras = [classifier_features(features_of, s.text)[0] for s in snippets]
+    return fit(snippets, [normalise(s.text) for s in snippets], extras)
 
 
 def active_classifier() -> Classifier:
