@@ -161,14 +161,6 @@ class Classifier:
             return self.bias
         return self.bias + self.weights[list(found)].sum(axis=0)
 
-    def probabilities(self, norm: str, extra: Sequence[str] = ()) -> dict[str, float]:
-        """The probability of each class (the categories and "clean"), summing to one."""
-        scores = self.scores(norm, extra)
-        top = scores.max()
-        exp = np.exp(scores - top)
-        probs = exp / exp.sum()
-        return dict(zip(self.categories, probs.tolist(), strict=True))
-
     def predict(self, norm: str, extra: Sequence[str] = (), *, threshold: float = THRESHOLD) -> list[ModelFinding]:
         """The categories whose probability reaches ``threshold``, most probable first."""
         scores = self.scores(norm, extra)

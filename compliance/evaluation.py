@@ -71,10 +71,6 @@ class Report:
     held_out_families: int = 0
     held_out_snippets: int = 0
 
-    def meets_gates(self, language: str) -> bool:
-        counts = self.by_language[("scanner", language)]
-        return counts.recall >= GATE_RECALL and counts.fpr <= GATE_FPR
-
     def table(self) -> str:
         """The figures as a plain-text table (test output, docs)."""
         lines = [

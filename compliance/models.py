@@ -346,6 +346,29 @@ class ConceptGroup(models.Model):
         return self.name
 
 
+class LexiconRuleStats(models.Model):
+    """How a rule fares in review: its findings on flags, and the outcomes of the flags an
+    officer closed (kept by the flag services, so the lexicon page reads one row per rule)."""
+
+    rule = models.OneToOneField(LexiconRule, primary_key=True, on_delete=models.CASCADE, related_name="stats")
+    hits = models.PositiveIntegerField(_("hits"), default=0)
+    confirmed = models.PositiveIntegerField(_("confirmed in review"), default=0)
+    dismissed = models.PositiveIntegerField(_("closed as no issue"), default=0)
+
+    class Meta:
+        verbose_name = _("lexicon rule statistics")
+        verbose_name_plural = _("lexicon rule statistics")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.hits}"
+
+    @property
+    def precision(self) -> float | None:
+        """Confirmed share of the reviewed flags this rule found something on."""
+        reviewed = self.confirmed + self.dismissed
+        return self.confirmed / reviewed if reviewed else None
+
+
 class LexiconRuleVersion(models.Model):
     """The changelog of a rule: one row per saved version, with what it looked like."""
 

@@ -198,12 +198,6 @@ def _refuted_after(norm: str, end: int) -> bool:
     return bool(_PRONOUN_REFUTATION.match(rest))
 
 
-def is_negated(norm: str, start: int, end: int) -> bool:
-    """Whether the hit ``norm[start:end]`` is negated (an odd number of cues before it in
-    its clause) or refuted right after it."""
-    return _cue_count(_clause_prefix(norm, start)) % 2 == 1 or _refuted_after(norm, end)
-
-
 # A reported question of the customer, at the start of the sentence: "客户问：...",
 # "备注：客户询问...", "the client asked whether ...".
 _REPORTED_QUESTION = re.compile(

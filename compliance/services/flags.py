@@ -19,6 +19,7 @@ from ..access import can_review_flag
 from ..classifier import CLEAN
 from ..models import CorpusEntry, Flag, FlagAction, FlagOutcome, FlagReview, FlagStatus
 from ..selectors import senior_officers
+from .lexicon import rule_stats_count_outcomes
 
 
 def _require_review(actor, flag: Flag | None = None) -> None:
@@ -117,6 +118,7 @@ def flag_close(*, actor, flag: Flag, outcome: str, comment: str) -> Flag:
         flag.assignee = actor
     flag.save(update_fields=["status", "outcome", "outcome_comment", "closed_by", "closed_at", "assignee"])
     FlagReview.objects.create(flag=flag, actor=actor, action=FlagAction.CLOSE, outcome=outcome, comment=comment.strip())
+    rule_stats_count_outcomes([flag])
     audit_record(actor=actor, verb="flag.close", target=flag, details={"outcome": outcome, "comment": comment})
     if outcome != FlagOutcome.NO_ISSUE and flag.advisor_id:
         notification_send(
@@ -155,6 +157,7 @@ def flags_bulk_close(*, actor, flag_ids: list[int], reason: str) -> int:
         if flag.assignee_id is None:
             flag.assignee = actor
     Flag.objects.bulk_update(flags, ["status", "outcome", "outcome_comment", "closed_by", "closed_at", "assignee"])
+    rule_stats_count_outcomes(flags)
     FlagReview.objects.bulk_create(
         [
             FlagReview(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -33,6 +34,7 @@ from ..constants import Severity
 from ..models import UNDER_REVIEW, CommSource, Communication, Flag, FlagKind, LexiconRule
 from ..scanner import Scanner, ScanResult, active_scanner, normalise
 from ..selectors import day_bounds
+from .lexicon import rule_stats_count_hits
 
 RESCAN_CHUNK = 500
 
@@ -122,6 +124,7 @@ def _flags_apply(scans: list[tuple[Communication, list[dict]]]) -> int:
         existing.setdefault(flag.communication_id, []).append(flag)
     to_create: list[Flag] = []
     to_update: list[Flag] = []
+    added_rule_ids: Counter[int] = Counter()
     for comm, entries in scans:
         digest = text_digest(comm.text)
         flags = [f for f in existing.get(comm.pk, []) if f.text_digest == digest]
@@ -129,6 +132,7 @@ def _flags_apply(scans: list[tuple[Communication, list[dict]]]) -> int:
         new = [e for e in entries if _finding_key(e) not in known]
         if not new:
             continue
+        added_rule_ids.update({e["rule_id"] for e in new if e.get("source") == "rule" and e.get("rule_id")})
         open_flag = next((f for f in flags if f.status in UNDER_REVIEW), None)
         if open_flag is not None:
             open_flag.findings = sorted(open_flag.findings + new, key=lambda f: (f["start"], f["end"]))
@@ -149,6 +153,7 @@ def _flags_apply(scans: list[tuple[Communication, list[dict]]]) -> int:
         _set_primary(flag)
         to_create.append(flag)
     Flag.objects.bulk_create(to_create)
+    rule_stats_count_hits(added_rule_ids)
     if to_update:
         Flag.objects.bulk_update(
             to_update,
