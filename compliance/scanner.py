@@ -470,13 +470,16 @@ class Scanner:
         product_risk_level: int | None = None,
         check_disclosures: bool | None = None,
         features_out: set[str] | None = None,
+        use_model: bool = True,
     ) -> ScanResult:
-        """Scan ``text`` with the rules and, when the scanner has one, the classifier.
+        """Scan ``text`` with the rules and, when the scanner has one and ``use_model``, the
+        classifier (script checks do without: its opinion never blocks approval).
 
         ``features_out`` receives the concept features of the text (what the classifier
         reads besides its character n-grams): used to train it."""
+        classifier = self.classifier if use_model else None
         norm = normalise(text or "")
-        features = features_out if features_out is not None else (set() if self.classifier is not None else None)
+        features = features_out if features_out is not None else (set() if classifier is not None else None)
         hits = self._raw_hits(norm, features)
         findings: list[Finding] = []
         suppressed: list[Finding] = []
@@ -528,10 +531,10 @@ class Scanner:
             features.update(f"r:{f.category}" for f in findings)
             features.update(f"r:{f.category}!" for f in suppressed)
         model_findings: list[ModelFinding] = []
-        if self.classifier is not None:
+        if classifier is not None:
             # A second opinion: only where no rule already found the same category.
             ruled = {f.category for f in findings}
-            model_findings = [m for m in self.classifier.predict(norm, tuple(features)) if m.category not in ruled]
+            model_findings = [m for m in classifier.predict(norm, tuple(features)) if m.category not in ruled]
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:
@@ -824,14 +827,16 @@ def concept_groups() -> dict[str, list[str]]:
 _cache: dict[str, object] = {"key": None, "scanner": None}
 
 
-def active_scanner() -> Scanner:
-    """The scanner of the lexicon rules active today, rebuilt when the lexicon changes."""
+def active_scanner(*, model: bool = True) -> Scanner:
+    """The scanner of the lexicon rules active today, rebuilt when the lexicon changes; with
+    ``model``, the classifier is attached (trained first if the corpus changed)."""
     key = (LexiconRule.objects.revision_key(), timezone.localdate())
     if _cache["key"] != key or _cache["scanner"] is None:
         _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()), concept_groups())
         _cache["key"] = key
     scanner: Scanner = _cache["scanner"]  # type: ignore[assignment]
-    scanner.classifier = active_classifier()
+    if model:
+        scanner.classifier = active_classifier()
     return scanner
 
 

@@ -598,7 +598,7 @@ def lexicon_try(request):
     """Try a text against the active lexicon: hits highlighted, negated hits shown apart."""
     text = request.POST.get("text", "")[:5000] if request.method == "POST" else ""
     product_type = request.POST.get("product_type", "") or None
-    result = active_scanner().scan(text, product_type=product_type) if text else None
+    result = active_scanner(model=False).scan(text, product_type=product_type) if text else None
     context = {
         "text": text,
         "result": result,
