@@ -365,15 +365,19 @@ class Scanner:
         for literal in literal_parts:
             keys.setdefault(literal, ([], [], [], []))[2].append(f'"{literal}"')
         for name in sorted(used_groups):
+            # A group's regular-expression terms run as one alternation, and only when one
+            # of their leading literals occurred (or always, if one has none).
+            regex_terms = [t[3:] for t in groups[name] if t.startswith("re:")]
+            if regex_terms:
+                combined = re.compile("|".join(f"(?:{normalise(t)})" for t in regex_terms))
+                all_triggers = [regex_triggers(t) for t in regex_terms]
+                if any(not t for t in all_triggers):
+                    self._untriggered_terms.append((combined, name))
+                else:
+                    for trigger in {normalise(x) for t in all_triggers for x in t}:
+                        keys.setdefault(trigger, ([], [], [], []))[3].append((combined, name))
             for term in groups[name]:
                 if term.startswith("re:"):
-                    compiled = re.compile(normalise(term[3:]))
-                    triggers = regex_triggers(term[3:])
-                    if not triggers:
-                        self._untriggered_terms.append((compiled, name))
-                    else:
-                        for trigger in triggers:
-                            keys.setdefault(normalise(trigger), ([], [], [], []))[3].append((compiled, name))
                     continue
                 key = normalise(term.strip())
                 if key:
@@ -440,11 +444,11 @@ class Scanner:
         if self._untriggered_terms:
             terms_to_run.extend(self._untriggered_terms)
         if terms_to_run:
-            done: set[tuple[str, str]] = set()
+            done: set[str] = set()
             for compiled, name in terms_to_run:
-                if (compiled.pattern, name) in done:
+                if name in done:
                     continue
-                done.add((compiled.pattern, name))
+                done.add(name)
                 for m in compiled.finditer(norm):
                     if m.end() > m.start():
                         group_hits.setdefault(name, []).append((m.start(), m.end()))
@@ -730,7 +734,11 @@ def missing_disclosures(
     if product_type in ("wealth", "fund") or product_risk_level is not None:
         levels = stated_risk_levels(norm)
         if not levels:
-            out.append(MissingDisclosure(Disclosure.RISK_LEVEL_MISSING, Severity.MEDIUM, "本产品风险等级为R?"))
+            out.append(
+                MissingDisclosure(
+                    Disclosure.RISK_LEVEL_MISSING, Severity.MEDIUM, "本产品风险等级为（R1至R5中的相应等级）"
+                )
+            )
         elif product_risk_level is not None and any(level != product_risk_level for level in levels):
             stated = ", ".join(f"R{level}" for level in levels)
             out.append(
