@@ -3,11 +3,14 @@ and what officers do with them (groups, statistics, the corpus)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -188,3 +191,36 @@ def test_rule_statistics_and_adding_a_reviewed_flag_to_the_corpus(world, client_
     assert c.post(reverse("compliance:flag_add_to_corpus", args=[flag.pk])).status_code == 302  # refused, no error
     assert CorpusEntry.objects.count() == 1
     assert client_for(world.advisor_a).post(reverse("compliance:flag_add_to_corpus", args=[flag.pk])).status_code == 403
+
+
+def test_a_model_finding_goes_to_the_queue_as_medium_with_its_reason(world, client_for, monkeypatch):
+    classifier = toy_classifier()
+    monkeypatch.setattr("compliance.scanner.active_classifier", lambda: classifier)
+    comm, created = surveillance_services.communication_scan(
+        source="call_note",
+        object_id=93,
+        text="这个稳稳当当的",
+        advisor_id=world.advisor_a.pk,
+        occurred_at=timezone.now(),
+    )
+    flag = Flag.objects.get(communication=comm)
+    assert created == 1 and flag.severity == "medium" and flag.rule_findings == []
+    (m,) = flag.model_findings
+    assert m["category"] == "guarantee" and m["probability"] >= 0.5 and m["nearest"][0]["label"] == "guarantee"
+    body = client_for(world.compliance).get(reverse("compliance:flag_detail", args=[flag.pk])).content.decode()
+    assert m["nearest"][0]["text"] in body and f"{round(m['probability'] * 100)}%" in body
+
+
+def test_compliance_scan_jsonl_adds_model_findings(monkeypatch, tmp_path):
+    scanner = Scanner(default_specs(), default_groups(), toy_classifier())
+    monkeypatch.setattr("compliance.management.commands.compliance_scan.active_scanner", lambda: scanner)
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "这个稳稳当当的"}\n', encoding="utf-8")
+    out = StringIO()
+    call_command("compliance_scan", "--jsonl", str(path), stdout=out)
+    (line,) = out.getvalue().splitlines()
+    payload = json.loads(line)
+    assert payload["id"] == 1 and payload["missing_disclosures"] == []
+    (finding,) = payload["findings"]
+    assert finding["source"] == "model" and finding["category"] == "guarantee" and 0.5 <= finding["probability"] <= 1
+    assert set(finding) == {"rule", "category", "severity", "start", "end", "match", "source", "probability"}
