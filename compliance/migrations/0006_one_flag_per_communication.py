@@ -85,8 +85,4 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.RunPython(merge_flags, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'lexicon'), ('status__in', ['open', 'claimed', 'escalated'])), fields=('communication', 'text_digest'), name='flag_one_open_per_communication'),
-        ),
     ]

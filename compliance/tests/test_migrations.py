@@ -1,4 +1,4 @@
-"""Migration 0006: existing per-hit flags become one flag per communication text."""
+"""Migrations 0006-0008: existing per-hit flags become one flag per communication text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 BEFORE = [("compliance", "0005_corpus_entries")]
-AFTER = [("compliance", "0007_lexicon_rule_stats")]
+AFTER = [("compliance", "0008_lexicon_rule_stats")]
 
 
 @pytest.mark.django_db(transaction=True)

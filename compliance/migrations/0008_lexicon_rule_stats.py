@@ -27,7 +27,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("compliance", "0006_one_flag_per_communication"),
+        ("compliance", "0007_flag_one_open_per_communication"),
     ]
 
     operations = [
