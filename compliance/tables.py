@@ -192,8 +192,8 @@ class LexiconTable(tables.Table):
             "negation_suppresses",
             "active",
             "owner",
-            "version",
         )
+        exclude = ("version",)  # on the rule's page with its changelog
         attrs = {"class": "table table-sm", "data-testid": "lexicon-table"}
 
     def render_precision(self, record):

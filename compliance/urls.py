@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/rescan/", views.rescan, name="rescan"),
     path("flags/<int:pk>/", views.flag_detail, name="flag_detail"),
     path("flags/<int:pk>/claim/", views.flag_claim, name="flag_claim"),
+    path("lexicon/groups/", views.concept_groups, name="concept_groups"),
     path("lexicon/groups/new/", views.concept_group_edit, name="concept_group_create"),
     path("lexicon/groups/<int:pk>/", views.concept_group_edit, name="concept_group_edit"),
     path("flags/<int:pk>/add-to-corpus/", views.flag_add_to_corpus, name="flag_add_to_corpus"),

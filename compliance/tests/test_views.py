@@ -172,7 +172,7 @@ def test_list_query_counts_do_not_grow_with_rows(world, client_for, django_asser
         "compliance:scripts": 6,
         "compliance:review_queue": 6,
         "compliance:script_reviews": 5,
-        "compliance:lexicon": 7,  # was 6: the concept groups below the rules
+        "compliance:lexicon": 6,
         "compliance:reports": 10,  # was 11: the unused count of open versions is gone
         "compliance:my_flags": 4,
     }
