@@ -68,3 +68,21 @@ class QASamplingConfigAdmin(ReadOnlyAdmin):
 @admin.register(m.QASampleRun)
 class QASampleRunAdmin(ReadOnlyAdmin):
     list_display = ("week_start", "share_percent", "sampled", "created_at")
+
+
+@admin.register(m.ConceptGroup)
+class ConceptGroupAdmin(ReadOnlyAdmin):
+    list_display = ("name", "description", "version", "owner", "updated_at")
+    search_fields = ("name", "terms")
+
+
+@admin.register(m.LexiconRuleStats)
+class LexiconRuleStatsAdmin(ReadOnlyAdmin):
+    list_display = ("rule", "hits", "confirmed", "dismissed")
+
+
+@admin.register(m.CorpusEntry)
+class CorpusEntryAdmin(ReadOnlyAdmin):
+    list_display = ("label", "language", "flag", "added_by", "created_at")
+    list_filter = ("label", "language")
+    search_fields = ("text",)

@@ -25,6 +25,8 @@ class ComplianceConfig(AppConfig):
         "flag.escalate": _("Flag escalated"),
         "flag.close": _("Flag closed"),
         "flag.bulk_close": _("Flags closed in bulk as false positives"),
+        "flag.add_to_corpus": _("Reviewed flag added to the labelled corpus"),
+        "lexicon.group_update": _("Concept group changed"),
         "compliance.qa_config": _("QA sampling settings changed"),
         "compliance.qa_sample": _("Weekly QA sample drawn"),
         "compliance.report_export": _("Compliance report exported"),

@@ -184,3 +184,24 @@ def default_report_range(request_get) -> tuple[dt.date, dt.date, DateRangeForm]:
     if not request_get:
         form = DateRangeForm(initial=initial)
     return initial["date_from"], initial["date_to"], form
+
+
+class ConceptGroupForm(forms.Form):
+    """A concept group as officers type it (the service validates and saves)."""
+
+    name = forms.CharField(label=_("Name"), max_length=40, widget=forms.TextInput(attrs={"class": "form-control"}))
+    description = forms.CharField(
+        label=_("Description"), max_length=200, required=False, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
+    terms = forms.CharField(
+        label=_("Terms, one per line"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 12}),
+    )
+
+    def __init__(self, *args, instance=None, **kwargs):
+        if instance is not None and not args:
+            kwargs.setdefault(
+                "initial", {"name": instance.name, "description": instance.description, "terms": instance.terms}
+            )
+        super().__init__(*args, **kwargs)

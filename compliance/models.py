@@ -253,8 +253,13 @@ class LexiconRuleQuerySet(models.QuerySet):
         )
 
     def revision_key(self) -> str:
-        agg = self.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
-        return f"{agg['n']}:{agg['changed'].isoformat() if agg['changed'] else '-'}"
+        """Changes when a rule or a concept group changes (the scanner is rebuilt then)."""
+        rules = self.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
+        groups = ConceptGroup.objects.aggregate(changed=models.Max("updated_at"), n=models.Count("id"))
+        parts = [
+            f"{agg['n']}:{int(agg['changed'].timestamp() * 1e6) if agg['changed'] else '-'}" for agg in (rules, groups)
+        ]
+        return "|".join(parts)
 
 
 class LexiconRule(models.Model):
@@ -313,6 +318,55 @@ class LexiconRule(models.Model):
             value = getattr(self, name)
             out[name] = value.isoformat() if hasattr(value, "isoformat") else value
         return out
+
+
+class ConceptGroup(models.Model):
+    """A set of synonyms concept rules name (``{loss} & {compensate}``), kept by officers."""
+
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    terms = models.TextField(_("terms"), help_text=_("One term per line."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("concept group")
+        verbose_name_plural = _("concept groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LexiconRuleStats(models.Model):
+    """How a rule fares in review: its findings on flags, and the outcomes of the flags an
+    officer closed (kept by the flag services, so the lexicon page reads one row per rule)."""
+
+    rule = models.OneToOneField(LexiconRule, primary_key=True, on_delete=models.CASCADE, related_name="stats")
+    hits = models.PositiveIntegerField(_("hits"), default=0)
+    confirmed = models.PositiveIntegerField(_("confirmed in review"), default=0)
+    dismissed = models.PositiveIntegerField(_("closed as no issue"), default=0)
+
+    class Meta:
+        verbose_name = _("lexicon rule statistics")
+        verbose_name_plural = _("lexicon rule statistics")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.hits}"
+
+    @property
+    def precision(self) -> float | None:
+        """Confirmed share of the reviewed flags this rule found something on."""
+        reviewed = self.confirmed + self.dismissed
+        return self.confirmed / reviewed if reviewed else None
 
 
 class LexiconRuleVersion(models.Model):
@@ -402,6 +456,9 @@ class FlagStatus(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("flag status", "Closed")
 
 
+UNDER_REVIEW = (FlagStatus.OPEN, FlagStatus.CLAIMED, FlagStatus.ESCALATED)
+
+
 class FlagOutcome(models.TextChoices):
     NO_ISSUE = "no_issue", _("No issue")
     COACHING = "coaching", _("Coaching needed")
@@ -460,7 +517,14 @@ class Flag(models.Model):
     start = models.PositiveIntegerField(default=0)
     end = models.PositiveIntegerField(default=0)
     match = models.CharField(_("match"), max_length=200, blank=True)
+    # Every finding on the communication: rule hits and the classifier's second opinion
+    # ({"source": "rule"|"model", "rule", "rule_id", "category", "severity", "start", "end",
+    # "match", "probability", "nearest"}). The columns above repeat the most severe one, for
+    # the queue's filters and the reports.
+    findings = models.JSONField(_("findings"), default=list, blank=True)
     text_snapshot = models.TextField(_("scanned text"))
+    # SHA-256 of text_snapshot: an edited note is a new text, with a flag of its own.
+    text_digest = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=FlagStatus.choices, default=FlagStatus.OPEN)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -499,11 +563,12 @@ class Flag(models.Model):
         verbose_name_plural = _("flags")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # One flag per hit: re-running a scan (or a rescan) adds only new hits.
+            # One flag per communication text under review, carrying all its findings; a
+            # rescan adds new findings to it (or, once it is closed, raises a new flag).
             models.UniqueConstraint(
-                fields=["communication", "rule_code", "start", "end"],
-                condition=models.Q(kind="lexicon"),
-                name="flag_one_per_hit",
+                fields=["communication", "text_digest"],
+                condition=models.Q(kind="lexicon", status__in=["open", "claimed", "escalated"]),
+                name="flag_one_open_per_communication",
             ),
             models.UniqueConstraint(
                 fields=["communication"], condition=models.Q(kind="qa_sample"), name="flag_one_qa_sample"
@@ -517,6 +582,14 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_code or self.kind} {self.match}"
+
+    @property
+    def rule_findings(self) -> list[dict]:
+        return [f for f in self.findings if f.get("source", "rule") == "rule"]
+
+    @property
+    def model_findings(self) -> list[dict]:
+        return [f for f in self.findings if f.get("source") == "model"]
 
 
 class FlagAction(models.TextChoices):
@@ -544,6 +617,33 @@ class FlagReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag_id} {self.action}"
+
+
+class CorpusEntry(models.Model):
+    """A reviewed text an officer added to the classifier's labelled corpus (the files in
+    ``compliance/corpus/`` are the rest): "clean" when the flag was closed as no issue."""
+
+    text = models.TextField(_("text"))
+    label = models.CharField(_("label"), max_length=32)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    flag = models.ForeignKey(
+        "Flag", null=True, blank=True, on_delete=models.SET_NULL, related_name="corpus_entries", verbose_name=_("flag")
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("corpus entry")
+        verbose_name_plural = _("corpus entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flag"], condition=models.Q(flag__isnull=False), name="corpus_one_per_flag")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:30]}"
 
 
 class QASamplingConfig(models.Model):

@@ -1,34 +1,56 @@
-"""The compliance scanner: one pass of an Aho-Corasick automaton plus one combined regex.
+"""The compliance scanner: one pass of an Aho-Corasick automaton plus triggered regexes.
 
-``scan_text`` is the entry point other features call. It is pure Python
-over a compiled :class:`Scanner`; the compiled scanner for the active lexicon is cached
-per lexicon revision, so a rule edit takes effect on the next scan without a restart.
+``scan_text`` is the entry point other features call. It is pure Python over a compiled
+:class:`Scanner`; the compiled scanner for the active lexicon (rules and concept groups)
+is cached per lexicon revision, so a rule edit takes effect on the next scan without a
+restart.
+
+Three kinds of rule share the pass: phrases, regular expressions (run only when one of
+their leading literals occurred), and concept expressions (``compliance.rule_language``):
+concept groups' terms are keys of the same automaton, and a concept rule fires when all
+its parts occur within its window.
 
 Text is normalised with a length-preserving table (full-width ASCII and the ideographic
 space become half-width, Latin letters lower-case) so spans point into the original text.
 
-Negation: a hit of a rule whose ``negation_suppresses`` is on is dropped when a negation
-cue ("不", "没有", "并非", "严禁", "not", "never", ...) stands shortly before it in the same
-clause, or a refutation ("是不可能的", "is prohibited") follows it in the same clause.
-Cues that are parts of non-negating words (不仅, 非常, 不过, 无论, "not only") are
-ignored. Phrases that themselves contain a negation ("本金不会亏", "没有风险") are
-patterns of their own, so "这款产品没有风险" is still flagged.
+Negation and dismissal, for every part of a hit that ``negation_suppresses``:
+
+- a negation cue ("不", "没有", "并非", "not", "never", ...) shortly before the part in the
+  same clause (clauses end at "，。；" and at contrasts "但是", "却", "不过", "but"); two
+  cues cancel ("没有不赚的" is a promise). Cues that are parts of non-negating words
+  (不仅, 非常, 无论, "not only") are ignored, and so are cues inside matched terms that
+  carry their own negation ("本金不会亏", "没有风险"), which are patterns of their own;
+- a refutation right after the hit ("是不可能的", "那是误导", "is misleading");
+- a correction later in the same sentence ("我纠正了这个说法", "别信", "that's not true");
+- a reported question of the customer ("客户问：这个保本吗", "the client asked whether ...").
+
+Suppressed hits are kept apart (shown greyed in the UI) with the reason.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from re import _constants as sre_constants  # Python 3.11+: the parser behind re
 from re import _parser as sre_parser
 
 import ahocorasick
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 
+from .classifier import Classifier, ModelFinding, Snippet, fit, load_corpus
 from .constants import Category, Disclosure, Severity
-from .models import LexiconRule
+from .lexicon_data import default_groups, default_specs
+from .models import ConceptGroup, CorpusEntry, LexiconRule
+from .rule_language import (
+    DEFAULT_WINDOW,
+    ConceptExpression,
+    RuleSpec,
+    is_concept_expression,
+    parse_expression,
+    parse_terms,
+)
 
 # --- normalisation -------------------------------------------------------------------
 
@@ -37,7 +59,12 @@ _NORMALISE[0x3000] = 0x20  # ideographic space
 _NORMALISE.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
 _NORMALISE.update({cp: cp - 0xFEE0 + 32 for cp in range(0xFF21, 0xFF3B)})  # full-width A-Z -> a-z
 _NORMALISE.update({0x2018: 0x27, 0x2019: 0x27, 0x201C: 0x22, 0x201D: 0x22})  # curly quotes
-_TABLE = str.maketrans(_NORMALISE)
+# A list indexed by code point is 2-3x faster for str.translate than a dict (whose misses
+# on every Chinese character raise and catch LookupError); code points past its end map to
+# themselves.
+_TABLE = list(range(max(_NORMALISE) + 1))
+for _cp, _to in _NORMALISE.items():
+    _TABLE[_cp] = _to
 
 
 def normalise(text: str) -> str:
@@ -47,7 +74,9 @@ def normalise(text: str) -> str:
 
 # Clause boundaries after normalisation (full-width punctuation has become ASCII, except
 # the ideographic full stop and comma, which have no ASCII twin).
-_CLAUSE_BREAK = re.compile(r"[,.!?;:\n\r\t。、，！？；：…]|但是|但|可是|然而|不过|however|but")
+_CLAUSE_BREAK = re.compile(r"\.(?!\d)|[,!?;:\n\r\t。、，！？；：…]|但是|但|可是|然而|不过|却|however|\bbut\b|\band\b")
+_SENTENCE_BREAK = re.compile(r"\.(?!\d)|[!?\n\r。！？]")
+_SENTENCE_MAX = 120
 _WINDOW_ZH = 10  # characters between a Chinese cue and the hit
 _WINDOW_EN = 30  # characters between an English cue and the hit
 _PREFIX_MAX = 40
@@ -119,7 +148,7 @@ _NEG_EN = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|can't|won't|don't|doesn't|didn't|"
     r"isn't|aren't|wasn't|shouldn't|mustn't|prohibited|forbidden|whether)\b"
 )
-_NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b")
+_NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b")
 _REFUTATION = re.compile(
     r"^.{0,4}?(?:是不可能|不可能|是不存在|不存在的|是不允许|是不被允许|是违规|属于违规|是禁止|是被禁止|被禁止|是错误|是误导|"
     r"is not allowed|is prohibited|is forbidden|is impossible|is not true|is misleading)"
@@ -147,28 +176,64 @@ def _clause_suffix(norm: str, end: int) -> str:
     return suffix[: m.start()] if m else suffix
 
 
-def is_negated(norm: str, start: int, end: int) -> bool:
-    """Whether the hit ``norm[start:end]`` is negated or refuted within its clause."""
-    prefix = _clause_prefix(norm, start)
-    if prefix:
-        n = len(prefix)
-        for m in _NEG_ZH_RE.finditer(prefix):
-            if m.group() in _NOT_NEG_ZH:
-                continue
-            if n - m.end() <= _WINDOW_ZH:
-                return True
-        if any(c.isascii() and c.isalpha() for c in prefix):
-            masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
-            for m in _NEG_EN.finditer(masked):
-                if n - m.end() <= _WINDOW_EN:
-                    return True
+def _cue_count(prefix: str) -> int:
+    """Negation cues standing shortly before the end of ``prefix`` (one clause)."""
+    n = len(prefix)
+    count = 0
+    for m in _NEG_ZH_RE.finditer(prefix):
+        if m.group() not in _NOT_NEG_ZH and n - m.end() <= _WINDOW_ZH:
+            count += 1
+    if any(c.isascii() and c.isalpha() for c in prefix):
+        masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
+        count += sum(1 for m in _NEG_EN.finditer(masked) if n - m.end() <= _WINDOW_EN)
+    return count
+
+
+def _refuted_after(norm: str, end: int) -> bool:
     suffix = _clause_suffix(norm, end)
     if suffix.strip() and _REFUTATION.search(suffix.lstrip()):
         return True
     # "说到保本，那是不可能的": a refutation may open the next clause with a pronoun.
     rest = norm[end + len(suffix) : end + _PREFIX_MAX]
-    m = _PRONOUN_REFUTATION.match(rest)
-    return bool(m)
+    return bool(_PRONOUN_REFUTATION.match(rest))
+
+
+# A reported question of the customer, at the start of the sentence: "客户问：...",
+# "备注：客户询问...", "the client asked whether ...".
+_REPORTED_QUESTION = re.compile(
+    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)"
+    r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?(?:asked|asks|wanted to know|wondered|was worried)"
+)
+# A correction later in the same sentence: the advisor says the claim is wrong.
+_CORRECTION = re.compile(
+    r"纠正|误导|说法是错|说法不对|是错误的|不对的|别信|不要信|不可信|不负责任的说法|早就(?:被)?打破|已经没有了|现在没有这种|"
+    r"已经不允许|不允许了|不能这么说|is misleading|that's misleading|not true|isn't true|is wrong|is false|"
+    r"i (?:said|told (?:him|her|them)) no|i explained (?:it|that) (?:doesn't|isn't|is not|does not)"
+)
+
+
+def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
+    lo = max(0, start - _SENTENCE_MAX)
+    head = norm[lo:start]
+    breaks = list(_SENTENCE_BREAK.finditer(head))
+    s = lo + breaks[-1].end() if breaks else lo
+    m = _SENTENCE_BREAK.search(norm, end, end + _SENTENCE_MAX)
+    return s, (m.start() if m else min(len(norm), end + _SENTENCE_MAX))
+
+
+def dismissal(norm: str, start: int, end: int) -> str:
+    """Why a hit spanning ``norm[start:end]`` is not a statement of the speaker: "" when
+    it is, else "question" or "correction"."""
+    s, e = _sentence_bounds(norm, start, end)
+    if e < len(norm) and norm[e] in "?？":
+        # "保本？现在没有这种产品了": the answer to a question follows it.
+        e = _sentence_bounds(norm, e + 1, e + 1)[1]
+    if _REPORTED_QUESTION.match(norm, s):
+        return "question"
+    if _CORRECTION.search(norm, end, e):
+        return "correction"
+    return ""
 
 
 # --- result types ----------------------------------------------------------------------
@@ -185,6 +250,8 @@ class Finding:
     source: str = ""  # the regulation the rule comes from
     rule_id: int | None = None
     rule_version: int | None = None
+    parts: tuple[tuple[int, int, str], ...] = ()  # a concept rule's matched parts: (start, end, group)
+    reason: str = ""  # why a suppressed hit was suppressed: negation, question, correction, unless
 
     def as_json(self) -> dict:
         return {
@@ -211,49 +278,63 @@ class ScanResult:
     missing_disclosures: list[MissingDisclosure] = field(default_factory=list)
     suppressed: list[Finding] = field(default_factory=list)  # negated hits, shown greyed in the UI
     stated_risk_levels: list[int] = field(default_factory=list)
+    model_findings: list[ModelFinding] = field(default_factory=list)  # the classifier's second opinion
 
     @property
     def is_clean(self) -> bool:
         return not self.findings and not self.missing_disclosures
 
+    @property
+    def flagged(self) -> bool:
+        """Whether surveillance raises a flag: a rule finding or a model finding."""
+        return bool(self.findings or self.model_findings)
+
     def as_json(self) -> dict:
         return {
-            "findings": [f.as_json() for f in self.findings],
+            "findings": [f.as_json() for f in self.findings] + [m.as_json() for m in self.model_findings],
             "missing_disclosures": [d.code for d in self.missing_disclosures],
         }
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """What the scanner needs of a lexicon rule (a model row or a default-data entry)."""
-
-    code: str
-    pattern: str
-    is_regex: bool
-    language: str
-    category: str
-    severity: str
-    negation_suppresses: bool = True
-    source: str = ""
-    rule_id: int | None = None
-    version: int | None = None
-    is_allow: bool = False  # a benign compound that cancels hits inside it ("无风险利率")
 
 
 # --- the compiled scanner ----------------------------------------------------------------
 
 _ASCII_WORD = re.compile(r"[a-z0-9]")
+_NEG_CHARS = re.compile(r"[不没无非未别勿莫否禁绝]|not|no|never|n't|without")
+
+
+@dataclass(frozen=True)
+class _ConceptRule:
+    spec: RuleSpec
+    expression: ConceptExpression
+    keys: tuple[str, ...]  # group names, literals as '"..."'
+    window: int
+    key_set: frozenset[str] = frozenset()
 
 
 class Scanner:
-    """A compiled lexicon. Build once, scan many texts (thread-safe for reads)."""
+    """A compiled lexicon. Build once, scan many texts (thread-safe for reads).
 
-    def __init__(self, rules: Iterable[RuleSpec]):
+    ``groups`` maps concept-group names to their terms; concept rules may name only those.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[RuleSpec],
+        groups: Mapping[str, Sequence[str]] | None = None,
+        classifier: Classifier | None = None,
+    ):
         self.rules: list[RuleSpec] = []
+        self.classifier = classifier
+        self.broken: dict[str, list[str]] = {}  # rule code -> concept groups it names that do not exist
+        groups = groups or {}
         self._automaton = ahocorasick.Automaton()
-        # key -> (phrase specs, regex rules it triggers)
-        keys: dict[str, tuple[list[RuleSpec], list[tuple[re.Pattern, RuleSpec]]]] = {}
+        # key -> (phrase specs, regex rules it triggers, concept keys it is a term of, regex terms it triggers)
+        keys: dict[str, tuple[list, list, list, list]] = {}
         self._untriggered: list[tuple[re.Pattern, RuleSpec]] = []
+        self._untriggered_terms: list[tuple[re.Pattern, str]] = []
+        self._concepts: list[_ConceptRule] = []
+        used_groups: set[str] = set()
+        literal_parts: set[str] = set()
         for rule in rules:
             self.rules.append(rule)
             if rule.is_regex:
@@ -263,33 +344,92 @@ class Scanner:
                     self._untriggered.append((compiled, rule))
                     continue
                 for trigger in triggers:
-                    keys.setdefault(normalise(trigger), ([], []))[1].append((compiled, rule))
+                    keys.setdefault(normalise(trigger), ([], [], [], []))[1].append((compiled, rule))
+            elif is_concept_expression(rule.pattern):
+                expression = parse_expression(rule.pattern)
+                missing = sorted(expression.groups() - set(groups))
+                if missing:
+                    # The lexicon service refuses such a rule; one left by a deleted group is
+                    # skipped (and listed) rather than stopping every scan.
+                    self.broken[rule.code] = missing
+                    continue
+                used_groups |= expression.groups()
+                literal_parts |= {normalise(p.literal) for p in expression.parts if p.literal}
+                window = expression.window or DEFAULT_WINDOW.get(rule.language, DEFAULT_WINDOW["zh"])
+                parts = tuple(p.key for p in expression.parts)
+                self._concepts.append(_ConceptRule(rule, expression, parts, window, frozenset(parts)))
             else:
                 key = normalise(rule.pattern.strip())
                 if key:
-                    keys.setdefault(key, ([], []))[0].append(rule)
-        for key, (specs, regexes) in keys.items():
-            self._automaton.add_word(key, (len(key), tuple(specs), tuple(regexes)))
+                    keys.setdefault(key, ([], [], [], []))[0].append(rule)
+        for literal in literal_parts:
+            keys.setdefault(literal, ([], [], [], []))[2].append(f'"{literal}"')
+        for name in sorted(used_groups):
+            # A group's regular-expression terms run as one alternation, and only when one
+            # of their leading literals occurred (or always, if one has none).
+            regex_terms = [t[3:] for t in groups[name] if t.startswith("re:")]
+            if regex_terms:
+                combined = re.compile("|".join(f"(?:{normalise(t)})" for t in regex_terms))
+                all_triggers = [regex_triggers(t) for t in regex_terms]
+                if any(not t for t in all_triggers):
+                    self._untriggered_terms.append((combined, name))
+                else:
+                    for trigger in {normalise(x) for t in all_triggers for x in t}:
+                        keys.setdefault(trigger, ([], [], [], []))[3].append((combined, name))
+            for term in groups[name]:
+                if term.startswith("re:"):
+                    continue
+                key = normalise(term.strip())
+                if key:
+                    keys.setdefault(key.rstrip("*") if key.isascii() else key, ([], [], [], []))[2].append(
+                        ("*" + name) if key.endswith("*") else name
+                    )
+        for key, (specs, regexes, concept_keys, term_regexes) in keys.items():
+            # Chinese terms need no word-boundary check: the hot loop skips it for them.
+            cjk = tuple(dict.fromkeys(k for k in concept_keys if not key.isascii()))
+            latin = tuple(dict.fromkeys((k.lstrip("*"), k.startswith("*")) for k in concept_keys if key.isascii()))
+            self._automaton.add_word(key, (len(key), tuple(specs), tuple(regexes), cjk, latin, tuple(term_regexes)))
         self._has_keys = bool(keys)
         if self._has_keys:
             self._automaton.make_automaton()
 
-    def _raw_hits(self, norm: str) -> list[tuple[int, int, RuleSpec]]:
-        """Phrase hits from one automaton pass; a regex runs only when one of its literal
-        triggers occurred in that pass (or always, if no trigger could be derived)."""
-        hits: list[tuple[int, int, RuleSpec]] = []
+    def _raw_hits(self, norm: str, features: set[str] | None = None) -> list[tuple[int, int, RuleSpec, tuple]]:
+        """Hits of one automaton pass: phrases, triggered regexes and concept rules.
+
+        With ``features``, adds the concept features the classifier reads: each concept
+        group present ("g:loss"), marked when the first occurrence is negated ("g:loss!")."""
+        hits: list[tuple[int, int, RuleSpec, tuple]] = []
         to_run: list[tuple[re.Pattern, RuleSpec]] = []
+        group_hits: dict[str, list[tuple[int, int]]] = {}
+        terms_to_run: list[tuple[re.Pattern, str]] = []
         if self._has_keys:
-            for end_index, (length, specs, regexes) in self._automaton.iter(norm):
-                if specs:
+            for end_index, (length, specs, regexes, cjk_groups, latin_groups, term_regexes) in self._automaton.iter(
+                norm
+            ):
+                if cjk_groups:
+                    for name in cjk_groups:
+                        if name in group_hits:
+                            group_hits[name].append((end_index - length + 1, end_index + 1))
+                        else:
+                            group_hits[name] = [(end_index - length + 1, end_index + 1)]
+                if specs or latin_groups:
                     start = end_index - length + 1
                     end = end_index + 1
                     for spec in specs:
                         if spec.language == "en" and not _word_bounded(norm, start, end):
                             continue
-                        hits.append((start, end, spec))
+                        hits.append((start, end, spec, ()))
+                    for name, prefix in latin_groups:
+                        if prefix:  # an English word prefix ("guarantee*")
+                            if not _start_bounded(norm, start):
+                                continue
+                        elif not _word_bounded(norm, start, end):
+                            continue
+                        group_hits.setdefault(name, []).append((start, end))
                 if regexes:
                     to_run.extend(regexes)
+                if term_regexes:
+                    terms_to_run.extend(term_regexes)
         if self._untriggered:
             to_run.extend(self._untriggered)
         if to_run:
@@ -300,7 +440,30 @@ class Scanner:
                 seen.add(spec.code)
                 for m in compiled.finditer(norm):
                     if m.end() > m.start():
-                        hits.append((m.start(), m.end(), spec))
+                        hits.append((m.start(), m.end(), spec, ()))
+        if self._untriggered_terms:
+            terms_to_run.extend(self._untriggered_terms)
+        if terms_to_run:
+            done: set[str] = set()
+            for compiled, name in terms_to_run:
+                if name in done:
+                    continue
+                done.add(name)
+                for m in compiled.finditer(norm):
+                    if m.end() > m.start():
+                        group_hits.setdefault(name, []).append((m.start(), m.end()))
+        if features is not None:
+            features.update("g:" + name for name in group_hits)
+            features.update("r:" + spec.category for _s, _e, spec, _x in hits)
+        if group_hits:
+            present = group_hits.keys()
+            for concept in self._concepts:
+                if not concept.key_set <= present:
+                    continue
+                spans = _concept_spans(concept, group_hits)
+                if spans:
+                    s, e, _parts = spans[0]
+                    hits.append((s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
         return hits
 
     def scan(
@@ -310,26 +473,48 @@ class Scanner:
         product_type: str | None = None,
         product_risk_level: int | None = None,
         check_disclosures: bool | None = None,
+        features_out: set[str] | None = None,
+        use_model: bool = True,
     ) -> ScanResult:
+        """Scan ``text`` with the rules and, when the scanner has one and ``use_model``, the
+        classifier (script checks do without: its opinion never blocks approval).
+
+        ``features_out`` receives the concept features of the text (what the classifier
+        reads besides its character n-grams): used to train it."""
+        classifier = self.classifier if use_model else None
         norm = normalise(text or "")
-        hits = self._raw_hits(norm)
+        features = features_out if features_out is not None else (set() if classifier is not None else None)
+        hits = self._raw_hits(norm, features)
         findings: list[Finding] = []
         suppressed: list[Finding] = []
         if hits:
-            allows = [(s, e) for s, e, spec in hits if spec.is_allow]
-            candidates = [(s, e, spec) for s, e, spec in hits if not spec.is_allow]
-            # A hit inside a longer hit (保本 inside 保本保息) is the same statement.
-            candidates.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-            kept: list[tuple[int, int, RuleSpec]] = []
-            for s, e, spec in candidates:
-                if any(a_s <= s and e <= a_e for a_s, a_e in allows):
+            allows = [(s, e) for s, e, spec, _x in hits if spec.is_allow]
+            judged: list[tuple[int, int, RuleSpec, tuple, str]] = []
+            for s, e, spec, extra in hits:
+                if spec.is_allow or any(a_s <= s and e <= a_e for a_s, a_e in allows):
                     continue
-                if any(k_s <= s and e <= k_e and (k_s, k_e) != (s, e) for k_s, k_e, _ in kept):
+                if extra:  # a concept rule: the first of its spans that stands, else the shortest
+                    options = []
+                    for alt_s, alt_e, parts in extra[0]:
+                        reason = self._suppression(norm, alt_s, alt_e, parts, extra) if spec.negation_suppresses else ""
+                        options.append((alt_s, alt_e, parts, reason))
+                        if not reason:
+                            break
+                    alt_s, alt_e, parts, reason = options[-1] if not options[-1][3] else options[0]
+                    judged.append((alt_s, alt_e, spec, parts, reason))
+                else:
+                    reason = self._suppression(norm, s, e, (), ()) if spec.negation_suppresses else ""
+                    judged.append((s, e, spec, (), reason))
+            # A hit inside a longer standing hit (保本 inside 保本保息) is the same statement;
+            # the same words caught by a phrase and a pattern give one finding.
+            judged.sort(key=lambda h: (bool(h[4]), h[0], -(h[1] - h[0])))
+            kept: list[tuple[int, int]] = []
+            for s, e, spec, parts, reason in judged:
+                if any(k_s <= s and e <= k_e for k_s, k_e in kept):
                     continue
-                if any((k_s, k_e) == (s, e) for k_s, k_e, _ in kept):
-                    continue  # the same words caught by a phrase and a pattern: one finding
-                kept.append((s, e, spec))
-            for s, e, spec in kept:
+                if reason and any(k_s < e and s < k_e for k_s, k_e in kept):
+                    continue  # a negated reading of words another rule flags
+                kept.append((s, e))
                 finding = Finding(
                     rule=spec.code,
                     category=spec.category,
@@ -340,11 +525,20 @@ class Scanner:
                     source=spec.source,
                     rule_id=spec.rule_id,
                     rule_version=spec.version,
+                    parts=parts,
+                    reason=reason,
                 )
-                if spec.negation_suppresses and is_negated(norm, s, e):
-                    suppressed.append(finding)
-                else:
-                    findings.append(finding)
+                (suppressed if reason else findings).append(finding)
+            findings.sort(key=lambda f: (f.start, f.end))
+            suppressed.sort(key=lambda f: (f.start, f.end))
+        if features is not None:
+            features.update(f"r:{f.category}" for f in findings)
+            features.update(f"r:{f.category}!" for f in suppressed)
+        model_findings: list[ModelFinding] = []
+        if classifier is not None:
+            # A second opinion: only where no rule already found the same category.
+            ruled = {f.category for f in findings}
+            model_findings = [m for m in classifier.predict(norm, tuple(features)) if m.category not in ruled]
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:
@@ -353,8 +547,61 @@ class Scanner:
             levels = stated_risk_levels(norm)
             missing = missing_disclosures(norm, product_type=product_type, product_risk_level=product_risk_level)
         return ScanResult(
-            findings=findings, missing_disclosures=missing, suppressed=suppressed, stated_risk_levels=levels
+            findings=findings,
+            missing_disclosures=missing,
+            suppressed=suppressed,
+            stated_risk_levels=levels,
+            model_findings=model_findings,
         )
+
+    @staticmethod
+    def _suppression(norm: str, s: int, e: int, parts: tuple, extra: tuple) -> str:
+        """Why a hit does not stand ("" when it does)."""
+        spans = [(ps, pe) for ps, pe, _g in parts] if parts else [(s, e)]
+        text = norm
+        if len(spans) > 1:
+            # A part that carries its own negation ("不会少于") is no cue for the next part.
+            chars = None
+            for ps, pe in spans:
+                if _NEG_CHARS.search(norm, ps, pe):
+                    chars = chars or list(norm)
+                    chars[ps:pe] = "_" * (pe - ps)
+            if chars:
+                text = "".join(chars)
+        for ps, _pe in spans:
+            if _cue_count(_clause_prefix(text, ps)) % 2 == 1:
+                return "negation"
+        if _refuted_after(norm, e):
+            return "negation"
+        if extra and extra[1]:
+            s0, e0 = _sentence_bounds(norm, s, e)
+            for name in extra[1]:
+                if any(s0 <= hs and he <= e0 for hs, he in extra[2].get(name, ())):
+                    return "unless"
+        return dismissal(norm, s, e)
+
+
+def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, int, tuple]]:
+    """The spans holding every part of ``concept`` within its window, shortest first (one
+    per occurrence of the first part, each with the nearest occurrence of the others)."""
+    lists = []
+    for key in concept.keys:
+        found = group_hits.get(key)
+        if not found:
+            return []
+        lists.append(found)
+    out = []
+    for anchor in lists[0]:
+        chosen = [anchor]
+        lo, hi = anchor
+        for other in lists[1:]:
+            pick = min(other, key=lambda h: max(hi, h[1]) - min(lo, h[0]))
+            chosen.append(pick)
+            lo, hi = min(lo, pick[0]), max(hi, pick[1])
+        if hi - lo <= concept.window:
+            out.append((lo, hi, tuple((cs, ce, key) for (cs, ce), key in zip(chosen, concept.keys, strict=True))))
+    out.sort(key=lambda h: (h[1] - h[0], h[0]))
+    return out
 
 
 _MAX_TRIGGERS = 64
@@ -417,6 +664,10 @@ def _leading(items: list) -> set[str] | None:
             break
         break
     return prefixes if prefixes != {""} else None
+
+
+def _start_bounded(norm: str, start: int) -> bool:
+    return start == 0 or not _ASCII_WORD.match(norm[start - 1])
 
 
 def _word_bounded(norm: str, start: int, end: int) -> bool:
@@ -483,7 +734,11 @@ def missing_disclosures(
     if product_type in ("wealth", "fund") or product_risk_level is not None:
         levels = stated_risk_levels(norm)
         if not levels:
-            out.append(MissingDisclosure(Disclosure.RISK_LEVEL_MISSING, Severity.MEDIUM, "本产品风险等级为R?"))
+            out.append(
+                MissingDisclosure(
+                    Disclosure.RISK_LEVEL_MISSING, Severity.MEDIUM, "本产品风险等级为（R1至R5中的相应等级）"
+                )
+            )
         elif product_risk_level is not None and any(level != product_risk_level for level in levels):
             stated = ", ".join(f"R{level}" for level in levels)
             out.append(
@@ -533,16 +788,64 @@ def rule_specs(rules: QuerySet[LexiconRule]) -> list[RuleSpec]:
     ]
 
 
+_model_cache: dict[str, object] = {"key": None, "classifier": None}
+
+
+def training_snippets() -> list[Snippet]:
+    """The labelled corpus: the files in ``compliance/corpus`` and the officers' additions."""
+    added = [
+        Snippet(text, label, language, f"officer-{pk}", f"officer-{pk}")
+        for pk, text, label, language in CorpusEntry.objects.values_list("pk", "text", "label", "language")
+    ]
+    return load_corpus() + added
+
+
+def classifier_features(scanner: Scanner, text: str) -> tuple[set[str], ScanResult]:
+    """The concept features of ``text`` under ``scanner``'s rules, and the rules' result."""
+    features: set[str] = set()
+    result = scanner.scan(text, features_out=features)
+    return features, result
+
+
+def classifier_train(snippets: Sequence[Snippet]) -> Classifier:
+    """Train the classifier on ``snippets``, with the concept features of the default lexicon
+    (so an edit of the lexicon does not retrain it; the active lexicon's features are read
+    at scan time, under the same group names)."""
+    features_of = Scanner(default_specs(), default_groups())
+    extras = [classifier_features(features_of, s.text)[0] for s in snippets]
+    return fit(snippets, [normalise(s.text) for s in snippets], extras)
+
+
+def active_classifier() -> Classifier:
+    """The classifier trained on the current corpus, trained at the first scan after a start
+    or after officers added to the corpus (a few seconds)."""
+    agg = CorpusEntry.objects.aggregate(n=Count("id"), last=Max("id"))
+    key = f"{agg['n']}:{agg['last']}"
+    if _model_cache["key"] != key or _model_cache["classifier"] is None:
+        _model_cache["classifier"] = classifier_train(training_snippets())
+        _model_cache["key"] = key
+    return _model_cache["classifier"]  # type: ignore[return-value]
+
+
+def concept_groups() -> dict[str, list[str]]:
+    """The concept groups of the lexicon: name -> terms."""
+    return {name: parse_terms(terms) for name, terms in ConceptGroup.objects.values_list("name", "terms")}
+
+
 _cache: dict[str, object] = {"key": None, "scanner": None}
 
 
-def active_scanner() -> Scanner:
-    """The scanner of the lexicon rules active today, rebuilt when the lexicon changes."""
+def active_scanner(*, model: bool = True) -> Scanner:
+    """The scanner of the lexicon rules active today, rebuilt when the lexicon changes; with
+    ``model``, the classifier is attached (trained first if the corpus changed)."""
     key = (LexiconRule.objects.revision_key(), timezone.localdate())
     if _cache["key"] != key or _cache["scanner"] is None:
-        _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()))
+        _cache["scanner"] = Scanner(rule_specs(LexiconRule.objects.active()), concept_groups())
         _cache["key"] = key
-    return _cache["scanner"]  # type: ignore[return-value]
+    scanner: Scanner = _cache["scanner"]  # type: ignore[assignment]
+    if model:
+        scanner.classifier = active_classifier()
+    return scanner
 
 
 def scan_text(text: str, *, product_type: str | None = None, product_risk_level: int | None = None) -> ScanResult:

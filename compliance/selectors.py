@@ -19,6 +19,7 @@ from org.roles import Role
 
 from .constants import SENIOR_GROUP, Category
 from .models import (
+    ConceptGroup,
     Flag,
     FlagKind,
     FlagOutcome,
@@ -185,7 +186,7 @@ def version_evidence(version_ids) -> QuerySet[ScriptReview]:
 
 def lexicon_rules() -> QuerySet[LexiconRule]:
     """Every rule (officers and administrators read the whole lexicon), filtered by ``LexiconFilter``."""
-    return LexiconRule.objects.select_related("owner", "owner__staff_profile").order_by("category", "code")
+    return LexiconRule.objects.select_related("owner", "owner__staff_profile", "stats").order_by("category", "code")
 
 
 def lexicon_rule_get(*, pk: int) -> LexiconRule:
@@ -194,6 +195,14 @@ def lexicon_rule_get(*, pk: int) -> LexiconRule:
 
 def lexicon_summary() -> dict:
     return LexiconRule.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+
+
+def concept_groups_list() -> list[ConceptGroup]:
+    return list(ConceptGroup.objects.order_by("name"))
+
+
+def concept_group_get(*, pk: int) -> ConceptGroup:
+    return get_object_or_404(ConceptGroup, pk=pk)
 
 
 def lexicon_history(rule: LexiconRule) -> list:

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from org.roles import staff_name
 
 from .models import Flag, LexiconRule, ScriptVersion
+from .rule_language import is_concept_expression
 
 _SEVERITY_BADGE = {"high": "danger", "medium": "warning", "low": "secondary"}
 
@@ -163,6 +164,14 @@ class LexiconTable(tables.Table):
     code = tables.Column(verbose_name=_("Code"))
     pattern = tables.Column(verbose_name=_("Phrase or pattern"), attrs={"td": {"class": "wb-wrap"}})
     severity = tables.Column(verbose_name=_("Severity"))
+    hits = tables.Column(verbose_name=_("Hits"), accessor="stats__hits", default=0, attrs={"td": {"class": "text-end"}})
+    precision = tables.Column(
+        verbose_name=_("Precision in review"),
+        accessor="stats__confirmed",
+        empty_values=(),
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
     active = tables.Column(
         verbose_name=pgettext_lazy("lexicon rule", "Active"), empty_values=(), order_by=("is_active", "active_from")
     )
@@ -178,12 +187,26 @@ class LexiconTable(tables.Table):
             "language",
             "category",
             "severity",
+            "hits",
+            "precision",
             "negation_suppresses",
             "active",
             "owner",
-            "version",
         )
+        exclude = ("version",)  # on the rule's page with its changelog
         attrs = {"class": "table table-sm", "data-testid": "lexicon-table"}
+
+    def render_precision(self, record):
+        stats = getattr(record, "stats", None) if hasattr(record, "stats") else None
+        if stats is None or stats.precision is None:
+            return "—"
+        reviewed = stats.confirmed + stats.dismissed
+        return format_html(
+            '<span title="{}">{}%</span>',
+            _("%(confirmed)d confirmed of %(reviewed)d reviewed")
+            % {"confirmed": stats.confirmed, "reviewed": reviewed},
+            round(stats.precision * 100),
+        )
 
     def render_code(self, record, value):
         return format_html('<a href="{}">{}</a>', reverse("compliance:lexicon_edit", args=[record.pk]), value)
@@ -193,6 +216,8 @@ class LexiconTable(tables.Table):
             return format_html(
                 '<code>{}</code> <span class="badge text-bg-light">{}</span>', value, _("regular expression")
             )
+        if is_concept_expression(value):
+            return format_html('<code>{}</code> <span class="badge text-bg-light">{}</span>', value, _("concept rule"))
         return format_html("<code>{}</code>", value)
 
     def render_severity(self, record, value):

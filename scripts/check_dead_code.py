@@ -68,6 +68,8 @@ WHITELIST = {
     "grant_role_permissions": "data migrations and the test world",
     "dispositions_install": "calls' data migration and tests after a flush",
     "lexicon_load_defaults": "compliance's data migration and tests after a flush",
+    "concept_groups_load_defaults": "compliance's data migration and tests after a flush",
+    "evaluate": "the generalisation gates (compliance tests) and the compliance_evaluate command",
     "default_specs": "the scanner's tests and benchmark run on the default lexicon",
     "assert_rule_agrees": "every app's access tests",
     "plain_view_rule": "the reference the fast customer rule is tested against",

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from calls import services
 from calls.tests.factories import disposition
-from compliance.lexicon_data import lexicon_load_defaults
-from compliance.models import Flag, LexiconRule, LexiconRuleVersion
+from compliance.lexicon_data import concept_groups_load_defaults, lexicon_load_defaults
+from compliance.models import ConceptGroup, Flag, LexiconRule, LexiconRuleVersion
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from leads.tests.factories import LeadFactory
@@ -25,6 +25,8 @@ def run_for_real(monkeypatch):
     # The default lexicon comes from a data migration, which a transactional test flushes.
     if not LexiconRule.objects.exists():
         lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
+    if not ConceptGroup.objects.exists():
+        concept_groups_load_defaults(ConceptGroup)
     monkeypatch.undo()  # drop the recorders of the autouse `recorded` fixture
 
 

@@ -4,6 +4,8 @@ the advisor is told of every outcome but "no issue"."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -14,8 +16,10 @@ from core.audit import audit_record
 from core.services import notification_send
 
 from ..access import can_review_flag
-from ..models import Flag, FlagAction, FlagOutcome, FlagReview, FlagStatus
+from ..classifier import CLEAN
+from ..models import CorpusEntry, Flag, FlagAction, FlagOutcome, FlagReview, FlagStatus
 from ..selectors import senior_officers
+from .lexicon import rule_stats_count_outcomes
 
 
 def _require_review(actor, flag: Flag | None = None) -> None:
@@ -114,6 +118,7 @@ def flag_close(*, actor, flag: Flag, outcome: str, comment: str) -> Flag:
         flag.assignee = actor
     flag.save(update_fields=["status", "outcome", "outcome_comment", "closed_by", "closed_at", "assignee"])
     FlagReview.objects.create(flag=flag, actor=actor, action=FlagAction.CLOSE, outcome=outcome, comment=comment.strip())
+    rule_stats_count_outcomes([flag])
     audit_record(actor=actor, verb="flag.close", target=flag, details={"outcome": outcome, "comment": comment})
     if outcome != FlagOutcome.NO_ISSUE and flag.advisor_id:
         notification_send(
@@ -152,6 +157,7 @@ def flags_bulk_close(*, actor, flag_ids: list[int], reason: str) -> int:
         if flag.assignee_id is None:
             flag.assignee = actor
     Flag.objects.bulk_update(flags, ["status", "outcome", "outcome_comment", "closed_by", "closed_at", "assignee"])
+    rule_stats_count_outcomes(flags)
     FlagReview.objects.bulk_create(
         [
             FlagReview(
@@ -168,3 +174,28 @@ def flags_bulk_close(*, actor, flag_ids: list[int], reason: str) -> int:
         details={"ids": [f.pk for f in flags], "reason": reason.strip(), "skipped": len(set(flag_ids)) - len(flags)},
     )
     return len(flags)
+
+
+_LATIN = re.compile(r"[A-Za-z]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@transaction.atomic
+def flag_add_to_corpus(*, actor, flag: Flag) -> CorpusEntry:
+    """Add a reviewed flag's text to the classifier's labelled corpus: "clean" when it was
+    closed as no issue, else the category of its most severe finding. Once per flag; the
+    classifier is retrained at the next scan."""
+    _require_review(actor, flag)
+    flag = _get_flag_for_update(flag.pk)
+    if flag.status != FlagStatus.CLOSED:
+        raise ValidationError(_("Only a reviewed (closed) flag can be added to the corpus."))
+    if not flag.category:
+        raise ValidationError(_("This flag has no category to learn from."))
+    if CorpusEntry.objects.filter(flag=flag).exists():
+        raise ValidationError(_("This flag is already in the corpus."))
+    text = flag.text_snapshot.strip()[:2000]
+    language = "en" if len(_LATIN.findall(text)) > 2 * len(_HAN.findall(text)) else "zh"
+    label = CLEAN if flag.outcome == FlagOutcome.NO_ISSUE else flag.category
+    entry = CorpusEntry.objects.create(text=text, label=label, language=language, flag=flag, added_by=actor)
+    audit_record(actor=actor, verb="flag.add_to_corpus", target=flag, details={"label": label, "entry": entry.pk})
+    return entry

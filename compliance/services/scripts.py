@@ -99,6 +99,7 @@ def _check_findings(version: ScriptVersion, scanner: Scanner) -> list[ScriptFind
         product_type=script.effective_product_type or None,
         product_risk_level=product.risk_level if product is not None else None,
         check_disclosures=True,
+        use_model=False,
     )
     rows = [
         ScriptFinding(
@@ -135,7 +136,7 @@ def _check_findings(version: ScriptVersion, scanner: Scanner) -> list[ScriptFind
 def script_version_check(*, version_id: int) -> list[ScriptFinding]:
     """Run the automatic check on a version and attach its findings (replacing earlier ones)."""
     version = ScriptVersion.objects.select_for_update(of=("self",)).select_related("script__product").get(pk=version_id)
-    scanner = active_scanner()
+    scanner = active_scanner(model=False)
     version.findings.all().delete()
     rows = ScriptFinding.objects.bulk_create(_check_findings(version, scanner))
     version.checked_at = timezone.now()

@@ -1,5 +1,6 @@
 """Surveillance: the snapshots of texts other features hand in (call notes, AI-bot
-transcripts, interactions), their scan into flags (one per hit, never twice), and
+transcripts, interactions), their scan into flags (one per communication under review,
+carrying every finding of the rules and the classifier, none twice), and
 rescans of a date range with today's lexicon.
 
 ``compliance.surveillance.request_scan`` is the entry point of the apps above; the
@@ -10,6 +11,8 @@ scans here by id.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -27,44 +30,136 @@ from customers.services.interactions import transcript_text
 from org.models import StaffProfile
 
 from ..access import can_start_rescan
-from ..models import CommSource, Communication, Flag, FlagKind, LexiconRule
-from ..scanner import active_scanner
+from ..constants import Severity
+from ..models import UNDER_REVIEW, CommSource, Communication, Flag, FlagKind, LexiconRule
+from ..scanner import Scanner, ScanResult, active_scanner, normalise
 from ..selectors import day_bounds
+from .lexicon import rule_stats_count_hits
 
 RESCAN_CHUNK = 500
 
 
-def _flag_rows(comm: Communication, result) -> list[Flag]:
-    return [
-        Flag(
+_SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+def finding_entries(result: ScanResult, scanner: Scanner, text: str) -> list[dict]:
+    """The findings of a scan as a flag stores them: rule hits with their span and parts,
+    model findings with the probability and the nearest labelled examples (the reason)."""
+    entries = [
+        {
+            "source": "rule",
+            "rule": f.rule,
+            "rule_id": f.rule_id,
+            "rule_version": f.rule_version,
+            "category": f.category,
+            "severity": f.severity,
+            "start": f.start,
+            "end": f.end,
+            "match": f.match[:200],
+            "parts": [list(p) for p in f.parts],
+        }
+        for f in result.findings
+    ]
+    if result.model_findings and scanner.classifier is not None:
+        norm = normalise(text)
+        for m in result.model_findings:
+            nearest = scanner.classifier.nearest(norm, category=m.category)
+            entries.append(
+                {
+                    "source": "model",
+                    "rule": m.rule,
+                    "rule_id": None,
+                    "rule_version": None,
+                    "category": m.category,
+                    "severity": m.severity,
+                    "start": 0,
+                    "end": 0,
+                    "match": "",
+                    "probability": round(m.probability, 3),
+                    "nearest": [
+                        {"similarity": round(sim, 2), "text": snippet.text, "label": snippet.label}
+                        for sim, snippet in nearest
+                    ],
+                }
+            )
+    return entries
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _finding_key(entry: dict) -> tuple:
+    return (entry.get("source", "rule"), entry["rule"], entry["start"], entry["end"])
+
+
+def _set_primary(flag: Flag) -> None:
+    """Repeat the most severe finding (a rule's before the model's) in the flag's columns."""
+    top = min(
+        flag.findings,
+        key=lambda f: (_SEVERITY_RANK.get(f["severity"], 3), f.get("source") == "model", f["start"]),
+    )
+    flag.rule_id = top["rule_id"]
+    flag.rule_code = top["rule"][:32]
+    flag.rule_version = top["rule_version"]
+    flag.category = top["category"]
+    flag.severity = top["severity"]
+    flag.start, flag.end = top["start"], top["end"]
+    flag.match = top["match"][:200]
+
+
+def _flags_apply(scans: list[tuple[Communication, list[dict]]]) -> int:
+    """One flag per communication under review, carrying all its findings; findings some
+    flag of the communication already holds are not added twice. Returns the number of
+    new flags (a finding added to a flag under review is not a new flag)."""
+    scans = [(comm, entries) for comm, entries in scans if entries]
+    if not scans:
+        return 0
+    existing: dict[int, list[Flag]] = {}
+    for flag in (
+        Flag.objects.select_for_update()
+        .filter(communication_id__in=[c.pk for c, _e in scans], kind=FlagKind.LEXICON)
+        .order_by("created_at", "id")
+    ):
+        existing.setdefault(flag.communication_id, []).append(flag)
+    to_create: list[Flag] = []
+    to_update: list[Flag] = []
+    added_rule_ids: Counter[int] = Counter()
+    for comm, entries in scans:
+        digest = text_digest(comm.text)
+        flags = [f for f in existing.get(comm.pk, []) if f.text_digest == digest]
+        known = {_finding_key(f) for flag in flags for f in flag.findings}
+        new = [e for e in entries if _finding_key(e) not in known]
+        if not new:
+            continue
+        added_rule_ids.update({e["rule_id"] for e in new if e.get("source") == "rule" and e.get("rule_id")})
+        open_flag = next((f for f in flags if f.status in UNDER_REVIEW), None)
+        if open_flag is not None:
+            open_flag.findings = sorted(open_flag.findings + new, key=lambda f: (f["start"], f["end"]))
+            _set_primary(open_flag)
+            to_update.append(open_flag)
+            continue
+        flag = Flag(
             communication=comm,
             kind=FlagKind.LEXICON,
             source=comm.source,
             advisor_id=comm.advisor_id,
             team_id=comm.team_id,
             occurred_at=comm.occurred_at,
-            rule_id=f.rule_id,
-            rule_code=f.rule,
-            rule_version=f.rule_version,
-            category=f.category,
-            severity=f.severity,
-            start=f.start,
-            end=f.end,
-            match=f.match[:200],
+            findings=sorted(new, key=lambda f: (f["start"], f["end"])),
             text_snapshot=comm.text,
+            text_digest=digest,
         )
-        for f in result.findings
-    ]
-
-
-def _create_flags(rows: list[Flag]) -> int:
-    """Insert flags, skipping hits already flagged (the unique constraint decides); returns how many are new."""
-    if not rows:
-        return 0
-    comm_ids = {r.communication_id for r in rows}
-    before = Flag.objects.filter(communication_id__in=comm_ids, kind=FlagKind.LEXICON).count()
-    Flag.objects.bulk_create(rows, ignore_conflicts=True)
-    return Flag.objects.filter(communication_id__in=comm_ids, kind=FlagKind.LEXICON).count() - before
+        _set_primary(flag)
+        to_create.append(flag)
+    Flag.objects.bulk_create(to_create)
+    rule_stats_count_hits(added_rule_ids)
+    if to_update:
+        Flag.objects.bulk_update(
+            to_update,
+            ["findings", "rule_id", "rule_code", "rule_version", "category", "severity", "start", "end", "match"],
+        )
+    return len(to_create)
 
 
 @transaction.atomic
@@ -109,16 +204,17 @@ def communication_store(
 
 @transaction.atomic
 def communication_flag(*, communication_id: int) -> int:
-    """Scan a stored communication with the active lexicon and flag its hits (none
-    twice). Returns the number of new flags."""
+    """Scan a stored communication with the active lexicon and the classifier: one flag
+    carrying all findings (none twice). Returns the number of new flags."""
     comm = Communication.objects.select_for_update().filter(pk=communication_id).first()
     if comm is None:
         return 0
-    result = active_scanner().scan(comm.text)
+    scanner = active_scanner()
+    result = scanner.scan(comm.text)
     comm.scanned_at = timezone.now()
     comm.lexicon_revision = LexiconRule.objects.revision_key()[:64]
     comm.save(update_fields=["scanned_at", "lexicon_revision"])
-    created = _create_flags(_flag_rows(comm, result))
+    created = _flags_apply([(comm, finding_entries(result, scanner, comm.text))])
     if created:
         audit_record(actor=None, verb="compliance.flag", target=comm, details={"new_flags": created})
     return created
@@ -199,8 +295,8 @@ def rescan_start(*, actor, date_from: dt.date, date_to: dt.date) -> Job:
 def rescan_run(*, job_id: int) -> dict:
     """The body of the rescan task: chunks of communications, progress after each chunk.
 
-    Safe to re-run: flags are unique per hit, so a second run adds only what a changed
-    lexicon finds new.
+    Safe to re-run: a finding is never added twice, so a second run adds only what a
+    changed lexicon finds new.
     """
     job = Job.objects.get(pk=job_id)
     if job.status == Job.Status.SUCCEEDED:
@@ -223,11 +319,9 @@ def rescan_run(*, job_id: int) -> dict:
             )
             if not chunk:
                 break
-            rows: list[Flag] = []
-            for comm in chunk:
-                rows += _flag_rows(comm, scanner.scan(comm.text))
+            scans = [(comm, finding_entries(scanner.scan(comm.text), scanner, comm.text)) for comm in chunk]
             with transaction.atomic():
-                created += _create_flags(rows)
+                created += _flags_apply(scans)
                 Communication.objects.filter(pk__in=[c.pk for c in chunk]).update(scanned_at=timezone.now())
             done += len(chunk)
             last_pk = chunk[-1].pk

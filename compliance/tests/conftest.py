@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from compliance.constants import SENIOR_GROUP
-from compliance.lexicon_data import lexicon_load_defaults
-from compliance.models import LexiconRule, LexiconRuleVersion
+from compliance.lexicon_data import concept_groups_load_defaults, lexicon_load_defaults
+from compliance.models import ConceptGroup, LexiconRule, LexiconRuleVersion
 
 
 @pytest.fixture(autouse=True)
@@ -19,4 +19,6 @@ def default_lexicon(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if not LexiconRule.objects.exists():
         lexicon_load_defaults(LexiconRule, LexiconRuleVersion)
+    if not ConceptGroup.objects.exists():
+        concept_groups_load_defaults(ConceptGroup)
     Group.objects.get_or_create(name=SENIOR_GROUP)

@@ -83,7 +83,7 @@ def test_approved_scripts_for_matches_type_level_scripts(world):
     assert [x.pk for x in approved_scripts_for(product=product)] == [v.pk]
 
 
-def test_request_scan_creates_one_flag_per_hit_even_when_run_twice(world, django_capture_on_commit_callbacks):
+def test_request_scan_creates_one_flag_per_communication_even_when_run_twice(world, django_capture_on_commit_callbacks):
     customer = CustomerFactory()
     occurred = timezone.now() - dt.timedelta(hours=1)
     kwargs = {
@@ -101,9 +101,10 @@ def test_request_scan_creates_one_flag_per_hit_even_when_run_twice(world, django
     comm = Communication.objects.get(source="call_note", object_id=4711)
     assert comm.customer_id == customer.pk and comm.advisor_id == world.advisor_a.pk
     assert comm.team_id == world.team_a.pk
-    flags = Flag.objects.filter(communication=comm).order_by("start")
-    assert [f.match for f in flags] == ["保本", "额度有限"]
-    assert all(f.text_snapshot == kwargs["text"] and f.advisor_id == world.advisor_a.pk for f in flags)
+    flag = Flag.objects.get(communication=comm)  # one flag, carrying every finding
+    assert [f["match"] for f in flag.rule_findings] == ["保本", "额度有限"]
+    assert flag.text_snapshot == kwargs["text"] and flag.advisor_id == world.advisor_a.pk
+    assert (flag.match, flag.severity) == ("保本", "high")  # the most severe finding leads
 
 
 def test_request_scan_waits_for_commit_and_ignores_blank_text(world, django_capture_on_commit_callbacks):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from compliance.constants import Category
-from compliance.lexicon_data import default_rules, default_specs
+from compliance.lexicon_data import default_groups, default_rules, default_specs
 from compliance.models import LexiconRule
 from compliance.scanner import Scanner, normalise, scan_text
 from compliance.services import lexicon as lexicon_services
@@ -20,7 +20,7 @@ LABELLED = Path(__file__).parent / "data" / "labelled_set.jsonl"
 
 @pytest.fixture(scope="module")
 def scanner():
-    return Scanner(default_specs())
+    return Scanner(default_specs(), default_groups())
 
 
 def hits(scanner, text):

@@ -241,12 +241,30 @@ def scan(world, object_id=1, text="我说这款产品是保本的，额度有限
 
 
 class TestFlags:
-    def test_scan_twice_creates_one_flag_per_hit(self, world):
+    def test_scan_twice_creates_one_flag_per_communication(self, world):
         comm, created = scan(world)
-        assert created == 2
+        assert created == 1
         _comm, created_again = scan(world)
         assert created_again == 0
-        assert Flag.objects.filter(communication=comm).count() == 2
+        flag = Flag.objects.get(communication=comm)
+        assert [(f["match"], f["category"]) for f in flag.rule_findings] == [
+            ("保本", "guarantee"),
+            ("额度有限", "time_pressure"),
+        ]
+
+    def test_a_new_finding_joins_the_flag_under_review_and_a_closed_flag_is_not_reopened(self, world):
+        comm, _ = scan(world, 5, text="这款产品包赢，放心")
+        assert not Flag.objects.exists()
+        lexicon_services.lexicon_rule_create(actor=world.compliance, data={**TestLexicon.data, "pattern": "包赢"})
+        scan(world, 5, text="这款产品包赢，放心")
+        flag = Flag.objects.get(communication=comm)
+        flag_services.flag_close(actor=world.compliance, flag=flag, outcome=FlagOutcome.COACHING, comment="措辞")
+        lexicon_services.lexicon_rule_create(actor=world.compliance, data={**TestLexicon.data, "pattern": "放心"})
+        _comm, created = scan(world, 5, text="这款产品包赢，放心")
+        assert created == 1  # the closed flag keeps what it was closed on; the new finding gets a new flag
+        newest = Flag.objects.filter(communication=comm).order_by("-id").first()
+        assert [f["match"] for f in newest.findings if f["source"] == "rule"] == ["放心"]
+        assert scan(world, 5, text="这款产品包赢，放心")[1] == 0
 
     def test_claim_escalate_close_with_evidence(self, world):
         senior = make_staff(Role.COMPLIANCE, username="senior")
@@ -277,13 +295,13 @@ class TestFlags:
 
     def test_bulk_close_false_positives(self, world):
         scan(world, 1)
-        scan(world, 2, text="客户说别家银行不靠谱")
+        scan(world, 2, text="别家银行的理财都不靠谱")
         ids = list(Flag.objects.values_list("pk", flat=True))
         with pytest.raises(ValidationError):
             flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason=" ")
-        assert flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="客户原话，非顾问陈述") == 3
+        assert flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="客户原话，非顾问陈述") == 2
         assert set(Flag.objects.values_list("status", "outcome")) == {(FlagStatus.CLOSED, FlagOutcome.NO_ISSUE)}
-        assert FlagReview.objects.filter(action="bulk_close").count() == 3
+        assert FlagReview.objects.filter(action="bulk_close").count() == 2
         assert sorted(AuditEvent.objects.filter(verb="flag.bulk_close").get().details["ids"]) == sorted(ids)
         assert flag_services.flags_bulk_close(actor=world.compliance, flag_ids=ids, reason="again") == 0
 
@@ -323,9 +341,9 @@ class TestRescan:
     def test_rescan_applies_a_new_rule_to_old_calls_with_progress(self, world, django_capture_on_commit_callbacks):
         old = timezone.now() - dt.timedelta(days=10)
         for i in range(3):
-            scan(world, 300 + i, text="这款产品包赚，放心", occurred_at=old)
-        assert not Flag.objects.exists()  # "包赚" is not in the lexicon yet
-        lexicon_services.lexicon_rule_create(actor=world.compliance, data=dict(TestLexicon.data))
+            scan(world, 300 + i, text="这款产品包赢，放心", occurred_at=old)
+        assert not Flag.objects.exists()  # "包赢" is not in the lexicon yet
+        lexicon_services.lexicon_rule_create(actor=world.compliance, data={**TestLexicon.data, "pattern": "包赢"})
         assert not Flag.objects.exists()  # lexicon changes are not retroactive by themselves
         day = timezone.localdate(old)
         with django_capture_on_commit_callbacks(execute=True):
@@ -333,12 +351,12 @@ class TestRescan:
         job.refresh_from_db()
         assert (job.status, job.done, job.total) == (Job.Status.SUCCEEDED, 3, 3)
         assert job.result == {"scanned": 3, "new_flags": 3}
-        assert Flag.objects.filter(match="包赚").count() == 3
+        assert Flag.objects.filter(match="包赢").count() == 3
         # running the job again is safe
         surveillance_services.rescan_run(job_id=job.pk)
         Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
         surveillance_services.rescan_run(job_id=job.pk)
-        assert Flag.objects.filter(match="包赚").count() == 3
+        assert Flag.objects.filter(match="包赢").count() == 3
 
     def test_rescan_bad_range(self, world):
         with pytest.raises(ValidationError):
@@ -356,6 +374,6 @@ def test_communication_keeps_snapshot_independent_of_callers(world):
     comm, _ = scan(world, 9, text="原始记录：保本")
     assert Communication.objects.get(pk=comm.pk).text == "原始记录：保本"
     comm2, created = scan(world, 9, text="修改后的记录：稳赚不赔")
-    assert comm2.pk == comm.pk and created == 1
+    assert comm2.pk == comm.pk and created == 1  # an edited text is a new text: a flag of its own
     texts = set(Flag.objects.filter(communication=comm).values_list("text_snapshot", flat=True))
     assert texts == {"原始记录：保本", "修改后的记录：稳赚不赔"}

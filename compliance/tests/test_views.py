@@ -360,20 +360,24 @@ def test_flag_page_links_to_the_original_only_when_the_caller_gave_one(world, cl
 
 
 def test_advisor_sees_only_the_other_flags_they_may_open(world, client_for):
-    comm, created = surveillance_services.communication_scan(
-        source="call_note",
-        object_id=73,
-        text="我说这款产品是保本的，额度有限。",
-        advisor_id=world.advisor_a.pk,
-        occurred_at=timezone.now(),
-    )
-    assert created == 2
-    closed, still_open = comm.flags.order_by("start")
+    def scan(text):
+        return surveillance_services.communication_scan(
+            source="call_note", object_id=73, text=text, advisor_id=world.advisor_a.pk, occurred_at=timezone.now()
+        )
+
+    comm, created = scan("我说这款产品是保本的，额度有限。")
+    assert created == 1
+    closed = comm.flags.get()
     flag_services.flag_close(actor=world.compliance, flag=closed, outcome=FlagOutcome.COACHING, comment="注意措辞")
+    _comm, created = scan("我说这款产品是保本的，额度有限，错过再等一年。")  # the note was edited
+    assert created == 1
+    still_open = comm.flags.exclude(pk=closed.pk).get()
     body = client_for(world.advisor_a).get(reverse("compliance:flag_detail", args=[closed.pk])).content.decode()
     assert f"/compliance/flags/{still_open.pk}/" not in body
     body = client_for(world.compliance).get(reverse("compliance:flag_detail", args=[closed.pk])).content.decode()
     assert f"/compliance/flags/{still_open.pk}/" in body
+    assert 'data-testid="flag-findings"' in body and "额度有限" in body
+    assert "time_pressure" not in body and "guarantee" not in body  # categories in words, not codes
 
 
 def test_an_officer_is_not_offered_to_approve_their_own_script(world, client_for):

@@ -1,0 +1,233 @@
+"""The learned second opinion: one linear model per category over character n-grams.
+
+The rules say *why* (a phrase, a concept rule and its span); this model says *how much a
+text looks like* the labelled violations of a category, to catch paraphrases no rule has
+words for yet. Its findings are always medium, carry the model's probability and the
+nearest labelled examples, and never block a script alone.
+
+Features are the presence of character n-grams (2 to 3 characters) of the normalised text
+and the text's *concept features* from the scanner's pass (which concept groups occur,
+negated or not, and which rule categories hit): the model learns combinations no rule
+spells out. One multinomial L2 logistic regression over "clean" and the categories is
+trained on the corpus in ``compliance/corpus/*.jsonl`` plus the snippets officers add
+from reviewed flags.
+
+At scan time no scikit-learn is involved: the n-grams with a weight are the keys of one
+Aho-Corasick automaton, so scoring a text is one pass over it plus one sum of weights;
+scikit-learn is imported (lazily, it is a large import) only when the model is trained,
+at the first scan after a start or a corpus change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick
+import numpy as np
+
+from .constants import Category, Severity
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+CLEAN = "clean"
+NGRAM_MIN, NGRAM_MAX = 2, 3  # unigrams cost most scan time for little held-out recall
+MIN_DF = 2
+C_REGULARISATION = 1.0
+TOLERANCE = 1e-3  # looser stops early and fits worse; tighter costs ~4x the time for nothing held out
+THRESHOLD = 0.5  # probability from which a category is a finding
+MAX_FEATURES = 3000
+NEAREST = 3
+_SPACES = str.maketrans({" ": None, "\u3000": None, "\t": None, "\n": None, "\r": None})
+
+
+@dataclass(frozen=True)
+class Snippet:
+    text: str
+    label: str  # a Category value or "clean"
+    lang: str
+    family: str
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class ModelFinding:
+    category: str
+    probability: float
+    severity: str = Severity.MEDIUM
+    start: int = 0
+    end: int = 0
+
+    @property
+    def rule(self) -> str:
+        return f"MODEL-{self.category}"
+
+    def as_json(self) -> dict:
+        return {
+            "rule": self.rule,
+            "category": self.category,
+            "severity": self.severity,
+            "start": self.start,
+            "end": self.end,
+            "match": "",
+            "source": "model",
+            "probability": round(self.probability, 3),
+        }
+
+
+def load_corpus(directory: Path = CORPUS_DIR) -> list[Snippet]:
+    """Every labelled snippet of the corpus files (held-out and development families)."""
+    out = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.append(Snippet(row["text"], row["label"], row["lang"], row["family"], row["id"]))
+    return out
+
+
+def _compact(norm: str) -> str:
+    # str.translate with a dict is slow; spaces are rare in notes, so test before replacing.
+    if " " in norm or "\n" in norm or "\t" in norm or "\r" in norm or "\u3000" in norm:
+        return norm.translate(_SPACES)
+    return norm
+
+
+def ngrams(norm: str) -> set[str]:
+    """The features of a normalised text: its character n-grams, spaces removed."""
+    compact = _compact(norm)
+    return {compact[i : i + n] for n in range(NGRAM_MIN, NGRAM_MAX + 1) for i in range(len(compact) - n + 1)}
+
+
+def _train_matrix(texts: Sequence[str], extras: Sequence[set[str]]):
+    """Binary presence matrix (scipy CSR) of ``texts`` and its vocabulary."""
+    from scipy.sparse import csr_matrix  # scipy comes with scikit-learn: loaded only to train
+
+    grams = [ngrams(t) | extra for t, extra in zip(texts, extras, strict=True)]
+    vocabulary = None
+    if vocabulary is None:
+        df: dict[str, int] = {}
+        for g in grams:
+            for token in g:
+                df[token] = df.get(token, 0) + 1
+        vocabulary = {token: i for i, token in enumerate(sorted(t for t, n in df.items() if n >= MIN_DF))}
+    indptr, indices = [0], []
+    for g in grams:
+        indices.extend(sorted(vocabulary[t] for t in g if t in vocabulary))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return csr_matrix((data, indices, indptr), shape=(len(texts), len(vocabulary))), vocabulary
+
+
+class Classifier:
+    """Trained weights per class ("clean" first, then the categories), compiled for
+    scanning. Build with :func:`fit`."""
+
+    def __init__(self, vocabulary: dict[str, int], weights: np.ndarray, bias: np.ndarray, categories: list[str]):
+        self.categories = categories
+        # Only the n-grams that move some class's score much are kept for scanning: the
+        # automaton stays small and a text matches few of them (speed; the loss is
+        # measured by compliance/evaluation.py, which scores with the pruned weights).
+        strength = np.abs(weights).max(axis=1)
+        if len(strength) > MAX_FEATURES:
+            cut = np.partition(strength, len(strength) - MAX_FEATURES)[len(strength) - MAX_FEATURES]
+            used = np.flatnonzero(strength >= max(cut, 1e-6))
+        else:
+            used = np.flatnonzero(strength > 1e-6)
+        keep = {old: new for new, old in enumerate(used)}
+        self.weights = np.ascontiguousarray(weights[used], dtype=np.float64)
+        self.bias = bias.astype(np.float64)
+        self.vocabulary = {t: keep[i] for t, i in vocabulary.items() if i in keep}
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for token, index in self.vocabulary.items():
+            if not token.startswith(("g:", "r:")):  # concept features come from the scanner's pass
+                self._automaton.add_word(token, index)
+        self._has_keys = len(self._automaton) > 0
+        if self._has_keys:
+            self._automaton.make_automaton()
+        self.examples: list[Snippet] = []
+        self._example_grams: list[set[str]] = []
+
+    def scores(self, norm: str, extra: Sequence[str] = ()) -> np.ndarray:
+        """The linear score of each class for a normalised text and its concept features."""
+        compact = _compact(norm)
+        found = {index for _end, index in self._automaton.iter(compact)} if compact and self._has_keys else set()
+        for token in extra:
+            index = self.vocabulary.get(token)
+            if index is not None:
+                found.add(index)
+        if not found:
+            return self.bias
+        return self.bias + self.weights[list(found)].sum(axis=0)
+
+    def predict(self, norm: str, extra: Sequence[str] = (), *, threshold: float = THRESHOLD) -> list[ModelFinding]:
+        """The categories whose probability reaches ``threshold``, most probable first."""
+        scores = self.scores(norm, extra)
+        if threshold >= 0.5 and int(scores.argmax()) == 0:
+            return []  # from one half up only the most likely class can pass: here "clean"
+        top = scores.max()
+        exp = np.exp(scores - top)
+        probs = dict(zip(self.categories, (exp / exp.sum()).tolist(), strict=True))
+        out = [ModelFinding(category=c, probability=p) for c, p in probs.items() if c != CLEAN and p >= threshold]
+        return sorted(out, key=lambda f: -f.probability)
+
+    def nearest(self, norm: str, *, category: str | None = None, k: int = NEAREST) -> list[tuple[float, Snippet]]:
+        """The labelled examples most like ``norm`` (Jaccard similarity of n-grams), of
+        ``category`` when given: the reason shown with a model finding."""
+        grams = ngrams(norm)
+        if not grams:
+            return []
+        scored = []
+        for snippet, other in zip(self.examples, self._example_grams, strict=True):
+            if category is not None and snippet.label != category:
+                continue
+            union = len(grams | other)
+            if union:
+                scored.append((len(grams & other) / union, snippet))
+        scored.sort(key=lambda pair: -pair[0])
+        return scored[:k]
+
+    def remember(self, snippets: Sequence[Snippet], texts: Sequence[str]) -> None:
+        self.examples = list(snippets)
+        self._example_grams = [ngrams(t) for t in texts]
+
+
+def fit(
+    snippets: Sequence[Snippet],
+    texts: Sequence[str],
+    extras: Sequence[set[str]] | None = None,
+    *,
+    categories: list[str] | None = None,
+) -> Classifier:
+    """Train one multinomial logistic regression over "clean" and the categories.
+
+    ``texts`` are the snippets' texts normalised by the scanner (``scanner.normalise``),
+    the same normalisation the scan applies before :meth:`Classifier.scores`.
+    """
+    from sklearn.linear_model import LogisticRegression  # large import: only when training
+
+    categories = categories or [c for c in Category.values if c != Category.ALLOW]
+    matrix, vocabulary = _train_matrix(texts, extras or [set() for _ in texts])
+    classes = [CLEAN, *categories]
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index.get(s.label, 0) for s in snippets])
+    present = sorted(set(y.tolist()))
+    model = LogisticRegression(C=C_REGULARISATION, max_iter=300, tol=TOLERANCE)
+    model.fit(matrix, y)
+    # One multinomial model; a class absent from the training data never fires.
+    weights = np.zeros((len(vocabulary), len(classes)))
+    bias = np.full(len(classes), -30.0)
+    if len(present) == 1:
+        bias[present[0]] = 0.0
+    else:
+        coef = model.coef_ if len(present) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
+        intercept = (
+            model.intercept_ if len(present) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
+        )
+        for row, cls in enumerate(present):
+            weights[:, cls] = coef[row]
+            bias[cls] = intercept[row]
+    classifier = Classifier(vocabulary, weights, bias, classes)
+    classifier.remember(snippets, texts)
+    return classifier

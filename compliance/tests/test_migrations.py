@@ -1,0 +1,69 @@
+"""Migrations 0006-0008: existing per-hit flags become one flag per communication text."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+BEFORE = [("compliance", "0005_corpus_entries")]
+AFTER = [("compliance", "0008_lexicon_rule_stats")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flags_under_review_are_merged_and_closed_flags_kept(world):
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    apps = executor.loader.project_state(BEFORE).apps
+    comm_model = apps.get_model("compliance", "Communication")
+    flag_model = apps.get_model("compliance", "Flag")
+    review_model = apps.get_model("compliance", "FlagReview")
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    rule = rule_model.objects.filter(pattern="保本").first()
+    now = timezone.now()
+    text = "这款产品是保本的，额度有限。"
+    comm = comm_model.objects.create(source="call_note", object_id=1, text=text, occurred_at=now)
+
+    def flag(code, start, end, match, severity, status="open", outcome="", snapshot=text):
+        return flag_model.objects.create(
+            communication=comm,
+            kind="lexicon",
+            source="call_note",
+            occurred_at=now,
+            rule_id=rule.pk if code == "ZH-GUAR-001" else None,
+            rule_code=code,
+            category="guarantee" if code.startswith("ZH-GUAR") else "time_pressure",
+            severity=severity,
+            start=start,
+            end=end,
+            match=match,
+            text_snapshot=snapshot,
+            status=status,
+            outcome=outcome,
+        )
+
+    time_flag = flag("ZH-TIME-001", 9, 13, "额度有限", "medium", status="claimed")
+    guarantee_flag = flag("ZH-GUAR-001", 5, 7, "保本", "high")
+    # closed on an earlier wording of the note
+    closed = flag("ZH-GUAR-001", 0, 2, "保本", "high", status="closed", outcome="violation", snapshot="保本的")
+    review_model.objects.create(flag=time_flag, actor_id=world.compliance.pk, action="claim")
+    review_model.objects.create(flag=guarantee_flag, actor_id=world.compliance.pk, action="release")
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(AFTER)
+    apps = executor.loader.project_state(AFTER).apps
+    flag_model = apps.get_model("compliance", "Flag")
+    kept = flag_model.objects.get(pk=time_flag.pk)  # furthest in review (claimed) keeps the evidence
+    assert not flag_model.objects.filter(pk=guarantee_flag.pk).exists()
+    assert [f["match"] for f in kept.findings] == ["保本", "额度有限"]
+    assert (kept.match, kept.severity, kept.status) == ("保本", "high", "claimed")
+    assert apps.get_model("compliance", "FlagReview").objects.filter(flag=kept).count() == 2
+    closed_after = flag_model.objects.get(pk=closed.pk)
+    assert closed_after.status == "closed" and [f["match"] for f in closed_after.findings] == ["保本"]
+    stats = apps.get_model("compliance", "LexiconRuleStats").objects.get(rule_id=rule.pk)
+    assert (stats.hits, stats.confirmed, stats.dismissed) == (2, 1, 0)
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -1,0 +1,226 @@
+"""The concept-rule language, negation scope and dismissal, the classifier's second opinion,
+and what officers do with them (groups, statistics, the corpus)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance.classifier import Snippet, fit
+from compliance.lexicon_data import default_groups, default_specs
+from compliance.models import ConceptGroup, CorpusEntry, Flag, FlagOutcome, LexiconRuleStats
+from compliance.rule_language import RuleSpec, RuleSyntaxError, parse_expression
+from compliance.scanner import Scanner, classifier_features, normalise
+from compliance.services import flags as flag_services
+from compliance.services import lexicon as lexicon_services
+from compliance.services import surveillance as surveillance_services
+
+
+@pytest.fixture(scope="module")
+def scanner():
+    return Scanner(default_specs(), default_groups())
+
+
+def rule(pattern, language="zh", category="guarantee"):
+    return RuleSpec(code="T-1", pattern=pattern, is_regex=False, language=language, category=category, severity="high")
+
+
+GROUPS = {"loss": ["亏", "损失"], "backstop": ["赔", "补上", "承担"], "own": ["自己承担"], "sure_en": ["guarantee*"]}
+
+
+def test_parse_expression_and_its_errors():
+    e = parse_expression('{loss} & {backstop} & "银行" within 12 unless {own}')
+    assert [p.key for p in e.parts] == ["loss", "backstop", '"银行"'] and e.window == 12 and e.unless == ("own",)
+    for bad in ["{loss} &", "{Loss}", "{loss} within 0", "{loss} unless own", "{loss} within 5 {backstop}"]:
+        with pytest.raises(RuleSyntaxError):
+            parse_expression(bad)
+
+
+def test_proximity_window_and_parts_in_the_finding():
+    s = Scanner([rule("{loss} & {backstop} within 10")], GROUPS)
+    (f,) = s.scan("真亏了我们赔给您").findings
+    assert f.match == "亏了我们赔" and {g for _s, _e, g in f.parts} == {"loss", "backstop"}
+    assert s.scan("亏了的话，按照合同条款和说明书的约定，我们赔").findings == []  # parts too far apart
+
+
+def test_negation_parity_clause_scope_and_unless():
+    s = Scanner([rule("{loss} & {backstop} unless {own}")], GROUPS)
+    assert s.scan("亏了我们不会赔").suppressed[0].reason == "negation"
+    assert s.scan("亏了我们不会不赔的").findings  # two cues cancel: a promise
+    assert s.scan("您不用担心，亏了我们赔").findings  # the cue belongs to the first clause
+    assert s.scan("亏了我们是不会赔的，但是也不会不管").suppressed
+    assert s.scan("亏损由您自己承担，银行不赔").findings == []
+    assert s.scan("亏了要自己承担").suppressed[0].reason == "unless"
+
+
+def test_questions_and_corrections_are_dismissed(scanner):
+    assert scanner.scan("客户问：这个是不是保本的？").findings == []
+    assert scanner.scan("保本？现在没有这种产品了。").findings == []
+    assert scanner.scan("客户说朋友讲理财稳赚，我纠正了这个说法。").findings == []
+    assert scanner.scan("这个是保本的，您放心。").findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "就算大盘跌了，这个照样有钱赚",
+        "您投五十万，一年能赚两万多",
+        "业绩比较基准4%，到期就按这个给您",
+        "跟存定期是一回事，利息还高",
+        "录像的时候您就说都明白了",
+        "Just read me the code on your phone",
+        "It's basically your savings account with a better rate",
+    ],
+)
+def test_concept_rules_catch_paraphrases(scanner, text):
+    assert scanner.scan(text).findings
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这款理财不在存款保险的保障范围内",
+        "贷款审批跟您买不买理财没有关系",
+        "业绩比较基准不代表实际收益",
+        "It's not a deposit and it's not covered by deposit insurance.",
+    ],
+)
+def test_correct_disclosures_are_clean(scanner, text):
+    assert scanner.scan(text).findings == []
+
+
+def test_english_prefix_terms_respect_word_starts():
+    s = Scanner([rule("{sure_en}", language="en")], GROUPS)
+    assert s.scan("It is guaranteed.").findings and s.scan("We guarantee it").findings
+    assert s.scan("It is not guaranteed.").suppressed
+    assert s.scan("an unguaranteed note").findings == []
+
+
+def toy_classifier():
+    rows = [Snippet(t, "guarantee", "zh", f"g{i}") for i, t in enumerate(["稳稳当当包您满意", "稳稳当当拿钱"] * 3)]
+    rows += [Snippet(t, "clean", "zh", f"c{i}") for i, t in enumerate(["客户下周回电", "已发送说明书", "客户出差"] * 3)]
+    features = Scanner(default_specs(), default_groups())
+    return fit(rows, [normalise(r.text) for r in rows], [classifier_features(features, r.text)[0] for r in rows])
+
+
+def test_model_findings_are_medium_with_probability_and_nearest_examples():
+    classifier = toy_classifier()
+    s = Scanner(default_specs(), default_groups(), classifier)
+    result = s.scan("这个稳稳当当的")
+    (m,) = result.model_findings
+    assert m.category == "guarantee" and m.severity == "medium" and 0.5 <= m.probability <= 1
+    payload = result.as_json()["findings"][-1]
+    assert payload["source"] == "model" and payload["probability"] == round(m.probability, 3)
+    assert classifier.nearest(normalise("这个稳稳当当的"), category="guarantee")[0][1].text.startswith("稳稳当当")
+    assert s.scan("这个稳稳当当的", use_model=False).model_findings == []
+
+
+def test_startup_and_admin_do_not_load_scikit_learn():
+    code = (
+        "import django, os, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'workbench.settings');"
+        "os.environ.setdefault('DJANGO_SECRET_KEY', 'x'); django.setup();"
+        "import compliance.admin, compliance.scanner, compliance.views;"
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_concept_group_service_validates_and_rebuilds_the_scanner(world):
+    with pytest.raises(ValidationError) as exc:
+        lexicon_services.concept_group_save(actor=world.compliance, name="Bad Name", terms="")
+    assert {"name", "terms"} <= set(exc.value.message_dict)
+    with pytest.raises(ValidationError):
+        lexicon_services.concept_group_save(actor=world.compliance, name="x_ok", terms="re:(")
+    group = lexicon_services.concept_group_save(actor=world.compliance, name="lucky", terms="发财车\n发财车\n")
+    assert group.terms == "发财车"
+    with pytest.raises(ValidationError):  # a rule may not name a group that does not exist
+        lexicon_services.lexicon_rule_create(
+            actor=world.compliance,
+            data={
+                "pattern": "{nope}",
+                "is_regex": False,
+                "language": "zh",
+                "category": "guarantee",
+                "severity": "high",
+            },
+        )
+    lexicon_services.lexicon_rule_create(
+        actor=world.compliance,
+        data={"pattern": "{lucky}", "is_regex": False, "language": "zh", "category": "guarantee", "severity": "high"},
+    )
+    with pytest.raises(ValidationError):  # renaming a group rules name
+        lexicon_services.concept_group_save(actor=world.compliance, name="lucky2", terms="x", group=group)
+    comm, created = surveillance_services.communication_scan(
+        source="call_note", object_id=91, text="这是辆发财车", advisor_id=world.advisor_a.pk, occurred_at=timezone.now()
+    )
+    assert created == 1 and Flag.objects.get(communication=comm).match == "发财车"
+    assert ConceptGroup.objects.filter(name="lucky").exists()
+
+
+def test_rule_statistics_and_adding_a_reviewed_flag_to_the_corpus(world, client_for):
+    comm, _ = surveillance_services.communication_scan(
+        source="call_note", object_id=92, text="这款是保本的", advisor_id=world.advisor_a.pk, occurred_at=timezone.now()
+    )
+    flag = Flag.objects.get(communication=comm)
+    stats = LexiconRuleStats.objects.get(rule_id=flag.rule_id)
+    assert (stats.hits, stats.confirmed, stats.dismissed, stats.precision) == (1, 0, 0, None)
+    with pytest.raises(ValidationError):  # only a reviewed flag teaches the classifier
+        flag_services.flag_add_to_corpus(actor=world.compliance, flag=flag)
+    flag_services.flag_close(actor=world.compliance, flag=flag, outcome=FlagOutcome.NO_ISSUE, comment="客户原话")
+    stats.refresh_from_db()
+    assert (stats.dismissed, stats.precision) == (0 + 1, 0.0)
+    page = client_for(world.compliance).get(reverse("compliance:lexicon"), {"q": flag.rule_code}).content.decode()
+    assert "0%" in page
+    c = client_for(world.compliance)
+    assert 'data-testid="add-to-corpus"' in c.get(reverse("compliance:flag_detail", args=[flag.pk])).content.decode()
+    c.post(reverse("compliance:flag_add_to_corpus", args=[flag.pk]))
+    entry = CorpusEntry.objects.get(flag=flag)
+    assert (entry.label, entry.language, entry.added_by) == ("clean", "zh", world.compliance)
+    assert (
+        'data-testid="add-to-corpus"' not in c.get(reverse("compliance:flag_detail", args=[flag.pk])).content.decode()
+    )
+    assert c.post(reverse("compliance:flag_add_to_corpus", args=[flag.pk])).status_code == 302  # refused, no error
+    assert CorpusEntry.objects.count() == 1
+    assert client_for(world.advisor_a).post(reverse("compliance:flag_add_to_corpus", args=[flag.pk])).status_code == 403
+
+
+def test_a_model_finding_goes_to_the_queue_as_medium_with_its_reason(world, client_for, monkeypatch):
+    classifier = toy_classifier()
+    monkeypatch.setattr("compliance.scanner.active_classifier", lambda: classifier)
+    comm, created = surveillance_services.communication_scan(
+        source="call_note",
+        object_id=93,
+        text="这个稳稳当当的",
+        advisor_id=world.advisor_a.pk,
+        occurred_at=timezone.now(),
+    )
+    flag = Flag.objects.get(communication=comm)
+    assert created == 1 and flag.severity == "medium" and flag.rule_findings == []
+    (m,) = flag.model_findings
+    assert m["category"] == "guarantee" and m["probability"] >= 0.5 and m["nearest"][0]["label"] == "guarantee"
+    body = client_for(world.compliance).get(reverse("compliance:flag_detail", args=[flag.pk])).content.decode()
+    assert m["nearest"][0]["text"] in body and f"{round(m['probability'] * 100)}%" in body
+
+
+def test_compliance_scan_jsonl_adds_model_findings(monkeypatch, tmp_path):
+    scanner = Scanner(default_specs(), default_groups(), toy_classifier())
+    monkeypatch.setattr("compliance.management.commands.compliance_scan.active_scanner", lambda: scanner)
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 1, "text": "这个稳稳当当的"}\n', encoding="utf-8")
+    out = StringIO()
+    call_command("compliance_scan", "--jsonl", str(path), stdout=out)
+    (line,) = out.getvalue().splitlines()
+    payload = json.loads(line)
+    assert payload["id"] == 1 and payload["missing_disclosures"] == []
+    (finding,) = payload["findings"]
+    assert finding["source"] == "model" and finding["category"] == "guarantee" and 0.5 <= finding["probability"] <= 1
+    assert set(finding) == {"rule", "category", "severity", "start", "end", "match", "source", "probability"}
