@@ -289,6 +289,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set used by several fields (check --deploy warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "leads.models.Grade",
+        "RejectReasonEnum": "referrals.models.RejectReason",
+    },
 }
 
 # --- django-tables2 -------------------------------------------------------------------
