@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 
 from compliance.surveillance import request_scan
 from core.audit import audit_record
-from customers.models import Channel, Customer, Direction, Product
+from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
+from customers.services.privacy import customer_view_record
 from customers.suitability import product_suitability
 from leads import services as lead_services
 from leads.access import can_call_lead
@@ -44,10 +45,12 @@ S = LeadStatus
 # --- opening the call screen --------------------------------------------------------------
 
 
-def lead_view_record(*, actor, lead: Lead) -> None:
-    """Opening a lead's call screen reads the customer's personal data: log the access.
-    (One row: no transaction of its own, so the page's query count stays put.)"""
-    audit_record(actor=actor, verb="lead.view", target=lead, details={"customer": lead.customer_id})
+def lead_view_record(*, actor, lead: Lead, page: str = ViewPlace.CALL_SCREEN, user_agent: str = "") -> None:
+    """Opening a lead's call screen (or its product check) shows the customer's personal
+    data: the PIPL access record, as for every page about one customer."""
+    customer_view_record(
+        actor=actor, customer=lead.customer_id, page=page, details={"lead": lead.pk}, user_agent=user_agent
+    )
 
 
 # --- confirming the grade and routing ---------------------------------------------------

@@ -17,7 +17,7 @@ from core.access import require
 from core.forms import form_add_service_errors
 from core.htmx import redirect_for, render_table_page
 from core.pagination import count_cap
-from customers.models import Product
+from customers.models import Product, ViewPlace
 from leads import services as lead_services
 from leads.access import can_call_lead, can_claim_lead, can_claim_next, can_confirm_lead
 from leads.filters import LeadQueueFilter, PlannedCallFilter
@@ -134,15 +134,22 @@ def _suitability_badges(customer, product_ids: list[int]) -> list[dict]:
     return services.product_checks(customer=customer, products=products, today=timezone.localdate())
 
 
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
 def call_screen(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
-    services.lead_view_record(actor=request.user, lead=lead)
+    services.lead_view_record(actor=request.user, lead=lead, user_agent=_user_agent(request))
     return render(request, "calls/call.html", _call_page_context(request, lead))
 
 
 def product_check(request, pk: int):
     """Suitability badges for the products ticked in the call form (htmx)."""
     lead = lead_get_for_user(user=request.user, pk=pk)
+    services.lead_view_record(
+        actor=request.user, lead=lead, page=ViewPlace.PRODUCT_CHECK, user_agent=_user_agent(request)
+    )
     ids = [int(p) for p in request.GET.getlist("products") if p.isdigit()]
     return render(request, "calls/call.html#badges", {"badges": _suitability_badges(lead.customer, ids)})
 

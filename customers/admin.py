@@ -4,6 +4,7 @@ from core.admin import ReadOnlyAdmin
 
 from . import models as m
 from .services.customers import EDITABLE_FIELDS, customer_save
+from .services.privacy import customer_view_record
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -63,6 +64,19 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change page shows every personal field: the PIPL record, as on the portrait
+        # (once the admin has answered the page, so a refused or missing one writes none).
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            customer_view_record(
+                actor=request.user,
+                customer=int(object_id),
+                page=m.ViewPlace.ADMIN,
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        return response
 
     def save_model(self, request, obj, form, change):
         fields = form.changed_data if change else list(form.cleaned_data)

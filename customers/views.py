@@ -21,7 +21,7 @@ from .extensions import PORTRAIT_TABS, PortraitTab
 from .filters import AccessRecordFilter, CustomerFilter
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
-from .models import AccessKind, ImportBatch, ImportMapping, Tag
+from .models import ImportBatch, ImportMapping, Tag, ViewPlace
 from .services import imports as import_services
 from .services import privacy, tags
 from .tables import AccessRecordTable, CustomerTable, ImportBatchTable
@@ -163,10 +163,10 @@ def _tab_context(request, customer, tab: PortraitTab) -> dict:
 
 def _record_view(request, customer, tab: PortraitTab) -> None:
     """PIPL: every look at a customer's data leaves an access record, tab by tab."""
-    privacy.access_record(
-        user=request.user,
+    privacy.customer_view_record(
+        actor=request.user,
         customer=customer,
-        kind=AccessKind.VIEW,
+        page=ViewPlace.PORTRAIT,
         details={"tab": tab.key},
         user_agent=_user_agent(request),
     )

@@ -18,7 +18,8 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from customers.models import Product
+from customers.models import Product, ViewPlace
+from customers.services.privacy import customer_view_record
 
 from . import selectors, services
 from .access import can_decide_referral, can_work_referral
@@ -106,6 +107,14 @@ class OutcomeSerializer(serializers.Serializer):
 
 
 def _data(request, referral: Referral) -> dict:
+    """One referral as the API answers it: its customer's data, so the PIPL record first."""
+    customer_view_record(
+        actor=request.user,
+        customer=referral.customer_id,
+        page=ViewPlace.API_REFERRAL,
+        details={"referral": referral.pk},
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     return ReferralSerializer(referral, context={"request": request}).data
 
 

@@ -16,6 +16,9 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .access import can_manage_scoring
+from customers.models import ViewPlace
+from customers.services.privacy import customer_view_record
+
 from .models import CustomerScore, ModelVersion
 
 
@@ -63,6 +66,12 @@ class CustomerScoreView(APIView):
     def get(self, request, pk: int):
         # 404 alike for a customer outside the user's scope and one not scored yet
         score = selectors.customer_score_get_for_user(user=request.user, pk=pk)
+        customer_view_record(
+            actor=request.user,
+            customer=score.customer_id,
+            page=ViewPlace.API_SCORE,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         return Response(CustomerScoreSerializer(score).data)
 
 

@@ -14,6 +14,7 @@ from ..models import (
     AccessKind,
     AccessRecord,
     Customer,
+    ViewPlace,
 )
 
 
@@ -39,6 +40,30 @@ def access_record(
         fields=fields,
         reason=reason[:300],
         details=details or {},
+        user_agent=user_agent[:200],
+        **_request_meta(),
+    )
+
+
+def customer_view_record(
+    *, actor, customer: Customer | int, page: str, details: dict | None = None, user_agent: str = ""
+) -> AccessRecord:
+    """PIPL: ``actor`` was shown ``customer``'s personal data on ``page`` (a ``ViewPlace``).
+
+    The one mechanism for every page and API answer about one customer: the portrait and
+    each of its tabs, the call screen and its product check, a referral (page and API), a
+    compliance flag, the score API, the admin. Called once the user is known to see the
+    customer; ``workbench/tests/test_pipl_walk.py`` walks every URL of the project and
+    fails when one that shows a customer writes no record. One row, no transaction of its
+    own (the page's query count stays put)."""
+    if page not in ViewPlace.values:
+        raise ValueError(f"unknown place {page!r}; one of {ViewPlace.values}")
+    customer_id = getattr(customer, "pk", customer)
+    return AccessRecord.objects.create(
+        user=actor if getattr(actor, "is_authenticated", False) else None,
+        customer_id=customer_id,
+        kind=AccessKind.VIEW,
+        details={"page": page, **(details or {})},
         user_agent=user_agent[:200],
         **_request_meta(),
     )
