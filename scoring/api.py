@@ -14,11 +14,11 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors
-from .access import can_manage_scoring
 from customers.models import ViewPlace
 from customers.services.privacy import customer_view_record
 
+from . import selectors
+from .access import can_manage_scoring
 from .models import CustomerScore, ModelVersion
 
 
