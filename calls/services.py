@@ -28,7 +28,7 @@ from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
 from customers.services.privacy import customer_view_record
-from customers.suitability import product_suitability
+from customers.suitability import product_suitability, suitability_require_sale
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
@@ -153,6 +153,9 @@ class CallEntry:
     won_amount: Decimal | None = None
     lost_reason: str = ""
     script_version_id: int | None = None
+    # The seller confirms the second-level review and the extra risk explanation (a sale
+    # of an R4/R5 product to a customer of 65 or over needs it: customers.suitability).
+    second_review: bool = False
     branch: object | None = None  # the branch for a referral (default: the customer's home branch)
 
     @property
@@ -248,17 +251,24 @@ def _call_for_key(*, actor, entry: CallEntry) -> CallLog | None:
 
 
 def _checked_products(*, customer: Customer, entry: CallEntry, now: dt.datetime) -> list[dict]:
-    """Suitability of every product discussed; a sale of an unsuitable one is refused."""
-    checks = product_checks(customer=customer, products=entry.all_products, today=timezone.localdate(now))
+    """Suitability of every product discussed; the sale itself must pass the sale rule
+    (``suitability_require_sale``: the same as a referral's conversion)."""
+    today = timezone.localdate(now)
+    checks = product_checks(customer=customer, products=entry.all_products, today=today)
     if entry.next_action == NextAction.WON:
-        check = next(c for c in checks if c["product_id"] == entry.won_product.pk)
-        if not check["allowed"]:
-            raise ValidationError(
-                {
-                    "won_product": _("This sale cannot be pursued: %(reasons)s")
-                    % {"reasons": "；".join(check["reasons"])}
-                }
+        try:
+            verdict = suitability_require_sale(
+                customer=customer,
+                product=entry.won_product,
+                amount=entry.won_amount,
+                second_review=entry.second_review,
+                today=today,
             )
+        except ValidationError as exc:
+            field = "second_review" if exc.code == "second_review" else "won_product"
+            raise ValidationError({field: exc.messages}) from None
+        check = next(c for c in checks if c["product_id"] == entry.won_product.pk)
+        check["second_review_confirmed"] = bool(verdict.needs_second_review)
     return checks
 
 

@@ -208,6 +208,7 @@ def log_call(request, pk: int):
                 callback_at=data["callback_at"],
                 won_product=data["won_product"],
                 won_amount=data["won_amount"],
+                second_review=data["second_review"],
                 lost_reason=data["lost_reason"],
                 script_version_id=data["script_version_id"],
             )

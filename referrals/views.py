@@ -246,6 +246,7 @@ def referral_outcome(request, pk: int):
             product=d["product"],
             amount=d["amount"],
             note=d["note"],
+            second_review=d["second_review"],
         ),
     )
 
