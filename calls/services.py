@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.surveillance import request_scan
-from core.audit import audit_record
+from core.audit import audit_record, records_refusals, refusal
 from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
@@ -200,6 +200,7 @@ class CallEntry:
         return errors
 
 
+@records_refusals
 @transaction.atomic
 def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | None = None) -> tuple[CallLog, bool]:
     """Log a call on ``lead`` and act on its outcome. Returns (call, created).
@@ -223,7 +224,13 @@ def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | N
     checks = _checked_products(customer=lead.customer, entry=entry, now=now)
     verdict = contact_policy_verdict(customer=lead.customer, now=entry.started_at)
     if entry.purpose == CallPurpose.MARKETING and not verdict.allowed:
-        raise ValidationError({"purpose": verdict.messages})
+        raise refusal(
+            ValidationError({"purpose": verdict.messages}),
+            actor=actor,
+            verb="call.refused_by_policy",
+            target=lead,
+            details={"customer": lead.customer_id, "blocks": verdict.codes},
+        )
 
     try:
         with transaction.atomic():

@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import audit_record, audit_refusal
 from core.middleware import client_ip_var, request_id_var
 
-from ..access import can_export_customers, can_reveal_customer_pii
+from ..access import can_export_customers, can_reveal_customer_pii, can_view_customer
 from ..models import (
     AccessKind,
     AccessRecord,
@@ -67,6 +67,18 @@ def customer_view_record(
         user_agent=user_agent[:200],
         **_request_meta(),
     )
+
+
+def customer_access_refused(*, actor, customer_id, page: str) -> None:
+    """A page answered 404 for customer ``customer_id``: when the customer exists and is
+    outside the user's scope, an audit event for the auditor (a mistyped number, or a
+    customer the user sees but who has no such data, is not an attempt). The user is told
+    nothing either way."""
+    if not str(customer_id).isdigit():
+        return
+    customer = Customer.objects.filter(pk=customer_id).only("pk", "owner_id").first()
+    if customer is not None and not can_view_customer(actor, customer):
+        audit_refusal(actor=actor, verb="customer.access_refused", target=customer, details={"page": page})
 
 
 REVEAL_FIELDS = {"mobile": "mobile", "id_number": "id_number"}
