@@ -190,6 +190,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_https)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # A session ends after WORKBENCH_SESSION_IDLE_MINUTES without a request and when the
 # browser closes. The idle clock is core.middleware.SessionIdleMiddleware's (it refreshes
 # the session at most once a minute, so not every request writes the session row).
