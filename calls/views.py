@@ -84,7 +84,14 @@ def claim(request, pk: int):
     return redirect_for(request, reverse("calls:call", args=[pk]))
 
 
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
 def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
+    # Every rendering of the call screen (opened, or a refused form shown again) shows the
+    # customer: the PIPL access record.
+    services.lead_view_record(actor=request.user, lead=lead, user_agent=_user_agent(request))
     ctx = selectors.call_context(lead=lead)
     verdict = contact_policy_verdict(customer=lead.customer)
     focus = None
@@ -134,13 +141,8 @@ def _suitability_badges(customer, product_ids: list[int]) -> list[dict]:
     return services.product_checks(customer=customer, products=products, today=timezone.localdate())
 
 
-def _user_agent(request) -> str:
-    return request.META.get("HTTP_USER_AGENT", "")
-
-
 def call_screen(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
-    services.lead_view_record(actor=request.user, lead=lead, user_agent=_user_agent(request))
     return render(request, "calls/call.html", _call_page_context(request, lead))
 
 

@@ -89,8 +89,8 @@ SHOWS_NO_CUSTOMER = {
     "calls:claim_next": _ACTION,
     "calls:kpis": "team figures per advisor",
     "calls:claim": _ACTION,
-    "calls:confirm": _ACTION,
-    "calls:log_call": _ACTION,
+    "calls:confirm": "an action; a refused form shows the call screen again, which records the view",
+    "calls:log_call": "an action; a refused form shows the call screen again, which records the view",
     "scoring:model": "the model's figures",
     "scoring:cutoffs_preview": "grade counts for proposed cut-offs",
     "scoring:cutoffs": _ACTION,
@@ -260,3 +260,12 @@ def test_a_page_refused_writes_no_record(world, client_for, shown):
     assert client.get(reverse("customers:detail", args=[stranger.pk])).status_code == 404
     assert client.get(reverse("scoring-customer-score", args=[stranger.pk])).status_code == 404
     assert not AccessRecord.objects.filter(customer=stranger, kind=AccessKind.VIEW).exists()
+
+
+def test_a_refused_call_form_shown_again_records_the_view(world, client_for, shown):
+    client = client_for(world.advisor_a)
+    before = len(_records(world.advisor_a, shown.customer))
+    response = client.post(reverse("calls:log_call", args=[shown.lead.pk]), {"next_action": "won"})
+    assert response.status_code == 400  # the call screen again, with the errors
+    after = _records(world.advisor_a, shown.customer)
+    assert len(after) == before + 1 and after[-1].details["page"] == ViewPlace.CALL_SCREEN
