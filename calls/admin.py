@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from .models import CallLog, Disposition
 
@@ -14,7 +15,7 @@ class DispositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallLog)
-class CallLogAdmin(ReadOnlyAdmin):
+class CallLogAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "advisor", "started_at", "disposition", "purpose", "next_action", "won_amount")
     list_filter = ("purpose", "disposition", "next_action")
     search_fields = ("=customer__customer_no", "=idempotency_key")

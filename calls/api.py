@@ -153,6 +153,13 @@ class CallLogSerializer(serializers.ModelSerializer):
     interest = serializers.ChoiceField(choices=InterestLevel.choices, default=InterestLevel.NONE)
     next_action = serializers.ChoiceField(choices=NextAction.choices, default=NextAction.NONE)
     lost_reason = serializers.ChoiceField(choices=LostReason.choices, required=False, allow_blank=True)
+    second_review = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="The second-level review was done and the extra risk explanation given "
+        "(needed to record a sale of an R4/R5 product to a customer of 65 or over).",
+    )
 
     class Meta:
         model = CallLog
@@ -177,6 +184,7 @@ class CallLogSerializer(serializers.ModelSerializer):
             "callback_at",
             "won_product",
             "won_amount",
+            "second_review",
             "lost_reason",
             "script_version_id",
             "created_at",
@@ -225,6 +233,7 @@ class CallLogListCreate(generics.ListCreateAPIView):
                 callback_at=data.get("callback_at"),
                 won_product=data.get("won_product"),
                 won_amount=data.get("won_amount"),
+                second_review=data.get("second_review", False),
                 lost_reason=data.get("lost_reason", ""),
                 script_version_id=data.get("script_version_id"),
             )

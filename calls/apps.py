@@ -13,6 +13,7 @@ class CallsConfig(AppConfig):
         "lead.view": _("Call screen opened"),
         "call.log": _("Call logged"),
         "call.policy_override": _("Contact policy overridden for a service call"),
+        "call.refused_by_policy": _("Marketing call refused by the contact policy"),
     }
 
     def ready(self) -> None:

@@ -72,6 +72,10 @@ class CallOutcomeForm(forms.Form):
     )
     won_product = forms.ModelChoiceField(label=_("Product bought"), queryset=Product.objects.none(), required=False)
     won_amount = forms.DecimalField(label=_("Amount (CNY)"), required=False, min_value=0, decimal_places=2)
+    second_review = forms.BooleanField(
+        label=_("Second-level review done and extra risk explanation given (customer 65 or over, R4/R5 product)"),
+        required=False,
+    )
     lost_reason = forms.ChoiceField(label=_("Lost reason"), choices=[("", "—"), *LostReason.choices], required=False)
 
     def __init__(self, *args, **kwargs):

@@ -23,11 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from compliance.surveillance import request_scan
-from core.audit import audit_record
-from customers.models import Channel, Customer, Direction, Product
+from core.audit import audit_record, records_refusals, refusal
+from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
-from customers.suitability import product_suitability
+from customers.services.privacy import customer_view_record
+from customers.suitability import product_suitability, suitability_require_sale
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
@@ -44,10 +45,12 @@ S = LeadStatus
 # --- opening the call screen --------------------------------------------------------------
 
 
-def lead_view_record(*, actor, lead: Lead) -> None:
-    """Opening a lead's call screen reads the customer's personal data: log the access.
-    (One row: no transaction of its own, so the page's query count stays put.)"""
-    audit_record(actor=actor, verb="lead.view", target=lead, details={"customer": lead.customer_id})
+def lead_view_record(*, actor, lead: Lead, page: str = ViewPlace.CALL_SCREEN, user_agent: str = "") -> None:
+    """Opening a lead's call screen (or its product check) shows the customer's personal
+    data: the PIPL access record, as for every page about one customer."""
+    customer_view_record(
+        actor=actor, customer=lead.customer_id, page=page, details={"lead": lead.pk}, user_agent=user_agent
+    )
 
 
 # --- confirming the grade and routing ---------------------------------------------------
@@ -150,6 +153,9 @@ class CallEntry:
     won_amount: Decimal | None = None
     lost_reason: str = ""
     script_version_id: int | None = None
+    # The seller confirms the second-level review and the extra risk explanation (a sale
+    # of an R4/R5 product to a customer of 65 or over needs it: customers.suitability).
+    second_review: bool = False
     branch: object | None = None  # the branch for a referral (default: the customer's home branch)
 
     @property
@@ -194,6 +200,7 @@ class CallEntry:
         return errors
 
 
+@records_refusals
 @transaction.atomic
 def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | None = None) -> tuple[CallLog, bool]:
     """Log a call on ``lead`` and act on its outcome. Returns (call, created).
@@ -217,7 +224,13 @@ def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | N
     checks = _checked_products(customer=lead.customer, entry=entry, now=now)
     verdict = contact_policy_verdict(customer=lead.customer, now=entry.started_at)
     if entry.purpose == CallPurpose.MARKETING and not verdict.allowed:
-        raise ValidationError({"purpose": verdict.messages})
+        raise refusal(
+            ValidationError({"purpose": verdict.messages}),
+            actor=actor,
+            verb="call.refused_by_policy",
+            target=lead,
+            details={"customer": lead.customer_id, "blocks": verdict.codes},
+        )
 
     try:
         with transaction.atomic():
@@ -245,17 +258,24 @@ def _call_for_key(*, actor, entry: CallEntry) -> CallLog | None:
 
 
 def _checked_products(*, customer: Customer, entry: CallEntry, now: dt.datetime) -> list[dict]:
-    """Suitability of every product discussed; a sale of an unsuitable one is refused."""
-    checks = product_checks(customer=customer, products=entry.all_products, today=timezone.localdate(now))
+    """Suitability of every product discussed; the sale itself must pass the sale rule
+    (``suitability_require_sale``: the same as a referral's conversion)."""
+    today = timezone.localdate(now)
+    checks = product_checks(customer=customer, products=entry.all_products, today=today)
     if entry.next_action == NextAction.WON:
-        check = next(c for c in checks if c["product_id"] == entry.won_product.pk)
-        if not check["allowed"]:
-            raise ValidationError(
-                {
-                    "won_product": _("This sale cannot be pursued: %(reasons)s")
-                    % {"reasons": "；".join(check["reasons"])}
-                }
+        try:
+            verdict = suitability_require_sale(
+                customer=customer,
+                product=entry.won_product,
+                amount=entry.won_amount,
+                second_review=entry.second_review,
+                today=today,
             )
+        except ValidationError as exc:
+            field = "second_review" if exc.code == "second_review" else "won_product"
+            raise ValidationError({field: exc.messages}) from None
+        check = next(c for c in checks if c["product_id"] == entry.won_product.pk)
+        check["second_review_confirmed"] = bool(verdict.needs_second_review)
     return checks
 
 

@@ -17,7 +17,7 @@ from core.access import require
 from core.forms import form_add_service_errors
 from core.htmx import redirect_for, render_table_page
 from core.pagination import count_cap
-from customers.models import Product
+from customers.models import Product, ViewPlace
 from leads import services as lead_services
 from leads.access import can_call_lead, can_claim_lead, can_claim_next, can_confirm_lead
 from leads.filters import LeadQueueFilter, PlannedCallFilter
@@ -84,7 +84,14 @@ def claim(request, pk: int):
     return redirect_for(request, reverse("calls:call", args=[pk]))
 
 
+def _user_agent(request) -> str:
+    return request.META.get("HTTP_USER_AGENT", "")
+
+
 def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
+    # Every rendering of the call screen (opened, or a refused form shown again) shows the
+    # customer: the PIPL access record.
+    services.lead_view_record(actor=request.user, lead=lead, user_agent=_user_agent(request))
     ctx = selectors.call_context(lead=lead)
     verdict = contact_policy_verdict(customer=lead.customer)
     focus = None
@@ -136,13 +143,15 @@ def _suitability_badges(customer, product_ids: list[int]) -> list[dict]:
 
 def call_screen(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
-    services.lead_view_record(actor=request.user, lead=lead)
     return render(request, "calls/call.html", _call_page_context(request, lead))
 
 
 def product_check(request, pk: int):
     """Suitability badges for the products ticked in the call form (htmx)."""
     lead = lead_get_for_user(user=request.user, pk=pk)
+    services.lead_view_record(
+        actor=request.user, lead=lead, page=ViewPlace.PRODUCT_CHECK, user_agent=_user_agent(request)
+    )
     ids = [int(p) for p in request.GET.getlist("products") if p.isdigit()]
     return render(request, "calls/call.html#badges", {"badges": _suitability_badges(lead.customer, ids)})
 
@@ -201,6 +210,7 @@ def log_call(request, pk: int):
                 callback_at=data["callback_at"],
                 won_product=data["won_product"],
                 won_amount=data["won_amount"],
+                second_review=data["second_review"],
                 lost_reason=data["lost_reason"],
                 script_version_id=data["script_version_id"],
             )

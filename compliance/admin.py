@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from . import models as m
 
@@ -54,7 +55,7 @@ class LexiconRuleVersionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.Communication)
-class CommunicationAdmin(ReadOnlyAdmin):
+class CommunicationAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("source", "object_id", "advisor", "customer", "occurred_at", "scanned_at")
     list_filter = ("source",)
     raw_id_fields = ("customer", "advisor")

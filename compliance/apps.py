@@ -13,6 +13,7 @@ class ComplianceConfig(AppConfig):
         "script.version_update": _("Script draft edited"),
         "script.submit": _("Script submitted for review"),
         "script.approve": _("Script approved"),
+        "script.approve_refused": _("Self-approval of a script refused"),
         "script.reject": _("Script rejected"),
         "script.revise": _("Script revision started"),
         "script.retire": _("Script retired"),

@@ -21,7 +21,8 @@ from core.access import require
 from core.exports import FORMATS, export_response
 from core.forms import form_add_service_errors
 from core.htmx import render_table_page
-from customers.models import ProductType
+from customers.models import ProductType, ViewPlace
+from customers.services.privacy import customer_view_record
 
 from . import access, selectors
 from .constants import SEVERITY_ORDER, Category, Disclosure, Severity
@@ -427,6 +428,14 @@ def flag_detail(request, pk: int):
     user = request.user
     flag = selectors.flag_get_for_user(user=user, pk=pk)
     comm = flag.communication
+    if comm.customer_id:  # the customer's name and words are on the page
+        customer_view_record(
+            actor=user,
+            customer=comm.customer_id,
+            page=ViewPlace.FLAG,
+            details={"flag": flag.pk},
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
     can_review = access.can_review_flag(user, flag)
     findings = flag_findings_display(flag)
     context = {

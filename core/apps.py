@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,3 +10,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     audit_verbs = {"job.create": _("Background job started")}
+
+    def ready(self):
+        # The session's idle clock starts at log-in (core.middleware.SessionIdleMiddleware);
+        # the receiver only stamps the session that login() is about to save.
+        from . import middleware
+
+        user_logged_in.connect(middleware.session_stamp_login, dispatch_uid="core.session_stamp_login")

@@ -10,11 +10,11 @@ declarations.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, wraps
 from typing import Any
 
 from django.apps import apps
-from django.db import models
+from django.db import models, transaction
 
 from .middleware import client_ip_var, request_id_var
 from .models import AuditEvent
@@ -57,3 +57,44 @@ def audit_record(
         request_id=request_id_var.get(),
         ip_address=client_ip_var.get(),
     )
+
+
+# --- refused attempts -------------------------------------------------------------------
+#
+# Some refusals matter to an auditor as much as the actions do: a self-approval, a
+# marketing call the contact policy blocked, a look at a customer outside one's scope. A
+# refused service raises, so its transaction rolls back and any audit row written inside
+# it with it. The refusal is therefore attached to the exception (``refusal``) and written
+# by ``records_refusals`` once the service's transaction is over.
+
+
+def refusal(exc: Exception, *, actor, verb: str, target: models.Model | None = None, details: dict | None = None):
+    """Mark ``exc`` (a ValidationError or PermissionDenied about to be raised) as a refusal
+    to record as ``verb``: ``raise refusal(ValidationError(...), actor=..., verb=...)``."""
+    exc.refusal = {"actor": actor, "verb": verb, "target": target, "details": details or {}}
+    return exc
+
+
+def audit_refusal(*, actor, verb: str, target: models.Model | None = None, details: dict | None = None):
+    """Record a refused attempt in a transaction of its own (not the refused one)."""
+    with transaction.atomic():
+        return audit_record(actor=actor, verb=verb, target=target, details={"refused": True, **(details or {})})
+
+
+def records_refusals(service):
+    """Decorator, outside ``@transaction.atomic``: a refusal the service raised (see
+    ``refusal``) is audited after its transaction rolled back, then raised on. Write it
+    above the atomic decorator, so the rollback has happened when this runs."""
+
+    @wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except Exception as exc:
+            info = getattr(exc, "refusal", None)
+            if info is not None and not getattr(exc, "refusal_recorded", False):
+                audit_refusal(**info)
+                exc.refusal_recorded = True
+            raise
+
+    return wrapper

@@ -1,19 +1,30 @@
-"""Request context for audit rows: request id and client address, per request."""
+"""Per-request middleware: the request context of audit rows, the security headers every
+page and API response carries, and the idle timeout of a signed-in session."""
 
 from __future__ import annotations
 
 import contextvars
+import time
 import uuid
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.utils.cache import patch_cache_control
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+
+# When the session was last seen active (epoch seconds): stamped at log-in, refreshed by
+# SessionIdleMiddleware.
+SESSION_SEEN_KEY = "wb_seen"
+# The stamp (and so the session row) is rewritten at most this often: an idle timeout of
+# minutes needs no write per request.
+SESSION_REFRESH_SECONDS = 60
 
 
 def client_ip(request) -> str | None:
     # Behind the bank's reverse proxy the left-most X-Forwarded-For entry is the client;
     # only trusted when the deployment says a proxy sets it.
-    from django.conf import settings
-
     if getattr(settings, "WORKBENCH_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
@@ -37,3 +48,66 @@ class RequestContextMiddleware:
             client_ip_var.reset(t2)
         response["X-Request-ID"] = rid
         return response
+
+
+class SecurityHeadersMiddleware:
+    """The Content-Security-Policy (``WORKBENCH_CSP``) on every response, and
+    ``Cache-Control: no-store`` on every page and API answer: nearly all of them show
+    personal data, and a shared or back-button cache must keep none of it.
+
+    Sits right after WhiteNoise, so static files keep their long cache and every dynamic
+    response (redirects to log in and error pages too) gets both headers. A response that
+    declares itself ``public`` keeps its own caching (none does today).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.WORKBENCH_CSP
+        if policy and not response.has_header("Content-Security-Policy"):
+            response["Content-Security-Policy"] = policy
+        if "public" not in response.get("Cache-Control", ""):
+            patch_cache_control(response, no_store=True, no_cache=True, must_revalidate=True, private=True)
+        return response
+
+
+def session_stamp_login(sender, request, user, **kwargs) -> None:
+    """``user_logged_in`` receiver (connected in ``CoreConfig.ready``): a new session starts
+    its idle clock at log-in, written with the log-in's own session save."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_SEEN_KEY] = int(time.time())
+
+
+class SessionIdleMiddleware:
+    """End a signed-in session after ``WORKBENCH_SESSION_IDLE_MINUTES`` without a request.
+
+    The stamp is refreshed at most once a minute; every refresh also moves the session
+    row's own expiry (``SESSION_COOKIE_AGE`` is the idle time), so the database forgets an
+    idle session even if no request ever comes back. An expired session is logged out
+    before the view runs; ``LoginRequiredMiddleware`` then sends the browser to log in.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            self._check(request, session)
+        return self.get_response(request)
+
+    def _check(self, request, session) -> None:
+        seen = session.get(SESSION_SEEN_KEY)
+        if seen is None:
+            if "_auth_user_id" in session:  # signed in before the idle clock existed
+                session[SESSION_SEEN_KEY] = int(time.time())
+            return
+        now = int(time.time())
+        if now - int(seen) > settings.WORKBENCH_SESSION_IDLE_MINUTES * 60:
+            logout(request)
+            return
+        if now - int(seen) >= SESSION_REFRESH_SECONDS:
+            session[SESSION_SEEN_KEY] = now

@@ -4,6 +4,7 @@ from core.admin import ReadOnlyAdmin
 
 from . import models as m
 from .services.customers import EDITABLE_FIELDS, customer_save
+from .services.privacy import customer_view_record
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -36,8 +37,29 @@ class ContactPreferenceInline(_ReadOnlyInline):
     model = m.ContactPreference
 
 
+class CustomerViewRecorded:
+    """For the admin of a model that shows a customer (the customer itself, or a row with
+    a ``customer``): opening its change page leaves the PIPL access record, as the
+    portrait does. Put it first among the bases."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and obj is not None:
+            customer_id = obj.pk if isinstance(obj, m.Customer) else getattr(obj, "customer_id", None)
+            if customer_id is not None:
+                customer_view_record(
+                    actor=request.user,
+                    customer=customer_id,
+                    page=m.ViewPlace.ADMIN,
+                    details={"model": obj._meta.label_lower, "id": obj.pk},
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+        return response
+
+
 @admin.register(m.Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(CustomerViewRecorded, admin.ModelAdmin):
     """Hand edits of a customer go through ``customer_save``: the last four digits follow
     the numbers, the tier the AUM, and each change is audited. The risk level and the last
     contact follow their histories and are shown only. No deleting here: a customer's
@@ -74,7 +96,7 @@ class CustomerAdmin(admin.ModelAdmin):
 # Customer.risk_level / risk_assessed_at follow the latest one (the import keeps them):
 # shown only, so the two never disagree.
 @admin.register(m.RiskAssessment)
-class RiskAssessmentAdmin(ReadOnlyAdmin):
+class RiskAssessmentAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "level", "assessed_at", "channel", "completed_by_customer")
     list_filter = ("level", "channel", "completed_by_customer")
     search_fields = ("=customer__customer_no",)
@@ -93,7 +115,7 @@ class ProductAdmin(admin.ModelAdmin):
 # Holdings and snapshots come from core banking (files, the API) by external key; an edit
 # here would be overwritten by the next import and disagree with the bank's books.
 @admin.register(m.Holding)
-class HoldingAdmin(ReadOnlyAdmin):
+class HoldingAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "product", "amount", "opened_on", "maturity_date")
     list_filter = ("product__type", "product__risk_level")
     search_fields = ("=customer__customer_no", "product__code")
@@ -101,7 +123,7 @@ class HoldingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.AssetSnapshot)
-class AssetSnapshotAdmin(ReadOnlyAdmin):
+class AssetSnapshotAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "date", "aum", "deposits", "wealth", "funds", "insurance", "other")
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
@@ -118,7 +140,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.CustomerTag)
-class CustomerTagAdmin(ReadOnlyAdmin):
+class CustomerTagAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "tag", "source", "score", "assigned_at")
     list_filter = ("source", "tag__category")
     search_fields = ("=customer__customer_no", "tag__code")
@@ -126,7 +148,7 @@ class CustomerTagAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.Interaction)
-class InteractionAdmin(ReadOnlyAdmin):
+class InteractionAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "channel", "direction", "occurred_at", "actor", "summary")
     list_filter = ("channel", "direction")
     search_fields = ("=customer__customer_no", "=external_id")
@@ -137,7 +159,7 @@ class InteractionAdmin(ReadOnlyAdmin):
 # Consent and opt-outs are the customer's word, recorded (and audited) by
 # customers.services.contact when the customer says so; not edited by hand.
 @admin.register(m.ContactPreference)
-class ContactPreferenceAdmin(ReadOnlyAdmin):
+class ContactPreferenceAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "channel", "consent", "opted_out_at", "dnd_until", "reason")
     list_filter = ("channel", "consent")
     search_fields = ("=customer__customer_no",)
@@ -148,7 +170,7 @@ class ContactPreferenceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.AccessRecord)
-class AccessRecordAdmin(ReadOnlyAdmin):
+class AccessRecordAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address")
     list_filter = ("kind",)
     search_fields = ("=user__username", "=customer__customer_no", "reason")
@@ -183,7 +205,7 @@ class IntegrationClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(m.CustomerAccess)
-class CustomerAccessAdmin(ReadOnlyAdmin):
+class CustomerAccessAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "reason", "team", "branch", "granted_at")
     list_filter = ("reason", "team", "branch")
     search_fields = ("=customer__customer_no",)

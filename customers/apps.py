@@ -11,6 +11,7 @@ class CustomersConfig(AppConfig):
         "customer.create": _("Customer created by hand"),
         "customer.update": _("Customer changed by hand"),
         "customer.reveal_pii": _("Full mobile or ID number revealed"),
+        "customer.access_refused": _("Access to a customer refused"),
         "customer.export": _("Customer list exported"),
         "customer.tag_add": _("Manual tag added"),
         "customer.tag_remove": _("Manual tag removed"),

@@ -539,9 +539,24 @@ class CustomerAccess(models.Model):
 
 
 class AccessKind(models.TextChoices):
-    VIEW = "view", _("Portrait viewed")
+    VIEW = "view", _("Personal data viewed")
     REVEAL = "reveal", _("Full mobile/ID revealed")
     EXPORT = "export", _("Exported")
+
+
+class ViewPlace(models.TextChoices):
+    """Where a customer's personal data was shown (``AccessRecord.details["page"]``): every
+    page and API answer about one customer writes its access record with its place
+    (``customers.services.privacy.customer_view_record``)."""
+
+    PORTRAIT = "portrait", _("Customer portrait")
+    CALL_SCREEN = "call_screen", _("Call screen")
+    PRODUCT_CHECK = "product_check", _("Product suitability check")
+    REFERRAL = "referral", _("Referral")
+    FLAG = "flag", _("Compliance flag")
+    API_REFERRAL = "api_referral", _("Referral (API)")
+    API_SCORE = "api_score", _("Customer score (API)")
+    ADMIN = "admin", _("Administration")
 
 
 class AccessRecordQuerySet(RestrictedQuerySet):

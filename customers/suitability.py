@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -178,6 +179,38 @@ def product_suitability(
     """May ``product`` be offered to ``customer`` (for ``amount``) on ``today``, and why not."""
     today = today or timezone.localdate()
     return _verdict(facts=_facts(customer, today), product=product, amount=amount, today=today)
+
+
+def suitability_require_sale(
+    *,
+    customer: Customer,
+    product: Product,
+    amount: Decimal | None = None,
+    second_review: bool = False,
+    today: dt.date | None = None,
+) -> SuitabilityVerdict:
+    """The one rule for every path that records a sale: a call won, a referral converted,
+    in the pages and the API alike. The product must be suitable (R ≤ C, a valid risk
+    assessment, the minimum amount, ...), and a customer of 65 or over buying an R4/R5
+    product needs the seller to confirm the second-level review and the extra risk
+    explanation (``second_review``). Raises ValidationError (code ``unsuitable`` or
+    ``second_review``) with the reasons in the user's language; returns the verdict."""
+    verdict = product_suitability(customer=customer, product=product, amount=amount, today=today)
+    if not verdict.allowed:
+        raise ValidationError(
+            _("This sale cannot be pursued: %(reasons)s") % {"reasons": "；".join(str(r) for r in verdict.reasons)},
+            code="unsuitable",
+        )
+    if verdict.needs_second_review and not second_review:
+        raise ValidationError(
+            _(
+                "The customer is 65 or over and the product is R%(risk)s: confirm that the second-level review "
+                "was done and the extra risk explanation was given."
+            )
+            % {"risk": product.risk_level},
+            code="second_review",
+        )
+    return verdict
 
 
 def suitable_products(*, customer: Customer, today: dt.date | None = None) -> list[tuple[Product, SuitabilityVerdict]]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.roles import staff_name
 
-from .models import AccessRecord, Customer, ImportBatch
+from .models import AccessRecord, Customer, ImportBatch, ViewPlace
 
 
 class CustomerTable(tables.Table):
@@ -81,6 +81,9 @@ class AccessRecordTable(tables.Table):
         return format_html("{} {}", c.customer_no, c.name_masked)
 
     def render_kind(self, record):
+        page = (record.details or {}).get("page")
+        if page in ViewPlace.values:
+            return format_html("{} · {}", record.get_kind_display(), ViewPlace(page).label)
         return record.get_kind_display()
 
 

@@ -21,7 +21,7 @@ from .extensions import PORTRAIT_TABS, PortraitTab
 from .filters import AccessRecordFilter, CustomerFilter
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
-from .models import AccessKind, ImportBatch, ImportMapping, Tag
+from .models import ImportBatch, ImportMapping, Tag, ViewPlace
 from .services import imports as import_services
 from .services import privacy, tags
 from .tables import AccessRecordTable, CustomerTable, ImportBatchTable
@@ -31,6 +31,15 @@ EXPORT_MAX_ROWS = 100_000
 
 def _user_agent(request) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:200]
+
+
+def _customer_for(request, pk: int):
+    """The customer if the user may see them; else 404, and the refused look is audited."""
+    try:
+        return selectors.customer_get_for_user(user=request.user, pk=pk)
+    except Http404:
+        privacy.customer_access_refused(actor=request.user, customer_id=pk, page=ViewPlace.PORTRAIT)
+        raise
 
 
 # --- list ----------------------------------------------------------------------------------------
@@ -163,10 +172,10 @@ def _tab_context(request, customer, tab: PortraitTab) -> dict:
 
 def _record_view(request, customer, tab: PortraitTab) -> None:
     """PIPL: every look at a customer's data leaves an access record, tab by tab."""
-    privacy.access_record(
-        user=request.user,
+    privacy.customer_view_record(
+        actor=request.user,
         customer=customer,
-        kind=AccessKind.VIEW,
+        page=ViewPlace.PORTRAIT,
         details={"tab": tab.key},
         user_agent=_user_agent(request),
     )
@@ -187,14 +196,14 @@ def _render_portrait(request, customer, key: str, extra: dict | None = None, sta
 
 
 def customer_detail(request, pk: int):
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    customer = _customer_for(request, pk)
     return _render_portrait(request, customer, "assets")
 
 
 def customer_tab(request, pk: int, tab: str):
     """One tab: the pane alone for htmx, the whole portrait for a direct visit."""
     entry = _tab(tab)
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    customer = _customer_for(request, pk)
     if request.htmx:
         _record_view(request, customer, entry)
         ctx = _tab_context(request, customer, entry)
@@ -206,7 +215,7 @@ def customer_tab(request, pk: int, tab: str):
 
 @require_POST
 def customer_reveal(request, pk: int):
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    customer = _customer_for(request, pk)
     form = RevealForm(request.POST)
     revealed = None
     if form.is_valid():
@@ -238,7 +247,7 @@ def _tags_response(request, customer):
 
 @require_POST
 def customer_tag_add(request, pk: int):
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    customer = _customer_for(request, pk)
     form = TagAddForm(request.POST)
     if form.is_valid():
         tags.customer_tag_add(actor=request.user, customer=customer, tag=form.cleaned_data["tag"])
@@ -249,7 +258,7 @@ def customer_tag_add(request, pk: int):
 
 @require_POST
 def customer_tag_remove(request, pk: int, tag_id: int):
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    customer = _customer_for(request, pk)
     tag = get_object_or_404(Tag, pk=tag_id)
     try:
         tags.customer_tag_remove(actor=request.user, customer=customer, tag=tag)

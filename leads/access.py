@@ -10,9 +10,11 @@ Leads (``Lead.objects.restrict``):
 - ``view``: advisors and team leads their team's leads (an advisor also their own leads
   and the leads on customers they own; a team lead also the leads their team's advisors
   own), branch staff the leads referred to their branch (``LeadBranchAccess``),
-  compliance and administrators all.
+  compliance and administrators all; in every case only where the user may see the
+  lead's customer (``customers.access.can_view_customer``): a lead never shows a
+  customer whom the customer pages hide.
 - ``work``: an advisor their own leads and their team's unclaimed ones, a team lead the
-  team's, an administrator any.
+  team's, an administrator any; always within ``view``.
 - ``claim``: an advisor, an unclaimed new lead of their team.
 - ``confirm`` (the grade): a lead they may work that is still new.
 - ``call`` (log a call on it): a lead they may work that is still open.
@@ -26,6 +28,7 @@ may see the lead.
 
 from __future__ import annotations
 
+from customers.access import can_view_customer
 from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
 
 from .models import LeadBranchAccess, LeadStatus
@@ -41,27 +44,43 @@ def _in_team(user, team_id: int | None) -> bool:
 
 
 def can_view_lead(user, lead) -> bool:
+    # The call screen asks this for each of its actions (confirm, call, claim): the answer
+    # is kept on the instance for the user, so the grant is read once per page. A service
+    # works on a freshly locked instance, which starts without it.
+    seen = lead.__dict__.setdefault("_viewable_for", {})
+    key = getattr(user, "pk", None)
+    if key not in seen:
+        seen[key] = _can_view_lead(user, lead)
+    return seen[key]
+
+
+def _can_view_lead(user, lead) -> bool:
     role = role_of(user)
     if role in ALL_SEEING_ROLES:
         return True
     if role == Role.ADVISOR:
-        return _in_team(user, lead.team_id) or lead.owner_id == user.pk or lead.customer.owner_id == user.pk
-    if role == Role.TEAM_LEAD:
-        return _in_team(user, lead.team_id) or _in_team(user, team_of(lead.owner))
-    if role in BRANCH_ROLES:
-        return LeadBranchAccess.objects.filter(lead=lead, branch_id=user.staff_profile.branch_id).exists()
-    return False
+        reach = _in_team(user, lead.team_id) or lead.owner_id == user.pk or lead.customer.owner_id == user.pk
+    elif role == Role.TEAM_LEAD:
+        reach = _in_team(user, lead.team_id) or _in_team(user, team_of(lead.owner))
+    elif role in BRANCH_ROLES:
+        reach = LeadBranchAccess.objects.filter(lead=lead, branch_id=user.staff_profile.branch_id).exists()
+    else:
+        return False
+    return reach and can_view_customer(user, lead.customer)
 
 
 def can_work_lead(user, lead) -> bool:
+    """One works only what one may see (``can_view_lead``)."""
     role = role_of(user)
     if role == Role.ADMIN:
         return True
     if role == Role.ADVISOR:
-        return lead.owner_id == user.pk or (lead.owner_id is None and _in_team(user, lead.team_id))
-    if role == Role.TEAM_LEAD:
-        return _in_team(user, lead.team_id)
-    return False
+        reach = lead.owner_id == user.pk or (lead.owner_id is None and _in_team(user, lead.team_id))
+    elif role == Role.TEAM_LEAD:
+        reach = _in_team(user, lead.team_id)
+    else:
+        return False
+    return reach and can_view_lead(user, lead)
 
 
 def can_claim_next(user) -> bool:

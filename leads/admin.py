@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from . import models as m
 
 
 @admin.register(m.Lead)
-class LeadAdmin(ReadOnlyAdmin):
+class LeadAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "proposed_grade", "confirmed_grade", "status", "score", "team", "owner", "created_at")
     list_filter = ("status", "proposed_grade", "confirmed_grade", "source", "team")
     search_fields = ("=customer__customer_no", "customer__name")
@@ -19,7 +20,7 @@ class LeadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.PlannedCall)
-class PlannedCallAdmin(ReadOnlyAdmin):
+class PlannedCallAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "advisor", "kind", "due_at", "status", "touch_no")
     list_filter = ("kind", "status")
     search_fields = ("=customer__customer_no",)

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
+from customers.models import AccessReason, Customer, CustomerAccess
+from org.models import StaffProfile
 from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
 
 
@@ -70,8 +72,12 @@ class LeadQuerySet(RestrictedQuerySet):
             # read the queue index in score order instead of sorting the team's leads.
             if role_of(user) != Role.ADVISOR:
                 return self.none()
-            return self.filter(team_id=team_of(user), owner__isnull=True, status=LeadStatus.NEW)
-        workable = self._workable(user)
+            grants = self._team_grants(team_of(user)).filter(customer_id=models.OuterRef("customer_id"))
+            return self.filter(team_id=team_of(user), owner__isnull=True, status=LeadStatus.NEW).filter(
+                models.Exists(grants)
+            )
+        # What one may work, one may see: a lead owned in another team's book stays out.
+        workable = self._workable(user) & self._viewable(user)
         if action == "work":
             return workable
         if action == "confirm":
@@ -79,21 +85,46 @@ class LeadQuerySet(RestrictedQuerySet):
         return workable.filter(status__in=OPEN_LEAD_STATUSES)  # call
 
     def _viewable(self, user) -> LeadQuerySet:
+        """A lead shows its customer, so it is seen only where the customer is
+        (``Customer.objects.restrict(user, "view")``): the lead's own reach (the team's
+        leads, one's own, those of one's book) narrowed to the customers the user may see.
+        A closed lead of the team on a customer outside one's book is not shown.
+
+        The customer checks are ``customer_id IN (…)`` over one index range each (the
+        team's grants, the book's customers by owner), which PostgreSQL hashes once: a
+        join to the customers would read all of them, and correlated probes cost enough
+        on paper to start the JIT compiler (seconds) on a team's list."""
         role = role_of(user)
         if role in ALL_SEEING_ROLES:
             return self.all()
-        if role == Role.ADVISOR:
-            team_id = team_of(user)
-            return self.filter(models.Q(team_id=team_id) | models.Q(owner=user) | models.Q(customer__owner=user))
-        if role == Role.TEAM_LEAD:
-            team_id = team_of(user)
-            return self.filter(models.Q(team_id=team_id) | models.Q(owner__staff_profile__team_id=team_id))
-        if role in BRANCH_ROLES:
-            referred = LeadBranchAccess.objects.filter(
-                lead_id=models.OuterRef("pk"), branch_id=user.staff_profile.branch_id
+        profile = getattr(user, "staff_profile", None)
+        team_id = profile.team_id if profile is not None else None
+        if role in (Role.ADVISOR, Role.TEAM_LEAD):
+            if team_id is None:
+                return self.filter(customer__owner=user) if role == Role.ADVISOR else self.none()
+            granted = models.Q(customer_id__in=self._team_grants(team_id).values("customer_id"))
+            if role == Role.ADVISOR:
+                own_book = models.Q(customer_id__in=Customer.objects.filter(owner=user).values("pk"))
+                reach = models.Q(team_id=team_id) | models.Q(owner=user)
+                return self.filter(own_book | (reach & granted))
+            # "Owned in the team" as a sub-select of the team's staff, not a join through
+            # users and profiles (the customer rule does the same).
+            team = StaffProfile.objects.filter(team_id=team_id).values("user_id")
+            in_book = models.Q(customer_id__in=Customer.objects.filter(owner_id__in=team).values("pk"))
+            reach = models.Q(team_id=team_id) | models.Q(owner_id__in=team)
+            return self.filter(reach).filter(granted | in_book)
+        if role in BRANCH_ROLES and profile is not None and profile.branch_id is not None:
+            referred = LeadBranchAccess.objects.filter(lead_id=models.OuterRef("pk"), branch_id=profile.branch_id)
+            customer_referred = CustomerAccess.objects.filter(
+                customer_id=models.OuterRef("customer_id"), branch_id=profile.branch_id, reason=AccessReason.REFERRAL
             )
-            return self.filter(models.Exists(referred))
+            return self.filter(models.Exists(referred), models.Exists(customer_referred))
         return self.none()
+
+    @staticmethod
+    def _team_grants(team_id):
+        """The open-lead grants of ``team_id``: the customers the team sees through leads."""
+        return CustomerAccess.objects.filter(team_id=team_id, reason=AccessReason.OPEN_LEAD)
 
     def _workable(self, user) -> LeadQuerySet:
         role = role_of(user)

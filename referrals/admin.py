@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from .models import FollowUp, Referral, ReferralEvent, SlaBreach
 
@@ -27,7 +28,7 @@ class SlaBreachAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Referral)
-class ReferralAdmin(ReadOnlyAdmin):
+class ReferralAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "branch", "status", "from_advisor", "assigned_rm", "converted_amount", "created_at")
     list_filter = ("status", "branch")
     search_fields = ("=customer__customer_no",)

@@ -18,7 +18,8 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
-from customers.models import Product
+from customers.models import Product, ViewPlace
+from customers.services.privacy import customer_view_record
 
 from . import selectors, services
 from .access import can_decide_referral, can_work_referral
@@ -103,9 +104,23 @@ class OutcomeSerializer(serializers.Serializer):
     product = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product code")
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    second_review = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="converted: the second-level review was done and the extra risk explanation given "
+        "(needed for an R4/R5 product sold to a customer of 65 or over).",
+    )
 
 
 def _data(request, referral: Referral) -> dict:
+    """One referral as the API answers it: its customer's data, so the PIPL record first."""
+    customer_view_record(
+        actor=request.user,
+        customer=referral.customer_id,
+        page=ViewPlace.API_REFERRAL,
+        details={"referral": referral.pk},
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     return ReferralSerializer(referral, context={"request": request}).data
 
 
@@ -218,7 +233,13 @@ def referral_outcome(request, pk: int):
                 raise ValidationError(_("Unknown product: %(ref)s") % {"ref": d["product"]})
             _run(
                 lambda: services.referral_record_outcome(
-                    actor=actor, referral=referral, outcome=outcome, product=product, amount=d["amount"], note=d["note"]
+                    actor=actor,
+                    referral=referral,
+                    outcome=outcome,
+                    product=product,
+                    amount=d["amount"],
+                    note=d["note"],
+                    second_review=d["second_review"],
                 )
             )
         else:

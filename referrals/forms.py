@@ -112,6 +112,10 @@ class OutcomeForm(_Bootstrap, forms.Form):
     )
     amount = forms.DecimalField(label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=0, required=False)
     note = forms.CharField(label=_("Note / reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    second_review = forms.BooleanField(
+        label=_("Second-level review done and extra risk explanation given (customer 65 or over, R4/R5 product)"),
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()

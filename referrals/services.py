@@ -31,7 +31,7 @@ from core.models import AuditEvent, Notification
 from core.services import notification_send
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
-from customers.suitability import product_suitability
+from customers.suitability import product_suitability, suitability_require_sale
 from leads.models import Lead, LeadStatus
 from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
@@ -494,9 +494,19 @@ def referral_follow_up(
 
 @transaction.atomic
 def referral_record_outcome(
-    *, actor, referral: Referral, outcome: str, product: Product | None = None, amount=None, note: str = ""
+    *,
+    actor,
+    referral: Referral,
+    outcome: str,
+    product: Product | None = None,
+    amount=None,
+    note: str = "",
+    second_review: bool = False,
 ) -> Referral:
-    """Close a referral the RM worked: converted (product and amount) or lost (reason)."""
+    """Close a referral the RM worked: converted (product and amount) or lost (reason).
+
+    A conversion is a sale: it passes the same suitability rule as a sale on a call
+    (``customers.suitability.suitability_require_sale``), ``second_review`` included."""
     referral = _lock(referral)
     require_work(actor, referral)
     _require_status(referral, *WORKING_STATUSES)
@@ -511,6 +521,9 @@ def referral_record_outcome(
             raise ValidationError(_("Enter the amount in CNY.")) from None
         if amount <= 0:
             raise ValidationError(_("The amount must be greater than zero."))
+        verdict = suitability_require_sale(
+            customer=referral.customer, product=product, amount=amount, second_review=second_review
+        )
         referral.converted_product = product
         referral.converted_amount = amount
         lead_status = LeadStatus.WON
@@ -525,6 +538,8 @@ def referral_record_outcome(
     referral.closed_at = now
     FollowUp.objects.create(referral=referral, kind=FollowUpKind.OUTCOME, actor=actor, occurred_at=now, note=note)
     details = {"product": product.pk if product else None, "amount": str(referral.converted_amount or "")}
+    if outcome == S.CONVERTED and verdict.needs_second_review:
+        details["second_review"] = True
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
     lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=f"referral:{outcome}")

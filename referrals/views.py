@@ -16,6 +16,8 @@ from core.access import require
 from core.exports import FORMATS
 from core.forms import form_add_service_errors
 from core.htmx import redirect_for, render_table_page
+from customers.models import ViewPlace
+from customers.services.privacy import customer_view_record
 from org.roles import BRANCH_ROLES, Role, role_of
 
 from . import access, exports, selectors, services
@@ -112,6 +114,14 @@ def _detail_context(request, referral, **forms) -> dict:
     """The page and the forms it offers: a form only where ``referrals.access`` lets the
     user act and the referral's status allows the action (the services check both)."""
     user = request.user
+    # The page shows the customer: the PIPL record (also when a refused form re-renders it).
+    customer_view_record(
+        actor=user,
+        customer=referral.customer_id,
+        page=ViewPlace.REFERRAL,
+        details={"referral": referral.pk},
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     working = referral.status in services.WORKING_STATUSES
     may_decide = can_decide_referral(user, referral)
     can_review = may_decide and referral.status == ReferralStatus.PENDING
@@ -236,6 +246,7 @@ def referral_outcome(request, pk: int):
             product=d["product"],
             amount=d["amount"],
             note=d["note"],
+            second_review=d["second_review"],
         ),
     )
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from . import models as m
 from .services import settings as setting_services
@@ -63,7 +64,7 @@ class CustomerScoreAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.Outcome)
-class OutcomeAdmin(ReadOnlyAdmin):
+class OutcomeAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "contacted_at", "channel", "converted", "amount", "source")
     list_filter = ("converted", "source", "channel")
     search_fields = ("=customer__customer_no", "=external_key")

@@ -8,11 +8,15 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from customers.models import ViewPlace
+from customers.services.privacy import customer_access_refused, customer_view_record
 
 from . import selectors
 from .access import can_manage_scoring
@@ -62,7 +66,17 @@ class CustomerScoreView(APIView):
     @extend_schema(responses=CustomerScoreSerializer)
     def get(self, request, pk: int):
         # 404 alike for a customer outside the user's scope and one not scored yet
-        score = selectors.customer_score_get_for_user(user=request.user, pk=pk)
+        try:
+            score = selectors.customer_score_get_for_user(user=request.user, pk=pk)
+        except Http404:
+            customer_access_refused(actor=request.user, customer_id=pk, page=ViewPlace.API_SCORE)
+            raise
+        customer_view_record(
+            actor=request.user,
+            customer=score.customer_id,
+            page=ViewPlace.API_SCORE,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
         return Response(CustomerScoreSerializer(score).data)
 
 

@@ -62,11 +62,13 @@ MIDDLEWARE = [
     "core.timing.ServerTimingMiddleware",  # only with WORKBENCH_SERVER_TIMING (benchmarks, tuning)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.SessionIdleMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -169,11 +171,50 @@ MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
+# --- Security: production-safe by default (README "Production settings") --------------
+# With DEBUG off the site is assumed to be served over HTTPS: redirect, HSTS and Secure
+# cookies are on unless a setting turns them off. DJANGO_HTTPS=false is the one switch for
+# a plain-http deployment (the test settings use it: the test client and the browser
+# tests' live server speak http); each part can still be set on its own.
+_https = env.bool("DJANGO_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_https)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO=https" (header=value). Only set
+# it when the proxy always sets (and strips a client's) header, or clients can fake https.
+_proxy_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition("=")
+    if not _sep or not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured("DJANGO_SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO=https.")
+    SECURE_PROXY_SSL_HEADER = (_name.strip(), _value.strip())
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _https else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is a promise to the browsers' HSTS list for the whole domain: the bank's
+# domain owners decide it, so it is off unless set (check --deploy's W021, in the README).
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_https)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A session ends after WORKBENCH_SESSION_IDLE_MINUTES without a request and when the
+# browser closes. The idle clock is core.middleware.SessionIdleMiddleware's (it refreshes
+# the session at most once a minute, so not every request writes the session row).
+WORKBENCH_SESSION_IDLE_MINUTES = env.int("WORKBENCH_SESSION_IDLE_MINUTES", default=30)
+if WORKBENCH_SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("WORKBENCH_SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_COOKIE_AGE = WORKBENCH_SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (core.middleware.SecurityHeadersMiddleware): scripts and styles
+# from this site's static files only, no inline script, handler or style attribute.
+WORKBENCH_CSP = env.str(
+    "WORKBENCH_CSP",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+)
 
 # --- Celery -------------------------------------------------------------------------
 # Default: Kombu's filesystem transport, an embedded broker that needs no server; the
@@ -265,6 +306,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per choice set used by several fields (check --deploy warns otherwise).
+    "ENUM_NAME_OVERRIDES": {
+        "GradeEnum": "leads.models.Grade",
+        "RejectReasonEnum": "referrals.models.RejectReason",
+    },
 }
 
 # --- django-tables2 -------------------------------------------------------------------

@@ -8,6 +8,9 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+# The test client and the browser tests' live server speak plain http: no HTTPS redirect,
+# HSTS or Secure cookies here (production keeps them: workbench/tests/test_deploy.py).
+os.environ.setdefault("DJANGO_HTTPS", "false")
 
 from .settings import *  # noqa: E402,F403
 

@@ -177,7 +177,7 @@ def _call_post(key: str) -> dict:
 @pytest.mark.parametrize(
     ("who", "name"),
     [
-        ("lead_a", "b_owned_by_a2"),  # a team lead on another team's lead they can see
+        ("compliance", "a_unclaimed"),  # an officer reads every lead and works none
         ("advisor_a", "a_colleague"),  # an advisor on another advisor's lead
         ("advisor_a", "b_on_my_customer"),  # another team's lead on the advisor's customer
     ],
@@ -194,6 +194,35 @@ def test_what_the_page_does_not_offer_is_refused(world, client_for, book, who, n
     lead_after = Lead.objects.get(pk=lead.pk)
     assert (lead_after.status, lead_after.owner_id) == (lead.status, lead.owner_id)
     assert not CallLog.objects.exists() and not GradeDecision.objects.exists()
+
+
+def test_a_closed_lead_of_the_team_answers_404_like_its_customer(world, client_for, book):
+    """The issue: the call screen of a closed team lead showed a customer whom the
+    customer page hid. Both answer 404 now, and so does every action on it."""
+    lead = book["a_lost_mine"]
+    for user in (world.advisor_a, world.advisor_a2, world.lead_a):
+        client = client_for(user)
+        assert client.get(reverse("customers:detail", args=[lead.customer_id])).status_code == 404
+        assert client.get(reverse("calls:call", args=[lead.pk])).status_code == 404
+        assert client.get(reverse("calls:product_check", args=[lead.pk])).status_code == 404
+        assert client.post(reverse("calls:claim", args=[lead.pk])).status_code in (403, 404)
+    # The admin, who sees every customer, still opens it.
+    assert client_for(world.admin).get(reverse("calls:call", args=[lead.pk])).status_code == 200
+
+
+@pytest.mark.parametrize("status", [LeadStatus.LOST, LeadStatus.CONTACTING, LeadStatus.POOLED, LeadStatus.CLOSED])
+def test_only_new_unclaimed_leads_can_be_claimed(world, client_for, status):
+    customer = CustomerFactory(owner=world.advisor_a)  # visible whatever the lead's status
+    lead = LeadFactory(customer=customer, team=world.team_a, status=status, owner=None)
+    client = client_for(world.advisor_a)
+    assert client.post(reverse("calls:claim", args=[lead.pk])).status_code == 403
+    assert Lead.objects.get(pk=lead.pk).owner_id is None
+    assert lead_services.lead_claim_next(actor=world.advisor_a) is None
+    with pytest.raises(PermissionDenied):
+        lead_services.lead_claim(actor=world.advisor_a, lead=lead)
+    new = LeadFactory(customer=CustomerFactory(), team=world.team_a, owner=None)
+    assert client.post(reverse("calls:claim", args=[new.pk])).status_code == 302
+    assert Lead.objects.get(pk=new.pk).owner_id == world.advisor_a.pk
 
 
 # --- the Referred tab -------------------------------------------------------------------------

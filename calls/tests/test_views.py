@@ -12,6 +12,7 @@ from django.utils import timezone
 from calls.models import CallLog
 from calls.tests.factories import disposition
 from compliance.tests.factories import approved_script
+from core.models import AuditEvent
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory, ProductFactory
 from leads import models as m
 from leads.tests.factories import LeadFactory, PlannedCallFactory
@@ -140,7 +141,9 @@ def test_call_screen_query_count_is_constant(world, client_for, django_assert_nu
     client = client_for(world.advisor_a)
     url = reverse("calls:call", args=[lead.pk])
     client.get(url)
-    with django_assert_num_queries(20) as first:
+    # 21: the predicates of the page's actions read the customer's team grant once
+    # (a lead is seen only where its customer is).
+    with django_assert_num_queries(21) as first:
         client.get(url)
     for _ in range(5):
         InteractionFactory(customer=customer, channel="ai_bot", transcript=[{"speaker": "bot", "text": "您好"}])
@@ -220,6 +223,10 @@ def test_log_call_blocked_by_policy_shows_chinese_reason(world, client_for, open
     assert r.status_code == 200
     assert "客户未同意接收电话营销，不能拨打营销电话。" in r.content.decode()
     assert not CallLog.objects.exists()
+    # the blocked attempt is on the audit trail, with the rule that blocked it
+    refused = AuditEvent.objects.get(verb="call.refused_by_policy")
+    assert refused.actor == world.advisor_a and refused.target_id == str(lead.pk)
+    assert refused.details["refused"] is True and "no_consent" in " ".join(refused.details["blocks"])
 
 
 def test_log_call_bad_input_in_english(world, client_for, open_hours):

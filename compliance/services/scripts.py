@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import audit_record, records_refusals, refusal
 from core.services import notification_send
 
 from ..access import (
@@ -188,6 +188,7 @@ def _findings_snapshot(findings) -> list[dict]:
     ]
 
 
+@records_refusals
 @transaction.atomic
 def script_approve(
     *, actor, version: ScriptVersion, comment: str = "", acknowledge_medium: bool = False
@@ -205,8 +206,14 @@ def script_approve(
             % {"status": version.get_status_display()}
         )
     if not can_approve_version(actor, version):
-        raise ValidationError(
-            _("You cannot approve a script you wrote; another officer must review it."), code="self_approval"
+        raise refusal(
+            ValidationError(
+                _("You cannot approve a script you wrote; another officer must review it."), code="self_approval"
+            ),
+            actor=actor,
+            verb="script.approve_refused",
+            target=version,
+            details={"reason": "self_approval"},
         )
     findings = list(version.findings.all())
     high = [f for f in findings if f.severity == Severity.HIGH]

@@ -168,6 +168,12 @@ class TestScriptStateMachine:
         with pytest.raises(ValidationError) as exc:
             script_services.script_approve(actor=world.compliance, version=v, acknowledge_medium=True)
         assert exc.value.code == "self_approval"
+        # The refusal is evidence too: audited although the approval rolled back.
+        refused = AuditEvent.objects.get(verb="script.approve_refused")
+        assert refused.actor == world.compliance and refused.target_id == str(v.pk)
+        assert refused.details == {"refused": True, "reason": "self_approval"}
+        v.refresh_from_db()
+        assert v.status == VersionStatus.SUBMITTED
         other = make_staff(Role.COMPLIANCE, username="compliance2")
         script_services.script_approve(actor=other, version=v, acknowledge_medium=True)
 

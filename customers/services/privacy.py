@@ -6,14 +6,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.audit import audit_record
+from core.audit import audit_record, audit_refusal
 from core.middleware import client_ip_var, request_id_var
 
-from ..access import can_export_customers, can_reveal_customer_pii
+from ..access import can_export_customers, can_reveal_customer_pii, can_view_customer
 from ..models import (
     AccessKind,
     AccessRecord,
     Customer,
+    ViewPlace,
 )
 
 
@@ -42,6 +43,42 @@ def access_record(
         user_agent=user_agent[:200],
         **_request_meta(),
     )
+
+
+def customer_view_record(
+    *, actor, customer: Customer | int, page: str, details: dict | None = None, user_agent: str = ""
+) -> AccessRecord:
+    """PIPL: ``actor`` was shown ``customer``'s personal data on ``page`` (a ``ViewPlace``).
+
+    The one mechanism for every page and API answer about one customer: the portrait and
+    each of its tabs, the call screen and its product check, a referral (page and API), a
+    compliance flag, the score API, the admin. Called once the user is known to see the
+    customer; ``workbench/tests/test_pipl_walk.py`` walks every URL of the project and
+    fails when one that shows a customer writes no record. One row, no transaction of its
+    own (the page's query count stays put)."""
+    if page not in ViewPlace.values:
+        raise ValueError(f"unknown place {page!r}; one of {ViewPlace.values}")
+    customer_id = getattr(customer, "pk", customer)
+    return AccessRecord.objects.create(
+        user=actor if getattr(actor, "is_authenticated", False) else None,
+        customer_id=customer_id,
+        kind=AccessKind.VIEW,
+        details={"page": page, **(details or {})},
+        user_agent=user_agent[:200],
+        **_request_meta(),
+    )
+
+
+def customer_access_refused(*, actor, customer_id, page: str) -> None:
+    """A page answered 404 for customer ``customer_id``: when the customer exists and is
+    outside the user's scope, an audit event for the auditor (a mistyped number, or a
+    customer the user sees but who has no such data, is not an attempt). The user is told
+    nothing either way."""
+    if not str(customer_id).isdigit():
+        return
+    customer = Customer.objects.filter(pk=customer_id).only("pk", "owner_id").first()
+    if customer is not None and not can_view_customer(actor, customer):
+        audit_refusal(actor=actor, verb="customer.access_refused", target=customer, details={"page": page})
 
 
 REVEAL_FIELDS = {"mobile": "mobile", "id_number": "id_number"}

@@ -84,7 +84,7 @@ def test_advisor_searches_opens_portrait_switches_tabs(page, live_server, login,
     page.goto(f"{live_server.url}/customers/")
     page.keyboard.press("/")
     page.keyboard.type("8765")
-    page.wait_for_function("document.querySelectorAll('[data-testid=customer-link]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=customer-link]').length === 1")
     assert "陈*" in page.locator("[data-testid=customer-table]").inner_text()
     assert "陈别人" not in page.content()
     assert "q=8765" in page.url  # the URL reflects the search
@@ -93,7 +93,7 @@ def test_advisor_searches_opens_portrait_switches_tabs(page, live_server, login,
     page.click("[data-testid=customer-link]")
     page.wait_for_selector("[data-testid=portrait-header]")
     page.wait_for_function(
-        "document.getElementById('aum-chart') && document.getElementById('aum-chart').dataset.rendered === '1'"
+        "() => document.getElementById('aum-chart') && document.getElementById('aum-chart').dataset.rendered === '1'"
     )
     header = page.locator("[data-testid=portrait-header]").inner_text()
     assert "139****8765" in header and "13912348765" not in header
@@ -120,7 +120,7 @@ def test_advisor_searches_opens_portrait_switches_tabs(page, live_server, login,
 
     page.click("[data-tab=assets]")
     page.wait_for_function(
-        "document.getElementById('aum-chart') && document.getElementById('aum-chart').dataset.rendered === '1'"
+        "() => document.getElementById('aum-chart') && document.getElementById('aum-chart').dataset.rendered === '1'"
     )
     assert m.AccessRecord.objects.filter(customer=c, user=world.advisor_a).exists()
 

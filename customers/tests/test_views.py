@@ -373,3 +373,23 @@ class TestExportFormats:
         r = client_for(world.lead_a).get(reverse("customers:export"), {"fmt": "pdf"})
         assert r.status_code == 400
         assert not m.AccessRecord.objects.filter(kind=m.AccessKind.EXPORT).exists()
+
+
+# --- refused looks are audited -----------------------------------------------------------------
+
+
+def test_a_look_at_a_customer_outside_ones_scope_is_audited(world, client_for):
+    stranger = CustomerFactory(owner=world.advisor_b)
+    mine = CustomerFactory(owner=world.advisor_a)
+    client = client_for(world.advisor_a)
+    assert client.get(reverse("customers:detail", args=[stranger.pk])).status_code == 404
+    assert client.get(reverse("customers:tab", args=[stranger.pk, "tags"])).status_code == 404
+    assert client.get(reverse("scoring-customer-score", args=[stranger.pk])).status_code == 404
+    refused = AuditEvent.objects.filter(verb="customer.access_refused", target_id=str(stranger.pk))
+    assert refused.count() == 3
+    assert {e.details["page"] for e in refused} == {"portrait", "api_score"}
+    assert all(e.actor == world.advisor_a and e.details["refused"] for e in refused)
+    # a number that is no customer, and a visible customer without a score, are no attempts
+    assert client.get(reverse("customers:detail", args=[999_999])).status_code == 404
+    assert client.get(reverse("scoring-customer-score", args=[mine.pk])).status_code == 404
+    assert AuditEvent.objects.filter(verb="customer.access_refused").count() == 3

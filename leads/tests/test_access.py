@@ -9,6 +9,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
 from core.testing import assert_rule_agrees
+from customers.models import Customer
+from customers.services.access import customer_access_referral
 from customers.tests.factories import CustomerFactory
 from leads import selectors, services
 from leads.access import (
@@ -68,7 +70,9 @@ def book(world):
         "b_referred_x": lead(team=w.team_b, owner=w.advisor_b, status=LeadStatus.REFERRED),
         "no_team": lead(team=None),
     }
+    # A referral grants the branch both the lead and its customer (referrals.services).
     LeadBranchAccess.objects.create(lead=leads["b_referred_x"], branch=w.branch_x)
+    customer_access_referral(customer_id=leads["b_referred_x"].customer_id, branch_id=w.branch_x.pk)
     return leads
 
 
@@ -77,14 +81,17 @@ def visible(user, book) -> set[str]:
     return {name for name, lead in book.items() if lead.pk in ids}
 
 
-TEAM_A = {"a_unclaimed", "a_mine", "a_colleague", "a_nurturing_mine", "a_lost_mine", "a_pooled"}
+# Team A's leads that show a customer team A may see: "a_lost_mine" is closed, so its
+# customer (owned by nobody in team A) is no longer granted to the team, and neither is
+# the lead; "b_owned_by_a2" is team B's open lead, so its customer is team B's.
+TEAM_A = {"a_unclaimed", "a_mine", "a_colleague", "a_nurturing_mine", "a_pooled"}
 
 
 def test_view_per_role(world, others, book):
     w = world
     assert visible(w.advisor_a, book) == TEAM_A | {"b_on_my_customer"}
-    assert visible(w.advisor_a2, book) == TEAM_A | {"b_owned_by_a2"}
-    assert visible(w.lead_a, book) == TEAM_A | {"b_owned_by_a2"}
+    assert visible(w.advisor_a2, book) == TEAM_A
+    assert visible(w.lead_a, book) == TEAM_A
     assert visible(w.advisor_b, book) == {"b_on_my_customer", "b_owned_by_a2", "b_referred_x"}
     assert visible(w.manager_x, book) == visible(w.rm_x, book) == {"b_referred_x"}
     assert visible(w.manager_y, book) == set()
@@ -92,6 +99,15 @@ def test_view_per_role(world, others, book):
     for user in others.values():
         assert visible(user, book) == set()
     assert visible(AnonymousUser(), book) == set()
+
+
+def test_a_lead_never_shows_a_customer_the_customer_rule_hides(world, others, book):
+    """The call screen and the customer page agree: every lead a user may see is on a
+    customer they may see (the issue: a closed lead of the team showed a hidden customer)."""
+    for user in _users(world, others):
+        leads = Lead.objects.restrict(user, "view")
+        customers = set(Customer.objects.restrict(user, "view").values_list("pk", flat=True))
+        assert set(leads.values_list("customer_id", flat=True)) <= customers, user
 
 
 @pytest.mark.parametrize("action", sorted(PREDICATES))

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from core.models import AuditEvent
+from customers.services.access import customer_access_open_leads
 from customers.tests.factories import CustomerFactory
 from leads import models as m
 from leads import services
@@ -25,9 +26,12 @@ def test_32_advisors_claiming_at_once_never_share_a_lead():
         pytest.skip("SELECT … FOR UPDATE SKIP LOCKED needs PostgreSQL")
     team = TeamFactory(code="TC", name="并发组")
     advisors = [make_staff(Role.ADVISOR, username=f"adv{i}", team=team) for i in range(ADVISORS)]
-    m.Lead.objects.bulk_create(
+    leads = m.Lead.objects.bulk_create(
         [m.Lead(customer=CustomerFactory(), team=team, score=float(i), proposed_grade="mid") for i in range(LEADS)]
     )
+    # The open leads' customer grants, as leads.services keeps them (a lead is claimed only
+    # where its customer can be seen).
+    customer_access_open_leads(pairs=[(lead.customer_id, team.pk) for lead in leads])
     barrier = threading.Barrier(ADVISORS)
     claimed: list[tuple[int, int]] = []
     errors: list[BaseException] = []

@@ -213,7 +213,7 @@ def test_every_audit_verb_and_event_verb_of_the_workflow_is_declared(world, refe
     )
     services.referral_follow_up(actor=rm_x2, referral=referral, kind="attempt", reached=True)
     services.referral_follow_up(actor=rm_x2, referral=referral, kind="visit")
-    services.referral_record_outcome(actor=rm_x2, referral=referral, outcome=S.CONVERTED, product=product, amount=1)
+    services.referral_record_outcome(actor=rm_x2, referral=referral, outcome=S.CONVERTED, product=product, amount=50000)
     others = [
         services.referral_create(
             actor=world.advisor_a, lead=high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)

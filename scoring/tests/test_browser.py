@@ -66,13 +66,15 @@ def test_team_lead_works_the_model_page(page, live_server, login, world):
     assert "当前评分来自已训练模型" in page.locator("[data-testid=scoring-mode]").inner_text()
     assert page.locator("[data-testid=versions] tbody tr").count() == 1
     page.wait_for_function(
-        "document.querySelectorAll('canvas').length === 3 && Chart.instances && "
+        "() => document.querySelectorAll('canvas').length === 3 && Chart.instances && "
         "Object.keys(Chart.instances).length === 3"
     )
     # cutoff preview updates as the lead types
     page.fill("#id_high", "60")
     page.fill("#id_mid", "30")
-    page.wait_for_function("document.querySelector('[data-grade=high] td:nth-child(2)')?.textContent.trim() === '10'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-grade=high] td:nth-child(2)')?.textContent.trim() === '10'"
+    )
     assert page.locator("[data-grade=mid] td:nth-child(2)").inner_text() == "10"
     _shot(page, "model-page")
     page.click("text=保存分数线")
