@@ -18,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from customers.models import Product, Tag
 from leads import selectors as lead_selectors
 from leads import services as lead_services
@@ -52,7 +53,7 @@ def _raise_api_error(exc: Exception):
     raise ValidationError({"detail": exc.messages}) from exc
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
@@ -143,7 +144,7 @@ class LeadClaimNext(APIView):
         return Response(LeadSerializer(lead).data)
 
 
-class CallLogSerializer(serializers.ModelSerializer):
+class CallLogSerializer(ModelSerializer):
     disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
     lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all())
     products = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), many=True, required=False)

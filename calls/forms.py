@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IdsChoiceField
 from customers.models import Product, Tag, TagCategory
 from leads.models import Grade, GradeOverrideReason
 
@@ -53,13 +54,13 @@ class CallOutcomeForm(forms.Form):
     interest = forms.ChoiceField(
         label=_("Interest"), choices=InterestLevel.choices, initial=InterestLevel.NONE, widget=forms.RadioSelect
     )
-    products = forms.ModelMultipleChoiceField(
+    products = IdsChoiceField(
         label=_("Products discussed"),
         queryset=Product.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
-    needs = forms.ModelMultipleChoiceField(
+    needs = IdsChoiceField(
         label=_("Needs confirmed"),
         queryset=Tag.objects.none(),
         required=False,

@@ -18,6 +18,9 @@ from org.roles import Role
 from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
 
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
+# Bounds of the numeric filters: beyond them no customer exists, and a date would overflow.
+AUM_MAX = 10**15
+NOT_CONTACTED_DAYS_MAX = 36_500
 
 
 def search_q(term: str, *, prefix: str = "") -> Q:
@@ -37,8 +40,12 @@ def search_q(term: str, *, prefix: str = "") -> Q:
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(method="filter_q", label=_("Search"))
     tier = df.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
-    aum_min = df.NumberFilter(field_name="aum", lookup_expr="gte", label=_("AUM from"))
-    aum_max = df.NumberFilter(field_name="aum", lookup_expr="lte", label=_("AUM to"))
+    aum_min = df.NumberFilter(
+        field_name="aum", lookup_expr="gte", label=_("AUM from"), min_value=0, max_value=AUM_MAX, max_digits=18
+    )
+    aum_max = df.NumberFilter(
+        field_name="aum", lookup_expr="lte", label=_("AUM to"), min_value=0, max_value=AUM_MAX, max_digits=18
+    )
     risk_level = df.ChoiceFilter(choices=RiskLevel.choices, label=_("Risk level"), empty_label=_("All"))
     assessment_expired = df.ChoiceFilter(
         choices=[("true", _("Expired or missing")), ("false", _("Valid"))],
@@ -61,7 +68,13 @@ class CustomerFilter(df.FilterSet):
     branch = df.ModelChoiceFilter(
         field_name="home_branch", queryset=Branch.objects.all(), label=_("Home branch"), empty_label=_("All")
     )
-    not_contacted_days = df.NumberFilter(method="filter_not_contacted", label=_("Not contacted in (days)"), min_value=1)
+    not_contacted_days = df.NumberFilter(
+        method="filter_not_contacted",
+        label=_("Not contacted in (days)"),
+        min_value=1,
+        max_value=NOT_CONTACTED_DAYS_MAX,
+        decimal_places=0,
+    )
 
     class Meta:
         model = Customer

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from core.access import require
 from core.exports import FORMATS, export_response
-from core.forms import form_add_service_errors
+from core.forms import form_add_service_errors, id_or_none
 from core.htmx import render_table_page
 
 from . import access, selectors
@@ -114,9 +114,7 @@ def _tags_context(request, customer) -> dict:
 def _interactions_context(request, customer) -> dict:
     before = request.GET.get("before")
     return {
-        "timeline": selectors.portrait_interactions(
-            customer=customer, before_id=int(before) if before and before.isdigit() else None
-        ),
+        "timeline": selectors.portrait_interactions(customer=customer, before_id=id_or_none(before)),
         "appending": bool(before),
     }
 

@@ -17,7 +17,9 @@ class LeadQueueFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(
         label=_("Proposed grade"), field_name="proposed_grade", choices=Grade.choices, empty_label=_("All")
     )
-    min_score = django_filters.NumberFilter(label=_("Minimum score"), field_name="score", lookup_expr="gte")
+    min_score = django_filters.NumberFilter(
+        label=_("Minimum score"), field_name="score", lookup_expr="gte", min_value=0, max_value=100
+    )
     tier = django_filters.ChoiceFilter(
         label=_("Tier"), field_name="customer__tier", choices=Tier.choices, empty_label=_("All")
     )

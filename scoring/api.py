@@ -14,6 +14,8 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
+
 from . import selectors
 from .access import can_manage_scoring
 from .models import CustomerScore, ModelVersion
@@ -25,7 +27,7 @@ class ReasonSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
-class CustomerScoreSerializer(serializers.ModelSerializer):
+class CustomerScoreSerializer(ModelSerializer):
     reasons = ReasonSerializer(many=True)
 
     class Meta:
@@ -33,7 +35,7 @@ class CustomerScoreSerializer(serializers.ModelSerializer):
         fields = ["customer", "score", "grade", "reasons", "model_version", "method", "scored_at"]
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(ModelSerializer):
     trained_by = serializers.CharField(source="trained_by.username", default=None)
 
     class Meta:
