@@ -12,7 +12,7 @@ from core.forms import IdsChoiceField
 from customers.models import Product, Tag, TagCategory
 from leads.models import Grade, GradeOverrideReason
 
-from .models import CallPurpose, Disposition, InterestLevel, LostReason, NextAction
+from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
 from .selectors import dispositions_active
 
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -66,7 +66,9 @@ class CallOutcomeForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=CallLog.NOTES_MAX
+    )
     next_action = forms.ChoiceField(label=_("Next action"), choices=NextAction.choices, initial=NextAction.NONE)
     callback_at = forms.DateTimeField(
         label=_("Call back at"), required=False, input_formats=DATETIME_LOCAL, widget=DateTimeLocalInput

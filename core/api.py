@@ -9,10 +9,12 @@ that can return them, so the document lists every status code a view can return.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 # DjangoFilterBackend's 400: each parameter it could not read, with its messages.
-FilterErrors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+FilterErrors = OpenApiResponse(OpenApiTypes.OBJECT, description="Each query parameter that could not be read")
 
 DETAIL_SCHEMA = {
     "type": "object",
@@ -36,6 +38,10 @@ def add_error_responses(result, generator, request, public):
         for method, operation in operations.items():
             if method not in ("get", *MUTATING):
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("schema", {}).get("type") == "integer":
+                    # "<int:pk>" routes only digits: "-1" is the resolver's 404 (an HTML page)
+                    parameter["schema"].setdefault("minimum", 0)
             responses = operation.setdefault("responses", {})
             codes = {
                 "401": _response("Not authenticated", DETAIL_SCHEMA),

@@ -4,11 +4,17 @@ refused here, never handed to a query)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # The largest id a database row can have (a signed 64-bit integer on every backend).
 ID_MAX = 2**63 - 1
+# The dates a person means when they type one into the workbench: a year such as 9999 is a
+# slip (and the day after it does not exist, so any range arithmetic on it fails).
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 
 
 def form_add_service_errors(form, exc: ValidationError) -> None:
@@ -49,3 +55,16 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": str(pk)[:20]}
                 )
         return super()._check_values(value)
+
+
+class BoundedDateField(forms.DateField):
+    """A date between DATE_MIN and DATE_MAX, refused with a message saying so."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not DATE_MIN <= value <= DATE_MAX:
+            raise ValidationError(
+                _("Choose a date between %(first)s and %(last)s."),
+                code="date_range",
+                params={"first": DATE_MIN.isoformat(), "last": DATE_MAX.isoformat()},
+            )

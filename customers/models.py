@@ -438,7 +438,7 @@ class Interaction(models.Model):
         related_name="interactions",
         verbose_name=_("staff"),
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(_("summary"), blank=True, max_length=5000)
     transcript = models.JSONField(_("transcript"), null=True, blank=True)
     intents = models.JSONField(_("detected intents"), default=list, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True, unique=True)

@@ -24,7 +24,7 @@ from customers.models import Product
 from . import selectors, services
 from .access import can_decide_referral, can_work_referral
 from .filters import ReferralFilter
-from .models import FollowUpKind, Referral, RejectReason
+from .models import NOTE_MAX, FollowUpKind, Referral, RejectReason
 
 
 class ReferralSerializer(ModelSerializer):
@@ -83,7 +83,7 @@ class AcceptSerializer(serializers.Serializer):
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RejectReason.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 OUTCOME_CHOICES = [
@@ -103,7 +103,7 @@ class OutcomeSerializer(serializers.Serializer):
     meeting_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     product = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product code")
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 TAB_KEYS = sorted({key for tabs in [*selectors.TABS.values(), selectors.DEFAULT_TABS] for key, _label in tabs})
