@@ -18,7 +18,7 @@ from core.htmx import render_table_page
 from . import access, selectors
 from .access import can_export_customers, can_reveal_customer_pii, can_work_customer
 from .extensions import PORTRAIT_TABS, PortraitTab
-from .filters import AccessRecordFilter, CustomerFilter
+from .filters import AccessRecordFilter, CustomerFilter, search_term_for_audit
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
 from .models import AccessKind, ImportBatch, ImportMapping, Tag
@@ -89,7 +89,7 @@ def customer_export(request):
         return HttpResponse(_("Invalid filter."), status=400)
     qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]
     count = qs.count()
-    filters = {k: v for k, v in request.GET.items() if v}
+    filters = {k: (search_term_for_audit(v) if k == "q" else v) for k, v in request.GET.items() if v}
     privacy.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
     return export_response(
         fmt=fmt,
@@ -293,7 +293,12 @@ def import_list(request):
         request,
         "customers/imports.html",
         table,
-        {"form": form, "schemas": schemas, "mappings": ImportMapping.objects.all()},
+        {
+            "form": form,
+            "schemas": schemas,
+            "mappings": ImportMapping.objects.all(),
+            "branches": selectors.branches_for_import(),
+        },
         per_page=20,
     )
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import traceback
 from io import StringIO
 
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.signals import got_request_exception
 from django.core.wsgi import get_wsgi_application
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
@@ -90,6 +92,17 @@ def test_api_answers_no_server_error_and_keeps_to_its_schema(seeded, username):
     document = SchemaGenerator().get_schema(request=None, public=True)
     schema = schemathesis.openapi.from_dict(document)
     token, _created = Token.objects.get_or_create(user=seeded.get(username=username))
-    failures, calls = _fuzz(schema, get_wsgi_application(), {"Authorization": f"Token {token.key}"})
+    errors: list[str] = []
+
+    def record(sender, request=None, **kwargs):  # the first server error's cause, for the report
+        errors.append(f"{request.method} {request.get_full_path()[:300]}\n{traceback.format_exc()[-3000:]}")
+
+    got_request_exception.connect(record)
+    try:
+        failures, calls = _fuzz(schema, get_wsgi_application(), {"Authorization": f"Token {token.key}"})
+    finally:
+        got_request_exception.disconnect(record)
     assert calls > 100
-    assert not failures, f"{len(failures)} failures in {calls} calls:\n" + "\n\n".join(failures[:30])
+    assert not failures, (
+        f"{len(failures)} failures in {calls} calls:\n" + "\n\n".join(failures[:30]) + "\n\n" + "\n".join(errors[:1])
+    )
