@@ -19,8 +19,9 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.signals import got_request_exception
+from django.core.signals import got_request_exception, request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
@@ -98,10 +99,16 @@ def test_api_answers_no_server_error_and_keeps_to_its_schema(seeded, username):
         errors.append(f"{request.method} {request.get_full_path()[:300]}\n{traceback.format_exc()[-3000:]}")
 
     got_request_exception.connect(record)
+    # As Django's test client does: the WSGI handler would otherwise close the test's
+    # database connection after each request (PostgreSQL, CONN_MAX_AGE 0).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
         failures, calls = _fuzz(schema, get_wsgi_application(), {"Authorization": f"Token {token.key}"})
     finally:
         got_request_exception.disconnect(record)
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     assert calls > 100
     assert not failures, (
         f"{len(failures)} failures in {calls} calls:\n" + "\n\n".join(failures[:30]) + "\n\n" + "\n".join(errors[:1])
