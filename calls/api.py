@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -79,6 +79,11 @@ class LeadSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("queue", str, enum=["confirm", "nurturing", "pool"], description="One of the advisor's queues")
+    ]
+)
 class LeadList(generics.ListAPIView):
     """Leads the user may see; filter by status, grade, minimum score, tier, source or
     customer (``q``), or pick a queue with ``queue=confirm|nurturing|pool``."""

@@ -101,7 +101,9 @@ class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     meeting_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    product = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product code")
+    product = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=32, help_text="Product code"
+    )
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
