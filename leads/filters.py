@@ -31,7 +31,7 @@ class LeadQueueFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         """The workbench's one customer search (``customers.filters.search_q``): number
-        exact, name prefix, last 4 digits of the mobile or ID."""
+        exact, name prefix, the full mobile or ID number, their last 4 digits."""
         if not value.strip():
             return queryset
         return queryset.filter(search_q(value, prefix="customer__"))
