@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from customers.models import Product, Tag
 from leads import selectors as lead_selectors
 from leads import services as lead_services
@@ -52,7 +53,7 @@ def _raise_api_error(exc: Exception):
     raise ValidationError({"detail": exc.messages}) from exc
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
@@ -78,6 +79,11 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(
+    parameters=[
+        OpenApiParameter("queue", str, enum=["confirm", "nurturing", "pool"], description="One of the advisor's queues")
+    ]
+)
 class LeadList(generics.ListAPIView):
     """Leads the user may see; filter by status, grade, minimum score, tier, source or
     customer (``q``), or pick a queue with ``queue=confirm|nurturing|pool``."""
@@ -143,7 +149,7 @@ class LeadClaimNext(APIView):
         return Response(LeadSerializer(lead).data)
 
 
-class CallLogSerializer(serializers.ModelSerializer):
+class CallLogSerializer(ModelSerializer):
     disposition = serializers.SlugRelatedField(slug_field="code", queryset=Disposition.objects.all())
     lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all())
     products = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), many=True, required=False)

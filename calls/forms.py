@@ -8,10 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IdsChoiceField
 from customers.models import Product, Tag, TagCategory
 from leads.models import Grade, GradeOverrideReason
 
-from .models import CallPurpose, Disposition, InterestLevel, LostReason, NextAction
+from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
 from .selectors import dispositions_active
 
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -53,19 +54,21 @@ class CallOutcomeForm(forms.Form):
     interest = forms.ChoiceField(
         label=_("Interest"), choices=InterestLevel.choices, initial=InterestLevel.NONE, widget=forms.RadioSelect
     )
-    products = forms.ModelMultipleChoiceField(
+    products = IdsChoiceField(
         label=_("Products discussed"),
         queryset=Product.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
-    needs = forms.ModelMultipleChoiceField(
+    needs = IdsChoiceField(
         label=_("Needs confirmed"),
         queryset=Tag.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=CallLog.NOTES_MAX
+    )
     next_action = forms.ChoiceField(label=_("Next action"), choices=NextAction.choices, initial=NextAction.NONE)
     callback_at = forms.DateTimeField(
         label=_("Call back at"), required=False, input_formats=DATETIME_LOCAL, widget=DateTimeLocalInput

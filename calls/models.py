@@ -118,7 +118,8 @@ class CallLog(models.Model):
     # Suitability verdicts at call time: [{"product_id", "code", "name", "allowed", "reasons"}].
     product_checks = models.JSONField(_("suitability at call time"), default=list, blank=True)
     needs = models.ManyToManyField("customers.Tag", blank=True, related_name="+", verbose_name=_("needs confirmed"))
-    notes = models.TextField(_("notes"), blank=True)
+    NOTES_MAX = 4000
+    notes = models.TextField(_("notes"), blank=True, max_length=NOTES_MAX)
     next_action = models.CharField(_("next action"), max_length=16, choices=NextAction.choices, default="none")
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
     won_product = models.ForeignKey(

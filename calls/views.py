@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from compliance.selectors import approved_scripts_for
 from core.access import require
-from core.forms import form_add_service_errors
+from core.forms import form_add_service_errors, id_or_none, ids_of
 from core.htmx import redirect_for, render_table_page
 from core.pagination import count_cap
 from customers.models import Product, ViewPlace
@@ -95,9 +95,9 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
     ctx = selectors.call_context(lead=lead)
     verdict = contact_policy_verdict(customer=lead.customer)
     focus = None
-    focus_id = request.GET.get("product")
-    if focus_id and focus_id.isdigit():
-        focus = Product.objects.filter(pk=int(focus_id)).first()
+    focus_id = id_or_none(request.GET.get("product"))
+    if focus_id is not None:
+        focus = Product.objects.filter(pk=focus_id).first()
     scripts = _approved_scripts(focus)
     if call_form is None:
         initial = {"script_version_id": scripts[0].id if scripts else None}
@@ -105,7 +105,7 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
             initial["products"] = [focus.pk]
         call_form = CallOutcomeForm(initial=initial)
     selected = call_form["products"].value() or []
-    badges = _suitability_badges(lead.customer, [int(p) for p in selected if str(p).isdigit()])
+    badges = _suitability_badges(lead.customer, ids_of(selected))
     user = request.user
     return {
         "lead": lead,
@@ -152,7 +152,7 @@ def product_check(request, pk: int):
     services.lead_view_record(
         actor=request.user, lead=lead, page=ViewPlace.PRODUCT_CHECK, user_agent=_user_agent(request)
     )
-    ids = [int(p) for p in request.GET.getlist("products") if p.isdigit()]
+    ids = ids_of(request.GET.getlist("products"))
     return render(request, "calls/call.html#badges", {"badges": _suitability_badges(lead.customer, ids)})
 
 
@@ -234,6 +234,9 @@ def log_call(request, pk: int):
     return render(request, "calls/call.html", context, status=400)
 
 
+METRICS_FIRST_DAY, METRICS_LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
 @require(can_view_call_metrics)
 def kpis(request):
     """Team figures per advisor and per day/week/month, with a chart and override rates."""
@@ -244,8 +247,12 @@ def kpis(request):
     try:
         end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
         start = dt.date.fromisoformat(request.GET.get("start") or (end - dt.timedelta(days=default_days)).isoformat())
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or a default start before year 1
         messages.error(request, _("Dates must look like 2026-01-31."))
+        end, start = today, today - dt.timedelta(days=default_days)
+    if not (start >= METRICS_FIRST_DAY and end <= METRICS_LAST_DAY):
+        # a year such as 9999 is a typing slip, and the day after it does not exist
+        messages.error(request, _("Choose dates between 2000 and 2099."))
         end, start = today, today - dt.timedelta(days=default_days)
     if start > end:
         messages.error(request, _("The start date must not be after the end date."))

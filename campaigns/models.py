@@ -22,7 +22,7 @@ class CampaignStatus(models.TextChoices):
 class Campaign(models.Model):
     code = models.CharField(_("campaign code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     segment = models.JSONField(_("segment definition"), default=dict, blank=True)
     product = models.ForeignKey(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.decorators import api_view
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from core.api import ModelSerializer
 from customers.models import ProductType
 
 from . import selectors
@@ -23,7 +23,7 @@ from .models import Flag, ScriptVersion
 from .scanner import scan_text
 
 
-class ScriptVersionSerializer(serializers.ModelSerializer):
+class ScriptVersionSerializer(ModelSerializer):
     title = serializers.CharField(source="script.title")
     purpose = serializers.CharField(source="script.purpose")
     purpose_display = serializers.CharField(source="script.get_purpose_display")
@@ -65,7 +65,7 @@ class ScanResponseSerializer(serializers.Serializer):
     missing_disclosures = serializers.ListField(child=serializers.CharField())
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(ModelSerializer):
     class Meta:
         model = Flag
         fields = (
@@ -110,18 +110,17 @@ def scan(request):
     return Response(result.as_json())
 
 
-@extend_schema(responses=FlagSerializer(many=True))
-@api_view(["GET"])
-def flags(request):
+class FlagList(generics.ListAPIView):
     """Flags the caller may see: officers all; team leads their team's and advisors their own outcomes."""
-    qs = selectors.flags_for(user=request.user)
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(qs, request)
-    return paginator.get_paginated_response(FlagSerializer(page, many=True).data)
+
+    serializer_class = FlagSerializer
+
+    def get_queryset(self):
+        return selectors.flags_for(user=self.request.user)
 
 
 urlpatterns = [
     path("compliance/scripts/", approved_scripts, name="api-compliance-scripts"),
     path("compliance/scan/", scan, name="api-compliance-scan"),
-    path("compliance/flags/", flags, name="api-compliance-flags"),
+    path("compliance/flags/", FlagList.as_view(), name="api-compliance-flags"),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.forms import BoundedDateField
 from customers.models import Product, ProductType
 from org.roles import Role
 
@@ -163,10 +164,12 @@ class QASettingsForm(forms.Form):
 
 
 class DateRangeForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From"), widget=forms.DateInput(attrs={**_TEXT, "type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={**_TEXT, "type": "date"}, format="%Y-%m-%d"))
+    date_to = BoundedDateField(
+        label=_("To"), widget=forms.DateInput(attrs={**_TEXT, "type": "date"}, format="%Y-%m-%d")
+    )
 
     def clean(self):
         data = super().clean()

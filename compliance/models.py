@@ -130,7 +130,7 @@ class ScriptVersion(models.Model):
 
     script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="versions", verbose_name=_("script"))
     number = models.PositiveIntegerField(_("version"))
-    body = models.TextField(_("text"))
+    body = models.TextField(_("text"), max_length=20_000)
     status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="script_versions", verbose_name=_("author")
@@ -144,7 +144,7 @@ class ScriptVersion(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True, max_length=2000)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     lexicon_revision = models.CharField(_("lexicon revision"), max_length=64, blank=True)
 
@@ -231,7 +231,7 @@ class ScriptReview(models.Model):
     version = models.ForeignKey(ScriptVersion, on_delete=models.PROTECT, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=16, choices=ReviewAction.choices)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
     findings_snapshot = models.JSONField(_("open findings at the time"), default=list, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
@@ -425,7 +425,7 @@ class Communication(models.Model):
         related_name="+",
         verbose_name=_("customer"),
     )
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), max_length=20_000)
     # Where a reviewer opens the original (the call screen of a call note, the customer's
     # timeline of a transcript): written by the caller, which knows its own pages.
     source_url = models.CharField(_("link"), max_length=300, blank=True)
@@ -522,7 +522,7 @@ class Flag(models.Model):
     # "match", "probability", "nearest"}). The columns above repeat the most severe one, for
     # the queue's filters and the reports.
     findings = models.JSONField(_("findings"), default=list, blank=True)
-    text_snapshot = models.TextField(_("scanned text"))
+    text_snapshot = models.TextField(_("scanned text"), max_length=20_000)
     # SHA-256 of text_snapshot: an edited note is a new text, with a flag of its own.
     text_digest = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=FlagStatus.choices, default=FlagStatus.OPEN)
@@ -544,7 +544,7 @@ class Flag(models.Model):
         verbose_name=_("escalated to"),
     )
     outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
-    outcome_comment = models.TextField(_("comment"), blank=True)
+    outcome_comment = models.TextField(_("comment"), blank=True, max_length=2000)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -607,7 +607,7 @@ class FlagReview(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=16, choices=FlagAction.choices)
     outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:

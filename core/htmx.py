@@ -27,7 +27,9 @@ def render_table_page(
     partials in ``partials`` are named after the DOM id they replace. Every table pages
     with the capped count of ``core.pagination``.
     """
-    tables.RequestConfig(request, paginate={"per_page": per_page, "paginator_class": CappedPaginator}).configure(table)
+    tables.RequestConfig(
+        request, paginate={"per_page": per_page, "paginator_class": CappedPaginator, "default_per_page": per_page}
+    ).configure(table)
     context = {**context, "table": table}
     if request.htmx:
         targets = {getattr(table, "htmx_target", "table"): "table", **{p: p for p in partials}}

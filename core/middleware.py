@@ -1,15 +1,21 @@
-"""Per-request middleware: the request context of audit rows, the security headers every
-page and API response carries, and the idle timeout of a signed-in session."""
+"""Per-request middleware: the request context of audit rows, the one edge that refuses
+control characters in any request, the security headers every page and API response
+carries, and the idle timeout of a signed-in session."""
 
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 client_ip_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -48,6 +54,62 @@ class RequestContextMiddleware:
             client_ip_var.reset(t2)
         response["X-Request-ID"] = rid
         return response
+
+
+# Control characters no person types into a search box or a form: NUL (which PostgreSQL
+# refuses in any text and which would otherwise reach the database as a 500), escape and
+# the other C0 codes, and DEL. Tab, line feed and carriage return are what a textarea sends.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The same characters written as JSON escapes ("\u0000"), not preceded by an escaping backslash.
+JSON_CONTROL_ESCAPES = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:[01][0-8bcefBCEF]|1[0-9a-fA-F]|7[fF])")
+
+
+def _has_control_characters(data) -> bool:
+    return any(CONTROL_CHARACTERS.search(k) or any(CONTROL_CHARACTERS.search(v) for v in data.getlist(k)) for k in data)
+
+
+class RefuseControlCharactersMiddleware:
+    """One edge for every page and the API: a query string or a form body with control
+    characters is answered 400, in the user's language, before any view reads it.
+
+    Runs after the locale middleware (the message is in the user's language) and before
+    anything else reads the body. Uploaded files are not looked at: their bytes are the
+    import's to judge; their names are.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            message = _("The request contains control characters (such as a NUL byte); remove them and try again.")
+            if request.path.startswith("/api/"):
+                # "detail" as DRF's errors, "errors" as the ingest API's (customers.api)
+                body = {"detail": str(message), "errors": [{"path": "", "message": str(message)}]}
+                return JsonResponse(body, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        if _has_control_characters(request.GET) or CONTROL_CHARACTERS.search(request.path):
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            try:
+                if _has_control_characters(request.POST):
+                    return True
+                return any(CONTROL_CHARACTERS.search(f.name or "") for f in request.FILES.values())
+            except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, UnicodeDecodeError):
+                return False  # Django answers these itself when the view reads the body
+        if "json" in content_type:
+            try:
+                return bool(JSON_CONTROL_ESCAPES.search(request.body))
+            except RequestDataTooBig:
+                return False
+        return False
 
 
 class SecurityHeadersMiddleware:

@@ -164,7 +164,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"), blank=True)
+    body = models.TextField(_("body"), blank=True, max_length=2000)
     url = models.CharField(_("link"), max_length=500, blank=True)
     # What the notification is about, so one event notifies a user once.
     target_type = models.CharField(max_length=64, blank=True)

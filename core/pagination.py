@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
+from rest_framework.pagination import LimitOffsetPagination
 
 
 def count_cap() -> int:
@@ -25,9 +26,23 @@ def capped_count(qs: QuerySet, cap: int | None = None) -> int:
     return qs.order_by().values("pk")[: cap + 1].count()
 
 
+# The most rows an HTML table shows on one page, whatever ``per_page`` asks.
+MAX_PER_PAGE = 500
+
+
 class CappedPaginator(Paginator):
     """A paginator for django-tables2 tables whose count is :func:`capped_count`: paging
-    stops at the cap, and ``capped`` says the list holds more."""
+    stops at the cap, and ``capped`` says the list holds more.
+
+    ``per_page`` comes from the query string (django-tables2 reads it): a value a page
+    cannot hold (zero, negative, beyond MAX_PER_PAGE) falls back to the page's own
+    ``default_per_page``.
+    """
+
+    def __init__(self, object_list, per_page, *args, default_per_page: int = 50, **kwargs):
+        if not 1 <= int(per_page) <= MAX_PER_PAGE:
+            per_page = default_per_page
+        super().__init__(object_list, per_page, *args, **kwargs)
 
     @cached_property
     def count(self) -> int:
@@ -40,3 +55,11 @@ class CappedPaginator(Paginator):
         n = capped_count(qs, cap)
         self.capped = n > cap
         return min(n, cap)
+
+
+class ApiPagination(LimitOffsetPagination):
+    """Every API list: ``limit`` (default PAGE_SIZE) and ``offset``, at most
+    ``max_limit`` rows a page whatever ``limit`` asks (a limit beyond a bigint reached the
+    database as one before)."""
+
+    max_limit = 1000

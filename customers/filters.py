@@ -15,30 +15,66 @@ from django.utils.translation import gettext_lazy as _
 from org.models import Branch
 from org.roles import Role
 
-from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
+from .models import (
+    AccessKind,
+    AccessRecord,
+    Customer,
+    CustomerTag,
+    LifecycleStage,
+    RiskLevel,
+    Tag,
+    Tier,
+    id_number_normalized,
+    mask_middle,
+    mobile_normalized,
+)
 
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
+# Bounds of the numeric filters: beyond them no customer exists, and a date would overflow.
+AUM_MAX = 10**15
+NOT_CONTACTED_DAYS_MAX = 36_500
+SEARCH_MAX = 100  # a customer number, a name, a mobile or an ID number is far shorter
 
 
 def search_q(term: str, *, prefix: str = "") -> Q:
     """The one customer search of the workbench, for every list that finds customers:
     customer number (exact, any case), name (prefix: index-friendly under any collation),
-    or the last 4 digits of mobile or ID. ``prefix`` reaches the customer from another
-    model ("customer__" on leads, referrals, calls)."""
+    the full mobile or ID number (exact, indexed: the number an inbound caller calls
+    from, typed as the advisor hears it, "138 1234 5678" or "+86 138…"), or the last 4
+    digits of mobile or ID. ``prefix`` reaches the customer from another model
+    ("customer__" on leads, referrals, calls)."""
     term = term.strip()
     q = Q(**{f"{prefix}customer_no": term}) | Q(**{f"{prefix}customer_no": term.upper()})
     if not term.isdigit():
         q |= Q(**{f"{prefix}name__startswith": term})  # a string of digits is never a name
     if LAST4.match(term):
         q |= Q(**{f"{prefix}mobile_last4": term}) | Q(**{f"{prefix}id_last4": term.upper()})
+    if mobile := mobile_normalized(term):
+        q |= Q(**{f"{prefix}mobile": mobile})
+    if id_number := id_number_normalized(term):
+        q |= Q(**{f"{prefix}id_number": id_number})
     return q
 
 
+def search_term_for_audit(term: str) -> str:
+    """A search as the audit log keeps it: a full mobile or ID number masked like the
+    pages show it (the log is read by more people than may reveal one)."""
+    if mobile := mobile_normalized(term):
+        return mask_middle(mobile, keep_start=3, keep_end=4)
+    if id_number := id_number_normalized(term):
+        return mask_middle(id_number, keep_start=4, keep_end=4)
+    return term
+
+
 class CustomerFilter(df.FilterSet):
-    q = df.CharFilter(method="filter_q", label=_("Search"))
+    q = df.CharFilter(method="filter_q", label=_("Search"), max_length=SEARCH_MAX)
     tier = df.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
-    aum_min = df.NumberFilter(field_name="aum", lookup_expr="gte", label=_("AUM from"))
-    aum_max = df.NumberFilter(field_name="aum", lookup_expr="lte", label=_("AUM to"))
+    aum_min = df.NumberFilter(
+        field_name="aum", lookup_expr="gte", label=_("AUM from"), min_value=0, max_value=AUM_MAX, max_digits=18
+    )
+    aum_max = df.NumberFilter(
+        field_name="aum", lookup_expr="lte", label=_("AUM to"), min_value=0, max_value=AUM_MAX, max_digits=18
+    )
     risk_level = df.ChoiceFilter(choices=RiskLevel.choices, label=_("Risk level"), empty_label=_("All"))
     assessment_expired = df.ChoiceFilter(
         choices=[("true", _("Expired or missing")), ("false", _("Valid"))],
@@ -61,7 +97,13 @@ class CustomerFilter(df.FilterSet):
     branch = df.ModelChoiceFilter(
         field_name="home_branch", queryset=Branch.objects.all(), label=_("Home branch"), empty_label=_("All")
     )
-    not_contacted_days = df.NumberFilter(method="filter_not_contacted", label=_("Not contacted in (days)"), min_value=1)
+    not_contacted_days = df.NumberFilter(
+        method="filter_not_contacted",
+        label=_("Not contacted in (days)"),
+        min_value=1,
+        max_value=NOT_CONTACTED_DAYS_MAX,
+        decimal_places=0,
+    )
 
     class Meta:
         model = Customer

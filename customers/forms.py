@@ -25,12 +25,27 @@ class TagAddForm(forms.Form):
     tag = forms.ModelChoiceField(queryset=Tag.objects.filter(source=TagSource.MANUAL), label=_("Tag"))
 
 
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(choices=ImportKind.choices, label=_("Data"))
-    file = forms.FileField(label=_("CSV or Excel file"))
+    file = forms.FileField(label=_("CSV or Excel file"), max_length=200)
     mapping = forms.ModelChoiceField(
         queryset=ImportMapping.objects.all(), required=False, label=_("Saved column mapping"), empty_label=_("Guess")
     )
+
+    def clean_file(self):
+        """Only what the import reads: a .txt (or a .pdf, a .docx) is refused by its name,
+        with the reason, before it is stored."""
+        file = self.cleaned_data["file"]
+        if not (file.name or "").lower().endswith(UPLOAD_SUFFIXES):
+            raise forms.ValidationError(
+                _("“%(name)s” is not a CSV (.csv) or Excel (.xlsx) file; save it as one of these and upload again."),
+                code="file_type",
+                params={"name": file.name},
+            )
+        return file
 
 
 class MappingForm(forms.Form):

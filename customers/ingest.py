@@ -88,6 +88,20 @@ def p_text(max_length: int) -> Callable[[str], str]:
     return parse
 
 
+def p_mobile(value: str) -> str:
+    mobile = m.mobile_normalized(value)
+    if mobile is None:
+        raise RowError(_("Not a mobile number (11 digits starting with 1, such as 13812345678)."))
+    return mobile
+
+
+def p_id_number(value: str) -> str:
+    id_number = m.id_number_normalized(value)
+    if id_number is None:
+        raise RowError(_("Not a resident ID number (18 characters with a valid check digit, or 15 digits)."))
+    return id_number
+
+
 def p_decimal(value: str) -> Decimal:
     cleaned = value.replace(",", "").replace("，", "").replace("¥", "").strip()
     try:
@@ -234,8 +248,8 @@ SCHEMAS: dict[str, Schema] = {
             _f("name", gettext_lazy("customer name"), p_text(50), True, "name", "姓名", "客户姓名"),
             _f("gender", gettext_lazy("gender"), p_choice(m.Gender, GENDER_ALIASES), False, "性别"),
             _f("birth_date", gettext_lazy("birth date"), p_date, False, "出生日期"),
-            _f("mobile", gettext_lazy("mobile"), p_text(20), False, "手机号", "手机"),
-            _f("id_number", gettext_lazy("ID number"), p_text(32), False, "证件号", "身份证号"),
+            _f("mobile", gettext_lazy("mobile"), p_mobile, False, "手机号", "手机"),
+            _f("id_number", gettext_lazy("ID number"), p_id_number, False, "证件号", "身份证号"),
             _f("city", gettext_lazy("city"), p_text(50), False, "城市"),
             _f("occupation", gettext_lazy("occupation"), p_text(50), False, "职业"),
             _f("education", gettext_lazy("education"), p_text(50), False, "学历"),

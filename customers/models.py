@@ -8,6 +8,7 @@ millions of customers stay index-only; the history tables remain the source of t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,6 +44,34 @@ def derived_columns(*, mobile: str, id_number: str, aum) -> dict:
     ID number (what search matches, indexed) and the tier (from the AUM). Every write of
     a customer (hand edits, files, the API) sets them from here."""
     return {"mobile_last4": mobile[-4:], "id_last4": id_number[-4:].upper(), "tier": tier_for_aum(aum)}
+
+
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def mobile_normalized(value: str) -> str | None:
+    """A mainland mobile number as stored (11 digits, no country code, no separators), or
+    None when ``value`` is not one: "138 1234 5678", "+86-138-1234-5678" -> "13812345678"."""
+    v = re.sub(r"[\s\-()]", "", value or "")
+    for prefix in ("+86", "0086"):
+        v = v.removeprefix(prefix)
+    if len(v) == 13 and v.startswith("86"):
+        v = v[2:]
+    return v if MOBILE.fullmatch(v) else None
+
+
+def id_number_normalized(value: str) -> str | None:
+    """A resident ID number as stored (18 characters with a valid GB 11643 check digit, X
+    upper case; or a legacy 15-digit one), or None when ``value`` is not one."""
+    v = re.sub(r"\s", "", value or "").upper()
+    if not ID_NUMBER.fullmatch(v):
+        return None
+    if len(v) == 18 and _ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True)) % 11] != v[17]:
+        return None
+    return v
 
 
 class Gender(models.TextChoices):
@@ -152,9 +181,10 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    # Indexed for the exact search by the full number (customers.filters.search_q).
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True)
     mobile_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True, db_index=True)
     id_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
     city = models.CharField(_("city"), max_length=50, blank=True)
     occupation = models.CharField(_("occupation"), max_length=50, blank=True)
@@ -438,7 +468,7 @@ class Interaction(models.Model):
         related_name="interactions",
         verbose_name=_("staff"),
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(_("summary"), blank=True, max_length=5000)
     transcript = models.JSONField(_("transcript"), null=True, blank=True)
     intents = models.JSONField(_("detected intents"), default=list, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True, unique=True)

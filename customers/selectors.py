@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import get_for_user
+from org.models import Branch
 
 from .extensions import PORTRAIT_FACTS
 from .models import (
@@ -281,3 +282,8 @@ def import_batches_for(*, user) -> QuerySet[ImportBatch]:
 def import_batch_get_for_user(*, user, pk) -> ImportBatch:
     """The uploaded file ``pk`` if ``user`` may see it, else Http404."""
     return get_for_user(ImportBatch.objects.select_related("job"), user=user, pk=pk)
+
+
+def branches_for_import() -> list[tuple[str, str]]:
+    """(code, name) of every branch: the codes an import's home-branch column takes."""
+    return list(Branch.objects.order_by("code").values_list("code", "name"))

@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST
 
 from core.access import require
 from core.exports import FORMATS, export_response
-from core.forms import form_add_service_errors
+from core.forms import form_add_service_errors, id_or_none
 from core.htmx import render_table_page
 
 from . import access, selectors
 from .access import can_export_customers, can_reveal_customer_pii, can_work_customer
 from .extensions import PORTRAIT_TABS, PortraitTab
-from .filters import AccessRecordFilter, CustomerFilter
+from .filters import AccessRecordFilter, CustomerFilter, search_term_for_audit
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
 from .models import ImportBatch, ImportMapping, Tag, ViewPlace
@@ -98,7 +98,7 @@ def customer_export(request):
         return HttpResponse(_("Invalid filter."), status=400)
     qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]
     count = qs.count()
-    filters = {k: v for k, v in request.GET.items() if v}
+    filters = {k: (search_term_for_audit(v) if k == "q" else v) for k, v in request.GET.items() if v}
     privacy.customers_export_record(actor=request.user, count=count, filters=filters, user_agent=_user_agent(request))
     return export_response(
         fmt=fmt,
@@ -123,9 +123,7 @@ def _tags_context(request, customer) -> dict:
 def _interactions_context(request, customer) -> dict:
     before = request.GET.get("before")
     return {
-        "timeline": selectors.portrait_interactions(
-            customer=customer, before_id=int(before) if before and before.isdigit() else None
-        ),
+        "timeline": selectors.portrait_interactions(customer=customer, before_id=id_or_none(before)),
         "appending": bool(before),
     }
 
@@ -304,7 +302,12 @@ def import_list(request):
         request,
         "customers/imports.html",
         table,
-        {"form": form, "schemas": schemas, "mappings": ImportMapping.objects.all()},
+        {
+            "form": form,
+            "schemas": schemas,
+            "mappings": ImportMapping.objects.all(),
+            "branches": selectors.branches_for_import(),
+        },
         per_page=20,
     )
 

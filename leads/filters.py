@@ -17,7 +17,9 @@ class LeadQueueFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(
         label=_("Proposed grade"), field_name="proposed_grade", choices=Grade.choices, empty_label=_("All")
     )
-    min_score = django_filters.NumberFilter(label=_("Minimum score"), field_name="score", lookup_expr="gte")
+    min_score = django_filters.NumberFilter(
+        label=_("Minimum score"), field_name="score", lookup_expr="gte", min_value=0, max_value=100
+    )
     tier = django_filters.ChoiceFilter(
         label=_("Tier"), field_name="customer__tier", choices=Tier.choices, empty_label=_("All")
     )
@@ -29,7 +31,7 @@ class LeadQueueFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         """The workbench's one customer search (``customers.filters.search_q``): number
-        exact, name prefix, last 4 digits of the mobile or ID."""
+        exact, name prefix, the full mobile or ID number, their last 4 digits."""
         if not value.strip():
             return queryset
         return queryset.filter(search_q(value, prefix="customer__"))

@@ -11,23 +11,24 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import path
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from core.api import FilterErrors, ModelSerializer
 from customers.models import Product, ViewPlace
 from customers.services.privacy import customer_view_record
 
 from . import selectors, services
 from .access import can_decide_referral, can_work_referral
 from .filters import ReferralFilter
-from .models import FollowUpKind, Referral, ReferralStatus, RejectReason
+from .models import NOTE_MAX, FollowUpKind, Referral, RejectReason
 
 
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     branch_code = serializers.CharField(source="branch.code", read_only=True)
@@ -83,7 +84,7 @@ class AcceptSerializer(serializers.Serializer):
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=RejectReason.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
 
 
 OUTCOME_CHOICES = [
@@ -101,15 +102,20 @@ class OutcomeSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     meeting_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    product = serializers.CharField(required=False, allow_blank=True, default="", help_text="Product code")
+    product = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=32, help_text="Product code"
+    )
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)
     second_review = serializers.BooleanField(
         required=False,
         default=False,
         help_text="converted: the second-level review was done and the extra risk explanation given "
         "(needed for an R4/R5 product sold to a customer of 65 or over).",
     )
+
+
+TAB_KEYS = sorted({key for tabs in [*selectors.TABS.values(), selectors.DEFAULT_TABS] for key, _label in tabs})
 
 
 def _data(request, referral: Referral) -> dict:
@@ -137,23 +143,23 @@ def _run(action):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("tab", str, description="List tab (inbox, active, overdue, closed, assigned, mine, all)"),
-        OpenApiParameter("status", str, enum=ReferralStatus.values),
-        OpenApiParameter("branch", int, description="Receiving branch id"),
-        OpenApiParameter("since", str, description="Referred on or after (YYYY-MM-DD)"),
-        OpenApiParameter("until", str, description="Referred on or before (YYYY-MM-DD)"),
-        OpenApiParameter("q", str, description="Customer number, name prefix or last 4 digits of mobile or ID"),
+        OpenApiParameter(
+            "tab", str, enum=TAB_KEYS, description="List tab (default all, or the role's first tab without an all tab)"
+        )
     ],
-    responses=ReferralSerializer(many=True),
+    responses={200: ReferralSerializer(many=True), 400: FilterErrors},
 )
-@api_view(["GET"])
-def referral_list(request):
-    """Referrals the caller may see: branch staff their branch's, advisors their own, compliance all."""
-    tab = request.query_params.get("tab", "all")
-    filterset = ReferralFilter(request.query_params, queryset=selectors.referral_list(user=request.user, tab=tab))
-    paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(filterset.qs, request)
-    return paginator.get_paginated_response(ReferralSerializer(page, many=True, context={"request": request}).data)
+class ReferralList(generics.ListAPIView):
+    """Referrals the caller may see: branch staff their branch's, advisors their own,
+    compliance all; filtered by the list page's ``ReferralFilter`` (a value it cannot
+    read is a 400 naming the parameter)."""
+
+    serializer_class = ReferralSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReferralFilter
+
+    def get_queryset(self):
+        return selectors.referral_list(user=self.request.user, tab=self.request.query_params.get("tab", "all"))
 
 
 @extend_schema(responses=ReferralSerializer)
@@ -250,7 +256,7 @@ def referral_outcome(request, pk: int):
 
 
 urlpatterns = [
-    path("referrals/", referral_list, name="api-referral-list"),
+    path("referrals/", ReferralList.as_view(), name="api-referral-list"),
     path("referrals/<int:pk>/", referral_detail, name="api-referral-detail"),
     path("referrals/<int:pk>/accept/", referral_accept, name="api-referral-accept"),
     path("referrals/<int:pk>/reject/", referral_reject, name="api-referral-reject"),

@@ -18,7 +18,7 @@ class ReferralFilter(df.FilterSet):
     """Search (the workbench's customer search, ``customers.filters.search_q``), status,
     receiving branch and the period the referrals were made in (local dates)."""
 
-    q = df.CharFilter(method="filter_q", label=_("Customer name, number or last 4 digits of mobile"))
+    q = df.CharFilter(method="filter_q", label=_("Customer name, number, mobile or ID number"))
     status = df.ChoiceFilter(choices=ReferralStatus.choices, label=_("Status"), empty_label=_("All statuses"))
     branch = df.ModelChoiceFilter(
         queryset=Branch.objects.order_by("code"), label=_("Branch"), empty_label=_("All branches")

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Product
 
-from .models import FollowUpKind, ReferralStatus, RejectReason
+from .models import NOTE_MAX, FollowUpKind, ReferralStatus, RejectReason
 
 
 class _Bootstrap:
@@ -64,7 +64,9 @@ class BulkAcceptForm(_RMChoiceMixin, forms.Form):
 
 class RejectForm(_Bootstrap, forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=RejectReason.choices)
-    note = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=NOTE_MAX
+    )
 
     def clean(self):
         data = super().clean()
@@ -97,7 +99,9 @@ class FollowUpForm(_Bootstrap, forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=NOTE_MAX
+    )
 
 
 class OutcomeForm(_Bootstrap, forms.Form):
@@ -111,7 +115,9 @@ class OutcomeForm(_Bootstrap, forms.Form):
         label=_("Product"), queryset=Product.objects.filter(on_shelf=True).order_by("code"), required=False
     )
     amount = forms.DecimalField(label=_("Amount (CNY)"), max_digits=18, decimal_places=2, min_value=0, required=False)
-    note = forms.CharField(label=_("Note / reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(
+        label=_("Note / reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=NOTE_MAX
+    )
     second_review = forms.BooleanField(
         label=_("Second-level review done and extra risk explanation given (customer 65 or over, R4/R5 product)"),
         required=False,
@@ -132,7 +138,9 @@ class OutcomeForm(_Bootstrap, forms.Form):
 class ReturnForm(_Bootstrap, forms.Form):
     prefix = "ret"
 
-    reason = forms.CharField(label=_("Why it goes back to the advisor"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Why it goes back to the advisor"), widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX
+    )
 
 
 class ReassignForm(AcceptForm):

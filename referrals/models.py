@@ -22,6 +22,10 @@ from leads.models import Lead
 from org.models import StaffProfile
 from org.roles import BRANCH_ROLES, Role, role_of
 
+# The longest note a person writes on a referral (a reject explanation, a follow-up, an
+# outcome): a paragraph. A 10,000-character note made the detail page 18,000 px tall.
+NOTE_MAX = 1000
+
 
 class ReferralStatus(models.TextChoices):
     PENDING = "pending", _("Pending review")
@@ -133,7 +137,7 @@ class Referral(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING
     )
-    needs_summary = models.TextField(_("needs summary"), blank=True)
+    needs_summary = models.TextField(_("needs summary"), blank=True, max_length=NOTE_MAX)
     ai_highlights = models.JSONField(_("AI-bot highlights"), default=list, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
@@ -145,7 +149,7 @@ class Referral(models.Model):
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
     reject_reason = models.CharField(_("reject reason"), max_length=20, choices=RejectReason.choices, blank=True)
-    reject_note = models.TextField(_("reject note"), blank=True)
+    reject_note = models.TextField(_("reject note"), blank=True, max_length=NOTE_MAX)
     first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True)
     converted_product = models.ForeignKey(
         "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -153,7 +157,7 @@ class Referral(models.Model):
     converted_amount = models.DecimalField(
         _("converted amount"), max_digits=18, decimal_places=2, null=True, blank=True
     )
-    outcome_note = models.TextField(_("outcome note"), blank=True)
+    outcome_note = models.TextField(_("outcome note"), blank=True, max_length=NOTE_MAX)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("marked overdue at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
@@ -202,7 +206,7 @@ class FollowUp(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"))
     reached = models.BooleanField(_("customer reached"), null=True, blank=True)
     meeting_at = models.DateTimeField(_("meeting at"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ReferralPartQuerySet.as_manager()
@@ -225,7 +229,7 @@ class ReferralEvent(models.Model):
     verb = models.CharField(_("action"), max_length=32)
     from_status = models.CharField(_("from status"), max_length=16, blank=True)
     to_status = models.CharField(_("to status"), max_length=16, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)
     occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
 
     objects = ReferralPartQuerySet.as_manager()

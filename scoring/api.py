@@ -15,6 +15,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ModelSerializer
 from customers.models import ViewPlace
 from customers.services.privacy import customer_access_refused, customer_view_record
 
@@ -29,7 +30,7 @@ class ReasonSerializer(serializers.Serializer):
     weight = serializers.FloatField()
 
 
-class CustomerScoreSerializer(serializers.ModelSerializer):
+class CustomerScoreSerializer(ModelSerializer):
     reasons = ReasonSerializer(many=True)
 
     class Meta:
@@ -37,7 +38,7 @@ class CustomerScoreSerializer(serializers.ModelSerializer):
         fields = ["customer", "score", "grade", "reasons", "model_version", "method", "scored_at"]
 
 
-class ModelVersionSerializer(serializers.ModelSerializer):
+class ModelVersionSerializer(ModelSerializer):
     trained_by = serializers.CharField(source="trained_by.username", default=None)
 
     class Meta:

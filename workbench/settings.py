@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.RefuseControlCharactersMiddleware",  # before anything reads the input
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -294,7 +295,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.ApiPagination",  # limit capped at 1,000
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -311,6 +312,11 @@ SPECTACULAR_SETTINGS = {
         "GradeEnum": "leads.models.Grade",
         "RejectReasonEnum": "referrals.models.RejectReason",
     },
+    # Every status code a view can return is in the document (core.api).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.add_error_responses",
+    ],
 }
 
 # --- django-tables2 -------------------------------------------------------------------
