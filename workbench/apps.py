@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = _("Workbench")
+
+    audit_details = {"customers": _("customers"), "seed": _("seed"), "stats": _("rows written")}
     # The project itself (settings, URLs, the Celery app, home page, demo composition):
     # it owns no tables.
     audit_verbs = {"demo.seed": _("Demo data seeded")}

@@ -23,3 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "workbench.views.permission_denied"
+handler404 = "workbench.views.page_not_found"
+handler500 = "workbench.views.server_error"

@@ -1,0 +1,193 @@
+"""Every page, every role, both languages: no code on the screen, no word of the other
+language.
+
+The pages come from the URL resolver (``walk.pages``), so a new page is walked without
+being listed. The world is the demo (``seed_demo``) plus what a working day adds (an
+import with rejected rows, a background job, scripts in every state), because codes leak
+where real data is, not where a factory left a field empty.
+
+What people wrote stays in their language: customer names and transcripts, scripts,
+notes, product and branch names are Chinese on the English pages too. The walk removes
+them (read from the database) before looking for Chinese on an English page; whatever
+Chinese is left is the product's own wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import transaction
+
+from calls.models import CallLog
+from compliance.models import Communication, Flag, LexiconRule, Script, ScriptFinding, ScriptVersion
+from core import services as core_services
+from customers.models import Customer, ImportBatch, ImportMapping, Interaction, Product
+from customers.services import imports as import_services
+from leads.models import Lead, LeadTransition, PlannedCall
+from org.models import Branch, Holiday, StaffProfile, Team
+from referrals.models import FollowUp, Referral, ReferralEvent
+
+from .walk import CJK, code_like, urls_for, visible_text
+
+pytestmark = pytest.mark.slow
+
+ROLES = ["admin", "compliance1", "lead1", "advisor1", "manager_sh01", "rm_sh01_1"]
+
+# Words that are the same in Chinese text: units, standards and product names.
+LATIN_IN_CHINESE = {
+    "AUM",
+    "AI",
+    "API",
+    "AUC",
+    "CSV",
+    "XLSX",
+    "Excel",
+    "ROC",
+    "PIPL",
+    "SMS",
+    "SLA",
+    "KPI",
+    "IP",
+    "ID",
+    "OpenAPI",
+    "Swagger",
+    "Ctrl",
+    "Enter",
+    "Esc",
+    "Tab",
+    "CNY",
+    "UTC",
+    "PDF",
+    "App",
+    "VIP",
+    "WeChat",
+}
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+
+CSV = (
+    "客户号,姓名,手机号,证件号,金融资产,归属网点\n"
+    "C900001,张一,13800000001,310101198001010011,80000,SH01\n"
+    "C900002,李二,13800000002,310101198001010022,abc,SH01\n"
+    "C900003,王三,13800000003,310101198001010033,7000000,XX99\n"
+).encode()
+
+
+def _texts(values) -> set[str]:
+    out: set[str] = set()
+    for value in values:
+        if isinstance(value, str):
+            out.update(part.strip() for part in re.split(r"[\n\r]+", value) if part.strip())
+        elif isinstance(value, dict):
+            out |= _texts(value.values())
+        elif isinstance(value, list | tuple):
+            out |= _texts(value)
+    return {t for t in out if len(t) >= 2}
+
+
+def people_wrote() -> list[str]:
+    """Text written by people or taken from the bank's systems: shown as written."""
+    sources = [
+        (Customer, ["name", "city", "occupation", "education", "marital_status"]),
+        (Product, ["name", "issuer"]),
+        (Branch, ["name", "city"]),
+        (Team, ["name"]),
+        (StaffProfile, ["display_name"]),
+        (Holiday, ["name"]),
+        (Interaction, ["summary", "transcript"]),
+        (Script, ["title"]),
+        (ScriptVersion, ["body", "review_comment"]),
+        (ScriptFinding, ["match", "required_text"]),
+        (LexiconRule, ["code", "pattern", "description", "source"]),
+        (Communication, ["text"]),
+        (Flag, ["match", "text_snapshot"]),
+        (CallLog, ["notes", "service_reason"]),
+        (Referral, ["needs_summary", "reject_note", "outcome_note", "preferred_contact_time", "branch_reason"]),
+        (FollowUp, ["note"]),
+        (ReferralEvent, ["note"]),
+        (LeadTransition, ["reason"]),
+        (PlannedCall, ["note"]),
+        (ImportMapping, ["name"]),
+        (ImportBatch, ["original_name", "headers"]),
+    ]
+    texts: set[str] = set()
+    for model, fields in sources:
+        for row in model.objects.values_list(*fields):
+            texts |= _texts(row)
+    # A customer's name masked (张**) or cut short in a cell is still the name.
+    return sorted(texts, key=len, reverse=True)
+
+
+# The language switch names each language in its own words.
+LANGUAGE_NAMES = {"English", "简体中文"}
+
+
+def _without_people(text: str, written: list[str]) -> str:
+    for t in written:
+        if t in text:
+            text = text.replace(t, " ")
+    return re.sub(r"[\u3400-\u9fff][\u3400-\u9fff]?\*{1,3}", " ", text)
+
+
+def _problems(lang: str, parts: list[str], written: list[str]) -> list[str]:
+    found = []
+    text = "\n".join(parts)
+    found += [f"code {c!r}" for c in code_like(text)]
+    parts = [p for p in parts if p not in LANGUAGE_NAMES]
+    if lang == "en":
+        for part in parts:
+            if CJK.search(_without_people(part, written)):
+                found.append(f"Chinese {part[:80]!r}")
+    else:
+        for part in parts:
+            words = [w for w in LATIN_WORD.findall(_without_people(part, written)) if w not in LATIN_IN_CHINESE]
+            if any(len(w) >= 3 or w[0].islower() for w in words):
+                found.append(f"English {part[:80]!r}")
+    return found
+
+
+@pytest.fixture
+def working_day(db, settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", customers=120, seed=3, today=dt.date(2026, 6, 30), stdout=StringIO())
+    lead = get_user_model().objects.get(username="lead1")
+    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
+    batch = import_services.import_batch_create(
+        actor=lead, kind="customers", uploaded_file=SimpleUploadedFile("customers.csv", CSV)
+    )
+    import_services.import_batch_start(actor=lead, batch=batch, dry_run=True)
+    core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    assert Lead.objects.exists() and Referral.objects.exists()
+
+
+def _walk(client, lang: str) -> dict[str, list[str]]:
+    written = people_wrote()
+    report: dict[str, list[str]] = {}
+    for username in ROLES:
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+        for name, url in urls_for(user):
+            response = client.get(url, headers={"Accept-Language": lang})
+            assert response.status_code < 500, (username, url)
+            if response.status_code not in (200, 403, 404) or "text/html" not in response.get("Content-Type", ""):
+                continue
+            problems = _problems(lang, visible_text(response.content.decode()), written)
+            if problems:
+                report[f"{username} {url} ({name})"] = sorted(set(problems))
+    return report
+
+
+def _format(report: dict[str, list[str]]) -> str:
+    return "\n".join(f"{page}:\n    " + "\n    ".join(problems) for page, problems in sorted(report.items()))
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_every_page_in_the_users_language(client, working_day, settings, lang):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = lang
+    report = _walk(client, lang)
+    assert not report, f"{len(report)} pages with code or the other language:\n{_format(report)}"
