@@ -13,6 +13,8 @@ from leads.models import Lead, PlannedCall
 from org.roles import staff_name
 from referrals.models import Referral
 
+from .models import CallLog
+
 GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
 
 
@@ -102,6 +104,48 @@ class NurtureTable(LeadQueueTable):
     def render_touches(self, record):
         plan = getattr(record, "nurture_plan", None)
         return f"{plan.touches_done}/{plan.touches_planned}" if plan else "—"
+
+
+class CompletedCallTable(tables.Table):
+    """The "Completed today" tab: what the advisor did today, call by call."""
+
+    started_at = tables.DateTimeColumn(format="H:i", verbose_name=_("Time"))
+    customer = tables.Column(verbose_name=_("Customer"), orderable=False)
+    purpose = tables.Column(verbose_name=_("Purpose"))
+    disposition = tables.Column(verbose_name=_("Outcome"), orderable=False)
+    duration_seconds = tables.Column(verbose_name=_("Duration"), attrs={"td": {"class": "num"}})
+    next_action = tables.Column(verbose_name=_("Next step"))
+    advisor = tables.Column(verbose_name=_("Advisor"), orderable=False)
+
+    class Meta:
+        model = CallLog
+        fields = ("started_at", "customer", "purpose", "disposition", "duration_seconds", "next_action", "advisor")
+        attrs = {"class": "table table-sm table-hover", "data-testid": "done-table"}
+        empty_text = _("No calls logged today yet. Calls you save on a call screen are listed here.")
+
+    def render_customer(self, record):
+        if record.lead_id is None:
+            return format_html(
+                "{} <span class='text-secondary small'>{}</span>",
+                record.customer.name_masked,
+                record.customer.customer_no,
+            )
+        return _customer_cell(record.lead_id, record.customer)
+
+    def render_purpose(self, record):
+        label = record.get_purpose_display()
+        if record.service_reason:
+            return format_html("{} <span class='text-secondary small'>· {}</span>", label, record.service_reason)
+        return label
+
+    def render_duration_seconds(self, value):
+        return f"{value // 60}:{value % 60:02d}"
+
+    def render_next_action(self, record):
+        return record.get_next_action_display()
+
+    def render_advisor(self, record):
+        return staff_name(record.advisor)
 
 
 class PlannedCallTable(tables.Table):

@@ -61,7 +61,9 @@ class AuditEventFilter(django_filters.FilterSet):
     since = django_filters.DateFilter(
         field_name="occurred_at", lookup_expr="date__gte", label=_("From"), widget=SMALL_DATE
     )
-    until = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date__lte", label=_("To"), widget=SMALL_DATE)
+    until = django_filters.DateFilter(
+        field_name="occurred_at", lookup_expr="date__lte", label=_("To"), widget=SMALL_DATE
+    )
 
     class Meta:
         model = AuditEvent

@@ -28,7 +28,7 @@ from django.utils.translation import override
 
 from core.audit import audit_record
 from core.models import AuditEvent, Notification
-from core.services import notification_send
+from core.services import notification_send, notifications_resolve
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
 from customers.suitability import product_suitability
@@ -130,8 +130,16 @@ def _require_status(referral: Referral, *allowed: str) -> None:
         )
 
 
+# What each SLA stage's notifications ask for: settled when the stage is.
+_STAGE_NOTIFICATIONS = {
+    SlaStage.REVIEW: ("created", "overdue:review"),
+    SlaStage.FIRST_CONTACT: ("assigned:", "overdue:first_contact"),
+}
+
+
 def _resolve_breach(referral: Referral, stage: str, when: dt.datetime) -> None:
     SlaBreach.objects.filter(referral=referral, stage=stage, resolved_at__isnull=True).update(resolved_at=when)
+    notifications_resolve(event_keys=[f"referral:{referral.pk}:{key}" for key in _STAGE_NOTIFICATIONS.get(stage, ())])
     referral.overdue_at = None
     referral.escalated_at = None
 

@@ -19,10 +19,6 @@ class ProductNotFoundMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            settings.DEBUG
-            and response.status_code == 404
-            and "text/html" in response.get("Content-Type", "")
-        ):
+        if settings.DEBUG and response.status_code == 404 and "text/html" in response.get("Content-Type", ""):
             return page_not_found(request)
         return response

@@ -24,7 +24,9 @@ def test_verbs_objects_and_details_are_words_not_codes(client_for, world):
         target_id=12,
         details={"from": "pending", "to": "rejected", "reason": "客户已在他行办理", "products": ["WM001", "FD002"]},
     )
-    audit_record(actor=None, verb="job.create", target_type="core.job", target_id=3, details={"kind": "scoring.rescore_all"})
+    audit_record(
+        actor=None, verb="job.create", target_type="core.job", target_id=3, details={"kind": "scoring.rescore_all"}
+    )
     html = "\n".join(visible_text(_page(client_for(world.compliance))))
     assert "王顾问" in html and "advisor_a" not in html  # display name, not the username
     assert "转介 #12" in html and "referrals.referral" not in html
@@ -50,7 +52,7 @@ def test_filters_by_who_action_object_and_date(client_for, world):
     AuditEvent.objects.filter(pk=old.pk).update(occurred_at=timezone.now() - dt.timedelta(days=40))
     client = client_for(world.compliance)
     html = _page(client)
-    assert '<option value="%d">王顾问</option>' % world.advisor_a.pk in html  # who, by name
+    assert f'<option value="{world.advisor_a.pk}">王顾问</option>' in html  # who, by name
     assert 'value="lead.confirm_grade"' in html and 'value="leads.lead"' in html
 
     by_actor = _page(client, actor=world.advisor_a.pk)
