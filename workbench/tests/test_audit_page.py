@@ -27,13 +27,14 @@ def test_verbs_objects_and_details_are_words_not_codes(client_for, world):
     audit_record(
         actor=None, verb="job.create", target_type="core.job", target_id=3, details={"kind": "scoring.rescore_all"}
     )
-    html = "\n".join(visible_text(_page(client_for(world.compliance))))
+    raw = _page(client_for(world.compliance))
+    html = "\n".join(visible_text(raw))
     assert "王顾问" in html and "advisor_a" not in html  # display name, not the username
     assert "转介 #12" in html and "referrals.referral" not in html
     assert "原因：客户已在他行办理" in html and "\\u" not in html
     assert "产品：WM001、FD002" in html
     assert "全量客户重新评分" in html and "scoring.rescore_all" not in html
-    assert 'class="wb-wrap small"' in html  # the details cell wraps: no 2,000 px column
+    assert 'class="small wb-wrap"' in raw  # the details cell wraps: no 2,000 px column
 
 
 def test_details_in_english(settings, world):
