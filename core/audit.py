@@ -18,9 +18,10 @@ from functools import cache
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .middleware import client_ip_var, request_id_var
 from .models import AuditEvent
@@ -75,6 +76,9 @@ COMMON_DETAILS = {
     "tab": gettext_lazy("tab"),
     "high": gettext_lazy("high"),
     "mid": gettext_lazy("mid"),
+    "batch_id": gettext_lazy("import"),
+    "dry_run": gettext_lazy("check only"),
+    "language": gettext_lazy("language"),
 }
 
 
@@ -100,6 +104,14 @@ def target_label(target_type: str) -> str:
     return str(label) if label is not None else target_type
 
 
+def _punctuation() -> tuple[str, str, str, str, str]:
+    """(between key and value, between pairs, between list items, open, close): full-width
+    in Chinese text, ASCII in English."""
+    if (get_language() or "").startswith("zh"):
+        return "：", "；", "、", "（", "）"
+    return ": ", "; ", ", ", "(", ")"
+
+
 def _value_text(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -108,7 +120,7 @@ def _value_text(value: Any) -> str:
     if isinstance(value, dict):
         return details_text(value) if value else "—"
     if isinstance(value, list | tuple):
-        return "、".join(_value_text(v) for v in value) if value else "—"
+        return _punctuation()[2].join(_value_text(v) for v in value) if value else "—"
     if isinstance(value, str):
         if value in audit_verbs():
             return verb_label(value)
@@ -116,6 +128,8 @@ def _value_text(value: Any) -> str:
             return str(job_labels[value])
         if value in ("csv", "xlsx"):
             return value.upper()
+        if value in dict(settings.LANGUAGES):
+            return str(get_language_info(value)["name_translated"])
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
@@ -131,13 +145,14 @@ def details_text(details: dict) -> str:
     as Chinese, never as ``\\u`` escapes), lists joined, nested details in parentheses.
     """
     labels = audit_detail_labels()
+    colon, semicolon, _comma, opening, closing = _punctuation()
     parts = []
     for key, value in details.items():
         text = _value_text(value)
         if isinstance(value, dict) and value:
-            text = f"（{text}）"
-        parts.append(f"{labels.get(key, key)}：{text}")
-    return "；".join(parts)
+            text = f"{opening}{text}{closing}"
+        parts.append(f"{labels.get(key, key)}{colon}{text}")
+    return semicolon.join(parts)
 
 
 @cache

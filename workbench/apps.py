@@ -8,7 +8,22 @@ class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = _("Workbench")
 
-    audit_details = {"customers": _("customers"), "seed": _("seed"), "stats": _("rows written")}
+    # seed_demo's details: what it wrote, table by table.
+    audit_details = {
+        "customers": _("customers"),
+        "seed": _("seed"),
+        "stats": _("rows written"),
+        "snapshots": _("asset snapshots"),
+        "holdings": _("holdings"),
+        "risk_assessments": _("risk assessments"),
+        "tags": _("tags"),
+        "interactions": _("interactions"),
+        "contact_preferences": _("contact preferences"),
+        "leads": _("leads"),
+        "outcomes": _("call outcomes"),
+        "positives": _("conversions"),
+        "referrals": _("referrals"),
+    }
     # The project itself (settings, URLs, the Celery app, home page, demo composition):
     # it owns no tables.
     audit_verbs = {"demo.seed": _("Demo data seeded")}

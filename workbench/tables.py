@@ -34,7 +34,7 @@ class AuditEventTable(tables.Table):
         return _("System") if record.actor is None else staff_name(record.actor)
 
     def render_target_type(self, record):
-        if record.target_id in ("", "*"):
+        if not record.target_id.isdigit():  # "*" (many rows), "" or a report's format
             return target_label(record.target_type)
         return f"{target_label(record.target_type)} #{record.target_id}"
 
