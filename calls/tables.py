@@ -6,6 +6,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.formatting import cny
@@ -66,7 +67,8 @@ class LeadQueueTable(tables.Table):
 
     def render_reasons(self, value):
         texts = [r.get("text", "") for r in (value or [])[:2] if isinstance(r, dict)]
-        return "；".join(t for t in texts if t) or "—"
+        separator = "；" if (get_language() or "").startswith("zh") else "; "
+        return separator.join(t for t in texts if t) or "—"
 
     def render_owner(self, record):
         if record.owner_id is None:

@@ -84,7 +84,7 @@ LATIN_IN_CHINESE = {
     "WeChat",
 }
 LATIN_UPPER = {w.upper() for w in LATIN_IN_CHINESE}
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 
 # The wording regulators require a script to contain, quoted as is on both languages' pages.
 QUOTED_DISCLOSURES = [
@@ -107,7 +107,7 @@ def _texts(values) -> set[str]:
         if isinstance(value, str):
             out.update(part.strip() for part in re.split(r"[\n\r]+", value) if part.strip())
         elif isinstance(value, dict):
-            out |= _texts(value.values())
+            out |= _texts(list(value.values()))
         elif isinstance(value, list | tuple):
             out |= _texts(value)
     return {t for t in out if len(t) >= 2}
@@ -147,11 +147,11 @@ def people_wrote() -> list[str]:
     for schema in SCHEMAS.values():
         texts |= _texts([list(f.aliases) for f in schema.fields])
     texts |= set(QUOTED_DISCLOSURES)
-    # The values of a file's rejected rows, shown beside the reason.
+    # What a file held (its preview rows, the values of rejected rows), shown as read.
     for preview, report in ImportBatch.objects.values_list("preview", "report"):
-        texts |= _texts(
-            [e.get("value", "") for e in (preview or {}).get("errors", []) + (report or {}).get("errors", [])]
-        )
+        for result in (preview or {}, report or {}):
+            texts |= _texts([{k: v for k, v in result.items() if k != "errors"}])
+            texts |= _texts([e.get("value", "") for e in result.get("errors", [])])
     return sorted(texts, key=len, reverse=True)
 
 
@@ -202,7 +202,8 @@ def _problems(lang: str, parts: list[str], written: list[str]) -> list[str]:
     else:
         for part in parts:
             words = [w for w in LATIN_WORD.findall(_without_people(part, written)) if w.upper() not in LATIN_UPPER]
-            if any(len(w) >= 3 or w[0].islower() for w in words):
+            # Single letters are keys (g c, N); two capitals an abbreviation (AI, ID).
+            if any(len(w) >= 3 or (len(w) == 2 and w[0].islower()) for w in words):
                 found.append(f"English {part[:80]!r}")
     return found
 
@@ -233,7 +234,9 @@ def _walk(client, lang: str, *, stored_text_as_data: bool = True) -> dict[str, l
             assert response.status_code < 500, (username, url)
             if response.status_code not in (200, 403, 404) or "text/html" not in response.get("Content-Type", ""):
                 continue
-            problems = _problems(lang, visible_text(response.content.decode()), written)
+            html = response.content.decode()
+            problems = _problems(lang, visible_text(html), written)
+            problems += [f"near {html[m.start() - 160 : m.end()]!r}" for m in re.finditer(r">\s*None\s*<", html)]
             if problems:
                 report[f"{username} {url} ({name})"] = sorted(set(problems))
     return report
