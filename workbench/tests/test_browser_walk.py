@@ -51,7 +51,7 @@ def _pages(user) -> list[tuple[str, str]]:
         if name in NOT_PAGES:
             continue
         response = client.get(url)
-        if response.status_code == 405 or "text/html" not in response.get("Content-Type", ""):
+        if response.status_code not in (200, 403, 404) or "text/html" not in response.get("Content-Type", ""):
             continue
         if name == "customers:tab":  # the portrait's tabs: one is enough for the layout
             if seen_tab:
@@ -77,7 +77,7 @@ def test_every_role_every_page_both_languages(page, live_server, login, demo):
         urls = _pages(user)
         for lang in ("zh-hans", "en"):
             page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-            for name, url in urls:
+            for _name, url in urls:
                 response = page.goto(f"{live_server.url}{url}")
                 status = response.status if response else 0
                 if status >= 500:
