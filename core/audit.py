@@ -82,6 +82,10 @@ COMMON_DETAILS = {
 }
 
 
+# Detail keys whose value is the id of a record (besides every ``*_id``).
+ID_KEYS = {"customer", "lead", "branch", "rm", "from_rm", "to_rm", "to", "job", "follow_up", "script", "based_on"}
+
+
 @cache
 def audit_detail_labels() -> dict[str, Any]:
     labels: dict[str, Any] = dict(COMMON_DETAILS)
@@ -148,7 +152,9 @@ def details_text(details: dict) -> str:
     colon, semicolon, _comma, opening, closing = _punctuation()
     parts = []
     for key, value in details.items():
-        text = _value_text(value)
+        # A record's id reads as a number of that record ("customer #8"), not a count.
+        is_id = isinstance(value, int) and not isinstance(value, bool) and (key in ID_KEYS or key.endswith("_id"))
+        text = f"#{value}" if is_id else _value_text(value)
         if isinstance(value, dict) and value:
             text = f"{opening}{text}{closing}"
         parts.append(f"{labels.get(key, key)}{colon}{text}")
