@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "workbench.views.permission_denied"
-handler404 = "workbench.views.page_not_found"
-handler500 = "workbench.views.server_error"
+# The product's error pages (Django's own are bare English).
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
