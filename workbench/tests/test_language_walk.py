@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 from calls.models import CallLog
 from compliance.models import (
@@ -41,7 +42,7 @@ from customers.models import Customer, ImportBatch, ImportMapping, Interaction, 
 from customers.services import imports as import_services
 from leads.models import Lead, LeadTransition, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
-from referrals.models import FollowUp, Referral, ReferralEvent
+from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
 from scoring.models import CustomerScore
 
 from .walk import CJK, code_like, urls_for, visible_text
@@ -262,3 +263,12 @@ def test_stored_text_follows_the_readers_language(client, working_day, settings)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     report = _walk(client, "en", stored_text_as_data=False)
     assert not report, f"{len(report)} English pages with stored Chinese text:\n{_format(report)}"
+
+
+def test_different_things_have_different_words():
+    """Two columns once read 已退回 (a branch's rejection and a return to the advisor), and
+    the uploader's column read 统计维度 (the call measures' "By")."""
+    with translation.override("zh-hans"):
+        assert ReferralStatus.REJECTED.label != ReferralStatus.RETURNED.label
+        assert str(ReferralStatus.REJECTED.label) == "已拒绝"
+        assert translation.gettext("Uploaded by") == "上传人"
