@@ -409,7 +409,9 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.REJECTED, verb="reject", note=note, details={"reason": reason})
     referral.save()
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"rejected:{reason}")
+    with override(settings.LANGUAGE_CODE):  # the lead's history is written in words, not codes
+        why = _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
@@ -535,7 +537,9 @@ def referral_record_outcome(
     details = {"product": product.pk if product else None, "amount": str(referral.converted_amount or "")}
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
-    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=f"referral:{outcome}")
+    with override(settings.LANGUAGE_CODE):
+        why = _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=why)
     _record_outcome(referral, converted=outcome == S.CONVERTED, when=now)
     if outcome == S.CONVERTED:
         with override(settings.LANGUAGE_CODE):
@@ -564,9 +568,9 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     _resolve_breach(referral, SlaStage.FIRST_CONTACT, now)
     _transition(actor=actor, referral=referral, to=S.RETURNED, verb="return", note=reason)
     referral.save()
-    lead_follow_referral(
-        actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"returned by branch: {reason}"
-    )
+    with override(settings.LANGUAGE_CODE):
+        why = _("Returned by the branch: %(reason)s") % {"reason": reason}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,

@@ -15,10 +15,12 @@ from core.models import Notification
 from customers.models import Tag
 from customers.services import privacy
 from customers.tests.factories import CustomerFactory, ProductFactory
+from leads.models import LeadTransition
 from leads.tests.factories import LeadFactory
 from org.roles import Role
 from org.tests.factories import make_staff
 from referrals import services as referral_services
+from referrals.models import RejectReason
 from referrals.tests.factories import high_lead
 
 from .walk import visible_text
@@ -154,3 +156,11 @@ def test_access_log_names_staff_by_name_and_employee_number(client_for, world):
     text = "\n".join(visible_text(html))
     assert "王顾问" in text and world.advisor_a.staff_profile.employee_no in text
     assert "advisor_a" not in text
+
+
+def test_a_leads_history_tells_what_the_branch_did_in_words(world):
+    lead = high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    referral = referral_services.referral_create(actor=world.advisor_a, lead=lead, needs_summary="50 万到期")
+    referral_services.referral_reject(actor=world.manager_x, referral=referral, reason=RejectReason.UNREACHABLE)
+    reason = LeadTransition.objects.filter(lead=lead).latest("occurred_at").reason
+    assert reason.startswith("支行拒绝了转介") and ":" not in reason.replace("：", "")
