@@ -42,6 +42,9 @@ class LeadQueueTable(tables.Table):
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
+        empty_text = _(
+            "No leads here. New leads arrive as scoring proposes them; try another tab or clear the filters."
+        )
         model = Lead
         fields = ("customer", "aum", "score", "proposed_grade", "reasons", "owner")
         attrs = {"class": "table table-sm table-hover", "data-testid": "queue-table"}
@@ -88,6 +91,7 @@ class NurtureTable(LeadQueueTable):
     touches = tables.Column(verbose_name=_("Touches"), accessor="nurture_plan__touches_done", orderable=False)
 
     class Meta(LeadQueueTable.Meta):
+        empty_text = _("No leads in nurture. Mid-grade leads you confirm get a nurture plan and are listed here.")
         fields = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner")
         sequence = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner", "...")
         order_by = ("next_touch",)
@@ -159,6 +163,7 @@ class PlannedCallTable(tables.Table):
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
+        empty_text = _("No calls planned for today. Callbacks and nurture touches appear here on the day they are due.")
         model = PlannedCall
         fields = ("due_at", "customer", "kind", "note", "advisor")
         attrs = {"class": "table table-sm table-hover", "data-testid": "today-table"}
@@ -203,6 +208,7 @@ class ReferralQueueTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name=_("Referred"), format="Y-m-d H:i")
 
     class Meta:
+        empty_text = _("No referrals yet. Confirm a lead as high on its call screen to refer it to a branch.")
         model = Referral
         fields = ("customer", "branch", "status", "assigned_rm", "score", "converted_amount", "created_at")
         attrs = {"class": "table table-sm table-hover", "data-testid": "referred-table"}

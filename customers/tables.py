@@ -39,7 +39,7 @@ class CustomerTable(tables.Table):
             "last_contact_at",
         )
         attrs = {"class": "table table-sm table-hover", "data-testid": "customer-table"}
-        empty_text = _("No customer matches.")
+        empty_text = _("No customer matches. Clear a filter, or search by customer number or name.")
         template_name = "customers/_customer_table.html"
 
     @property
