@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.formatting import cny
+from core.templatetags.formatting import cny, reason_text
 from leads.models import Lead, PlannedCall
 from org.roles import staff_name
 from referrals.models import Referral
@@ -69,7 +69,7 @@ class LeadQueueTable(tables.Table):
         return _grade_badge(record.proposed_grade, record.get_proposed_grade_display())
 
     def render_reasons(self, value):
-        texts = [r.get("text", "") for r in (value or [])[:2] if isinstance(r, dict)]
+        texts = [reason_text(r) for r in (value or [])[:2] if isinstance(r, dict)]
         separator = "；" if (get_language() or "").startswith("zh") else "; "
         return separator.join(t for t in texts if t) or "—"
 
