@@ -4,6 +4,7 @@ it did; the advisor sees today's completed calls; the help lists every shortcut.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +23,7 @@ from org.tests.factories import make_staff
 from referrals import services as referral_services
 from referrals.models import RejectReason
 from referrals.tests.factories import high_lead
+from scoring.reasons import _templates, top_reasons
 
 from .walk import visible_text
 
@@ -164,3 +166,30 @@ def test_a_leads_history_tells_what_the_branch_did_in_words(world):
     referral_services.referral_reject(actor=world.manager_x, referral=referral, reason=RejectReason.UNREACHABLE)
     reason = LeadTransition.objects.filter(lead=lead).latest("occurred_at").reason
     assert reason.startswith("支行拒绝了转介") and ":" not in reason.replace("：", "")
+
+
+def test_lead_reasons_follow_the_readers_language(client_for, world):
+    lead = LeadFactory(
+        team=world.team_a,
+        owner=world.advisor_a,
+        reasons=[
+            {"code": "aum_inflow", "text": "近 90 天资产增长 12%", "text_en": "AUM growth of 12% in the last 90 days"}
+        ],
+    )
+    client = client_for(world.advisor_a)
+    assert "近 90 天资产增长 12%" in client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert "AUM growth of 12% in the last 90 days" in html and "资产增长" not in html
+
+
+def test_the_scorer_writes_reasons_in_both_languages():
+    reasons = top_reasons(
+        np.array([1.2]),
+        [("inflow", "aum_change_90d", "aum_change_90d")],
+        lambda f: 0.2,
+        _templates(),
+        None,
+        _templates("en"),
+    )
+    assert reasons[0]["text"] != reasons[0]["text_en"] and "20" in reasons[0]["text_en"]
