@@ -14,12 +14,14 @@ installed apps' declarations.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -82,6 +84,8 @@ COMMON_DETAILS = {
 }
 
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
 # Detail keys whose value is the id of a record (besides every ``*_id``).
 ID_KEYS = {"customer", "lead", "branch", "rm", "from_rm", "to_rm", "to", "job", "follow_up", "script", "based_on"}
 
@@ -134,11 +138,17 @@ def _value_text(value: Any) -> str:
             return value.upper()
         if value in dict(settings.LANGUAGES):
             return str(get_language_info(value)["name_translated"])
+        if not ISO_DATE.match(value):
+            return value
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
-        return moment.strftime("%Y-%m-%d %H:%M") if "T" in value else moment.strftime("%Y-%m-%d")
+        if "T" not in value:
+            return moment.strftime("%Y-%m-%d")
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)  # the reader's clock (Asia/Shanghai)
+        return moment.strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
