@@ -9,6 +9,16 @@ class CallsConfig(AppConfig):
     name = "calls"
     verbose_name = _("Calls")
 
+    audit_details = {
+        "blocks": _("blocked by"),
+        "disposition": _("disposition"),
+        "purpose": _("purpose"),
+        "duration": _("duration"),
+        "interest": _("interest"),
+        "next_action": _("next action"),
+        "script_version_id": _("script version"),
+    }
+
     audit_verbs = {
         "lead.view": _("Call screen opened"),
         "call.log": _("Call logged"),

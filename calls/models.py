@@ -46,7 +46,7 @@ class Disposition(models.Model):
 
 
 class InterestLevel(models.TextChoices):
-    NONE = "none", _("None")
+    NONE = "none", _("No interest")
     LOW = "low", _("Low")
     MEDIUM = "medium", _("Medium")
     HIGH = "high", _("High")

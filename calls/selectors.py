@@ -17,18 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from core.pagination import capped_count
 from customers.models import Channel, CustomerTag, Holding, Interaction
 from leads.models import GradeDecision, Lead, PlannedCall, PlannedCallStatus
-from leads.selectors import leads_nurturing, leads_pool, leads_to_confirm, planned_calls
+from leads.selectors import end_of_local_day, leads_nurturing, leads_pool, leads_to_confirm, planned_calls
 from org.roles import Role, role_of, team_of
 from referrals.models import Referral
 
 from .models import CallLog, Disposition
 
-QUEUES = ("confirm", "today", "nurturing", "pool", "referred")
+QUEUES = ("confirm", "today", "done", "nurturing", "pool", "referred")
 
 
 QUEUE_LABELS = {
     "confirm": _("To confirm"),
     "today": _("Today's calls"),
+    "done": _("Completed today"),
     "nurturing": _("Nurturing"),
     "pool": _("Incubation pool"),
     "referred": _("Referred"),
@@ -45,11 +46,25 @@ def referrals_made(*, user) -> QuerySet[Referral]:
     )
 
 
+def calls_completed_today(*, user, now: dt.datetime | None = None) -> QuerySet[CallLog]:
+    """The "Completed today" tab: calls logged today (Shanghai day) that the user may see,
+    their own for an advisor (``CallLog.objects.restrict``), newest first."""
+    now = now or timezone.now()
+    start = end_of_local_day(now, -1)
+    return (
+        CallLog.objects.restrict(user, "view")
+        .filter(started_at__gte=start, started_at__lt=end_of_local_day(now))
+        .select_related("disposition", "customer", "lead", "advisor__staff_profile")
+        .order_by("-started_at", "-id")
+    )
+
+
 def queue_counts(*, user, now: dt.datetime | None = None) -> dict[str, int]:
     """The number in each queue tab, capped (five bounded COUNTs, ``core.pagination``)."""
     return {
         "confirm": capped_count(leads_to_confirm(user=user)),
         "today": capped_count(planned_calls(user=user, when="today", now=now)),
+        "done": capped_count(calls_completed_today(user=user, now=now)),
         "nurturing": capped_count(leads_nurturing(user=user)),
         "pool": capped_count(leads_pool(user=user)),
         "referred": capped_count(referrals_made(user=user)),

@@ -6,12 +6,15 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.formatting import cny
+from core.templatetags.formatting import cny, reason_text
 from leads.models import Lead, PlannedCall
 from org.roles import staff_name
 from referrals.models import Referral
+
+from .models import CallLog
 
 GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
 
@@ -39,6 +42,9 @@ class LeadQueueTable(tables.Table):
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
+        empty_text = _(
+            "No leads here. New leads arrive as scoring proposes them; try another tab or clear the filters."
+        )
         model = Lead
         fields = ("customer", "aum", "score", "proposed_grade", "reasons", "owner")
         attrs = {"class": "table table-sm table-hover", "data-testid": "queue-table"}
@@ -63,8 +69,9 @@ class LeadQueueTable(tables.Table):
         return _grade_badge(record.proposed_grade, record.get_proposed_grade_display())
 
     def render_reasons(self, value):
-        texts = [r.get("text", "") for r in (value or [])[:2] if isinstance(r, dict)]
-        return "；".join(t for t in texts if t) or "—"
+        texts = [reason_text(r) for r in (value or [])[:2] if isinstance(r, dict)]
+        separator = "；" if (get_language() or "").startswith("zh") else "; "
+        return separator.join(t for t in texts if t) or "—"
 
     def render_owner(self, record):
         if record.owner_id is None:
@@ -84,6 +91,7 @@ class NurtureTable(LeadQueueTable):
     touches = tables.Column(verbose_name=_("Touches"), accessor="nurture_plan__touches_done", orderable=False)
 
     class Meta(LeadQueueTable.Meta):
+        empty_text = _("No leads in nurture. Mid-grade leads you confirm get a nurture plan and are listed here.")
         fields = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner")
         sequence = ("customer", "aum", "score", "proposed_grade", "next_touch", "touches", "owner", "...")
         order_by = ("next_touch",)
@@ -104,6 +112,48 @@ class NurtureTable(LeadQueueTable):
         return f"{plan.touches_done}/{plan.touches_planned}" if plan else "—"
 
 
+class CompletedCallTable(tables.Table):
+    """The "Completed today" tab: what the advisor did today, call by call."""
+
+    started_at = tables.DateTimeColumn(format="H:i", verbose_name=_("Time"))
+    customer = tables.Column(verbose_name=_("Customer"), orderable=False)
+    purpose = tables.Column(verbose_name=_("Purpose"))
+    disposition = tables.Column(verbose_name=_("Outcome"), orderable=False)
+    duration_seconds = tables.Column(verbose_name=_("Duration"), attrs={"td": {"class": "num"}})
+    next_action = tables.Column(verbose_name=_("Next step"))
+    advisor = tables.Column(verbose_name=_("Advisor"), orderable=False)
+
+    class Meta:
+        model = CallLog
+        fields = ("started_at", "customer", "purpose", "disposition", "duration_seconds", "next_action", "advisor")
+        attrs = {"class": "table table-sm table-hover", "data-testid": "done-table"}
+        empty_text = _("No calls logged today yet. Calls you save on a call screen are listed here.")
+
+    def render_customer(self, record):
+        if record.lead_id is None:
+            return format_html(
+                "{} <span class='text-secondary small'>{}</span>",
+                record.customer.name_masked,
+                record.customer.customer_no,
+            )
+        return _customer_cell(record.lead_id, record.customer)
+
+    def render_purpose(self, record):
+        label = record.get_purpose_display()
+        if record.service_reason:
+            return format_html("{} <span class='text-secondary small'>· {}</span>", label, record.service_reason)
+        return label
+
+    def render_duration_seconds(self, value):
+        return f"{value // 60}:{value % 60:02d}"
+
+    def render_next_action(self, record):
+        return record.get_next_action_display()
+
+    def render_advisor(self, record):
+        return staff_name(record.advisor)
+
+
 class PlannedCallTable(tables.Table):
     due_at = tables.Column(verbose_name=_("Due"))
     customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__name",))
@@ -113,6 +163,7 @@ class PlannedCallTable(tables.Table):
     actions = tables.Column(verbose_name="", empty_values=(), orderable=False)
 
     class Meta:
+        empty_text = _("No calls planned for today. Callbacks and nurture touches appear here on the day they are due.")
         model = PlannedCall
         fields = ("due_at", "customer", "kind", "note", "advisor")
         attrs = {"class": "table table-sm table-hover", "data-testid": "today-table"}
@@ -157,6 +208,7 @@ class ReferralQueueTable(tables.Table):
     created_at = tables.DateTimeColumn(verbose_name=_("Referred"), format="Y-m-d H:i")
 
     class Meta:
+        empty_text = _("No referrals yet. Confirm a lead as high on its call screen to refer it to a branch.")
         model = Referral
         fields = ("customer", "branch", "status", "assigned_rm", "score", "converted_amount", "created_at")
         attrs = {"class": "table table-sm table-hover", "data-testid": "referred-table"}

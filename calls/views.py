@@ -28,7 +28,7 @@ from .access import can_view_call_metrics, can_work_queues
 from .forms import CallOutcomeForm, ConfirmGradeForm
 from .models import NextAction
 from .policy import contact_policy_verdict
-from .tables import LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
+from .tables import CompletedCallTable, LeadQueueTable, NurtureTable, PlannedCallTable, ReferralQueueTable
 
 
 @require(can_work_queues)
@@ -43,6 +43,8 @@ def queue(request):
     if tab == "today":
         filterset = PlannedCallFilter(request.GET, queryset=selectors.planned_calls(user=user, when="all"))
         table = PlannedCallTable(filterset.qs)
+    elif tab == "done":
+        table = CompletedCallTable(selectors.calls_completed_today(user=user))
     elif tab == "referred":
         table = ReferralQueueTable(selectors.referrals_made(user=user))
     else:
@@ -72,7 +74,7 @@ def claim_next(request):
     if lead is None:
         messages.info(request, _("No unclaimed leads left in your team's queue."))
         return redirect_for(request, reverse("calls:queue"))
-    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name})
+    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name_masked})
     return redirect_for(request, reverse("calls:call", args=[lead.pk]))
 
 
@@ -81,6 +83,7 @@ def claim_next(request):
 def claim(request, pk: int):
     lead = lead_get_for_user(user=request.user, pk=pk)
     lead_services.lead_claim(actor=request.user, lead=lead)  # refused: 403
+    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name_masked})
     return redirect_for(request, reverse("calls:call", args=[pk]))
 
 

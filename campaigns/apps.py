@@ -6,6 +6,8 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
 
+    audit_details = {"script": _("script"), "script_version": _("script version")}
+
     audit_verbs = {"campaign.attach_script": _("Script attached to a campaign")}
     role_permissions = {
         "advisor": {"campaign": ["view"]},

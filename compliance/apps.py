@@ -8,6 +8,30 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
     verbose_name = _("Compliance")
 
+    audit_details = {
+        "version_id": _("script version"),
+        "findings": _("findings"),
+        "retired": _("versions retired"),
+        "acknowledged": _("findings acknowledged"),
+        "based_on": _("based on version"),
+        "outcome": _("outcome"),
+        "new_flags": _("new flags"),
+        "snapshot": _("rule"),
+        "changes": _("changes"),
+        "week": _("week"),
+        "sampled": _("sampled"),
+        "pattern": _("phrase or pattern"),
+        "category": _("category"),
+        "severity": _("severity"),
+        "language": _("language"),
+        "active": _("active"),
+        "description": _("description"),
+        "share_percent": _("share sampled (%)"),
+        "minimum_per_advisor": _("minimum per advisor"),
+    }
+    audit_targets = {"compliance.report": _("compliance report")}
+    job_kinds = {"compliance.rescan": _("Rescan of communications")}
+
     audit_verbs = {
         "script.create": _("Script proposed"),
         "script.version_update": _("Script draft edited"),

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.forms import BoundedDateField
 from customers.models import Product, ProductType
-from org.roles import Role
+from org.roles import Role, staff_name
 
 from .constants import Category, Language, Severity
 from .models import FlagOutcome, LexiconRule, ScriptPurpose
@@ -105,7 +105,10 @@ class LexiconRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = get_user_model().objects.filter(staff_profile__role=Role.COMPLIANCE)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(staff_profile__role=Role.COMPLIANCE).select_related("staff_profile")
+        )
+        self.fields["owner"].label_from_instance = staff_name  # the officer's name, not their log-in
         self.fields["owner"].required = False
 
     def _post_clean(self):

@@ -29,6 +29,7 @@ class LibraryTable(tables.Table):
     htmx_target = "library-table"
 
     class Meta:
+        empty_text = _("No scripts match. Write one with New script; advisors can use it once compliance approves it.")
         model = ScriptVersion
         fields = ("title", "product", "purpose", "number", "decided_at", "body")
         attrs = {"class": "table table-sm", "data-testid": "library-table"}
@@ -62,6 +63,7 @@ class PendingScriptTable(tables.Table):
     htmx_target = "pending-table"
 
     class Meta:
+        empty_text = _("No script is waiting for review.")
         model = ScriptVersion
         fields = ("title", "number", "author", "submitted_at", "n_high", "n_medium")
         attrs = {"class": "table table-sm", "data-testid": "pending-table"}
@@ -103,6 +105,9 @@ class FlagTable(tables.Table):
     htmx_target = "flag-table"
 
     class Meta:
+        empty_text = _(
+            "No flags match. Flags appear when call notes or messages hit the lexicon; clear a filter for closed ones."
+        )
         model = Flag
         fields = (
             "select",
@@ -149,6 +154,7 @@ class MyFlagTable(tables.Table):
     htmx_target = "my-flag-table"
 
     class Meta:
+        empty_text = _("No compliance feedback for you. Reviews of your calls and messages appear here.")
         model = Flag
         fields = ("occurred_at", "advisor", "category", "match", "outcome", "outcome_comment", "closed_at")
         attrs = {"class": "table table-sm", "data-testid": "my-flag-table"}
@@ -180,6 +186,7 @@ class LexiconTable(tables.Table):
     htmx_target = "lexicon-table"
 
     class Meta:
+        empty_text = _("No rule matches these filters. Clear a filter, or add a rule.")
         model = LexiconRule
         fields = (
             "code",

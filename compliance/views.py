@@ -189,8 +189,9 @@ def script_detail(request, pk: int):
         "segments": highlight_segments(latest.body, [f for f in findings if f.kind == FindingKind.LEXICON])
         if latest
         else [],
-        "can_revise": access.can_revise_script(user, script)
-        and (open_version is None or open_version.author_id == user.pk),
+        # A new version only when none is open: the author's own draft is continued with
+        # "Edit draft", and a submitted version is with the reviewers, not to be edited.
+        "can_revise": access.can_revise_script(user, script) and open_version is None,
         "can_retire": approved is not None and access.can_review_version(user, approved),
         "can_edit_latest": latest is not None and access.can_edit_version(user, latest),
         "can_review_latest": latest is not None

@@ -14,7 +14,7 @@ def audit_events_list(*, user) -> QuerySet[AuditEvent]:
 
 
 def jobs_for(*, user) -> QuerySet[Job]:
-    return Job.objects.restrict(user, "view").select_related("created_by")
+    return Job.objects.restrict(user, "view").select_related("created_by", "created_by__staff_profile")
 
 
 def job_get_for_user(*, user, pk) -> Job:

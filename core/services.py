@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -212,6 +212,18 @@ def notification_send(
         target_id=str(target.pk) if target is not None else "",
         event_key=event_key,
     )
+
+
+def notifications_resolve(*, event_keys: list[str]) -> int:
+    """The work a notification asked for is done: it no longer waits for anyone.
+
+    Every recipient's unread notification whose ``event_key`` starts with one of
+    ``event_keys`` is marked read, in the caller's transaction (an officer who did not
+    take the review is not left with a request that is already settled)."""
+    query = models.Q()
+    for key in event_keys:
+        query |= models.Q(event_key__startswith=key)
+    return Notification.objects.filter(query, read_at__isnull=True).update(read_at=timezone.now())
 
 
 @transaction.atomic

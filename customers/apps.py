@@ -6,6 +6,24 @@ class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
 
+    # The keys of the details this app records, and the background jobs it starts.
+    audit_details = {
+        "file": _("file"),
+        "columns": _("columns"),
+        "saved_as": _("saved as"),
+        "tag": _("tag"),
+        "tag_id": _("tag number"),
+        "dnd_until": _("do not disturb until"),
+        "created": _("created"),
+        "updated": _("updated"),
+        "unchanged": _("unchanged"),
+        "rejected": _("rejected"),
+    }
+    job_kinds = {
+        "customers.import": _("Data import"),
+        "customers.import_dry_run": _("Data import check (dry run)"),
+    }
+
     # Every verb this app's services record in the audit log, with what it means.
     audit_verbs = {
         "customer.create": _("Customer created by hand"),

@@ -72,23 +72,23 @@ PRODUCTS = [
 ]
 
 TAGS = [
-    ("high_net_worth", "高净值", "value", "rule"),
-    ("mass_affluent", "大众富裕", "value", "rule"),
-    ("aum_growing", "资产上升", "behaviour", "rule"),
-    ("aum_outflow", "资金流出", "behaviour", "rule"),
-    ("maturity_30d", "30天内有到期", "lifecycle", "rule"),
-    ("dormant", "沉睡客户", "lifecycle", "rule"),
-    ("new_customer", "新客", "lifecycle", "rule"),
-    ("pension_planning", "养老规划", "preference", "model"),
-    ("stable_preference", "偏好稳健", "preference", "model"),
-    ("equity_interest", "关注权益", "preference", "model"),
-    ("insurance_need", "保障需求", "preference", "model"),
-    ("education_fund", "子女教育金", "preference", "model"),
-    ("digital_active", "手机银行活跃", "behaviour", "rule"),
-    ("salary_account", "代发工资", "behaviour", "rule"),
-    ("risk_expired", "风评过期", "risk", "rule"),
-    ("elderly", "65岁以上", "risk", "rule"),
-    ("churn_risk", "流失预警", "risk", "model"),
+    ("high_net_worth", "高净值", "High net worth", "value", "rule"),
+    ("mass_affluent", "大众富裕", "Mass affluent", "value", "rule"),
+    ("aum_growing", "资产上升", "Assets rising", "behaviour", "rule"),
+    ("aum_outflow", "资金流出", "Funds flowing out", "behaviour", "rule"),
+    ("maturity_30d", "30天内有到期", "Maturity within 30 days", "lifecycle", "rule"),
+    ("dormant", "沉睡客户", "Dormant", "lifecycle", "rule"),
+    ("new_customer", "新客", "New customer", "lifecycle", "rule"),
+    ("pension_planning", "养老规划", "Retirement planning", "preference", "model"),
+    ("stable_preference", "偏好稳健", "Prefers low risk", "preference", "model"),
+    ("equity_interest", "关注权益", "Interested in equities", "preference", "model"),
+    ("insurance_need", "保障需求", "Needs protection", "preference", "model"),
+    ("education_fund", "子女教育金", "Children's education fund", "preference", "model"),
+    ("digital_active", "手机银行活跃", "Active on mobile banking", "behaviour", "rule"),
+    ("salary_account", "代发工资", "Salary paid here", "behaviour", "rule"),
+    ("risk_expired", "风评过期", "Risk assessment expired", "risk", "rule"),
+    ("elderly", "65岁以上", "Aged over 65", "risk", "rule"),
+    ("churn_risk", "流失预警", "Churn risk", "risk", "model"),
 ]
 
 CHANNEL_SUMMARIES = {
@@ -167,8 +167,10 @@ def seed_catalogue(*, today: dt.date) -> Catalogue:
             defaults["sale_end"] = today + dt.timedelta(days=24)
         products.append(Product.objects.get_or_create(code=code, defaults=defaults)[0])
     tags = {
-        code: Tag.objects.get_or_create(code=code, defaults={"name": name, "category": cat, "source": src})[0].pk
-        for code, name, cat, src in TAGS
+        code: Tag.objects.get_or_create(
+            code=code, defaults={"name": name, "name_en": name_en, "category": cat, "source": src}
+        )[0].pk
+        for code, name, name_en, cat, src in TAGS
     }
     return Catalogue(
         product_ids=[p.pk for p in products],

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.access import FencedExists, RestrictedQuerySet
@@ -397,6 +398,8 @@ class TagSource(models.TextChoices):
 class Tag(models.Model):
     code = models.CharField(_("tag code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=50)
+    # Tags are reference data the bank names; the English pages show this name.
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
     category = models.CharField(_("category"), max_length=16, choices=TagCategory.choices)
     source = models.CharField(_("source"), max_length=8, choices=TagSource.choices, default=TagSource.RULE)
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -407,6 +410,13 @@ class Tag(models.Model):
         ordering = ["category", "code"]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The tag's name in the user's language (Chinese when no English name is set)."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 

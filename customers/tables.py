@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.roles import staff_name
 
+from .forms import REVEAL_CHOICES
 from .models import AccessRecord, Customer, ImportBatch, ViewPlace
 
 
@@ -38,7 +39,7 @@ class CustomerTable(tables.Table):
             "last_contact_at",
         )
         attrs = {"class": "table table-sm table-hover", "data-testid": "customer-table"}
-        empty_text = _("No customer matches.")
+        empty_text = _("No customer matches. Clear a filter, or search by customer number or name.")
         template_name = "customers/_customer_table.html"
 
     @property
@@ -56,6 +57,10 @@ class CustomerTable(tables.Table):
     # rendering calls: the list's first page at 1M customers stays fast).
 
 
+# What an access record's ``fields`` hold, in words.
+ACCESS_FIELD_LABELS = {"list": _("the whole list"), **dict(REVEAL_CHOICES)}
+
+
 class AccessRecordTable(tables.Table):
     occurred_at = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i:s")
     user = tables.Column(verbose_name=_("User"), order_by=("user__username",))
@@ -67,18 +72,27 @@ class AccessRecordTable(tables.Table):
 
     class Meta:
         model = AccessRecord
-        fields = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address", "request_id")
+        fields = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address")
         attrs = {"class": "table table-sm", "data-testid": "access-table"}
-        empty_text = _("No access recorded.")
+        # The request id matches a record to the server's logs: kept on the row, not shown.
+        row_attrs = {"data-request-id": lambda record: record.request_id}
+        empty_text = _("No access recorded yet. Opening a portrait, revealing a number or exporting is recorded here.")
 
     def render_user(self, record):
-        return format_html(
-            "{} <span class='text-secondary small'>{}</span>", staff_name(record.user), record.user.get_username()
-        )
+        # The employee number names the person for an audit; the username is a log-in.
+        profile = getattr(record.user, "staff_profile", None)
+        if profile is None:
+            return staff_name(record.user)
+        return format_html("{} <span class='text-secondary small'>{}</span>", profile.display_name, profile.employee_no)
 
     def render_customer(self, record):
         c = record.customer
+        if c is None:
+            return _("Customer list")
         return format_html("{} {}", c.customer_no, c.name_masked)
+
+    def render_fields(self, value):
+        return ACCESS_FIELD_LABELS.get(value, value)
 
     def render_kind(self, record):
         page = (record.details or {}).get("page")
@@ -93,13 +107,15 @@ class ImportBatchTable(tables.Table):
     kind = tables.Column(verbose_name=_("Data"))
     status = tables.Column(verbose_name=_("Status"))
     total_rows = tables.Column(verbose_name=_("Rows"))
-    created_by = tables.Column(verbose_name=_("By"), orderable=False)
+    created_by = tables.Column(verbose_name=_("Uploaded by"), orderable=False)
 
     class Meta:
         model = ImportBatch
         fields = ("created_at", "original_name", "kind", "status", "total_rows", "created_by")
         attrs = {"class": "table table-sm", "data-testid": "import-table"}
-        empty_text = _("No file uploaded yet.")
+        empty_text = _(
+            "No file uploaded yet. Upload a CSV or Excel file above; you check it before anything is written."
+        )
 
     def render_original_name(self, record, value):
         return format_html('<a href="{}">{}</a>', reverse("customers:import_detail", args=[record.pk]), value)

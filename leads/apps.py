@@ -9,6 +9,16 @@ class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
 
+    audit_details = {
+        "proposed": _("proposed grade"),
+        "confirmed": _("confirmed grade"),
+        "overridden": _("overridden"),
+        "touches": _("touches"),
+        "owner": _("owner"),
+        "status": _("status"),
+        "grade": _("grade"),
+    }
+
     role_permissions = {
         "advisor": {"lead": ["view", "change"]},
         "team_lead": {"lead": ["view", "change"]},

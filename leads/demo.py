@@ -51,34 +51,80 @@ class ReferredLeads:
 
 
 def reasons_for(f: dict[str, np.ndarray], i: int) -> list[dict]:
-    """Reasons in words for a demo lead (the scoring engine writes its own)."""
+    """Reasons in words, Chinese and English, for a demo lead (the scoring engine writes its own)."""
     out = []
     if f["ai_asked_human"][i]:
-        out.append({"code": "ai_asked_human", "text": "AI 对话中要求人工理财经理联系", "weight": 1.1})
+        out.append(
+            {
+                "code": "ai_asked_human",
+                "text": "AI 对话中要求人工理财经理联系",
+                "text_en": "Asked the AI bot for a human advisor",
+                "weight": 1.1,
+            }
+        )
     if f["maturing_30d_amount"][i] > 0:
         out.append(
             {
                 "code": "maturity_soon",
                 "text": f"30 天内有 {f['maturing_30d_amount'][i] / 10_000:.1f} 万元产品到期",
+                "text_en": f"{f['maturing_30d_amount'][i] / 10_000:.1f} 10k CNY maturing within 30 days",
                 "weight": 0.9,
             }
         )
     if f["ai_intent_wealth"][i]:
-        out.append({"code": "ai_intent_wealth", "text": "AI 对话中询问理财产品", "weight": 0.8})
+        out.append(
+            {
+                "code": "ai_intent_wealth",
+                "text": "AI 对话中询问理财产品",
+                "text_en": "Asked the AI bot about wealth products",
+                "weight": 0.8,
+            }
+        )
     if f["ai_intent_pension"][i]:
-        out.append({"code": "ai_intent_pension", "text": "AI 对话中询问养老理财", "weight": 0.5})
+        out.append(
+            {
+                "code": "ai_intent_pension",
+                "text": "AI 对话中询问养老理财",
+                "text_en": "Asked the AI bot about pension products",
+                "weight": 0.5,
+            }
+        )
     if f["aum_change_90d"][i] < -0.1:
         out.append(
-            {"code": "aum_outflow", "text": f"近 90 天资产流出 {-f['aum_change_90d'][i] * 100:.0f}%", "weight": 0.4}
+            {
+                "code": "aum_outflow",
+                "text": f"近 90 天资产流出 {-f['aum_change_90d'][i] * 100:.0f}%",
+                "text_en": f"AUM outflow of {-f['aum_change_90d'][i] * 100:.0f}% in the last 90 days",
+                "weight": 0.4,
+            }
         )
     elif f["aum_change_90d"][i] > 0.08:
         out.append(
-            {"code": "aum_inflow", "text": f"近 90 天资产增长 {f['aum_change_90d'][i] * 100:.0f}%", "weight": 0.4}
+            {
+                "code": "aum_inflow",
+                "text": f"近 90 天资产增长 {f['aum_change_90d'][i] * 100:.0f}%",
+                "text_en": f"AUM growth of {f['aum_change_90d'][i] * 100:.0f}% in the last 90 days",
+                "weight": 0.4,
+            }
         )
     if f["assessment_expired"][i]:
-        out.append({"code": "assessment_expired", "text": "风险测评已过期，需先完成测评", "weight": -1.0})
+        out.append(
+            {
+                "code": "assessment_expired",
+                "text": "风险测评已过期，需先完成测评",
+                "text_en": "Risk assessment expired: renew it first",
+                "weight": -1.0,
+            }
+        )
     if not out:
-        out.append({"code": "aum", "text": f"资产 {f['aum'][i] / 10_000:.1f} 万元", "weight": 0.2})
+        out.append(
+            {
+                "code": "aum",
+                "text": f"资产 {f['aum'][i] / 10_000:.1f} 万元",
+                "text_en": f"AUM of {f['aum'][i] / 10_000:.1f} 10k CNY",
+                "weight": 0.2,
+            }
+        )
     return out[:4]
 
 

@@ -8,6 +8,18 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Branch referrals")
 
+    audit_details = {
+        "lead": _("lead"),
+        "branch": _("branch"),
+        "products": _("products"),
+        "rm": _("branch RM"),
+        "from_rm": _("from branch RM"),
+        "to_rm": _("to branch RM"),
+        "accepted": _("accepted"),
+        "follow_up": _("follow-up"),
+        "reached": _("reached"),
+    }
+
     role_permissions = {
         "advisor": {"referral": ["view", "add"]},
         "team_lead": {"referral": ["view"]},

@@ -28,7 +28,7 @@ from django.utils.translation import override
 
 from core.audit import audit_record
 from core.models import AuditEvent, Notification
-from core.services import notification_send
+from core.services import notification_send, notifications_resolve
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
 from customers.suitability import product_suitability, suitability_require_sale
@@ -130,8 +130,16 @@ def _require_status(referral: Referral, *allowed: str) -> None:
         )
 
 
+# What each SLA stage's notifications ask for: settled when the stage is.
+_STAGE_NOTIFICATIONS = {
+    SlaStage.REVIEW: ("created", "overdue:review"),
+    SlaStage.FIRST_CONTACT: ("assigned:", "overdue:first_contact"),
+}
+
+
 def _resolve_breach(referral: Referral, stage: str, when: dt.datetime) -> None:
     SlaBreach.objects.filter(referral=referral, stage=stage, resolved_at__isnull=True).update(resolved_at=when)
+    notifications_resolve(event_keys=[f"referral:{referral.pk}:{key}" for key in _STAGE_NOTIFICATIONS.get(stage, ())])
     referral.overdue_at = None
     referral.escalated_at = None
 
@@ -401,7 +409,9 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.REJECTED, verb="reject", note=note, details={"reason": reason})
     referral.save()
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"rejected:{reason}")
+    with override(settings.LANGUAGE_CODE):  # the lead's history is written in words, not codes
+        why = _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
@@ -542,7 +552,9 @@ def referral_record_outcome(
         details["second_review"] = True
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
-    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=f"referral:{outcome}")
+    with override(settings.LANGUAGE_CODE):
+        why = _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=why)
     _record_outcome(referral, converted=outcome == S.CONVERTED, when=now)
     if outcome == S.CONVERTED:
         with override(settings.LANGUAGE_CODE):
@@ -571,9 +583,9 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     _resolve_breach(referral, SlaStage.FIRST_CONTACT, now)
     _transition(actor=actor, referral=referral, to=S.RETURNED, verb="return", note=reason)
     referral.save()
-    lead_follow_referral(
-        actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=f"returned by branch: {reason}"
-    )
+    with override(settings.LANGUAGE_CODE):
+        why = _("Returned by the branch: %(reason)s") % {"reason": reason}
+    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,

@@ -68,7 +68,7 @@ class ReferralTable(tables.Table):
         )
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "referral-table"}
         row_attrs = {"data-referral": lambda record: record.pk}
-        empty_text = _("No referrals here.")
+        empty_text = _("No referrals here. Try another tab or clear the filters.")
 
     def __init__(self, *args, selectable: bool = False, **kwargs):
         exclude = kwargs.pop("exclude", ()) or ()

@@ -156,6 +156,25 @@ def referral_detail(request, pk: int):
     return render(request, "referrals/referral_detail.html", _detail_context(request, referral))
 
 
+# What each form did, said back to the user once it is done.
+_DONE = {
+    "accept_form": _("Referral of %(customer)s accepted and assigned to %(rm)s."),
+    "reassign_form": _("Referral of %(customer)s reassigned to %(rm)s."),
+    "reject_form": _("Referral of %(customer)s rejected; the advisor has been told why."),
+    "follow_up_form": _("Follow-up with %(customer)s recorded."),
+    "outcome_form": _("Outcome for %(customer)s recorded."),
+    "return_form": _("Referral of %(customer)s returned to the advisor's team."),
+}
+
+
+def _done_message(form_name: str, referral, data: dict) -> str:
+    rm = data.get("rm")
+    return _DONE[form_name] % {
+        "customer": referral.customer.name_masked,
+        "rm": rm.staff_profile.display_name if rm is not None else "",
+    }
+
+
 def _act(request, referral, form_name: str, form, action):
     """Validate ``form``, run the service ``action(cleaned_data)``, redirect or re-render.
 
@@ -166,7 +185,7 @@ def _act(request, referral, form_name: str, form, action):
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, _done_message(form_name, referral, form.cleaned_data))
             return redirect_for(request, reverse("referrals:detail", kwargs={"pk": referral.pk}))
     context = _detail_context(request, referral, **{form_name: form})
     context["open_form"] = form_name

@@ -8,6 +8,22 @@ class ScoringConfig(AppConfig):
     name = "scoring"
     verbose_name = _("Lead scoring")
 
+    audit_details = {
+        "converted": _("converted"),
+        "positives": _("conversions"),
+        "auc": _("ROC AUC"),
+        "lift_top10": _("lift in the top 10%"),
+        "brier": _("Brier score"),
+        "rows_read": _("rows read"),
+        "imported": _("imported"),
+        "already_imported": _("already imported"),
+        "rejected": _("rejected"),
+    }
+    job_kinds = {
+        "scoring.rescore_all": _("Rescoring of all customers"),
+        "scoring.train_model": _("Model training"),
+    }
+
     role_permissions = {
         "advisor": {"outcome": ["view", "add"]},
         "team_lead": {"outcome": ["view", "add"]},

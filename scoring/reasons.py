@@ -1,8 +1,9 @@
 """Reasons: a score's largest feature contributions, in words.
 
-Reasons are stored with the score as ``{"code", "text", "weight"}``; the text is written
-in Chinese (the bank's working language; the portrait and the lead show it as is),
-whatever the language of the request that triggered the rescoring.
+Reasons are stored with the score as ``{"code", "text", "text_en", "weight"}``: the text
+in Chinese (the bank's working language) and in English, written once whatever the
+language of the request that triggered the rescoring; pages pick the reader's with the
+``reason_text`` filter.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def _wan(amount: float) -> str:
     return f"{amount / 10_000:.1f}"
 
 
-def _templates() -> dict[str, str]:
-    """Phrase templates, translated once per batch (Chinese)."""
-    with translation.override("zh-hans"):
+def _templates(language: str = "zh-hans") -> dict[str, str]:
+    """Phrase templates, translated once per batch (Chinese unless asked otherwise)."""
+    with translation.override(language):
         return {
             "maturity_days": _("Wealth product matures in %(days)s days"),
             "maturity_today": _("Wealth product matures today"),
@@ -152,6 +153,7 @@ def top_reasons(
     values_of,
     templates: dict[str, str],
     vocabs: dict[str, list[str]] | None = None,
+    templates_en: dict[str, str] | None = None,
 ) -> list[dict]:
     """The ``MAX_REASONS`` largest contributions of one row, as reason dicts.
 
@@ -165,13 +167,12 @@ def top_reasons(
         if abs(w) < MIN_WEIGHT:
             break
         code, phrase_code, feature = items[j]
-        out.append(
-            {
-                "code": code,
-                "text": phrase(phrase_code, values_of(feature), templates, (vocabs or {}).get(feature)),
-                "weight": round(w, 3),
-            }
-        )
+        vocab = (vocabs or {}).get(feature)
+        reason = {"code": code, "text": phrase(phrase_code, values_of(feature), templates, vocab)}
+        if templates_en is not None:
+            reason["text_en"] = phrase(phrase_code, values_of(feature), templates_en, vocab)
+        reason["weight"] = round(w, 3)
+        out.append(reason)
     return out
 
 

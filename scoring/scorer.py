@@ -70,7 +70,7 @@ class Scorer:
         p, contrib, codes = self.predict(X)
         scores = np.round(p * 100, 2)
         grades = grades_for(scores, high=self.high, mid=self.mid)
-        templates = _templates()
+        templates, templates_en = _templates(), _templates("en")
         index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
         vocabs = self.vocabs
         if self.method == "rules":
@@ -85,7 +85,7 @@ class Scorer:
                 j = index.get(feature)
                 return None if j is None else float(row[j])
 
-            reasons.append(top_reasons(contrib[i], items, value_of, templates, vocabs))
+            reasons.append(top_reasons(contrib[i], items, value_of, templates, vocabs, templates_en))
         return scores, grades, reasons
 
     def score_features(self, features: dict) -> tuple[float, str, list[dict]]:

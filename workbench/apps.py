@@ -7,6 +7,23 @@ from django.utils.translation import gettext_lazy as _
 class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = _("Workbench")
+
+    # seed_demo's details: what it wrote, table by table.
+    audit_details = {
+        "customers": _("customers"),
+        "seed": _("seed"),
+        "stats": _("rows written"),
+        "snapshots": _("asset snapshots"),
+        "holdings": _("holdings"),
+        "risk_assessments": _("risk assessments"),
+        "tags": _("tags"),
+        "interactions": _("interactions"),
+        "contact_preferences": _("contact preferences"),
+        "leads": _("leads"),
+        "outcomes": _("call outcomes"),
+        "positives": _("conversions"),
+        "referrals": _("referrals"),
+    }
     # The project itself (settings, URLs, the Celery app, home page, demo composition):
     # it owns no tables.
     audit_verbs = {"demo.seed": _("Demo data seeded")}

@@ -4,20 +4,28 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import verb_label
+from core.audit import details_text, job_kind_label, target_label, verb_label
 from core.models import AuditEvent, Job, Notification
 from org.roles import staff_name
 
 
 class AuditEventTable(tables.Table):
+    """Narrow columns: the details wrap in their cell instead of widening the table; the
+    request id (for matching server logs) is on the row, not in a column."""
+
     occurred_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name=_("Time"))
-    actor = tables.Column(verbose_name=_("Actor"), empty_values=(), order_by=("actor__username",))
-    details = tables.JSONColumn(verbose_name=_("Details"), orderable=False)
+    actor = tables.Column(verbose_name=_("Who"), empty_values=(), order_by=("actor__staff_profile__display_name",))
+    verb = tables.Column(verbose_name=_("Action"))
+    target_type = tables.Column(verbose_name=_("Object"), order_by=("target_type", "target_id"))
+    details = tables.Column(verbose_name=_("Details"), orderable=False, attrs={"td": {"class": "wb-wrap small"}})
+    ip_address = tables.Column(verbose_name=_("IP address"))
 
     class Meta:
         model = AuditEvent
-        fields = ("occurred_at", "actor", "verb", "target_type", "target_id", "details", "ip_address", "request_id")
+        fields = ("occurred_at", "actor", "verb", "target_type", "details", "ip_address")
         attrs = {"class": "table table-sm", "data-testid": "audit-table"}
+        row_attrs = {"data-request-id": lambda record: record.request_id}
+        empty_text = _("No events match these filters. Clear a filter or widen the dates.")
 
     def render_verb(self, value):
         return verb_label(value)
@@ -25,18 +33,37 @@ class AuditEventTable(tables.Table):
     def render_actor(self, record):
         return _("System") if record.actor is None else staff_name(record.actor)
 
+    def render_target_type(self, record):
+        if not record.target_id.isdigit():  # "*" (many rows), "" or a report's format
+            return target_label(record.target_type)
+        return f"{target_label(record.target_type)} #{record.target_id}"
+
+    def render_details(self, value):
+        return details_text(value) if value else "—"
+
 
 class JobTable(tables.Table):
+    kind = tables.Column(verbose_name=_("Job"))
     progress = tables.TemplateColumn(
         template_code='{% include "core/_job_progress.html" with job=record %}',
         verbose_name=_("Progress"),
         orderable=False,
     )
+    created_by = tables.Column(verbose_name=_("Started by"), empty_values=())
+    created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Started"))
+    finished_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Finished"))
 
     class Meta:
         model = Job
         fields = ("id", "kind", "status", "progress", "message", "created_by", "created_at", "finished_at")
         attrs = {"class": "table table-sm"}
+        empty_text = _("No background jobs yet. Imports, rescoring and rescans you start appear here.")
+
+    def render_kind(self, value):
+        return job_kind_label(value)
+
+    def render_created_by(self, record):
+        return _("System") if record.created_by is None else staff_name(record.created_by)
 
 
 class NotificationTable(tables.Table):
@@ -48,6 +75,7 @@ class NotificationTable(tables.Table):
         fields = ("title", "body", "created_at", "read_at")
         attrs = {"class": "table table-sm"}
         row_attrs = {"class": lambda record: "" if record.read_at else "fw-semibold"}
+        empty_text = _("No notifications. Reviews, referrals and finished jobs that need you will appear here.")
 
     def render_title(self, record, value):
         if record.url:

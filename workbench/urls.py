@@ -26,3 +26,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# The product's error pages (Django's own are bare English).
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error

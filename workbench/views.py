@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
@@ -81,3 +83,45 @@ def notifications_mark_read(request):
         response["HX-Refresh"] = "true"  # django-htmx has no helper for a full refresh
         return response
     return redirect("workbench:notifications")
+
+
+# The error pages (``handler403``/``handler404``/``handler500`` in ``urls.py``): what
+# happened, in the user's language, and what to do next.
+def _error_page(request, status: int, **context) -> HttpResponse:
+    return render(request, "_error_page.html", {"status": status, **context}, status=status)
+
+
+def permission_denied(request, exception=None):
+    return _error_page(
+        request,
+        403,
+        icon="lock",
+        heading=_("This page is not part of your role"),
+        explanation=_("Your role does not include this page, so nothing was shown or changed."),
+        next_step=_("Use the menu on the left for the pages of your role, or ask your team lead for access."),
+    )
+
+
+def page_not_found(request, exception=None):
+    return _error_page(
+        request,
+        404,
+        icon="signpost-split",
+        heading=_("Page not found"),
+        explanation=_("This address leads to no page, or to a record outside the customers and work you can see."),
+        next_step=_("Check the address, or find the record from the customer list or your queues."),
+    )
+
+
+def server_error(request):
+    # Drawn without the request's context processors: the menu reads the database,
+    # which may be what just failed.
+    template = loader.get_template("_error_page.html")
+    context = {
+        "status": 500,
+        "icon": "exclamation-octagon",
+        "heading": _("Something went wrong on our side"),
+        "explanation": _("The page could not be drawn. What you were doing was not saved unless a message said so."),
+        "next_step": _("Try again in a minute; if it keeps failing, tell the administrator the time it happened."),
+    }
+    return HttpResponse(template.render(context), status=500)

@@ -139,4 +139,4 @@ def test_queue_membership(world):
     assert list(selectors.leads_nurturing(user=world.advisor_a)) == [nurturing]
     assert list(selectors.leads_nurturing(user=world.advisor_a2)) == []
     counts = selectors.queue_counts(user=world.advisor_a)
-    assert counts == {"confirm": 2, "today": 0, "nurturing": 1, "pool": 1, "referred": 0}
+    assert counts == {"confirm": 2, "today": 0, "done": 0, "nurturing": 1, "pool": 1, "referred": 0}

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import CallLog
-from calls.tests.factories import disposition
+from calls.tests.factories import CallLogFactory, disposition
 from compliance.tests.factories import approved_script
 from core.models import AuditEvent
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, InteractionFactory, ProductFactory
@@ -43,16 +43,17 @@ def _team_a_leads(world, n: int):
         )
         PlannedCallFactory(lead=lead, advisor=world.advisor_a, kind="nurture")
         ReferralFactory(lead__team=world.team_a, from_advisor=world.advisor_a)
+        CallLogFactory(lead=lead, advisor=world.advisor_a)  # completed today
 
 
-@pytest.mark.parametrize("tab", ["confirm", "today", "nurturing", "pool", "referred"])
+@pytest.mark.parametrize("tab", ["confirm", "today", "done", "nurturing", "pool", "referred"])
 def test_queue_tabs_have_constant_query_counts(world, client_for, django_assert_num_queries, tab):
     client = client_for(world.advisor_a)
     _team_a_leads(world, 2)
     url = reverse("calls:queue") + f"?tab={tab}"
     client.get(url)  # warm the session and translation caches
-    # session + user + profile, 5 tab counts, the table's page count and rows.
-    with django_assert_num_queries(10) as small:
+    # session + user + profile, 6 tab counts, the table's page count and rows.
+    with django_assert_num_queries(11) as small:
         r = client.get(url)
     assert r.status_code == 200
     _team_a_leads(world, 6)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.services import notification_send
+from core.services import notification_send, notifications_resolve
+from org.roles import staff_name
 
 from ..access import can_review_flag
 from ..classifier import CLEAN
@@ -38,9 +39,9 @@ def flag_claim(*, actor, flag: Flag) -> Flag:
     if flag.status == FlagStatus.CLOSED:
         raise ValidationError(_("This flag is already closed."))
     if flag.status == FlagStatus.ESCALATED and flag.escalated_to_id != actor.pk:
-        raise ValidationError(_("This flag was escalated to %(who)s.") % {"who": flag.escalated_to})
+        raise ValidationError(_("This flag was escalated to %(who)s.") % {"who": staff_name(flag.escalated_to)})
     if flag.status == FlagStatus.CLAIMED and flag.assignee_id not in (None, actor.pk):
-        raise ValidationError(_("%(who)s is already reviewing this flag.") % {"who": flag.assignee})
+        raise ValidationError(_("%(who)s is already reviewing this flag.") % {"who": staff_name(flag.assignee)})
     if flag.assignee_id == actor.pk and flag.status != FlagStatus.ESCALATED:
         return flag
     flag.status = FlagStatus.CLAIMED if flag.status != FlagStatus.ESCALATED else FlagStatus.ESCALATED
@@ -105,10 +106,10 @@ def flag_close(*, actor, flag: Flag, outcome: str, comment: str) -> Flag:
         raise ValidationError(_("This flag is already closed."))
     if flag.status == FlagStatus.ESCALATED and flag.escalated_to_id != actor.pk:
         raise ValidationError(
-            _("Only %(who)s, to whom it was escalated, may close this flag.") % {"who": flag.escalated_to}
+            _("Only %(who)s, to whom it was escalated, may close this flag.") % {"who": staff_name(flag.escalated_to)}
         )
     if flag.status == FlagStatus.CLAIMED and flag.assignee_id not in (None, actor.pk):
-        raise ValidationError(_("%(who)s is reviewing this flag.") % {"who": flag.assignee})
+        raise ValidationError(_("%(who)s is reviewing this flag.") % {"who": staff_name(flag.assignee)})
     flag.status = FlagStatus.CLOSED
     flag.outcome = outcome
     flag.outcome_comment = comment.strip()
@@ -120,6 +121,7 @@ def flag_close(*, actor, flag: Flag, outcome: str, comment: str) -> Flag:
     FlagReview.objects.create(flag=flag, actor=actor, action=FlagAction.CLOSE, outcome=outcome, comment=comment.strip())
     rule_stats_count_outcomes([flag])
     audit_record(actor=actor, verb="flag.close", target=flag, details={"outcome": outcome, "comment": comment})
+    notifications_resolve(event_keys=[f"flag.escalated:{flag.pk}:"])  # the escalation is answered
     if outcome != FlagOutcome.NO_ISSUE and flag.advisor_id:
         notification_send(
             recipient=flag.advisor,

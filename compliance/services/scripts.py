@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record, records_refusals, refusal
-from core.services import notification_send
+from core.services import notification_send, notifications_resolve
 
 from ..access import (
     can_approve_version,
@@ -145,9 +145,11 @@ def script_version_check(*, version_id: int) -> list[ScriptFinding]:
     return rows
 
 
-def _notify_compliance(*, title: str, url: str, target, event: str) -> None:
+def _notify_compliance(*, title: str, url: str, target, event: str, author) -> None:
+    """Ask the officers to review; never the author, who may not approve their own script."""
     for officer in compliance_officers():
-        notification_send(recipient=officer, title=title, url=url, target=target, event_key=f"{event}:{target.pk}")
+        if officer.pk != author.pk:
+            notification_send(recipient=officer, title=title, url=url, target=target, event_key=f"{event}:{target.pk}")
 
 
 @transaction.atomic
@@ -177,6 +179,7 @@ def script_submit_for_review(*, actor, version: ScriptVersion) -> ScriptVersion:
         url=url,
         target=version,
         event="script.submitted",
+        author=version.author,
     )
     return version
 
@@ -266,6 +269,7 @@ def script_approve(
         target=version,
         details={"retired": [v.pk for v in previous], "acknowledged": [f.pk for f in medium]},
     )
+    notifications_resolve(event_keys=[f"script.submitted:{version.pk}"])  # the review is done
     notification_send(
         recipient=version.author,
         title=_("Script approved: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
@@ -301,6 +305,7 @@ def script_reject(*, actor, version: ScriptVersion, comment: str) -> ScriptVersi
         findings_snapshot=_findings_snapshot(version.findings.all()),
     )
     audit_record(actor=actor, verb="script.reject", target=version, details={"comment": comment.strip()})
+    notifications_resolve(event_keys=[f"script.submitted:{version.pk}"])
     notification_send(
         recipient=version.author,
         title=_("Script rejected: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},

@@ -289,7 +289,11 @@ class TestFlags:
             flag_services.flag_close(actor=world.compliance, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认")
         with pytest.raises(ValidationError):
             flag_services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="")
+        escalated = senior.notifications.get(event_key=f"flag.escalated:{flag.pk}:{senior.pk}")
+        assert escalated.read_at is None
         flag_services.flag_close(actor=senior, flag=flag, outcome=FlagOutcome.VIOLATION, comment="确认违规，需辅导")
+        escalated.refresh_from_db()
+        assert escalated.read_at is not None  # answered: no longer waiting for the senior officer
         flag.refresh_from_db()
         assert (flag.status, flag.outcome, flag.closed_by) == (FlagStatus.CLOSED, FlagOutcome.VIOLATION, senior)
         assert list(flag.reviews.values_list("action", "actor_id")) == [

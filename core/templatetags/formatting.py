@@ -8,7 +8,9 @@
 - ``{{ amount|wan }}`` → ``123.46万`` for large figures on cards and dashboards;
 - ``{{ rate|percent }}`` → ``81.3%`` for a ratio 0..1 (``|percent:0``);
 - ``{{ when|local_dt }}`` → ``2026-12-01 14:05`` in the user's time zone, also for an ISO
-  timestamp kept in JSON; ``{{ duration|minutes }}`` → whole minutes.
+  timestamp kept in JSON; ``{{ duration|minutes }}`` → whole minutes;
+- ``{{ reason|reason_text }}``: a stored reason (``{"code", "text", "text_en", ...}``) in
+  the reader's language: ``text_en`` on English pages when it was written, else ``text``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -80,3 +83,12 @@ def local_dt(value) -> str:
     if timezone.is_naive(value):
         return value.strftime("%Y-%m-%d %H:%M")
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def reason_text(reason) -> str:
+    if not isinstance(reason, dict):
+        return str(reason)
+    if (get_language() or "").startswith("en") and reason.get("text_en"):
+        return reason["text_en"]
+    return reason.get("text") or reason.get("code", "")
