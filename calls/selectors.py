@@ -92,6 +92,74 @@ def dispositions_active() -> QuerySet[Disposition]:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """One call measure: the one name it has on every page and in the API, and the
+    one-line definition shown on hover (``title=``) and in the API schema."""
+
+    label: str
+    definition: str
+
+
+# Every measure is named once, here: the advisor's home card, the team measures page and
+# the API (``GET /api/calls/measures/``) read their labels and definitions from this map,
+# and the API's field names are its keys.
+MEASURES: dict[str, Measure] = {
+    "planned": Measure(
+        _("Planned calls due"),
+        _("Planned calls and callbacks due in the period, cancelled ones left out."),
+    ),
+    "planned_done": Measure(
+        _("Planned calls done"),
+        _("Planned calls due in the period that were made and marked done."),
+    ),
+    "execution_rate": Measure(
+        _("Outbound execution rate"),
+        _("Planned calls done divided by planned calls due."),
+    ),
+    "dialled": Measure(
+        _("Calls dialled"),
+        _("Every call logged in the period, planned or not, whatever its outcome."),
+    ),
+    "connected": Measure(
+        _("Calls connected"),
+        _("Calls dialled in which the customer answered."),
+    ),
+    "effective": Measure(
+        _("Effective contacts"),
+        _("Calls dialled whose outcome counts as an effective contact with the customer."),
+    ),
+    "effective_rate": Measure(
+        _("Effective-contact rate"),
+        _("Effective contacts divided by calls dialled."),
+    ),
+    "conversions": Measure(
+        _("Conversions"),
+        _("Calls dialled whose next step was recorded as a sale."),
+    ),
+    "amount": Measure(
+        _("Amount converted (CNY)"),
+        _("The sum of the amounts of those sales, in CNY."),
+    ),
+    "callbacks_due": Measure(
+        _("Callbacks due"),
+        _("Callbacks still to make that are due by the end of today."),
+    ),
+    "overdue_touches": Measure(
+        _("Overdue nurture touches"),
+        _("Nurture calls still to make whose due time has passed."),
+    ),
+    "decisions": Measure(
+        _("Grades confirmed"),
+        _("Leads whose grade the advisor confirmed in the period."),
+    ),
+    "override_rate": Measure(
+        _("Override rate"),
+        _("Confirmed grades that differ from the proposed grade, divided by grades confirmed."),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class CallKpis:
     """外呼执行率 = planned calls made ÷ planned calls due; 有效通联率 = effective ÷ dialled."""
 

@@ -251,9 +251,9 @@ def kpis(request):
         "dialled": [r.kpis.dialled for r in data["periods"]],
         "target": round(data["total"].kpis.effective_target * 100, 1),
         "names": {
-            "execution": _("Outbound execution rate %"),
-            "effective": _("Effective-contact rate %"),
-            "dialled": _("Calls dialled"),
+            "execution": f"{selectors.MEASURES['execution_rate'].label} %",
+            "effective": f"{selectors.MEASURES['effective_rate'].label} %",
+            "dialled": str(selectors.MEASURES["dialled"].label),
             "target": _("Target"),
         },
     }
@@ -264,6 +264,7 @@ def kpis(request):
         "end": end,
         "chart": chart,
         "periods": data["periods"],
+        "measures": selectors.MEASURES,
     }
     if request.htmx:
         return render(request, "calls/kpis.html#kpi-body", context)
