@@ -454,6 +454,14 @@ class Interaction(models.Model):
         return f"{self.customer_id} {self.channel} {self.occurred_at:%Y-%m-%d}"
 
     @property
+    def rounds(self) -> int:
+        """Rounds of an AI-bot conversation: one round is one thing the customer said
+        (and the bot's answer). The same count as the scoring feature ``ai_rounds``
+        (``scoring.features.conversation_signals``), so the portrait, the call screen and
+        a lead's reasons give one number for one conversation."""
+        return sum(1 for t in self.transcript or [] if isinstance(t, dict) and t.get("speaker") == "customer")
+
+    @property
     def actor_label(self) -> str:
         if self.actor_id is None:
             return str(_("System"))

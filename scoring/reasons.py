@@ -60,7 +60,7 @@ def _templates() -> dict[str, str]:
             "ai_maturity": _("Asked the AI bot about a maturity and reinvestment"),
             "ai_pension": _("Asked the AI bot about pension products"),
             "ai_human": _("Asked the AI bot for a human advisor"),
-            "ai_rounds": _("%(n)s rounds of conversation with the AI bot"),
+            "ai_rounds": _("%(n)s rounds of conversation with the AI bot in the last 90 days"),
             "no_ai": _("No AI-bot conversation recently"),
             "prev_converted": _("The previous contact converted"),
             "prev_not_converted": _("The previous contact did not convert"),
