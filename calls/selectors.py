@@ -72,10 +72,18 @@ class CallContext:
 
 def call_context(*, lead: Lead) -> CallContext:
     customer = lead.customer
-    interactions = list(Interaction.objects.filter(customer=customer).order_by("-occurred_at", "-id")[:30])
+    # A logged call also writes a phone interaction on the customer's timeline
+    # (``external_id`` "call:<key>"); the call screen lists the call itself, once.
+    interactions = list(
+        Interaction.objects.filter(customer=customer)
+        .exclude(external_id__startswith="call:")
+        .order_by("-occurred_at", "-id")[:30]
+    )
     return CallContext(
         ai_sessions=[i for i in interactions if i.channel == Channel.AI_BOT and i.transcript][:3],
-        recent_interactions=[i for i in interactions if i.channel != Channel.AI_BOT][:10],
+        # Every contact, AI-bot sessions included, so the list agrees with the
+        # customer's "last contact" (which counts them too).
+        recent_interactions=interactions[:10],
         calls=customer_calls(customer_id=customer.pk, limit=10),
         holdings=list(
             Holding.objects.filter(customer=customer).select_related("product").order_by("maturity_date")[:20]

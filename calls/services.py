@@ -318,10 +318,17 @@ def _call_audit(*, actor, lead: Lead, call: CallLog, entry: CallEntry, verdict) 
 def _call_record_on_timeline(*, actor, call: CallLog) -> None:
     """The phone interaction on the customer's timeline and the outcome scoring learns
     from, both keyed by the call so a retry adds neither twice."""
-    summary = _("Outbound call: %(disposition)s; next: %(action)s") % {
-        "disposition": call.disposition.label,
-        "action": NextAction(call.next_action).label,
-    }
+    if call.purpose == CallPurpose.SERVICE:
+        summary = _("Service call (%(reason)s): %(disposition)s; next: %(action)s") % {
+            "reason": call.service_reason,
+            "disposition": call.disposition.label,
+            "action": NextAction(call.next_action).label,
+        }
+    else:
+        summary = _("Outbound call: %(disposition)s; next: %(action)s") % {
+            "disposition": call.disposition.label,
+            "action": NextAction(call.next_action).label,
+        }
     # The notes are scanned once, as the call's own communication (below).
     interaction, _created = interaction_record(
         actor=actor,

@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import Channel, Direction
+from calls import services
+from calls.tests.factories import disposition
+from customers.models import Channel, Direction, Interaction
 from customers.tests.factories import CustomerFactory, InteractionFactory
 from leads.tests.factories import LeadFactory
 from scoring.features import features_for_customer
@@ -41,3 +43,40 @@ def test_one_ai_conversation_has_one_round_count_everywhere(world, client_for):
     rounds = features_for_customer(customer_id=customer.pk, as_of=timezone.now())["ai_rounds"]
     assert rounds == 3
     assert phrase("ai_rounds", rounds, _templates()) == "近 90 天与 AI 助手对话 3 轮"
+
+
+def _log(world, lead, at, key, **kw):
+    entry = {"idempotency_key": key, "disposition": disposition("effective"), "started_at": at, **kw}
+    return services.call_log_create(
+        actor=world.advisor_a, lead=lead, entry=services.CallEntry(**entry), now=at + dt.timedelta(minutes=5)
+    )
+
+
+def test_lead_history_lists_each_call_once_and_a_service_call_with_its_reason(
+    world, client_for, callable_customer, at_noon
+):
+    lead = LeadFactory(team=world.team_a, customer=callable_customer, owner=world.advisor_a)
+    marketing, _ = _log(world, lead, at_noon, "m-1")
+    service, _ = _log(
+        world, lead, at_noon + dt.timedelta(minutes=30), "s-1", purpose="service", service_reason="挂失后补卡进度"
+    )
+    html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
+    history = html[html.index('data-testid="past-calls"') :]
+    history = history[: history.index("</ul>")]
+    assert history.count("<li") == 2  # two calls, each once (not again as a phone contact)
+    assert f'data-call="{service.pk}" data-purpose="service"' in history and "挂失后补卡进度" in history
+    assert f'data-call="{marketing.pk}" data-purpose="marketing"' in history
+    assert "服务外呼" in history and "营销外呼" in history
+    timeline = Interaction.objects.get(pk=service.interaction_id).summary
+    assert "挂失后补卡进度" in timeline
+
+
+def test_last_contact_and_the_contact_list_agree(world, client_for):
+    customer = CustomerFactory(owner=world.advisor_a, last_contact_at=timezone.now() - dt.timedelta(days=5))
+    lead = LeadFactory(team=world.team_a, customer=customer, owner=world.advisor_a)
+    html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
+    # No interaction rows but a last contact on record: the list says so instead of "no contact yet".
+    assert "尚无联系记录" not in html
+    InteractionFactory(customer=customer, channel=Channel.AI_BOT, direction=Direction.INBOUND, summary="AI 咨询")
+    html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert 'data-testid="no-contact"' not in html and "AI 咨询" in html
