@@ -154,7 +154,7 @@ MEASURES: dict[str, Measure] = {
     ),
     "overdue_touches": Measure(
         _("Overdue nurture touches"),
-        _("Nurture calls still to make whose due time has passed."),
+        _("Nurture calls still to make that were due on an earlier day."),
     ),
     "decisions": Measure(
         _("Grades confirmed"),
@@ -230,7 +230,9 @@ def advisor_kpis(*, user, day: dt.date | None = None, now: dt.datetime | None = 
     )
     backlog = PlannedCall.objects.filter(advisor=user, status=PlannedCallStatus.PLANNED).aggregate(
         callbacks_due=Count("id", filter=Q(kind="callback", due_at__lt=end)),
-        overdue_touches=Count("id", filter=Q(kind="nurture", due_at__lt=now)),
+        # A touch is overdue once its day is over: one planned for 10:00 today is
+        # today's work at 10:05, not a backlog.
+        overdue_touches=Count("id", filter=Q(kind="nurture", due_at__lt=start)),
     )
     return CallKpis(
         planned=planned["planned"],

@@ -31,6 +31,7 @@ from customers.suitability import product_suitability
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
+from org.calendar import Calendar
 from referrals.services import referral_create
 from scoring.models import OutcomeSource
 from scoring.services.outcomes import outcome_record
@@ -175,8 +176,11 @@ class CallEntry:
             errors["ended_at"] = _("The call cannot end before it started.")
         if self.next_action not in NextAction.values:
             errors["next_action"] = _("Choose a next action.")
-        if self.next_action == NextAction.CALLBACK and (self.callback_at is None or self.callback_at <= now):
-            errors["callback_at"] = _("Give a future time for the callback.")
+        if self.next_action == NextAction.CALLBACK and (
+            self.callback_at is None or self.callback_at <= now or not Calendar.load().in_call_slot(self.callback_at)
+        ):
+            # Callbacks are planned inside call hours on a working day, never in the past.
+            errors["callback_at"] = lead_services.callback_time_error(self.callback_at)
         if self.next_action == NextAction.WON:
             if self.won_product is None:
                 errors["won_product"] = _("Choose the product the customer bought.")
