@@ -51,7 +51,8 @@ def queue(request):
             "nurturing": selectors.leads_nurturing,
             "pool": selectors.leads_pool,
         }[tab](user=user)
-        filterset = LeadQueueFilter(request.GET, queryset=base)
+        # The current score is shown beside the lead's score at proposal (one join).
+        filterset = LeadQueueFilter(request.GET, queryset=base.select_related("customer__score"))
         table = (NurtureTable if tab == "nurturing" else LeadQueueTable)(filterset.qs)
     context = {
         "tab": tab,

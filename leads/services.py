@@ -390,7 +390,13 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
         return None
     if GRADE_RANK[grade] <= GRADE_RANK.get(lead.confirmed_grade or lead.proposed_grade, 0):
         return None
-    updates: dict[str, Any] = {"proposed_grade": grade, "confirmed_grade": "", "score": score, "owner": None}
+    updates: dict[str, Any] = {
+        "proposed_grade": grade,
+        "confirmed_grade": "",
+        "score": score,
+        "owner": None,
+        "proposed_at": timezone.now(),
+    }
     if reasons is not None:
         updates["reasons"] = reasons
     return lead_transition(
@@ -410,12 +416,12 @@ LeadCandidate = tuple[int, float, str, list, str, str]
 
 _PROPOSE_SQL = """
 INSERT INTO {lead} (customer_id, team_id, owner_id, source, score, proposed_grade, confirmed_grade,
-                    status, reasons, model_version, created_at, updated_at)
+                    status, reasons, model_version, proposed_at, created_at, updated_at)
 SELECT s.customer_id,
        coalesce(sp.team_id, (%(teams)s::bigint[])[(s.customer_id %% %(n_teams)s) + 1]),
        c.owner_id,
        CASE WHEN s.method = 'rules' THEN 'rules' ELSE 'model' END,
-       s.score, s.grade, '', 'new', s.reasons, s.model_version, %(now)s, %(now)s
+       s.score, s.grade, '', 'new', s.reasons, s.model_version, %(now)s, %(now)s, %(now)s
 FROM ({candidates}) s
 JOIN {customer} c ON c.id = s.customer_id
 LEFT JOIN {staff} sp ON sp.user_id = c.owner_id
@@ -491,6 +497,7 @@ def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
                 status=S.NEW,
                 reasons=reasons,
                 model_version=version,
+                proposed_at=now,
             )
         )
     Lead.objects.bulk_create(leads, ignore_conflicts=True)

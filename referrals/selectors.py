@@ -126,6 +126,7 @@ def referral_get_for_user(*, user, pk, action: str = "view") -> Referral:
     """One referral the user may ``action`` (404 otherwise), with what the detail page needs."""
     qs = Referral.objects.select_related(
         "customer__home_branch",
+        "customer__score",
         "branch",
         "lead",
         "from_advisor__staff_profile__team",

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.templatetags.formatting import cny
+from scoring.templatetags.scores import proposal_score_html
 
 from .models import Referral, ReferralStatus
 
@@ -103,8 +104,9 @@ class ReferralTable(tables.Table):
             '<span class="{}" title="{}">{}</span>', css, label, timezone.localtime(due).strftime("%m-%d %H:%M")
         )
 
-    def render_score(self, value):
-        return f"{value:.1f}"
+    def render_score(self, record, value):
+        # The referral's own score, dated: the customer's current one is on the referral page.
+        return proposal_score_html(value, record.created_at, label=_("at referral, %(date)s: %(score)s"))
 
     def render_outcome(self, record):
         if record.status == ReferralStatus.CONVERTED and record.converted_amount is not None:
