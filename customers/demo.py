@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
-from core.demo import Chunk, IdAllocator, RowWriter, fmt_ts, sigmoid
+from core.demo import AWAKE_MINUTES, WORKING_MINUTES, Chunk, IdAllocator, RowWriter, fmt_ts, local_time_on, sigmoid
 from org.demo import ADVISORS_PER_TEAM, OrgWorld
 
 from .models import (
@@ -208,18 +208,22 @@ def logit_of(f: dict[str, np.ndarray], occupation: np.ndarray, hidden: np.ndarra
     z = z + 0.6 * np.exp(-(((f["age"] - 52) / 15.0) ** 2))
     z = z + 0.5 * (f["previous_outcome"] == "converted") - 0.3 * (f["previous_outcome"] == "not_converted")
     z = z - 0.35 * np.maximum(f["contacts_30d"] - 2, 0)
+    z = z - 2.5 * f["ai_not_interested"]  # "别再给我推销了": a customer who said no
     z = z + np.array([OCCUPATION_EFFECT.get(o, 0.0) for o in occupation])
     return z + 0.5 * hidden
 
 
-AI_FEATURES = ("ai_asked_human", "ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension")
+AI_FEATURES = ("ai_asked_human", "ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_not_interested")
 INTENT_FEATURE = {
     "ask_human": "ai_asked_human",
     "ask_wealth_product": "ai_intent_wealth",
     "ask_fund": "ai_intent_wealth",
     "ask_maturity": "ai_intent_maturity",
     "ask_pension": "ai_intent_pension",
+    "not_interested": "ai_not_interested",
 }
+# What a customer says to stop marketing calls: the demo records it as an opt-out.
+STOP_MARKETING = "别再给我推销了"
 
 
 @dataclass
@@ -251,6 +255,8 @@ class CustomerChunk:
     maturing_amt: np.ndarray  # holdings maturing within 30 days
     contacts30: np.ndarray
     ai: dict[str, np.ndarray]  # AI_FEATURES: 1.0 where an AI session showed the intent
+    # When the customer told the AI bot to stop marketing (STOP_MARKETING), else None.
+    stop_asked_at: list[dt.datetime | None]
 
     @property
     def size(self) -> int:
@@ -310,6 +316,7 @@ class _Touches:
     last_contact: list[str | None]
     contacts30: np.ndarray
     ai: dict[str, np.ndarray]
+    stop_asked_at: list[dt.datetime | None]
 
 
 class CustomerSeeder:
@@ -376,6 +383,7 @@ class CustomerSeeder:
             maturing_amt=maturing_amt,
             contacts30=touches.contacts30,
             ai=touches.ai,
+            stop_asked_at=touches.stop_asked_at,
         )
         counts = {"customers": size, "holdings": len(holding_rows), "interactions": len(touches.rows)}
         self._write_customers(rng, book, who, wealth, risk, touches.last_contact)
@@ -503,6 +511,7 @@ class CustomerSeeder:
         last_contact: list[str | None] = [None] * size
         contacts30 = np.zeros(size, dtype=int)
         ai = {k: np.zeros(size) for k in AI_FEATURES}
+        stop_asked_at: list[dt.datetime | None] = [None] * size
         channel_names = ["phone", "sms", "app_push", "wechat", "branch_visit", "email"]
         channel_p = [0.4, 0.25, 0.15, 0.1, 0.07, 0.03]
         all_advisors = self.all_advisors
@@ -514,9 +523,7 @@ class CustomerSeeder:
                 chans = rng.choice(len(channel_names), size=n, p=channel_p)
                 for d, c in zip(days, chans, strict=True):
                     ch = channel_names[c]
-                    when = anchor - dt.timedelta(
-                        days=int(d), hours=int(rng.integers(0, 10)), minutes=int(rng.integers(0, 60))
-                    )
+                    when = local_time_on(anchor, int(d), int(rng.integers(*WORKING_MINUTES)))
                     actor = None
                     if ch == "phone":
                         actor = owner[i] or all_advisors[int(rng.integers(0, len(all_advisors)))]
@@ -548,7 +555,7 @@ class CustomerSeeder:
                         turns.append({"speaker": "customer", "text": text})
                         turns.append({"speaker": "bot", "text": BOT_TURNS[1 + int(rng.integers(0, 3))]})
                 turns.append({"speaker": "bot", "text": BOT_TURNS[4]})
-                when = anchor - dt.timedelta(days=int(rng.integers(0, 60)), minutes=int(rng.integers(0, 600)))
+                when = local_time_on(anchor, int(rng.integers(0, 60)), int(rng.integers(*AWAKE_MINUTES)))
                 summary = "AI 外呼/对话：" + "、".join(intents)
                 rows.append(
                     (
@@ -568,10 +575,12 @@ class CustomerSeeder:
                     key = INTENT_FEATURE.get(intent)
                     if key:
                         ai[key][i] = 1.0
+                if any(t["text"] == STOP_MARKETING for t in turns):
+                    stop_asked_at[i] = when
                 if latest is None or when > latest:
                     latest = when
             last_contact[i] = fmt_ts(latest) if latest else None
-        return _Touches(rows=rows, last_contact=last_contact, contacts30=contacts30, ai=ai)
+        return _Touches(rows=rows, last_contact=last_contact, contacts30=contacts30, ai=ai, stop_asked_at=stop_asked_at)
 
     def _pick_intents(self, rng, hidden_i: float) -> list[str]:
         codes = list(AI_SCRIPTS)
@@ -804,7 +813,23 @@ class CustomerSeeder:
         opted_days = rng.integers(0, 400, size)
         sms = rng.random(size) < 0.5
         for i in range(size):
-            if has_phone[i]:
+            stop = c.stop_asked_at[i]
+            if stop is not None:
+                # The customer told the bot to stop marketing: the preference says so, and
+                # the contact policy keeps marketing calls away (do-not-disturb).
+                rows.append(
+                    (
+                        next(ids),
+                        int(c.cid[i]),
+                        "phone",
+                        False,
+                        fmt_ts(stop),
+                        fmt_ts(stop + dt.timedelta(days=settings.WORKBENCH_OPT_OUT_DND_DAYS)),
+                        "客户在 AI 对话中表示：别再给我推销了",
+                        fmt_ts(now),
+                    )
+                )
+            elif has_phone[i]:
                 if opted[i]:
                     when = now - dt.timedelta(days=int(opted_days[i]))
                     rows.append(

@@ -75,6 +75,8 @@ def reasons_for(f: dict[str, np.ndarray], i: int) -> list[dict]:
         out.append(
             {"code": "aum_inflow", "text": f"近 90 天资产增长 {f['aum_change_90d'][i] * 100:.0f}%", "weight": 0.4}
         )
+    if f["ai_not_interested"][i]:
+        out.insert(0, {"code": "ai_not_interested", "text": "客户在 AI 对话中表示不想再被推销", "weight": -2.5})
     if f["assessment_expired"][i]:
         out.append({"code": "assessment_expired", "text": "风险测评已过期，需先完成测评", "weight": -1.0})
     if not out:
