@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from compliance.demo import seed_scripts
+from compliance.demo import seed_scripts, seed_surveillance
 from core.audit import audit_record
 from core.demo import IdAllocator, RowWriter, chunks
 from customers.demo import CustomerSeeder, seed_catalogue
@@ -77,6 +77,7 @@ def seed_world(
         progress(chunk.first_index + chunk.size - first_index, customers)
     writer.finish(written)
     with transaction.atomic():
+        stats["flags"] = seed_surveillance()
         audit_record(
             actor=None,
             verb="demo.seed",
