@@ -57,7 +57,8 @@ def _raise_api_error(exc: Exception):
 
 class LeadSerializer(serializers.ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # Masked like every page (docs/masking.md); the full name is revealed on the portrait.
+    customer_name = serializers.CharField(source="customer.name_masked", read_only=True)
 
     class Meta:
         model = Lead

@@ -21,7 +21,7 @@ def _customer_cell(lead_id: int, customer) -> str:
     return format_html(
         '<a href="{}" class="fw-semibold">{}</a> <span class="text-secondary small">{}</span>',
         reverse("calls:call", args=[lead_id]),
-        customer.name,
+        customer.name_masked,
         customer.customer_no,
     )
 

@@ -73,7 +73,7 @@ def claim_next(request):
     if lead is None:
         messages.info(request, _("No unclaimed leads left in your team's queue."))
         return redirect_for(request, reverse("calls:queue"))
-    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name})
+    messages.success(request, _("Lead claimed: %(customer)s") % {"customer": lead.customer.name_masked})
     return redirect_for(request, reverse("calls:call", args=[lead.pk]))
 
 

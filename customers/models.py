@@ -224,9 +224,21 @@ class Customer(models.Model):
 
     @property
     def name_masked(self) -> str:
+        """The name as every page shows it (docs/masking.md): the surname, then stars."""
         if len(self.name) <= 1:
             return self.name
         return self.name[0] + "*" * (len(self.name) - 1)
+
+    @property
+    def salutation(self) -> str:
+        """How an advisor addresses the customer on the phone (张女士), which shows no
+        more of the name than ``name_masked`` does (docs/masking.md)."""
+        surname = self.name[:1]
+        if self.gender == "F":
+            return _("Ms %(surname)s") % {"surname": surname}
+        if self.gender == "M":
+            return _("Mr %(surname)s") % {"surname": surname}
+        return self.name_masked
 
     @property
     def risk_expires_at(self) -> dt.datetime | None:

@@ -82,7 +82,7 @@ class ReferralTable(tables.Table):
         return format_html(
             '<a href="{}">{}</a> <span class="text-secondary small">{}</span>',
             url,
-            record.customer.name,
+            record.customer.name_masked,
             record.customer.get_tier_display(),
         )
 

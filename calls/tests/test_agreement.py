@@ -13,6 +13,8 @@ from calls.tests.factories import disposition
 from customers.models import Channel, Direction, Interaction
 from customers.tests.factories import CustomerFactory, InteractionFactory
 from leads.tests.factories import LeadFactory
+from referrals import services as referral_services
+from referrals.tests.factories import high_lead
 from scoring.features import features_for_customer
 from scoring.reasons import _templates, phrase
 
@@ -80,3 +82,25 @@ def test_last_contact_and_the_contact_list_agree(world, client_for):
     InteractionFactory(customer=customer, channel=Channel.AI_BOT, direction=Direction.INBOUND, summary="AI 咨询")
     html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
     assert 'data-testid="no-contact"' not in html and "AI 咨询" in html
+
+
+def test_masking_is_the_same_on_every_page(world, client_for):
+    """The list and portrait showed 张**, the queue, call screen and referral pages the full
+    name: every page now follows docs/masking.md."""
+    lead = high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x, name="欧阳明月", gender="F")
+    referral = referral_services.referral_create(actor=world.advisor_a, lead=lead)
+    customer = lead.customer
+    advisor = client_for(world.advisor_a)
+    pages = {
+        "queue": advisor.get(reverse("calls:queue") + "?tab=referred").content.decode(),
+        "call": advisor.get(reverse("calls:call", args=[lead.pk])).content.decode(),
+        "portrait": advisor.get(reverse("customers:detail", args=[customer.pk])).content.decode(),
+        "customers": advisor.get(reverse("customers:list")).content.decode(),
+    }
+    manager = client_for(world.manager_x)
+    pages["referrals"] = manager.get(reverse("referrals:list")).content.decode()
+    pages["referral"] = manager.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    for name, html in pages.items():
+        assert "欧阳明月" not in html, name
+        assert "欧***" in html, name
+    assert "欧女士" in pages["call"] and "欧女士" in pages["referral"]
