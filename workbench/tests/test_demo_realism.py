@@ -12,6 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Max
 
+from calls.models import CallLog
+from calls.selectors import team_kpis
 from compliance.models import Flag
 from customers.models import AssetSnapshot, ContactPreference, Customer, Holding, Interaction
 from leads.models import OPEN_LEAD_STATUSES, Lead
@@ -85,3 +87,17 @@ def test_a_customer_who_said_stop_is_a_negative_signal_and_left_alone(demo):
 def test_a_fresh_demo_has_work_on_every_first_screen(demo):
     assert Flag.objects.filter(status="open").exists()  # the surveillance queue
     assert Outcome.objects.exists()
+
+
+@pytest.mark.slow
+def test_a_fresh_demo_has_call_measures(demo):
+    calls = CallLog.objects.all()
+    assert calls.exists()
+    for when in calls.values_list("started_at", flat=True):
+        local = when.astimezone(SH)
+        assert dt.time(9) <= local.time() <= dt.time(20, 30) and local.weekday() < 5, when
+    stopped = ContactPreference.objects.filter(channel="phone", consent=False, opted_out_at__isnull=False)
+    assert not calls.filter(customer_id__in=stopped.values("customer_id")).exists()
+    lead = StaffProfile.objects.filter(role="team_lead").select_related("user").first().user
+    total = team_kpis(user=lead, start=dt.date(2026, 6, 17), end=dt.date(2026, 6, 30))["total"].kpis
+    assert total.dialled > 0 and total.effective > 0  # the team measures page is not empty

@@ -26,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from calls.demo import seed_calls
 from compliance.demo import seed_scripts, seed_surveillance
 from core.audit import audit_record
 from core.demo import IdAllocator, RowWriter, chunks
@@ -76,6 +77,7 @@ def seed_world(
             add(referral_seeder.seed_chunk(book, referred))
         progress(chunk.first_index + chunk.size - first_index, customers)
     writer.finish(written)
+    stats.update(seed_calls(seed=seed, anchor=anchor))
     with transaction.atomic():
         stats["flags"] = seed_surveillance()
         audit_record(
