@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.formatting import cny
+from core.templatetags.formatting import cny, local_dt
 from scoring.templatetags.scores import proposal_score_html
 
 from .models import Referral, ReferralStatus
@@ -100,9 +100,7 @@ class ReferralTable(tables.Table):
         if due is None:
             return "—"
         css = "text-danger fw-semibold" if due < now else ("text-warning-emphasis" if (due - now).days < 1 else "")
-        return format_html(
-            '<span class="{}" title="{}">{}</span>', css, label, timezone.localtime(due).strftime("%m-%d %H:%M")
-        )
+        return format_html('<span class="{}" title="{}">{}</span>', css, label, local_dt(due))
 
     def render_score(self, record, value):
         # The referral's own score, dated: the customer's current one is on the referral page.
