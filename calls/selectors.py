@@ -68,10 +68,14 @@ class CallContext:
     transitions: list
     planned: list
     referrals: list = field(default_factory=list)
+    # The latest of the customer's recorded last contact and the contacts listed, so
+    # "Last contact" never says "none" next to a listed contact (or the reverse).
+    last_contact: dt.datetime | None = None
 
 
 def call_context(*, lead: Lead) -> CallContext:
     customer = lead.customer
+    calls = customer_calls(customer_id=customer.pk, limit=10)
     # A logged call also writes a phone interaction on the customer's timeline
     # (``external_id`` "call:<key>"); the call screen lists the call itself, once.
     interactions = list(
@@ -84,7 +88,7 @@ def call_context(*, lead: Lead) -> CallContext:
         # Every contact, AI-bot sessions included, so the list agrees with the
         # customer's "last contact" (which counts them too).
         recent_interactions=interactions[:10],
-        calls=customer_calls(customer_id=customer.pk, limit=10),
+        calls=calls,
         holdings=list(
             Holding.objects.filter(customer=customer).select_related("product").order_by("maturity_date")[:20]
         ),
@@ -92,6 +96,18 @@ def call_context(*, lead: Lead) -> CallContext:
         transitions=list(lead.transitions.select_related("actor__staff_profile")[:10]),
         planned=list(lead.planned_calls.filter(status=PlannedCallStatus.PLANNED).order_by("due_at")[:5]),
         referrals=list(lead.referrals.select_related("branch")[:3]),
+        last_contact=max(
+            [
+                t
+                for t in (
+                    customer.last_contact_at,
+                    *(i.occurred_at for i in interactions[:1]),
+                    *(c.started_at for c in calls[:1]),
+                )
+                if t
+            ],
+            default=None,
+        ),
     )
 
 

@@ -82,6 +82,13 @@ def test_last_contact_and_the_contact_list_agree(world, client_for):
     InteractionFactory(customer=customer, channel=Channel.AI_BOT, direction=Direction.INBOUND, summary="AI 咨询")
     html = client_for(world.advisor_a).get(reverse("calls:call", args=[lead.pk])).content.decode()
     assert 'data-testid="no-contact"' not in html and "AI 咨询" in html
+    # and the other way round: a listed contact with no recorded last contact
+    fresh = CustomerFactory(owner=world.advisor_a, last_contact_at=None)
+    InteractionFactory(customer=fresh, channel=Channel.SMS, summary="到期提醒短信")
+    other = LeadFactory(team=world.team_a, customer=fresh, owner=world.advisor_a)
+    html = client_for(world.advisor_a).get(reverse("calls:call", args=[other.pk])).content.decode()
+    last = html[html.index('data-testid="last-contact"') :][:80]
+    assert "尚无联系记录" not in last and "到期提醒短信" in html
 
 
 def test_masking_is_the_same_on_every_page(world, client_for):
