@@ -110,6 +110,33 @@ def measure(client: Client, url: str, repeat: int, **headers) -> tuple[float, fl
     return statistics.median(times), times[int(len(times) * 0.95) - 1], len(ctx.captured_queries)
 
 
+def measure_accept(client: Client, branch, repeat: int) -> None:
+    """POST accept on pending referrals (the service, the redirect answer), server time,
+    queries and the slowest statements: where the time of an accept goes."""
+    rm = get_user_model().objects.get(username="bench_ref_rm0")
+    pending = list(Referral.objects.filter(branch=branch, status="pending").order_by("pk")[: repeat + 1])
+    times, slowest = [], {}
+    for i, referral in enumerate(pending):
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            response = client.post(f"/referrals/{referral.pk}/accept/", {"rm": rm.pk})
+            elapsed = (time.perf_counter() - t0) * 1000
+        assert response.status_code == 302, response.status_code
+        if i == 0:
+            continue  # warm-up
+        times.append(elapsed)
+        for q in ctx.captured_queries:
+            key = q["sql"][:90]
+            slowest[key] = max(slowest.get(key, 0.0), float(q["time"]) * 1000)
+    times.sort()
+    print(
+        f"{'accept (POST, server time)':38} {statistics.median(times):10.1f} "
+        f"{times[int(len(times) * 0.95) - 1]:8.1f} {len(ctx.captured_queries):8d}"
+    )
+    for sql, ms in sorted(slowest.items(), key=lambda kv: -kv[1])[:4]:
+        print(f"    slowest statement {ms:6.1f} ms  {sql}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=20000)
@@ -149,6 +176,7 @@ def main() -> None:
         for label, url, headers in rows:
             median, p95, queries = measure(who, url, args.repeat, **headers)
             print(f"{label:38} {median:10.1f} {p95:8.1f} {queries:8d}")
+    measure_accept(client, branch, args.repeat)
     t0 = time.perf_counter()
     first = referral_sla_check()
     t1 = time.perf_counter()

@@ -7,12 +7,15 @@ becomes a 400 with the message in the user's language.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -27,7 +30,7 @@ from leads.filters import LeadApiFilter
 from leads.models import Grade, GradeOverrideReason, Lead
 
 from . import selectors, services
-from .access import can_work_queues
+from .access import can_view_call_metrics, can_work_queues
 from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
 
 
@@ -55,7 +58,8 @@ def _raise_api_error(exc: Exception):
 
 class LeadSerializer(ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # Masked like every page (docs/masking.md); the full name is revealed on the portrait.
+    customer_name = serializers.CharField(source="customer.name_masked", read_only=True)
 
     class Meta:
         model = Lead
@@ -251,7 +255,76 @@ class CallLogListCreate(generics.ListCreateAPIView):
         )
 
 
+def _measure_field(key: str, field_class, **kwargs):
+    m = selectors.MEASURES[key]
+    return field_class(label=m.label, help_text=m.definition, read_only=True, **kwargs)
+
+
+class CallMeasuresSerializer(serializers.Serializer):
+    """The call measures under the same names as on the pages (``calls.selectors.MEASURES``);
+    a rate is a fraction from 0 to 1, null when its denominator is zero."""
+
+    planned = _measure_field("planned", serializers.IntegerField)
+    planned_done = _measure_field("planned_done", serializers.IntegerField)
+    execution_rate = _measure_field("execution_rate", serializers.FloatField, allow_null=True)
+    dialled = _measure_field("dialled", serializers.IntegerField)
+    connected = _measure_field("connected", serializers.IntegerField)
+    effective = _measure_field("effective", serializers.IntegerField)
+    effective_rate = _measure_field("effective_rate", serializers.FloatField, allow_null=True)
+    conversions = _measure_field("conversions", serializers.IntegerField)
+    amount = _measure_field("amount", serializers.DecimalField, max_digits=18, decimal_places=2)
+
+
+class AdvisorMeasuresSerializer(serializers.Serializer):
+    advisor = serializers.IntegerField(source="key", read_only=True)
+    display_name = serializers.CharField(source="label", read_only=True)
+    measures = CallMeasuresSerializer(source="kpis", read_only=True)
+
+
+class CallMeasures(APIView):
+    """The call measures of one day or a range of days (``start``, ``end``; today by
+    default): per advisor and in total, for an advisor their own, for a team lead the
+    team's, for an administrator every team's. Same figures and names as the pages."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "CallMeasuresReport",
+            {
+                "start": serializers.DateField(),
+                "end": serializers.DateField(),
+                "total": CallMeasuresSerializer(),
+                "advisors": AdvisorMeasuresSerializer(many=True),
+            },
+        )
+    )
+    def get(self, request):
+        if not (can_view_call_metrics(request.user) or can_work_queues(request.user)):
+            raise PermissionDenied(_("Only advisors, team leads and administrators see call measures."))
+        today = timezone.localdate()
+        try:
+            start = dt.date.fromisoformat(request.query_params.get("start") or today.isoformat())
+            end = dt.date.fromisoformat(request.query_params.get("end") or start.isoformat())
+        except ValueError as exc:
+            raise ValidationError({"detail": _("Dates must look like 2026-01-31.")}) from exc
+        if start > end:
+            raise ValidationError({"detail": _("The start date must not be after the end date.")})
+        if (end - start).days > 400:
+            raise ValidationError({"detail": _("Choose at most 400 days.")})
+        data = selectors.team_kpis(user=request.user, start=start, end=end)
+        return Response(
+            {
+                "start": start,
+                "end": end,
+                "total": CallMeasuresSerializer(data["total"].kpis).data,
+                "advisors": AdvisorMeasuresSerializer(data["advisors"], many=True).data,
+            }
+        )
+
+
 urlpatterns = [
+    path("call-measures/", CallMeasures.as_view(), name="api-call-measures"),
     path("leads/", LeadList.as_view(), name="api-leads"),
     path("leads/claim-next/", LeadClaimNext.as_view(), name="api-leads-claim-next"),
     path("leads/<int:pk>/confirm/", LeadConfirm.as_view(), name="api-lead-confirm"),

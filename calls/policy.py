@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, ContactPreference, Holding
+from org.calendar import call_hours
 
 from .models import CallLog, CallPurpose
 
@@ -43,19 +43,6 @@ class ContactVerdict:
     @property
     def messages(self) -> list[str]:
         return [b.message for b in self.blocks]
-
-
-def _parse_hhmm(value: str) -> dt.time:
-    hours, minutes = value.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
-def call_hours() -> tuple[dt.time, dt.time, ZoneInfo]:
-    return (
-        _parse_hhmm(settings.WORKBENCH_CALL_HOURS_START),
-        _parse_hhmm(settings.WORKBENCH_CALL_HOURS_END),
-        ZoneInfo(settings.WORKBENCH_CALL_HOURS_TZ),
-    )
 
 
 def cooling_off_ends(opened_on: dt.date) -> dt.datetime:

@@ -83,15 +83,27 @@ class CallContext:
     transitions: list
     planned: list
     referrals: list = field(default_factory=list)
+    # The latest of the customer's recorded last contact and the contacts listed, so
+    # "Last contact" never says "none" next to a listed contact (or the reverse).
+    last_contact: dt.datetime | None = None
 
 
 def call_context(*, lead: Lead) -> CallContext:
     customer = lead.customer
-    interactions = list(Interaction.objects.filter(customer=customer).order_by("-occurred_at", "-id")[:30])
+    calls = customer_calls(customer_id=customer.pk, limit=10)
+    # A logged call also writes a phone interaction on the customer's timeline
+    # (``external_id`` "call:<key>"); the call screen lists the call itself, once.
+    interactions = list(
+        Interaction.objects.filter(customer=customer)
+        .exclude(external_id__startswith="call:")
+        .order_by("-occurred_at", "-id")[:30]
+    )
     return CallContext(
         ai_sessions=[i for i in interactions if i.channel == Channel.AI_BOT and i.transcript][:3],
-        recent_interactions=[i for i in interactions if i.channel != Channel.AI_BOT][:10],
-        calls=customer_calls(customer_id=customer.pk, limit=10),
+        # Every contact, AI-bot sessions included, so the list agrees with the
+        # customer's "last contact" (which counts them too).
+        recent_interactions=interactions[:10],
+        calls=calls,
         holdings=list(
             Holding.objects.filter(customer=customer).select_related("product").order_by("maturity_date")[:20]
         ),
@@ -99,11 +111,91 @@ def call_context(*, lead: Lead) -> CallContext:
         transitions=list(lead.transitions.select_related("actor__staff_profile")[:10]),
         planned=list(lead.planned_calls.filter(status=PlannedCallStatus.PLANNED).order_by("due_at")[:5]),
         referrals=list(lead.referrals.select_related("branch")[:3]),
+        last_contact=max(
+            [
+                t
+                for t in (
+                    customer.last_contact_at,
+                    *(i.occurred_at for i in interactions[:1]),
+                    *(c.started_at for c in calls[:1]),
+                )
+                if t
+            ],
+            default=None,
+        ),
     )
 
 
 def dispositions_active() -> QuerySet[Disposition]:
     return Disposition.objects.filter(active=True).order_by("sort_order", "code")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One call measure: the one name it has on every page and in the API, and the
+    one-line definition shown on hover (``title=``) and in the API schema."""
+
+    label: str
+    definition: str
+
+
+# Every measure is named once, here: the advisor's home card, the team measures page and
+# the API (``GET /api/calls/measures/``) read their labels and definitions from this map,
+# and the API's field names are its keys.
+MEASURES: dict[str, Measure] = {
+    "planned": Measure(
+        _("Planned calls due"),
+        _("Planned calls and callbacks due in the period, cancelled ones left out."),
+    ),
+    "planned_done": Measure(
+        _("Planned calls done"),
+        _("Planned calls due in the period that were made and marked done."),
+    ),
+    "execution_rate": Measure(
+        _("Outbound execution rate"),
+        _("Planned calls done divided by planned calls due."),
+    ),
+    "dialled": Measure(
+        _("Calls dialled"),
+        _("Every call logged in the period, planned or not, whatever its outcome."),
+    ),
+    "connected": Measure(
+        _("Calls connected"),
+        _("Calls dialled in which the customer answered."),
+    ),
+    "effective": Measure(
+        _("Effective contacts"),
+        _("Calls dialled whose outcome counts as an effective contact with the customer."),
+    ),
+    "effective_rate": Measure(
+        _("Effective-contact rate"),
+        _("Effective contacts divided by calls dialled."),
+    ),
+    "conversions": Measure(
+        _("Conversions"),
+        _("Calls dialled whose next step was recorded as a sale."),
+    ),
+    "amount": Measure(
+        _("Amount converted (CNY)"),
+        _("The sum of the amounts of those sales, in CNY."),
+    ),
+    "callbacks_due": Measure(
+        _("Callbacks due"),
+        _("Callbacks still to make that are due by the end of today."),
+    ),
+    "overdue_touches": Measure(
+        _("Overdue nurture touches"),
+        _("Nurture calls still to make that were due on an earlier day."),
+    ),
+    "decisions": Measure(
+        _("Grades confirmed"),
+        _("Leads whose grade the advisor confirmed in the period."),
+    ),
+    "override_rate": Measure(
+        _("Override rate"),
+        _("Confirmed grades that differ from the proposed grade, divided by grades confirmed."),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -169,7 +261,9 @@ def advisor_kpis(*, user, day: dt.date | None = None, now: dt.datetime | None = 
     )
     backlog = PlannedCall.objects.filter(advisor=user, status=PlannedCallStatus.PLANNED).aggregate(
         callbacks_due=Count("id", filter=Q(kind="callback", due_at__lt=end)),
-        overdue_touches=Count("id", filter=Q(kind="nurture", due_at__lt=now)),
+        # A touch is overdue once its day is over: one planned for 10:00 today is
+        # today's work at 10:05, not a backlog.
+        overdue_touches=Count("id", filter=Q(kind="nurture", due_at__lt=start)),
     )
     return CallKpis(
         planned=planned["planned"],

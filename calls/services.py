@@ -32,6 +32,7 @@ from customers.suitability import product_suitability, suitability_require_sale
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
+from org.calendar import Calendar
 from referrals.services import referral_create
 from scoring.models import OutcomeSource
 from scoring.services.outcomes import outcome_record
@@ -181,8 +182,11 @@ class CallEntry:
             errors["ended_at"] = _("The call cannot end before it started.")
         if self.next_action not in NextAction.values:
             errors["next_action"] = _("Choose a next action.")
-        if self.next_action == NextAction.CALLBACK and (self.callback_at is None or self.callback_at <= now):
-            errors["callback_at"] = _("Give a future time for the callback.")
+        if self.next_action == NextAction.CALLBACK and (
+            self.callback_at is None or self.callback_at <= now or not Calendar.load().in_call_slot(self.callback_at)
+        ):
+            # Callbacks are planned inside call hours on a working day, never in the past.
+            errors["callback_at"] = lead_services.callback_time_error(self.callback_at)
         if self.next_action == NextAction.WON:
             if self.won_product is None:
                 errors["won_product"] = _("Choose the product the customer bought.")
@@ -338,10 +342,17 @@ def _call_audit(*, actor, lead: Lead, call: CallLog, entry: CallEntry, verdict) 
 def _call_record_on_timeline(*, actor, call: CallLog) -> None:
     """The phone interaction on the customer's timeline and the outcome scoring learns
     from, both keyed by the call so a retry adds neither twice."""
-    summary = _("Outbound call: %(disposition)s; next: %(action)s") % {
-        "disposition": call.disposition.label,
-        "action": NextAction(call.next_action).label,
-    }
+    if call.purpose == CallPurpose.SERVICE:
+        summary = _("Service call (%(reason)s): %(disposition)s; next: %(action)s") % {
+            "reason": call.service_reason,
+            "disposition": call.disposition.label,
+            "action": NextAction(call.next_action).label,
+        }
+    else:
+        summary = _("Outbound call: %(disposition)s; next: %(action)s") % {
+            "disposition": call.disposition.label,
+            "action": NextAction(call.next_action).label,
+        }
     # The notes are scanned once, as the call's own communication (below).
     interaction, _created = interaction_record(
         actor=actor,

@@ -13,6 +13,7 @@ from core.templatetags.formatting import cny, reason_text
 from leads.models import Lead, PlannedCall
 from org.roles import staff_name
 from referrals.models import Referral
+from scoring.templatetags.scores import current_score_html, proposal_score_html
 
 from .models import CallLog
 
@@ -23,7 +24,7 @@ def _customer_cell(lead_id: int, customer) -> str:
     return format_html(
         '<a href="{}" class="fw-semibold">{}</a> <span class="text-secondary small">{}</span>',
         reverse("calls:call", args=[lead_id]),
-        customer.name,
+        customer.name_masked,
         customer.customer_no,
     )
 
@@ -60,8 +61,12 @@ class LeadQueueTable(tables.Table):
             '<span class="text-secondary small me-1">{}</span>{}', record.customer.get_tier_display(), cny(value, 0)
         )
 
-    def render_score(self, value):
-        return f"{value:.1f}"
+    def render_score(self, record, value):
+        # The customer's current score (time and model) above the lead's own score at
+        # proposal, which the queue sorts on: after a retrain the two differ, labelled.
+        return format_html(
+            "{}<br>{}", current_score_html(record.customer), proposal_score_html(value, record.score_taken_at)
+        )
 
     def render_proposed_grade(self, record):
         if record.confirmed_grade:
@@ -226,8 +231,9 @@ class ReferralQueueTable(tables.Table):
     def render_assigned_rm(self, record):
         return staff_name(record.assigned_rm)
 
-    def render_score(self, value):
-        return f"{value:.1f}"
+    def render_score(self, record, value):
+        # The referral's own score, dated: the customer's current one is on the referral page.
+        return proposal_score_html(value, record.created_at, label=_("at referral, %(date)s: %(score)s"))
 
     def render_converted_amount(self, value):
         return cny(value, 0)

@@ -53,7 +53,8 @@ def queue(request):
             "nurturing": selectors.leads_nurturing,
             "pool": selectors.leads_pool,
         }[tab](user=user)
-        filterset = LeadQueueFilter(request.GET, queryset=base)
+        # The current score is shown beside the lead's score at proposal (one join).
+        filterset = LeadQueueFilter(request.GET, queryset=base.select_related("customer__score"))
         table = (NurtureTable if tab == "nurturing" else LeadQueueTable)(filterset.qs)
     context = {
         "tab": tab,
@@ -271,9 +272,9 @@ def kpis(request):
         "dialled": [r.kpis.dialled for r in data["periods"]],
         "target": round(data["total"].kpis.effective_target * 100, 1),
         "names": {
-            "execution": _("Outbound execution rate %"),
-            "effective": _("Effective-contact rate %"),
-            "dialled": _("Calls dialled"),
+            "execution": f"{selectors.MEASURES['execution_rate'].label} %",
+            "effective": f"{selectors.MEASURES['effective_rate'].label} %",
+            "dialled": str(selectors.MEASURES["dialled"].label),
             "target": _("Target"),
         },
     }
@@ -284,6 +285,7 @@ def kpis(request):
         "end": end,
         "chart": chart,
         "periods": data["periods"],
+        "measures": selectors.MEASURES,
     }
     if request.htmx:
         return render(request, "calls/kpis.html#kpi-body", context)

@@ -7,10 +7,12 @@ import contextlib
 
 from django.core.exceptions import ValidationError
 
-from customers.models import Product
+from customers.demo import RISKY_CALL_NOTES
+from customers.models import Channel, Interaction, Product
 
 from .models import Script
 from .services.scripts import script_approve, script_create, script_submit_for_review
+from .services.surveillance import interaction_scan
 
 # (title, purpose, product code, product type, body)
 SCRIPTS = [
@@ -69,3 +71,15 @@ def seed_scripts(*, author, officer) -> int:
             script_approve(actor=officer, version=version, acknowledge_medium=True)
         created += 1
     return created
+
+
+def seed_surveillance(*, limit: int = 200) -> int:
+    """Scan the demo's risky call notes through the real scanner, as arrival would have
+    (bulk-written interactions bypass the scan on arrival), so a fresh demo's
+    surveillance queue holds findings to review. Returns the number of flags."""
+    ids = (
+        Interaction.objects.filter(channel=Channel.PHONE, summary__in=RISKY_CALL_NOTES)
+        .order_by("-occurred_at", "-id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(interaction_scan(interaction_id=pk) for pk in ids)

@@ -36,6 +36,24 @@ def fmt_ts(t: dt.datetime) -> str:
     return t.isoformat(" ", "seconds")[:19]
 
 
+# Contact with a customer happens in the bank's day: calls, messages and visits of the
+# demo world fall between 09:00 and 20:30 Beijing time (inside the default call hours),
+# never at 01:59; AI-bot chats, which customers start themselves, between 07:00 and 23:00.
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+WORKING_MINUTES = (9 * 60, 20 * 60 + 30)
+AWAKE_MINUTES = (7 * 60, 23 * 60)
+
+
+def local_time_on(anchor: dt.datetime, days_ago: int, minute_of_day: int) -> dt.datetime:
+    """``minute_of_day`` Beijing time, ``days_ago`` days before the anchor's day, in UTC;
+    a time later than the anchor on its own day moves one day back, so it is in the past."""
+    day = anchor.astimezone(SHANGHAI).date() - dt.timedelta(days=int(days_ago))
+    when = dt.datetime.combine(day, dt.time(), tzinfo=SHANGHAI) + dt.timedelta(minutes=int(minute_of_day))
+    if when > anchor:
+        when -= dt.timedelta(days=1)
+    return when.astimezone(dt.UTC)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 

@@ -118,11 +118,17 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.status == self.Status.SUCCEEDED:
-            return 100
+        """The share of ``total`` done. A job that finished with items left over (rows an
+        import skipped, a chunk that found nothing to do) shows what it did, not 100 %,
+        so the bar and the "done/total" beside it never disagree."""
         if not self.total:
-            return 0
+            return 100 if self.status == self.Status.SUCCEEDED else 0
         return min(100, int(self.done * 100 / self.total))
+
+    @property
+    def left_over(self) -> int:
+        """Items of ``total`` a finished job did not process (0 while it runs)."""
+        return max(0, self.total - self.done) if self.is_finished else 0
 
     @property
     def is_finished(self) -> bool:
@@ -140,8 +146,8 @@ class JobChunk(models.Model):
     """
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("job"))
-    lo = models.BigIntegerField(_("from"))
-    hi = models.BigIntegerField(_("to"))
+    lo = models.BigIntegerField(_("range start"))
+    hi = models.BigIntegerField(_("range end"))
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)

@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
-from core.demo import Chunk, IdAllocator, RowWriter, fmt_ts, sigmoid
+from core.demo import AWAKE_MINUTES, WORKING_MINUTES, Chunk, IdAllocator, RowWriter, fmt_ts, local_time_on, sigmoid
 from org.demo import ADVISORS_PER_TEAM, OrgWorld
 
 from .models import (
@@ -91,6 +91,15 @@ TAGS = [
     ("churn_risk", "流失预警", "Churn risk", "risk", "model"),
 ]
 
+# Call notes in which an advisor went too far, as a few do: the surveillance queue of a
+# fresh demo has real findings to review (``compliance.demo.seed_surveillance`` scans them).
+RISKY_CALL_NOTES = [
+    "电话沟通到期续作，跟客户说这款产品是保本的，放心买",
+    "客户担心亏损，告诉客户本金不会亏的，到期就能拿回来",
+    "介绍新发产品，说收益肯定比存款高，稳赚不赔",
+]
+RISKY_NOTE_SHARE = 0.01
+
 CHANNEL_SUMMARIES = {
     "phone": [
         "电话回访，客户表示近期有资金到期，考虑续作稳健类理财",
@@ -143,6 +152,7 @@ class Catalogue:
     product_term: list[int | None]
     product_min: np.ndarray
     product_on_shelf: np.ndarray
+    product_sale_start: list[dt.date | None]
     tag_ids: dict[str, int]
 
 
@@ -179,6 +189,7 @@ def seed_catalogue(*, today: dt.date) -> Catalogue:
         product_term=[p.term_days for p in products],
         product_min=np.array([float(p.min_amount) for p in products]),
         product_on_shelf=np.array([p.on_shelf for p in products]),
+        product_sale_start=[p.sale_start for p in products],
         tag_ids=tags,
     )
 
@@ -210,18 +221,25 @@ def logit_of(f: dict[str, np.ndarray], occupation: np.ndarray, hidden: np.ndarra
     z = z + 0.6 * np.exp(-(((f["age"] - 52) / 15.0) ** 2))
     z = z + 0.5 * (f["previous_outcome"] == "converted") - 0.3 * (f["previous_outcome"] == "not_converted")
     z = z - 0.35 * np.maximum(f["contacts_30d"] - 2, 0)
+    z = z - 2.5 * f["ai_not_interested"]  # "别再给我推销了": a customer who said no
     z = z + np.array([OCCUPATION_EFFECT.get(o, 0.0) for o in occupation])
     return z + 0.5 * hidden
 
 
-AI_FEATURES = ("ai_asked_human", "ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension")
+AI_FEATURES = ("ai_asked_human", "ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_not_interested")
 INTENT_FEATURE = {
     "ask_human": "ai_asked_human",
     "ask_wealth_product": "ai_intent_wealth",
     "ask_fund": "ai_intent_wealth",
     "ask_maturity": "ai_intent_maturity",
     "ask_pension": "ai_intent_pension",
+    "not_interested": "ai_not_interested",
 }
+# The asset snapshot column each product type is counted in.
+SNAPSHOT_PART = {"wealth": "wealth", "fund": "funds", "deposit": "deposits", "insurance": "insurance", "metal": "other"}
+
+# What a customer says to stop marketing calls: the demo records it as an opt-out.
+STOP_MARKETING = "别再给我推销了"
 
 
 @dataclass
@@ -252,7 +270,12 @@ class CustomerChunk:
     hidden: np.ndarray
     maturing_amt: np.ndarray  # holdings maturing within 30 days
     contacts30: np.ndarray
+    # What the holdings add up to by asset class (SNAPSHOT_PARTS): the latest snapshot's
+    # structure is built from them, so the portrait's mix, holdings and AUM agree.
+    held: dict[str, np.ndarray]
     ai: dict[str, np.ndarray]  # AI_FEATURES: 1.0 where an AI session showed the intent
+    # When the customer told the AI bot to stop marketing (STOP_MARKETING), else None.
+    stop_asked_at: list[dt.datetime | None]
 
     @property
     def size(self) -> int:
@@ -312,6 +335,7 @@ class _Touches:
     last_contact: list[str | None]
     contacts30: np.ndarray
     ai: dict[str, np.ndarray]
+    stop_asked_at: list[dt.datetime | None]
 
 
 class CustomerSeeder:
@@ -354,7 +378,7 @@ class CustomerSeeder:
         risk = self._draw_risk(rng, chunk, who.age, wealth.aum)
         team, owner, lifecycle = self._draw_service(rng, who.branch_i, wealth)
         touches = self._draw_interactions(rng, chunk, cid, owner, wealth.hidden)
-        holding_rows, maturing_amt = self._draw_holdings(rng, chunk, cid, wealth.aum, risk)
+        holding_rows, maturing_amt, held = self._draw_holdings(rng, chunk, cid, wealth.aum, risk)
         book = CustomerChunk(
             chunk=chunk,
             cid=cid,
@@ -377,7 +401,9 @@ class CustomerSeeder:
             hidden=wealth.hidden,
             maturing_amt=maturing_amt,
             contacts30=touches.contacts30,
+            held=held,
             ai=touches.ai,
+            stop_asked_at=touches.stop_asked_at,
         )
         counts = {"customers": size, "holdings": len(holding_rows), "interactions": len(touches.rows)}
         self._write_customers(rng, book, who, wealth, risk, touches.last_contact)
@@ -505,6 +531,7 @@ class CustomerSeeder:
         last_contact: list[str | None] = [None] * size
         contacts30 = np.zeros(size, dtype=int)
         ai = {k: np.zeros(size) for k in AI_FEATURES}
+        stop_asked_at: list[dt.datetime | None] = [None] * size
         channel_names = ["phone", "sms", "app_push", "wechat", "branch_visit", "email"]
         channel_p = [0.4, 0.25, 0.15, 0.1, 0.07, 0.03]
         all_advisors = self.all_advisors
@@ -516,13 +543,13 @@ class CustomerSeeder:
                 chans = rng.choice(len(channel_names), size=n, p=channel_p)
                 for d, c in zip(days, chans, strict=True):
                     ch = channel_names[c]
-                    when = anchor - dt.timedelta(
-                        days=int(d), hours=int(rng.integers(0, 10)), minutes=int(rng.integers(0, 60))
-                    )
+                    when = local_time_on(anchor, int(d), int(rng.integers(*WORKING_MINUTES)))
                     actor = None
                     if ch == "phone":
                         actor = owner[i] or all_advisors[int(rng.integers(0, len(all_advisors)))]
                     summaries = CHANNEL_SUMMARIES[ch]
+                    if ch == "phone" and rng.random() < RISKY_NOTE_SHARE:
+                        summaries = RISKY_CALL_NOTES
                     rows.append(
                         (
                             next(id_iter),
@@ -550,7 +577,7 @@ class CustomerSeeder:
                         turns.append({"speaker": "customer", "text": text})
                         turns.append({"speaker": "bot", "text": BOT_TURNS[1 + int(rng.integers(0, 3))]})
                 turns.append({"speaker": "bot", "text": BOT_TURNS[4]})
-                when = anchor - dt.timedelta(days=int(rng.integers(0, 60)), minutes=int(rng.integers(0, 600)))
+                when = local_time_on(anchor, int(rng.integers(0, 60)), int(rng.integers(*AWAKE_MINUTES)))
                 summary = "AI 外呼/对话：" + "、".join(intents)
                 rows.append(
                     (
@@ -570,10 +597,12 @@ class CustomerSeeder:
                     key = INTENT_FEATURE.get(intent)
                     if key:
                         ai[key][i] = 1.0
+                if any(t["text"] == STOP_MARKETING for t in turns):
+                    stop_asked_at[i] = when
                 if latest is None or when > latest:
                     latest = when
             last_contact[i] = fmt_ts(latest) if latest else None
-        return _Touches(rows=rows, last_contact=last_contact, contacts30=contacts30, ai=ai)
+        return _Touches(rows=rows, last_contact=last_contact, contacts30=contacts30, ai=ai, stop_asked_at=stop_asked_at)
 
     def _pick_intents(self, rng, hidden_i: float) -> list[str]:
         codes = list(AI_SCRIPTS)
@@ -584,25 +613,36 @@ class CustomerSeeder:
         picked = rng.choice(len(codes), size=k, replace=False, p=p)
         return [codes[j] for j in sorted(picked)]
 
-    def _draw_holdings(self, rng, chunk: Chunk, cid, aum, risk: _Risk) -> tuple[list[tuple], np.ndarray]:
-        """Holdings the customer's risk level and AUM allow, and the amount maturing within 30 days."""
+    def _draw_holdings(
+        self, rng, chunk: Chunk, cid, aum, risk: _Risk
+    ) -> tuple[list[tuple], np.ndarray, dict[str, np.ndarray]]:
+        """Holdings the customer's risk level and AUM allow, of products on sale when
+        bought, at most 70 % of the AUM in all (the rest is in current and time
+        deposits); the amount maturing within 30 days; and the holdings' sum by asset
+        class (``SNAPSHOT_PARTS``)."""
         cat, today = self.catalogue, chunk.today
         lam = np.clip(0.4 + 1.1 * np.log10(np.maximum(aum, 1) / 10_000), 0, 7)
         counts = np.minimum(rng.poisson(lam), 8)
         ids = iter(self.ids.take(Holding, int(counts.sum())).tolist())
         rows = []
         maturing = np.zeros(chunk.size)
+        held = {part: np.zeros(chunk.size) for part in set(SNAPSHOT_PART.values())}
         n_products = len(cat.product_ids)
+        launched = np.array([s is None or s <= today for s in cat.product_sale_start])
         for i in np.flatnonzero(counts):
             cap = int(risk.level[i]) if risk.assessed[i] else 2
-            allowed = np.flatnonzero((cat.product_risk <= cap) & (cat.product_min <= aum[i]) & cat.product_on_shelf)
+            allowed = np.flatnonzero(
+                (cat.product_risk <= cap) & (cat.product_min <= aum[i]) & cat.product_on_shelf & launched
+            )
             if len(allowed) == 0:
                 allowed = np.arange(n_products)[:3]
             k = int(counts[i])
             picks = rng.choice(allowed, size=min(k, len(allowed)), replace=False)
             shares = rng.dirichlet(np.ones(len(picks))) * aum[i] * 0.7
             for p, amt in zip(picks, shares, strict=True):
-                amt = max(round(float(amt), 2), float(cat.product_min[p]), 1.0)
+                amt = round(float(amt), 2)
+                if amt < max(float(cat.product_min[p]), 1.0):
+                    continue  # too little for this product's minimum: not bought
                 term = cat.product_term[p]
                 if term:
                     mature_in = int(rng.integers(1, min(term, 365) + 1))
@@ -614,8 +654,12 @@ class CustomerSeeder:
                 else:
                     opened = today - dt.timedelta(days=int(rng.integers(10, 900)))
                     maturity_s = None
+                start = cat.product_sale_start[p]
+                if start is not None and opened < start:
+                    opened = start  # bought on the first day of the sale window, not before
+                held[SNAPSHOT_PART[cat.product_type[p]]][i] += amt
                 rows.append((next(ids), int(cid[i]), cat.product_ids[p], f"{amt:.2f}", opened.isoformat(), maturity_s))
-        return rows, maturing
+        return rows, maturing, held
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -718,13 +762,20 @@ class CustomerSeeder:
         for j in range(months - 5, -1, -1):
             path[:, j] = path[:, j + 1] * np.exp(-steps[:, j])
         path = np.round(np.clip(path, 0, None), 2)
-        dep_share = np.clip(0.85 - 0.12 * (c.risk_level - 1) + rng.normal(0, 0.08, size), 0.1, 0.98)[:, None]
-        deposits = np.round(path * dep_share, 2)
-        invested = path * (1 - dep_share)
-        wealth = np.round(invested * 0.6, 2)
-        funds = np.round(invested * 0.25, 2)
-        insurance = np.round(invested * 0.1, 2)
-        other = np.round(path - deposits - wealth - funds - insurance, 2)
+        # Today's structure is the holdings by asset class, and deposits the rest of the
+        # AUM (deposit products held are part of it), so the mix, the holdings list and
+        # the AUM are one picture; earlier months keep today's proportions.
+        safe = np.maximum(aum, 1.0)
+        shares = {part: (c.held[part] / safe)[:, None] for part in ("wealth", "funds", "insurance", "other")}
+        wealth, funds, insurance, other = (
+            np.round(path * shares[k], 2) for k in ("wealth", "funds", "insurance", "other")
+        )
+        last = slice(-1, None)
+        wealth[:, last] = np.round(c.held["wealth"], 2)[:, None]
+        funds[:, last] = np.round(c.held["funds"], 2)[:, None]
+        insurance[:, last] = np.round(c.held["insurance"], 2)[:, None]
+        other[:, last] = np.round(c.held["other"], 2)[:, None]
+        deposits = np.round(path - wealth - funds - insurance - other, 2)
         ids = self.ids.take(AssetSnapshot, size * months).tolist()
         cids = np.repeat(c.cid, months).tolist()
         all_dates = dates * size
@@ -806,7 +857,23 @@ class CustomerSeeder:
         opted_days = rng.integers(0, 400, size)
         sms = rng.random(size) < 0.5
         for i in range(size):
-            if has_phone[i]:
+            stop = c.stop_asked_at[i]
+            if stop is not None:
+                # The customer told the bot to stop marketing: the preference says so, and
+                # the contact policy keeps marketing calls away (do-not-disturb).
+                rows.append(
+                    (
+                        next(ids),
+                        int(c.cid[i]),
+                        "phone",
+                        False,
+                        fmt_ts(stop),
+                        fmt_ts(stop + dt.timedelta(days=settings.WORKBENCH_OPT_OUT_DND_DAYS)),
+                        "客户在 AI 对话中表示：别再给我推销了",
+                        fmt_ts(now),
+                    )
+                )
+            elif has_phone[i]:
                 if opted[i]:
                     when = now - dt.timedelta(days=int(opted_days[i]))
                     rows.append(

@@ -554,6 +554,11 @@ class Lookups:
         return dict(m.Customer.objects.filter(customer_no__in=set(numbers)).values_list("customer_no", "id"))
 
 
+SNAPSHOT_PARTS = ("deposits", "wealth", "funds", "insurance", "other")
+# Rounding of the parts in a source system: a cent per part.
+SNAPSHOT_TOLERANCE = Decimal("0.05")
+
+
 def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: dict[str, str]) -> None:
     """Turn codes into ids; a row whose references are unknown gets an error instead."""
     need_customer = schema.kind != m.ImportKind.CUSTOMERS
@@ -586,6 +591,17 @@ def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: di
                 fail(r, "product_code", d["product_code"], _("No product with this code."))
             if d.get("maturity_date") and d["maturity_date"] < d["opened_on"]:
                 fail(r, "maturity_date", d["maturity_date"], _("The maturity date is before the opening date."))
+        elif schema.kind == m.ImportKind.SNAPSHOTS:
+            # The structure is one picture with the AUM: its parts, where given, add up to it.
+            parts = [d[k] for k in SNAPSHOT_PARTS if d.get(k) is not None]
+            if parts and abs(sum(parts, Decimal("0")) - d["aum"]) > SNAPSHOT_TOLERANCE:
+                fail(
+                    r,
+                    "aum",
+                    d["aum"],
+                    _("Deposits, wealth products, funds, insurance and other add up to %(sum)s, not to the AUM.")
+                    % {"sum": f"{sum(parts, Decimal('0')):,.2f}"},
+                )
         elif schema.kind == m.ImportKind.TAGS:
             d["tag_id"] = lookups.tags.get(d["tag_code"])
             if d["tag_id"] is None:

@@ -255,9 +255,21 @@ class Customer(models.Model):
 
     @property
     def name_masked(self) -> str:
+        """The name as every page shows it (docs/masking.md): the surname, then stars."""
         if len(self.name) <= 1:
             return self.name
         return self.name[0] + "*" * (len(self.name) - 1)
+
+    @property
+    def salutation(self) -> str:
+        """How an advisor addresses the customer on the phone (张女士), which shows no
+        more of the name than ``name_masked`` does (docs/masking.md)."""
+        surname = self.name[:1]
+        if self.gender == "F":
+            return _("Ms %(surname)s") % {"surname": surname}
+        if self.gender == "M":
+            return _("Mr %(surname)s") % {"surname": surname}
+        return self.name_masked
 
     @property
     def risk_expires_at(self) -> dt.datetime | None:
@@ -492,6 +504,14 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.channel} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def rounds(self) -> int:
+        """Rounds of an AI-bot conversation: one round is one thing the customer said
+        (and the bot's answer). The same count as the scoring feature ``ai_rounds``
+        (``scoring.features.conversation_signals``), so the portrait, the call screen and
+        a lead's reasons give one number for one conversation."""
+        return sum(1 for t in self.transcript or [] if isinstance(t, dict) and t.get("speaker") == "customer")
 
     @property
     def actor_label(self) -> str:

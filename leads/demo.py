@@ -107,6 +107,8 @@ def reasons_for(f: dict[str, np.ndarray], i: int) -> list[dict]:
                 "weight": 0.4,
             }
         )
+    if f["ai_not_interested"][i]:
+        out.insert(0, {"code": "ai_not_interested", "text": "客户在 AI 对话中表示不想再被推销", "weight": -2.5})
     if f["assessment_expired"][i]:
         out.append(
             {

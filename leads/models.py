@@ -181,6 +181,10 @@ class Lead(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.NEW)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     model_version = models.CharField(_("model version"), max_length=64, blank=True)
+    # When ``score`` and ``proposed_grade`` were taken (the proposal, or the rescoring that
+    # resurfaced the lead), so a page can say "at proposal, <date>" next to the customer's
+    # current score. Null on leads older than the field: their creation time stands in.
+    proposed_at = models.DateTimeField(_("proposed at"), null=True, blank=True)
     # When the nurture cadence wants the next touch (a copy of NurturePlan.next_touch_at,
     # kept by leads.services, so the Nurturing queue sorts on an index).
     next_touch_at = models.DateTimeField(_("next touch"), null=True, blank=True)
@@ -212,6 +216,10 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.proposed_grade} {self.status}"
+
+    @property
+    def score_taken_at(self):
+        return self.proposed_at or self.created_at
 
     @property
     def is_open(self) -> bool:

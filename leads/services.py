@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from customers.models import Customer
 from customers.services.access import customer_access_close_lead, customer_access_open_leads
+from org.calendar import Calendar, call_hours
 from org.models import StaffProfile, Team
 
 from .access import can_claim_lead, can_claim_next, can_confirm_lead, can_work_lead
@@ -256,7 +257,10 @@ def nurture_interval() -> dt.timedelta:
 
 
 def nurture_plan_start(*, actor, lead: Lead, now: dt.datetime) -> NurturePlan:
-    """Start (or restart) the nurture cadence of ``lead``: the first touch is due ``now``."""
+    """Start (or restart) the nurture cadence of ``lead``: the first touch is due ``now``,
+    or at the opening of the next call slot when ``now`` is outside the call hours of a
+    working day (``org.calendar``)."""
+    now = Calendar.load().next_call_slot(now)
     advisor = lead.owner or actor
     plan, _created = NurturePlan.objects.update_or_create(
         lead=lead,
@@ -306,7 +310,8 @@ def _nurture_touch_done(*, lead: Lead, now: dt.datetime) -> None:
         plan.next_touch_at = None
     else:
         interval = _touch_interval(plan.touches_planned, plan.period_days)
-        plan.next_touch_at = max(plan.started_at + interval * plan.touches_done, now)
+        # The cadence's date, or now if that has passed, moved into a call slot.
+        plan.next_touch_at = Calendar.load().next_call_slot(max(plan.started_at + interval * plan.touches_done, now))
         PlannedCall.objects.create(
             lead=lead,
             customer_id=lead.customer_id,
@@ -339,12 +344,32 @@ def planned_calls_complete(*, lead: Lead, call_log_id: int, now: dt.datetime) ->
 
 
 def callback_plan(*, actor, lead: Lead, due_at: dt.datetime, note: str = "") -> PlannedCall:
-    """The customer asked to be called back at ``due_at``."""
+    """The customer asked to be called back at ``due_at``, which must fall in a call
+    slot (call hours on a working day, ``org.calendar``)."""
+    if not Calendar.load().in_call_slot(due_at):
+        raise ValidationError({"callback_at": callback_time_error(due_at)})
     planned = PlannedCall.objects.create(
         lead=lead, customer_id=lead.customer_id, advisor=actor, kind=PlannedCallKind.CALLBACK, due_at=due_at, note=note
     )
     audit_record(actor=actor, verb="call.callback_planned", target=lead, details={"at": due_at.isoformat()})
     return planned
+
+
+def callback_time_error(due_at: dt.datetime | None) -> str:
+    """Why ``due_at`` cannot be a callback time, with the next time that can."""
+    start, end, _tz = call_hours()
+    now = timezone.now()
+    suggestion = Calendar.load().next_call_slot(max(due_at or now, now))
+    if suggestion == (due_at or now) and due_at is not None and due_at > now:
+        suggestion = due_at
+    return _(
+        "Plan the callback in the future, between %(start)s and %(end)s on a working day; "
+        "the next such time is %(next)s."
+    ) % {
+        "start": start.strftime("%H:%M"),
+        "end": end.strftime("%H:%M"),
+        "next": timezone.localtime(suggestion).strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def lead_plans_cancel(*, lead: Lead) -> None:
@@ -365,7 +390,13 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
         return None
     if GRADE_RANK[grade] <= GRADE_RANK.get(lead.confirmed_grade or lead.proposed_grade, 0):
         return None
-    updates: dict[str, Any] = {"proposed_grade": grade, "confirmed_grade": "", "score": score, "owner": None}
+    updates: dict[str, Any] = {
+        "proposed_grade": grade,
+        "confirmed_grade": "",
+        "score": score,
+        "owner": None,
+        "proposed_at": timezone.now(),
+    }
     if reasons is not None:
         updates["reasons"] = reasons
     return lead_transition(
@@ -385,12 +416,12 @@ LeadCandidate = tuple[int, float, str, list, str, str]
 
 _PROPOSE_SQL = """
 INSERT INTO {lead} (customer_id, team_id, owner_id, source, score, proposed_grade, confirmed_grade,
-                    status, reasons, model_version, created_at, updated_at)
+                    status, reasons, model_version, proposed_at, created_at, updated_at)
 SELECT s.customer_id,
        coalesce(sp.team_id, (%(teams)s::bigint[])[(s.customer_id %% %(n_teams)s) + 1]),
        c.owner_id,
        CASE WHEN s.method = 'rules' THEN 'rules' ELSE 'model' END,
-       s.score, s.grade, '', 'new', s.reasons, s.model_version, %(now)s, %(now)s
+       s.score, s.grade, '', 'new', s.reasons, s.model_version, %(now)s, %(now)s, %(now)s
 FROM ({candidates}) s
 JOIN {customer} c ON c.id = s.customer_id
 LEFT JOIN {staff} sp ON sp.user_id = c.owner_id
@@ -466,6 +497,7 @@ def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
                 status=S.NEW,
                 reasons=reasons,
                 model_version=version,
+                proposed_at=now,
             )
         )
     Lead.objects.bulk_create(leads, ignore_conflicts=True)

@@ -4,17 +4,37 @@ weekend days marked as make-up working days (调休).
 A deadline of N working days keeps the time of day: created Friday 15:00 with one
 working day → due Monday 15:00. Work created on a day off starts its clock at the start
 of business (``WORKBENCH_REFERRAL_BUSINESS_START_HOUR``) of the next working day.
+
+Calls are planned in call slots: the configured call hours (``WORKBENCH_CALL_HOURS_*``,
+the same hours the contact policy allows marketing calls in) on a working day. A nurture
+touch or a callback is never planned outside one, so it never lands at night or on a
+holiday and never starts its life overdue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 
 from .models import Holiday, HolidayKind
+
+
+def _parse_hhmm(value: str) -> dt.time:
+    hours, minutes = value.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def call_hours() -> tuple[dt.time, dt.time, ZoneInfo]:
+    """The daily call hours (start, end, time zone), read from the settings at each call."""
+    return (
+        _parse_hhmm(settings.WORKBENCH_CALL_HOURS_START),
+        _parse_hhmm(settings.WORKBENCH_CALL_HOURS_END),
+        ZoneInfo(settings.WORKBENCH_CALL_HOURS_TZ),
+    )
 
 
 class Calendar:
@@ -76,3 +96,20 @@ class Calendar:
                 total += segment_end - cursor
             cursor = segment_end
         return total.total_seconds() / 86400
+
+    def in_call_slot(self, at: dt.datetime) -> bool:
+        """Whether ``at`` falls inside the call hours of a working day."""
+        start, end, tz = call_hours()
+        local = at.astimezone(tz)
+        return self.is_working_day(local.date()) and start <= local.time() < end
+
+    def next_call_slot(self, at: dt.datetime) -> dt.datetime:
+        """``at`` if it falls in a call slot, else the opening of the next one (aware, UTC)."""
+        start, end, tz = call_hours()
+        local = at.astimezone(tz)
+        day = local.date()
+        if self.is_working_day(day) and local.time() < end:
+            if local.time() >= start:
+                return at.astimezone(dt.UTC)
+            return dt.datetime.combine(day, start, tzinfo=tz).astimezone(dt.UTC)
+        return dt.datetime.combine(self.next_working_day(day), start, tzinfo=tz).astimezone(dt.UTC)

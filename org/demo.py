@@ -91,26 +91,41 @@ def seed_org() -> OrgWorld:
     ]
     teams = [Team.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in TEAMS]
 
-    surnames = list(ZhPerson.last_names)
+    surnames = list(ZhPerson.last_names)[:60]
+    given = [g for pair in zip(ZhPerson.first_names_female, ZhPerson.first_names_male, strict=False) for g in pair]
+    taken: set[str] = set()
+
+    def person(k: int) -> str:
+        """A name that reads as a person's (周敏, 王建华), unique among the staff: the
+        role is on the badge beside it, not in the name."""
+        while True:
+            name = surnames[(k * 7) % len(surnames)] + given[(k * 13) % len(given)]
+            k += 1
+            if name not in taken:
+                taken.add(name)
+                return name
+
     staff("admin", Role.ADMIN, "系统管理员", superuser=True)
-    staff(COMPLIANCE_OFFICER, Role.COMPLIANCE, "合规 周敏")
-    staff("compliance2", Role.COMPLIANCE, "合规 吴磊")
+    staff(COMPLIANCE_OFFICER, Role.COMPLIANCE, "周敏")
+    taken.add("周敏")
+    staff("compliance2", Role.COMPLIANCE, "吴磊")
+    taken.add("吴磊")
     advisors_by_team: dict[int, list[int]] = {}
     rms_by_branch: dict[int, list[int]] = {}
     n = 0
     for t_idx, team in enumerate(teams, start=1):
-        staff(f"lead{t_idx}", Role.TEAM_LEAD, f"组长 {surnames[t_idx + 10]}{'丽华建平国强'[t_idx % 6]}", team=team)
+        staff(f"lead{t_idx}", Role.TEAM_LEAD, person(1000 + t_idx), team=team)
         ids = []
         for _ in range(ADVISORS_PER_TEAM):
             n += 1
-            name = f"{surnames[(n * 7) % 60]}{ZhPerson.first_names_female[(n * 3) % 30]}"
-            ids.append(staff(f"advisor{n}", Role.ADVISOR, f"顾问 {name}", team=team).pk)
+            ids.append(staff(f"advisor{n}", Role.ADVISOR, person(n), team=team).pk)
         advisors_by_team[team.pk] = ids
     for branch in branches:
         code = branch.code.lower()
-        staff(f"manager_{code}", Role.BRANCH_MANAGER, f"{branch.name}行长", branch=branch)
+        b = 2000 + 10 * branches.index(branch)
+        staff(f"manager_{code}", Role.BRANCH_MANAGER, person(b), branch=branch)
         rms_by_branch[branch.pk] = [
-            staff(f"rm_{code}_{r}", Role.BRANCH_RM, f"{branch.name}客户经理{r}", branch=branch).pk
+            staff(f"rm_{code}_{r}", Role.BRANCH_RM, person(b + r), branch=branch).pk
             for r in range(1, RMS_PER_BRANCH + 1)
         ]
     return OrgWorld(

@@ -30,7 +30,8 @@ from .models import NOTE_MAX, FollowUpKind, Referral, RejectReason
 
 class ReferralSerializer(ModelSerializer):
     customer_no = serializers.CharField(source="customer.customer_no", read_only=True)
-    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # Masked like every page (docs/masking.md); the full name is revealed on the portrait.
+    customer_name = serializers.CharField(source="customer.name_masked", read_only=True)
     branch_code = serializers.CharField(source="branch.code", read_only=True)
     from_advisor = serializers.CharField(source="from_advisor.username", read_only=True, allow_null=True)
     assigned_rm = serializers.CharField(source="assigned_rm.username", read_only=True, allow_null=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.demo import IdAllocator, RowWriter, fmt_ts
+from core.demo import IdAllocator, RowWriter, fmt_ts, local_time_on
 from customers.demo import CustomerChunk
 from customers.services.access import customer_access_referrals
 from leads.demo import ReferredLeads
@@ -65,7 +65,9 @@ class ReferralSeeder:
         rows = []
         for n, (lead_id, i) in enumerate(zip(referred.lead_id, referred.customer_i, strict=True)):
             status = STATUSES[int(rng.integers(0, len(STATUSES)))]
-            created = anchor - dt.timedelta(days=int(rng.integers(0, 20)), hours=3)
+            # Referred in office hours, early enough that the branch's same-day steps
+            # (accepted five hours later) still fall in the working day.
+            created = local_time_on(anchor, int(rng.integers(0, 20)), int(rng.integers(9 * 60, 15 * 60 + 30)))
             customer_id = int(c.cid[i])
             branch_id = self.org.branch_ids[c.branch_i[i]]
             worked = status not in ("pending", "rejected")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection, models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.access import FencedExists, RestrictedQuerySet
@@ -177,6 +178,17 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} → {self.branch_id} {self.status}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its review or first-contact deadline now, the same test as the Overdue
+        tab (``selectors._overdue_q``); ``overdue_at`` is when the SLA sweep noticed."""
+        now = timezone.now()
+        if self.status == ReferralStatus.PENDING:
+            return bool(self.review_due_at and self.review_due_at < now)
+        if self.status == ReferralStatus.ACCEPTED and self.first_contacted_at is None:
+            return bool(self.first_contact_due_at and self.first_contact_due_at < now)
+        return False
 
 
 class ReferralPartQuerySet(RestrictedQuerySet):

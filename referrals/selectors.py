@@ -126,6 +126,7 @@ def referral_get_for_user(*, user, pk, action: str = "view") -> Referral:
     """One referral the user may ``action`` (404 otherwise), with what the detail page needs."""
     qs = Referral.objects.select_related(
         "customer__home_branch",
+        "customer__score",
         "branch",
         "lead",
         "from_advisor__staff_profile__team",
@@ -246,7 +247,7 @@ TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=D
 TO_CONTACT = ExpressionWrapper(F("first_contacted_at") - F("accepted_at"), output_field=DurationField())
 
 
-def _measures(*, medians: bool) -> dict:
+def _measures(*, medians: bool, now: dt.datetime) -> dict:
     has_meeting = Exists(FollowUp.objects.filter(referral_id=OuterRef("pk"), kind__in=["meeting", "visit"]))
     has_breach = Exists(SlaBreach.objects.filter(referral_id=OuterRef("pk")))
     measures = {
@@ -261,7 +262,9 @@ def _measures(*, medians: bool) -> dict:
         "converted_amount": Coalesce(
             Sum("converted_amount", filter=Q(status=S.CONVERTED)), Value(Decimal("0")), output_field=DecimalField()
         ),
-        "sla_breaches": Count("id", filter=Q(has_breach)),
+        # A referral past its deadline counts at once, not only after the SLA sweep has
+        # written its breach row: the figure agrees with the "Overdue now" list.
+        "sla_breaches": Count("id", filter=Q(has_breach) | _overdue_q(now)),
     }
     if medians:
         measures["median_to_accept"] = Median(TO_ACCEPT, output_field=DurationField())
@@ -315,13 +318,16 @@ def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | N
         "by_rm": ("assigned_rm_id", "assigned_rm__staff_profile__display_name"),
     }
     result: dict = {}
-    total = qs.aggregate(**_measures(medians=sql_medians))
+    now = timezone.now()
+    total = qs.aggregate(**_measures(medians=sql_medians, now=now))
     if not sql_medians:
         total["median_to_accept"], total["median_to_contact"] = _python_medians(qs, None).get(None, (None, None))
     result["total"] = _finish(total, "all", _("All"))
     for name, (key, label) in groups.items():
         grouped = qs.filter(**{f"{key}__isnull": False}) if name == "by_rm" else qs
-        rows = list(grouped.values(key, label).annotate(**_measures(medians=sql_medians)).order_by("-received", label))
+        rows = list(
+            grouped.values(key, label).annotate(**_measures(medians=sql_medians, now=now)).order_by("-received", label)
+        )
         medians = {} if sql_medians else _python_medians(grouped, key)
         for row in rows:
             if not sql_medians:
@@ -330,10 +336,13 @@ def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | N
     return result
 
 
-def referral_overdue(*, user, limit: int = 50) -> list[Referral]:
-    return list(
-        Referral.objects.restrict(user, "view")
-        .filter(_overdue_q(timezone.now()))
-        .select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile")
-        .order_by("review_due_at", "id")[:limit]
+def referral_overdue(*, user, limit: int = 50) -> tuple[list[Referral], int]:
+    """The referrals past a deadline now (the first ``limit``) and how many there are: the
+    same rows as the Overdue tab, whether or not the SLA sweep has run since."""
+    qs = Referral.objects.restrict(user, "view").filter(_overdue_q(timezone.now()))
+    rows = list(
+        qs.select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile").order_by(
+            "review_due_at", "id"
+        )[:limit]
     )
+    return rows, (len(rows) if len(rows) < limit else qs.count())

@@ -301,7 +301,19 @@ def _accept_locked(*, actor, referral: Referral, rm, now: dt.datetime, calendar:
     referral.first_contact_due_at = sla.first_contact_due(now, calendar=calendar)
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.ACCEPTED, verb="accept", details={"rm": rm.pk})
-    referral.save()
+    # Only what accepting changes: rewriting every column (the AI highlights, reasons and
+    # products JSON) made the UPDATE the slowest statement of an accept.
+    referral.save(
+        update_fields=[
+            "assigned_rm",
+            "accepted_at",
+            "first_contact_due_at",
+            "overdue_at",
+            "escalated_at",
+            "status",
+            "updated_at",
+        ]
+    )
     rm_name = rm.staff_profile.display_name
     with override(settings.LANGUAGE_CODE):
         _notify(

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.templatetags.formatting import cny
+from core.templatetags.formatting import cny, local_dt
+from scoring.templatetags.scores import proposal_score_html
 
 from .models import Referral, ReferralStatus
 
@@ -81,7 +82,7 @@ class ReferralTable(tables.Table):
         return format_html(
             '<a href="{}">{}</a> <span class="text-secondary small">{}</span>',
             url,
-            record.customer.name,
+            record.customer.name_masked,
             record.customer.get_tier_display(),
         )
 
@@ -99,12 +100,11 @@ class ReferralTable(tables.Table):
         if due is None:
             return "—"
         css = "text-danger fw-semibold" if due < now else ("text-warning-emphasis" if (due - now).days < 1 else "")
-        return format_html(
-            '<span class="{}" title="{}">{}</span>', css, label, timezone.localtime(due).strftime("%m-%d %H:%M")
-        )
+        return format_html('<span class="{}" title="{}">{}</span>', css, label, local_dt(due))
 
-    def render_score(self, value):
-        return f"{value:.1f}"
+    def render_score(self, record, value):
+        # The referral's own score, dated: the customer's current one is on the referral page.
+        return proposal_score_html(value, record.created_at, label=_("at referral, %(date)s: %(score)s"))
 
     def render_outcome(self, record):
         if record.status == ReferralStatus.CONVERTED and record.converted_amount is not None:

@@ -289,12 +289,14 @@ def referral_dashboard(request):
     period.is_valid()
     since = period.form.cleaned_data.get("since")
     until = period.form.cleaned_data.get("until")
+    overdue, overdue_count = selectors.referral_overdue(user=request.user)
     return render(
         request,
         "referrals/dashboard.html",
         {
             "stats": selectors.referral_dashboard(user=request.user, since=since, until=until),
-            "overdue": selectors.referral_overdue(user=request.user),
+            "overdue": overdue,
+            "overdue_count": overdue_count,
             "since": since,
             "until": until,
             "export_query": urlencode(period.params()),

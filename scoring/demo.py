@@ -8,13 +8,12 @@ a gradient-boosting model around 0.8).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import numpy as np
 from django.conf import settings
 
-from core.demo import IdAllocator, RowWriter, fmt_ts, sigmoid
+from core.demo import WORKING_MINUTES, IdAllocator, RowWriter, fmt_ts, local_time_on, sigmoid
 from customers.demo import Catalogue, CustomerChunk, logit_of
 from customers.models import tier_for_aum
 
@@ -96,6 +95,7 @@ class OutcomeSeeder:
             "ai_intent_wealth": (rng.random(k) < sigmoid(hidden[who] - 1.8)).astype(float),
             "ai_intent_maturity": (rng.random(k) < 0.1 + 0.2 * (maturing_amt[who] > 0)).astype(float),
             "ai_intent_pension": (rng.random(k) < 0.05 + 0.25 * (age[who] > 55)).astype(float),
+            "ai_not_interested": (rng.random(k) < 0.06 * sigmoid(-hidden[who])).astype(float),
         }
         f["contacts_90d"] = f["contacts_30d"] + rng.poisson(1.0, k)
         assess_then = c.assess_age[who] - days_ago  # negative: assessed after the contact
@@ -163,9 +163,10 @@ class OutcomeSeeder:
                 "ai_intent_maturity": float(f["ai_intent_maturity"][j]),
                 "ai_intent_pension": float(f["ai_intent_pension"][j]),
                 "ai_asked_human": float(f["ai_asked_human"][j]),
+                "ai_not_interested": float(f["ai_not_interested"][j]),
             }
             features["deposit_share"] = round(1 - features["wealth_share"], 3)
-            when = fmt_ts(anchor - dt.timedelta(days=int(days_ago[j]), hours=int(rng.integers(0, 9))))
+            when = fmt_ts(local_time_on(anchor, int(days_ago[j]), int(rng.integers(*WORKING_MINUTES))))
             yield (
                 int(ids[j]),
                 int(c.cid[i]),

@@ -45,6 +45,7 @@ FEATURES: dict[str, tuple[str, str]] = {
     "ai_intent_maturity": (NUMBER, "1 when an AI-bot session asked about a maturity / reinvestment"),
     "ai_intent_pension": (NUMBER, "1 when an AI-bot session asked about pensions / retirement"),
     "ai_asked_human": (NUMBER, "1 when the customer asked the AI bot for a human advisor"),
+    "ai_not_interested": (NUMBER, "1 when the customer told the AI bot they want no more sales (a negative signal)"),
 }
 
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
@@ -56,6 +57,6 @@ AI_INTENTS: dict[str, str] = {
     "ask_maturity": "ai_intent_maturity",
     "ask_pension": "ai_intent_pension",
     "ask_human": "ai_asked_human",
-    "not_interested": "",
+    "not_interested": "ai_not_interested",
     "complaint": "",
 }

@@ -42,6 +42,7 @@ INTENT_PATTERNS: dict[str, str] = {
     "ai_intent_maturity": r"到期|续作|续投|再投资|赎回",
     "ai_intent_pension": r"养老|退休|年金",
     "ai_asked_human": r"人工|理财经理|客户经理|真人|打个电话|回电",
+    "ai_not_interested": r"别再.{0,4}推销|不要再.{0,4}(推销|打)|别再打|不需要了|不感兴趣",
 }
 _COMPILED = {k: re.compile(v) for k, v in INTENT_PATTERNS.items()}
 
@@ -198,7 +199,9 @@ def features_for_customer(*, customer_id: int, as_of: dt.datetime) -> dict:
     f["previous_outcome"] = "none" if prev is None else ("converted" if prev[0] else "not_converted")
 
     rounds = 0
-    ai = dict.fromkeys(("ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_asked_human"), 0.0)
+    ai = dict.fromkeys(
+        ("ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_asked_human", "ai_not_interested"), 0.0
+    )
     for ch, _d, _t, transcript, intents in recent:
         if ch != "ai_bot":
             continue
@@ -264,6 +267,7 @@ _CONTRACT_SQL: dict[str, str] = {
     "ai_intent_maturity": "coalesce(a.maturity, 0)",
     "ai_intent_pension": "coalesce(a.pension, 0)",
     "ai_asked_human": "coalesce(a.human, 0)",
+    "ai_not_interested": "coalesce(a.refused, 0)",
 }
 
 _FROM_SQL = """
@@ -318,7 +322,8 @@ LEFT JOIN (
         max(CASE WHEN x.said ~ %(rx_wealth)s OR x.intents ?| %(in_wealth)s THEN 1 ELSE 0 END) AS wealth,
         max(CASE WHEN x.said ~ %(rx_maturity)s OR x.intents ?| %(in_maturity)s THEN 1 ELSE 0 END) AS maturity,
         max(CASE WHEN x.said ~ %(rx_pension)s OR x.intents ?| %(in_pension)s THEN 1 ELSE 0 END) AS pension,
-        max(CASE WHEN x.said ~ %(rx_human)s OR x.intents ?| %(in_human)s THEN 1 ELSE 0 END) AS human
+        max(CASE WHEN x.said ~ %(rx_human)s OR x.intents ?| %(in_human)s THEN 1 ELSE 0 END) AS human,
+        max(CASE WHEN x.said ~ %(rx_refused)s OR x.intents ?| %(in_refused)s THEN 1 ELSE 0 END) AS refused
     FROM (
         SELECT ia.customer_id, ia.intents, tr.rounds, coalesce(tr.said, '') AS said
         FROM customers_interaction ia
@@ -382,6 +387,7 @@ def feature_sql_params(*, spec, lo: int, hi: int, as_of: dt.datetime) -> dict:
         "ai_intent_maturity": "maturity",
         "ai_intent_pension": "pension",
         "ai_asked_human": "human",
+        "ai_not_interested": "refused",
     }
     for key, name in short.items():
         params[f"rx_{name}"] = INTENT_PATTERNS[key]

@@ -69,6 +69,7 @@ def default_rules() -> dict:
             "ai_intent_maturity": 0.6,
             "ai_intent_pension": 0.6,
             "ai_asked_human": 1.0,
+            "ai_not_interested": -2.5,
             "previous_converted": 0.5,
             "assessment_expired": -0.3,
             "contact_fatigue": -0.4,

@@ -61,7 +61,8 @@ def _templates(language: str = "zh-hans") -> dict[str, str]:
             "ai_maturity": _("Asked the AI bot about a maturity and reinvestment"),
             "ai_pension": _("Asked the AI bot about pension products"),
             "ai_human": _("Asked the AI bot for a human advisor"),
-            "ai_rounds": _("%(n)s rounds of conversation with the AI bot"),
+            "ai_refused": _("Told the AI bot to stop marketing: respect the contact preference"),
+            "ai_rounds": _("%(n)s rounds of conversation with the AI bot in the last 90 days"),
             "no_ai": _("No AI-bot conversation recently"),
             "prev_converted": _("The previous contact converted"),
             "prev_not_converted": _("The previous contact did not convert"),
@@ -115,6 +116,8 @@ def phrase(code: str, value, templates: dict[str, str], vocab: list[str] | None 
         if code != "tier":
             value = code.removeprefix("tier_")
         return t.get(f"tier_{value}", t["generic"] % {"label": "客户等级", "value": value})
+    if code == "ai_not_interested":
+        return t["ai_refused"] if not missing and float(value) >= 1 else t["no_ai"]
     if code in ("ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_asked_human"):
         key = {
             "ai_intent_wealth": "ai_wealth",
@@ -210,6 +213,7 @@ FEATURE_LABELS = {
     "ai_intent_maturity": gettext_lazy("AI bot: asked about a maturity"),
     "ai_intent_pension": gettext_lazy("AI bot: asked about pensions"),
     "ai_asked_human": gettext_lazy("AI bot: asked for a human advisor"),
+    "ai_not_interested": gettext_lazy("AI bot: asked for no more sales"),
 }
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
-from calls.selectors import advisor_kpis
+from calls.selectors import MEASURES, advisor_kpis
 from core import selectors as core_selectors
 from core import services as core_services
 from core.access import require
@@ -33,6 +33,7 @@ def home(request):
     context = {"stats": stats, "role": role_of(request.user)}
     if context["role"] == Role.ADVISOR:  # the advisor's call measures
         context["call_kpis"] = advisor_kpis(user=request.user)
+        context["measures"] = MEASURES
     return render(request, "workbench/home.html", context)
 
 

@@ -36,9 +36,11 @@ def recorded(monkeypatch):
 
 @pytest.fixture
 def at_noon():
-    """The latest 12:00 Beijing time in the past: inside the default call hours."""
+    """The latest 12:00 Beijing time of a working day in the past: inside the default call hours."""
     local = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     if local > timezone.localtime() - dt.timedelta(minutes=10):
+        local -= dt.timedelta(days=1)
+    while local.weekday() >= 5:  # a working day: nurture touches are planned on those only
         local -= dt.timedelta(days=1)
     return local.astimezone(dt.UTC)
 

@@ -19,6 +19,7 @@ from customers.tests.factories import ContactPreferenceFactory, CustomerFactory,
 from leads import selectors
 from leads.models import Grade, LeadStatus, PlannedCall
 from leads.tests.factories import LeadFactory
+from org.calendar import Calendar
 from referrals.models import Referral, ReferralStatus
 from scoring.models import Outcome
 
@@ -124,7 +125,9 @@ def test_call_completes_nurture_touch_and_plans_the_next(world, callable_custome
     _call(world, lead, at_noon + dt.timedelta(minutes=10))
     touches = list(PlannedCall.objects.filter(lead=lead).order_by("touch_no"))
     assert [(t.touch_no, t.status) for t in touches] == [(1, "done"), (2, "planned")]
-    assert touches[1].due_at == at_noon + dt.timedelta(days=14) / 3
+    # A third of the period later, moved into the next call slot if it falls outside one.
+    expected = Calendar.load().next_call_slot(at_noon + dt.timedelta(days=14) / 3)
+    assert touches[1].due_at == expected and Calendar.load().in_call_slot(expected)
     lead.refresh_from_db()
     assert lead.status == "nurturing" and lead.nurture_plan.touches_done == 1
     assert lead.next_touch_at == touches[1].due_at  # the Nurturing queue sorts on this copy

@@ -17,8 +17,8 @@ class Migration(migrations.Migration):
             name='JobChunk',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lo', models.BigIntegerField(verbose_name='from')),
-                ('hi', models.BigIntegerField(verbose_name='to')),
+                ('lo', models.BigIntegerField(verbose_name='range start')),
+                ('hi', models.BigIntegerField(verbose_name='range end')),
                 ('attempts', models.PositiveIntegerField(default=0, verbose_name='attempts')),
                 ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed at')),
                 ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),

@@ -145,7 +145,8 @@ class TestOtherKinds:
         files = {
             "holdings": "external_id,customer_no,product_code,amount,opened_on,maturity_date\n"
             "H1,K1,P1,50000,2026-01-01,2026-12-01\nH2,K1,NOPE,1,2026-01-01,\n",
-            "snapshots": "customer_no,date,aum,deposits\nK1,2026-11-01,100000,40000\nK1,2026-11-02,101000,40000\n",
+            "snapshots": "customer_no,date,aum,deposits,wealth\nK1,2026-11-01,100000,40000,60000\n"
+            "K1,2026-11-02,101000,40000,61000\n",
             "risk_assessments": "customer_no,level,assessed_at,channel\n"
             "K1,C4,2026-10-01 10:00,手机银行\nK1,C9,2026-10-02,x\n",
             "tags": "customer_no,tag_code,score\nK1,pension,0.8\n",
@@ -169,6 +170,25 @@ class TestOtherKinds:
         assert i.transcript == [{"speaker": "customer", "text": "<b>hi</b>"}]
         batch.refresh_from_db()
         assert batch.report["unchanged"] == 1
+
+    def test_a_snapshot_whose_parts_do_not_add_up_to_the_aum_is_refused(self, world):
+        """The portrait once showed wealth products 77,375 in the structure next to 243,497
+        in holdings, deposits plus holdings above the AUM: ingest keeps the picture whole."""
+        CustomerFactory(customer_no="K2")
+        text = (
+            "customer_no,date,aum,deposits,wealth,funds\n"
+            "K2,2026-11-01,100000,40000,60000,\n"  # adds up
+            "K2,2026-11-02,100000,40000,77375,243497\n"  # does not
+        )
+        batch = _upload(world.admin, text.encode(), "snapshots.csv", "snapshots")
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        [error] = batch.preview["errors"]
+        assert error["line"] == 3 and "360,872.00" in error["message"] and "与金融资产不符" in error["message"]
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        dates = list(m.AssetSnapshot.objects.filter(customer__customer_no="K2").values_list("date", flat=True))
+        assert [d.isoformat() for d in dates] == ["2026-11-01"] and batch.report["rejected"] == 1
 
 
 def _checked(user):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from customers.tests.factories import CustomerFactory, HoldingFactory
 from scoring.models import CustomerScore, Outcome
+from scoring.rules import RULES
 from scoring.services.versions import model_train
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,7 +92,7 @@ def test_cold_start_is_said_on_the_model_page(page, live_server, login, world):
     login(world.lead_a)
     page.goto(f"{live_server.url}/scoring/")
     assert "冷启动" in page.locator("[data-testid=scoring-mode]").inner_text()
-    assert page.locator("[data-testid=rules] tbody tr").count() == 12
+    assert page.locator("[data-testid=rules] tbody tr").count() == len(RULES)
     assert "30 天内有产品到期" in page.locator("[data-testid=rules]").inner_text()
     _shot(page, "model-page-cold-start")
 

@@ -10,6 +10,7 @@ from core.audit import audit_record
 from core.exports import spreadsheet_row
 from core.middleware import client_ip_var, request_id_var
 from core.models import AuditEvent, Job, Notification
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory, HoldingFactory
 from leads.models import Grade
 from leads.tests.factories import LeadFactory
@@ -41,7 +42,7 @@ def test_language_switcher_changes_the_language(client_for, advisor):
 
 
 def _stat(html: str, key: str) -> str:
-    match = re.search(rf'data-stat="{key}".*?wb-stat-value">([^<]*)<', html, re.S)
+    match = re.search(rf'data-stat="{key}".*?wb-stat-value">(?:<a [^>]*>)?([^<]*)<', html, re.S)
     assert match, f"stat {key} missing"
     return match.group(1).strip()
 
@@ -54,11 +55,46 @@ def test_advisor_home_shows_real_counts_of_their_own_book(client_for, world):
     LeadFactory(team=world.team_a, owner=world.advisor_a)
     LeadFactory(team=world.team_a, owner=world.advisor_a2)  # a teammate's: not in my queues
     LeadFactory(team=world.team_b)
-    html = client_for(world.advisor_a).get("/").content.decode()
-    assert _stat(html, "customers") == "3"
+    client = client_for(world.advisor_a)
+    html = client.get("/").content.decode()
+    # The customers the list shows: my three and the customers of my team's open leads.
+    listed = Customer.objects.restrict(world.advisor_a, "view").count()
+    assert listed == 3 + 3
+    assert _stat(html, "customers") == str(listed)
     assert _stat(html, "maturing") == "1"
     assert _stat(html, "leads_new") == "2"  # as in the 待确认 queue: unclaimed and mine
     assert _stat(html, "leads_unclaimed") == "1"
+
+
+def _linked(html: str, key: str) -> tuple[str, str]:
+    match = re.search(rf'data-stat="{key}".*?wb-stat-value"><a [^>]*href="([^"]+)">([^<]*)<', html, re.S)
+    assert match, f"stat {key} has no link"
+    return match.group(1).replace("&amp;", "&"), match.group(2).strip()
+
+
+def test_each_home_figure_agrees_with_the_list_it_links_to(client_for, world):
+    """The team lead's home once said 516 customers and the customer list 782, and the
+    home's lead counters lagged the queue tabs by a minute: each figure now links to its
+    list, and the list shows the same number of rows, right after a change too."""
+    for owner in (world.advisor_a, world.advisor_a2):
+        CustomerFactory.create_batch(2, owner=owner, last_contact_at=None)
+    LeadFactory(team=world.team_a)  # a customer owned elsewhere, visible through the lead
+    LeadFactory(team=world.team_b)
+    client = client_for(world.lead_a)
+    html = client.get("/").content.decode()
+    href, value = _linked(html, "customers")
+    listing = client.get(href).content.decode()
+    assert re.search(rf"\b{value}\b", listing) and value == str(Customer.objects.restrict(world.lead_a, "view").count())
+    href, value = _linked(html, "not_contacted")
+    assert "not_contacted_days=90" in href
+    assert "data-as-of" in html  # the book figures are cached and say when they were counted
+    before = _linked(html, "leads_new")[1]
+    LeadFactory(team=world.team_a)
+    html = client.get("/").content.decode()
+    href, after = _linked(html, "leads_new")
+    assert int(after) == int(before) + 1  # live, not a minute late
+    tabs = client.get(href).content.decode()
+    assert re.search(rf'data-count="confirm">{after}<', tabs)
 
 
 def test_branch_manager_home_counts_their_branch_referrals(client_for, world):
@@ -73,10 +109,11 @@ def test_home_query_count_is_constant(client_for, world, django_assert_max_num_q
     CustomerFactory.create_batch(5, owner=world.advisor_a)
     client = client_for(world.advisor_a)
     client.get("/")
-    with django_assert_max_num_queries(14):
+    # The queue figures are the tabs' own capped counts, live (seven bounded COUNTs).
+    with django_assert_max_num_queries(20):
         client.get("/")
     CustomerFactory.create_batch(20, owner=world.advisor_a)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(20):
         client.get("/")
 
 
@@ -138,6 +175,7 @@ def test_job_progress_partial_polls_until_finished(client_for, world):
     client = client_for(world.lead_a)
     html = client.get(reverse("workbench:job_progress", args=[job.pk])).content.decode()
     assert "25%" in html and "hx-trigger" in html
+    services.job_advance(job_id=job.pk, by=150)  # a job that finished all its items reads 100 %
     services.job_finish(job_id=job.pk, result={"rows": 200})
     html = client.get(reverse("workbench:job_progress", args=[job.pk])).content.decode()
     assert "100%" in html and "hx-trigger" not in html

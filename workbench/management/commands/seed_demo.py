@@ -26,7 +26,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from compliance.demo import seed_scripts
+from calls.demo import seed_calls
+from compliance.demo import seed_scripts, seed_surveillance
 from core.audit import audit_record
 from core.demo import IdAllocator, RowWriter, chunks
 from customers.demo import CustomerSeeder, seed_catalogue
@@ -76,7 +77,9 @@ def seed_world(
             add(referral_seeder.seed_chunk(book, referred))
         progress(chunk.first_index + chunk.size - first_index, customers)
     writer.finish(written)
+    stats.update(seed_calls(seed=seed, anchor=anchor))
     with transaction.atomic():
+        stats["flags"] = seed_surveillance()
         audit_record(
             actor=None,
             verb="demo.seed",
