@@ -15,16 +15,15 @@ import hashlib
 from collections import Counter
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.models import Job
-from core.services import job_create, job_finish, job_set_progress, job_start
-from core.tasks import enqueue
+from core.models import Job, JobChunk
+from core.services import job_claim, job_create, job_enqueue, job_finish, job_set_progress, job_start
 from customers.models import Customer, Interaction
 from customers.services.interactions import transcript_text
 from org.models import StaffProfile
@@ -288,19 +287,23 @@ def rescan_start(*, actor, date_from: dt.date, date_to: dt.date) -> Job:
             target=job,
             details={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
         )
-        enqueue("compliance.rescan", job.pk)
+        job_enqueue(job, "compliance.rescan", job.pk)
     return job
 
 
-def rescan_run(*, job_id: int) -> dict:
+def rescan_run(*, job_id: int) -> dict | None:
     """The body of the rescan task: chunks of communications, progress after each chunk.
 
-    Safe to re-run: a finding is never added twice, so a second run adds only what a
-    changed lexicon finds new.
+    Each chunk commits its flags together with its ``core.JobChunk`` record (its counts),
+    so a run whose worker was killed is sent again by the job sweeper, skips the chunks
+    done and ends with the same result as an uninterrupted run; a duplicate message while
+    the job runs is refused (``job_claim``). A finding is never added twice either.
+    Transient errors propagate for the task to retry; any other error fails the job.
     """
+    if not job_claim(job_id=job_id):
+        job = Job.objects.filter(pk=job_id).first()
+        return job.result if job is not None and job.status == Job.Status.SUCCEEDED else None
     job = Job.objects.get(pk=job_id)
-    if job.status == Job.Status.SUCCEEDED:
-        return job.result
     date_from = dt.date.fromisoformat(job.params["date_from"])
     date_to = dt.date.fromisoformat(job.params["date_to"])
     start, end = day_bounds(date_from, date_to)
@@ -309,8 +312,11 @@ def rescan_run(*, job_id: int) -> dict:
     job_start(job_id=job_id, total=total, message=_("Rescanning"))
     try:
         scanner = active_scanner()
-        done = created = 0
-        last_pk = 0
+        done = created = last_pk = 0
+        for hi, result in JobChunk.objects.filter(job_id=job_id).values_list("hi", "result"):
+            done += int(result.get("scanned", 0))
+            created += int(result.get("new_flags", 0))
+            last_pk = max(last_pk, hi - 1)
         while True:
             chunk = list(
                 qs.filter(pk__gt=last_pk).only("id", "text", "source", "advisor_id", "team_id", "occurred_at")[
@@ -321,14 +327,25 @@ def rescan_run(*, job_id: int) -> dict:
                 break
             scans = [(comm, finding_entries(scanner.scan(comm.text), scanner, comm.text)) for comm in chunk]
             with transaction.atomic():
-                created += _flags_apply(scans)
+                new_flags = _flags_apply(scans)
                 Communication.objects.filter(pk__in=[c.pk for c in chunk]).update(scanned_at=timezone.now())
+                JobChunk.objects.create(
+                    job_id=job_id,
+                    lo=chunk[0].pk,
+                    hi=chunk[-1].pk + 1,
+                    done_at=timezone.now(),
+                    result={"scanned": len(chunk), "new_flags": new_flags},
+                )
+            created += new_flags
             done += len(chunk)
             last_pk = chunk[-1].pk
             job_set_progress(job_id=job_id, done=done, message=_("%(n)d new flags so far") % {"n": created})
         result = {"scanned": done, "new_flags": created}
         job_finish(job_id=job_id, result=result)
         return result
+    except (OperationalError, InterfaceError):
+        Job.objects.filter(pk=job_id).update(heartbeat_at=None)  # the retry may claim it at once
+        raise
     except Exception as exc:
         job_finish(job_id=job_id, error=str(exc)[:500])
         raise

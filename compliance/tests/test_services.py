@@ -32,7 +32,7 @@ from compliance.services import qa as qa_services
 from compliance.services import scripts as script_services
 from compliance.services import surveillance as surveillance_services
 from compliance.tests.factories import CLEAN_WEALTH_BODY
-from core.models import AuditEvent, Job
+from core.models import AuditEvent, Job, JobChunk
 from customers.tests.factories import ProductFactory
 from org.roles import Role
 from org.tests.factories import make_staff
@@ -366,6 +366,36 @@ class TestRescan:
         surveillance_services.rescan_run(job_id=job.pk)
         Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
         surveillance_services.rescan_run(job_id=job.pk)
+        assert Flag.objects.filter(match="包赢").count() == 3
+
+    def test_a_rescan_whose_worker_died_resumes_where_it_stopped(self, world, monkeypatch):
+        old = timezone.now() - dt.timedelta(days=10)
+        for i in range(3):
+            scan(world, 310 + i, text="这款产品包赢，放心", occurred_at=old)
+        lexicon_services.lexicon_rule_create(actor=world.compliance, data={**TestLexicon.data, "pattern": "包赢"})
+        day = timezone.localdate(old)
+        monkeypatch.setattr(surveillance_services, "job_enqueue", lambda *args, **kwargs: None)
+        job = surveillance_services.rescan_start(actor=world.compliance, date_from=day, date_to=day)
+        monkeypatch.setattr(surveillance_services, "RESCAN_CHUNK", 1)
+        real, calls = surveillance_services._flags_apply, {"n": 0}
+
+        def dying(scans):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise SystemExit("worker killed")
+            return real(scans)
+
+        monkeypatch.setattr(surveillance_services, "_flags_apply", dying)
+        with pytest.raises(SystemExit):
+            surveillance_services.rescan_run(job_id=job.pk)
+        assert JobChunk.objects.filter(job=job).count() == 1
+        monkeypatch.setattr(surveillance_services, "_flags_apply", real)
+        assert surveillance_services.rescan_run(job_id=job.pk) is None  # too soon: the job is still leased
+        Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
+        assert surveillance_services.rescan_run(job_id=job.pk) == {"scanned": 3, "new_flags": 3}
+        job.refresh_from_db()
+        assert job.status == Job.Status.SUCCEEDED and job.attempts == 2
+        assert JobChunk.objects.filter(job=job).count() == 3
         assert Flag.objects.filter(match="包赢").count() == 3
 
     def test_rescan_bad_range(self, world):
