@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.models import Branch
+from org.models import Branch, Team
 from org.roles import Role
 
 from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
@@ -32,6 +32,14 @@ def search_q(term: str, *, prefix: str = "") -> Q:
     if LAST4.match(term):
         q |= Q(**{f"{prefix}mobile_last4": term}) | Q(**{f"{prefix}id_last4": term.upper()})
     return q
+
+
+def _years_ago(years: int) -> dt.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a year without one
+        return today.replace(year=today.year - years, day=28)
 
 
 class CustomerFilter(df.FilterSet):
@@ -62,6 +70,19 @@ class CustomerFilter(df.FilterSet):
         field_name="home_branch", queryset=Branch.objects.all(), label=_("Home branch"), empty_label=_("All")
     )
     not_contacted_days = df.NumberFilter(method="filter_not_contacted", label=_("Not contacted in (days)"), min_value=1)
+    # Also the segment builder's conditions (campaigns saves this filter's parameters as a
+    # segment, so a list filter and a segment mean the same customers).
+    age_min = df.NumberFilter(method="filter_age_min", label=_("Age from"), min_value=0, max_value=150)
+    age_max = df.NumberFilter(method="filter_age_max", label=_("Age to"), min_value=0, max_value=150)
+    team = df.ModelChoiceFilter(
+        field_name="owner__staff_profile__team", queryset=Team.objects.all(), label=_("Team"), empty_label=_("All")
+    )
+    without_tag = df.ModelChoiceFilter(
+        queryset=Tag.objects.order_by("category", "code"),
+        method="filter_without_tag",
+        label=_("Without tag"),
+        empty_label=_("None"),
+    )
 
     class Meta:
         model = Customer
@@ -83,6 +104,17 @@ class CustomerFilter(df.FilterSet):
 
     def filter_tag(self, qs, name, value):
         return qs.filter(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_without_tag(self, qs, name, value):
+        return qs.exclude(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_age_min(self, qs, name, value):
+        """At least ``value`` years old today: born on or before this day ``value`` years ago."""
+        return qs.filter(birth_date__lte=_years_ago(int(value)))
+
+    def filter_age_max(self, qs, name, value):
+        """At most ``value`` years old today: born after this day ``value`` + 1 years ago."""
+        return qs.filter(birth_date__gt=_years_ago(int(value) + 1))
 
     def filter_not_contacted(self, qs, name, value):
         cutoff = timezone.now() - dt.timedelta(days=int(value))

@@ -114,7 +114,7 @@ class CustomerQuerySet(RestrictedQuerySet):
         advisor's first page walks the AUM index and stops after 50 rows (~10 ms). A team
         lead's "owned by the team" is a sub-select of the team's staff rather than a join
         through users and profiles. Tested equal to the plain rule (test_access)."""
-        if role in ALL_SEEING_ROLES:
+        if role in ALL_SEEING_ROLES or role == Role.CAMPAIGN_MANAGER:
             return self.all()
         profile = getattr(user, "staff_profile", None)
         if profile is None:

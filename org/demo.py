@@ -95,6 +95,9 @@ def seed_org() -> OrgWorld:
     staff("admin", Role.ADMIN, "系统管理员", superuser=True)
     staff(COMPLIANCE_OFFICER, Role.COMPLIANCE, "合规 周敏")
     staff("compliance2", Role.COMPLIANCE, "合规 吴磊")
+    # Two campaign managers, so one can approve the other's launch.
+    staff("campaign1", Role.CAMPAIGN_MANAGER, "策略 陈晓")
+    staff("campaign2", Role.CAMPAIGN_MANAGER, "策略 林涛")
     advisors_by_team: dict[int, list[int]] = {}
     rms_by_branch: dict[int, list[int]] = {}
     n = 0

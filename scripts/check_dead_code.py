@@ -88,6 +88,8 @@ WHITELIST = {
     "can_view_outcome": "",
     "can_view_job": "",
     "can_view_notification": "",
+    "can_view_campaign": "",
+    "can_view_segment": "",
     "rules_in_project": "the root conftest's check that every row rule was compared with its predicate",
 }
 

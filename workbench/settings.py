@@ -239,6 +239,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scoring-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
     "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
     "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
+    "campaigns-advance-calendar": {"task": "campaigns.advance_calendar", "schedule": 5 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------
