@@ -21,10 +21,11 @@ from customers.models import Customer
 
 from . import access, selectors
 from .forms import CampaignForm, ReturnForm, SegmentUploadForm, StepForm
-from .models import CampaignStep, SegmentKind
+from .models import CampaignStatus, CampaignStep, SegmentKind
 from .services import lifecycle
 from .services import segments as segment_services
 from .tables import CampaignTable, SegmentTable
+from .targeting import exclusion_funnel
 
 
 def _flash_errors(request, exc: ValidationError) -> None:
@@ -85,6 +86,7 @@ def campaign_detail(request, pk: int, *, step_form=None, return_form=None):
         "steps": selectors.campaign_steps(campaign=campaign),
         "transitions": selectors.campaign_transitions(campaign=campaign),
         "unapproved": lifecycle.campaign_unapproved_scripts(campaign),
+        "funnel": exclusion_funnel(campaign=campaign) if campaign.status != CampaignStatus.ENDED else None,
         "can_change": can_change,
         "can_approve": access.can_approve_campaign(request.user, campaign),
         "step_form": step_form or StepForm(scripts=selectors.scripts_for_steps(user=request.user)),
