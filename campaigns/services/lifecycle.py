@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 
 from compliance.models import Script, ScriptVersion, VersionStatus
 from core.audit import audit_record
+from customers.models import ContactLedgerEntry, LedgerSource, LedgerStatus
+from customers.services.ledger import ledger_release
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
 from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, StepKind
@@ -321,9 +323,15 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_end(*, actor, campaign: Campaign, note: str = "") -> Campaign:
+    """End the campaign: the contacts it reserved and has not made give their slots back."""
     if actor is not None:
         _guard_change(actor, campaign)
-    return _move(actor=actor, campaign=campaign, move="end", to=CampaignStatus.ENDED, note=note)
+    campaign = _move(actor=actor, campaign=campaign, move="end", to=CampaignStatus.ENDED, note=note)
+    pending = ContactLedgerEntry.objects.filter(
+        source=LedgerSource.CAMPAIGN, source_id=campaign.pk, status__in=(LedgerStatus.RESERVED, LedgerStatus.HELD)
+    ).values_list("pk", flat=True)
+    ledger_release(entry_ids=pending, reason="campaign_ended")
+    return campaign
 
 
 def campaigns_advance_calendar(*, today: dt.date | None = None) -> dict[str, int]:

@@ -14,6 +14,9 @@ from compliance.models import ScriptVersion, VersionStatus
 from compliance.services import scripts as script_services
 from compliance.tests.test_services import draft
 from core.models import AuditEvent
+from customers.models import ContactLedgerEntry, LedgerStatus
+from customers.services import ledger
+from customers.tests.factories import ContactPreferenceFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +61,14 @@ def test_the_whole_lifecycle_is_audited(world):
     lifecycle.campaign_start(actor=world.campaigner, campaign=campaign)
     lifecycle.campaign_pause(actor=world.campaigner, campaign=campaign, note="客户投诉排查")
     lifecycle.campaign_resume(actor=world.campaigner, campaign=campaign)
+    customer = CustomerFactory()
+    ContactPreferenceFactory(customer=customer, channel="sms", consent=True)
+    reserved = ledger.ledger_reserve(
+        customer_ids=[customer.pk], channel="sms", key_prefix=f"c{campaign.pk}", source_id=campaign.pk
+    )
     lifecycle.campaign_end(actor=world.campaigner2, campaign=campaign)
+    # the contacts it had not made give their slots back
+    assert ContactLedgerEntry.objects.get(pk=reserved.reserved[customer.pk]).status == LedgerStatus.RELEASED
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.ENDED
     assert campaign.launch_approved_by == world.campaigner2 and campaign.launch_approved_at
