@@ -9,6 +9,16 @@ from .models import Segment, StepKind
 MESSAGE_CHANNELS = [(c.value, c.label) for c in Channel if c not in (Channel.PHONE, Channel.BRANCH_VISIT)]
 
 
+def _bootstrap(form) -> None:
+    """The workbench's small form controls on every field."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            continue
+        css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
+        widget.attrs.setdefault("class", css)
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -32,6 +42,7 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         if segments is not None:
             self.fields["audience"].queryset = segments
+        _bootstrap(self)
 
 
 class StepForm(forms.Form):
@@ -43,6 +54,7 @@ class StepForm(forms.Form):
     def __init__(self, *args, scripts, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["script"].queryset = scripts
+        _bootstrap(self)
 
 
 class ReturnForm(forms.Form):
@@ -55,3 +67,7 @@ class SegmentUploadForm(forms.Form):
         label=_("List of customer numbers"), help_text=_("One customer number a line, or a CSV with it first.")
     )
     skip_unknown = forms.BooleanField(label=_("Save without the lines that name no customer"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _bootstrap(self)

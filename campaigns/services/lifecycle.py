@@ -122,8 +122,10 @@ def campaign_create(
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
     audience=None,
+    code: str | None = None,
 ) -> Campaign:
-    """A new draft campaign, created by ``actor`` (its author)."""
+    """A new draft campaign, created by ``actor`` (its author). ``code`` is generated
+    unless given (the demo world gives fixed ones)."""
     if not can_change_campaigns(actor):
         raise PermissionDenied(_("You may not create campaigns."))
     name = (name or "").strip()
@@ -131,7 +133,7 @@ def campaign_create(
         raise ValidationError({"name": _("Give the campaign a name.")})
     _check_dates(starts_on, ends_on)
     campaign = Campaign.objects.create(
-        code=_new_code(),
+        code=code or _new_code(),
         name=name[:100],
         description=description,
         product=product,

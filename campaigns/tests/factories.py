@@ -19,10 +19,10 @@ def approved_script(world, *, title="到期提醒短信", purpose=ScriptPurpose.
     return version.script
 
 
-def draft_script(world, *, title="外呼话术草稿"):
+def draft_script(world, *, title="外呼话术草稿", author=None):
     """A script with only a draft version (not usable yet)."""
     version = script_services.script_create(
-        actor=world.lead_a,
+        actor=author or world.lead_a,
         title=title,
         purpose=ScriptPurpose.PRODUCT_INTRO,
         body=CLEAN_WEALTH_BODY,
