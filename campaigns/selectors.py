@@ -55,3 +55,13 @@ def segments_for_list(*, user):
 
 def segment_get_for_user(*, user, pk, action: str = "view") -> Segment:
     return get_for_user(Segment.objects.all(), user=user, pk=pk, action=action)
+
+
+def campaigns_on_calendar(*, user):
+    """Scheduled, running and paused campaigns the user may see, by start date."""
+    return (
+        Campaign.objects.restrict(user, "view")
+        .filter(status__in=(CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED))
+        .select_related("audience")
+        .order_by("starts_on", "pk")
+    )

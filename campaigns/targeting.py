@@ -131,3 +131,34 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
         older = set(members.filter(second_review_q(now)).values_list("pk", flat=True))
         funnel.second_review = len(older & left)
     return funnel
+
+
+def _dates_overlap(a: Campaign, b: Campaign) -> bool:
+    """Open ends overlap everything on that side."""
+    a_start, b_start = a.starts_on or dt.date.min, b.starts_on or dt.date.min
+    a_end, b_end = a.ends_on or dt.date.max, b.ends_on or dt.date.max
+    return a_start <= b_end and b_start <= a_end
+
+
+def audience_overlaps(campaigns: list[Campaign]) -> dict[int, list[dict]]:
+    """For each campaign, the others running at the same time whose segments share
+    customers, with how many: {campaign id: [{"other": campaign, "shared": n}, …]}."""
+    overlaps: dict[int, list[dict]] = {c.pk: [] for c in campaigns}
+    with_audience = [c for c in campaigns if c.audience_id is not None]
+    members = {}
+    for i, a in enumerate(with_audience):
+        for b in with_audience[i + 1 :]:
+            if not _dates_overlap(a, b):
+                continue
+            for c in (a, b):
+                if c.audience_id not in members:
+                    members[c.audience_id] = segment_members(segment=c.audience).order_by().values("pk")
+            shared = (
+                segment_members(segment=a.audience).filter(pk__in=members[b.audience_id]).order_by().count()
+                if a.audience_id != b.audience_id
+                else a.audience.member_count
+            )
+            if shared:
+                overlaps[a.pk].append({"other": b, "shared": shared})
+                overlaps[b.pk].append({"other": a, "shared": shared})
+    return overlaps

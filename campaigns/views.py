@@ -25,7 +25,7 @@ from .models import CampaignStatus, CampaignStep, SegmentKind
 from .services import lifecycle
 from .services import segments as segment_services
 from .tables import CampaignTable, SegmentTable
-from .targeting import exclusion_funnel
+from .targeting import audience_overlaps, exclusion_funnel
 
 
 def _flash_errors(request, exc: ValidationError) -> None:
@@ -44,6 +44,15 @@ def campaign_list(request):
         "awaiting": selectors.campaigns_awaiting_approval(user=request.user)[:20],
     }
     return render_table_page(request, "campaigns/campaign_list.html", table, context)
+
+
+@require(access.can_view_campaigns)
+def campaign_calendar(request):
+    """Scheduled and running campaigns, with the audiences they share while both run."""
+    campaigns = list(selectors.campaigns_on_calendar(user=request.user)[:200])
+    overlaps = audience_overlaps(campaigns)
+    rows = [{"campaign": c, "overlaps": overlaps[c.pk]} for c in campaigns]
+    return render(request, "campaigns/calendar.html", {"rows": rows})
 
 
 def _campaign_form(request, data=None, initial=None):

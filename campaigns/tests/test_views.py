@@ -3,11 +3,14 @@ builder's live count, a list filter saved as a segment."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignStatus, Segment
+from campaigns.services.segments import segment_save
 from campaigns.tests.factories import approved_script, make_campaign
 from customers.models import Tier
 from customers.tests.factories import CustomerFactory
@@ -91,3 +94,30 @@ def test_upload_page_reports_lines(world, client_for):
     response = c.post(reverse("campaigns:segment_upload"), {"name": "名单", "file": upload})
     assert response.status_code == 200 and response.context["problems"][0]["line"] == 2
     assert not Segment.objects.exists()
+
+
+def test_calendar_warns_of_shared_audiences(world, client_for):
+    for _i in range(3):
+        CustomerFactory(tier=Tier.BASE)
+    CustomerFactory(tier=Tier.WEALTH)
+    base = segment_save(actor=world.campaigner, name="基础", definition={"groups": [{"tier": "base"}]})
+    everyone = segment_save(actor=world.campaigner, name="全部", definition={"groups": [{}]})
+    wealth = segment_save(actor=world.campaigner, name="财富", definition={"groups": [{"tier": "wealth"}]})
+    june, july = dt.date(2026, 6, 1), dt.date(2026, 7, 1)
+    rows = []
+    for segment, start, end, status in (
+        (base, june, july, CampaignStatus.RUNNING),
+        (everyone, june, july, CampaignStatus.SCHEDULED),
+        (wealth, july + dt.timedelta(days=1), None, CampaignStatus.SCHEDULED),  # after the others
+        (base, june, july, CampaignStatus.DRAFT),  # not on the calendar
+    ):
+        c = make_campaign(world, status=status, name=segment.name)
+        Campaign.objects.filter(pk=c.pk).update(audience=segment, starts_on=start, ends_on=end)
+        rows.append(c)
+    page = client_for(world.advisor_a).get(reverse("campaigns:calendar"))
+    assert page.status_code == 200
+    by_name = {r["campaign"].name: r["overlaps"] for r in page.context["rows"]}
+    assert set(by_name) == {"基础", "全部", "财富"}
+    assert [(o["other"].name, o["shared"]) for o in by_name["基础"]] == [("全部", 3)]
+    assert by_name["财富"] == []
+    assert client_for(world.manager_x).get(reverse("campaigns:calendar")).status_code == 403
