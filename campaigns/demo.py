@@ -27,7 +27,7 @@ CAMPAIGNS = [
     (
         "DEMO-MATURITY",
         "理财到期提醒：短信后三天未回复转外呼",
-        "base",
+        "maturing",
         "WM003",
         [("send", "sms", OPENING, None), ("wait", "", None, 72), ("call_task", "phone", PRODUCT_INTRO, None)],
         "running",
@@ -85,6 +85,11 @@ ORDER = ["draft", "pending_approval", "scheduled", "running", "paused", "ended"]
 def _segments(author) -> dict:
     return {
         "base": segment_save(actor=author, name="基础层级客户", definition={"groups": [{"tier": "base"}]}),
+        "maturing": segment_save(
+            actor=author,
+            name="30天内到期且授权短信的客户",
+            definition={"groups": [{"maturity_within_days": "30", "consent": "sms"}]},
+        ),
         "long_tail": segment_save(actor=author, name="长尾客户", definition={"groups": [{"tier": "long_tail"}]}),
         "wealth": segment_save(
             actor=author,

@@ -121,7 +121,8 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
         drop("unsuitable", members.filter(unsuitable_q(product, now)).values_list("pk", flat=True))
     funnel.channel = first_contact_channel(campaign)
     if funnel.channel:
-        check = ledger_check(customer_ids=sorted(left), channel=funnel.channel, now=now)
+        # The whole segment as one sub-select per rule (no ids sent), then those still left.
+        check = ledger_check(customer_ids=members, channel=funnel.channel, now=now)
         for code in ("no_consent", "do_not_disturb", "automated_opt_out", "cooling_off", "channel_cap", "total_cap"):
             drop(code, [cid for cid, c in check.blocked.items() if c == code])
         funnel.hold_until = check.hold_until

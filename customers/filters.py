@@ -15,7 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from org.models import Branch, Team
 from org.roles import Role
 
-from .models import AccessKind, AccessRecord, Customer, CustomerTag, LifecycleStage, RiskLevel, Tag, Tier
+from .models import (
+    AccessKind,
+    AccessRecord,
+    Channel,
+    ContactPreference,
+    Customer,
+    CustomerTag,
+    Holding,
+    LifecycleStage,
+    RiskLevel,
+    Tag,
+    Tier,
+)
 
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 
@@ -77,6 +89,12 @@ class CustomerFilter(df.FilterSet):
     team = df.ModelChoiceFilter(
         field_name="owner__staff_profile__team", queryset=Team.objects.all(), label=_("Team"), empty_label=_("All")
     )
+    maturity_within_days = df.NumberFilter(
+        method="filter_maturity_within", label=_("A holding matures within (days)"), min_value=0, max_value=3660
+    )
+    consent = df.ChoiceFilter(
+        choices=Channel.choices, method="filter_consent", label=_("Marketing consent on"), empty_label=_("All")
+    )
     without_tag = df.ModelChoiceFilter(
         queryset=Tag.objects.order_by("category", "code"),
         method="filter_without_tag",
@@ -104,6 +122,22 @@ class CustomerFilter(df.FilterSet):
 
     def filter_tag(self, qs, name, value):
         return qs.filter(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_maturity_within(self, qs, name, value):
+        today = timezone.localdate()
+        maturing = Holding.objects.filter(
+            customer_id=OuterRef("pk"),
+            maturity_date__gte=today,
+            maturity_date__lte=today + dt.timedelta(days=int(value)),
+        )
+        return qs.filter(Exists(maturing))
+
+    def filter_consent(self, qs, name, value):
+        """Consented to marketing on the channel and not on do-not-disturb there now."""
+        consented = ContactPreference.objects.filter(customer_id=OuterRef("pk"), channel=value, consent=True).filter(
+            Q(dnd_until__isnull=True) | Q(dnd_until__lte=timezone.now())
+        )
+        return qs.filter(Exists(consented))
 
     def filter_without_tag(self, qs, name, value):
         return qs.exclude(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))

@@ -9,13 +9,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
+from django.utils import timezone
 
 from campaigns.models import SegmentKind, SegmentMember
 from campaigns.services import segments as seg
 from core.models import AuditEvent
 from customers.filters import CustomerFilter
 from customers.models import Customer, Tier
-from customers.tests.factories import CustomerFactory
+from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, HoldingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +118,21 @@ def test_upload_reads_gbk_and_refuses_empty_files(world, book):
     assert segment.member_count == 1
     with pytest.raises(ValidationError):
         seg.segment_upload(actor=world.campaigner, name="空", raw=b"\n \n")
+
+
+def test_maturity_and_consent_conditions(world, book):
+    today = timezone.localdate()
+    soon, later = book[0], book[1]
+    HoldingFactory(customer=soon, maturity_date=today + dt.timedelta(days=10))
+    HoldingFactory(customer=later, maturity_date=today + dt.timedelta(days=60))
+    HoldingFactory(customer=book[2], maturity_date=today - dt.timedelta(days=1))  # matured already
+    assert _list_ids({"maturity_within_days": "30"}) == {soon.pk}
+    assert _list_ids({"maturity_within_days": "90"}) == {soon.pk, later.pk}
+    ContactPreferenceFactory(customer=soon, channel="sms", consent=True)
+    ContactPreferenceFactory(
+        customer=later, channel="sms", consent=True, dnd_until=timezone.now() + dt.timedelta(days=5)
+    )
+    ContactPreferenceFactory(customer=book[3], channel="sms", consent=False)
+    assert _list_ids({"consent": "sms"}) == {soon.pk}
+    picked = seg.segment_queryset(definition={"groups": [{"maturity_within_days": "90", "consent": "sms"}]})
+    assert list(picked) == [soon]

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ..models import (
@@ -88,16 +88,27 @@ def _window_start(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(days=settings.WORKBENCH_CALL_CAP_WINDOW_DAYS)
 
 
-def ledger_usage(*, customer_ids, now: dt.datetime) -> tuple[Counter, Counter]:
-    """(contacts per (customer, channel), contacts per customer) counted in the cap window
-    around ``now``: made or reserved, whatever campaign or advisor."""
-    per_channel: Counter = Counter()
-    total: Counter = Counter()
+def _id_parts(customer_ids):
+    """What ``customer_id__in`` is given: a queryset of customers as one sub-select (the
+    database joins; no ids travel), or a list of ids in chunks of ``CHUNK``."""
+    if isinstance(customer_ids, QuerySet):
+        yield customer_ids.order_by().values("pk")
+        return
     ids = list(customer_ids)
     for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def ledger_usage(*, customer_ids, now: dt.datetime) -> tuple[Counter, Counter]:
+    """(contacts per (customer, channel), contacts per customer) counted in the cap window
+    around ``now``: made or reserved, whatever campaign or advisor. ``customer_ids``: ids,
+    or a queryset of customers."""
+    per_channel: Counter = Counter()
+    total: Counter = Counter()
+    for part in _id_parts(customer_ids):
         rows = (
             ContactLedgerEntry.objects.filter(
-                customer_id__in=ids[start : start + CHUNK],
+                customer_id__in=part,
                 status__in=LEDGER_COUNTED,
                 slot_at__gt=_window_start(now),
                 slot_at__lte=now + dt.timedelta(days=settings.WORKBENCH_CALL_CAP_WINDOW_DAYS),
@@ -126,16 +137,19 @@ class LedgerCheck:
 
 
 def ledger_check(*, customer_ids, channel: str, now: dt.datetime | None = None, automated: bool = True) -> LedgerCheck:
-    """Which of ``customer_ids`` may get a marketing contact on ``channel`` (set-based)."""
+    """Which of ``customer_ids`` (ids, or a queryset of customers: one sub-select per rule)
+    may get a marketing contact on ``channel`` (set-based)."""
     now = now or timezone.now()
-    ids = list(dict.fromkeys(customer_ids))
+    if isinstance(customer_ids, QuerySet):
+        ids = list(customer_ids.order_by().values_list("pk", flat=True))
+    else:
+        ids = list(dict.fromkeys(customer_ids))
     check = LedgerCheck(hold_until=next_window_opening(now))
     consent, dnd, opted_out, cooling = set(), set(), set(), set()
     hours = settings.WORKBENCH_PRIVATE_COOLING_OFF_HOURS
     _start, _end, tz = contact_hours()
     earliest = (now - dt.timedelta(hours=hours + 24)).astimezone(tz).date()
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
+    for part in _id_parts(customer_ids):
         for cid, has_consent, dnd_until in ContactPreference.objects.filter(
             customer_id__in=part, channel=channel
         ).values_list("customer_id", "consent", "dnd_until"):
@@ -152,7 +166,7 @@ def ledger_check(*, customer_ids, channel: str, now: dt.datetime | None = None, 
         ).values_list("customer_id", "opened_on"):
             if cooling_off_ends(opened_on) > now:
                 cooling.add(cid)
-    per_channel, total = ledger_usage(customer_ids=ids, now=now)
+    per_channel, total = ledger_usage(customer_ids=customer_ids, now=now)
     cap, total_cap = channel_cap(channel), settings.WORKBENCH_CONTACT_TOTAL_CAP
     for cid in ids:
         if cid in dnd:
