@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from campaigns.models import Campaign, CampaignStatus, CampaignTransition, StepKind
 from campaigns.services import lifecycle
@@ -116,7 +117,7 @@ def test_launch_is_blocked_until_every_script_is_approved(world):
 def test_no_self_approval_and_only_approvers(world):
     campaign = _built(world)
     lifecycle.campaign_submit(actor=world.campaigner, campaign=campaign)
-    with pytest.raises(PermissionDenied, match="own"):
+    with translation.override("en"), pytest.raises(PermissionDenied, match="own campaign"):
         lifecycle.campaign_approve_launch(actor=world.campaigner, campaign=campaign)
     for outsider in (world.advisor_a, world.compliance, world.manager_x):
         with pytest.raises(PermissionDenied):
