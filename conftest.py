@@ -1,7 +1,8 @@
 """Root fixtures: one user per role, in a small world of two teams and two branches.
 
 ``world`` builds: team A (advisor_a, advisor_a2, lead_a) and team B (advisor_b);
-branch X (manager_x, rm_x) and branch Y (manager_y); a compliance officer and an admin.
+branch X (manager_x, rm_x) and branch Y (manager_y); a compliance officer, two campaign
+managers (campaigner, campaigner2) and an admin.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def world(db):
         rm_x=make_staff(Role.BRANCH_RM, username="rm_x", branch=branch_x),
         manager_y=make_staff(Role.BRANCH_MANAGER, username="manager_y", branch=branch_y),
         compliance=make_staff(Role.COMPLIANCE, username="compliance"),
+        campaigner=make_staff(Role.CAMPAIGN_MANAGER, username="campaigner", display_name="陈策略"),
+        campaigner2=make_staff(Role.CAMPAIGN_MANAGER, username="campaigner2"),
         admin=make_staff(Role.ADMIN, username="admin"),
     )
 

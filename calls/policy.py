@@ -2,7 +2,9 @@
 
 Rules (DOMAIN.md, "Contact rules"): marketing needs phone consent; do-not-disturb blocks;
 calls only inside the configured hours (default 09:00–21:00 Asia/Shanghai); at most N
-marketing calls per customer per window (default 3 in 7 days, practice); no marketing
+marketing calls per customer per window (default 3 in 7 days, practice) and at most M
+marketing contacts over all channels, both counted in the one contact ledger
+(``customers.services.ledger``: manual calls and every campaign's contacts); no marketing
 during the cooling-off window after a private-product purchase. A service call may go
 ahead anyway with a typed reason (the call service audits it).
 """
@@ -17,9 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, ContactPreference, Holding
-from org.calendar import call_hours
-
-from .models import CallLog, CallPurpose
+from customers.services.ledger import contact_hours, cooling_off_ends, ledger_usage
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,6 @@ class ContactVerdict:
         return [b.message for b in self.blocks]
 
 
-def cooling_off_ends(opened_on: dt.date) -> dt.datetime:
-    """A holding records the day, not the minute, of the purchase: count the window from
-    the end of that day so the customer always gets at least the full window."""
-    _start, _end, tz = call_hours()
-    end_of_day = dt.datetime.combine(opened_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=tz)
-    return end_of_day + dt.timedelta(hours=settings.WORKBENCH_PRIVATE_COOLING_OFF_HOURS)
-
-
 def contact_policy_verdict(*, customer, now: dt.datetime | None = None) -> ContactVerdict:
     """Check every rule for a marketing phone call to ``customer`` at ``now`` (3 queries)."""
     now = now or timezone.now()
@@ -72,7 +64,7 @@ def contact_policy_verdict(*, customer, now: dt.datetime | None = None) -> Conta
             PolicyBlock("no_consent", _("The customer has not consented to phone marketing: no marketing call."))
         )
 
-    start, end, tz = call_hours()
+    start, end, tz = contact_hours()
     local = now.astimezone(tz)
     if not (start <= local.time() < end):
         blocks.append(
@@ -88,11 +80,12 @@ def contact_policy_verdict(*, customer, now: dt.datetime | None = None) -> Conta
             )
         )
 
+    # The one contact ledger: manual marketing calls and every campaign's contacts (calls
+    # and messages alike) that are made or reserved in the window.
     cap = settings.WORKBENCH_CALL_WEEKLY_CAP
     days = settings.WORKBENCH_CALL_CAP_WINDOW_DAYS
-    recent = CallLog.objects.filter(
-        customer=customer, purpose=CallPurpose.MARKETING, started_at__gt=now - dt.timedelta(days=days)
-    ).count()
+    per_channel, total = ledger_usage(customer_ids=[customer.pk], now=now)
+    recent = per_channel[(customer.pk, Channel.PHONE)]
     if recent >= cap:
         blocks.append(
             PolicyBlock(
@@ -126,6 +119,18 @@ def contact_policy_verdict(*, customer, now: dt.datetime | None = None) -> Conta
                     "date": private.opened_on.isoformat(),
                     "until": cooling_off_ends(private.opened_on).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 },
+            )
+        )
+    total_cap = settings.WORKBENCH_CONTACT_TOTAL_CAP
+    if recent < cap and total[customer.pk] >= total_cap:
+        blocks.append(
+            PolicyBlock(
+                "total_cap",
+                _(
+                    "The customer has had %(n)s marketing contacts on all channels in the last %(days)s days; "
+                    "the limit is %(cap)s: no marketing call for now."
+                )
+                % {"n": total[customer.pk], "days": days, "cap": total_cap},
             )
         )
     return ContactVerdict(allowed=not blocks, blocks=blocks, calls_in_window=recent)

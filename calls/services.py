@@ -27,6 +27,7 @@ from core.audit import audit_record, records_refusals, refusal
 from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
+from customers.services.ledger import ledger_record_manual_call
 from customers.services.privacy import customer_view_record
 from customers.suitability import product_suitability, suitability_require_sale
 from leads import services as lead_services
@@ -243,6 +244,8 @@ def call_log_create(*, actor, lead: Lead, entry: CallEntry, now: dt.datetime | N
         # A concurrent submit with the same key won the race: return its call.
         return CallLog.objects.get(idempotency_key=entry.key), False
     _call_audit(actor=actor, lead=lead, call=call, entry=entry, verdict=verdict)
+    if entry.purpose == CallPurpose.MARKETING:
+        ledger_record_manual_call(customer_id=lead.customer_id, call_log_id=call.pk, at=call.started_at)
     _call_record_on_timeline(actor=actor, call=call)
     lead_services.planned_calls_complete(lead=lead, call_log_id=call.pk, now=now)
     _apply_next_action(actor=actor, lead=lead, call=call, branch=entry.branch, now=now)

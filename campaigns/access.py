@@ -1,11 +1,79 @@
-"""Who may do what with campaigns."""
+"""Who may do what with campaigns and segments: one predicate per action, mirrored row
+for row by ``Campaign.objects.restrict`` and ``Segment.objects.restrict``
+(``campaigns/tests/test_access.py`` checks that they agree for every role)."""
 
 from __future__ import annotations
 
 from org.roles import Role, role_of
 
+from .models import (
+    APPROVE_PERMISSION,
+    PUBLISHED_STATUSES,
+    READ_ALL_ROLES,
+    RUNNING_ROLES,
+    CampaignStatus,
+)
+
+
+def _authenticated(user) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def can_view_campaigns(user) -> bool:
+    """The campaign list and calendar: whoever may see some campaign."""
+    return _authenticated(user) and role_of(user) in (*READ_ALL_ROLES, Role.TEAM_LEAD, Role.ADVISOR)
+
 
 def can_change_campaigns(user) -> bool:
-    """Changing a campaign (its script, …): team leads, compliance and administrators, until
-    the campaigns issue brings the campaign manager's role."""
-    return role_of(user) in (Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN)
+    """Build and run campaigns (create one, attach scripts, build segments): campaign
+    managers and administrators."""
+    return _authenticated(user) and role_of(user) in RUNNING_ROLES
+
+
+def can_view_segments(user) -> bool:
+    return _authenticated(user) and role_of(user) in READ_ALL_ROLES
+
+
+# --- one campaign --------------------------------------------------------------------------
+
+
+def can_view_campaign(user, campaign) -> bool:
+    if not _authenticated(user):
+        return False
+    role = role_of(user)
+    if role in READ_ALL_ROLES:
+        return True
+    if role == Role.TEAM_LEAD:
+        return campaign.status in (*PUBLISHED_STATUSES, CampaignStatus.PENDING_APPROVAL)
+    if role == Role.ADVISOR:
+        return campaign.status in PUBLISHED_STATUSES
+    return False
+
+
+def can_change_campaign(user, campaign) -> bool:
+    return can_change_campaigns(user) and campaign.status != CampaignStatus.ENDED
+
+
+def can_approve_campaign(user, campaign) -> bool:
+    """Approve (or return) a launch: the approver permission, a campaign awaiting
+    approval, and never one's own campaign."""
+    return (
+        _authenticated(user)
+        and user.has_perm(APPROVE_PERMISSION)
+        and campaign.status == CampaignStatus.PENDING_APPROVAL
+        and campaign.created_by_id != user.pk
+    )
+
+
+# --- segments ------------------------------------------------------------------------------
+
+
+def can_view_segment(user, segment) -> bool:
+    return can_view_segments(user)
+
+
+def can_change_segment(user, segment) -> bool:
+    return can_change_campaigns(user)

@@ -10,4 +10,32 @@ class CampaignAdmin(ReadOnlyAdmin):
     list_display = ("code", "name", "channel", "status", "starts_on", "ends_on", "product")
     list_filter = ("status", "channel")
     search_fields = ("code", "name")
-    raw_id_fields = ("product", "script", "created_by")
+    raw_id_fields = ("product", "script", "created_by", "launch_approved_by", "audience")
+
+
+@admin.register(m.CampaignStep)
+class CampaignStepAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "position", "kind", "channel", "script", "wait_hours")
+    list_filter = ("kind", "channel")
+    raw_id_fields = ("campaign", "script")
+
+
+@admin.register(m.CampaignTransition)
+class CampaignTransitionAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "from_status", "to_status", "actor", "occurred_at")
+    list_filter = ("to_status",)
+    raw_id_fields = ("campaign", "actor")
+
+
+@admin.register(m.Segment)
+class SegmentAdmin(ReadOnlyAdmin):
+    list_display = ("name", "kind", "member_count", "counted_at", "created_by")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(m.SegmentMember)
+class SegmentMemberAdmin(ReadOnlyAdmin):
+    list_display = ("segment", "customer")
+    raw_id_fields = ("segment", "customer")

@@ -1,22 +1,70 @@
 """Campaigns (经营策略): a group of customers reached through channels with approved words.
 
-Only the record exists so far; segments, journeys, the contact ledger and call tasks come
-with the campaigns issue. A campaign's script must be an approved compliance version.
+A campaign moves draft → pending approval → scheduled → running ⇄ paused → ended; every
+move is a :class:`CampaignTransition` row and an audit event. Its steps name the scripts
+their words come from; only a script's approved version is ever used, and a campaign
+cannot be submitted, approved, started or resumed while any of its scripts lacks one.
+A segment (:class:`Segment`) is the customer list's filter saved under a name.
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from compliance.models import ScriptVersion, VersionStatus
+from core.access import RestrictedQuerySet
 from customers.models import Channel
+from org.roles import Role, role_of
+
+# Who builds and runs campaigns, and who reads every campaign.
+RUNNING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
+READ_ALL_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN, Role.COMPLIANCE})
+APPROVE_PERMISSION = "campaigns.approve_campaign_launch"
 
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    SCHEDULED = "scheduled", _("Scheduled")
+    RUNNING = "running", _("Running")
     PAUSED = "paused", _("Paused")
     ENDED = "ended", _("Ended")
+
+
+# Statuses an advisor or team lead may see: what reaches (or reached) their customers.
+PUBLISHED_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.ENDED)
+
+
+class CampaignQuerySet(RestrictedQuerySet):
+    """The row rule of campaigns (its predicates: ``campaigns.access``).
+
+    - ``view``: campaign managers, compliance and administrators every campaign; a team
+      lead the published ones and those awaiting a launch approval; an advisor the
+      published ones (scheduled, running, paused, ended), whose call tasks they work.
+    - ``change`` (edit a draft, submit, start, pause, resume, end): campaign managers and
+      administrators, on campaigns not ended.
+    - ``approve`` (approve or return a launch): holders of the approver permission, on
+      campaigns awaiting approval that somebody else created (four eyes).
+    """
+
+    ACTIONS = ("view", "change", "approve")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if action == "change":
+            return self.exclude(status=CampaignStatus.ENDED) if role in RUNNING_ROLES else self.none()
+        if action == "approve":
+            if not user.has_perm(APPROVE_PERMISSION):
+                return self.none()
+            return self.filter(status=CampaignStatus.PENDING_APPROVAL).exclude(created_by=user)
+        if role in READ_ALL_ROLES:
+            return self.all()
+        if role == Role.TEAM_LEAD:
+            return self.filter(status__in=(*PUBLISHED_STATUSES, CampaignStatus.PENDING_APPROVAL))
+        if role == Role.ADVISOR:
+            return self.filter(status__in=PUBLISHED_STATUSES)
+        return self.none()
 
 
 class Campaign(models.Model):
@@ -25,10 +73,20 @@ class Campaign(models.Model):
     description = models.TextField(_("description"), blank=True, max_length=2000)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     segment = models.JSONField(_("segment definition"), default=dict, blank=True)
+    audience = models.ForeignKey(
+        "campaigns.Segment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("segment"),
+    )
     product = models.ForeignKey(
         "customers.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns"
     )
     status = models.CharField(_("status"), max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # When two campaigns compete for a customer's last contact slot, the higher wins.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=5)
     # The script the campaign's words come from. Only its approved version is ever used
     # (``script_version``); approving a new version moves the campaign with it.
     script = models.ForeignKey(
@@ -45,11 +103,24 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    launch_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("launch approved by"),
+    )
+    launch_approved_at = models.DateTimeField(_("launch approved at"), null=True, blank=True)
+
+    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ["-created_at"]
+        permissions = [("approve_campaign_launch", _("Can approve the launch of somebody else's campaign"))]
+        indexes = [models.Index(fields=["status", "starts_on"], name="campaign_status_start_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -60,3 +131,125 @@ class Campaign(models.Model):
         if self.script_id is None:
             return None
         return ScriptVersion.objects.filter(script_id=self.script_id, status=VersionStatus.APPROVED).first()
+
+
+class StepKind(models.TextChoices):
+    SEND = "send", _("Send a message")
+    CALL_TASK = "call_task", _("Advisor call task")
+    WAIT = "wait", pgettext_lazy("journey step", "Wait")
+
+
+class CampaignStep(models.Model):
+    """One step of a campaign's journey, in order. A message or a call task names the
+    script its words come from; the script's approved version is what is used."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps", verbose_name=_("campaign"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=StepKind.choices)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    script = models.ForeignKey(
+        "compliance.Script",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaign_steps",
+        verbose_name=_("script"),
+    )
+    wait_hours = models.PositiveIntegerField(_("wait (hours)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign step")
+        verbose_name_plural = _("campaign steps")
+        ordering = ["campaign_id", "position"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="campaign_step_position_once")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}#{self.position} {self.kind}"
+
+
+class CampaignTransition(models.Model):
+    """Evidence of a lifecycle move: who moved the campaign from which status to which."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("campaign")
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=CampaignStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=CampaignStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The approved script versions the campaign used at this move ({script id: version id}).
+    script_versions = models.JSONField(_("script versions"), default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("campaign transition")
+        verbose_name_plural = _("campaign transitions")
+        ordering = ["campaign_id", "occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.from_status}→{self.to_status}"
+
+
+class SegmentKind(models.TextChoices):
+    DYNAMIC = "dynamic", _("Dynamic: re-evaluated when used")
+    SNAPSHOT = "snapshot", _("Frozen snapshot")
+    UPLOADED = "uploaded", _("Uploaded list of customer numbers")
+
+
+class SegmentQuerySet(RestrictedQuerySet):
+    """The row rule of segments (its predicates: ``campaigns.access``).
+
+    - ``view``: campaign managers, compliance and administrators every segment.
+    - ``change`` (edit, refreeze): campaign managers and administrators.
+    """
+
+    ACTIONS = ("view", "change")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        allowed = RUNNING_ROLES if action == "change" else READ_ALL_ROLES
+        return self.all() if role in allowed else self.none()
+
+
+class Segment(models.Model):
+    """A group of customers (客群). ``definition`` is the customer list's own filter:
+    ``{"groups": [{filter parameter: value, …}, …]}``, each group the customer list's
+    conditions (all must hold), the groups joined by OR. A snapshot or an uploaded list
+    keeps its members in :class:`SegmentMember`."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    definition = models.JSONField(_("definition"), default=dict, blank=True)
+    member_count = models.PositiveIntegerField(_("members"), default=0)
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMember(models.Model):
+    """A member of a frozen or uploaded segment."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("segment member")
+        verbose_name_plural = _("segment members")
+        constraints = [models.UniqueConstraint(fields=["segment", "customer"], name="segment_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}:{self.customer_id}"

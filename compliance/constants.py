@@ -11,7 +11,8 @@ from org.roles import Role
 # queue, the lexicon, every script and flag); only officers act on it.
 OVERSEER_ROLES = frozenset({Role.COMPLIANCE, Role.ADMIN})
 # Who may propose and revise scripts (branch staff use the approved ones only).
-AUTHOR_ROLES = frozenset({Role.ADVISOR, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN})
+# Campaign managers write the message templates of their campaigns (scripts too).
+AUTHOR_ROLES = frozenset({Role.ADVISOR, Role.TEAM_LEAD, Role.COMPLIANCE, Role.ADMIN, Role.CAMPAIGN_MANAGER})
 # The Django group of senior officers a flag can be escalated to (created by migration 0002).
 SENIOR_GROUP = "compliance_senior"
 

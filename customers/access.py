@@ -7,7 +7,8 @@ that they agree for every role).
 
 Customers (``Customer.objects.restrict``):
 
-- ``view``: administrators and compliance everyone; an advisor the customers they own
+- ``view``: administrators, compliance and campaign managers (HQ, who pick groups of
+  customers from the whole base) everyone; an advisor the customers they own
   and those with an open lead of their team; a team lead the customers of the team's
   advisors and the team's open leads; branch staff the customers referred to their
   branch. Open leads and referrals are read as ``CustomerAccess`` grants only.
@@ -49,7 +50,7 @@ def can_view_customer(user, customer) -> bool:
     if not _authenticated(user):
         return False
     role = role_of(user)
-    if role in ALL_SEEING_ROLES:
+    if role in ALL_SEEING_ROLES or role == Role.CAMPAIGN_MANAGER:
         return True
     profile = getattr(user, "staff_profile", None)
     if profile is None:

@@ -210,3 +210,18 @@ class CustomerAccessAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_filter = ("reason", "team", "branch")
     search_fields = ("=customer__customer_no",)
     raw_id_fields = ("customer",)
+
+
+@admin.register(m.ContactLedgerEntry)
+class ContactLedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "channel", "status", "source", "source_id", "priority", "slot_at")
+    list_filter = ("status", "channel", "source")
+    search_fields = ("customer__customer_no", "key")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(m.AutomatedMarketingOptOut)
+class AutomatedMarketingOptOutAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "opted_out_at", "reason")
+    search_fields = ("customer__customer_no",)
+    raw_id_fields = ("customer",)

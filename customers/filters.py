@@ -12,14 +12,17 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from org.models import Branch
+from org.models import Branch, Team
 from org.roles import Role
 
 from .models import (
     AccessKind,
     AccessRecord,
+    Channel,
+    ContactPreference,
     Customer,
     CustomerTag,
+    Holding,
     LifecycleStage,
     RiskLevel,
     Tag,
@@ -66,6 +69,14 @@ def search_term_for_audit(term: str) -> str:
     return term
 
 
+def _years_ago(years: int) -> dt.date:
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a year without one
+        return today.replace(year=today.year - years, day=28)
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(method="filter_q", label=_("Search"), max_length=SEARCH_MAX)
     tier = df.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
@@ -104,6 +115,25 @@ class CustomerFilter(df.FilterSet):
         max_value=NOT_CONTACTED_DAYS_MAX,
         decimal_places=0,
     )
+    # Also the segment builder's conditions (campaigns saves this filter's parameters as a
+    # segment, so a list filter and a segment mean the same customers).
+    age_min = df.NumberFilter(method="filter_age_min", label=_("Age from"), min_value=0, max_value=150)
+    age_max = df.NumberFilter(method="filter_age_max", label=_("Age to"), min_value=0, max_value=150)
+    team = df.ModelChoiceFilter(
+        field_name="owner__staff_profile__team", queryset=Team.objects.all(), label=_("Team"), empty_label=_("All")
+    )
+    maturity_within_days = df.NumberFilter(
+        method="filter_maturity_within", label=_("A holding matures within (days)"), min_value=0, max_value=3660
+    )
+    consent = df.ChoiceFilter(
+        choices=Channel.choices, method="filter_consent", label=_("Marketing consent on"), empty_label=_("All")
+    )
+    without_tag = df.ModelChoiceFilter(
+        queryset=Tag.objects.order_by("category", "code"),
+        method="filter_without_tag",
+        label=_("Without tag"),
+        empty_label=_("None"),
+    )
 
     class Meta:
         model = Customer
@@ -125,6 +155,33 @@ class CustomerFilter(df.FilterSet):
 
     def filter_tag(self, qs, name, value):
         return qs.filter(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_maturity_within(self, qs, name, value):
+        today = timezone.localdate()
+        maturing = Holding.objects.filter(
+            customer_id=OuterRef("pk"),
+            maturity_date__gte=today,
+            maturity_date__lte=today + dt.timedelta(days=int(value)),
+        )
+        return qs.filter(Exists(maturing))
+
+    def filter_consent(self, qs, name, value):
+        """Consented to marketing on the channel and not on do-not-disturb there now."""
+        consented = ContactPreference.objects.filter(customer_id=OuterRef("pk"), channel=value, consent=True).filter(
+            Q(dnd_until__isnull=True) | Q(dnd_until__lte=timezone.now())
+        )
+        return qs.filter(Exists(consented))
+
+    def filter_without_tag(self, qs, name, value):
+        return qs.exclude(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=value)))
+
+    def filter_age_min(self, qs, name, value):
+        """At least ``value`` years old today: born on or before this day ``value`` years ago."""
+        return qs.filter(birth_date__lte=_years_ago(int(value)))
+
+    def filter_age_max(self, qs, name, value):
+        """At most ``value`` years old today: born after this day ``value`` + 1 years ago."""
+        return qs.filter(birth_date__gt=_years_ago(int(value) + 1))
 
     def filter_not_contacted(self, qs, name, value):
         cutoff = timezone.now() - dt.timedelta(days=int(value))

@@ -144,7 +144,7 @@ class CustomerQuerySet(RestrictedQuerySet):
         advisor's first page walks the AUM index and stops after 50 rows (~10 ms). A team
         lead's "owned by the team" is a sub-select of the team's staff rather than a join
         through users and profiles. Tested equal to the plain rule (test_access)."""
-        if role in ALL_SEEING_ROLES:
+        if role in ALL_SEEING_ROLES or role == Role.CAMPAIGN_MANAGER:
             return self.all()
         profile = getattr(user, "staff_profile", None)
         if profile is None:
@@ -760,3 +760,69 @@ class IntegrationClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- One contact ledger (the campaigns issue) ---------------------------------------------
+
+
+class LedgerStatus(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    HELD = "held", _("Held for the contact window")
+    USED = "used", _("Contact made")
+    RELEASED = "released", _("Released")
+
+
+# Entries that take a slot of the customer's frequency caps.
+LEDGER_COUNTED = (LedgerStatus.RESERVED, LedgerStatus.HELD, LedgerStatus.USED)
+
+
+class LedgerSource(models.TextChoices):
+    CAMPAIGN = "campaign", _("Campaign")
+    MANUAL_CALL = "manual_call", _("Manual marketing call")
+
+
+class ContactLedgerEntry(models.Model):
+    """One marketing contact of a customer, planned or made, on one channel: every
+    campaign send and call task reserves one before it is scheduled, every manual
+    marketing call records one. The frequency caps count these rows across campaigns and
+    channels; the call screen's contact policy reads them. ``source_id`` is a plain id
+    (a campaign, a call log): the apps above own those rows."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=16, choices=LedgerStatus.choices)
+    source = models.CharField(_("source"), max_length=16, choices=LedgerSource.choices)
+    source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
+    # Chosen by a segment or a trigger rather than by a person (PIPL Art. 24).
+    automated = models.BooleanField(_("automated"), default=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=5)
+    # When the contact goes out (or went out): a held entry waits for the window to open.
+    slot_at = models.DateTimeField(_("contact time"))
+    # Idempotency: the same (campaign, step, customer, occurrence) reserves once.
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    released_reason = models.CharField(_("released because"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact ledger entry")
+        verbose_name_plural = _("contact ledger entries")
+        indexes = [models.Index(fields=["customer", "slot_at"], name="ledger_cust_slot_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.channel} {self.status}"
+
+
+class AutomatedMarketingOptOut(models.Model):
+    """The customer refused marketing driven by automated decisions (PIPL Art. 24): no
+    campaign reaches them; an advisor's own call still may, within the other rules."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+")
+    opted_out_at = models.DateTimeField(_("opted out at"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("opt-out of automated marketing")
+        verbose_name_plural = _("opt-outs of automated marketing")
+
+    def __str__(self) -> str:
+        return str(self.customer_id)

@@ -39,6 +39,9 @@ RMS_PER_BRANCH = 2
 # approved by a compliance officer.
 SCRIPT_AUTHOR = "lead1"
 COMPLIANCE_OFFICER = "compliance1"
+# Campaigns are built by one campaign manager and their launch approved by the other.
+CAMPAIGN_AUTHOR = "campaign1"
+CAMPAIGN_APPROVER = "campaign2"
 
 
 @dataclass
@@ -110,6 +113,11 @@ def seed_org() -> OrgWorld:
     taken.add("周敏")
     staff("compliance2", Role.COMPLIANCE, "吴磊")
     taken.add("吴磊")
+    # Two campaign managers, so one can approve the other's launch.
+    staff(CAMPAIGN_AUTHOR, Role.CAMPAIGN_MANAGER, "陈晓")
+    taken.add("陈晓")
+    staff(CAMPAIGN_APPROVER, Role.CAMPAIGN_MANAGER, "林涛")
+    taken.add("林涛")
     advisors_by_team: dict[int, list[int]] = {}
     rms_by_branch: dict[int, list[int]] = {}
     n = 0

@@ -24,6 +24,8 @@ class Role(models.TextChoices):
     BRANCH_MANAGER = "branch_manager", _("Branch manager")
     BRANCH_RM = "branch_rm", _("Branch relationship manager")
     COMPLIANCE = "compliance", _("Compliance officer")
+    # HQ remote operations (策略经理): builds and runs campaigns over the whole customer base.
+    CAMPAIGN_MANAGER = "campaign_manager", _("Campaign manager")
     ADMIN = "admin", _("Administrator")
 
 

@@ -286,6 +286,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "scoring-resurface-pool": {"task": "scoring.resurface_pool", "schedule": 30 * 60},
     "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
     "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
+    "campaigns-advance-calendar": {"task": "campaigns.advance_calendar", "schedule": 5 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -344,6 +345,12 @@ WORKBENCH_CALL_WEEKLY_CAP = env.int("WORKBENCH_CALL_WEEKLY_CAP", default=3)
 WORKBENCH_CALL_CAP_WINDOW_DAYS = env.int("WORKBENCH_CALL_CAP_WINDOW_DAYS", default=7)
 WORKBENCH_PRIVATE_COOLING_OFF_HOURS = env.int("WORKBENCH_PRIVATE_COOLING_OFF_HOURS", default=24)
 WORKBENCH_OPT_OUT_DND_DAYS = env.int("WORKBENCH_OPT_OUT_DND_DAYS", default=180)
+# The contact ledger (customers.services.ledger): marketing contacts per customer in the
+# cap window, per channel (phone: WORKBENCH_CALL_WEEKLY_CAP) and over all channels.
+WORKBENCH_CONTACT_CHANNEL_CAP = env.int("WORKBENCH_CONTACT_CHANNEL_CAP", default=3)
+WORKBENCH_CONTACT_TOTAL_CAP = env.int("WORKBENCH_CONTACT_TOTAL_CAP", default=5)
+# Campaigns: this percentage of customers (by a hash of the id) is the global holdout.
+WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT = env.int("WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT", default=5)
 WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)
 WORKBENCH_NURTURE_PERIOD_DAYS = env.int("WORKBENCH_NURTURE_PERIOD_DAYS", default=14)
 WORKBENCH_EFFECTIVE_CONTACT_TARGET = env.float("WORKBENCH_EFFECTIVE_CONTACT_TARGET", default=0.8)

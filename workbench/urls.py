@@ -18,6 +18,7 @@ urlpatterns = [
     path("scoring/", include(("scoring.urls", "scoring"), namespace="scoring")),
     path("referrals/", include(("referrals.urls", "referrals"), namespace="referrals")),
     path("compliance/", include(("compliance.urls", "compliance"), namespace="compliance")),
+    path("campaigns/", include(("campaigns.urls", "campaigns"), namespace="campaigns")),
     path("api/", include("workbench.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): no inline script, as

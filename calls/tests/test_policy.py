@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from calls.policy import contact_policy_verdict
 from calls.tests.factories import CallLogFactory
+from customers.services.ledger import ledger_record_manual_call
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory, HoldingFactory, ProductFactory
 from leads.tests.factories import LeadFactory
 
@@ -83,12 +84,18 @@ def test_weekly_cap(world, customer, settings):
     settings.WORKBENCH_CALL_WEEKLY_CAP = 3
     lead = LeadFactory(customer=customer)
     now = at(15)
-    CallLogFactory(lead=lead, advisor=world.advisor_a, started_at=now - dt.timedelta(days=8))  # outside the window
+
+    # manual marketing calls are counted through the one contact ledger (as call_log records them)
+    def marketing_call(advisor, started_at):
+        call = CallLogFactory(lead=lead, advisor=advisor, started_at=started_at)
+        ledger_record_manual_call(customer_id=customer.pk, call_log_id=call.pk, at=started_at)
+
+    marketing_call(world.advisor_a, now - dt.timedelta(days=8))  # outside the window
     CallLogFactory(lead=lead, advisor=world.advisor_a, started_at=now - dt.timedelta(days=1), purpose="service")
     for d in (1, 3):
-        CallLogFactory(lead=lead, advisor=world.advisor_a, started_at=now - dt.timedelta(days=d))
+        marketing_call(world.advisor_a, now - dt.timedelta(days=d))
     assert contact_policy_verdict(customer=customer, now=now).allowed  # 2 marketing calls in 7 days
-    CallLogFactory(lead=lead, advisor=world.advisor_b, started_at=now - dt.timedelta(hours=2))
+    marketing_call(world.advisor_b, now - dt.timedelta(hours=2))
     verdict = contact_policy_verdict(customer=customer, now=now)
     assert verdict.codes == ["weekly_cap"]
     assert verdict.messages == ["该客户近 7 天已接到 3 次营销电话，已达上限 3 次，暂时不能再拨打营销电话。"]

@@ -9,7 +9,8 @@ seeder writes only its own app's tables (grants through the lower apps' services
 - compliance: sales scripts through the real review workflow (``compliance.demo``);
 - leads: per chunk the open leads and their access grants (``leads.demo``);
 - scoring: per chunk the past outcomes with point-in-time features (``scoring.demo``);
-- referrals: per chunk a referral for each referred lead, with its grants (``referrals.demo``).
+- referrals: per chunk a referral for each referred lead, with its grants (``referrals.demo``);
+- campaigns: segments and six campaigns across the lifecycle (``campaigns.demo``).
 
 Deterministic for ``(customers, seed, today)`` (see ``core.demo``). One audit event
 records the seeding itself.
@@ -27,13 +28,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from calls.demo import seed_calls
+from campaigns.demo import seed_campaigns
 from compliance.demo import seed_scripts, seed_surveillance
 from core.audit import audit_record
 from core.demo import IdAllocator, RowWriter, chunks
 from customers.demo import CustomerSeeder, seed_catalogue
 from customers.models import Customer
 from leads.demo import LeadSeeder
-from org.demo import COMPLIANCE_OFFICER, SCRIPT_AUTHOR, seed_org
+from org.demo import CAMPAIGN_APPROVER, CAMPAIGN_AUTHOR, COMPLIANCE_OFFICER, SCRIPT_AUTHOR, seed_org
 from referrals.demo import ReferralSeeder
 from scoring.demo import OutcomeSeeder
 
@@ -80,6 +82,9 @@ def seed_world(
     stats.update(seed_calls(seed=seed, anchor=anchor))
     with transaction.atomic():
         stats["flags"] = seed_surveillance()
+        stats["campaigns"] = seed_campaigns(
+            author=org.users[CAMPAIGN_AUTHOR], approver=org.users[CAMPAIGN_APPROVER], today=anchor.date()
+        )
         audit_record(
             actor=None,
             verb="demo.seed",

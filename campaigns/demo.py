@@ -1,0 +1,152 @@
+"""Demo campaigns: segments and six campaigns in every status of the lifecycle, built
+through the real services (steps, submission, the second person's approval, start, pause,
+end), so their transitions and audit events are the ones the services write. Campaigns
+already there (by code) are left alone."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+
+from compliance.models import Script
+from customers.models import Product
+
+from .models import Campaign, SegmentKind
+from .services import lifecycle
+from .services.segments import segment_save
+
+OPENING = "开场白：到期资金关怀"
+PRODUCT_INTRO = "稳享180天持有期 产品介绍"
+PENSION = "养老理财：客户担心流动性"
+PENDING_REVIEW = "沪深300指数基金 推介（待审）"
+
+# (code, name, segment, product code, steps, how far it goes, description)
+CAMPAIGNS = [
+    (
+        "DEMO-MATURITY",
+        "理财到期提醒：短信后三天未回复转外呼",
+        "maturing",
+        "WM003",
+        [("send", "sms", OPENING, None), ("wait", "", None, 72), ("call_task", "phone", PRODUCT_INTRO, None)],
+        "running",
+        "到期前7天短信提醒，3天内未回复的客户生成理财经理外呼任务。",
+    ),
+    (
+        "DEMO-RISK",
+        "风险测评到期提醒推送",
+        "expired",
+        None,
+        [("send", "app_push", OPENING, None)],
+        "scheduled",
+        "风险测评即将到期或已过期的客户，App推送提醒重新测评。",
+    ),
+    (
+        "DEMO-AIBOT",
+        "长尾客户AI外呼筛选",
+        "long_tail",
+        None,
+        [("send", "ai_bot", OPENING, None), ("call_task", "phone", PENSION, None)],
+        "pending_approval",
+        "AI外呼筛选长尾客户需求，有意向的客户交理财经理确认线索。",
+    ),
+    (
+        "DEMO-OUTFLOW",
+        "大额流出挽留外呼",
+        "wealth",
+        None,
+        [("call_task", "phone", PENDING_REVIEW, None)],
+        "draft",
+        "近30天资产下降超过20%的客户，由理财经理外呼挽留。话术尚待合规审批。",
+    ),
+    (
+        "DEMO-BIRTHDAY",
+        "生日祝福",
+        "base",
+        None,
+        [("send", "wechat", OPENING, None)],
+        "paused",
+        "客户生日当天微信祝福。",
+    ),
+    (
+        "DEMO-LASTQ",
+        "上季度到期续投（已结束）",
+        "base",
+        "WM003",
+        [("send", "sms", OPENING, None), ("call_task", "phone", PRODUCT_INTRO, None)],
+        "ended",
+        "上季度到期客户的续投策略，已结束。",
+    ),
+]
+ORDER = ["draft", "pending_approval", "scheduled", "running", "paused", "ended"]
+
+
+def _segments(author) -> dict:
+    return {
+        "base": segment_save(actor=author, name="基础层级客户", definition={"groups": [{"tier": "base"}]}),
+        "maturing": segment_save(
+            actor=author,
+            name="30天内到期且授权短信的客户",
+            definition={"groups": [{"maturity_within_days": "30", "consent": "sms"}]},
+        ),
+        "long_tail": segment_save(actor=author, name="长尾客户", definition={"groups": [{"tier": "long_tail"}]}),
+        "wealth": segment_save(
+            actor=author,
+            name="财富及私行客户（快照）",
+            definition={"groups": [{"tier": "wealth"}, {"tier": "private"}]},
+            kind=SegmentKind.SNAPSHOT,
+        ),
+        "expired": segment_save(
+            actor=author, name="风险测评过期客户", definition={"groups": [{"assessment_expired": "true"}]}
+        ),
+    }
+
+
+def seed_campaigns(*, author, approver, today: dt.date) -> int:
+    """The demo campaigns (``author`` builds, ``approver`` approves); returns how many were created."""
+    if Campaign.objects.filter(code__startswith="DEMO-").exists():
+        return 0
+    segments = _segments(author)
+    scripts = {s.title: s for s in Script.objects.filter(title__in=[OPENING, PRODUCT_INTRO, PENSION, PENDING_REVIEW])}
+    created = 0
+    for code, name, segment, product_code, steps, goal, description in CAMPAIGNS:
+        ended = goal == "ended"
+        campaign = lifecycle.campaign_create(
+            actor=author,
+            code=code,
+            name=name,
+            description=description,
+            audience=segments[segment],
+            product=Product.objects.filter(code=product_code).first() if product_code else None,
+            priority=7 if code == "DEMO-OUTFLOW" else 5,
+            starts_on=today - dt.timedelta(days=90 if ended else 3),
+            ends_on=today - dt.timedelta(days=1) if ended else today + dt.timedelta(days=30),
+        )
+        for kind, channel, title, hours in steps:
+            lifecycle.campaign_add_step(
+                actor=author,
+                campaign=campaign,
+                kind=kind,
+                channel=channel,
+                script=scripts.get(title),
+                wait_hours=hours,
+            )
+        created += 1
+        # A script still awaiting review keeps its campaign a draft (launch is blocked).
+        with contextlib.suppress(ValidationError):
+            _advance(campaign, goal=goal, author=author, approver=approver)
+    return created
+
+
+def _advance(campaign, *, goal: str, author, approver) -> None:
+    if ORDER.index(goal) >= ORDER.index("pending_approval"):
+        lifecycle.campaign_submit(actor=author, campaign=campaign)
+    if ORDER.index(goal) >= ORDER.index("scheduled"):
+        lifecycle.campaign_approve_launch(actor=approver, campaign=campaign)
+    if ORDER.index(goal) >= ORDER.index("running"):
+        lifecycle.campaign_start(actor=author, campaign=campaign)
+    if goal == "paused":
+        lifecycle.campaign_pause(actor=author, campaign=campaign, note="节假日暂停")
+    if goal == "ended":
+        lifecycle.campaign_end(actor=author, campaign=campaign, note="到期结束")

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_create, name="create"),
+    path("calendar/", views.campaign_calendar, name="calendar"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/edit/", views.campaign_edit, name="edit"),
+    path("<int:pk>/steps/", views.step_add, name="step_add"),
+    path("steps/<int:pk>/remove/", views.step_remove, name="step_remove"),
+    path("<int:pk>/move/<str:move>/", views.campaign_move, name="move"),
+    path("segments/", views.segment_list, name="segments"),
+    path("segments/new/", views.segment_new, name="segment_new"),
+    path("segments/preview/", views.segment_preview, name="segment_preview"),
+    path("segments/upload/", views.segment_upload, name="segment_upload"),
+    path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
+]
