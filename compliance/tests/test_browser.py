@@ -113,7 +113,7 @@ def test_officer_reviews_flags_and_advisor_sees_feedback(world, page, login, liv
     notes = [
         "客户担心亏损，我说这款产品是保本的，不会亏本。",
         "客户问收益，我说<b>预期收益率</b>4%，到期一定能拿到。",
-        "客户说别家银行不靠谱，我没有附和。",
+        "客户的朋友在别家银行，说那边不靠谱。",  # a third party's words: a false positive
     ]
     for i, text in enumerate(notes):
         # As the calls app hands in a call note: the snapshot, a link back, the scan on commit.
@@ -144,7 +144,7 @@ def test_officer_reviews_flags_and_advisor_sees_feedback(world, page, login, liv
     page.wait_for_selector('[data-testid="outcome"]')
     page.screenshot(path=f"{SHOTS}/8-flag-closed.png", full_page=True)
 
-    # the disparaging hit was the customer's words: bulk close as a false positive
+    # the disparaging hit was a third party's words: bulk close as a false positive
     page.goto(f"{base}/compliance/review/?category=disparaging")
     page.locator('[data-testid="flag-table"] input[name="flag_ids"]').first.check()
     page.fill("#bulk-reason", "客户原话，非理财经理陈述")
