@@ -98,7 +98,7 @@ def p_mobile(value: str) -> str:
 def p_id_number(value: str) -> str:
     id_number = m.id_number_normalized(value)
     if id_number is None:
-        raise RowError(_("Not a resident ID number (18 characters with a valid check digit, or 15 digits)."))
+        raise RowError(_("Not a resident ID number (17 digits and a digit or X, or 15 digits)."))
     return id_number
 
 

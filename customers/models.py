@@ -49,8 +49,6 @@ def derived_columns(*, mobile: str, id_number: str, aum) -> dict:
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
 ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 def mobile_normalized(value: str) -> str | None:
@@ -65,14 +63,11 @@ def mobile_normalized(value: str) -> str | None:
 
 
 def id_number_normalized(value: str) -> str | None:
-    """A resident ID number as stored (18 characters with a valid GB 11643 check digit, X
-    upper case; or a legacy 15-digit one), or None when ``value`` is not one."""
+    """A resident ID number as stored (17 digits and a digit or X, upper case; or a legacy
+    15-digit one), or None when ``value`` is not one. The check digit is not verified:
+    core banking is the source of the number, and a refused row would hide a customer."""
     v = re.sub(r"\s", "", value or "").upper()
-    if not ID_NUMBER.fullmatch(v):
-        return None
-    if len(v) == 18 and _ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True)) % 11] != v[17]:
-        return None
-    return v
+    return v if ID_NUMBER.fullmatch(v) else None
 
 
 class Gender(models.TextChoices):
