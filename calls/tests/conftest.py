@@ -15,7 +15,20 @@ from django.utils import timezone
 
 from calls import services
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory
+from org.models import Holiday, HolidayKind
 from scoring.tasks import rescore_customer
+
+
+@pytest.fixture(autouse=True)
+def tomorrow_is_a_working_day(db):
+    """Callbacks are planned on working days only (org.calendar). Tests plan one for
+    "tomorrow 10:00", relative to today or to the last working day's noon: a weekend
+    day among those is made a make-up working day (调休), so the tests do not depend on
+    the day they run."""
+    today = timezone.localdate()
+    for day in (today - dt.timedelta(days=n) for n in range(-2, 4)):
+        if day.weekday() >= 5:
+            Holiday.objects.get_or_create(date=day, defaults={"kind": HolidayKind.WORKDAY, "name": "调休"})
 
 
 @pytest.fixture(autouse=True)
