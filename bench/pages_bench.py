@@ -70,8 +70,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": "/dev/null",
         # plain HTTP on the loopback: the production redirect to HTTPS and Secure cookies off
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HTTPS": "false",
     }
     # with debug off, pages name the collected (hashed) static files
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
