@@ -36,6 +36,13 @@ def _restore_role_permissions() -> None:
 
 
 @pytest.fixture
+def role_permissions(db):
+    """The roles' permissions, as the data migrations grant them (for tests that build
+    their own world, such as the demo, instead of ``world``)."""
+    _restore_role_permissions()
+
+
+@pytest.fixture
 def world(db):
     _restore_role_permissions()
     team_a = TeamFactory(code="TA", name="远程一组")

@@ -2,6 +2,7 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import details_text, job_kind_label, target_label, verb_label
@@ -34,9 +35,10 @@ class AuditEventTable(tables.Table):
         return _("System") if record.actor is None else staff_name(record.actor)
 
     def render_target_type(self, record):
+        label = capfirst(target_label(record.target_type))
         if not record.target_id.isdigit():  # "*" (many rows), "" or a report's format
-            return target_label(record.target_type)
-        return f"{target_label(record.target_type)} #{record.target_id}"
+            return label
+        return f"{label} #{record.target_id}"
 
     def render_details(self, value):
         return details_text(value) if value else "—"

@@ -62,7 +62,7 @@ def _pages(user) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def demo(db):
+def demo(role_permissions):
     call_command("seed_demo", customers=150, seed=5, today=dt.date.today(), stdout=StringIO())
 
 
@@ -92,3 +92,9 @@ def test_every_role_every_page_both_languages(page, live_server, login, demo):
                     problems.append(f"{username} {lang} {url}: {width}px wider than the window")
     assert shots > 100
     assert not problems, "\n".join(problems)
+
+
+def test_compliance_sees_the_audit_log_in_the_walks_world(client, demo):
+    """The walk's world has the roles' permissions: an officer's audit log is not empty."""
+    client.force_login(get_user_model().objects.get(username="compliance1"))
+    assert "演示数据" in client.get("/shell/audit/").content.decode()

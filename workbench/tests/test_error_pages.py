@@ -3,8 +3,18 @@
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from workbench import views
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_language():
+    """English requests activate English in this thread (LocaleMiddleware does not
+    switch back): the tests that follow start in the language they started in."""
+    before = translation.get_language()
+    yield
+    translation.activate(before)
 
 
 def test_403_is_the_products_page_in_chinese_and_english(client_for, advisor):

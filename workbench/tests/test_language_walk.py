@@ -102,6 +102,15 @@ CSV = (
 ).encode()
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_language():
+    """English requests activate English in this thread (LocaleMiddleware does not
+    switch back): the tests that follow start in the language they started in."""
+    before = translation.get_language()
+    yield
+    translation.activate(before)
+
+
 def _texts(values) -> set[str]:
     out: set[str] = set()
     for value in values:

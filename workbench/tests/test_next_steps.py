@@ -33,6 +33,15 @@ BODY = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_language():
+    """English requests activate English in this thread (LocaleMiddleware does not
+    switch back): the tests that follow start in the language they started in."""
+    before = translation.get_language()
+    yield
+    translation.activate(before)
+
+
 def _submitted(author):
     version = script_services.script_create(
         actor=author, title="稳健理财介绍", purpose=ScriptPurpose.PRODUCT_INTRO, body=BODY, product=ProductFactory()
