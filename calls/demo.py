@@ -22,6 +22,7 @@ from customers.models import ContactPreference
 from leads.models import Lead, LeadStatus, PlannedCall, PlannedCallKind, PlannedCallStatus
 from org.calendar import Calendar
 
+from .dispositions import dispositions_install
 from .models import CallLog, Disposition, NextAction
 
 RNG_STREAM = 97
@@ -50,6 +51,7 @@ NOTES = {
 def seed_calls(*, seed: int, anchor: dt.datetime, limit: int = 4000) -> dict[str, int]:
     rng = np.random.default_rng([seed, RNG_STREAM])
     calendar = Calendar.load()
+    dispositions_install(Disposition)  # the default taxonomy, whatever emptied the table
     dispositions = {d.code: d for d in Disposition.objects.all()}
     codes = [c for c, _p in OUTCOMES]
     weights = np.array([p for _c, p in OUTCOMES])

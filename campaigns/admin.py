@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
+from customers.admin import CustomerViewRecorded
 
 from . import models as m
 
@@ -36,6 +37,6 @@ class SegmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(m.SegmentMember)
-class SegmentMemberAdmin(ReadOnlyAdmin):
+class SegmentMemberAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("segment", "customer")
     raw_id_fields = ("segment", "customer")

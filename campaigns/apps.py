@@ -1,12 +1,64 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
 
-    audit_details = {"script": _("script"), "script_version": _("script version")}
+    audit_details = {
+        "script": _("script"),
+        "script_version": _("script version"),
+        "script_versions": _("script versions in use"),
+        "move": _("action"),
+        "step": _("step"),
+        "kind": _("kind"),
+        "channel": _("channel"),
+        "groups": _("condition groups"),
+        "members": _("members"),
+        "frozen": _("frozen members"),
+        "name": _("name"),
+        "priority": _("priority"),
+        "segment": _("segment"),
+        "product": _("product"),
+        "note": _("note"),
+        "fields": _("fields changed"),
+        "position": _("position"),
+        "lines": _("lines"),
+        "skipped": _("lines skipped"),
+    }
+    # The codes the details hold, in words (the same words as the models' choices).
+    audit_values = {
+        "draft": _("Draft"),
+        "pending_approval": _("Pending approval"),
+        "scheduled": _("Scheduled"),
+        "running": _("Running"),
+        "paused": _("Paused"),
+        "ended": _("Ended"),
+        "send": _("Send a message"),
+        "call_task": _("Advisor call task"),
+        "wait": pgettext_lazy("journey step", "Wait"),
+        "submit": _("Submit for approval"),
+        "withdraw": _("Withdraw"),
+        "approve": _("Approve the launch"),
+        "return": _("Return to the author"),
+        "start": _("Start"),
+        "pause": _("Pause"),
+        "resume": _("Resume"),
+        "end": _("End"),
+        "phone": _("Phone"),
+        "sms": _("SMS"),
+        "app_push": _("App push"),
+        "wechat": _("WeChat"),
+        "ai_bot": _("AI bot"),
+        "email": _("E-mail"),
+        # the fields a campaign edit names
+        "description": _("description"),
+        "starts_on": _("start date"),
+        "ends_on": _("end date"),
+        "audience": _("audience"),
+    }
 
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),

@@ -325,7 +325,7 @@ class ConceptGroup(models.Model):
 
     name = models.CharField(_("name"), max_length=40, unique=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
-    terms = models.TextField(_("terms"), help_text=_("One term per line."))
+    terms = models.TextField(_("terms"), max_length=20_000, help_text=_("One term per line."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -623,7 +623,7 @@ class CorpusEntry(models.Model):
     """A reviewed text an officer added to the classifier's labelled corpus (the files in
     ``compliance/corpus/`` are the rest): "clean" when the flag was closed as no issue."""
 
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), max_length=20_000)
     label = models.CharField(_("label"), max_length=32)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
     flag = models.ForeignKey(

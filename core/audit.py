@@ -99,6 +99,16 @@ def audit_detail_labels() -> dict[str, Any]:
 
 
 @cache
+def audit_value_labels() -> dict[str, Any]:
+    """Codes an event's details may hold as values (a status, a step kind, a channel) →
+    their words, from the apps' ``audit_values``; the details keep the codes."""
+    labels: dict[str, Any] = {}
+    for config in apps.get_app_configs():
+        labels.update(getattr(config, "audit_values", {}))
+    return labels
+
+
+@cache
 def audit_target_labels() -> dict[str, Any]:
     """Every target type → its label: the models' verbose names and the declared others."""
     labels: dict[str, Any] = {model._meta.label_lower: model._meta.verbose_name for model in apps.get_models()}
@@ -134,6 +144,8 @@ def _value_text(value: Any) -> str:
             return verb_label(value)
         if value in (job_labels := job_kind_labels()):
             return str(job_labels[value])
+        if value in (value_labels := audit_value_labels()):
+            return str(value_labels[value])
         if value in ("csv", "xlsx"):
             return value.upper()
         if value in dict(settings.LANGUAGES):

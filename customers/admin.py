@@ -213,7 +213,7 @@ class CustomerAccessAdmin(CustomerViewRecorded, ReadOnlyAdmin):
 
 
 @admin.register(m.ContactLedgerEntry)
-class ContactLedgerEntryAdmin(ReadOnlyAdmin):
+class ContactLedgerEntryAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("customer", "channel", "status", "source", "source_id", "priority", "slot_at")
     list_filter = ("status", "channel", "source")
     search_fields = ("customer__customer_no", "key")

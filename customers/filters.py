@@ -132,7 +132,7 @@ class CustomerFilter(df.FilterSet):
         queryset=Tag.objects.order_by("category", "code"),
         method="filter_without_tag",
         label=_("Without tag"),
-        empty_label=_("None"),
+        empty_label=_("Any"),
     )
 
     class Meta:

@@ -23,6 +23,10 @@ class WorkbenchConfig(AppConfig):
         "outcomes": _("call outcomes"),
         "positives": _("conversions"),
         "referrals": _("referrals"),
+        "calls": _("calls logged"),
+        "planned_calls": _("planned calls"),
+        "flags": _("surveillance flags"),
+        "campaigns": _("campaigns"),
     }
     # The project itself (settings, URLs, the Celery app, home page, demo composition):
     # it owns no tables.

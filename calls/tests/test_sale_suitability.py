@@ -91,4 +91,5 @@ def test_the_api_refuses_an_unsuitable_sale_and_takes_the_second_review(world, e
     off_shelf = api.post("/api/call-logs/", {**body, "won_product": too_risky.pk}, format="json")
     assert off_shelf.status_code == 400
     assert not CallLog.objects.exists()
-    assert api.post("/api/call-logs/", {**body, "second_review": True}, format="json").status_code == 201
+    _r = api.post("/api/call-logs/", {**body, "second_review": True}, format="json")
+    assert _r.status_code == 201, _r.json()

@@ -29,10 +29,10 @@ def test_segment_live_count_then_build_and_launch(world, page, login, live_serve
     page.goto(f"{live_server.url}/campaigns/segments/new/")
     page.fill("#id_name", "基础及财富客户")
     page.select_option("#id_g0-tier", "base")
-    page.wait_for_function("document.querySelector('[data-testid=live-count]').innerText.trim() === '4'")
+    page.wait_for_function("() => document.querySelector('[data-testid=live-count]').innerText.trim() === '4'")
     page.click('[data-testid="add-group"]')
     page.select_option("#id_g1-tier", "wealth")
-    page.wait_for_function("document.querySelector('[data-testid=live-count]').innerText.trim() === '6'")
+    page.wait_for_function("() => document.querySelector('[data-testid=live-count]').innerText.trim() === '6'")
     assert page.locator('[data-testid="sample"] tbody tr').count() == 6
     page.screenshot(path=f"{SHOTS}/1-segment-builder.png", full_page=True)
     page.click('[data-testid="save-segment"]')

@@ -28,7 +28,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from compliance.models import Flag, LexiconRule, Script, ScriptVersion
+from campaigns.models import Campaign, CampaignStep, Segment
+from compliance.models import ConceptGroup, Flag, LexiconRule, Script, ScriptVersion
 from core.models import Job
 from customers.models import Customer, ImportBatch, Tag
 from customers.views import portrait_tabs
@@ -107,6 +108,16 @@ PATH_VALUES = {
     "compliance:flag_close": lambda: {"pk": _first_pk(Flag)},
     "compliance:lexicon_edit": lambda: {"pk": _first_pk(LexiconRule)},
     "compliance:reports_export": lambda: [{"fmt": "csv"}, {"fmt": "xlsx"}],
+    "compliance:concept_group_edit": lambda: {"pk": _first_pk(ConceptGroup)},
+    "compliance:flag_add_to_corpus": lambda: {"pk": _first_pk(Flag)},
+    "campaigns:detail": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:edit": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:step_add": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:step_remove": lambda: {"pk": _first_pk(CampaignStep)},
+    "campaigns:move": lambda: [
+        {"pk": _first_pk(Campaign), "move": move} for move in ("submit", "approve", "return", "pause", "x\x00")
+    ],
+    "campaigns:segment_detail": lambda: {"pk": _first_pk(Segment)},
 }
 
 

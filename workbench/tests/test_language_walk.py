@@ -24,10 +24,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
+from django.utils.text import Truncator
 
 from calls.models import CallLog
+from campaigns.models import Campaign, CampaignTransition, Segment
 from compliance.models import (
     Communication,
+    ConceptGroup,
+    CorpusEntry,
     Flag,
     LexiconRule,
     LexiconRuleVersion,
@@ -40,8 +44,9 @@ from core.models import Job, Notification
 from customers.ingest import SCHEMAS
 from customers.models import Customer, ImportBatch, ImportMapping, Interaction, Product
 from customers.services import imports as import_services
-from leads.models import Lead, LeadTransition, PlannedCall
+from leads.models import Grade, Lead, LeadStatus, LeadTransition, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
+from referrals import services as referral_services
 from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
 from scoring.models import CustomerScore
 
@@ -148,11 +153,22 @@ def people_wrote() -> list[str]:
         (ImportMapping, ["name"]),
         (ImportBatch, ["original_name", "headers"]),
         (LexiconRuleVersion, ["note"]),
+        (ConceptGroup, ["name", "description", "terms"]),
+        (CorpusEntry, ["text"]),
+        (Campaign, ["code", "name", "description"]),
+        (Segment, ["name"]),
+        (CampaignTransition, ["note"]),
     ]
     texts: set[str] = set()
     for model, fields in sources:
         for row in model.objects.values_list(*fields):
             texts |= _texts(row)
+    # The synonym lists as the lexicon's list shows them (cut at 120 characters).
+    texts |= {Truncator(terms).chars(120) for terms in ConceptGroup.objects.values_list("terms", flat=True)}
+    # A customer's surname in how an advisor addresses them (Ms 王 / 王女士): a name.
+    for name, gender in Customer.objects.values_list("name", "gender"):
+        if name and gender in ("F", "M"):
+            texts |= {f"Ms {name[0]}", f"Mr {name[0]}", f"Address as Ms {name[0]}", f"Address as Mr {name[0]}"}
     # The column headers a bank's file uses, and the disclosures a script must quote.
     for schema in SCHEMAS.values():
         texts |= _texts([list(f.aliases) for f in schema.fields])
@@ -230,6 +246,15 @@ def working_day(db, settings, tmp_path, monkeypatch):
     )
     import_services.import_batch_start(actor=lead, batch=batch, dry_run=True)
     core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    if not Referral.objects.exists():  # a small demo may refer nobody: refer its best lead
+        best = (
+            Lead.objects.filter(customer__home_branch__isnull=False, owner__isnull=False)
+            .order_by("-score", "pk")
+            .first()
+        )
+        Lead.objects.filter(pk=best.pk).update(status=LeadStatus.CONTACTING, confirmed_grade=Grade.HIGH)
+        best.refresh_from_db()
+        referral_services.referral_create(actor=best.owner, lead=best, needs_summary="到期资金再投资")
     assert Lead.objects.exists() and Referral.objects.exists()
 
 

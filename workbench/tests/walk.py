@@ -15,7 +15,8 @@ from html.parser import HTMLParser
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from compliance.models import Flag, LexiconRule, Script, ScriptVersion
+from campaigns.models import Campaign, CampaignStep, Segment
+from compliance.models import ConceptGroup, Flag, LexiconRule, Script, ScriptVersion
 from core.models import Job
 from customers.models import Customer, CustomerTag, ImportBatch
 from customers.views import portrait_tabs
@@ -106,6 +107,18 @@ SAMPLES: dict[str, Callable] = {
     "compliance:flag_close": _restricted(Flag, "review"),
     "compliance:lexicon_edit": _first_of(LexiconRule),
     "compliance:reports_export": _export("csv"),
+    "compliance:concept_group_edit": _first_of(ConceptGroup),
+    "compliance:flag_add_to_corpus": _restricted(Flag, "review"),
+    "campaigns:detail": _restricted(Campaign),
+    "campaigns:edit": _restricted(Campaign, "change"),
+    "campaigns:step_add": _restricted(Campaign, "change"),
+    "campaigns:step_remove": lambda user: _pk(
+        _first(CampaignStep.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:move": lambda user: [
+        {**sample, "move": "submit"} for sample in [_pk(_first(Campaign.objects.restrict(user, "change")))] if sample
+    ],
+    "campaigns:segment_detail": _restricted(Segment),
 }
 
 
@@ -150,7 +163,8 @@ class _VisibleText(HTMLParser):
     """Text a reader sees, and the words of attributes a reader meets (titles, placeholders,
     labels for screen readers); not scripts, styles or hidden inputs."""
 
-    SKIP = {"script", "style", "template"}
+    # <code> holds what an officer types as written: rule syntax, group and rule names.
+    SKIP = {"script", "style", "template", "code"}
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
     ATTRS = ("title", "placeholder", "aria-label", "alt", "data-bs-title")
 
