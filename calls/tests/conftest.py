@@ -49,9 +49,10 @@ def recorded(monkeypatch):
 
 @pytest.fixture
 def at_noon():
-    """The latest 12:00 Beijing time of a working day in the past: inside the default call hours."""
+    """The latest 12:00 Beijing time of a working day at least an hour ago: inside the
+    default call hours, with room for a test's calls up to 12:59 to be in the past."""
     local = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
-    if local > timezone.localtime() - dt.timedelta(minutes=10):
+    if local > timezone.localtime() - dt.timedelta(hours=1):
         local -= dt.timedelta(days=1)
     while local.weekday() >= 5:  # a working day: nurture touches are planned on those only
         local -= dt.timedelta(days=1)

@@ -46,10 +46,14 @@ def test_404_for_a_record_outside_the_users_scope(client_for, world):
 
 
 def test_500_page_is_drawn_without_the_database(rf, django_assert_num_queries, db):
-    with django_assert_num_queries(0):
+    # the language the locale middleware activated for the request (here set by hand:
+    # the view is called directly, without the middleware)
+    with translation.override("zh-hans"), django_assert_num_queries(0):
         response = views.server_error(rf.get("/"))
     assert response.status_code == 500
     assert "系统出了点问题" in response.content.decode()
+    with translation.override("en"):
+        assert "Something went wrong" in views.server_error(rf.get("/")).content.decode()
 
 
 @override_settings(DEBUG=False)
