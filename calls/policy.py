@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Channel, ContactPreference, Holding
-from customers.services.ledger import contact_hours, cooling_off_ends, ledger_usage
+from customers.services.ledger import cooling_off_ends, ledger_usage
+from org.calendar import call_hours
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def contact_policy_verdict(*, customer, now: dt.datetime | None = None) -> Conta
             PolicyBlock("no_consent", _("The customer has not consented to phone marketing: no marketing call."))
         )
 
-    start, end, tz = contact_hours()
+    start, end, tz = call_hours()
     local = now.astimezone(tz)
     if not (start <= local.time() < end):
         blocks.append(

@@ -14,8 +14,9 @@ from reviewed flags.
 
 At scan time no scikit-learn is involved: the n-grams with a weight are the keys of one
 Aho-Corasick automaton, so scoring a text is one pass over it plus one sum of weights;
-scikit-learn is imported (lazily, it is a large import) only when the model is trained,
-at the first scan after a start or a corpus change.
+training (at the first scan after a start or a corpus change) minimises the L2-penalised
+multinomial log-loss itself with SciPy's L-BFGS, so compliance never needs scikit-learn
+(the import contract keeps that to scoring); SciPy is loaded only then.
 """
 
 from __future__ import annotations
@@ -102,16 +103,14 @@ def ngrams(norm: str) -> set[str]:
 
 def _train_matrix(texts: Sequence[str], extras: Sequence[set[str]]):
     """Binary presence matrix (scipy CSR) of ``texts`` and its vocabulary."""
-    from scipy.sparse import csr_matrix  # scipy comes with scikit-learn: loaded only to train
+    from scipy.sparse import csr_matrix  # a large import: loaded only to train
 
     grams = [ngrams(t) | extra for t, extra in zip(texts, extras, strict=True)]
-    vocabulary = None
-    if vocabulary is None:
-        df: dict[str, int] = {}
-        for g in grams:
-            for token in g:
-                df[token] = df.get(token, 0) + 1
-        vocabulary = {token: i for i, token in enumerate(sorted(t for t, n in df.items() if n >= MIN_DF))}
+    df: dict[str, int] = {}
+    for g in grams:
+        for token in g:
+            df[token] = df.get(token, 0) + 1
+    vocabulary = {token: i for i, token in enumerate(sorted(t for t, n in df.items() if n >= MIN_DF))}
     indptr, indices = [0], []
     for g in grams:
         indices.extend(sorted(vocabulary[t] for t in g if t in vocabulary))
@@ -193,6 +192,32 @@ class Classifier:
         self._example_grams = [ngrams(t) for t in texts]
 
 
+def _multinomial_fit(matrix, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (features × k) and intercepts minimising ``C · Σ log-loss + ½‖W‖²`` (the
+    intercepts unpenalised): multinomial L2 logistic regression, by L-BFGS."""
+    from scipy.optimize import minimize  # a large import: loaded only to train
+
+    n, d = matrix.shape
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), y] = 1.0
+    transposed = matrix.T.tocsr()
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[: d * k].reshape(d, k), theta[d * k :]
+        z = matrix @ w + b
+        top = z.max(axis=1, keepdims=True)
+        log_norm = top[:, 0] + np.log(np.exp(z - top).sum(axis=1))
+        value = C_REGULARISATION * (log_norm - z[np.arange(n), y]).sum() + 0.5 * float((w * w).sum())
+        residual = C_REGULARISATION * (np.exp(z - log_norm[:, None]) - onehot)
+        grad_w = transposed @ residual + w
+        return value, np.concatenate([np.asarray(grad_w).ravel(), residual.sum(axis=0)])
+
+    result = minimize(
+        loss, np.zeros(d * k + k), jac=True, method="L-BFGS-B", options={"maxiter": 300, "gtol": TOLERANCE}
+    )
+    return result.x[: d * k].reshape(d, k), result.x[d * k :]
+
+
 def fit(
     snippets: Sequence[Snippet],
     texts: Sequence[str],
@@ -205,29 +230,21 @@ def fit(
     ``texts`` are the snippets' texts normalised by the scanner (``scanner.normalise``),
     the same normalisation the scan applies before :meth:`Classifier.scores`.
     """
-    from sklearn.linear_model import LogisticRegression  # large import: only when training
-
     categories = categories or [c for c in Category.values if c != Category.ALLOW]
     matrix, vocabulary = _train_matrix(texts, extras or [set() for _ in texts])
     classes = [CLEAN, *categories]
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index.get(s.label, 0) for s in snippets])
     present = sorted(set(y.tolist()))
-    model = LogisticRegression(C=C_REGULARISATION, max_iter=300, tol=TOLERANCE)
-    model.fit(matrix, y)
-    # One multinomial model; a class absent from the training data never fires.
+    # One multinomial model over the classes present; an absent class never fires.
     weights = np.zeros((len(vocabulary), len(classes)))
     bias = np.full(len(classes), -30.0)
     if len(present) == 1:
         bias[present[0]] = 0.0
     else:
-        coef = model.coef_ if len(present) > 2 else np.vstack([-model.coef_[0] / 2, model.coef_[0] / 2])
-        intercept = (
-            model.intercept_ if len(present) > 2 else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
-        )
-        for row, cls in enumerate(present):
-            weights[:, cls] = coef[row]
-            bias[cls] = intercept[row]
+        coef, intercept = _multinomial_fit(matrix, np.searchsorted(present, y), len(present))
+        weights[:, present] = coef
+        bias[present] = intercept
     classifier = Classifier(vocabulary, weights, bias, classes)
     classifier.remember(snippets, texts)
     return classifier

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -50,23 +49,17 @@ CHUNK = 5000
 BLOCK_CODES = ("no_consent", "do_not_disturb", "automated_opt_out", "cooling_off", "channel_cap", "total_cap")
 
 
-def contact_hours() -> tuple[dt.time, dt.time, ZoneInfo]:
-    """The marketing contact window: the call hours (default 09:00–21:00 Asia/Shanghai),
-    one definition for calls, nurture slots and every campaign channel."""
-    return call_hours()
-
-
 def cooling_off_ends(opened_on: dt.date) -> dt.datetime:
     """A holding records the day, not the minute, of the purchase: count the window from
     the end of that day so the customer always gets at least the full window."""
-    _start, _end, tz = contact_hours()
+    _start, _end, tz = call_hours()
     end_of_day = dt.datetime.combine(opened_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=tz)
     return end_of_day + dt.timedelta(hours=settings.WORKBENCH_PRIVATE_COOLING_OFF_HOURS)
 
 
 def next_window_opening(now: dt.datetime) -> dt.datetime | None:
     """None inside the contact window; else when it next opens."""
-    start, end, tz = contact_hours()
+    start, end, tz = call_hours()
     local = now.astimezone(tz)
     if start <= local.time() < end:
         return None
@@ -141,7 +134,7 @@ def ledger_check(*, customer_ids, channel: str, now: dt.datetime | None = None, 
     check = LedgerCheck(hold_until=next_window_opening(now))
     consent, dnd, opted_out, cooling = set(), set(), set(), set()
     hours = settings.WORKBENCH_PRIVATE_COOLING_OFF_HOURS
-    _start, _end, tz = contact_hours()
+    _start, _end, tz = call_hours()
     earliest = (now - dt.timedelta(hours=hours + 24)).astimezone(tz).date()
     for part in _id_parts(customer_ids):
         for cid, has_consent, dnd_until in ContactPreference.objects.filter(
