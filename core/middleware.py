@@ -59,7 +59,9 @@ class RequestContextMiddleware:
 # Control characters no person types into a search box or a form: NUL (which PostgreSQL
 # refuses in any text and which would otherwise reach the database as a 500), escape and
 # the other C0 codes, and DEL. Tab, line feed and carriage return are what a textarea sends.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Also what a broken decoder leaves behind (lone UTF-16 surrogates). Imports check file
+# cells against the same set (customers.ingest).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # The same characters written as JSON escapes ("\u0000"), not preceded by an escaping backslash.
 JSON_CONTROL_ESCAPES = re.compile(rb"(?<!\\)(?:\\\\)*\\u00(?:[01][0-8bcefBCEF]|1[0-9a-fA-F]|7[fF])")
 

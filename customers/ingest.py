@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from psycopg.types.json import Jsonb  # the COPY path of PostgreSQL (psycopg is always installed)
 
+from core.middleware import CONTROL_CHARACTERS
 from core.models import JobChunk
 from core.services import job_set_progress
 from org import models as org_models
@@ -49,14 +50,11 @@ from . import models as m
 from .services.interactions import _validate_transcript, interaction_record
 
 MAX_STORED_ERRORS = 10_000
-# Characters no text field may hold: C0 controls other than tab and line breaks, DEL, and
-# the UTF-16 surrogates a broken decoder leaves behind. PostgreSQL refuses NUL outright.
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def control_char_message(value: str) -> str | None:
     """A message naming the first forbidden control character in ``value``, or None."""
-    found = CONTROL_CHARS.search(value)
+    found = CONTROL_CHARACTERS.search(value)
     if found is None:
         return None
     return _("Contains a control character (U+%(code)04X) at position %(pos)d; remove it and upload again.") % {
@@ -67,7 +65,7 @@ def control_char_message(value: str) -> str | None:
 
 def printable(value: str) -> str:
     """``value`` for a report: control characters shown as U+XXXX, so the report saves."""
-    return CONTROL_CHARS.sub(lambda c: f"<U+{ord(c.group()):04X}>", value)
+    return CONTROL_CHARACTERS.sub(lambda c: f"<U+{ord(c.group()):04X}>", value)
 
 
 class RowError(Exception):
@@ -498,7 +496,7 @@ def clean_values(plan: list[tuple], line: int, values: list[str], width: int | N
             if required:
                 errors.append({"line": line, "column": column, "value": "", "message": _("This field is required.")})
             continue
-        if CONTROL_CHARS.search(value):
+        if CONTROL_CHARACTERS.search(value):
             message = control_char_message(value)
             errors.append({"line": line, "column": column, "value": printable(value[:100]), "message": message})
             continue
