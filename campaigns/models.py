@@ -253,3 +253,123 @@ class SegmentMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id}:{self.customer_id}"
+
+
+# --- Journeys, enrolments and messages ------------------------------------------------------
+
+
+class Arm(models.TextChoices):
+    TREATMENT = "treatment", _("Treatment")
+    CONTROL = "control", _("Control group")
+
+
+class EnrolmentState(models.TextChoices):
+    ACTIVE = "active", _("In the journey")
+    COMPLETED = "completed", _("Completed the journey")
+    EXITED = "exited", _("Left the journey")
+
+
+class Enrolment(models.Model):
+    """One customer's entry into a campaign: which journey version they follow, their
+    hashed bucket and arm (fixed at entry, never changed), and where they are now. The
+    same customer may enter again only under a new ``occurrence`` (a trigger's event),
+    so entering is idempotent per (campaign, customer, occurrence)."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="enrolments", verbose_name=_("campaign")
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    occurrence = models.CharField(_("occurrence"), max_length=64, blank=True, default="")
+    version = models.PositiveIntegerField(_("journey version"), default=1)
+    bucket = models.PositiveSmallIntegerField(_("bucket"))
+    arm = models.CharField(_("arm"), max_length=16, choices=Arm.choices, default=Arm.TREATMENT)
+    state = models.CharField(_("state"), max_length=16, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE)
+    step = models.ForeignKey(
+        CampaignStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("step")
+    )
+    step_entered_at = models.DateTimeField(_("on this step since"), null=True, blank=True)
+    # When the runner should look at this enrolment next (a wait ends, a reply window closes).
+    next_at = models.DateTimeField(_("next action at"), null=True, blank=True)
+    entered_at = models.DateTimeField(_("entered at"))
+    exited_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    exit_reason = models.CharField(_("left because"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer", "occurrence"], name="enrolment_once_per_occurrence")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "state", "step"], name="enrol_camp_step_idx"),
+            models.Index(fields=["state", "next_at"], name="enrol_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.customer_id} {self.state}"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    HELD = "held", _("Held for the contact window")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Message(models.Model):
+    """One message to one customer on one channel, with the words rendered from an
+    approved template (a script version) and stored as sent. ``key`` makes queueing
+    idempotent (campaign, step, customer, occurrence); the adapters send it at most
+    once per key and the gateway receives the same key as its idempotency key."""
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="messages", verbose_name=_("campaign")
+    )
+    step = models.ForeignKey(
+        CampaignStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", verbose_name=_("step")
+    )
+    enrolment = models.ForeignKey(
+        Enrolment,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        verbose_name=_("enrolment"),
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    script_version = models.ForeignKey(
+        ScriptVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    recipient = models.CharField(_("recipient"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=4000)
+    status = models.CharField(_("status"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    ledger_entry_id = models.PositiveBigIntegerField(_("ledger entry"), null=True, blank=True)
+    adapter = models.CharField(_("adapter"), max_length=32, blank=True)
+    external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    send_after = models.DateTimeField(_("send after"))
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="message_due_idx"),
+            models.Index(fields=["campaign", "step", "status"], name="message_camp_step_idx"),
+            models.Index(fields=["external_id"], name="message_external_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.customer_id} {self.status}"

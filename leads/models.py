@@ -352,6 +352,21 @@ class PlannedCall(models.Model):
     call_log_id = models.PositiveBigIntegerField(_("call"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # A campaign call task: the campaign, its step and the enrolment (plain ids: campaigns
+    # sits above leads) and the approved script version the call screen shows.
+    campaign_id = models.PositiveBigIntegerField(_("campaign"), null=True, blank=True)
+    campaign_step_id = models.PositiveBigIntegerField(_("campaign step"), null=True, blank=True)
+    enrolment_id = models.PositiveBigIntegerField(_("enrolment"), null=True, blank=True)
+    script_version = models.ForeignKey(
+        "compliance.ScriptVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("script"),
+    )
+    # The end of the window the task is due in (due_at is its start).
+    due_until = models.DateTimeField(_("due until"), null=True, blank=True)
 
     objects = PlannedCallQuerySet.as_manager()
 
@@ -362,6 +377,7 @@ class PlannedCall(models.Model):
         indexes = [
             models.Index(fields=["advisor", "status", "due_at"], name="planned_adv_due_idx"),
             models.Index(fields=["lead", "status"], name="planned_lead_idx"),
+            models.Index(fields=["campaign_id", "campaign_step_id"], name="planned_campaign_idx"),
         ]
 
     def __str__(self) -> str:

@@ -56,6 +56,11 @@ class StaffProfile(models.Model):
     branch = models.ForeignKey(
         Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name=_("branch")
     )
+    # Planned calls an advisor can take a day; empty means the centre's default
+    # (settings.WORKBENCH_DAILY_CALL_CAPACITY).
+    daily_call_capacity = models.PositiveSmallIntegerField(_("daily call capacity"), null=True, blank=True)
+    # Away today and until this date (inclusive): their call tasks are rebalanced.
+    absent_until = models.DateField(_("absent until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("staff profile")

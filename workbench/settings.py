@@ -351,6 +351,8 @@ WORKBENCH_CONTACT_CHANNEL_CAP = env.int("WORKBENCH_CONTACT_CHANNEL_CAP", default
 WORKBENCH_CONTACT_TOTAL_CAP = env.int("WORKBENCH_CONTACT_TOTAL_CAP", default=5)
 # Campaigns: this percentage of customers (by a hash of the id) is the global holdout.
 WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT = env.int("WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT", default=5)
+# Planned calls an advisor takes a day unless their staff profile says otherwise.
+WORKBENCH_DAILY_CALL_CAPACITY = env.int("WORKBENCH_DAILY_CALL_CAPACITY", default=60)
 WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)
 WORKBENCH_NURTURE_PERIOD_DAYS = env.int("WORKBENCH_NURTURE_PERIOD_DAYS", default=14)
 WORKBENCH_EFFECTIVE_CONTACT_TARGET = env.float("WORKBENCH_EFFECTIVE_CONTACT_TARGET", default=0.8)
