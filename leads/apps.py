@@ -17,6 +17,9 @@ class LeadsConfig(AppConfig):
         "owner": _("owner"),
         "status": _("status"),
         "grade": _("grade"),
+        "day": _("day"),
+        "moved": _("moved to a colleague"),
+        "stuck": _("no colleague had capacity"),
     }
 
     role_permissions = {
@@ -32,6 +35,7 @@ class LeadsConfig(AppConfig):
         "lead.confirm_grade": _("Lead grade confirmed"),
         "nurture.start": _("Nurture cadence started"),
         "call.callback_planned": _("Callback planned"),
+        "planned_calls.rebalance": _("Call tasks of absent advisors moved"),
     }
 
     def ready(self) -> None:
