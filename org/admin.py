@@ -18,7 +18,16 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(m.StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "role", "employee_no", "team", "branch", "daily_call_capacity", "absent_until")
+    list_display = (
+        "display_name",
+        "user",
+        "role",
+        "employee_no",
+        "team",
+        "branch",
+        "daily_call_capacity",
+        "absent_until",
+    )
     list_filter = ("role", "team", "branch")
     search_fields = ("display_name", "employee_no", "user__username")
     list_select_related = ("user", "team", "branch")
