@@ -287,6 +287,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "referrals-sla-check": {"task": "referrals.sla_check", "schedule": 15 * 60},
     "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
     "campaigns-advance-calendar": {"task": "campaigns.advance_calendar", "schedule": 5 * 60},
+    "leads-rebalance-call-tasks": {"task": "leads.rebalance_call_tasks", "schedule": 15 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------

@@ -100,3 +100,14 @@ def test_rebalance_leaves_what_nobody_can_take(team):
 
 def test_the_day_is_the_local_date():
     assert local_day(dt.datetime(2026, 12, 2, 17, 0, tzinfo=dt.UTC)) == dt.date(2026, 12, 3)
+
+
+def test_the_beat_task_rebalances_today(team, monkeypatch):
+    from leads import tasks
+
+    team, owner, a, b = team
+    call_tasks_assign(tasks=tasks_for(team, owner, 1))
+    StaffProfile.objects.filter(user=owner).update(absent_until=DAY)
+    monkeypatch.setattr(tasks.timezone, "now", lambda: DUE)
+    assert tasks.rebalance_call_tasks.apply().get() == {"moved": 1, "stuck": 0}
+    assert tasks.rebalance_call_tasks.apply().get() == {"moved": 0, "stuck": 0}
