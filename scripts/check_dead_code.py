@@ -65,7 +65,7 @@ DECORATORS = [
 ]
 # Used, but not from application code that vulture reads.
 WHITELIST = {
-    "call_tasks_assign": "capacity-aware placement of campaign call tasks, tested; the journey's call-task step calls it",
+    "call_tasks_assign": "placing campaign call tasks within capacity, tested; the call-task step calls it",
     "Message": "the campaign messages the journey runner and channel adapters fill (schema landed ahead of them)",
     "grant_role_permissions": "data migrations and the test world",
     "dispositions_install": "calls' data migration and tests after a flush",
