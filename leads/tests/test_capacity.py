@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 
 from core.models import AuditEvent
+from leads import tasks
 from leads.capacity import CallTask, call_tasks_assign, call_tasks_rebalance, local_day, remaining_capacity
 from leads.models import PlannedCall, PlannedCallKind
 from leads.tests.factories import LeadFactory, PlannedCallFactory
@@ -103,8 +104,6 @@ def test_the_day_is_the_local_date():
 
 
 def test_the_beat_task_rebalances_today(team, monkeypatch):
-    from leads import tasks
-
     team, owner, a, b = team
     call_tasks_assign(tasks=tasks_for(team, owner, 1))
     StaffProfile.objects.filter(user=owner).update(absent_until=DAY)
