@@ -40,3 +40,17 @@ class SegmentAdmin(ReadOnlyAdmin):
 class SegmentMemberAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("segment", "customer")
     raw_id_fields = ("segment", "customer")
+
+
+@admin.register(m.Enrolment)
+class EnrolmentAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("campaign", "customer", "version", "arm", "state", "step", "entered_at")
+    list_filter = ("arm", "state")
+    raw_id_fields = ("campaign", "customer", "step")
+
+
+@admin.register(m.Message)
+class MessageAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("campaign", "customer", "channel", "status", "send_after", "sent_at")
+    list_filter = ("channel", "status")
+    raw_id_fields = ("campaign", "step", "enrolment", "customer", "script_version")

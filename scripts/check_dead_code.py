@@ -66,7 +66,6 @@ DECORATORS = [
 # Used, but not from application code that vulture reads.
 WHITELIST = {
     "call_tasks_assign": "placing campaign call tasks within capacity, tested; the call-task step calls it",
-    "Message": "the campaign messages the journey runner and channel adapters fill (schema landed ahead of them)",
     "grant_role_permissions": "data migrations and the test world",
     "dispositions_install": "calls' data migration and tests after a flush",
     "lexicon_load_defaults": "compliance's data migration and tests after a flush",
