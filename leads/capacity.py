@@ -71,10 +71,13 @@ def is_absent(profile: StaffProfile, day: dt.date) -> bool:
     return profile.absent_until is not None and profile.absent_until >= day
 
 
-def remaining_capacity(*, team_ids, day: dt.date) -> dict[int, int]:
-    """Planned calls each present advisor of these teams can still take on ``day``
-    (user id → slots left, never negative). Absent advisors are left out."""
-    profiles = list(StaffProfile.objects.filter(team_id__in=list(team_ids), role=Role.ADVISOR, user__is_active=True))
+def advisors_of(team_ids, *, lock: bool = False) -> list[StaffProfile]:
+    qs = StaffProfile.objects.filter(team_id__in=list(team_ids), role=Role.ADVISOR, user__is_active=True)
+    return list((qs.select_for_update() if lock else qs).order_by("user_id"))
+
+
+def left_on_day(profiles: list[StaffProfile], day: dt.date) -> dict[int, int]:
+    """Slots left on ``day`` for each present advisor of ``profiles`` (one query)."""
     start, end = _day_bounds(day)
     used = dict(
         PlannedCall.objects.filter(
@@ -86,14 +89,10 @@ def remaining_capacity(*, team_ids, day: dt.date) -> dict[int, int]:
     return {p.user_id: max(0, capacity_of(p) - used.get(p.user_id, 0)) for p in profiles if not is_absent(p, day)}
 
 
-def _team_members(team_ids) -> dict[int, list[int]]:
+def _members(profiles: list[StaffProfile]) -> dict[int, list[int]]:
     members: dict[int, list[int]] = defaultdict(list)
-    for team_id, user_id in (
-        StaffProfile.objects.filter(team_id__in=list(team_ids), role=Role.ADVISOR)
-        .order_by("user_id")
-        .values_list("team_id", "user_id")
-    ):
-        members[team_id].append(user_id)
+    for p in profiles:
+        members[p.team_id].append(p.user_id)
     return members
 
 
@@ -116,21 +115,16 @@ def call_tasks_assign(*, tasks: list[CallTask]) -> Placement:
     placement = Placement()
     if not tasks:
         return placement
-    team_ids = {t.lead.team_id for t in tasks if t.lead.team_id is not None}
-    list(StaffProfile.objects.select_for_update().filter(team_id__in=team_ids, role=Role.ADVISOR).order_by("pk"))
-    members = _team_members(team_ids)
+    profiles = advisors_of({t.lead.team_id for t in tasks if t.lead.team_id is not None}, lock=True)
+    members = _members(profiles)
     left_by_day: dict[dt.date, dict[int, int]] = {}
     rows = []
     for task in sorted(tasks, key=lambda t: t.due_at):
         day = local_day(task.due_at)
         if day not in left_by_day:
-            left_by_day[day] = remaining_capacity(team_ids=team_ids, day=day)
+            left_by_day[day] = left_on_day(profiles, day)
         left = left_by_day[day]
-        owner_id = task.lead.owner_id
-        pool = members.get(task.lead.team_id, [])
-        if owner_id is not None and owner_id not in pool:
-            pool = [owner_id, *pool]
-        advisor_id = _choose(owner_id, pool, left)
+        advisor_id = _choose(task.lead.owner_id, members.get(task.lead.team_id, []), left)
         if advisor_id is None:
             placement.unplaced.append(task)
             continue
@@ -159,46 +153,47 @@ def call_tasks_rebalance(*, day: dt.date, actor=None) -> dict[str, int]:
     """Move the planned campaign tasks of advisors absent on ``day`` to present team
     members with capacity left (the most first). Tasks nobody can take stay where they
     are and are counted as ``stuck`` for the team lead. Running it again moves nothing
-    more. One audit event records the counts."""
+    more. Each team with something moved or stuck gets one audit event with its counts."""
     start, end = _day_bounds(day)
-    absent = list(
-        StaffProfile.objects.select_for_update()
-        .filter(role=Role.ADVISOR, absent_until__gte=day, team__isnull=False)
-        .order_by("pk")
+    team_ids = set(
+        StaffProfile.objects.filter(role=Role.ADVISOR, absent_until__gte=day, team__isnull=False).values_list(
+            "team_id", flat=True
+        )
     )
-    moved = stuck = 0
-    if absent:
-        team_ids = {p.team_id for p in absent}
-        left = remaining_capacity(team_ids=team_ids, day=day)
-        members = _team_members(team_ids)
-        for profile in absent:
-            tasks = (
-                PlannedCall.objects.select_for_update()
-                .filter(
-                    advisor_id=profile.user_id,
-                    kind=PlannedCallKind.CAMPAIGN,
-                    status=PlannedCallStatus.PLANNED,
-                    due_at__gte=start,
-                    due_at__lt=end,
-                )
-                .order_by("due_at", "id")
-            )
-            for planned in tasks:
-                advisor_id = _choose(None, members.get(profile.team_id, []), left)
-                if advisor_id is None:
-                    stuck += 1
-                    continue
-                left[advisor_id] -= 1
-                planned.advisor_id = advisor_id
-                planned.save(update_fields=["advisor"])
-                moved += 1
-    result = {"moved": moved, "stuck": stuck}
-    if moved or stuck:
+    profiles = advisors_of(team_ids, lock=True)
+    left = left_on_day(profiles, day)
+    members = _members(profiles)
+    absent = [p for p in profiles if is_absent(p, day)]
+    tasks = PlannedCall.objects.select_for_update().filter(
+        advisor_id__in=[p.user_id for p in absent],
+        kind=PlannedCallKind.CAMPAIGN,
+        status=PlannedCallStatus.PLANNED,
+        due_at__gte=start,
+        due_at__lt=end,
+    )
+    team_of = {p.user_id: p.team_id for p in absent}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"moved": 0, "stuck": 0})
+    changed = []
+    for planned in tasks.order_by("due_at", "id"):
+        team_id = team_of[planned.advisor_id]
+        advisor_id = _choose(None, members[team_id], left)
+        if advisor_id is None:
+            counts[team_id]["stuck"] += 1
+            continue
+        left[advisor_id] -= 1
+        planned.advisor_id = advisor_id
+        changed.append(planned)
+        counts[team_id]["moved"] += 1
+    PlannedCall.objects.bulk_update(changed, ["advisor"])
+    for team_id, result in sorted(counts.items()):
         audit_record(
             actor=actor,
             verb="planned_calls.rebalance",
             target_type="org.team",
-            target_id=",".join(str(t) for t in sorted({p.team_id for p in absent})),
+            target_id=team_id,
             details={"day": day.isoformat(), **result},
         )
-    return result
+    return {
+        "moved": sum(c["moved"] for c in counts.values()),
+        "stuck": sum(c["stuck"] for c in counts.values()),
+    }

@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from core.models import AuditEvent
 from leads import tasks
-from leads.capacity import CallTask, call_tasks_assign, call_tasks_rebalance, local_day, remaining_capacity
+from leads.capacity import CallTask, advisors_of, call_tasks_assign, call_tasks_rebalance, left_on_day, local_day
 from leads.models import PlannedCall, PlannedCallKind
 from leads.tests.factories import LeadFactory, PlannedCallFactory
 from org.models import StaffProfile
@@ -48,7 +48,7 @@ def test_owner_first_then_the_team_by_capacity_left_and_never_over(team):
     assert len(placement.created) == 5 and len(placement.unplaced) == 1
     assert per_advisor() == {"cap-owner": 2, "cap-a": 2, "cap-b": 2}
     assert set(PlannedCall.objects.filter(campaign_id=7).values_list("kind", flat=True)) == {PlannedCallKind.CAMPAIGN}
-    assert remaining_capacity(team_ids=[team.pk], day=DAY) == {owner.pk: 0, a.pk: 0, b.pk: 0}
+    assert left_on_day(advisors_of([team.pk]), DAY) == {owner.pk: 0, a.pk: 0, b.pk: 0}
     # Again: everybody is full, nothing more is created.
     again = call_tasks_assign(tasks=tasks_for(team, owner, 1))
     assert again.created == [] and len(again.unplaced) == 1
