@@ -16,7 +16,7 @@ class CampaignAdmin(ReadOnlyAdmin):
 
 @admin.register(m.CampaignStep)
 class CampaignStepAdmin(ReadOnlyAdmin):
-    list_display = ("campaign", "position", "kind", "channel", "script", "wait_hours")
+    list_display = ("campaign", "version", "position", "kind", "channel", "script", "wait_hours", "condition")
     list_filter = ("kind", "channel")
     raw_id_fields = ("campaign", "script")
 
@@ -54,3 +54,10 @@ class MessageAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("campaign", "customer", "channel", "status", "send_after", "sent_at")
     list_filter = ("channel", "status")
     raw_id_fields = ("campaign", "step", "enrolment", "customer", "script_version")
+
+
+@admin.register(m.JourneyEvent)
+class JourneyEventAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "enrolment", "step", "kind", "detail", "at")
+    list_filter = ("kind",)
+    raw_id_fields = ("campaign", "enrolment", "step")

@@ -36,6 +36,11 @@ class CampaignStatus(models.TextChoices):
 PUBLISHED_STATUSES = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.ENDED)
 
 
+def default_exit_rules() -> list[str]:
+    """A new journey ends for a customer who converts, opts out or becomes unsuitable."""
+    return ["converted", "opted_out", "unsuitable"]
+
+
 class CampaignQuerySet(RestrictedQuerySet):
     """The row rule of campaigns (its predicates: ``campaigns.access``).
 
@@ -112,6 +117,19 @@ class Campaign(models.Model):
         verbose_name=_("launch approved by"),
     )
     launch_approved_at = models.DateTimeField(_("launch approved at"), null=True, blank=True)
+    # The journey new entrants follow. Editing a running campaign drafts version + 1
+    # (steps of ``draft_version``); publishing it makes it current for new entrants only.
+    journey_version = models.PositiveIntegerField(_("journey version"), default=1)
+    draft_version = models.PositiveIntegerField(_("draft journey version"), null=True, blank=True)
+    # The share of entrants hashed into the control group (they are tracked, never contacted).
+    control_percent = models.PositiveSmallIntegerField(_("control group (%)"), default=10)
+    # Hash salt of the assignment: a customer's bucket is stable for the campaign's life.
+    salt = models.CharField(_("assignment salt"), max_length=16, blank=True)
+    # Why a customer leaves the journey early (codes of ``ExitRule``).
+    exit_rules = models.JSONField(_("exit criteria"), default=default_exit_rules, blank=True)
+    # At most this many new entrants a day (None: no limit), so a launch never floods the
+    # call centre; entrants over the limit wait for the next day.
+    daily_entry_limit = models.PositiveIntegerField(_("new entrants a day at most"), null=True, blank=True)
 
     objects = CampaignQuerySet.as_manager()
 
@@ -137,13 +155,37 @@ class StepKind(models.TextChoices):
     SEND = "send", _("Send a message")
     CALL_TASK = "call_task", _("Advisor call task")
     WAIT = "wait", pgettext_lazy("journey step", "Wait")
+    BRANCH = "branch", _("Branch on the previous step's result")
+
+
+class BranchCondition(models.TextChoices):
+    """What a branch asks of the customer's last contact step in this journey."""
+
+    DELIVERED = "delivered", _("The message was delivered")
+    REPLIED = "replied", _("The customer replied")
+    CLICKED = "clicked", _("The customer clicked the link")
+    REACHED = "reached", _("The call reached the customer")
+    WON = "won", _("The call won a sale")
+    CONVERTED = "converted", _("The customer converted")
+
+
+class ExitRule(models.TextChoices):
+    CONVERTED = "converted", _("Converted")
+    OPTED_OUT = "opted_out", _("Opted out of marketing")
+    LEFT_SEGMENT = "left_segment", _("Left the segment")
+    UNSUITABLE = "unsuitable", _("No longer suitable for the product")
 
 
 class CampaignStep(models.Model):
     """One step of a campaign's journey, in order. A message or a call task names the
-    script its words come from; the script's approved version is what is used."""
+    script its words come from; the script's approved version is what is used.
+
+    After a step the journey goes on to the next position, except a branch, which goes to
+    ``yes_position`` or ``no_position`` (None: the journey ends there). Steps belong to a
+    journey ``version``: enrolments follow the version they entered under."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="steps", verbose_name=_("campaign"))
+    version = models.PositiveIntegerField(_("journey version"), default=1)
     position = models.PositiveSmallIntegerField(_("position"))
     kind = models.CharField(_("kind"), max_length=16, choices=StepKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
@@ -156,12 +198,19 @@ class CampaignStep(models.Model):
         verbose_name=_("script"),
     )
     wait_hours = models.PositiveIntegerField(_("wait (hours)"), null=True, blank=True)
+    condition = models.CharField(_("condition"), max_length=16, choices=BranchCondition.choices, blank=True)
+    yes_position = models.PositiveSmallIntegerField(_("if yes, go to step"), null=True, blank=True)
+    no_position = models.PositiveSmallIntegerField(_("if no, go to step"), null=True, blank=True)
+    # A call task is due within this many hours of the customer reaching the step.
+    due_hours = models.PositiveIntegerField(_("due within (hours)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign step")
         verbose_name_plural = _("campaign steps")
-        ordering = ["campaign_id", "position"]
-        constraints = [models.UniqueConstraint(fields=["campaign", "position"], name="campaign_step_position_once")]
+        ordering = ["campaign_id", "version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "version", "position"], name="campaign_step_position_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign_id}#{self.position} {self.kind}"
@@ -373,3 +422,47 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} → {self.customer_id} {self.status}"
+
+
+class JourneyEventKind(models.TextChoices):
+    ENTERED = "entered", _("Entered")
+    SENT = "sent", _("Message queued")
+    HELD = "held", _("Held for the contact window")
+    BLOCKED = "blocked", _("Skipped by the contact rules")
+    TASK = "task", _("Call task created")
+    WAITING = "waiting", _("Waiting for an advisor with capacity")
+    CONTROL = "control", _("Control group: not contacted")
+    YES = "yes", _("Branch: yes")
+    NO = "no", _("Branch: no")
+    CONVERTED = "converted", _("Converted")
+    COMPLETED = "completed", _("Completed the journey")
+    EXITED = "exited", _("Left the journey")
+
+
+class JourneyEvent(models.Model):
+    """What happened to one enrolment on one step: the journey's evidence, and what the
+    diagram counts per step. ``detail`` carries the rule that blocked a contact, the reason
+    for leaving, or the disposition of a call."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="events", verbose_name=_("enrolment")
+    )
+    step = models.ForeignKey(
+        CampaignStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("step")
+    )
+    kind = models.CharField(_("what happened"), max_length=16, choices=JourneyEventKind.choices)
+    detail = models.CharField(_("detail"), max_length=64, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("journey event")
+        verbose_name_plural = _("journey events")
+        ordering = ["enrolment_id", "at", "id"]
+        indexes = [
+            models.Index(fields=["campaign", "step", "kind"], name="journey_event_step_idx"),
+            models.Index(fields=["enrolment", "at"], name="journey_event_enrol_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment_id} {self.kind}"
