@@ -60,6 +60,7 @@ class CampaignsConfig(AppConfig):
         "audience": _("audience"),
     }
 
+    job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),
         "campaign.create": _("Campaign created"),

@@ -1,13 +1,52 @@
-"""Campaign tasks: thin entry points over the services."""
+"""Campaign tasks: thin entry points over the services, each idempotent and taking ids."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import time
 
+from celery import shared_task
+from django.utils import timezone
+
+from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
+from .journeys.runner import journey_advance, journeys_collect_conversions
 from .services.lifecycle import campaigns_advance_calendar
+
+# One run of the journey beat moves enrolments for at most this long, then the next takes over.
+ADVANCE_BUDGET_SECONDS = 45
 
 
 @shared_task(name="campaigns.advance_calendar", soft_time_limit=120, time_limit=150)
 def advance_calendar() -> dict[str, int]:
     """Start campaigns whose start date has come, end those past their end date. Idempotent."""
     return campaigns_advance_calendar()
+
+
+@shared_task(name="campaigns.enrol_dispatch", acks_late=True, soft_time_limit=300, time_limit=360)
+def enrol_dispatch(job_id: int) -> int:
+    return enrolment_dispatch(job_id=job_id)
+
+
+@shared_task(name="campaigns.enrol_chunk", acks_late=True, soft_time_limit=300, time_limit=360)
+def enrol_chunk(job_id: int, lo: int) -> dict | None:
+    return enrolment_chunk_run(job_id=job_id, lo=lo)
+
+
+@shared_task(name="campaigns.enrol_running", soft_time_limit=120, time_limit=150)
+def enrol_running() -> int:
+    """Enter new members of running segment campaigns (and those the daily limit held back)."""
+    return enrolments_start_running()
+
+
+@shared_task(name="campaigns.advance_journeys", soft_time_limit=55, time_limit=60)
+def advance_journeys() -> dict[str, int]:
+    """Record won campaign calls as conversions, then move due enrolments on, in batches,
+    for up to ``ADVANCE_BUDGET_SECONDS``. Safe to run on several workers at once."""
+    totals = {"converted": journeys_collect_conversions(), "moved": 0, "completed": 0, "exited": 0, "sleeping": 0}
+    started = time.monotonic()
+    while time.monotonic() - started < ADVANCE_BUDGET_SECONDS:
+        counts = journey_advance(now=timezone.now())
+        for key, value in counts.items():
+            totals[key] += value
+        if counts["moved"] == 0:
+            break
+    return totals

@@ -509,3 +509,46 @@ def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
     )
     customer_access_open_leads(pairs=opened)
     return len(opened)
+
+
+def leads_open_for_campaign(*, customer_ids: list[int], now: dt.datetime) -> dict[int, Lead]:
+    """The open lead of each customer a campaign gives a call task, opening one (source
+    campaign, grade mid, new) for a customer without one: the call task is planned on
+    it and the advisor confirms its grade after the call. Team: the owner's, as for the
+    leads scoring proposes. Returns {customer id: open lead}."""
+    ids = list(dict.fromkeys(customer_ids))
+    found = {lead.customer_id: lead for lead in Lead.objects.open().filter(customer_id__in=ids)}
+    missing = [cid for cid in ids if cid not in found]
+    if missing:
+        owners = {
+            cid: (owner, team)
+            for cid, owner, team in Customer.objects.filter(pk__in=missing).values_list(
+                "id", "owner_id", "owner__staff_profile__team_id"
+            )
+        }
+        teams = _team_ids()
+        fresh = []
+        for cid in missing:
+            if cid not in owners:
+                continue
+            owner, team = owners[cid]
+            if team is None and teams:
+                team = teams[cid % len(teams)]
+            fresh.append(
+                Lead(
+                    customer_id=cid,
+                    team_id=team,
+                    owner_id=owner,
+                    source=LeadSource.CAMPAIGN,
+                    proposed_grade=Grade.MID,
+                    status=S.NEW,
+                    proposed_at=now,
+                )
+            )
+        Lead.objects.bulk_create(fresh, ignore_conflicts=True)
+        opened = {lead.customer_id: lead for lead in Lead.objects.open().filter(customer_id__in=missing)}
+        customer_access_open_leads(
+            pairs=[(lead.customer_id, lead.team_id) for lead in opened.values() if lead.source == LeadSource.CAMPAIGN]
+        )
+        found.update(opened)
+    return found

@@ -65,7 +65,6 @@ DECORATORS = [
 ]
 # Used, but not from application code that vulture reads.
 WHITELIST = {
-    "call_tasks_assign": "placing campaign call tasks within capacity, tested; the call-task step calls it",
     "grant_role_permissions": "data migrations and the test world",
     "dispositions_install": "calls' data migration and tests after a flush",
     "lexicon_load_defaults": "compliance's data migration and tests after a flush",

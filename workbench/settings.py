@@ -275,6 +275,9 @@ BULK_TASKS = (
     "customers.import_batch_run",
     "referrals.sla_check",
     "core.purge_read_notifications",
+    "campaigns.enrol_dispatch",
+    "campaigns.enrol_chunk",
+    "campaigns.enrol_running",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 CELERY_TASK_ROUTES = {name: {"queue": "bulk"} for name in BULK_TASKS}
@@ -288,6 +291,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "compliance-qa-sample-week": {"task": "compliance.qa_sample_week", "schedule": 6 * 3600.0},  # samples a week once
     "campaigns-advance-calendar": {"task": "campaigns.advance_calendar", "schedule": 5 * 60},
     "leads-rebalance-call-tasks": {"task": "leads.rebalance_call_tasks", "schedule": 15 * 60},
+    "campaigns-advance-journeys": {"task": "campaigns.advance_journeys", "schedule": 60},
+    "campaigns-enrol-running": {"task": "campaigns.enrol_running", "schedule": 3600},
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -352,6 +357,8 @@ WORKBENCH_CONTACT_CHANNEL_CAP = env.int("WORKBENCH_CONTACT_CHANNEL_CAP", default
 WORKBENCH_CONTACT_TOTAL_CAP = env.int("WORKBENCH_CONTACT_TOTAL_CAP", default=5)
 # Campaigns: this percentage of customers (by a hash of the id) is the global holdout.
 WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT = env.int("WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT", default=5)
+# Customers per chunk of a campaign's enrolment job (an id range, one transaction).
+WORKBENCH_CAMPAIGN_ENROL_CHUNK = env.int("WORKBENCH_CAMPAIGN_ENROL_CHUNK", default=20_000)
 # Planned calls an advisor takes a day unless their staff profile says otherwise.
 WORKBENCH_DAILY_CALL_CAPACITY = env.int("WORKBENCH_DAILY_CALL_CAPACITY", default=60)
 WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)

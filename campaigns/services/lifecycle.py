@@ -23,6 +23,7 @@ from customers.models import ContactLedgerEntry, LedgerSource, LedgerStatus
 from customers.services.ledger import ledger_release
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
+from ..journeys.enrol import enrolment_start
 from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, StepKind
 
 # Which move starts from which statuses.
@@ -142,6 +143,7 @@ def campaign_create(
         ends_on=ends_on,
         audience=audience,
         created_by=actor,
+        salt=secrets.token_hex(8),
     )
     CampaignTransition.objects.create(
         campaign=campaign, from_status=CampaignStatus.DRAFT, to_status=CampaignStatus.DRAFT, actor=actor
@@ -306,7 +308,9 @@ def campaign_start(*, actor, campaign: Campaign) -> Campaign:
     """A scheduled campaign starts (by hand, or on its start date by ``campaigns_start_due``)."""
     if actor is not None:
         _guard_change(actor, campaign)
-    return _move(actor=actor, campaign=campaign, move="start", to=CampaignStatus.RUNNING, check_scripts=True)
+    campaign = _move(actor=actor, campaign=campaign, move="start", to=CampaignStatus.RUNNING, check_scripts=True)
+    enrolment_start(campaign=campaign, actor=actor)
+    return campaign
 
 
 @transaction.atomic
@@ -320,7 +324,9 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
     """Resume a paused campaign: its scripts must still have approved versions (one may
     have been retired while it was paused)."""
     _guard_change(actor, campaign)
-    return _move(actor=actor, campaign=campaign, move="resume", to=CampaignStatus.RUNNING, check_scripts=True)
+    campaign = _move(actor=actor, campaign=campaign, move="resume", to=CampaignStatus.RUNNING, check_scripts=True)
+    enrolment_start(campaign=campaign, actor=actor)
+    return campaign
 
 
 @transaction.atomic

@@ -1,0 +1,250 @@
+"""Who enters a running campaign, once per (campaign, customer, occurrence).
+
+Entrants come from the campaign's segment (a chunked job over the customer base, run at
+launch and again each day so new members and those held back by the daily limit enter)
+or from a trigger's events (``occurrence`` names the event). An entrant is left out when
+they are in the global holdout, unsuitable for the campaign's product, already entered
+under the same occurrence, or over the day's entry limit (they can enter another day).
+Each entrant gets a hashed bucket and arm (``assignment``), the first step of the journey
+version current at entry, and an ``entered`` event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.models import Job, JobChunk
+from core.queueing import send
+from core.services import (
+    chunk_process,
+    chunks_finish_if_complete,
+    chunks_open,
+    chunks_plan,
+    job_create,
+    job_enqueue,
+    job_finish,
+    job_start,
+)
+from customers.models import Customer
+from org.calendar import call_hours
+
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    CampaignStep,
+    Enrolment,
+    EnrolmentState,
+    JourneyEvent,
+    JourneyEventKind,
+)
+from ..services.segments import segment_members
+from ..targeting import HASH_MULTIPLIER, unsuitable_q
+from .assignment import arm_of, bucket_of, campaign_salt
+from .runner import journey_advance
+
+ENROL_JOB = "campaigns.enrol"
+ENROL_TOTALS = ("entered", "control", "already", "held_back", "holdout", "unsuitable")
+
+
+@dataclass
+class Entry:
+    entered: list[int] = field(default_factory=list)  # enrolment ids
+    control: int = 0
+    already: int = 0
+    held_back: int = 0  # over the day's entry limit
+    holdout: int = 0
+    unsuitable: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "entered": len(self.entered),
+            "control": self.control,
+            "already": self.already,
+            "held_back": self.held_back,
+            "holdout": self.holdout,
+            "unsuitable": self.unsuitable,
+        }
+
+
+def in_global_holdout(customer_id: int) -> bool:
+    """The same test as ``targeting.holdout_q`` (the exclusion funnel), in Python."""
+    return (customer_id * HASH_MULTIPLIER) % 100 < settings.WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT
+
+
+def first_step(campaign: Campaign, version: int) -> CampaignStep | None:
+    return CampaignStep.objects.filter(campaign=campaign, version=version).order_by("position").first()
+
+
+def _entered_today(campaign: Campaign, now: dt.datetime) -> int:
+    tz = call_hours()[2]
+    start = dt.datetime.combine(now.astimezone(tz).date(), dt.time.min, tzinfo=tz)
+    return Enrolment.objects.filter(campaign=campaign, entered_at__gte=start).count()
+
+
+def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = None) -> Entry:
+    """Enter ``entrants`` (customer ids, or (customer id, occurrence) pairs) into the
+    running ``campaign``. Running it again with the same entrants enters nobody new.
+    The caller holds the transaction (a chunk of the enrolment job, or a trigger sweep)."""
+    now = now or timezone.now()
+    entry = Entry()
+    if campaign.status != CampaignStatus.RUNNING:
+        return entry
+    pairs = list(dict.fromkeys((e, "") if isinstance(e, int) else (int(e[0]), str(e[1])[:64]) for e in entrants))
+    kept = []
+    for pair in pairs:
+        if in_global_holdout(pair[0]):
+            entry.holdout += 1
+        else:
+            kept.append(pair)
+    ids = list({cid for cid, _occ in kept})
+    if campaign.product_id is not None and ids:
+        unsuitable = set(
+            Customer.objects.filter(pk__in=ids).filter(unsuitable_q(campaign.product, now)).values_list("pk", flat=True)
+        )
+        entry.unsuitable = sum(1 for cid, _occ in kept if cid in unsuitable)
+        kept = [p for p in kept if p[0] not in unsuitable]
+    existing = set(
+        Enrolment.objects.filter(
+            campaign=campaign, customer_id__in=[cid for cid, _occ in kept], occurrence__in={occ for _c, occ in kept}
+        ).values_list("customer_id", "occurrence")
+    )
+    entry.already = sum(1 for p in kept if p in existing)
+    kept = [p for p in kept if p not in existing]
+    if campaign.daily_entry_limit is not None:
+        room = max(0, campaign.daily_entry_limit - _entered_today(campaign, now))
+        entry.held_back = max(0, len(kept) - room)
+        kept = kept[:room]
+    step = first_step(campaign, campaign.journey_version)
+    if not kept or step is None:
+        return entry
+    salt = campaign_salt(campaign)
+    rows = []
+    for cid, occ in kept:
+        bucket = bucket_of(salt, cid)
+        rows.append(
+            Enrolment(
+                campaign=campaign,
+                customer_id=cid,
+                occurrence=occ,
+                version=campaign.journey_version,
+                bucket=bucket,
+                arm=arm_of(bucket, campaign.control_percent),
+                state=EnrolmentState.ACTIVE,
+                step=step,
+                step_entered_at=now,
+                next_at=now,
+                entered_at=now,
+            )
+        )
+    Enrolment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    # bulk_create(ignore_conflicts) does not say which rows a concurrent writer had: read
+    # back the rows this call made (entered now, on this campaign, these customers).
+    wanted = set(kept)
+    made = [
+        (pk, arm)
+        for pk, cid, occ, arm in Enrolment.objects.filter(
+            campaign=campaign,
+            customer_id__in=[cid for cid, _occ in kept],
+            occurrence__in={occ for _cid, occ in kept},
+            entered_at=now,
+        ).values_list("pk", "customer_id", "occurrence", "arm")
+        if (cid, occ) in wanted
+    ]
+    entry.entered = [pk for pk, _arm in made]
+    entry.control = sum(1 for _pk, arm in made if arm == "control")
+    JourneyEvent.objects.bulk_create(
+        [
+            JourneyEvent(campaign=campaign, enrolment_id=pk, step=step, kind=JourneyEventKind.ENTERED, at=now)
+            for pk in entry.entered
+        ],
+        batch_size=2000,
+    )
+    return entry
+
+
+# --- The enrolment job of a segment campaign -------------------------------------------
+
+
+def enrolment_start(*, campaign: Campaign, actor=None) -> Job | None:
+    """Queue (after commit) the job that enters the campaign's segment, unless one for the
+    campaign is still going. None when the campaign has no segment."""
+    if campaign.audience_id is None:
+        return None
+    going = Job.objects.filter(
+        kind=ENROL_JOB, params__campaign_id=campaign.pk, status__in=(Job.Status.PENDING, Job.Status.RUNNING)
+    ).first()
+    if going is not None:
+        return going
+    job = job_create(actor=actor, kind=ENROL_JOB, params={"campaign_id": campaign.pk})
+    job_enqueue(job, "campaigns.enrol_dispatch", job.pk)
+    return job
+
+
+def enrolment_dispatch(*, job_id: int) -> int:
+    """Plan the job's chunks (customer id ranges) once and queue those not done; running
+    it again only re-sends unfinished chunks (how a job survives a killed worker)."""
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return 0
+    campaign = Campaign.objects.get(pk=job.params["campaign_id"])
+    if campaign.status != CampaignStatus.RUNNING:
+        job_finish(job_id=job_id, result=dict.fromkeys(ENROL_TOTALS, 0), error="")
+        return 0
+    if not JobChunk.objects.filter(job_id=job_id).exists():
+        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+        if bounds["lo"] is None:
+            job_start(job_id=job_id, total=0)
+            job_finish(job_id=job_id, result=dict.fromkeys(ENROL_TOTALS, 0))
+            return 0
+        size = settings.WORKBENCH_CAMPAIGN_ENROL_CHUNK
+        chunks_plan(
+            job_id=job_id,
+            ranges=[(lo, min(lo + size, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, size)],
+        )
+        total = JobChunk.objects.filter(job_id=job_id).count()
+        job_start(job_id=job_id, total=total, message=_("Entering the segment's customers"))
+    else:
+        job_start(job_id=job_id)
+    pending = chunks_open(job_id=job_id)
+    for lo in pending:
+        send("campaigns.enrol_chunk", job_id, lo)
+    chunks_finish_if_complete(job_id=job_id, totals=ENROL_TOTALS)
+    return len(pending)
+
+
+def enrolment_chunk_run(*, job_id: int, lo: int, now: dt.datetime | None = None) -> dict | None:
+    """Enter one id range of the segment and take the entrants through the journey's
+    first steps, exactly once: the chunk is marked done in the transaction that writes."""
+    job = Job.objects.get(pk=job_id)
+    campaign = Campaign.objects.select_related("audience", "product").get(pk=job.params["campaign_id"])
+
+    def work(chunk) -> dict:
+        members = segment_members(segment=campaign.audience).filter(pk__gte=chunk.lo, pk__lt=chunk.hi)
+        ids = list(members.order_by("pk").values_list("pk", flat=True))
+        entry = enrol_customers(campaign=campaign, entrants=ids, now=now)
+        journey_advance(enrolment_ids=entry.entered, now=now)
+        return {**entry.counts(), "chunks": 1}
+
+    result = chunk_process(job_id=job_id, lo=lo, work=work, done_key="chunks")
+    chunks_finish_if_complete(job_id=job_id, totals=ENROL_TOTALS)
+    return result
+
+
+def enrolments_start_running() -> int:
+    """Start an enrolment job for each running campaign with a segment (hourly beat):
+    new members of a dynamic segment, and those the daily entry limit held back, enter.
+    A campaign whose job is still going is left alone. Returns the campaigns with a job
+    going."""
+    started = 0
+    for campaign in Campaign.objects.filter(status=CampaignStatus.RUNNING, audience__isnull=False):
+        with transaction.atomic():
+            if enrolment_start(campaign=campaign) is not None:
+                started += 1
+    return started

@@ -1,0 +1,527 @@
+"""The journey runner: each due enrolment through its steps, set-based per step.
+
+An enrolment is due when ``next_at`` has come. The runner first applies the campaign's
+exit criteria (converted, opted out, left the segment, no longer suitable), then moves
+every due enrolment on, grouped by step, as far as it can go now:
+
+- **send**: the contact ledger reserves a marketing contact on the channel (consent,
+  do-not-disturb, opt-out, cooling-off, caps with priority; outside the contact window the
+  contact is held and the message's ``send_after`` is the window's opening). A reserved
+  contact becomes a message with the approved template's words rendered for the customer;
+  a refused one is recorded with the rule that refused it. The dispatcher sends messages.
+- **call task**: the same reservation on the phone, then a planned call on the
+  customer's open lead (opened for the campaign when there is none), placed within the
+  advisors' daily capacity (``leads.capacity``); a task nobody can take today waits for
+  tomorrow's window on the same step.
+- **wait**: until ``wait_hours`` after the customer reached the step.
+- **branch**: asks the last contact step before it (delivered, replied, clicked, call
+  reached, call won, converted) and goes to its yes or no position; None ends the journey.
+
+Control-group enrolments walk the same steps without any send or call (a ``control``
+event says where they would have been contacted). Every move is a :class:`JourneyEvent`.
+The caller holds the transaction; the due enrolments are locked with SKIP LOCKED, so two
+workers never take the same enrolment, and a rerun after a killed worker redoes nothing
+that committed (messages, ledger entries and planned calls are keyed per enrolment and step).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from calls.models import CallLog, NextAction
+from compliance.models import ScriptVersion, VersionStatus
+from customers.models import AutomatedMarketingOptOut, Channel, Customer
+from customers.services.ledger import ledger_reserve
+from leads.capacity import CallTask, call_tasks_assign
+from leads.models import PlannedCall, PlannedCallStatus
+from leads.services import leads_open_for_campaign
+from org.calendar import call_hours
+
+from ..models import (
+    Arm,
+    BranchCondition,
+    Campaign,
+    CampaignStatus,
+    CampaignStep,
+    Enrolment,
+    EnrolmentState,
+    ExitRule,
+    JourneyEvent,
+    JourneyEventKind,
+    Message,
+    MessageStatus,
+    StepKind,
+)
+from ..services.segments import segment_members
+from ..targeting import unsuitable_q
+from .render import next_maturities, render_message
+
+BATCH = 2000
+MAX_HOPS = 20  # steps one enrolment may take in one run (a journey loops only via a wait)
+DEFAULT_TASK_HOURS = 48
+CONTACT_KINDS = (StepKind.SEND, StepKind.CALL_TASK)
+
+
+@dataclass
+class Moves:
+    """What one step decided for its enrolments: go to a position (None: the journey
+    ends), or sleep until a time on the same step."""
+
+    goto: dict[int, int | None] = field(default_factory=dict)
+    sleep: dict[int, dt.datetime] = field(default_factory=dict)
+    events: list[JourneyEvent] = field(default_factory=list)
+
+
+class Journey:
+    """The steps of one (campaign, version), by position."""
+
+    def __init__(self, campaign: Campaign, steps: list[CampaignStep]):
+        self.campaign = campaign
+        self.by_position = {s.position: s for s in steps}
+        self.positions = sorted(self.by_position)
+
+    def after(self, step: CampaignStep) -> int | None:
+        later = [p for p in self.positions if p > step.position]
+        return later[0] if later else None
+
+    def last_contact_before(self, step: CampaignStep) -> CampaignStep | None:
+        earlier = [self.by_position[p] for p in self.positions if p < step.position]
+        contacts = [s for s in earlier if s.kind in CONTACT_KINDS]
+        return contacts[-1] if contacts else None
+
+
+def _event(enrolment: Enrolment, step, kind: str, now: dt.datetime, detail: str = "") -> JourneyEvent:
+    return JourneyEvent(
+        campaign_id=enrolment.campaign_id,
+        enrolment_id=enrolment.pk,
+        step=step,
+        kind=kind,
+        detail=detail[:64],
+        at=now,
+    )
+
+
+def _approved_version(step: CampaignStep) -> ScriptVersion | None:
+    if step.script_id is None:
+        return None
+    return ScriptVersion.objects.filter(script_id=step.script_id, status=VersionStatus.APPROVED).first()
+
+
+def _ledger_key(step: CampaignStep, occurrence: str) -> str:
+    base = f"cmp{step.campaign_id}:step{step.pk}"
+    return f"{base}:{occurrence[:60]}" if occurrence else base
+
+
+def _by_occurrence(enrolments: list[Enrolment]) -> dict[str, list[Enrolment]]:
+    groups: dict[str, list[Enrolment]] = defaultdict(list)
+    for e in enrolments:
+        groups[e.occurrence].append(e)
+    return groups
+
+
+def _split_control(journey: Journey, step, group, moves: Moves, now) -> list[Enrolment]:
+    treated = []
+    for e in group:
+        if e.arm == Arm.CONTROL:
+            moves.events.append(_event(e, step, JourneyEventKind.CONTROL, now))
+            moves.goto[e.pk] = journey.after(step)
+        else:
+            treated.append(e)
+    return treated
+
+
+def _send(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
+    moves = Moves()
+    campaign = journey.campaign
+    treated = _split_control(journey, step, group, moves, now)
+    version = _approved_version(step)
+    customers = Customer.objects.in_bulk([e.customer_id for e in treated])
+    holdings = next_maturities(customer_ids=list(customers), product=campaign.product, today=now.date())
+    messages = []
+    for occurrence, part in _by_occurrence(treated).items():
+        if version is None:
+            for e in part:
+                moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, "no_approved_template"))
+                moves.goto[e.pk] = journey.after(step)
+            continue
+        reservation = ledger_reserve(
+            customer_ids=[e.customer_id for e in part],
+            channel=step.channel,
+            key_prefix=_ledger_key(step, occurrence),
+            source_id=campaign.pk,
+            priority=campaign.priority,
+            now=now,
+        )
+        for e in part:
+            moves.goto[e.pk] = journey.after(step)
+            entry_id = reservation.reserved.get(e.customer_id)
+            if entry_id is None:
+                code = reservation.refused.get(e.customer_id, "refused")
+                moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, code))
+                continue
+            customer = customers[e.customer_id]
+            held = reservation.held_until
+            messages.append(
+                Message(
+                    campaign=campaign,
+                    step=step,
+                    enrolment=e,
+                    customer=customer,
+                    channel=step.channel,
+                    script_version=version,
+                    recipient=_recipient(customer, step.channel),
+                    subject=campaign.name[:200],
+                    body=render_message(
+                        template=version.body,
+                        customer=customer,
+                        product=campaign.product,
+                        holding=holdings.get(customer.pk),
+                    )[:4000],
+                    status=MessageStatus.QUEUED,
+                    key=f"msg:{step.pk}:{e.pk}",
+                    ledger_entry_id=entry_id,
+                    send_after=held or now,
+                )
+            )
+            kind = JourneyEventKind.HELD if held else JourneyEventKind.SENT
+            moves.events.append(_event(e, step, kind, now))
+    Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=BATCH)
+    return moves
+
+
+def _recipient(customer: Customer, channel: str) -> str:
+    """Where the gateway delivers: the mobile for SMS and the AI bot, the customer number
+    (the bank's app and WeChat accounts are keyed by it) for push and WeChat."""
+    if channel in (Channel.SMS, Channel.AI_BOT, Channel.PHONE):
+        return customer.mobile
+    return customer.customer_no
+
+
+def _next_day_opening(now: dt.datetime) -> dt.datetime:
+    start, _end, tz = call_hours()
+    tomorrow = now.astimezone(tz).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(tomorrow, start, tzinfo=tz)
+
+
+def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
+    moves = Moves()
+    campaign = journey.campaign
+    treated = _split_control(journey, step, group, moves, now)
+    placed_before = set(
+        PlannedCall.objects.filter(
+            campaign_id=campaign.pk, campaign_step_id=step.pk, enrolment_id__in=[e.pk for e in treated]
+        ).values_list("enrolment_id", flat=True)
+    )
+    version = _approved_version(step)
+    tasks, task_of = [], {}
+    for occurrence, part in _by_occurrence(treated).items():
+        fresh = [e for e in part if e.pk not in placed_before]
+        for e in part:
+            if e.pk in placed_before:
+                moves.goto[e.pk] = journey.after(step)
+        if not fresh:
+            continue
+        if version is None:
+            for e in fresh:
+                moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, "no_approved_script"))
+                moves.goto[e.pk] = journey.after(step)
+            continue
+        reservation = ledger_reserve(
+            customer_ids=[e.customer_id for e in fresh],
+            channel=Channel.PHONE,
+            key_prefix=_ledger_key(step, occurrence),
+            source_id=campaign.pk,
+            priority=campaign.priority,
+            now=now,
+        )
+        allowed = []
+        for e in fresh:
+            if e.customer_id in reservation.reserved:
+                allowed.append(e)
+            else:
+                code = reservation.refused.get(e.customer_id, "refused")
+                moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, code))
+                moves.goto[e.pk] = journey.after(step)
+        leads = leads_open_for_campaign(customer_ids=[e.customer_id for e in allowed], now=now)
+        due_at = reservation.held_until or now
+        window = dt.timedelta(hours=step.due_hours or DEFAULT_TASK_HOURS)
+        for e in allowed:
+            lead = leads.get(e.customer_id)
+            if lead is None:
+                moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, "no_lead"))
+                moves.goto[e.pk] = journey.after(step)
+                continue
+            task = CallTask(
+                lead=lead,
+                due_at=due_at,
+                due_until=due_at + window,
+                campaign_id=campaign.pk,
+                campaign_step_id=step.pk,
+                enrolment_id=e.pk,
+                script_version_id=version.pk,
+                note=campaign.name[:300],
+            )
+            tasks.append(task)
+            task_of[id(task)] = e
+    placement = call_tasks_assign(tasks=tasks)
+    for planned in placement.created:
+        e = next(x for x in treated if x.pk == planned.enrolment_id)
+        moves.events.append(_event(e, step, JourneyEventKind.TASK, now))
+        moves.goto[e.pk] = journey.after(step)
+    for task in placement.unplaced:
+        e = task_of[id(task)]
+        moves.events.append(_event(e, step, JourneyEventKind.WAITING, now))
+        moves.sleep[e.pk] = _next_day_opening(now)
+    return moves
+
+
+def _wait(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
+    moves = Moves()
+    for e in group:
+        until = (e.step_entered_at or now) + dt.timedelta(hours=step.wait_hours or 0)
+        if until <= now:
+            moves.goto[e.pk] = journey.after(step)
+        else:
+            moves.sleep[e.pk] = until
+    return moves
+
+
+def branch_answers(*, condition: str, contact: CampaignStep | None, enrolment_ids: list[int]) -> set[int]:
+    """The enrolments among ``enrolment_ids`` for which ``condition`` holds of their last
+    contact step ``contact`` (one or two queries)."""
+    if condition == BranchCondition.CONVERTED:
+        return set(
+            JourneyEvent.objects.filter(enrolment_id__in=enrolment_ids, kind=JourneyEventKind.CONVERTED).values_list(
+                "enrolment_id", flat=True
+            )
+        )
+    if contact is None:
+        return set()
+    if condition in (BranchCondition.DELIVERED, BranchCondition.REPLIED, BranchCondition.CLICKED):
+        column = {"delivered": "delivered_at", "replied": "replied_at", "clicked": "clicked_at"}[condition]
+        return set(
+            Message.objects.filter(
+                enrolment_id__in=enrolment_ids, step=contact, **{f"{column}__isnull": False}
+            ).values_list("enrolment_id", flat=True)
+        )
+    calls = dict(
+        PlannedCall.objects.filter(
+            enrolment_id__in=enrolment_ids,
+            campaign_step_id=contact.pk,
+            status=PlannedCallStatus.DONE,
+            call_log_id__isnull=False,
+        ).values_list("call_log_id", "enrolment_id")
+    )
+    logs = CallLog.objects.filter(pk__in=list(calls))
+    logs = (
+        logs.filter(next_action=NextAction.WON)
+        if condition == BranchCondition.WON
+        else logs.filter(disposition__connected=True)
+    )
+    return {calls[pk] for pk in logs.values_list("pk", flat=True)}
+
+
+def _branch(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
+    moves = Moves()
+    yes = branch_answers(
+        condition=step.condition,
+        contact=journey.last_contact_before(step),
+        enrolment_ids=[e.pk for e in group],
+    )
+    for e in group:
+        if e.pk in yes:
+            moves.events.append(_event(e, step, JourneyEventKind.YES, now))
+            moves.goto[e.pk] = step.yes_position
+        else:
+            moves.events.append(_event(e, step, JourneyEventKind.NO, now))
+            moves.goto[e.pk] = step.no_position
+    return moves
+
+
+HANDLERS = {StepKind.SEND: _send, StepKind.CALL_TASK: _call_task, StepKind.WAIT: _wait, StepKind.BRANCH: _branch}
+
+
+def exit_reasons(*, campaign: Campaign, enrolments: list[Enrolment], now: dt.datetime) -> dict[int, str]:
+    """{enrolment id: exit criterion} for the enrolments that must leave now."""
+    rules = set(campaign.exit_rules or [])
+    by_customer = defaultdict(list)
+    for e in enrolments:
+        by_customer[e.customer_id].append(e.pk)
+    ids = list(by_customer)
+    leaving: dict[int, str] = {}
+
+    def leave(customer_ids, reason: str) -> None:
+        for cid in customer_ids:
+            for pk in by_customer[cid]:
+                leaving.setdefault(pk, reason)
+
+    if ExitRule.CONVERTED in rules:
+        converted = JourneyEvent.objects.filter(
+            enrolment_id__in=[e.pk for e in enrolments], kind=JourneyEventKind.CONVERTED
+        ).values_list("enrolment_id", flat=True)
+        for pk in converted:
+            leaving.setdefault(pk, ExitRule.CONVERTED)
+    if ExitRule.OPTED_OUT in rules:
+        leave(
+            AutomatedMarketingOptOut.objects.filter(customer_id__in=ids).values_list("customer_id", flat=True),
+            ExitRule.OPTED_OUT,
+        )
+    if ExitRule.UNSUITABLE in rules and campaign.product_id is not None:
+        leave(
+            Customer.objects.filter(pk__in=ids)
+            .filter(unsuitable_q(campaign.product, now))
+            .values_list("pk", flat=True),
+            ExitRule.UNSUITABLE,
+        )
+    if ExitRule.LEFT_SEGMENT in rules and campaign.audience_id is not None:
+        still = set(segment_members(segment=campaign.audience).filter(pk__in=ids).values_list("pk", flat=True))
+        leave([cid for cid in ids if cid not in still], ExitRule.LEFT_SEGMENT)
+    return leaving
+
+
+def _due(now: dt.datetime, enrolment_ids, limit: int):
+    qs = Enrolment.objects.select_for_update(skip_locked=True, of=("self",)).filter(state=EnrolmentState.ACTIVE)
+    if enrolment_ids is not None:
+        return list(qs.filter(pk__in=list(enrolment_ids)).order_by("pk"))
+    running = Campaign.objects.filter(status=CampaignStatus.RUNNING).values("pk")
+    return list(qs.filter(next_at__lte=now, campaign_id__in=running).order_by("next_at", "pk")[:limit])
+
+
+def journey_advance(*, enrolment_ids=None, now: dt.datetime | None = None, limit: int = BATCH) -> dict[str, int]:
+    """Move due enrolments (or exactly ``enrolment_ids``) on as far as they go now.
+    Returns counts: moved (enrolments looked at), completed, exited, sleeping."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        enrolments = _due(now, enrolment_ids, limit)
+        if not enrolments:
+            return {"moved": 0, "completed": 0, "exited": 0, "sleeping": 0}
+        return _advance(enrolments, now)
+
+
+def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
+    campaigns = Campaign.objects.select_related("product", "audience").in_bulk({e.campaign_id for e in enrolments})
+    steps = CampaignStep.objects.filter(
+        Q(*[Q(campaign_id=c, version=v) for c, v in {(e.campaign_id, e.version) for e in enrolments}], _connector=Q.OR)
+    )
+    grouped: dict[tuple[int, int], list[CampaignStep]] = defaultdict(list)
+    step_by_id = {}
+    for s in steps:
+        grouped[(s.campaign_id, s.version)].append(s)
+        step_by_id[s.pk] = s
+    for e in enrolments:  # the step objects the journeys hold (no query per enrolment)
+        e.step = step_by_id.get(e.step_id)
+    journeys = {key: Journey(campaigns[key[0]], rows) for key, rows in grouped.items()}
+    events: list[JourneyEvent] = []
+    counts = {"moved": len(enrolments), "completed": 0, "exited": 0, "sleeping": 0}
+    active = []
+    for campaign_id, part in _group(enrolments, lambda e: e.campaign_id).items():
+        leaving = exit_reasons(campaign=campaigns[campaign_id], enrolments=part, now=now)
+        for e in part:
+            if e.pk in leaving:
+                _finish(e, EnrolmentState.EXITED, now, leaving[e.pk])
+                events.append(_event(e, e.step, JourneyEventKind.EXITED, now, leaving[e.pk]))
+                counts["exited"] += 1
+            else:
+                active.append(e)
+    if counts["exited"]:
+        Message.objects.filter(
+            enrolment_id__in=[e.pk for e in enrolments if e.state == EnrolmentState.EXITED],
+            status=MessageStatus.QUEUED,
+        ).update(status=MessageStatus.CANCELLED, last_error="left the journey")
+    for _hop in range(MAX_HOPS):
+        if not active:
+            break
+        moving = []
+        for (_campaign_id, step_id), group in _group(active, lambda e: (e.campaign_id, e.step_id)).items():
+            journey = journeys.get((group[0].campaign_id, group[0].version))
+            step = step_by_id.get(step_id)
+            if journey is None or step is None:
+                for e in group:  # its step is gone: nothing more to do
+                    _finish(e, EnrolmentState.COMPLETED, now, "")
+                    events.append(_event(e, None, JourneyEventKind.COMPLETED, now))
+                    counts["completed"] += 1
+                continue
+            moves = HANDLERS[step.kind](journey, step, group, now)
+            events.extend(moves.events)
+            for e in group:
+                if e.pk in moves.sleep:
+                    e.next_at = moves.sleep[e.pk]
+                    counts["sleeping"] += 1
+                    continue
+                target = journey.by_position.get(moves.goto.get(e.pk)) if moves.goto.get(e.pk) else None
+                if target is None:
+                    _finish(e, EnrolmentState.COMPLETED, now, "")
+                    events.append(_event(e, step, JourneyEventKind.COMPLETED, now))
+                    counts["completed"] += 1
+                    continue
+                e.step, e.step_id, e.step_entered_at, e.next_at = target, target.pk, now, now
+                moving.append(e)
+        active = moving
+    Enrolment.objects.bulk_update(
+        enrolments, ["step", "step_entered_at", "next_at", "state", "exited_at", "exit_reason"], batch_size=BATCH
+    )
+    JourneyEvent.objects.bulk_create(events, batch_size=BATCH)
+    return counts
+
+
+def _finish(e: Enrolment, state: str, now: dt.datetime, reason: str) -> None:
+    e.state, e.exited_at, e.exit_reason, e.next_at = state, now, reason, None
+
+
+def _group(items, key) -> dict:
+    groups: dict = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups
+
+
+def journeys_collect_conversions(*, now: dt.datetime | None = None, days: int = 3) -> int:
+    """Record a conversion on the step of each campaign call task whose call, logged in
+    the last ``days``, won a sale (once per enrolment), and wake the enrolment so its exit
+    criteria apply. Returns the number recorded."""
+    now = now or timezone.now()
+    done = dict(
+        PlannedCall.objects.filter(
+            enrolment_id__isnull=False,
+            status=PlannedCallStatus.DONE,
+            call_log_id__isnull=False,
+            done_at__gte=now - dt.timedelta(days=days),
+        ).values_list("call_log_id", "enrolment_id")
+    )
+    if not done:
+        return 0
+    won = CallLog.objects.filter(pk__in=list(done), next_action=NextAction.WON).values_list("pk", flat=True)
+    step_of = dict(
+        PlannedCall.objects.filter(call_log_id__in=list(won), enrolment_id__isnull=False).values_list(
+            "enrolment_id", "campaign_step_id"
+        )
+    )
+    if not step_of:
+        return 0
+    with transaction.atomic():
+        already = set(
+            JourneyEvent.objects.filter(enrolment_id__in=list(step_of), kind=JourneyEventKind.CONVERTED).values_list(
+                "enrolment_id", flat=True
+            )
+        )
+        fresh = Enrolment.objects.filter(pk__in=[pk for pk in step_of if pk not in already])
+        rows = [
+            JourneyEvent(
+                campaign_id=e.campaign_id,
+                enrolment_id=e.pk,
+                step_id=step_of[e.pk],
+                kind=JourneyEventKind.CONVERTED,
+                detail="won_call",
+                at=now,
+            )
+            for e in fresh
+        ]
+        JourneyEvent.objects.bulk_create(rows)
+        Enrolment.objects.filter(pk__in=[r.enrolment_id for r in rows], state=EnrolmentState.ACTIVE).update(next_at=now)
+    return len(rows)
