@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from compliance.selectors import approved_scripts_for
+from compliance.models import VersionStatus
+from compliance.selectors import approved_scripts_for, approved_version_of
 from core.access import require
 from core.forms import form_add_service_errors, id_or_none, ids_of
 from core.htmx import redirect_for, render_table_page
@@ -21,7 +22,7 @@ from customers.models import Product, ViewPlace
 from leads import services as lead_services
 from leads.access import can_call_lead, can_claim_lead, can_claim_next, can_confirm_lead
 from leads.filters import LeadQueueFilter, PlannedCallFilter
-from leads.selectors import lead_get_for_user
+from leads.selectors import campaign_task_for, lead_get_for_user
 
 from . import selectors, services
 from .access import can_view_call_metrics, can_work_queues
@@ -103,6 +104,10 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
     if focus_id is not None:
         focus = Product.objects.filter(pk=focus_id).first()
     scripts = _approved_scripts(focus)
+    task = campaign_task_for(lead=lead)
+    task_script = _task_script(task)
+    if task_script is not None:
+        scripts = [task_script, *[s for s in scripts if s.pk != task_script.pk]]
     if call_form is None:
         initial = {"script_version_id": scripts[0].id if scripts else None}
         if focus is not None:
@@ -117,6 +122,8 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
         "ctx": ctx,
         "verdict": verdict,
         "scripts": scripts,
+        "campaign_task": task,
+        "task_script": task_script,
         "focus": focus,
         "focus_products": call_form.fields["products"].queryset,
         "badges": badges,
@@ -128,6 +135,16 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
         "can_confirm": can_confirm_lead(user, lead),
         "can_claim": can_claim_lead(user, lead),
     }
+
+
+def _task_script(task):
+    """The words of a campaign call task: the version approved when the task was made, or
+    (when compliance has since approved a newer one) the script's version in use now."""
+    if task is None or task.script_version is None:
+        return None
+    if task.script_version.status == VersionStatus.APPROVED:
+        return task.script_version
+    return approved_version_of(script_id=task.script_version.script_id)
 
 
 def _approved_scripts(product) -> list:

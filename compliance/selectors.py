@@ -94,6 +94,15 @@ def approved_scripts_for(*, product=None, product_type: str | None = None, purpo
 # --- scripts -------------------------------------------------------------------------------
 
 
+def approved_version_of(*, script_id: int) -> ScriptVersion | None:
+    """The script's version in use now (None when it has no approved one)."""
+    return (
+        ScriptVersion.objects.filter(script_id=script_id, status=VersionStatus.APPROVED)
+        .select_related("script")
+        .first()
+    )
+
+
 def approved_versions(*, user) -> QuerySet[ScriptVersion]:
     """The approved versions ``user`` may read (everyone reads approved text): the library
     and the scripts API, filtered by ``ScriptLibraryFilter``."""

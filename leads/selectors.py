@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.access import get_for_user
 from org.roles import Role, role_of
 
-from .models import Lead, LeadStatus, PlannedCall, PlannedCallStatus
+from .models import Lead, LeadStatus, PlannedCall, PlannedCallKind, PlannedCallStatus
 
 
 def end_of_local_day(now: dt.datetime, days: int = 0) -> dt.datetime:
@@ -90,6 +90,17 @@ def next_callback(*, customer_id: int) -> PlannedCall | None:
     """The customer's next planned call (a callback, a nurture touch, ...), if any."""
     return (
         PlannedCall.objects.filter(customer_id=customer_id, status=PlannedCallStatus.PLANNED)
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
+def campaign_task_for(*, lead: Lead) -> PlannedCall | None:
+    """The lead's next open campaign call task (the call screen shows its campaign, its
+    window and its approved script, and the logged call completes it)."""
+    return (
+        PlannedCall.objects.filter(lead=lead, kind=PlannedCallKind.CAMPAIGN, status=PlannedCallStatus.PLANNED)
+        .select_related("script_version__script")
         .order_by("due_at", "id")
         .first()
     )

@@ -9,9 +9,11 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from calls.models import NextAction
-from calls.tests.factories import CallLogFactory
+from calls.tests.factories import CallLogFactory, disposition
 from campaigns.journeys import enrol as enrol_module
 from campaigns.journeys.assignment import BUCKETS, arm_of, bucket_of
 from campaigns.journeys.enrol import (
@@ -313,3 +315,46 @@ def test_the_runner_takes_the_same_number_of_queries_for_few_or_many(world, sms_
         return len(first), len(second)
 
     assert cost(2, NOW) == cost(12, NOW + dt.timedelta(days=10))
+
+
+def test_the_advisor_sees_the_task_with_its_script_and_a_won_call_converts_on_its_step(
+    world, client_for, call_script, settings
+):
+    settings.WORKBENCH_CALL_HOURS_START, settings.WORKBENCH_CALL_HOURS_END = "00:00", "23:59"
+    disposition("effective")
+    campaign = running(world, steps=[{"kind": StepKind.CALL_TASK, "channel": Channel.PHONE, "script": call_script}])
+    person = customers(world, 1)[0]
+    person.risk_level = 5
+    person.risk_assessed_at = timezone.now()
+    person.save(update_fields=["risk_level", "risk_assessed_at"])
+    entry = enrol_customers(campaign=campaign, entrants=[person.pk], now=timezone.now())
+    journey_advance(enrolment_ids=entry.entered, now=timezone.now())
+    task = PlannedCall.objects.get(campaign_id=campaign.pk)
+    client = client_for(world.advisor_a)
+    html = client.get(reverse("calls:call", args=[task.lead_id])).content.decode()
+    assert "营销活动外呼任务：到期续投提醒" in html
+    assert f'name="script_version_id" value="{task.script_version_id}"' in html
+    assert task.script_version.body.splitlines()[0] in html
+    product = call_script.product
+    response = client.post(
+        reverse("calls:log_call", args=[task.lead_id]),
+        {
+            "idempotency_key": "won-1",
+            "purpose": "marketing",
+            "started_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "duration_minutes": "6",
+            "disposition": str(disposition("effective").pk),
+            "interest": "high",
+            "notes": "客户同意续投",
+            "next_action": "won",
+            "products": [str(product.pk)],
+            "won_product": str(product.pk),
+            "won_amount": "200000",
+            "script_version_id": str(task.script_version_id),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    task.refresh_from_db()
+    assert task.status == PlannedCallStatus.DONE and task.call_log_id is not None
+    assert journeys_collect_conversions() == 1
+    assert JourneyEvent.objects.get(kind=JourneyEventKind.CONVERTED).step_id == task.campaign_step_id

@@ -3,9 +3,10 @@ mid and low leads (high ones are referred by ``calls``: calls/tests/test_service
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from core.models import AuditEvent
 from customers.tests.factories import CustomerFactory
@@ -58,7 +59,7 @@ def test_claim_next_takes_highest_score_of_own_team(world):
 
 
 def test_confirm_mid_routes_to_nurture_with_cadence_and_audit(world, settings):
-    at_noon = timezone.now().replace(microsecond=0)
+    at_noon = dt.datetime(2026, 12, 2, 4, 0, tzinfo=dt.UTC)  # a Wednesday, 12:00 in Shanghai
     settings.WORKBENCH_NURTURE_TOUCHES = 3
     settings.WORKBENCH_NURTURE_PERIOD_DAYS = 14
     lead = _lead(world, proposed_grade=Grade.MID)
