@@ -9,13 +9,22 @@ import contextlib
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from compliance.models import Script
 from customers.models import Product
+from org.calendar import call_hours
 
-from .models import Campaign, SegmentKind
+from .journeys.enrol import enrol_customers
+from .journeys.runner import journey_advance
+from .models import Campaign, Message, MessageStatus, SegmentKind
 from .services import lifecycle
-from .services.segments import segment_save
+from .services.segments import segment_members, segment_save
+
+# How many of a started demo campaign's segment entered it in the past (the rest enter
+# through the enrolment job once a worker runs), and how their messages fared.
+HISTORY_ENTRANTS = 300
+DELIVERED_EVERY, REPLIED_EVERY = 20, 6  # one in 20 undelivered, one in 6 replied
 
 OPENING = "开场白：到期资金关怀"
 PRODUCT_INTRO = "稳享180天持有期 产品介绍"
@@ -135,17 +144,52 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
         created += 1
         # A script still awaiting review keeps its campaign a draft (launch is blocked).
         with contextlib.suppress(ValidationError):
-            _advance(campaign, goal=goal, author=author, approver=approver)
+            _advance(campaign, goal=goal, author=author, approver=approver, today=today)
     return created
 
 
-def _advance(campaign, *, goal: str, author, approver) -> None:
+def _morning(day: dt.date) -> dt.datetime:
+    start, _end, tz = call_hours()
+    return dt.datetime.combine(day, start, tzinfo=tz) + dt.timedelta(hours=1)
+
+
+def _history(campaign: Campaign, *, since: dt.date) -> None:
+    """The past of a started campaign: part of its segment entered on ``since``, got its
+    messages (most delivered, some replied, through the outbox as in development), and
+    moved on through the journey's waits and call tasks up to now."""
+    entered_at = _morning(since)
+    ids = list(
+        segment_members(segment=campaign.audience).order_by("pk").values_list("pk", flat=True)[:HISTORY_ENTRANTS]
+    )
+    entry = enrol_customers(campaign=campaign, entrants=ids, now=entered_at)
+    journey_advance(enrolment_ids=entry.entered, now=entered_at)
+    sent = entered_at + dt.timedelta(minutes=2)
+    messages = list(Message.objects.filter(campaign=campaign).order_by("pk"))
+    for n, message in enumerate(messages):
+        message.adapter, message.attempts, message.sent_at = "outbox", 1, sent
+        if n % DELIVERED_EVERY == 0:
+            message.status, message.last_error = MessageStatus.FAILED, "号码停机"
+            continue
+        message.status, message.delivered_at = MessageStatus.DELIVERED, sent + dt.timedelta(seconds=5)
+        if n % REPLIED_EVERY == 1:
+            message.replied_at = sent + dt.timedelta(hours=3)
+    Message.objects.bulk_update(
+        messages, ["adapter", "attempts", "sent_at", "status", "last_error", "delivered_at", "replied_at"]
+    )
+    now = min(timezone.now(), _morning(since + dt.timedelta(days=90)))
+    for _ in range(10):  # a few rounds: waits end, branches decide, call tasks are placed
+        if journey_advance(now=now, limit=5000)["moved"] == 0:
+            break
+
+
+def _advance(campaign, *, goal: str, author, approver, today: dt.date) -> None:
     if ORDER.index(goal) >= ORDER.index("pending_approval"):
         lifecycle.campaign_submit(actor=author, campaign=campaign)
     if ORDER.index(goal) >= ORDER.index("scheduled"):
         lifecycle.campaign_approve_launch(actor=approver, campaign=campaign)
     if ORDER.index(goal) >= ORDER.index("running"):
-        lifecycle.campaign_start(actor=author, campaign=campaign)
+        campaign = lifecycle.campaign_start(actor=author, campaign=campaign)
+        _history(campaign, since=campaign.starts_on or today)
     if goal == "paused":
         lifecycle.campaign_pause(actor=author, campaign=campaign, note="节假日暂停")
     if goal == "ended":

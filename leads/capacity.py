@@ -197,3 +197,52 @@ def call_tasks_rebalance(*, day: dt.date, actor=None) -> dict[str, int]:
         "moved": sum(c["moved"] for c in counts.values()),
         "stuck": sum(c["stuck"] for c in counts.values()),
     }
+
+
+@dataclass
+class DayPlan:
+    """One advisor's day: capacity, planned calls by kind, made, left, and absence."""
+
+    profile: StaffProfile
+    capacity: int
+    absent: bool
+    by_kind: dict[str, int]
+    done: int
+    planned: int
+    left: int
+
+
+def capacity_day_plans(*, profiles: list[StaffProfile], day: dt.date) -> list[DayPlan]:
+    """The team lead's capacity view of ``day`` for ``profiles`` (one query)."""
+    start, end = _day_bounds(day)
+    rows = (
+        PlannedCall.objects.filter(
+            advisor_id__in=[p.user_id for p in profiles], status__in=COUNTED, due_at__gte=start, due_at__lt=end
+        )
+        .values_list("advisor_id", "kind", "status")
+        .annotate(n=Count("id"))
+    )
+    by_advisor: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    done: dict[int, int] = defaultdict(int)
+    for advisor_id, kind, status, n in rows:
+        by_advisor[advisor_id][kind] += n
+        if status == PlannedCallStatus.DONE:
+            done[advisor_id] += n
+    plans = []
+    for p in profiles:
+        kinds = {kind: by_advisor[p.user_id].get(kind, 0) for kind in PlannedCallKind.values}
+        planned = sum(kinds.values())
+        absent = is_absent(p, day)
+        capacity = capacity_of(p)
+        plans.append(
+            DayPlan(
+                profile=p,
+                capacity=capacity,
+                absent=absent,
+                by_kind=kinds,
+                done=done[p.user_id],
+                planned=planned,
+                left=0 if absent else max(0, capacity - planned),
+            )
+        )
+    return plans

@@ -552,3 +552,10 @@ def leads_open_for_campaign(*, customer_ids: list[int], now: dt.datetime) -> dic
         )
         found.update(opened)
     return found
+
+
+def planned_calls_cancel_for_campaign(*, campaign_id: int) -> int:
+    """An ended campaign's call tasks not made yet leave the advisors' queues."""
+    return PlannedCall.objects.filter(
+        campaign_id=campaign_id, kind=PlannedCallKind.CAMPAIGN, status=PlannedCallStatus.PLANNED
+    ).update(status=PlannedCallStatus.CANCELLED)

@@ -8,6 +8,14 @@ class OrgConfig(AppConfig):
     name = "org"
     verbose_name = _("Organisation")
 
+    audit_verbs = {"staff.capacity": _("Advisor's call capacity planned")}
+    audit_details = {
+        "advisor": _("advisor"),
+        "before": _("before"),
+        "daily_call_capacity": _("daily call capacity"),
+        "absent_until": _("absent until"),
+    }
+
     # What each role may do with this app's models (granted by org's data migration,
     # with the core's permissions, which name no roles).
     role_permissions = {

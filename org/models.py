@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import Role
+from core.access import RestrictedQuerySet
+
+from .roles import Role, role_of, team_of
 
 
 class Branch(models.Model):
@@ -43,6 +45,29 @@ class Team(models.Model):
         return self.name
 
 
+class StaffProfileQuerySet(RestrictedQuerySet):
+    """Staff profiles (predicates: ``org.access``).
+
+    - ``view``: an advisor their own, a team lead their team's, administrators everyone's.
+    - ``plan`` (daily call capacity and absence): a team lead the advisors of their team,
+      administrators every advisor.
+    """
+
+    ACTIONS = ("view", "plan")
+
+    def _restrict(self, user, action: str):
+        role = role_of(user)
+        if role == Role.ADMIN:
+            return self.all() if action == "view" else self.filter(role=Role.ADVISOR)
+        if role == Role.TEAM_LEAD:
+            team = team_of(user)
+            mine = self.filter(team_id=team) if team is not None else self.none()
+            return mine if action == "view" else mine.filter(role=Role.ADVISOR)
+        if role == Role.ADVISOR and action == "view":
+            return self.filter(user=user)
+        return self.none()
+
+
 class StaffProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile", verbose_name=_("user")
@@ -61,6 +86,8 @@ class StaffProfile(models.Model):
     daily_call_capacity = models.PositiveSmallIntegerField(_("daily call capacity"), null=True, blank=True)
     # Away today and until this date (inclusive): their call tasks are rebalanced.
     absent_until = models.DateField(_("absent until"), null=True, blank=True)
+
+    objects = StaffProfileQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("staff profile")

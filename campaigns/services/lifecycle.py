@@ -21,6 +21,7 @@ from compliance.models import Script, ScriptVersion, VersionStatus
 from core.audit import audit_record
 from customers.models import ContactLedgerEntry, LedgerSource, LedgerStatus
 from customers.services.ledger import ledger_release
+from leads.services import planned_calls_cancel_for_campaign
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
 from ..journeys.enrol import enrolment_start
@@ -331,7 +332,8 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
 
 @transaction.atomic
 def campaign_end(*, actor, campaign: Campaign, note: str = "") -> Campaign:
-    """End the campaign: the contacts it reserved and has not made give their slots back."""
+    """End the campaign: the contacts it reserved and has not made give their slots back,
+    and its call tasks not made yet leave the advisors' queues."""
     if actor is not None:
         _guard_change(actor, campaign)
     campaign = _move(actor=actor, campaign=campaign, move="end", to=CampaignStatus.ENDED, note=note)
@@ -339,6 +341,7 @@ def campaign_end(*, actor, campaign: Campaign, note: str = "") -> Campaign:
         source=LedgerSource.CAMPAIGN, source_id=campaign.pk, status__in=(LedgerStatus.RESERVED, LedgerStatus.HELD)
     ).values_list("pk", flat=True)
     ledger_release(entry_ids=pending, reason="campaign_ended")
+    planned_calls_cancel_for_campaign(campaign_id=campaign.pk)
     return campaign
 
 

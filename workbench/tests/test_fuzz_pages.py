@@ -34,6 +34,7 @@ from core.models import Job
 from customers.models import Customer, ImportBatch, Tag
 from customers.views import portrait_tabs
 from leads.models import Lead
+from org.models import StaffProfile
 from referrals.models import Referral
 from scoring.models import ModelVersion
 
@@ -84,6 +85,7 @@ PATH_VALUES = {
     "calls:confirm": lambda: {"pk": _first_pk(Lead)},
     "calls:log_call": lambda: {"pk": _first_pk(Lead)},
     "calls:product_check": lambda: {"pk": _first_pk(Lead)},
+    "calls:capacity_set": lambda: {"pk": _first_pk(StaffProfile, role="advisor")},
     "scoring:activate": lambda: {"pk": _first_pk(ModelVersion)},
     "referrals:export": lambda: [{"fmt": "csv"}, {"fmt": "xlsx"}, {"fmt": "x\x00"}],
     "referrals:detail": lambda: {"pk": _first_pk(Referral)},

@@ -88,6 +88,8 @@ SHOWS_NO_CUSTOMER = {
     "calls:queue": _LIST,
     "calls:claim_next": _ACTION,
     "calls:kpis": "team figures per advisor",
+    "calls:capacity": "advisors' capacity and planned-call counts (staff, no customers)",
+    "calls:capacity_set": _ACTION,
     "calls:claim": _ACTION,
     "calls:confirm": "an action; a refused form shows the call screen again, which records the view",
     "calls:log_call": "an action; a refused form shows the call screen again, which records the view",

@@ -21,6 +21,7 @@ from core.models import Job
 from customers.models import Customer, CustomerTag, ImportBatch
 from customers.views import portrait_tabs
 from leads.models import Lead
+from org.models import StaffProfile
 from referrals.models import Referral
 from scoring.models import ModelVersion
 
@@ -83,6 +84,7 @@ SAMPLES: dict[str, Callable] = {
     "calls:confirm": _restricted(Lead, "confirm"),
     "calls:log_call": _restricted(Lead, "call"),
     "calls:product_check": _restricted(Lead),
+    "calls:capacity_set": _restricted(StaffProfile, "plan"),
     "scoring:activate": _first_of(ModelVersion),
     "referrals:export": _export("csv"),
     "referrals:detail": _restricted(Referral),

@@ -1,0 +1,146 @@
+"""Benchmark a campaign launch on a seeded PostgreSQL database: entering a segment into a
+journey whose first step is an SMS, against the raw SQL doing the same writes, in one run.
+
+    DATABASE_URL=postgres://root@127.0.0.1:5432/<seeded db> .venv/bin/python bench/campaign_enrol_bench.py [N]
+
+Seed first (``manage.py seed_demo --customers N``). The segment is every customer (up to
+N, default 300,000, by id). The product path is the enrolment job's own: chunks of
+``WORKBENCH_CAMPAIGN_ENROL_CHUNK`` ids, each in one transaction entering its members
+(global holdout, hashed arms, the first step), then the runner taking them through the
+SMS step (the contact ledger's checks and reservation, the template rendered per customer,
+one message each). The floor does the same rows in three INSERT … SELECT statements
+(enrolments, ledger entries, messages) with the consent rule only. Everything is rolled
+back (product run) or deleted (floor) afterwards.
+
+Issue 12's target: enrolling a 300,000-customer segment in under 60 s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workbench.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from campaigns.journeys import enrol as enrol_module  # noqa: E402
+from campaigns.models import Campaign, CampaignStatus, CampaignStep, Enrolment, Message, Segment, StepKind  # noqa: E402
+from compliance.models import ScriptVersion, VersionStatus  # noqa: E402
+from core.services import job_create  # noqa: E402
+from customers.models import Customer  # noqa: E402
+
+FLOOR_SQL = [
+    """
+    INSERT INTO campaigns_enrolment (campaign_id, customer_id, occurrence, version, bucket, arm, state,
+        step_id, step_entered_at, next_at, entered_at, exit_reason)
+    SELECT %(campaign)s, c.id, '', 1, (c.id * 7919) %% 10000, 'treatment', 'active', %(step)s, now(), now(), now(), ''
+    FROM customers_customer c WHERE c.id <= %(max_id)s AND (c.id * 2654435761) %% 100 >= %(holdout)s
+    """,
+    """
+    INSERT INTO customers_contactledgerentry (customer_id, channel, status, source, source_id, automated,
+        priority, slot_at, key, released_reason)
+    SELECT e.customer_id, 'sms', 'reserved', 'campaign', %(campaign)s, true, 5, now(), 'floor:' || e.customer_id, ''
+    FROM campaigns_enrolment e JOIN customers_contactpreference p
+      ON p.customer_id = e.customer_id AND p.channel = 'sms' AND p.consent
+    WHERE e.campaign_id = %(campaign)s
+    """,
+    """
+    INSERT INTO campaigns_message (campaign_id, step_id, enrolment_id, customer_id, channel, script_version_id,
+        recipient, subject, body, status, key, adapter, external_id, attempts, send_after, last_error, created_at)
+    SELECT %(campaign)s, %(step)s, e.id, e.customer_id, 'sms', %(version)s, c.mobile, '', %(body)s, 'queued',
+        'floor:' || e.id, '', '', 0, now(), '', now()
+    FROM campaigns_enrolment e JOIN customers_customer c ON c.id = e.customer_id
+    JOIN customers_contactpreference p ON p.customer_id = e.customer_id AND p.channel = 'sms' AND p.consent
+    WHERE e.campaign_id = %(campaign)s
+    """,
+]
+
+
+def make_campaign(max_id: int, version: ScriptVersion, tag: str) -> tuple[Campaign, CampaignStep]:
+    segment = Segment.objects.create(name=f"bench {tag}", definition={"groups": [{"aum_min": "0"}]})
+    campaign = Campaign.objects.create(
+        code=f"BENCH-{tag}-{int(time.time())}",
+        name="bench",
+        status=CampaignStatus.RUNNING,
+        audience=segment,
+        salt=tag,
+        control_percent=10,
+        exit_rules=[],
+    )
+    step = CampaignStep.objects.create(
+        campaign=campaign, position=1, kind=StepKind.SEND, channel="sms", script=version.script
+    )
+    return campaign, step
+
+
+def product_run(max_id: int, version: ScriptVersion) -> tuple[float, int, int]:
+    sent = []
+    enrol_module.send = lambda name, *args: sent.append(args)
+    with transaction.atomic():
+        campaign, _step = make_campaign(max_id, version, "product")
+        job = job_create(actor=None, kind=enrol_module.ENROL_JOB, params={"campaign_id": campaign.pk})
+        started = time.perf_counter()
+        enrol_module.enrolment_dispatch(job_id=job.pk)
+        for job_id, lo in sent:
+            if lo > max_id:
+                continue
+            enrol_module.enrolment_chunk_run(job_id=job_id, lo=lo)
+        seconds = time.perf_counter() - started
+        entered = Enrolment.objects.filter(campaign=campaign).count()
+        messages = Message.objects.filter(campaign=campaign).count()
+        transaction.set_rollback(True)
+    return seconds, entered, messages
+
+
+def floor_run(max_id: int, version: ScriptVersion) -> tuple[float, int]:
+    with transaction.atomic():
+        campaign, step = make_campaign(max_id, version, "floor")
+        params = {
+            "campaign": campaign.pk,
+            "step": step.pk,
+            "max_id": max_id,
+            "holdout": 5,
+            "version": version.pk,
+            "body": version.body,
+        }
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for sql in FLOOR_SQL:
+                cursor.execute(sql, params)
+        seconds = time.perf_counter() - started
+        entered = Enrolment.objects.filter(campaign=campaign).count()
+        transaction.set_rollback(True)
+    return seconds, entered
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
+    ids = Customer.objects.order_by("pk").values_list("pk", flat=True)
+    total = ids.count()
+    max_id = ids[min(n, total) - 1]
+    version = ScriptVersion.objects.filter(status=VersionStatus.APPROVED).first()
+    size = min(n, total)
+    print(f"{connection.vendor}, {total:,} customers; segment: the first {size:,} by id; at {timezone.now():%H:%M}")
+    floor_seconds, floor_entered = floor_run(max_id, version)
+    seconds, entered, messages = product_run(max_id, version)
+    print(
+        f"enrolment job: {seconds:,.1f} s for {entered:,} entrants and {messages:,} messages "
+        f"({entered / max(seconds, 1e-9):,.0f} entrants/s) · raw SQL floor {floor_seconds:,.1f} s "
+        f"({floor_entered:,} entrants) · ratio {seconds / max(floor_seconds, 1e-9):.2f}"
+    )
+    print(f"  target < 60 s for 300,000: {'met' if seconds < 60 * size / 300_000 else 'NOT met'} (scaled to {size:,})")
+
+
+if __name__ == "__main__":
+    main()
