@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -33,12 +35,23 @@ class ReportsReceipts(permissions.BasePermission):
         return can_report_receipts(request.user)
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time with its zone: a gateway's clock is not ours, so a bare time is refused
+    rather than guessed."""
+
+    def to_internal_value(self, value):
+        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        if parsed is not None and timezone.is_naive(parsed):
+            raise serializers.ValidationError(_("The time must include a time zone."))
+        return super().to_internal_value(value)
+
+
 class ReceiptSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100, help_text="The gateway's id of the message (its answer to the send)."
     )
     event = serializers.ChoiceField(choices=ReceiptEvent.choices)
-    occurred_at = serializers.DateTimeField(help_text="When it happened, with a time zone.")
+    occurred_at = AwareDateTimeField(help_text="When it happened, with a time zone.")
     error = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     text = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, default="", help_text="A reply's text (replies only)."
@@ -54,7 +67,7 @@ class TurnSerializer(serializers.Serializer):
 class BotSessionSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=100, help_text="The gateway's id of the AI-bot message.")
     session_id = serializers.CharField(max_length=64)
-    started_at = serializers.DateTimeField()
+    started_at = AwareDateTimeField()
     summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     turns = TurnSerializer(many=True, min_length=1, max_length=500)
     intents = serializers.ListField(
