@@ -56,5 +56,5 @@ class SmtpAdapter:
         except smtplib.SMTPException as exc:
             raise _smtp_error(exc) from exc
         except (TimeoutError, OSError) as exc:
-            raise TransientError(_("The mail server could not be reached (%(error)s).") % {"error": exc}) from exc
+            raise TransientError(_("The mail server could not be reached.")) from exc
         return SendResult(external_id=message_id.strip("<>"))
