@@ -4,15 +4,17 @@ the audit trail, backoff and the Celery task."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.channels import dispatch
 from campaigns.channels.base import recipient_masked
 from campaigns.channels.dispatch import messages_dispatch, retry_delay
-from campaigns.models import CampaignStatus, MessageStatus
+from campaigns.models import CampaignStatus, Message, MessageStatus
 from campaigns.tasks import dispatch_messages
 from campaigns.tests.factories import make_campaign
 from core.models import AuditEvent
@@ -176,3 +178,25 @@ def test_dispatch_is_on_the_beat_schedule():
 )
 def test_recipients_are_masked(recipient, shown):
     assert recipient_masked(recipient) == shown
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_side_by_side_workers_claim_different_messages():
+    messages = [make_message() for _ in range(4)]
+    claimed_by_other: list[int] = []
+
+    def other_worker():
+        try:
+            claimed_by_other.extend(m.pk for m in dispatch._claim(now=timezone.now(), ids=None, chunk=10))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # This worker is in the middle of claiming the first two.
+        list(Message.objects.select_for_update().filter(pk__in=[m.pk for m in messages[:2]]))
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert sorted(claimed_by_other) == sorted(m.pk for m in messages[2:])
