@@ -40,7 +40,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     rather than guessed."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        except ValueError:  # well-formed but impossible ("2026-13-01"): DRF's own message
+            parsed = None
         if parsed is not None and timezone.is_naive(parsed):
             raise serializers.ValidationError(_("The time must include a time zone."))
         return super().to_internal_value(value)

@@ -121,6 +121,7 @@ def test_a_click_is_recorded_once(gateway):
         ({"external_id": "EXT", "event": "opened", "occurred_at": "2026-11-20T10:00:00+08:00"}, "event"),
         ({"external_id": "EXT", "event": "delivered", "occurred_at": "yesterday"}, "occurred_at"),
         ({"external_id": "EXT", "event": "delivered", "occurred_at": "2026-11-20T10:00:00"}, "occurred_at"),
+        ({"external_id": "EXT", "event": "delivered", "occurred_at": "2026-13-01T10:00:00+08:00"}, "occurred_at"),
         ({"external_id": "EXT", "event": "delivered", "occurred_at": "2099-01-01T10:00:00+08:00"}, "occurred_at"),
         ({"external_id": "nobody", "event": "delivered", "occurred_at": "2026-11-20T10:00:00+08:00"}, "external_id"),
         ({"external_id": "x" * 101, "event": "delivered", "occurred_at": "2026-11-20T10:00:00+08:00"}, "external_id"),
