@@ -24,6 +24,8 @@ from rest_framework import permissions, serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
+from customers.models import Channel
+
 from .access import can_report_receipts
 from .channels.receipts import ReceiptEvent, bot_session_record, message_receipt_record
 
@@ -49,11 +51,23 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+# The channels a gateway sends (a phone call or a branch visit has no receipts).
+SENT_CHANNELS = [
+    (value, label) for value, label in Channel.choices if value not in (Channel.PHONE, Channel.BRANCH_VISIT)
+]
+
+
 class ReceiptSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=100, help_text="The gateway's id of the message (its answer to the send)."
     )
     event = serializers.ChoiceField(choices=ReceiptEvent.choices)
+    channel = serializers.ChoiceField(
+        choices=SENT_CHANNELS,
+        required=False,
+        default="",
+        help_text="The message's channel: needed only where two gateways' ids may be the same.",
+    )
     occurred_at = AwareDateTimeField(help_text="When it happened, with a time zone.")
     error = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     text = serializers.CharField(

@@ -60,13 +60,17 @@ def _check_time(at: dt.datetime, field: str) -> None:
         raise ValidationError({field: _("The time is in the future.")})
 
 
-def message_by_external_id(external_id: str) -> Message:
-    """The message the gateway knows as ``external_id``, locked for the update."""
-    found = list(Message.objects.select_for_update().filter(external_id=external_id)[:2]) if external_id else []
+def message_by_external_id(external_id: str, *, channel: str = "") -> Message:
+    """The message the gateway knows as ``external_id`` (on ``channel``, when gateways'
+    ids may collide), locked for the update."""
+    messages = Message.objects.select_for_update().filter(external_id=external_id)
+    if channel:
+        messages = messages.filter(channel=channel)
+    found = list(messages[:2]) if external_id else []
     if not found:
         raise ValidationError({"external_id": _("No message was sent with this gateway id.")})
     if len(found) > 1:
-        raise ValidationError({"external_id": _("Several messages carry this gateway id; it must be unique.")})
+        raise ValidationError({"external_id": _("Several messages carry this gateway id; name the channel too.")})
     return found[0]
 
 
@@ -79,13 +83,20 @@ def _mark_delivered(message: Message, at: dt.datetime, updates: dict) -> None:
 
 @transaction.atomic
 def message_receipt_record(
-    *, actor, external_id: str, event: str, occurred_at: dt.datetime, error: str = "", text: str = ""
+    *,
+    actor,
+    external_id: str,
+    event: str,
+    occurred_at: dt.datetime,
+    error: str = "",
+    text: str = "",
+    channel: str = "",
 ) -> ReceiptResult:
     """Apply one report about a sent message; ``changed`` is False when it was known."""
     if event not in ReceiptEvent.values:
         raise ValidationError({"event": _("Unknown event %(value)r.") % {"value": event}})
     _check_time(occurred_at, "occurred_at")
-    message = message_by_external_id(external_id)
+    message = message_by_external_id(external_id, channel=channel)
     updates: dict = {}
     if event == ReceiptEvent.DELIVERED:
         if message.status == MessageStatus.FAILED:

@@ -137,6 +137,19 @@ def test_bad_receipts_are_400_and_change_nothing(gateway, body, field):
     assert not AuditEvent.objects.filter(verb="message.receipt").exists()
 
 
+def test_when_two_gateways_share_an_id_the_channel_tells_them_apart(gateway):
+    sms = _sent(channel="sms", external_id="10001")
+    wechat = _sent(channel="wechat", recipient="o6_bmjrPTlm6_2sgVt7hMZOPfL2M", external_id="10001")
+    body = {"external_id": "10001", "event": "delivered", "occurred_at": _at()}
+    ambiguous = gateway.post(RECEIPTS, body, format="json")
+    assert ambiguous.status_code == 400 and "external_id" in ambiguous.json()
+    assert gateway.post(RECEIPTS, {**body, "channel": "wechat"}, format="json").json()["message"] == wechat.pk
+    sms.refresh_from_db()
+    wechat.refresh_from_db()
+    assert (sms.status, wechat.status) == (MessageStatus.SENT, MessageStatus.DELIVERED)
+    assert gateway.post(RECEIPTS, {**body, "channel": "phone"}, format="json").status_code == 400
+
+
 def test_a_body_that_is_no_object_or_no_json_is_400(gateway):
     assert gateway.post(RECEIPTS, [1, 2], format="json").status_code == 400
     assert gateway.post(RECEIPTS, "{not json", content_type="application/json").status_code == 400
