@@ -34,6 +34,7 @@ class CampaignsConfig(AppConfig):
         "interaction_id": _("interaction"),
         "intents": _("intents"),
         "lead_id": _("lead"),
+        "lead_intents": _("intents that open a lead"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {

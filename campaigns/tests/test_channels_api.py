@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.models import CampaignStatus, CampaignStep, MessageStatus, StepKind
-from campaigns.tests.factories import make_campaign
+from campaigns.services import lifecycle
+from campaigns.tests.factories import approved_script, make_campaign
 from core.models import AuditEvent
 from customers.models import Direction, IntegrationClient, Interaction
 from leads.models import Lead, LeadSource, LeadStatus
@@ -260,3 +262,37 @@ def test_a_session_for_an_sms_message_is_refused(world, gateway):
     answer = gateway.post(SESSIONS, _session(message), format="json")
     assert answer.status_code == 400 and "external_id" in answer.json()
     assert not Interaction.objects.exists()
+
+
+# --- the lead rule on a step ------------------------------------------------------------------
+
+
+def test_a_campaign_manager_names_the_intents_on_an_ai_bot_step(world, client_for):
+    campaign = make_campaign(world, author=world.campaigner)
+    script = approved_script(world)
+    answer = client_for(world.campaigner).post(
+        reverse("campaigns:step_add", args=[campaign.pk]),
+        {"kind": "send", "channel": "ai_bot", "script": script.pk, "lead_intents": "ask_fund，ask_human, maturity"},
+    )
+    assert answer.status_code == 302
+    step = CampaignStep.objects.get(campaign=campaign, channel="ai_bot")
+    assert step.lead_intents == ["ask_fund", "ask_human", "maturity"]
+    event = AuditEvent.objects.filter(verb="campaign.add_step").latest("pk")
+    assert event.details["lead_intents"] == ["ask_fund", "ask_human", "maturity"]
+    page = client_for(world.campaigner).get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert 'data-testid="step-lead-intents"' in page and "ask_fund、ask_human、maturity" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "intents"),
+    [({"kind": "send", "channel": "sms"}, ["ask_fund"]), ({"kind": "send", "channel": "ai_bot"}, ["x" * 51])],
+)
+def test_the_lead_rule_is_refused_where_it_cannot_apply(world, fields, intents):
+    campaign = make_campaign(world, author=world.campaigner)
+    before = CampaignStep.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        lifecycle.campaign_add_step(
+            actor=world.campaigner, campaign=campaign, script=approved_script(world), lead_intents=intents, **fields
+        )
+    assert "lead_intents" in refused.value.message_dict
+    assert CampaignStep.objects.count() == before
