@@ -1,9 +1,11 @@
-"""Who may do what with campaigns and segments: one predicate per action, mirrored row
-for row by ``Campaign.objects.restrict`` and ``Segment.objects.restrict``
+"""Who may do what with campaigns, segments and messages: one predicate per action,
+mirrored row for row by ``Campaign.objects.restrict``, ``Segment.objects.restrict`` and
+``Message.objects.restrict``
 (``campaigns/tests/test_access.py`` checks that they agree for every role)."""
 
 from __future__ import annotations
 
+from customers.access import has_api_scope
 from org.roles import Role, role_of
 
 from .models import (
@@ -77,3 +79,26 @@ def can_view_segment(user, segment) -> bool:
 
 def can_change_segment(user, segment) -> bool:
     return can_change_campaigns(user)
+
+
+# --- messages and the gateways -------------------------------------------------------------
+
+# The scope of an integration client (the bank's SMS, push, WeChat, e-mail and AI-bot
+# gateways) that reports receipts, replies, clicks and bot sessions.
+CHANNELS_SCOPE = "channels:write"
+
+
+def can_view_outbox(user) -> bool:
+    """The outbox (every message, its recipient masked): campaign managers, compliance
+    and administrators; nobody else."""
+    return _authenticated(user) and role_of(user) in READ_ALL_ROLES
+
+
+def can_view_message(user, message) -> bool:
+    return can_view_outbox(user)
+
+
+def can_report_receipts(user) -> bool:
+    """Post receipts and bot sessions: a gateway's client with the channels scope (or an
+    administrator)."""
+    return _authenticated(user) and has_api_scope(user, CHANNELS_SCOPE)

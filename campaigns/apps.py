@@ -27,6 +27,14 @@ class CampaignsConfig(AppConfig):
         "position": _("position"),
         "lines": _("lines"),
         "skipped": _("lines skipped"),
+        "sent": _("sent"),
+        "retried": _("to try again"),
+        "failed": _("failed"),
+        "event": _("event"),
+        "interaction_id": _("interaction"),
+        "intents": _("intents"),
+        "lead_id": _("lead"),
+        "lead_intents": _("intents that open a lead"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -58,6 +66,11 @@ class CampaignsConfig(AppConfig):
         "starts_on": _("start date"),
         "ends_on": _("end date"),
         "audience": _("audience"),
+        # receipt events
+        "delivered": _("Delivered"),
+        "replied": _("Replied"),
+        "clicked": _("Clicked"),
+        "failed": _("Failed"),
     }
 
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
@@ -71,6 +84,9 @@ class CampaignsConfig(AppConfig):
         "segment.save": _("Segment saved"),
         "segment.upload": _("Segment uploaded from a list"),
         "segment.freeze": _("Segment frozen"),
+        "message.dispatch": _("Messages dispatched"),
+        "message.receipt": _("Message receipt recorded"),
+        "message.bot_session": _("AI-bot session of a message recorded"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

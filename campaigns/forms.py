@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +52,15 @@ class StepForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", "—"), *MESSAGE_CHANNELS], required=False)
     script = forms.ModelChoiceField(label=_("Script"), queryset=None, required=False, empty_label="—")
     wait_hours = forms.IntegerField(label=_("Wait (hours)"), min_value=1, max_value=24 * 90, required=False)
+    lead_intents = forms.CharField(
+        label=_("Intents that open a lead"),
+        help_text=_("AI-bot steps: the intents, as the bot platform names them, separated by commas."),
+        max_length=500,
+        required=False,
+    )
+
+    def clean_lead_intents(self) -> list[str]:
+        return [i for i in re.split(r"[,，、\s]+", self.cleaned_data.get("lead_intents") or "") if i]
 
     def __init__(self, *args, scripts, **kwargs):
         super().__init__(*args, **kwargs)

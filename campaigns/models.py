@@ -203,6 +203,9 @@ class CampaignStep(models.Model):
     no_position = models.PositiveSmallIntegerField(_("if no, go to step"), null=True, blank=True)
     # A call task is due within this many hours of the customer reaching the step.
     due_hours = models.PositiveIntegerField(_("due within (hours)"), null=True, blank=True)
+    # The campaign's lead rule for an AI-bot step: a session that reports one of these
+    # intents (as the bot platform names them) opens a lead for the advisor to confirm.
+    lead_intents = models.JSONField(_("intents that open a lead"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("campaign step")
@@ -368,6 +371,17 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class MessageQuerySet(RestrictedQuerySet):
+    """The row rule of messages (its predicate: ``campaigns.access.can_view_outbox``).
+
+    - ``view``: campaign managers, compliance and administrators every message; nobody
+      else any (a message's text and recipient are the customer's, sent by HQ).
+    """
+
+    def _restrict(self, user, action: str):
+        return self.all() if role_of(user) in READ_ALL_ROLES else self.none()
+
+
 class Message(models.Model):
     """One message to one customer on one channel, with the words rendered from an
     approved template (a script version) and stored as sent. ``key`` makes queueing
@@ -409,6 +423,8 @@ class Message(models.Model):
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("clicked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("message")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from compliance.models import Script, ScriptVersion, VersionStatus
 from core.access import get_for_user
 
-from .models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Segment
+from .models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, Segment
 
 
 def campaigns_for_list(*, user):
@@ -65,3 +65,13 @@ def campaigns_on_calendar(*, user):
         .select_related("audience")
         .order_by("starts_on", "pk")
     )
+
+
+def messages_for_outbox(*, user, status: str = "", channel: str = ""):
+    """The outbox list: the messages the user may see, newest first, with their campaign."""
+    messages = Message.objects.restrict(user, "view").select_related("campaign").defer("campaign__description")
+    if status:
+        messages = messages.filter(status=status)
+    if channel:
+        messages = messages.filter(channel=channel)
+    return messages.order_by("-created_at", "-id")

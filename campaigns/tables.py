@@ -5,9 +5,19 @@ from django.utils.translation import gettext_lazy as _
 
 from org.roles import staff_name
 
-from .models import Campaign, Segment
+from .channels.base import recipient_masked
+from .models import Campaign, Message, Segment
 
 _STATUS_BADGE = {
+    # messages
+    "queued": "secondary",
+    "held": "warning",
+    "sending": "info",
+    "sent": "primary",
+    "delivered": "success",
+    "failed": "danger",
+    "cancelled": "light",
+    # campaigns
     "draft": "secondary",
     "pending_approval": "warning",
     "scheduled": "info",
@@ -66,3 +76,37 @@ class SegmentTable(tables.Table):
 
     def render_created_by(self, record):
         return staff_name(record.created_by)
+
+
+class MessageTable(tables.Table):
+    created_at = tables.DateTimeColumn(verbose_name=_("Created at"), format="Y-m-d H:i")
+    channel = tables.Column(verbose_name=_("Channel"))
+    recipient = tables.Column(verbose_name=_("Recipient"), orderable=False)
+    campaign = tables.Column(verbose_name=_("Campaign"), empty_values=(), orderable=False)
+    status = tables.Column(verbose_name=_("Status"))
+    body = tables.Column(verbose_name=_("Text"), orderable=False)
+    attempts = tables.Column(verbose_name=_("Attempts"))
+    last_error = tables.Column(verbose_name=_("Last error"), orderable=False)
+
+    class Meta:
+        model = Message
+        fields = ("created_at", "channel", "recipient", "campaign", "status", "body", "attempts", "last_error")
+        attrs = {"class": "table table-sm", "data-testid": "outbox-table"}
+
+    def render_recipient(self, value):
+        return recipient_masked(value)
+
+    def render_campaign(self, record):
+        if not record.campaign_id:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("campaigns:detail", args=[record.campaign_id]), record.campaign.name
+        )
+
+    def render_status(self, record):
+        return status_badge(record.status, record.get_status_display())
+
+    def render_body(self, record, value):
+        if record.subject:
+            return format_html("<strong>{}</strong><br>{}", record.subject, value)
+        return value

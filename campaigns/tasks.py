@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
+from .channels.dispatch import messages_dispatch
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .services.lifecycle import campaigns_advance_calendar
@@ -50,3 +53,13 @@ def advance_journeys() -> dict[str, int]:
         if counts["moved"] == 0:
             break
     return totals
+
+
+@shared_task(name="campaigns.dispatch_messages", acks_late=True, soft_time_limit=240, time_limit=270)
+def dispatch_messages(message_ids: list[int] | None = None) -> dict[str, int]:
+    """Send the due messages (only ``message_ids`` among them, when given) through their
+    channels' adapters, for at most one beat period; what is left waits for the next
+    run. Idempotent: a message is claimed under its row lock and, once sent, is no
+    longer due; a run killed mid-send is recovered by the sending lease."""
+    counts = messages_dispatch(ids=message_ids, budget_seconds=settings.WORKBENCH_CHANNEL_DISPATCH_SECONDS)
+    return asdict(counts)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.campaign_list, name="list"),
     path("new/", views.campaign_create, name="create"),
     path("calendar/", views.campaign_calendar, name="calendar"),
+    path("outbox/", views.outbox, name="outbox"),
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("<int:pk>/steps/", views.step_add, name="step_add"),

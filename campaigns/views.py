@@ -17,14 +17,14 @@ from core.forms import form_add_service_errors
 from core.htmx import render_table_page
 from core.pagination import capped_count
 from customers.filters import CustomerFilter
-from customers.models import Customer
+from customers.models import Channel, Customer
 
 from . import access, selectors
 from .forms import CampaignForm, ReturnForm, SegmentUploadForm, StepForm
-from .models import CampaignStatus, CampaignStep, SegmentKind
+from .models import CampaignStatus, CampaignStep, MessageStatus, SegmentKind
 from .services import lifecycle
 from .services import segments as segment_services
-from .tables import CampaignTable, SegmentTable
+from .tables import CampaignTable, MessageTable, SegmentTable
 from .targeting import audience_overlaps, exclusion_funnel
 
 
@@ -42,6 +42,7 @@ def campaign_list(request):
     context = {
         "can_create": access.can_change_campaigns(request.user),
         "awaiting": selectors.campaigns_awaiting_approval(user=request.user)[:20],
+        "can_view_outbox": access.can_view_outbox(request.user),
     }
     return render_table_page(request, "campaigns/campaign_list.html", table, context)
 
@@ -288,3 +289,24 @@ def segment_detail(request, pk: int):
         ),
     }
     return render(request, "campaigns/segment_detail.html", context)
+
+
+# --- the outbox ------------------------------------------------------------------------------
+
+
+@require(access.can_view_outbox)
+def outbox(request):
+    """Every message, newest first: what the outbox adapter kept (development) and what the
+    gateways were sent, with the recipient masked. Filters by status and channel."""
+    status = request.GET.get("status", "")
+    channel = request.GET.get("channel", "")
+    status = status if status in MessageStatus.values else ""
+    channel = channel if channel in Channel.values else ""
+    table = MessageTable(selectors.messages_for_outbox(user=request.user, status=status, channel=channel))
+    context = {
+        "statuses": MessageStatus.choices,
+        "channels": [(value, label) for value, label in Channel.choices if value not in ("phone", "branch_visit")],
+        "status": status,
+        "channel": channel,
+    }
+    return render_table_page(request, "campaigns/outbox.html", table, context)

@@ -109,3 +109,12 @@ def can_view_access_log(user) -> bool:
 def can_import_data(user) -> bool:
     """Uploading and importing the bank's files: team leads and administrators."""
     return role_of(user) in (Role.TEAM_LEAD, Role.ADMIN)
+
+
+def has_api_scope(user, scope: str) -> bool:
+    """An integration client's call of an endpoint needing ``scope`` (``customers:write``,
+    ``channels:write``, …): an active client holding the scope, or an administrator."""
+    client = getattr(user, "integration_client", None)
+    if client is not None:
+        return client.active and scope in (client.scopes or [])
+    return role_of(user) == Role.ADMIN

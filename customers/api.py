@@ -25,9 +25,8 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from org.roles import Role, role_of
-
 from . import ingest
+from .access import has_api_scope
 from .models import Channel, Customer, Direction, ImportKind
 from .services.imports import customers_bulk_upsert
 from .services.interactions import interaction_record
@@ -36,20 +35,13 @@ SCOPES = {kind: f"{kind}:write" for kind in ImportKind.values}
 INTERACTIONS_SCOPE = "interactions:write"
 
 
-def _has_scope(user, scope: str) -> bool:
-    client = getattr(user, "integration_client", None)
-    if client is not None:
-        return client.active and scope in (client.scopes or [])
-    return role_of(user) == Role.ADMIN  # administrators may call every ingest endpoint
-
-
 class HasIngestScope(BasePermission):
     message = gettext_lazy("This client lacks the scope for this endpoint.")
 
     def has_permission(self, request, view) -> bool:
         kind = getattr(view, "kwargs", {}).get("kind")
         scope = SCOPES.get(kind, INTERACTIONS_SCOPE) if kind else INTERACTIONS_SCOPE
-        return bool(request.user and request.user.is_authenticated and _has_scope(request.user, scope))
+        return bool(request.user and request.user.is_authenticated and has_api_scope(request.user, scope))
 
 
 def _flatten(errors, prefix: str = "") -> list[dict]:

@@ -410,9 +410,11 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
 
 # --- leads proposed by scoring -----------------------------------------------------------
 
-# A customer whose grade just rose into high or mid: (customer id, score, grade,
-# reasons, model version, method "model" | "rules").
-LeadCandidate = tuple[int, float, str, list, str, str]
+# A customer whose grade just rose into high or mid, or who told a campaign's AI bot of
+# an intent its rule looks for: (customer id, score, grade, reasons, model version,
+# method "model" | "rules" | "campaign").
+LeadCandidate = tuple[int, float | None, str, list, str, str]
+_SOURCE_OF_METHOD = {"rules": LeadSource.RULES, "campaign": LeadSource.CAMPAIGN}
 
 _PROPOSE_SQL = """
 INSERT INTO {lead} (customer_id, team_id, owner_id, source, score, proposed_grade, confirmed_grade,
@@ -491,7 +493,7 @@ def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
                 customer_id=cid,
                 team_id=team,
                 owner_id=owner,
-                source=LeadSource.RULES if method == "rules" else LeadSource.MODEL,
+                source=_SOURCE_OF_METHOD.get(method, LeadSource.MODEL),
                 score=score,
                 proposed_grade=grade,
                 status=S.NEW,

@@ -78,7 +78,6 @@ WHITELIST = {
     "working_days_between": "the calendar's API, tested; SLA dashboards measure with it",
     "asset_change_rescore": "scoring's entry for balance feeds that move AUM by 10 % or more",
     "campaign_attach_script": "the campaigns issue builds its pages on it; tested",
-    "ledger_mark_used": "the contact ledger's dispatch receipt; message dispatch (not built yet) calls it; tested",
     # One predicate per action: these actions have no single-object page yet, the
     # predicate is the object-level form of the rule that test_access checks.
     "can_view_call_log": "",
@@ -94,6 +93,8 @@ WHITELIST = {
     "can_view_campaign": "",
     "can_view_segment": "",
     "can_view_staff_profile": "",
+    "can_view_message": "",
+    "signature_valid": "the reference check of the webhook signature for the bank's gateway team; tests verify with it",
     "rules_in_project": "the root conftest's check that every row rule was compared with its predicate",
     "add_error_responses": "named in SPECTACULAR_SETTINGS (POSTPROCESSING_HOOKS)",
     "ApiPagination": "named in REST_FRAMEWORK (DEFAULT_PAGINATION_CLASS)",

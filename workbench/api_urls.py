@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("scoring.api")),
     path("", include("referrals.api")),
     path("", include("compliance.api")),
+    path("", include("campaigns.api")),
 ]

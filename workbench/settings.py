@@ -280,6 +280,8 @@ BULK_TASKS = (
     "campaigns.enrol_running",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
+# So does campaigns.dispatch_messages: customers are waiting for those messages, and each
+# run stops after a time budget (campaigns/channels/dispatch.py), so it never holds it long.
 CELERY_TASK_ROUTES = {name: {"queue": "bulk"} for name in BULK_TASKS}
 CELERY_BEAT_SCHEDULE_FILENAME = str(_celery_dir / "beat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
@@ -293,6 +295,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "leads-rebalance-call-tasks": {"task": "leads.rebalance_call_tasks", "schedule": 15 * 60},
     "campaigns-advance-journeys": {"task": "campaigns.advance_journeys", "schedule": 60},
     "campaigns-enrol-running": {"task": "campaigns.enrol_running", "schedule": 3600},
+    "campaigns-dispatch-messages": {
+        "task": "campaigns.dispatch_messages",
+        "schedule": env.float("WORKBENCH_CHANNEL_DISPATCH_SECONDS", default=30),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -375,6 +381,54 @@ WORKBENCH_SCORING_CHUNK_IDS = env.int("WORKBENCH_SCORING_CHUNK_IDS", default=100
 WORKBENCH_PRIVATE_QUALIFIED_AUM_MIN = env.int("WORKBENCH_PRIVATE_QUALIFIED_AUM_MIN", default=3_000_000)
 WORKBENCH_API_MAX_ROWS = env.int("WORKBENCH_API_MAX_ROWS", default=1000)
 WORKBENCH_LIST_COUNT_CAP = env.int("WORKBENCH_LIST_COUNT_CAP", default=1_000)
+
+# --- Campaign channels (campaigns/channels; docs/campaigns.md, "Channels and adapters") -----
+# Which adapter sends each channel: "outbox" (development: kept for the outbox page),
+# "smtp" (Django's e-mail backend) or "webhook" (the bank's signed HTTP gateway), as
+# ``sms=webhook,email=smtp``. A channel not named uses the outbox, so `make run` works
+# offline.
+WORKBENCH_CHANNEL_ADAPTERS = env.dict("WORKBENCH_CHANNEL_ADAPTERS", default={})
+_CHANNEL_ADAPTER_NAMES = ("outbox", "smtp", "webhook")
+# The gateway of each channel sent by webhook: its URL and its own signing secret.
+WORKBENCH_CHANNEL_WEBHOOKS = {
+    channel: {
+        "url": env.str(f"WORKBENCH_WEBHOOK_{channel.upper()}_URL", default=""),
+        "secret": env.str(f"WORKBENCH_WEBHOOK_{channel.upper()}_SECRET", default=""),
+    }
+    for channel in ("sms", "app_push", "wechat", "ai_bot", "email")
+}
+for _channel, _adapter in WORKBENCH_CHANNEL_ADAPTERS.items():
+    if _adapter not in _CHANNEL_ADAPTER_NAMES:
+        raise ImproperlyConfigured(
+            f"WORKBENCH_CHANNEL_ADAPTERS: {_channel}={_adapter} names no adapter; one of {_CHANNEL_ADAPTER_NAMES}."
+        )
+    _hook = WORKBENCH_CHANNEL_WEBHOOKS.get(_channel, {})
+    if _adapter == "webhook" and not (_hook.get("url") and _hook.get("secret")):
+        raise ImproperlyConfigured(
+            f"The {_channel} channel is sent by webhook: set WORKBENCH_WEBHOOK_{_channel.upper()}_URL and _SECRET."
+        )
+WORKBENCH_WEBHOOK_TIMEOUT_SECONDS = env.float("WORKBENCH_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# A transient failure (5xx, timeout, SMTP 4xx) is tried again after base × 2^(attempt-1)
+# seconds (capped), with jitter; after MAX_ATTEMPTS attempts the message fails.
+WORKBENCH_CHANNEL_MAX_ATTEMPTS = env.int("WORKBENCH_CHANNEL_MAX_ATTEMPTS", default=6)
+WORKBENCH_CHANNEL_RETRY_BASE_SECONDS = env.float("WORKBENCH_CHANNEL_RETRY_BASE_SECONDS", default=30)
+WORKBENCH_CHANNEL_RETRY_MAX_SECONDS = env.float("WORKBENCH_CHANNEL_RETRY_MAX_SECONDS", default=3600)
+# A message claimed for sending whose worker has not finished it after this long (the
+# worker was killed) is claimed again; the gateway's idempotency key makes that safe.
+WORKBENCH_CHANNEL_SENDING_LEASE_SECONDS = env.int("WORKBENCH_CHANNEL_SENDING_LEASE_SECONDS", default=300)
+WORKBENCH_CHANNEL_DISPATCH_CHUNK = env.int("WORKBENCH_CHANNEL_DISPATCH_CHUNK", default=500)
+WORKBENCH_CHANNEL_DISPATCH_SECONDS = env.float("WORKBENCH_CHANNEL_DISPATCH_SECONDS", default=30)
+WORKBENCH_CHANNEL_EMAIL_BACKEND = env.str(
+    "WORKBENCH_CHANNEL_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend"
+)
+WORKBENCH_CHANNEL_EMAIL_FROM = env.str("WORKBENCH_CHANNEL_EMAIL_FROM", default="wealth@bank.example")
+# SMTP for the e-mail adapter (Django's own settings).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 
 LOGGING = {
     "version": 1,

@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 
 from compliance.models import Script, ScriptVersion, VersionStatus
 from core.audit import audit_record
-from customers.models import ContactLedgerEntry, LedgerSource, LedgerStatus
+from customers.models import Channel, ContactLedgerEntry, LedgerSource, LedgerStatus
 from customers.services.ledger import ledger_release
 from leads.services import planned_calls_cancel_for_campaign
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
 from ..journeys.enrol import enrolment_start
-from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, StepKind
+from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, MessageStatus, StepKind
 
 # Which move starts from which statuses.
 _FROM = {
@@ -181,10 +181,18 @@ def campaign_update(*, actor, campaign: Campaign, **fields) -> Campaign:
 
 @transaction.atomic
 def campaign_add_step(
-    *, actor, campaign: Campaign, kind: str, channel: str = "", script=None, wait_hours: int | None = None
+    *,
+    actor,
+    campaign: Campaign,
+    kind: str,
+    channel: str = "",
+    script=None,
+    wait_hours: int | None = None,
+    lead_intents: list[str] | None = None,
 ) -> CampaignStep:
     """Append a step to a draft's journey: a message on a channel or an advisor call task
-    (each with its script), or a wait of some hours."""
+    (each with its script), or a wait of some hours. An AI-bot step may name the intents
+    that open a lead for the advisor to confirm (the campaign's lead rule)."""
     _guard_change(actor, campaign)
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != CampaignStatus.DRAFT:
@@ -204,6 +212,11 @@ def campaign_add_step(
         if kind == StepKind.CALL_TASK:
             channel = "phone"
         wait_hours = None
+    lead_intents = [str(i).strip() for i in lead_intents or [] if str(i).strip()]
+    if lead_intents and not (kind == StepKind.SEND and channel == Channel.AI_BOT):
+        errors["lead_intents"] = _("Only an AI-bot step opens leads by the intents it hears.")
+    elif len(lead_intents) > 20 or any(len(i) > 50 for i in lead_intents):
+        errors["lead_intents"] = _("Name at most 20 intents, each at most 50 characters.")
     if errors:
         raise ValidationError(errors)
     last = CampaignStep.objects.filter(campaign=campaign).order_by("-position").first()
@@ -214,13 +227,12 @@ def campaign_add_step(
         channel=channel,
         script=script,
         wait_hours=wait_hours,
+        lead_intents=lead_intents,
     )
-    audit_record(
-        actor=actor,
-        verb="campaign.add_step",
-        target=campaign,
-        details={"step": step.pk, "kind": kind, "channel": channel, "script": script.pk if script else None},
-    )
+    details = {"step": step.pk, "kind": kind, "channel": channel, "script": script.pk if script else None}
+    if lead_intents:
+        details["lead_intents"] = lead_intents
+    audit_record(actor=actor, verb="campaign.add_step", target=campaign, details=details)
     return step
 
 
@@ -333,7 +345,8 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
 @transaction.atomic
 def campaign_end(*, actor, campaign: Campaign, note: str = "") -> Campaign:
     """End the campaign: the contacts it reserved and has not made give their slots back,
-    and its call tasks not made yet leave the advisors' queues."""
+    its messages not sent yet are cancelled and its call tasks not made yet leave the
+    advisors' queues."""
     if actor is not None:
         _guard_change(actor, campaign)
     campaign = _move(actor=actor, campaign=campaign, move="end", to=CampaignStatus.ENDED, note=note)
@@ -342,6 +355,9 @@ def campaign_end(*, actor, campaign: Campaign, note: str = "") -> Campaign:
     ).values_list("pk", flat=True)
     ledger_release(entry_ids=pending, reason="campaign_ended")
     planned_calls_cancel_for_campaign(campaign_id=campaign.pk)
+    Message.objects.filter(campaign=campaign, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.CANCELLED, last_error=_("The campaign ended")
+    )
     return campaign
 
 

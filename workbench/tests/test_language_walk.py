@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.text import Truncator
 
 from calls.models import CallLog
-from campaigns.models import Campaign, CampaignTransition, Segment
+from campaigns.models import Campaign, CampaignTransition, Message, Segment
 from compliance.models import (
     Communication,
     ConceptGroup,
@@ -158,6 +158,7 @@ def people_wrote() -> list[str]:
         (Campaign, ["code", "name", "description"]),
         (Segment, ["name"]),
         (CampaignTransition, ["note"]),
+        (Message, ["recipient", "subject", "body"]),
     ]
     texts: set[str] = set()
     for model, fields in sources:
@@ -204,6 +205,8 @@ def stored_in_chinese() -> list[str]:
         )
     texts |= _texts(Notification.objects.values_list("title", "body"))
     texts |= _texts(Job.objects.values_list("message", flat=True))
+    # A message's last error is worded when the send failed, in the worker's language.
+    texts |= _texts(Message.objects.values_list("last_error", flat=True))
     for preview, report in ImportBatch.objects.values_list("preview", "report"):
         texts |= _texts(_messages(preview) + _messages(report))
     # A lead's reasons are shown joined: "reason；reason".
