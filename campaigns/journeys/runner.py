@@ -463,11 +463,27 @@ def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
                 e.step, e.step_id, e.step_entered_at, e.next_at = target, target.pk, now, now
                 moving.append(e)
         active = moving
-    Enrolment.objects.bulk_update(
-        enrolments, ["step", "step_entered_at", "next_at", "state", "exited_at", "exit_reason"], batch_size=BATCH
-    )
+    _save(enrolments)
     JourneyEvent.objects.bulk_create(events, batch_size=BATCH)
     return counts
+
+
+def _save(enrolments: list[Enrolment]) -> None:
+    """Write where each enrolment is now: one UPDATE per set of equal values (the entrants
+    of one step mostly move together), not a CASE per row and field."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for e in enrolments:
+        groups[(e.step_id, e.step_entered_at, e.next_at, e.state, e.exited_at, e.exit_reason)].append(e.pk)
+    for (step_id, entered, next_at, state, exited_at, reason), ids in groups.items():
+        for start in range(0, len(ids), BATCH * 5):
+            Enrolment.objects.filter(pk__in=ids[start : start + BATCH * 5]).update(
+                step_id=step_id,
+                step_entered_at=entered,
+                next_at=next_at,
+                state=state,
+                exited_at=exited_at,
+                exit_reason=reason,
+            )
 
 
 def _finish(e: Enrolment, state: str, now: dt.datetime, reason: str) -> None:
