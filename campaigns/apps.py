@@ -27,6 +27,7 @@ class CampaignsConfig(AppConfig):
         "position": _("position"),
         "lines": _("lines"),
         "skipped": _("lines skipped"),
+        "trigger": _("trigger"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -58,6 +59,24 @@ class CampaignsConfig(AppConfig):
         "starts_on": _("start date"),
         "ends_on": _("end date"),
         "audience": _("audience"),
+        # trigger events and the trigger fields an edit names
+        "maturity": _("A product matures within N days"),
+        "outflow": _("Large outflow of assets"),
+        "risk_expiry": _("Risk assessment expired or expiring within N days"),
+        "birthday": _("Birthday within N days"),
+        "ai_intent": _("AI-bot intent detected in the last N days"),
+        "grade_high": _("Model grade crossed into high"),
+        "cooling_off_ended": _("Cooling-off period ended in the last N days"),
+        "dormant": _("No contact for N days"),
+        "days": _("days (N)"),
+        "percent": _("fall of at least (%)"),
+        "amount": _("fall of at least (CNY)"),
+        "window_days": _("within days (D)"),
+        "intents": _("intents"),
+        "entry_rule": _("entry rule"),
+        "entry_days": _("at most once per (days)"),
+        "active": _("active"),
+        "kind": _("event"),
     }
 
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
@@ -71,6 +90,7 @@ class CampaignsConfig(AppConfig):
         "segment.save": _("Segment saved"),
         "segment.upload": _("Segment uploaded from a list"),
         "segment.freeze": _("Segment frozen"),
+        "campaign.set_trigger": _("Campaign trigger set"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

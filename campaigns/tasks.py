@@ -10,6 +10,7 @@ from django.utils import timezone
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .services.lifecycle import campaigns_advance_calendar
+from .triggers.sweep import triggers_sweep
 
 # One run of the journey beat moves enrolments for at most this long, then the next takes over.
 ADVANCE_BUDGET_SECONDS = 45
@@ -50,3 +51,10 @@ def advance_journeys() -> dict[str, int]:
         if counts["moved"] == 0:
             break
     return totals
+
+
+@shared_task(name="campaigns.sweep_triggers", acks_late=True, soft_time_limit=280, time_limit=300)
+def sweep_triggers() -> dict[str, int]:
+    """Enter the customers whose events the active triggers of running campaigns find.
+    Idempotent per (campaign, customer, event occurrence): a rerun enters nobody new."""
+    return triggers_sweep(now=timezone.now())
