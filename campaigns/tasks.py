@@ -54,7 +54,7 @@ def advance_journeys() -> dict[str, int]:
 
 
 @shared_task(name="campaigns.sweep_triggers", acks_late=True, soft_time_limit=280, time_limit=300)
-def sweep_triggers() -> dict[str, int]:
+def sweep_triggers() -> dict[str, int | float]:
     """Enter the customers whose events the active triggers of running campaigns find.
     Idempotent per (campaign, customer, event occurrence): a rerun enters nobody new."""
     return triggers_sweep(now=timezone.now())

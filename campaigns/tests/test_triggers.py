@@ -95,7 +95,7 @@ def test_maturity_finds_holdings_maturing_within_n_days(world):
 
 def test_outflow_by_percent_or_amount_within_the_window(world):
     trigger = make_trigger(world, TriggerKind.OUTFLOW, percent=Decimal("20"), amount=Decimal("50000"), window_days=30)
-    by_share, by_amount, small, old_peak, rising = (person() for _i in range(5))
+    by_share, by_amount, small, old_peak, rising, recovered = (person() for _i in range(6))
 
     def snaps(customer, *points):
         for days_ago, aum in points:
@@ -106,6 +106,7 @@ def test_outflow_by_percent_or_amount_within_the_window(world):
     snaps(small, (10, "200000"), (0, "190000"))  # -5 %, -10,000
     snaps(old_peak, (40, "900000"), (20, "300000"), (0, "290000"))  # the fall began before the window
     snaps(rising, (10, "100000"), (0, "300000"))
+    snaps(recovered, (20, "300000"), (10, "100000"), (0, "290000"))  # fell, but is back by now
     assert found(trigger) == sorted([(by_share.pk, "outflow:2026-W49"), (by_amount.pk, "outflow:2026-W49")])
     trigger.amount = None
     assert found(trigger) == [(by_share.pk, "outflow:2026-W49")]

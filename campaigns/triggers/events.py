@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
 from customers.models import AssetSnapshot, Customer, Holding, Interaction
@@ -41,32 +41,41 @@ def _maturity(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
     return [(cid, f"maturity:{pk}:{day.isoformat()}") for cid, pk, day in rows]
 
 
-def outflow_rows(*, lo: int, hi: int, today: dt.date, window_days: int, percent, amount):
-    """Customers whose latest asset snapshot is down from the window's peak by at least
-    ``percent`` % or at least ``amount`` CNY: (customer id, peak, latest) rows."""
-    latest = (
-        AssetSnapshot.objects.filter(customer_id=OuterRef("customer_id"), date__lte=today)
-        .order_by("-date")
-        .values("aum")[:1]
-    )
-    fell = Q()
+def outflow_customers(*, lo: int, hi: int, today: dt.date, window_days: int, percent, amount) -> list[int]:
+    """Customers whose latest asset snapshot in the window is down from the window's peak
+    by at least ``percent`` % or at least ``amount`` CNY.
+
+    One aggregate pass keeps the candidates (the peak, less the lowest value, passes the
+    test: necessary for a fall from the peak to the latest), then the latest values of
+    those few decide; a correlated "latest snapshot" subquery per customer costs far more."""
+    since = today - dt.timedelta(days=window_days)
+    window = AssetSnapshot.objects.filter(customer_id__gte=lo, customer_id__lt=hi, date__gte=since, date__lte=today)
+    could = Q()
     if amount is not None:
-        fell |= Q(peak__gte=F("latest") + Decimal(amount))
+        could |= Q(peak__gte=F("low") + Decimal(amount))
     if percent is not None:
-        fell |= Q(peak__gt=0, latest__lte=F("peak") * (1 - Decimal(percent) / 100))
-    return (
-        AssetSnapshot.objects.filter(
-            customer_id__gte=lo,
-            customer_id__lt=hi,
-            date__gte=today - dt.timedelta(days=window_days),
-            date__lte=today,
-        )
-        .order_by()
+        could |= Q(peak__gt=0, low__lte=F("peak") * (1 - Decimal(percent) / 100))
+    candidates = {
+        cid: (peak, last)
+        for cid, peak, last in window.order_by()
         .values("customer_id")
-        .annotate(peak=Max("aum"), latest=Subquery(latest))
-        .filter(fell)
-        .values_list("customer_id", "peak", "latest")
-    )
+        .annotate(peak=Max("aum"), low=Min("aum"), last=Max("date"))
+        .filter(could)
+        .values_list("customer_id", "peak", "last")
+    }
+    if not candidates:
+        return []
+    fell = []
+    rows = window.filter(customer_id__in=list(candidates)).values_list("customer_id", "date", "aum")
+    for cid, day, aum in rows:
+        peak, last = candidates[cid]
+        if day != last:
+            continue
+        by_amount = amount is not None and peak - aum >= Decimal(amount)
+        by_share = percent is not None and peak > 0 and aum <= peak * (1 - Decimal(percent) / 100)
+        if by_amount or by_share:
+            fell.append(cid)
+    return fell
 
 
 def _outflow(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
@@ -74,7 +83,7 @@ def _outflow(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
         return []
     today = timezone.localdate(now)
     year, week, _day = today.isocalendar()
-    rows = outflow_rows(
+    fell = outflow_customers(
         lo=lo,
         hi=hi,
         today=today,
@@ -83,7 +92,7 @@ def _outflow(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
         amount=trigger.amount,
     )
     # One outflow event a customer a week: a fall that lasts is not a new event every sweep.
-    return [(cid, f"outflow:{year}-W{week:02d}") for cid, _peak, _latest in rows]
+    return [(cid, f"outflow:{year}-W{week:02d}") for cid in fell]
 
 
 def _risk_expiry(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
