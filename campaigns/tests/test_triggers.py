@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -447,3 +449,17 @@ def test_a_service_refusal_is_shown_in_the_users_language(world, client_for):
     )
     assert "天数" in response.content.decode()
     assert not Trigger.objects.exists()
+
+
+def test_a_sweep_costs_the_same_queries_for_few_or_many_events(world):
+    def queries_for(n: int) -> int:
+        campaign = running(world)
+        trigger = make_trigger(world, TriggerKind.MATURITY, campaign=campaign, days=7)
+        for _i in range(n):
+            HoldingFactory(customer=person(), maturity_date=TODAY + dt.timedelta(days=2), product=product)
+        with CaptureQueriesContext(connection) as captured:
+            assert trigger_sweep(trigger_id=trigger.pk, now=NOW).entered >= n
+        return len(captured)
+
+    product = ProductFactory()
+    assert queries_for(1) == queries_for(8)
