@@ -61,3 +61,16 @@ class JourneyEventAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "enrolment", "step", "kind", "detail", "at")
     list_filter = ("kind",)
     raw_id_fields = ("campaign", "enrolment", "step")
+
+
+@admin.register(m.Trigger)
+class TriggerAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "kind", "entry_rule", "active", "ends_on", "last_swept_at", "last_entered")
+    list_filter = ("kind", "active")
+    raw_id_fields = ("campaign", "updated_by")
+
+
+@admin.register(m.TriggerMark)
+class TriggerMarkAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("trigger", "customer", "since")
+    raw_id_fields = ("trigger", "customer")

@@ -35,6 +35,7 @@ class CampaignsConfig(AppConfig):
         "intents": _("intents"),
         "lead_id": _("lead"),
         "lead_intents": _("intents that open a lead"),
+        "trigger": _("trigger"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -71,6 +72,24 @@ class CampaignsConfig(AppConfig):
         "replied": _("Replied"),
         "clicked": _("Clicked"),
         "failed": _("Failed"),
+        # trigger events and the trigger fields an edit names
+        "maturity": _("A product matures within N days"),
+        "outflow": _("Large outflow of assets"),
+        "risk_expiry": _("Risk assessment expired or expiring within N days"),
+        "birthday": _("Birthday within N days"),
+        "ai_intent": _("AI-bot intent detected in the last N days"),
+        "grade_high": _("Model grade crossed into high"),
+        "cooling_off_ended": _("Cooling-off period ended in the last N days"),
+        "dormant": _("No contact for N days"),
+        "days": _("days (N)"),
+        "percent": _("fall of at least (%)"),
+        "amount": _("fall of at least (CNY)"),
+        "window_days": _("within days (D)"),
+        "intents": _("intents"),
+        "entry_rule": _("entry rule"),
+        "entry_days": _("at most once per (days)"),
+        "active": _("active"),
+        "kind": _("event"),
     }
 
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
@@ -87,6 +106,7 @@ class CampaignsConfig(AppConfig):
         "message.dispatch": _("Messages dispatched"),
         "message.receipt": _("Message receipt recorded"),
         "message.bot_session": _("AI-bot session of a message recorded"),
+        "campaign.set_trigger": _("Campaign trigger set"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

@@ -482,3 +482,96 @@ class JourneyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment_id} {self.kind}"
+
+
+# --- Event triggers (事件式经营) --------------------------------------------------------------
+
+
+class TriggerKind(models.TextChoices):
+    MATURITY = "maturity", _("A product matures within N days")
+    OUTFLOW = "outflow", _("Large outflow of assets")
+    RISK_EXPIRY = "risk_expiry", _("Risk assessment expired or expiring within N days")
+    BIRTHDAY = "birthday", _("Birthday within N days")
+    AI_INTENT = "ai_intent", _("AI-bot intent detected in the last N days")
+    GRADE_HIGH = "grade_high", _("Model grade crossed into high")
+    COOLING_OFF_ENDED = "cooling_off_ended", _("Cooling-off period ended in the last N days")
+    DORMANT = "dormant", _("No contact for N days")
+
+
+class TriggerIntent(models.TextChoices):
+    """The AI-bot intent codes a trigger may listen for (those ``Interaction.intents``
+    holds, the same codes as ``scoring.feature_spec.AI_INTENTS``)."""
+
+    ASK_FUND = "ask_fund", _("Asked about funds")
+    ASK_WEALTH_PRODUCT = "ask_wealth_product", _("Asked about wealth products")
+    ASK_MATURITY = "ask_maturity", _("Asked about a maturity or reinvestment")
+    ASK_PENSION = "ask_pension", _("Asked about pensions")
+    ASK_HUMAN = "ask_human", _("Asked for a human advisor")
+
+
+class EntryRule(models.TextChoices):
+    EACH_EVENT = "each_event", _("Each new event")
+    ONCE_EVER = "once_ever", _("Once ever")
+    ONCE_PER_DAYS = "once_per_days", _("At most once per N days")
+
+
+class Trigger(models.Model):
+    """The event that enters customers into a running campaign (one trigger a campaign).
+
+    A beat sweep (``campaigns.triggers.sweep``) finds, set-based over the whole customer
+    base, each customer's event as an ``occurrence`` string (``maturity:<holding>:<date>``,
+    ``birthday:<year>``, …) and enters them once per (campaign, customer, occurrence); the
+    entry rule then limits how often one customer may enter. Which parameters a kind
+    reads: ``days`` (maturity, risk expiry, birthday, AI intent, cooling-off, dormant),
+    ``percent``, ``amount`` and ``window_days`` (outflow), ``intents`` (AI intent)."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="trigger", verbose_name=_("campaign")
+    )
+    kind = models.CharField(_("event"), max_length=24, choices=TriggerKind.choices)
+    days = models.PositiveIntegerField(_("days (N)"), null=True, blank=True)
+    percent = models.DecimalField(_("fall of at least (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(_("fall of at least (CNY)"), max_digits=18, decimal_places=2, null=True, blank=True)
+    window_days = models.PositiveIntegerField(_("within days (D)"), null=True, blank=True)
+    intents = models.JSONField(_("intents"), default=list, blank=True)
+    entry_rule = models.CharField(
+        _("entry rule"), max_length=16, choices=EntryRule.choices, default=EntryRule.EACH_EVENT
+    )
+    entry_days = models.PositiveIntegerField(_("at most once per (days)"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    last_swept_at = models.DateTimeField(_("last swept at"), null=True, blank=True)
+    # What the last sweep did: events found, customers entered, left out by the entry rule.
+    last_found = models.PositiveIntegerField(_("events found in the last sweep"), default=0)
+    last_entered = models.PositiveIntegerField(_("entered in the last sweep"), default=0)
+    last_skipped = models.PositiveIntegerField(_("left out in the last sweep"), default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+        ordering = ["campaign_id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.kind}"
+
+
+class TriggerMark(models.Model):
+    """A customer a state trigger saw in its state at the last sweep (the grade trigger:
+    graded high). The sweep enters those who were not marked ("crossed into" the state)
+    and unmarks those who left it, so leaving and coming back is a new event."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="marks")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(_("since"))
+
+    class Meta:
+        verbose_name = _("trigger mark")
+        verbose_name_plural = _("trigger marks")
+        constraints = [models.UniqueConstraint(fields=["trigger", "customer"], name="trigger_mark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id}:{self.customer_id}"

@@ -13,6 +13,7 @@ from .channels.dispatch import messages_dispatch
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .services.lifecycle import campaigns_advance_calendar
+from .triggers.sweep import triggers_sweep
 
 # One run of the journey beat moves enrolments for at most this long, then the next takes over.
 ADVANCE_BUDGET_SECONDS = 45
@@ -63,3 +64,10 @@ def dispatch_messages(message_ids: list[int] | None = None) -> dict[str, int]:
     longer due; a run killed mid-send is recovered by the sending lease."""
     counts = messages_dispatch(ids=message_ids, budget_seconds=settings.WORKBENCH_CHANNEL_DISPATCH_SECONDS)
     return asdict(counts)
+
+
+@shared_task(name="campaigns.sweep_triggers", acks_late=True, soft_time_limit=280, time_limit=300)
+def sweep_triggers() -> dict[str, int | float]:
+    """Enter the customers whose events the active triggers of running campaigns find.
+    Idempotent per (campaign, customer, event occurrence): a rerun enters nobody new."""
+    return triggers_sweep(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_triggers
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -18,3 +18,5 @@ urlpatterns = [
     path("segments/upload/", views.segment_upload, name="segment_upload"),
     path("segments/<int:pk>/", views.segment_detail, name="segment_detail"),
 ]
+
+urlpatterns += [path("<int:pk>/trigger/", views_triggers.trigger_edit, name="trigger")]

@@ -278,6 +278,7 @@ BULK_TASKS = (
     "campaigns.enrol_dispatch",
     "campaigns.enrol_chunk",
     "campaigns.enrol_running",
+    "campaigns.sweep_triggers",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 # So does campaigns.dispatch_messages: customers are waiting for those messages, and each
@@ -299,6 +300,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "campaigns.dispatch_messages",
         "schedule": env.float("WORKBENCH_CHANNEL_DISPATCH_SECONDS", default=30),
     },
+    "campaigns-sweep-triggers": {"task": "campaigns.sweep_triggers", "schedule": 5 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------
@@ -365,6 +367,8 @@ WORKBENCH_CONTACT_TOTAL_CAP = env.int("WORKBENCH_CONTACT_TOTAL_CAP", default=5)
 WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT = env.int("WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT", default=5)
 # Customers per chunk of a campaign's enrolment job (an id range, one transaction).
 WORKBENCH_CAMPAIGN_ENROL_CHUNK = env.int("WORKBENCH_CAMPAIGN_ENROL_CHUNK", default=20_000)
+# A trigger sweep evaluates the customer base in id ranges of this size, one transaction each.
+WORKBENCH_CAMPAIGN_TRIGGER_CHUNK = env.int("WORKBENCH_CAMPAIGN_TRIGGER_CHUNK", default=50_000)
 # Planned calls an advisor takes a day unless their staff profile says otherwise.
 WORKBENCH_DAILY_CALL_CAPACITY = env.int("WORKBENCH_DAILY_CALL_CAPACITY", default=60)
 WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)

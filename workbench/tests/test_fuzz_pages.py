@@ -114,6 +114,7 @@ PATH_VALUES = {
     "compliance:flag_add_to_corpus": lambda: {"pk": _first_pk(Flag)},
     "campaigns:detail": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:edit": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:trigger": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:step_add": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:step_remove": lambda: {"pk": _first_pk(CampaignStep)},
     "campaigns:move": lambda: [

@@ -157,6 +157,7 @@ SHOWS_NO_CUSTOMER = {
     "campaigns:calendar": "campaigns by date, with audience overlap counts",
     "campaigns:create": "a campaign form",
     "campaigns:edit": "a campaign form",
+    "campaigns:trigger": "a campaign's trigger form and the last sweep's counts",
     "campaigns:detail": "a campaign: its steps and the exclusion funnel's counts",
     "campaigns:step_add": _ACTION,
     "campaigns:step_remove": _ACTION,
