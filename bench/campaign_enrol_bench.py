@@ -49,8 +49,9 @@ FLOOR_SQL = [
     """,
     """
     INSERT INTO customers_contactledgerentry (customer_id, channel, status, source, source_id, automated,
-        priority, slot_at, key, released_reason)
-    SELECT e.customer_id, 'sms', 'reserved', 'campaign', %(campaign)s, true, 5, now(), 'floor:' || e.customer_id, ''
+        priority, slot_at, key, released_reason, created_at)
+    SELECT e.customer_id, 'sms', 'reserved', 'campaign', %(campaign)s, true, 5, now(), 'floor:' || e.customer_id, '',
+        now()
     FROM campaigns_enrolment e JOIN customers_contactpreference p
       ON p.customer_id = e.customer_id AND p.channel = 'sms' AND p.consent
     WHERE e.campaign_id = %(campaign)s

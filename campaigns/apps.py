@@ -8,6 +8,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     audit_details = {
+        "campaign_id": _("campaign"),
         "script": _("script"),
         "script_version": _("script version"),
         "script_versions": _("script versions in use"),

@@ -332,7 +332,7 @@ def test_the_advisor_sees_the_task_with_its_script_and_a_won_call_converts_on_it
     task = PlannedCall.objects.get(campaign_id=campaign.pk)
     client = client_for(world.advisor_a)
     html = client.get(reverse("calls:call", args=[task.lead_id])).content.decode()
-    assert "营销活动外呼任务：到期续投提醒" in html
+    assert "策略外呼任务：到期续投提醒" in html
     assert f'name="script_version_id" value="{task.script_version_id}"' in html
     assert task.script_version.body.splitlines()[0] in html
     product = call_script.product

@@ -27,7 +27,11 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
+from campaigns.journeys.enrol import ENROL_JOB, in_global_holdout
+from campaigns.models import Campaign, CampaignStatus, CampaignStep, Enrolment, Message, Segment, StepKind
+from campaigns.tests.factories import approved_script
 from core.models import Job, JobChunk
+from core.services import job_create
 from customers import models as cm
 from customers.services import imports as import_services
 from leads.models import OPEN_LEAD_STATUSES, Lead
@@ -309,3 +313,59 @@ def test_an_import_finishes_after_its_worker_is_killed(world, broker_url, tmp_pa
     assert cm.Customer.objects.filter(customer_no__startswith="K").count() == n
     assert job.attempts == 2  # the killed run and the one the sweeper sent
     assert cm.Customer.objects.get(customer_no="K003000").name == "客户3000"
+
+
+def test_a_campaign_enrolment_finishes_after_its_worker_is_killed(world, broker_url, tmp_path):
+    n = 3000
+    _customers(n)
+    cm.ContactPreference.objects.bulk_create(
+        [
+            cm.ContactPreference(customer_id=pk, channel="sms", consent=True)
+            for pk in cm.Customer.objects.values_list("pk", flat=True)
+        ]
+    )
+    segment = Segment.objects.create(name="全部客户", definition={"groups": [{"aum_min": "0"}]})
+    script = approved_script(world, title="到期提醒短信")
+    campaign = Campaign.objects.create(
+        code="FI-ENROL", name="故障注入", status=CampaignStatus.RUNNING, audience=segment, salt="fi", exit_rules=[]
+    )
+    CampaignStep.objects.create(campaign=campaign, position=1, kind=StepKind.SEND, channel="sms", script=script)
+    job = job_create(actor=None, kind=ENROL_JOB, params={"campaign_id": campaign.pk})
+    Job.objects.filter(pk=job.pk).update(task="campaigns.enrol_dispatch", task_args=[job.pk])
+    job.refresh_from_db()
+    first = cm.Customer.objects.order_by("pk").values_list("pk", flat=True).first()
+    stuck = first + 200 * 5  # in the sixth chunk of 200 ids
+    worker = Worker(broker_url, tmp_path, WORKBENCH_CAMPAIGN_ENROL_CHUNK="200")  # 15 chunks
+    blocker = _Blocker(
+        "INSERT INTO campaigns_enrolment (campaign_id, customer_id, occurrence, version, bucket, arm, state,"
+        " entered_at, exit_reason) VALUES (%s, %s, '', 1, 0, 'treatment', 'active', now(), '')",
+        [campaign.pk, stuck],
+    )
+    with blocker:
+        worker.start()
+        try:
+            _send(broker_url, job)
+            in_stuck = JobChunk.objects.filter(job=job, lo=stuck, attempts__gte=1, done_at__isnull=True)
+            assert _wait(in_stuck.exists, 60), "the worker never reached the blocked chunk"
+            assert _wait(lambda: JobChunk.objects.filter(job=job, done_at__isnull=False).count() >= 2, 60)
+            worker.kill9()
+        except BaseException:
+            worker.stop()
+            raise
+    try:
+        worker.start()
+        finished = _wait(lambda: Job.objects.get(pk=job.pk).is_finished, RECOVERY_BOUND_SECONDS, every=0.5)
+        output = worker.stop()
+        assert finished, f"the enrolment did not finish on its own\n{output[-4000:]}"
+    finally:
+        worker.stop()
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    expected = sum(1 for pk in cm.Customer.objects.values_list("pk", flat=True) if not in_global_holdout(pk))
+    enrolments = Enrolment.objects.filter(campaign=campaign)
+    # every member entered once and got one message (or none, in the control group)
+    assert enrolments.count() == expected == job.result["entered"]
+    assert not enrolments.values("customer_id").annotate(k=Count("id")).filter(k__gt=1).exists()
+    treated = enrolments.filter(arm="treatment").count()
+    assert Message.objects.filter(campaign=campaign).count() == treated
+    assert JobChunk.objects.get(job=job, lo=stuck).attempts == 2
