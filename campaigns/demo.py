@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -20,6 +21,7 @@ from .journeys.runner import journey_advance
 from .models import Campaign, Message, MessageStatus, SegmentKind
 from .services import lifecycle
 from .services.segments import segment_members, segment_save
+from .triggers.services import trigger_set
 
 # How many of a started demo campaign's segment entered it in the past (the rest enter
 # through the enrolment job once a worker runs), and how their messages fared.
@@ -88,6 +90,12 @@ CAMPAIGNS = [
         "上季度到期客户的续投策略，已结束。",
     ),
 ]
+# Event-triggered demo campaigns (事件式经营): the trigger each one has.
+TRIGGERS = {
+    "DEMO-RISK": {"kind": "risk_expiry", "days": 30, "entry_rule": "once_per_days", "entry_days": 90},
+    "DEMO-OUTFLOW": {"kind": "outflow", "percent": Decimal("20"), "window_days": 30, "entry_rule": "once_ever"},
+    "DEMO-BIRTHDAY": {"kind": "birthday", "days": 0, "entry_rule": "each_event"},
+}
 ORDER = ["draft", "pending_approval", "scheduled", "running", "paused", "ended"]
 
 
@@ -132,6 +140,8 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
             starts_on=today - dt.timedelta(days=90 if ended else 3),
             ends_on=today - dt.timedelta(days=1) if ended else today + dt.timedelta(days=30),
         )
+        if code in TRIGGERS:
+            trigger_set(actor=author, campaign=campaign, **TRIGGERS[code])
         for kind, channel, title, hours in steps:
             lifecycle.campaign_add_step(
                 actor=author,
