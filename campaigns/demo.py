@@ -14,7 +14,7 @@ from compliance.models import Script
 from customers.models import Product
 
 from .models import Campaign, SegmentKind
-from .services import lifecycle
+from .services import journey, lifecycle
 from .services.segments import segment_save
 
 OPENING = "开场白：到期资金关怀"
@@ -124,7 +124,7 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
             ends_on=today - dt.timedelta(days=1) if ended else today + dt.timedelta(days=30),
         )
         for kind, channel, title, hours in steps:
-            lifecycle.campaign_add_step(
+            journey.journey_step_add(
                 actor=author,
                 campaign=campaign,
                 kind=kind,
