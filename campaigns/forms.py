@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel, Product
 
@@ -7,7 +8,7 @@ from .models import BranchCondition, ExitRule, Segment, StepKind
 
 # Channels a message step goes out on (a call is its own kind of step).
 MESSAGE_CHANNELS = [(c.value, c.label) for c in Channel if c not in (Channel.PHONE, Channel.BRANCH_VISIT)]
-WAIT_UNITS = [("days", _("days")), ("hours", _("hours"))]
+WAIT_UNITS = [("days", pgettext_lazy("time unit", "days")), ("hours", pgettext_lazy("time unit", "hours"))]
 
 
 def _bootstrap(form) -> None:

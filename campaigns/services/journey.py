@@ -116,7 +116,7 @@ def _step_in_version(actor, step: CampaignStep) -> tuple[Campaign, int, Campaign
 
 def _successors(step: CampaignStep, positions: set[int]) -> list[int]:
     if step.kind == StepKind.BRANCH:
-        return [p for p in (step.yes_position, step.no_position) if p is not None]
+        return [p for p in (step.yes_position, step.no_position) if p in positions]
     return [step.position + 1] if step.position + 1 in positions else []
 
 
