@@ -16,8 +16,8 @@ import unicodedata
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 
 from .models import BranchCondition, CampaignStep, StepKind
 from .selectors import JourneyCounts, StepCounts
@@ -28,6 +28,20 @@ TOP = 12
 LANE = 22
 LINE = 17
 END_W, END_H = 64, 26
+
+
+def _chinese() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+def words_list(items) -> str:
+    """Items joined as a list in the user's language: 甲、乙 or a, b."""
+    return ("、" if _chinese() else ", ").join(str(i) for i in items)
+
+
+def clauses(items) -> str:
+    """Clauses joined in the user's language: 甲；乙 or a; b."""
+    return ("；" if _chinese() else "; ").join(str(i) for i in items)
 
 
 def _units(ch: str) -> float:
@@ -217,7 +231,11 @@ def render_journey(
         parts.append(format_html('<text x="{}" y="34" class="jd-sub">{}</text>', x0, _("No steps yet.")))
     desc = _("%(n)s steps: %(steps)s.") % {
         "n": len(steps),
-        "steps": "；".join(f"{step_title(s)}（{step_subject(s)}）{_next_words(s, index)}" for s in steps),
+        "steps": clauses(
+            _("%(step)s (%(what)s) %(then)s")
+            % {"step": step_title(s), "what": step_subject(s), "then": _next_words(s, index)}
+            for s in steps
+        ),
     }
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="jd-svg" role="img" id="{id}"'
@@ -245,8 +263,11 @@ def journey_rows(steps: list[CampaignStep], counts: JourneyCounts | None) -> lis
             "step": s,
             "title": step_title(s),
             "subject": step_subject(s),
-            "counts": count_lines(s, counts.of(s)) if counts is not None else [],
-            "blocked": counts.of(s).blocked if counts is not None else {},
+            "counts": clauses(
+                [*count_lines(s, counts.of(s)), *(f"{label} {n}" for label, n in counts.of(s).blocked.items())]
+            )
+            if counts is not None
+            else "",
             "next": _next_words(s, index),
         }
         for s in steps

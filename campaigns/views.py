@@ -21,7 +21,7 @@ from customers.filters import CustomerFilter
 from customers.models import Customer
 
 from . import access, selectors
-from .diagram import journey_rows, render_journey
+from .diagram import journey_rows, render_journey, words_list
 from .forms import CampaignForm, JourneySettingsForm, ReturnForm, SegmentUploadForm, StepForm
 from .models import CampaignStatus, CampaignStep, ExitRule, SegmentKind
 from .services import journey, lifecycle
@@ -127,7 +127,7 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
             if draft_steps is not None
             else []
         ),
-        "exit_labels": [ExitRule(code).label for code in campaign.exit_rules if code in ExitRule.values],
+        "exit_words": words_list(ExitRule(code).label for code in campaign.exit_rules if code in ExitRule.values),
         "edit_step": edit_step,
         "edit_form": edit_form,
     }
@@ -139,7 +139,10 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
         context["draft_diagram"] = render_journey(
             draft_steps, counts=None, title=draft_title, element_id="journey-draft-diagram"
         )
-    if can_edit:
+    if not can_edit:
+        # A POST refused because the journey is not editable now: say why, offer no editor.
+        context["refused_form"] = step_form or edit_form or settings_form
+    else:
         context["step_form"] = step_form or StepForm(scripts=scripts, positions=positions)
         context["settings_form"] = settings_form or JourneySettingsForm(
             initial={

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 
 from ..access import can_change_campaign, can_edit_journey
+from ..diagram import words_list
 from ..models import (
     BranchCondition,
     Campaign,
@@ -308,7 +309,7 @@ def journey_step_remove(*, actor, step: CampaignStep) -> None:
     if pointing:
         raise ValidationError(
             _("The branch at step %(branches)s leads to step %(n)s: change that branch first.")
-            % {"branches": "、".join(str(p) for p in pointing), "n": position}
+            % {"branches": words_list(pointing), "n": position}
         )
     step.delete()
     # Close the gap one row at a time from the front (a position is unique per version).
@@ -434,7 +435,7 @@ def journey_publish(*, actor, campaign: Campaign) -> Campaign:
     if missing:
         raise ValidationError(
             _("Every script of the new version needs a compliance-approved version first: %(titles)s.")
-            % {"titles": "、".join(s.title for s in missing)}
+            % {"titles": words_list(s.title for s in missing)}
         )
     in_flight = {str(row["step"].position): row["active"] for row in journey_in_flight(campaign=campaign)}
     before = campaign.journey_version
