@@ -56,7 +56,7 @@ class CampaignsConfig(AppConfig):
         "clicked": _("The customer clicked the link"),
         "reached": _("The call reached the customer"),
         "won": _("The call won a sale"),
-        "converted": _("Converted"),
+        "converted": pgettext_lazy("exit rule", "Converted"),
         "opted_out": _("Opted out of marketing"),
         "left_segment": _("Left the segment"),
         "unsuitable": _("No longer suitable for the product"),

@@ -22,10 +22,11 @@ from django.utils.translation import gettext as _
 from .models import BranchCondition, CampaignStep, StepKind
 from .selectors import JourneyCounts, StepCounts
 
-BOX_W, BOX_H, GAP = 340, 104, 46
+BOX_W, GAP = 340, 46
+BOX_H, BOX_H_PLAIN = 104, 58  # with the counts, and without (a draft nobody follows yet)
 LEFT = 96  # room for the "end" marks of branches
 TOP = 12
-LANE = 22
+LANE = 28
 LINE = 17
 END_W, END_H = 64, 26
 
@@ -118,8 +119,8 @@ def _arm_word(arm: str) -> str:
     return pgettext("branch arm", "Yes") if arm == "yes" else pgettext("branch arm", "No")
 
 
-def _box_y(position_index: int) -> int:
-    return TOP + position_index * (BOX_H + GAP)
+def _box_y(position_index: int, box_h: int) -> int:
+    return TOP + position_index * (box_h + GAP)
 
 
 def _lanes(edges: list[tuple[int, int]]) -> list[int]:
@@ -151,9 +152,10 @@ def render_journey(
     arrows: list[SafeString] = []
     far: list[tuple[int, int, str, int]] = []  # (from index, to index, arm, from position)
     x0, cx = LEFT, LEFT + BOX_W // 2
+    box_h = BOX_H if counts is not None else BOX_H_PLAIN
 
     for i, step in enumerate(steps):
-        y = _box_y(i)
+        y = _box_y(i, box_h)
         lines = [step_title(step), step_subject(step)]
         if counts is not None:
             lines += count_lines(step, counts.of(step))
@@ -175,11 +177,11 @@ def render_journey(
                 x=x0,
                 y=y,
                 w=BOX_W,
-                h=BOX_H,
+                h=box_h,
                 texts=texts,
             )
         )
-        bottom, next_top = y + BOX_H, _box_y(i + 1)
+        bottom, next_top = y + box_h, _box_y(i + 1, box_h)
         if step.kind != StepKind.BRANCH:
             if i + 1 < len(steps):
                 arrows.append(_line(cx, bottom, cx, next_top - 2, "next", step.position, steps[i + 1].position))
@@ -190,9 +192,9 @@ def render_journey(
         for arm, target, dy in (("yes", step.yes_position, 0.36), ("no", step.no_position, 0.68)):
             word = _arm_word(arm)
             if target is None:
-                ay = int(y + BOX_H * dy)
+                ay = int(y + box_h * dy)
                 arrows.append(_line(x0, ay, 8 + END_W + 2, ay, arm, step.position, "end"))
-                arrows.append(_label(x0 - 8, ay - 5, word, arm, anchor="end"))
+                arrows.append(_label(x0 - 6, ay - 6, word, arm, anchor="end"))
                 parts.append(_end_mark(8, ay - END_H // 2, "jd-end-branch"))
             elif target in index and index[target] == i + 1:
                 offset = -36 if arm == "yes" else 36
@@ -207,10 +209,10 @@ def render_journey(
     entries: dict[int, int] = {}
     for (a, b, arm, from_pos), lane in zip(far, lanes, strict=True):
         lx = x0 + BOX_W + LANE * (lane + 1)
-        sy = int(_box_y(a) + BOX_H * (0.36 if arm == "yes" else 0.68))
+        sy = int(_box_y(a, box_h) + box_h * (0.36 if arm == "yes" else 0.68))
         k = entries.get(b, 0)
         entries[b] = k + 1
-        ty = _box_y(b) + 14 + 12 * (k % 6)
+        ty = _box_y(b, box_h) + 12 + 8 * (k % 5)
         d = f"M{x0 + BOX_W},{sy} H{lx} V{ty} H{x0 + BOX_W + 2}"
         arrows.append(
             format_html(
@@ -222,10 +224,12 @@ def render_journey(
                 steps[b].position,
             )
         )
-        arrows.append(_label(x0 + BOX_W + 4, sy - 4, _arm_word(arm), arm))
+        arrows.append(_label(x0 + BOX_W + 6, sy - 5, _arm_word(arm), arm))
 
     width = x0 + BOX_W + LANE * (max(lanes, default=-1) + 2) + 10
-    height = _box_y(len(steps)) + END_H + 8
+    # Room for the end mark below the last box only when a last non-branch step leads there.
+    final_end = bool(steps) and steps[-1].kind != StepKind.BRANCH
+    height = _box_y(len(steps), box_h) + (END_H + 8 if final_end else -GAP + 8)
     if not steps:
         height = 60
         parts.append(format_html('<text x="{}" y="34" class="jd-sub">{}</text>', x0, _("No steps yet.")))

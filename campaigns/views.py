@@ -21,7 +21,7 @@ from customers.filters import CustomerFilter
 from customers.models import Customer
 
 from . import access, selectors
-from .diagram import journey_rows, render_journey, words_list
+from .diagram import journey_rows, render_journey, step_subject, words_list
 from .forms import CampaignForm, JourneySettingsForm, ReturnForm, SegmentUploadForm, StepForm
 from .models import CampaignStatus, CampaignStep, ExitRule, SegmentKind
 from .services import journey, lifecycle
@@ -102,6 +102,8 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
         selectors.campaign_steps(campaign=campaign, version=campaign.draft_version) if campaign.draft_version else None
     )
     editor_steps = draft_steps if draft_steps is not None else steps
+    for step in editor_steps:
+        step.setting_words = step_subject(step)
     positions = [s.position for s in editor_steps]
     scripts = selectors.scripts_for_steps(user=user) if can_edit else None
     if can_edit and edit_step is None:
@@ -130,6 +132,7 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
         "exit_words": words_list(ExitRule(code).label for code in campaign.exit_rules if code in ExitRule.values),
         "edit_step": edit_step,
         "edit_form": edit_form,
+        "unreachable": words_list(journey.journey_unreachable(editor_steps)),
     }
     if draft_steps is not None:
         draft_title = _("Draft journey of %(name)s, version %(n)s") % {

@@ -157,6 +157,20 @@ def journey_problems(steps: list[CampaignStep]) -> list[str]:
     return problems
 
 
+def journey_unreachable(steps: list[CampaignStep]) -> list[int]:
+    """Positions no customer can reach from the first step (a step added after a branch,
+    until a branch leads to it). Not an error: the editor warns, the runner never gets there."""
+    positions = {s.position for s in steps}
+    by_position = {s.position: s for s in steps}
+    seen, todo = set(), [min(positions)] if positions else []
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.add(p)
+            todo.extend(_successors(by_position[p], positions))
+    return sorted(positions - seen)
+
+
 def _find_cycle(graph: dict[int, list[int]]) -> list[int] | None:
     """A cycle of ``graph`` (its nodes in order, the first repeated at the end) or None."""
     state: dict[int, int] = {}  # 1: on the path, 2: done

@@ -257,3 +257,17 @@ def test_journey_settings(world):
         journey.journey_settings_update(
             actor=world.lead_a, campaign=campaign, exit_rules=[], control_percent=0, daily_entry_limit=None
         )
+
+
+def test_steps_no_customer_reaches_are_named(world):
+    campaign = _four_steps(world)
+    assert journey.journey_unreachable(list(campaign.steps.all())) == []
+    # the journey ends on a branch: a wait added after it is reached by nobody
+    last = campaign.steps.get(position=4)
+    journey.journey_step_edit(actor=world.campaigner, step=last, kind=StepKind.BRANCH, condition="reached")
+    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=2)
+    assert journey.journey_unreachable(list(campaign.steps.all())) == [5]
+    journey.journey_step_edit(
+        actor=world.campaigner, step=last, kind=StepKind.BRANCH, condition="reached", no_position=5
+    )
+    assert journey.journey_unreachable(list(campaign.steps.all())) == []
