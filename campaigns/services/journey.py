@@ -66,20 +66,10 @@ def _open_version(actor, campaign: Campaign) -> int:
         return journey_edit_version(campaign)
     used = CampaignStep.objects.filter(campaign=campaign).aggregate(top=Max("version"))["top"] or 0
     new = max(used, campaign.journey_version) + 1
+    # Every column but the id and the version, so a column added to steps is copied too.
+    columns = [f.attname for f in CampaignStep._meta.concrete_fields if f.attname not in ("id", "version")]
     CampaignStep.objects.bulk_create(
-        CampaignStep(
-            campaign=campaign,
-            version=new,
-            position=s.position,
-            kind=s.kind,
-            channel=s.channel,
-            script_id=s.script_id,
-            wait_hours=s.wait_hours,
-            condition=s.condition,
-            yes_position=s.yes_position,
-            no_position=s.no_position,
-            due_hours=s.due_hours,
-        )
+        CampaignStep(version=new, **{name: getattr(s, name) for name in columns})
         for s in CampaignStep.objects.filter(campaign=campaign, version=campaign.journey_version)
     )
     campaign.draft_version = new
