@@ -4,6 +4,8 @@ banner, and bad input answered with a message that changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,3 +165,24 @@ def test_bad_input_says_why_and_changes_nothing(world, client_for):
     response = c.post(reverse("campaigns:step_add", args=[pending.pk]), {"kind": "wait", "wait": "1"})
     assert response.status_code == 200 and "旅程不能编辑" in response.content.decode()
     assert _snapshot(draft) == before and pending.steps.count() == 1
+
+
+def _queries_of_the_page(client, campaign) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("campaigns:detail", args=[campaign.pk])).status_code == 200
+    return len(queries)
+
+
+def test_the_page_takes_the_same_queries_whatever_the_journey(world, client_for):
+    script = approved_script(world)
+    c = client_for(world.campaigner)
+    counts = []
+    for n in (2, 12):
+        campaign = make_campaign(world, status=CampaignStatus.RUNNING, script=script, name=f"{n} 步")
+        for position in range(2, n + 1):
+            CampaignStep.objects.create(campaign=campaign, position=position, kind="wait", wait_hours=24)
+        # a draft version too: the banner, the editor and the preview
+        CampaignStep.objects.create(campaign=campaign, version=2, position=1, kind="send", channel="sms", script=script)
+        Campaign.objects.filter(pk=campaign.pk).update(draft_version=2)
+        counts.append(_queries_of_the_page(c, campaign))
+    assert counts[0] == counts[1]
