@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from .models import BranchCondition, CampaignStep, StepKind
 from .selectors import JourneyCounts, StepCounts
 
-BOX_W, GAP = 340, 46
+BOX_W, GAP = 360, 46
 BOX_H, BOX_H_PLAIN = 104, 58  # with the counts, and without (a draft nobody follows yet)
 LEFT = 96  # room for the "end" marks of branches
 TOP = 12
@@ -99,14 +99,14 @@ def count_lines(step: CampaignStep, c: StepCounts) -> list[str]:
         )
     elif step.kind == StepKind.CALL_TASK:
         lines.append(
-            _("Call tasks planned %(p)s · done %(d)s · waiting for capacity %(w)s")
+            _("Tasks open %(p)s · done %(d)s · no capacity yet %(w)s")
             % {"p": c.tasks_planned, "d": c.tasks_done, "w": c.waiting}
         )
     elif step.kind == StepKind.BRANCH:
         lines.append(_("Yes %(yes)s · no %(no)s") % {"yes": c.yes, "no": c.no})
     extra = []
     if step.kind in (StepKind.SEND, StepKind.CALL_TASK):
-        extra.append(_("blocked by the contact rules %(n)s") % {"n": c.blocked_total})
+        extra.append(_("blocked %(n)s") % {"n": c.blocked_total})
         extra.append(_("control %(n)s") % {"n": c.control})
     if step.kind == StepKind.SEND and (c.replied or c.clicked):
         extra.append(_("replied %(r)s · clicked %(c)s") % {"r": c.replied, "c": c.clicked})
@@ -163,7 +163,7 @@ def render_journey(
             "",
             '<text x="{}" y="{}" class="{}">{}</text>',
             (
-                (x0 + 10, y + 20 + n * LINE, "jd-head" if n == 0 else ("jd-sub" if n == 1 else "jd-count"), fit(t, 27))
+                (x0 + 10, y + 20 + n * LINE, "jd-head" if n == 0 else ("jd-sub" if n == 1 else "jd-count"), fit(t, 29))
                 for n, t in enumerate(lines)
             ),
         )
