@@ -21,6 +21,15 @@ def _authenticated(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False)
 
 
+# A journey is edited while a draft (in place) or once published (in a new version).
+JOURNEY_EDIT_STATUSES = (
+    CampaignStatus.DRAFT,
+    CampaignStatus.SCHEDULED,
+    CampaignStatus.RUNNING,
+    CampaignStatus.PAUSED,
+)
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 
@@ -57,6 +66,12 @@ def can_view_campaign(user, campaign) -> bool:
 
 def can_change_campaign(user, campaign) -> bool:
     return can_change_campaigns(user) and campaign.status != CampaignStatus.ENDED
+
+
+def can_edit_journey(user, campaign) -> bool:
+    """Edit the journey's steps and settings: a draft's in place, a scheduled, running or
+    paused campaign's in a draft version; never while the launch awaits approval."""
+    return can_change_campaign(user, campaign) and campaign.status in JOURNEY_EDIT_STATUSES
 
 
 def can_approve_campaign(user, campaign) -> bool:

@@ -19,7 +19,7 @@ from org.calendar import call_hours
 from .journeys.enrol import enrol_customers
 from .journeys.runner import journey_advance
 from .models import Campaign, Message, MessageStatus, SegmentKind
-from .services import lifecycle
+from .services import journey, lifecycle
 from .services.segments import segment_members, segment_save
 from .triggers.services import trigger_set
 
@@ -143,7 +143,7 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
         if code in TRIGGERS:
             trigger_set(actor=author, campaign=campaign, **TRIGGERS[code])
         for kind, channel, title, hours in steps:
-            lifecycle.campaign_add_step(
+            journey.journey_step_add(
                 actor=author,
                 campaign=campaign,
                 kind=kind,

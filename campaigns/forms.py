@@ -2,20 +2,22 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel, Product
 
-from .models import Segment, StepKind
+from .models import BranchCondition, ExitRule, Segment, StepKind
 
 # Channels a message step goes out on (a call is its own kind of step).
 MESSAGE_CHANNELS = [(c.value, c.label) for c in Channel if c not in (Channel.PHONE, Channel.BRANCH_VISIT)]
+WAIT_UNITS = [("days", pgettext_lazy("time unit", "days")), ("hours", pgettext_lazy("time unit", "hours"))]
 
 
 def _bootstrap(form) -> None:
     """The workbench's small form controls on every field."""
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
+        if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
             continue
         css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
         widget.attrs.setdefault("class", css)
@@ -48,10 +50,19 @@ class CampaignForm(forms.Form):
 
 
 class StepForm(forms.Form):
+    """A step of any kind; the fields other kinds use are ignored (the service clears them)."""
+
     kind = forms.ChoiceField(label=_("Kind"), choices=StepKind.choices)
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", "—"), *MESSAGE_CHANNELS], required=False)
     script = forms.ModelChoiceField(label=_("Script"), queryset=None, required=False, empty_label="—")
-    wait_hours = forms.IntegerField(label=_("Wait (hours)"), min_value=1, max_value=24 * 90, required=False)
+    due_hours = forms.IntegerField(
+        label=_("Call task due within (hours)"), min_value=1, max_value=24 * 30, required=False, initial=72
+    )
+    wait = forms.IntegerField(label=_("Wait for"), min_value=1, max_value=24 * 180, required=False)
+    wait_unit = forms.ChoiceField(label=_("Unit"), choices=WAIT_UNITS, initial="days", required=False)
+    condition = forms.ChoiceField(label=_("Branch asks"), choices=[("", "—"), *BranchCondition.choices], required=False)
+    yes_position = forms.TypedChoiceField(label=_("If yes, go to"), coerce=int, empty_value=None, required=False)
+    no_position = forms.TypedChoiceField(label=_("If no, go to"), coerce=int, empty_value=None, required=False)
     lead_intents = forms.CharField(
         label=_("Intents that open a lead"),
         help_text=_("AI-bot steps: the intents, as the bot platform names them, separated by commas."),
@@ -62,9 +73,71 @@ class StepForm(forms.Form):
     def clean_lead_intents(self) -> list[str]:
         return [i for i in re.split(r"[,，、\s]+", self.cleaned_data.get("lead_intents") or "") if i]
 
-    def __init__(self, *args, scripts, **kwargs):
+    def __init__(self, *args, scripts, positions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["script"].queryset = scripts
+        targets = [("", _("End the journey")), *((p, _("Step %(n)s") % {"n": p}) for p in positions)]
+        self.fields["yes_position"].choices = targets
+        self.fields["no_position"].choices = targets
+        _bootstrap(self)
+
+    def step_fields(self) -> dict:
+        """The service's keyword arguments (a wait in hours or in days)."""
+        data = self.cleaned_data
+        fields = {
+            "kind": data["kind"],
+            "channel": data.get("channel") or "",
+            "script": data.get("script"),
+            "due_hours": data.get("due_hours"),
+            "condition": data.get("condition") or "",
+            "yes_position": data.get("yes_position"),
+            "no_position": data.get("no_position"),
+            "lead_intents": data.get("lead_intents") or [],
+        }
+        if data.get("wait_unit") == "hours":
+            fields["wait_hours"] = data.get("wait")
+        else:
+            fields["wait_days"] = data.get("wait")
+        return fields
+
+    @classmethod
+    def initial_of(cls, step) -> dict:
+        """The form's values for an existing step."""
+        hours = step.wait_hours
+        in_days = bool(hours) and hours % 24 == 0
+        return {
+            "kind": step.kind,
+            "channel": step.channel if step.kind == StepKind.SEND else "",
+            "script": step.script_id,
+            "due_hours": step.due_hours,
+            "wait": (hours // 24 if in_days else hours) if hours else None,
+            "wait_unit": "days" if in_days or not hours else "hours",
+            "condition": step.condition,
+            "yes_position": step.yes_position,
+            "no_position": step.no_position,
+            "lead_intents": "、".join(step.lead_intents or []),
+        }
+
+
+class JourneySettingsForm(forms.Form):
+    exit_rules = forms.MultipleChoiceField(
+        label=_("Exit criteria"), choices=ExitRule.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    control_percent = forms.IntegerField(
+        label=_("Control group (%)"),
+        min_value=0,
+        max_value=50,
+        help_text=_("This share of entrants is tracked but never contacted, to measure the campaign."),
+    )
+    daily_entry_limit = forms.IntegerField(
+        label=_("New entrants a day at most"),
+        min_value=1,
+        required=False,
+        help_text=_("Empty: no limit. Entrants over the limit wait for the next day."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         _bootstrap(self)
 
 

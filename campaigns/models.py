@@ -170,7 +170,7 @@ class BranchCondition(models.TextChoices):
 
 
 class ExitRule(models.TextChoices):
-    CONVERTED = "converted", _("Converted")
+    CONVERTED = "converted", pgettext_lazy("exit rule", "Converted")
     OPTED_OUT = "opted_out", _("Opted out of marketing")
     LEFT_SEGMENT = "left_segment", _("Left the segment")
     UNSUITABLE = "unsuitable", _("No longer suitable for the product")

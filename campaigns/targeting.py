@@ -53,8 +53,8 @@ def with_bucket(qs):
 
 def first_contact_channel(campaign: Campaign) -> str | None:
     step = (
-        CampaignStep.objects.filter(campaign=campaign)
-        .exclude(kind=StepKind.WAIT)
+        CampaignStep.objects.filter(campaign=campaign, version=campaign.journey_version)
+        .exclude(kind__in=(StepKind.WAIT, StepKind.BRANCH))
         .order_by("position")
         .only("kind", "channel")
         .first()

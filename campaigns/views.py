@@ -9,21 +9,24 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import require
-from core.forms import form_add_service_errors
+from core.forms import form_add_service_errors, id_or_none
 from core.htmx import render_table_page
 from core.pagination import capped_count
 from customers.filters import CustomerFilter
 from customers.models import Channel, Customer
 
 from . import access, selectors
-from .forms import CampaignForm, ReturnForm, SegmentUploadForm, StepForm
-from .models import CampaignStatus, CampaignStep, MessageStatus, SegmentKind
-from .services import lifecycle
+from .diagram import journey_rows, render_journey, step_subject, words_list
+from .forms import CampaignForm, JourneySettingsForm, ReturnForm, SegmentUploadForm, StepForm
+from .models import CampaignStatus, CampaignStep, ExitRule, MessageStatus, SegmentKind
+from .services import journey, lifecycle
 from .services import segments as segment_services
+from .services.journey import journey_edit_version
 from .tables import CampaignTable, MessageTable, SegmentTable
 from .targeting import audience_overlaps, exclusion_funnel
 
@@ -88,49 +91,212 @@ def campaign_edit(request, pk: int):
     return render(request, "campaigns/campaign_form.html", {"form": form, "campaign": campaign})
 
 
-def campaign_detail(request, pk: int, *, step_form=None, return_form=None):
+def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_step=None, settings_form=None):
+    """The journey section: the live version's diagram with its counts, the version being
+    edited (a draft's own, or the draft version of a published campaign) in the editor,
+    and the customers in flight on each live step before a draft is published."""
+    user = request.user
+    can_edit = access.can_edit_journey(user, campaign)
+    steps = selectors.campaign_steps(campaign=campaign)
+    counts = selectors.journey_counts(campaign=campaign, steps=steps)
+    draft_steps = (
+        selectors.campaign_steps(campaign=campaign, version=campaign.draft_version) if campaign.draft_version else None
+    )
+    editor_steps = draft_steps if draft_steps is not None else steps
+    for step in editor_steps:
+        step.setting_words = step_subject(step)
+    positions = [s.position for s in editor_steps]
+    scripts = selectors.scripts_for_steps(user=user) if can_edit else None
+    if can_edit and edit_step is None:
+        wanted = id_or_none(request.GET.get("edit"))
+        edit_step = next((s for s in editor_steps if s.pk == wanted), None)
+    if can_edit and edit_step is not None and edit_form is None:
+        edit_form = StepForm(
+            initial=StepForm.initial_of(edit_step), scripts=scripts, positions=positions, prefix="edit"
+        )
+    title = _("Journey of %(name)s, version %(n)s") % {"name": campaign.name, "n": campaign.journey_version}
+    context = {
+        "can_edit": can_edit,
+        "steps": steps,
+        "editor_steps": editor_steps,
+        "draft_steps": draft_steps,
+        "counts": counts,
+        "diagram": render_journey(steps, counts=counts, title=title),
+        "journey_rows": journey_rows(steps, counts),
+        "in_flight": [{"step": s, "active": counts.of(s).active} for s in steps] if draft_steps is not None else [],
+        "in_flight_total": sum(counts.of(s).active for s in steps),
+        "draft_unapproved": (
+            lifecycle.campaign_unapproved_scripts(campaign, version=campaign.draft_version)
+            if draft_steps is not None
+            else []
+        ),
+        "exit_words": words_list(ExitRule(code).label for code in campaign.exit_rules if code in ExitRule.values),
+        "edit_step": edit_step,
+        "edit_form": edit_form,
+        "unreachable": words_list(journey.journey_unreachable(editor_steps)),
+    }
+    if draft_steps is not None:
+        draft_title = _("Draft journey of %(name)s, version %(n)s") % {
+            "name": campaign.name,
+            "n": campaign.draft_version,
+        }
+        context["draft_diagram"] = render_journey(
+            draft_steps, counts=None, title=draft_title, element_id="journey-draft-diagram"
+        )
+    if not can_edit:
+        # A POST refused because the journey is not editable now: say why, offer no editor.
+        context["refused_form"] = step_form or edit_form or settings_form
+    else:
+        context["step_form"] = step_form or StepForm(scripts=scripts, positions=positions)
+        context["settings_form"] = settings_form or JourneySettingsForm(
+            initial={
+                "exit_rules": campaign.exit_rules,
+                "control_percent": campaign.control_percent,
+                "daily_entry_limit": campaign.daily_entry_limit,
+            },
+            prefix="settings",
+        )
+    return context
+
+
+def campaign_detail(request, pk: int, *, return_form=None, **journey_forms):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
     can_change = access.can_change_campaign(request.user, campaign)
     context = {
         "campaign": campaign,
-        "steps": selectors.campaign_steps(campaign=campaign),
         "transitions": selectors.campaign_transitions(campaign=campaign),
         "unapproved": lifecycle.campaign_unapproved_scripts(campaign),
         "funnel": exclusion_funnel(campaign=campaign) if campaign.status != CampaignStatus.ENDED else None,
         "can_change": can_change,
         "can_approve": access.can_approve_campaign(request.user, campaign),
-        "step_form": step_form or StepForm(scripts=selectors.scripts_for_steps(user=request.user)),
         "return_form": return_form or ReturnForm(),
+        **_journey_context(request, campaign, **journey_forms),
     }
+    if request.htmx and request.htmx.target == "journey":
+        context["is_partial"] = True
+        return render(request, "campaigns/campaign_detail.html#journey", context)
     return render(request, "campaigns/campaign_detail.html", context)
+
+
+def _after_journey_change(request, campaign_pk: int):
+    """After a journey POST: the journey section again for htmx, else the page."""
+    if request.htmx:
+        return campaign_detail(request, campaign_pk)
+    return redirect(reverse("campaigns:detail", args=[campaign_pk]) + "#journey")
+
+
+def _step_for_change(request, pk: int) -> CampaignStep:
+    """The step, if the user may change its campaign (else 404)."""
+    step = CampaignStep.objects.filter(pk=pk).select_related("campaign").first() if id_or_none(pk) else None
+    if step is None:
+        raise Http404
+    step.campaign = selectors.campaign_get_for_user(user=request.user, pk=step.campaign_id, action="change")
+    return step
+
+
+def _editor_positions(campaign) -> list[int]:
+    return [s.position for s in selectors.campaign_steps(campaign=campaign, version=journey_edit_version(campaign))]
 
 
 @require_POST
 def step_add(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
-    form = StepForm(request.POST, scripts=selectors.scripts_for_steps(user=request.user))
+    form = StepForm(
+        request.POST, scripts=selectors.scripts_for_steps(user=request.user), positions=_editor_positions(campaign)
+    )
     if form.is_valid():
         try:
-            lifecycle.campaign_add_step(actor=request.user, campaign=campaign, **form.cleaned_data)
+            journey.journey_step_add(actor=request.user, campaign=campaign, **form.step_fields())
         except ValidationError as exc:
             form_add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, _("Step added."))
-            return redirect("campaigns:detail", pk)
+            return _after_journey_change(request, pk)
     return campaign_detail(request, pk, step_form=form)
 
 
 @require_POST
-def step_remove(request, pk: int):
-    step = CampaignStep.objects.filter(pk=pk).select_related("campaign").first()
-    if step is None:
-        raise Http404
-    selectors.campaign_get_for_user(user=request.user, pk=step.campaign_id, action="change")
+def step_edit(request, pk: int):
+    step = _step_for_change(request, pk)
+    form = StepForm(
+        request.POST,
+        scripts=selectors.scripts_for_steps(user=request.user),
+        positions=_editor_positions(step.campaign),
+        prefix="edit",
+    )
+    if form.is_valid():
+        try:
+            journey.journey_step_edit(actor=request.user, step=step, **form.step_fields())
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Step saved."))
+            return _after_journey_change(request, step.campaign_id)
+    return campaign_detail(request, step.campaign_id, edit_form=form, edit_step=step)
+
+
+def _journey_action(request, campaign_pk: int, action, success: str, **kwargs):
     try:
-        lifecycle.campaign_remove_step(actor=request.user, step=step)
+        action(actor=request.user, **kwargs)
     except ValidationError as exc:
         _flash_errors(request, exc)
-    return redirect("campaigns:detail", step.campaign_id)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not do that."))
+    else:
+        messages.success(request, success)
+    return _after_journey_change(request, campaign_pk)
+
+
+@require_POST
+def step_remove(request, pk: int):
+    step = _step_for_change(request, pk)
+    return _journey_action(request, step.campaign_id, journey.journey_step_remove, _("Step removed."), step=step)
+
+
+@require_POST
+def step_move(request, pk: int, direction: str):
+    step = _step_for_change(request, pk)
+    if direction not in ("up", "down"):
+        raise Http404
+    return _journey_action(
+        request, step.campaign_id, journey.journey_step_move, _("Step moved."), step=step, direction=direction
+    )
+
+
+@require_POST
+def journey_settings(request, pk: int):
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
+    form = JourneySettingsForm(request.POST, prefix="settings")
+    if form.is_valid():
+        try:
+            journey.journey_settings_update(actor=request.user, campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Journey settings saved."))
+            return _after_journey_change(request, pk)
+    return campaign_detail(request, pk, settings_form=form)
+
+
+@require_POST
+def journey_publish(request, pk: int):
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
+    done = _("The new version is published: new entrants follow it.")
+    return _journey_action(request, pk, journey.journey_publish, done, campaign=campaign)
+
+
+@require_POST
+def journey_discard(request, pk: int):
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
+    return _journey_action(
+        request, pk, journey.journey_discard_draft, _("The draft version is discarded."), campaign=campaign
+    )
 
 
 _MOVES = {

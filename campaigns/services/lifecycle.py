@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 
 from compliance.models import Script, ScriptVersion, VersionStatus
 from core.audit import audit_record
-from customers.models import Channel, ContactLedgerEntry, LedgerSource, LedgerStatus
+from customers.models import ContactLedgerEntry, LedgerSource, LedgerStatus
 from customers.services.ledger import ledger_release
 from leads.services import planned_calls_cancel_for_campaign
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
 from ..journeys.enrol import enrolment_start
-from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, MessageStatus, StepKind
+from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, MessageStatus
 
 # Which move starts from which statuses.
 _FROM = {
@@ -40,17 +40,22 @@ _FROM = {
 }
 
 
-def campaign_scripts(campaign: Campaign) -> list[int]:
-    """Ids of every script the campaign's words come from (its own and its steps')."""
-    ids = set(CampaignStep.objects.filter(campaign=campaign, script__isnull=False).values_list("script_id", flat=True))
+def campaign_scripts(campaign: Campaign, *, version: int | None = None) -> list[int]:
+    """Ids of every script the campaign's words come from: its own and those of the steps
+    of ``version`` (default: the current journey version; a draft version being edited
+    does not hold back the campaign's moves)."""
+    steps = CampaignStep.objects.filter(
+        campaign=campaign, version=version or campaign.journey_version, script__isnull=False
+    )
+    ids = set(steps.values_list("script_id", flat=True))
     if campaign.script_id:
         ids.add(campaign.script_id)
     return sorted(ids)
 
 
-def campaign_unapproved_scripts(campaign: Campaign) -> list[Script]:
+def campaign_unapproved_scripts(campaign: Campaign, *, version: int | None = None) -> list[Script]:
     """The campaign's scripts that have no approved version (launch is blocked on them)."""
-    ids = campaign_scripts(campaign)
+    ids = campaign_scripts(campaign, version=version)
     approved = set(
         ScriptVersion.objects.filter(script_id__in=ids, status=VersionStatus.APPROVED).values_list(
             "script_id", flat=True
@@ -180,77 +185,6 @@ def campaign_update(*, actor, campaign: Campaign, **fields) -> Campaign:
 
 
 @transaction.atomic
-def campaign_add_step(
-    *,
-    actor,
-    campaign: Campaign,
-    kind: str,
-    channel: str = "",
-    script=None,
-    wait_hours: int | None = None,
-    lead_intents: list[str] | None = None,
-) -> CampaignStep:
-    """Append a step to a draft's journey: a message on a channel or an advisor call task
-    (each with its script), or a wait of some hours. An AI-bot step may name the intents
-    that open a lead for the advisor to confirm (the campaign's lead rule)."""
-    _guard_change(actor, campaign)
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.DRAFT:
-        raise ValidationError(_("Steps can be added only to a draft campaign."))
-    if kind not in StepKind.values:
-        raise ValidationError({"kind": _("Choose a kind of step.")})
-    errors = {}
-    if kind == StepKind.WAIT:
-        if not wait_hours or wait_hours < 1:
-            errors["wait_hours"] = _("A wait lasts at least one hour.")
-        channel, script = "", None
-    else:
-        if script is None:
-            errors["script"] = _("Choose the script the step's words come from.")
-        if kind == StepKind.SEND and not channel:
-            errors["channel"] = _("Choose the channel the message goes out on.")
-        if kind == StepKind.CALL_TASK:
-            channel = "phone"
-        wait_hours = None
-    lead_intents = [str(i).strip() for i in lead_intents or [] if str(i).strip()]
-    if lead_intents and not (kind == StepKind.SEND and channel == Channel.AI_BOT):
-        errors["lead_intents"] = _("Only an AI-bot step opens leads by the intents it hears.")
-    elif len(lead_intents) > 20 or any(len(i) > 50 for i in lead_intents):
-        errors["lead_intents"] = _("Name at most 20 intents, each at most 50 characters.")
-    if errors:
-        raise ValidationError(errors)
-    last = CampaignStep.objects.filter(campaign=campaign).order_by("-position").first()
-    step = CampaignStep.objects.create(
-        campaign=campaign,
-        position=(last.position + 1) if last else 1,
-        kind=kind,
-        channel=channel,
-        script=script,
-        wait_hours=wait_hours,
-        lead_intents=lead_intents,
-    )
-    details = {"step": step.pk, "kind": kind, "channel": channel, "script": script.pk if script else None}
-    if lead_intents:
-        details["lead_intents"] = lead_intents
-    audit_record(actor=actor, verb="campaign.add_step", target=campaign, details=details)
-    return step
-
-
-@transaction.atomic
-def campaign_remove_step(*, actor, step: CampaignStep) -> None:
-    campaign = step.campaign
-    _guard_change(actor, campaign)
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    if campaign.status != CampaignStatus.DRAFT:
-        raise ValidationError(_("Steps can be removed only from a draft campaign."))
-    position = step.position
-    step.delete()
-    # Close the gap, one row at a time from the front (the position is unique per campaign).
-    for later in CampaignStep.objects.filter(campaign=campaign, position__gt=position).order_by("position"):
-        CampaignStep.objects.filter(pk=later.pk).update(position=later.position - 1)
-    audit_record(actor=actor, verb="campaign.remove_step", target=campaign, details={"position": position})
-
-
 @transaction.atomic
 def campaign_attach_script(*, actor, campaign: Campaign, version: ScriptVersion) -> Campaign:
     """Attach a script to a campaign: only the script's current approved version may be

@@ -82,3 +82,12 @@ def test_pages_by_role(world):
     assert access.can_view_campaigns(world.advisor_a) and not access.can_view_campaigns(world.manager_x)
     assert access.can_change_campaigns(world.campaigner) and not access.can_change_campaigns(world.lead_a)
     assert access.can_view_segments(world.compliance) and not access.can_view_segments(world.lead_a)
+
+
+def test_who_edits_a_journey(world, campaigns):
+    by_status = {c.status: c for c in campaigns if c.created_by == world.campaigner}
+    editable = {CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED}
+    for manager in (world.campaigner, world.campaigner2, world.admin):
+        assert {s for s, c in by_status.items() if access.can_edit_journey(manager, c)} == editable
+    for reader in (world.advisor_a, world.lead_a, world.compliance, world.manager_x):
+        assert not any(access.can_edit_journey(reader, c) for c in campaigns)

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from campaigns.models import CampaignStatus, CampaignStep, MessageStatus, StepKind
-from campaigns.services import lifecycle
+from campaigns.services import journey
 from campaigns.tests.factories import approved_script, make_campaign
 from core.models import AuditEvent
 from customers.models import Direction, IntegrationClient, Interaction
@@ -291,7 +291,7 @@ def test_the_lead_rule_is_refused_where_it_cannot_apply(world, fields, intents):
     campaign = make_campaign(world, author=world.campaigner)
     before = CampaignStep.objects.count()
     with pytest.raises(ValidationError) as refused:
-        lifecycle.campaign_add_step(
+        journey.journey_step_add(
             actor=world.campaigner, campaign=campaign, script=approved_script(world), lead_intents=intents, **fields
         )
     assert "lead_intents" in refused.value.message_dict

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 
 from campaigns.models import Campaign, CampaignStatus, CampaignTransition, StepKind
-from campaigns.services import lifecycle
+from campaigns.services import journey, lifecycle
 from campaigns.tests.factories import approved_script, draft_script, make_campaign
 from compliance.models import ScriptVersion, VersionStatus
 from compliance.services import scripts as script_services
@@ -44,14 +44,14 @@ def test_only_the_approved_version_is_attached_to_a_campaign(world):
 
 def _built(world, *, script=None):
     campaign = lifecycle.campaign_create(actor=world.campaigner, name="到期续投提醒", priority=7)
-    lifecycle.campaign_add_step(
+    journey.journey_step_add(
         actor=world.campaigner,
         campaign=campaign,
         kind=StepKind.SEND,
         channel="sms",
         script=script or approved_script(world),
     )
-    lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=72)
+    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=72)
     return campaign
 
 
@@ -97,7 +97,7 @@ def test_the_whole_lifecycle_is_audited(world):
 def test_launch_is_blocked_until_every_script_is_approved(world):
     campaign = _built(world)
     unapproved = draft_script(world, title="到期外呼话术")
-    lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=unapproved)
+    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=unapproved)
     with pytest.raises(ValidationError, match="到期外呼话术"):
         lifecycle.campaign_submit(actor=world.campaigner, campaign=campaign)
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
@@ -155,22 +155,20 @@ def test_moves_from_the_wrong_status_are_refused(world):
 def test_steps_are_validated_and_only_drafts_edited(world):
     campaign = lifecycle.campaign_create(actor=world.campaigner, name="校验")
     with pytest.raises(ValidationError) as exc:
-        lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.SEND)
+        journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.SEND)
     assert set(exc.value.message_dict) == {"script", "channel"}
     with pytest.raises(ValidationError):
-        lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=0)
+        journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=0)
     script = approved_script(world)
-    first = lifecycle.campaign_add_step(
-        actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=script
-    )
-    second = lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=24)
+    first = journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=script)
+    second = journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=24)
     assert first.channel == "phone" and second.position == 2
-    lifecycle.campaign_remove_step(actor=world.campaigner, step=first)
+    journey.journey_step_remove(actor=world.campaigner, step=first)
     second.refresh_from_db()
     assert second.position == 1
     lifecycle.campaign_update(actor=world.campaigner, campaign=campaign, name="校验二", priority=9)
     assert Campaign.objects.get(pk=campaign.pk).priority == 9
-    lifecycle.campaign_add_step(actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=script)
+    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.CALL_TASK, script=script)
     lifecycle.campaign_submit(actor=world.campaigner, campaign=campaign)
     with pytest.raises(ValidationError):
         lifecycle.campaign_update(actor=world.campaigner, campaign=campaign, name="改不了")

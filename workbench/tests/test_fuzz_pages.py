@@ -117,6 +117,11 @@ PATH_VALUES = {
     "campaigns:trigger": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:step_add": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:step_remove": lambda: {"pk": _first_pk(CampaignStep)},
+    "campaigns:step_edit": lambda: {"pk": _first_pk(CampaignStep)},
+    "campaigns:step_move": lambda: [{"pk": _first_pk(CampaignStep), "direction": d} for d in ("up", "down", "x\x00")],
+    "campaigns:journey_settings": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:journey_publish": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:journey_discard": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:move": lambda: [
         {"pk": _first_pk(Campaign), "move": move} for move in ("submit", "approve", "return", "pause", "x\x00")
     ],

@@ -117,6 +117,17 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:step_remove": lambda user: _pk(
         _first(CampaignStep.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
     ),
+    "campaigns:step_edit": lambda user: _pk(
+        _first(CampaignStep.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:step_move": lambda user: [
+        {**sample, "direction": "down"}
+        for sample in [_pk(_first(CampaignStep.objects.filter(campaign__in=Campaign.objects.restrict(user, "change"))))]
+        if sample
+    ],
+    "campaigns:journey_settings": _restricted(Campaign, "change"),
+    "campaigns:journey_publish": _restricted(Campaign, "change"),
+    "campaigns:journey_discard": _restricted(Campaign, "change"),
     "campaigns:move": lambda user: [
         {**sample, "move": "submit"} for sample in [_pk(_first(Campaign.objects.restrict(user, "change")))] if sample
     ],
