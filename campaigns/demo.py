@@ -40,7 +40,12 @@ CAMPAIGNS = [
         "理财到期提醒：短信后三天未回复转外呼",
         "maturing",
         "WM003",
-        [("send", "sms", OPENING, None), ("wait", "", None, 72), ("call_task", "phone", PRODUCT_INTRO, None)],
+        [
+            {"kind": "send", "channel": "sms", "script": OPENING},
+            {"kind": "wait", "wait_hours": 72},
+            {"kind": "branch", "condition": "replied", "yes_position": None, "no_position": 4},
+            {"kind": "call_task", "script": PRODUCT_INTRO, "due_hours": 48},
+        ],
         "running",
         "到期前7天短信提醒，3天内未回复的客户生成理财经理外呼任务。",
     ),
@@ -49,7 +54,7 @@ CAMPAIGNS = [
         "风险测评到期提醒推送",
         "expired",
         None,
-        [("send", "app_push", OPENING, None)],
+        [{"kind": "send", "channel": "app_push", "script": OPENING}],
         "scheduled",
         "风险测评即将到期或已过期的客户，App推送提醒重新测评。",
     ),
@@ -58,7 +63,10 @@ CAMPAIGNS = [
         "长尾客户AI外呼筛选",
         "long_tail",
         None,
-        [("send", "ai_bot", OPENING, None), ("call_task", "phone", PENSION, None)],
+        [
+            {"kind": "send", "channel": "ai_bot", "script": OPENING, "lead_intents": ["ask_wealth_product"]},
+            {"kind": "call_task", "script": PENSION},
+        ],
         "pending_approval",
         "AI外呼筛选长尾客户需求，有意向的客户交理财经理确认线索。",
     ),
@@ -67,7 +75,7 @@ CAMPAIGNS = [
         "大额流出挽留外呼",
         "wealth",
         None,
-        [("call_task", "phone", PENDING_REVIEW, None)],
+        [{"kind": "call_task", "script": PENDING_REVIEW}],
         "draft",
         "近30天资产下降超过20%的客户，由理财经理外呼挽留。话术尚待合规审批。",
     ),
@@ -76,7 +84,7 @@ CAMPAIGNS = [
         "生日祝福",
         "base",
         None,
-        [("send", "wechat", OPENING, None)],
+        [{"kind": "send", "channel": "wechat", "script": OPENING}],
         "paused",
         "客户生日当天微信祝福。",
     ),
@@ -85,7 +93,7 @@ CAMPAIGNS = [
         "上季度到期续投（已结束）",
         "base",
         "WM003",
-        [("send", "sms", OPENING, None), ("call_task", "phone", PRODUCT_INTRO, None)],
+        [{"kind": "send", "channel": "sms", "script": OPENING}, {"kind": "call_task", "script": PRODUCT_INTRO}],
         "ended",
         "上季度到期客户的续投策略，已结束。",
     ),
@@ -142,15 +150,15 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
         )
         if code in TRIGGERS:
             trigger_set(actor=author, campaign=campaign, **TRIGGERS[code])
-        for kind, channel, title, hours in steps:
-            journey.journey_step_add(
-                actor=author,
-                campaign=campaign,
-                kind=kind,
-                channel=channel,
-                script=scripts.get(title),
-                wait_hours=hours,
-            )
+        forward = []  # a branch to a later step points there once that step exists
+        for step in steps:
+            fields = {**step, "script": scripts.get(step["script"])} if "script" in step else dict(step)
+            target = fields.pop("no_position", None) if fields["kind"] == "branch" else None
+            added = journey.journey_step_add(actor=author, campaign=campaign, **fields)
+            if target is not None:
+                forward.append((added, {**fields, "no_position": target}))
+        for added, fields in forward:
+            journey.journey_step_edit(actor=author, step=added, **fields)
         created += 1
         # A script still awaiting review keeps its campaign a draft (launch is blocked).
         with contextlib.suppress(ValidationError):
