@@ -20,6 +20,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import rows_insert
 from core.models import Job, JobChunk
 from core.queueing import send
 from core.services import (
@@ -50,6 +51,7 @@ from .assignment import arm_of, bucket_of, campaign_salt
 from .runner import journey_advance
 
 ENROL_JOB = "campaigns.enrol"
+TIMES = ("step_entered_at", "next_at", "entered_at")
 ENROL_TOTALS = ("entered", "control", "already", "held_back", "holdout", "unsuitable")
 
 
@@ -128,22 +130,14 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     rows = []
     for cid, occ in kept:
         bucket = bucket_of(salt, cid)
-        rows.append(
-            Enrolment(
-                campaign=campaign,
-                customer_id=cid,
-                occurrence=occ,
-                version=campaign.journey_version,
-                bucket=bucket,
-                arm=arm_of(bucket, campaign.control_percent),
-                state=EnrolmentState.ACTIVE,
-                step=step,
-                step_entered_at=now,
-                next_at=now,
-                entered_at=now,
-            )
-        )
-    Enrolment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        arm = arm_of(bucket, campaign.control_percent)
+        rows.append((campaign.pk, cid, occ, campaign.journey_version, bucket, arm, EnrolmentState.ACTIVE, step.pk))
+    rows_insert(
+        Enrolment,
+        ["campaign", "customer", "occurrence", "version", "bucket", "arm", "state", "step", *TIMES, "exit_reason"],
+        [(*row, now, now, now, "") for row in rows],
+        ignore_conflicts=True,
+    )
     # bulk_create(ignore_conflicts) does not say which rows a concurrent writer had: read
     # back the rows this call made (entered now, on this campaign, these customers).
     wanted = set(kept)
@@ -159,12 +153,10 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     ]
     entry.entered = [pk for pk, _arm in made]
     entry.control = sum(1 for _pk, arm in made if arm == "control")
-    JourneyEvent.objects.bulk_create(
-        [
-            JourneyEvent(campaign=campaign, enrolment_id=pk, step=step, kind=JourneyEventKind.ENTERED, at=now)
-            for pk in entry.entered
-        ],
-        batch_size=2000,
+    rows_insert(
+        JourneyEvent,
+        ["campaign", "enrolment", "step", "kind", "detail", "at"],
+        [(campaign.pk, pk, step.pk, JourneyEventKind.ENTERED, "", now) for pk in entry.entered],
     )
     return entry
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from calls.models import CallLog, NextAction
 from compliance.models import ScriptVersion, VersionStatus
+from core.bulk import rows_insert
 from customers.models import AutomatedMarketingOptOut, Channel, Customer
 from customers.services.ledger import ledger_reserve
 from leads.capacity import CallTask, call_tasks_assign
@@ -75,7 +76,7 @@ class Moves:
 
     goto: dict[int, int | None] = field(default_factory=dict)
     sleep: dict[int, dt.datetime] = field(default_factory=dict)
-    events: list[JourneyEvent] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)  # rows of EVENT_COLUMNS
 
 
 class Journey:
@@ -96,15 +97,16 @@ class Journey:
         return contacts[-1] if contacts else None
 
 
-def _event(enrolment: Enrolment, step, kind: str, now: dt.datetime, detail: str = "") -> JourneyEvent:
-    return JourneyEvent(
-        campaign_id=enrolment.campaign_id,
-        enrolment_id=enrolment.pk,
-        step=step,
-        kind=kind,
-        detail=detail[:64],
-        at=now,
-    )
+EVENT_COLUMNS = ["campaign", "enrolment", "step", "kind", "detail", "at"]
+
+
+def _event(enrolment: Enrolment, step, kind: str, now: dt.datetime, detail: str = "") -> tuple:
+    """A journey event as the row ``core.bulk.rows_insert`` writes (``EVENT_COLUMNS``)."""
+    return (enrolment.campaign_id, enrolment.pk, step.pk if step is not None else None, kind, detail[:64], now)
+
+
+def events_insert(events: list[tuple]) -> None:
+    rows_insert(JourneyEvent, EVENT_COLUMNS, events)
 
 
 def _approved_version(step: CampaignStep) -> ScriptVersion | None:
@@ -134,6 +136,13 @@ def _split_control(journey: Journey, step, group, moves: Moves, now) -> list[Enr
         else:
             treated.append(e)
     return treated
+
+
+MESSAGE_COLUMNS = [
+    *("campaign", "step", "enrolment", "customer", "channel", "script_version", "recipient", "subject", "body"),
+    *("status", "key", "ledger_entry_id", "send_after", "created_at", "adapter", "external_id", "attempts"),
+    "last_error",
+]
 
 
 def _send(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
@@ -167,31 +176,34 @@ def _send(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.
                 continue
             customer = customers[e.customer_id]
             held = reservation.held_until
+            body = render_message(
+                template=version.body, customer=customer, product=campaign.product, holding=holdings.get(customer.pk)
+            )
             messages.append(
-                Message(
-                    campaign=campaign,
-                    step=step,
-                    enrolment=e,
-                    customer=customer,
-                    channel=step.channel,
-                    script_version=version,
-                    recipient=_recipient(customer, step.channel),
-                    subject=campaign.name[:200],
-                    body=render_message(
-                        template=version.body,
-                        customer=customer,
-                        product=campaign.product,
-                        holding=holdings.get(customer.pk),
-                    )[:4000],
-                    status=MessageStatus.QUEUED,
-                    key=f"msg:{step.pk}:{e.pk}",
-                    ledger_entry_id=entry_id,
-                    send_after=held or now,
+                (
+                    campaign.pk,
+                    step.pk,
+                    e.pk,
+                    customer.pk,
+                    step.channel,
+                    version.pk,
+                    _recipient(customer, step.channel),
+                    campaign.name[:200],
+                    body[:4000],
+                    MessageStatus.QUEUED,
+                    f"msg:{step.pk}:{e.pk}",
+                    entry_id,
+                    held or now,
+                    now,
+                    "",
+                    "",
+                    0,
+                    "",
                 )
             )
             kind = JourneyEventKind.HELD if held else JourneyEventKind.SENT
             moves.events.append(_event(e, step, kind, now))
-    Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=BATCH)
+    rows_insert(Message, MESSAGE_COLUMNS, messages, ignore_conflicts=True)
     return moves
 
 
@@ -417,7 +429,7 @@ def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
     for e in enrolments:  # the step objects the journeys hold (no query per enrolment)
         e.step = step_by_id.get(e.step_id)
     journeys = {key: Journey(campaigns[key[0]], rows) for key, rows in grouped.items()}
-    events: list[JourneyEvent] = []
+    events: list[tuple] = []
     counts = {"moved": len(enrolments), "completed": 0, "exited": 0, "sleeping": 0}
     active = []
     for campaign_id, part in _group(enrolments, lambda e: e.campaign_id).items():
@@ -464,7 +476,7 @@ def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
                 moving.append(e)
         active = moving
     _save(enrolments)
-    JourneyEvent.objects.bulk_create(events, batch_size=BATCH)
+    events_insert(events)
     return counts
 
 
