@@ -188,6 +188,38 @@ def test_audit_log_filters_and_swaps_only_the_table_for_htmx(client_for, world, 
     assert 'id="table"' in body and "<html" not in body
 
 
+def test_audit_log_query_count_is_pinned_and_rows_say_who_did_what(client_for, world, django_assert_num_queries):
+    """The rows are written by the table's row template: the actor's name (one join),
+    the verb and object in words, the details as text; the same queries for 2 or 12 rows."""
+    from django.db import transaction
+
+    def record(n):
+        with transaction.atomic():
+            for i in range(n):
+                audit_record(
+                    actor=world.advisor_a if i % 2 else None,
+                    verb="customer.tag_add",
+                    target_type="customers.customer",
+                    target_id=i + 1,
+                    details={"tag": "理财"},
+                )
+
+    record(2)
+    client = client_for(world.compliance)
+    client.get(reverse("workbench:audit"))
+    # session, user, profile, the filter's choices, the capped count and the page's rows
+    # with their actors: nothing per row
+    with django_assert_num_queries(9):
+        page = client.get(reverse("workbench:audit")).content.decode()
+    assert page.count("<tr data-request-id=") >= 2
+    record(10)
+    with django_assert_num_queries(9):
+        page = client.get(reverse("workbench:audit")).content.decode()
+    assert page.count("<tr data-request-id=") >= 12
+    assert "系统" in page and "客户 #3" in page and "标签：理财" in page
+    assert world.advisor_a.staff_profile.display_name in page
+
+
 def test_audit_record_captures_request_id_and_address(client_for, world):
     client = client_for(world.advisor_a)
     client.post(reverse("workbench:notifications_read"), HTTP_X_REQUEST_ID="req-123", REMOTE_ADDR="10.1.2.3")
