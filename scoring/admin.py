@@ -21,6 +21,14 @@ class ModelVersionAdmin(ReadOnlyAdmin):
         return False  # versions come from training; activation goes through the model page (audited)
 
 
+@admin.register(m.ScoreDistribution)
+class ScoreDistributionAdmin(ReadOnlyAdmin):
+    """Written by each full rescoring; read by the model page."""
+
+    list_display = ("computed_at", "total", "job")
+    exclude = ("counts",)
+
+
 class ScoringSettingsForm(forms.ModelForm):
     class Meta:
         model = m.ScoringSettings

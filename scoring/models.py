@@ -142,6 +142,36 @@ class CustomerScore(models.Model):
         return f"{self.customer_id} {self.score:.1f} {self.grade}"
 
 
+# Bins of the stored score distribution: bin i holds scores in [i / 10, (i + 1) / 10), the
+# last one a score of 100; grade counts are exact for cutoffs in steps of 0.1 (the page's
+# are 0.5).
+SCORE_BINS_PER_POINT = 10
+SCORE_BINS = 100 * SCORE_BINS_PER_POINT + 1
+
+
+class ScoreDistribution(models.Model):
+    """How the current scores spread over 0–100, stored once by each full rescoring.
+
+    The model page counts customers per grade for any cutoffs from these 1,001 numbers
+    instead of scanning every score on each view (300–660 ms at a million customers);
+    it says when they were counted. One row, replaced by each run.
+    """
+
+    counts = models.JSONField(_("customers per score bin"), default=list)
+    total = models.PositiveIntegerField(_("customers scored"), default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("job")
+    )
+
+    class Meta:
+        verbose_name = _("score distribution")
+        verbose_name_plural = _("score distributions")
+
+    def __str__(self) -> str:
+        return f"{self.total} scores at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
 class OutcomeSource(models.TextChoices):
     CALL = "call", _("Call log")
     IMPORT = "import", _("Historical import")

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 from django.db.models import Count, Q
 
 from core.access import get_for_user
+from core.pagination import capped_count, count_cap
 from customers.selectors import portrait_signals
 
-from .models import MIN_CLASS_ROWS, CustomerScore, ModelVersion, Outcome, ScoringSettings
+from .models import (
+    MIN_CLASS_ROWS,
+    SCORE_BINS,
+    SCORE_BINS_PER_POINT,
+    CustomerScore,
+    ModelVersion,
+    Outcome,
+    ScoreDistribution,
+    ScoringSettings,
+)
 from .rules import RULES
 
 
@@ -24,6 +36,13 @@ def class_counts() -> tuple[int, int]:
     positives = Outcome.objects.filter(converted=True).count()
     negatives = Outcome.objects.filter(converted=False).count()
     return positives, negatives
+
+
+def class_counts_capped() -> tuple[int, int]:
+    """``class_counts`` counting at most the list cap + 1 of each (the cold-start banner
+    shows "1000+"): enough to say whether a model can be trained, without counting every
+    outcome on each view. A trained version keeps its own counts (``metrics``)."""
+    return capped_count(Outcome.objects.filter(converted=True)), capped_count(Outcome.objects.filter(converted=False))
 
 
 def customer_score_get_for_user(*, user, pk: int, action: str = "view") -> CustomerScore:
@@ -52,24 +71,47 @@ def active_version(versions: list[ModelVersion]) -> ModelVersion | None:
 
 
 def scoring_state() -> dict:
-    """Whether scoring runs on the model or the cold-start rules, and why."""
-    positives, negatives = class_counts()
+    """Why scoring runs on the cold-start rules: the outcomes there are of each class
+    (capped, ``class_counts_capped``), against the bar a model needs."""
+    positives, negatives = class_counts_capped()
+    cap = count_cap()
     return {
-        "positives": positives,
-        "negatives": negatives,
+        "positives": f"{cap}+" if positives > cap else positives,
+        "negatives": f"{cap}+" if negatives > cap else negatives,
         "min_rows": MIN_CLASS_ROWS,
         "enough": positives >= MIN_CLASS_ROWS and negatives >= MIN_CLASS_ROWS,
     }
 
 
-def grade_preview(*, high: float, mid: float, model: ModelVersion | None) -> list[dict]:
-    """Customers per grade with these cutoffs (current scores) and the conversion rate
-    to expect per grade (the model's out-of-fold predictions on its evaluation data)."""
-    counts = CustomerScore.objects.aggregate(
-        high=Count("pk", filter=Q(score__gte=high)),
-        mid=Count("pk", filter=Q(score__gte=mid, score__lt=high)),
-        low=Count("pk", filter=Q(score__lt=mid)),
-    )
+def score_distribution() -> ScoreDistribution | None:
+    return ScoreDistribution.objects.order_by("-computed_at").first()
+
+
+def _grade_counts(*, high: float, mid: float, distribution: ScoreDistribution | None) -> dict[str, int]:
+    """Customers per grade: from the distribution the last full rescoring stored, or,
+    before the first one, counted over the current scores."""
+    if distribution is None:
+        return CustomerScore.objects.aggregate(
+            high=Count("pk", filter=Q(score__gte=high)),
+            mid=Count("pk", filter=Q(score__gte=mid, score__lt=high)),
+            low=Count("pk", filter=Q(score__lt=mid)),
+        )
+    counts = distribution.counts
+
+    def first_bin(cutoff: float) -> int:  # the first bin whose scores are all >= cutoff
+        return min(SCORE_BINS, max(0, math.ceil(round(cutoff * SCORE_BINS_PER_POINT, 6))))
+
+    h, m = first_bin(high), first_bin(mid)
+    return {"high": sum(counts[h:]), "mid": sum(counts[m:h]), "low": sum(counts[:m])}
+
+
+def grade_preview(
+    *, high: float, mid: float, model: ModelVersion | None, distribution: ScoreDistribution | None
+) -> list[dict]:
+    """Customers per grade with these cutoffs (current scores, as of the last full
+    rescoring) and the conversion rate to expect per grade (the model's out-of-fold
+    predictions on its evaluation data)."""
+    counts = _grade_counts(high=high, mid=mid, distribution=distribution)
     bins = (model.metrics.get("score_bins") if model else None) or []
     expected = {}
     for grade, lo, hi in (("high", high, 101), ("mid", mid, high), ("low", 0, mid)):

@@ -39,15 +39,19 @@ def manager_required(view):
 def _model_page(request, form: CutoffsForm, st, *, status: int = 200):
     versions = selectors.model_versions()
     active = selectors.active_version(versions)
+    # The page's aggregates are kept with their data: the active version's class counts
+    # in its metrics, the scores' spread by the last full rescoring (ScoreDistribution).
+    distribution = selectors.score_distribution()
     context = {
         "versions": versions,
         "active": active,
         "settings": st,
-        "state": selectors.scoring_state(),
+        "state": selectors.scoring_state() if active is None else None,
         "form": form,
+        "distribution": distribution,
         "preview": None
         if form.is_bound
-        else selectors.grade_preview(high=st.high_cutoff, mid=st.mid_cutoff, model=active),
+        else selectors.grade_preview(high=st.high_cutoff, mid=st.mid_cutoff, model=active, distribution=distribution),
         "rules": selectors.rules_table() if active is None else [],
         "charts": _charts(active),
     }
@@ -78,10 +82,11 @@ def _charts(active: ModelVersion | None) -> dict | None:
 def cutoffs_preview(request):
     form = CutoffsForm(request.GET)
     active = selectors.active_version([])
-    context = {"form": form}
+    distribution = selectors.score_distribution()
+    context = {"form": form, "distribution": distribution}
     if form.is_valid():
         context["preview"] = selectors.grade_preview(
-            high=form.cleaned_data["high"], mid=form.cleaned_data["mid"], model=active
+            high=form.cleaned_data["high"], mid=form.cleaned_data["mid"], model=active, distribution=distribution
         )
     return render(request, "scoring/model.html#preview", context)
 

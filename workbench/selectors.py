@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
@@ -17,7 +16,9 @@ from calls.access import can_work_queues
 from calls.selectors import QUEUE_LABELS, queue_counts
 from core.models import AuditEvent, Job
 from core.pagination import capped_count, count_cap
+from customers.filters import CustomerFilter
 from customers.models import Customer, Holding
+from customers.selectors import customers_for_list
 from leads.models import Grade
 from leads.selectors import leads_to_confirm
 from org.roles import ALL_SEEING_ROLES, Role, role_of
@@ -45,13 +46,11 @@ HOME_BOOK_CACHE_SECONDS = 60
 
 
 def _book_cache_key(user, role: str | None) -> tuple[str, int] | None:
-    """The cache key and lifetime of the role's book figures, or None for no book figures.
+    """The cache key and lifetime of the role's book sums, or None for no book figures.
 
     The book is what the customer list shows the user (``Customer.objects.restrict(user,
     "view")``): an advisor's own customers and their team's open leads, a team lead's
-    team's customers and leads, everyone for compliance and administrators; so the home
-    figure and the list's count are the same rows, at most a minute apart, and the page
-    says at what time they were counted.
+    team's customers and leads, everyone for compliance and administrators.
     """
     if role in (Role.ADVISOR, Role.TEAM_LEAD):
         return f"workbench:home:book:{user.pk}", HOME_BOOK_CACHE_SECONDS
@@ -60,58 +59,72 @@ def _book_cache_key(user, role: str | None) -> tuple[str, int] | None:
     return None
 
 
-def _book_stats(user) -> dict:
+def _book_sums(user) -> dict:
+    """The book's AUM and holdings maturing in 30 days: sums over every row of the book,
+    which no index bounds (hundreds of ms at a million customers), so they are cached
+    and say when they were counted."""
     now = timezone.now()
-    expiry_cutoff = now - dt.timedelta(days=settings.WORKBENCH_RISK_ASSESSMENT_VALID_DAYS)
     book = Customer.objects.restrict(user, "view")
-    # The same conditions as the customer list's filters (customers.filters.CustomerFilter
-    # ``assessment_expired=true`` and ``not_contacted_days=90``), which the figures link to.
-    agg = book.aggregate(
-        n=Count("id"),
-        aum=Sum("aum"),
-        expired=Count("id", filter=Q(risk_assessed_at__lte=expiry_cutoff) | Q(risk_assessed_at__isnull=True)),
-        stale=Count("id", filter=Q(last_contact_at__lt=now - dt.timedelta(days=90)) | Q(last_contact_at__isnull=True)),
-    )
     today = timezone.localdate()
-    agg["maturing"] = Holding.objects.filter(
-        maturity_date__range=(today, today + dt.timedelta(days=30)), customer__in=book.values("pk")
-    ).count()
-    agg["as_of"] = now
-    return agg
+    return {
+        "aum": book.aggregate(aum=Sum("aum"))["aum"],
+        "maturing": Holding.objects.filter(
+            maturity_date__range=(today, today + dt.timedelta(days=30)), customer__in=book.values("pk")
+        ).count(),
+        "as_of": now,
+    }
+
+
+def _book_counts(user) -> dict[str, int]:
+    """The customer list's own capped counts, live: all of it, and the two filters the
+    figures link to (``CustomerFilter`` itself, so figure and list are the same rows).
+    Each is a bounded COUNT (``core.pagination.capped_count``) that stops at the cap."""
+    book = customers_for_list(user=user)
+    return {
+        "n": capped_count(book),
+        "expired": capped_count(CustomerFilter({"assessment_expired": "true"}, queryset=book).qs),
+        "stale": capped_count(CustomerFilter({"not_contacted_days": "90"}, queryset=book).qs),
+    }
 
 
 def home_stats(*, user) -> list[Stat]:
     """The figures on the user's home page, each the count of a list it links to.
 
     Lead and referral figures are counted live with the queue tabs' own selectors (capped
-    like the tabs), so the home page never lags the queue. The book figures count the
-    customer list's rows (``_book_cache_key``) and are cached, saying "as of HH:MM".
+    like the tabs), so the home page never lags the queue. The book's counts are the
+    customer list's own capped counts, live (``_book_counts``); only its sums (AUM, holdings
+    maturing) are cached, saying "as of HH:MM" (``_book_sums``).
     """
     role = role_of(user)
     now = timezone.now()
     stats: list[Stat] = []
     book_cache = _book_cache_key(user, role)
+    cap = count_cap()
+
+    def shown(n: int) -> str:
+        return f"{cap}+" if n > cap else str(n)
+
     if book_cache is not None:
-        # A book's figures cost a scan of the book (250 ms to 1.5 s at a million
-        # customers): they are cached, and each says when it was counted.
-        agg = cache.get_or_set(book_cache[0], lambda: _book_stats(user), book_cache[1])
-        as_of = agg["as_of"]
+        # The counts the customer list shows are its own capped counts, live (bounded
+        # queries); only the sums over the whole book are cached, and say when.
+        counts = _book_counts(user)
+        sums = cache.get_or_set(book_cache[0], lambda: _book_sums(user), book_cache[1])
+        as_of = sums["as_of"]
         customers = reverse("customers:list")
         stats.append(
             Stat(
                 "customers",
                 _("Customers in my book") if role == Role.ADVISOR else _("Customers"),
-                agg["n"],
+                shown(counts["n"]),
                 href=customers,
                 definition=_("The customers on the customer list: the ones you own or your team works."),
-                as_of=as_of,
             )
         )
         stats.append(
             Stat(
                 "aum",
                 _("AUM (10k CNY)"),
-                f"{(agg['aum'] or 0) / 10_000:,.0f}",
+                f"{(sums['aum'] or 0) / 10_000:,.0f}",
                 definition=_("The assets under management of those customers, in ten thousands of CNY."),
                 as_of=as_of,
             )
@@ -120,28 +133,26 @@ def home_stats(*, user) -> list[Stat]:
             Stat(
                 "risk_expired",
                 _("Risk assessment expired or missing"),
-                agg["expired"],
+                shown(counts["expired"]),
                 _("No sale until reassessed"),
                 href=f"{customers}?assessment_expired=true",
                 definition=_("Customers whose risk assessment is older than its validity or was never done."),
-                as_of=as_of,
             )
         )
         stats.append(
             Stat(
                 "not_contacted",
                 _("Not contacted in 90 days"),
-                agg["stale"],
+                shown(counts["stale"]),
                 href=f"{customers}?not_contacted_days=90",
                 definition=_("Customers with no recorded contact in the last 90 days, or none at all."),
-                as_of=as_of,
             )
         )
         stats.append(
             Stat(
                 "maturing",
                 _("Holdings maturing in 30 days"),
-                agg["maturing"],
+                sums["maturing"],
                 definition=_("Holdings of those customers that mature between today and 30 days from now."),
                 as_of=as_of,
             )
@@ -150,12 +161,8 @@ def home_stats(*, user) -> list[Stat]:
         # The queue tabs' own counts (calls.selectors.queue_counts), live and capped like
         # the tabs: the home page and the queue never disagree.
         counts = queue_counts(user=user, now=now)
-        cap = count_cap()
         high = capped_count(leads_to_confirm(user=user).filter(proposed_grade=Grade.HIGH))
         queue = reverse("calls:queue")
-
-        def shown(n: int) -> str:
-            return f"{cap}+" if n > cap else str(n)
 
         stats.append(
             Stat(

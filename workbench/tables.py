@@ -2,10 +2,9 @@
 
 import django_tables2 as tables
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import details_text, job_kind_label, target_label, verb_label
+from core.audit import job_kind_label
 from core.models import AuditEvent, Job, Notification
 from org.roles import staff_name
 
@@ -27,21 +26,9 @@ class AuditEventTable(tables.Table):
         attrs = {"class": "table table-sm", "data-testid": "audit-table"}
         row_attrs = {"data-request-id": lambda record: record.request_id}
         empty_text = _("No events match these filters. Clear a filter or widen the dates.")
+        template_name = "workbench/_audit_table.html"
 
-    def render_verb(self, value):
-        return verb_label(value)
-
-    def render_actor(self, record):
-        return _("System") if record.actor is None else staff_name(record.actor)
-
-    def render_target_type(self, record):
-        label = capfirst(target_label(record.target_type))
-        if not record.target_id.isdigit():  # "*" (many rows), "" or a report's format
-            return label
-        return f"{label} #{record.target_id}"
-
-    def render_details(self, value):
-        return details_text(value) if value else "—"
+    # Cells are written by workbench/_audit_table.html (no per-cell rendering calls).
 
 
 class JobTable(tables.Table):

@@ -10,7 +10,14 @@
 - ``{{ when|local_dt }}`` → ``2026-12-01 14:05`` in the user's time zone, also for an ISO
   timestamp kept in JSON; ``{{ duration|minutes }}`` → whole minutes;
 - ``{{ reason|reason_text }}``: a stored reason (``{"code", "text", "text_en", ...}``) in
-  the reader's language: ``text_en`` on English pages when it was written, else ``text``.
+  the reader's language: ``text_en`` on English pages when it was written, else ``text``;
+  ``{{ reasons|reasons_short }}``: the first two of a list, joined;
+- ``{{ seconds|call_duration }}`` → ``4:05``;
+- ``{{ event.verb|audit_verb }}``, ``{{ event.target_type|audit_target }}``,
+  ``{{ event.details|audit_details }}``: an audit event in words (``core.audit``).
+
+Row templates of the long lists call these instead of django-tables2's per-cell
+``render_*`` methods (much cheaper per cell).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from core.audit import details_text, target_label, verb_label
 
 register = template.Library()
 
@@ -92,3 +101,31 @@ def reason_text(reason) -> str:
     if (get_language() or "").startswith("en") and reason.get("text_en"):
         return reason["text_en"]
     return reason.get("text") or reason.get("code", "")
+
+
+@register.filter
+def reasons_short(reasons) -> str:
+    """The first two reasons of a lead, in the reader's language, on one line."""
+    texts = [reason_text(r) for r in (reasons or [])[:2] if isinstance(r, dict)]
+    separator = "；" if (get_language() or "").startswith("zh") else "; "
+    return separator.join(t for t in texts if t) or EMPTY
+
+
+@register.filter
+def call_duration(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@register.filter
+def audit_verb(verb: str) -> str:
+    return verb_label(verb) if verb else EMPTY
+
+
+@register.filter
+def audit_target(target_type: str) -> str:
+    return target_label(target_type) if target_type else EMPTY
+
+
+@register.filter
+def audit_details(details: dict) -> str:
+    return details_text(details) if details else EMPTY

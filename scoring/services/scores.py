@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, OuterRef, Subquery
+from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Subquery, Value
+from django.db.models.functions import Floor, Greatest, Least
 from django.utils import timezone
 
 from core.models import Job, JobChunk
@@ -29,7 +30,7 @@ from leads.services import lead_resurface
 from .. import rescoring
 from ..access import require_manage_scoring
 from ..features import features_for_customer
-from ..models import CustomerScore, ModelVersion
+from ..models import SCORE_BINS, SCORE_BINS_PER_POINT, CustomerScore, ModelVersion, ScoreDistribution
 from ..reasons import reasons_json
 from ..scorer import Scorer
 
@@ -136,8 +137,34 @@ def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
         return rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
 
     result = chunk_process(job_id=job_id, lo=lo, work=work, done_key="customers")
-    chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS)
+    if chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS):
+        score_distribution_store(job_id=job_id)
     return result
+
+
+def score_distribution_store(*, job_id: int | None = None) -> ScoreDistribution:
+    """Count the current scores per 0.1-wide bin (``SCORE_BINS``), once, into the one stored distribution
+    the model page reads (a full rescoring calls it as it finishes). Safe to run again:
+    it recounts and replaces."""
+    per_bin = (
+        CustomerScore.objects.annotate(
+            b=Greatest(
+                Value(0.0),
+                Least(Floor(F("score") * Value(float(SCORE_BINS_PER_POINT))), Value(float(SCORE_BINS - 1))),
+                output_field=FloatField(),
+            )
+        )
+        .values_list("b")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = [0] * SCORE_BINS
+    for b, n in per_bin:
+        counts[int(b)] += n
+    distribution, _created = ScoreDistribution.objects.update_or_create(
+        pk=1, defaults={"counts": counts, "total": sum(counts), "computed_at": timezone.now(), "job_id": job_id}
+    )
+    return distribution
 
 
 RESURFACE_BATCH = 1000

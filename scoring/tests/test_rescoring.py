@@ -24,7 +24,7 @@ from leads.models import Lead, LeadStatus
 from leads.tests.factories import LeadFactory
 from scoring import rescoring, tasks
 from scoring.features import features_for_customer
-from scoring.models import CustomerScore, Outcome
+from scoring.models import CustomerScore, Outcome, ScoreDistribution
 from scoring.services import scores as score_services
 from scoring.training import contract_spec, encode
 
@@ -106,6 +106,17 @@ def test_full_rescoring_is_idempotent_and_creates_leads_once(world):
     assert dict(CustomerScore.objects.values_list("customer_id", "score")) == first
     assert Lead.objects.count() == leads
     assert all(s.reasons and all("text" in r for r in s.reasons) for s in CustomerScore.objects.filter(grade="high"))
+
+
+def test_full_rescoring_stores_the_score_distribution_as_it_finishes(world):
+    _book(world)
+    job = _run_job()
+    distribution = ScoreDistribution.objects.get()
+    assert distribution.job_id == job.pk and distribution.total == 12 == sum(distribution.counts)
+    scores = list(CustomerScore.objects.values_list("score", flat=True))
+    assert distribution.counts[int(min(scores) * 10)] >= 1 and len(distribution.counts) == 1001
+    _run_job()  # a second run replaces it, one row
+    assert ScoreDistribution.objects.count() == 1 and ScoreDistribution.objects.get().job_id != job.pk
 
 
 def test_no_duplicate_open_lead_and_crossing_rule(world):

@@ -15,7 +15,8 @@ from customers.tests.factories import CustomerFactory
 from scoring import training
 from scoring.models import CustomerScore, ModelVersion, ScoringSettings
 from scoring.scorer import Scorer
-from scoring.selectors import settings_get
+from scoring.selectors import grade_preview, score_distribution, settings_get
+from scoring.services.scores import score_distribution_store
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,9 @@ def test_anonymous_is_sent_to_login(client):
 def test_model_page_cold_start_says_so(world, client_for, django_assert_num_queries):
     settings_get()
     client = client_for(world.lead_a)
-    with django_assert_num_queries(10):
+    # with the outcomes of each class counted up to the cap, and, before the first full
+    # rescoring has stored a distribution, the grades counted over the scores
+    with django_assert_num_queries(11):
         response = client.get(reverse("scoring:model"))
     body = response.content.decode()
     assert 'data-testid="rules"' in body and 'data-testid="scoring-mode"' in body
@@ -59,6 +62,42 @@ def test_cutoff_preview_counts_customers(world, client_for):
     assert 'id="preview"' in body and "<html" not in body
     rows = {g: body.split(f'data-grade="{g}"')[1].split("</tr>")[0] for g in ("high", "mid", "low")}
     assert ">2<" in rows["high"] and ">2<" in rows["mid"] and ">1<" in rows["low"]
+
+
+@pytest.mark.parametrize(("high", "mid"), [(30, 10), (30.5, 12), (100, 0.5), (0.5, 0), (70, 35.5)])
+def test_grade_counts_from_the_stored_distribution_equal_the_live_counts(world, high, mid):
+    for s in (0, 0.04, 5, 9.95, 10, 12, 29.9, 29.95, 30, 30.5, 35, 35.5, 70, 99.99, 100):
+        _score(CustomerFactory(), s, "low")
+    distribution = score_distribution_store()
+    assert distribution.total == 15
+
+    def counts(preview):
+        return {row["grade"]: row["customers"] for row in preview}
+
+    stored = counts(grade_preview(high=high, mid=mid, model=None, distribution=distribution))
+    live = counts(grade_preview(high=high, mid=mid, model=None, distribution=None))
+    assert stored == live and sum(stored.values()) == 15
+
+
+def test_model_page_counts_grades_from_the_distribution_without_reading_every_score(
+    world, client_for, django_assert_num_queries
+):
+    for s in (5, 12, 20, 35, 70):
+        _score(CustomerFactory(), s, "low")
+    score_distribution_store()
+    _score(CustomerFactory(), 90, "high")  # scored after the last full rescoring: not yet counted
+    settings_get()
+    client = client_for(world.lead_a)
+    # cold start (no model): the capped class counts; the stored distribution, and no
+    # count over the scores
+    with django_assert_num_queries(10) as page:
+        response = client.get(reverse("scoring:model"))
+    assert not any("scoring_customerscore" in q["sql"] for q in page.captured_queries)
+    body = response.content.decode()
+    rows = {g: body.split(f'data-grade="{g}"')[1].split("</tr>")[0] for g in ("high", "mid", "low")}
+    assert ">2<" in rows["high"] and ">1<" in rows["mid"] and ">2<" in rows["low"]  # default cutoffs 30 / 15
+    when = timezone.localtime(score_distribution().computed_at).strftime("%Y-%m-%d %H:%M")
+    assert 'data-testid="preview-as-of"' in body and when in body
 
 
 def test_bad_cutoffs_are_refused_with_a_message_and_change_nothing(world, client_for):
@@ -138,7 +177,9 @@ def test_model_page_queries_do_not_grow_with_versions(world, client_for, django_
     _trained_versions(n, world.lead_a)
     settings_get()
     client = client_for(world.lead_a)
-    with django_assert_num_queries(8):
+    # no class counts (the active version's own) and one read of the stored distribution
+    # (none yet here: the grades are counted over the scores)
+    with django_assert_num_queries(7):
         response = client.get(reverse("scoring:model"))
     body = response.content.decode()
     assert body.count("gbm-t-") >= n and 'id="scoring-charts"' in body

@@ -87,7 +87,7 @@ def test_each_home_figure_agrees_with_the_list_it_links_to(client_for, world):
     assert re.search(rf"\b{value}\b", listing) and value == str(Customer.objects.restrict(world.lead_a, "view").count())
     href, value = _linked(html, "not_contacted")
     assert "not_contacted_days=90" in href
-    assert "data-as-of" in html  # the book figures are cached and say when they were counted
+    assert "data-as-of" in html  # the book's sums are cached and say when they were counted
     before = _linked(html, "leads_new")[1]
     LeadFactory(team=world.team_a)
     html = client.get("/").content.decode()
@@ -95,6 +95,29 @@ def test_each_home_figure_agrees_with_the_list_it_links_to(client_for, world):
     assert int(after) == int(before) + 1  # live, not a minute late
     tabs = client.get(href).content.decode()
     assert re.search(rf'data-count="confirm">{after}<', tabs)
+
+
+def _as_of_on(html: str, key: str) -> bool:
+    card = html.split(f'data-stat="{key}"')[1].split('<div class="col">')[0]
+    return "data-as-of" in card
+
+
+def test_book_counts_are_live_and_only_the_sums_are_cached(client_for, world, settings):
+    """The customer list's counts on the home page are the list's own capped counts, live:
+    a new customer shows at once; only the sums over the whole book (AUM, maturing
+    holdings) are cached, and only they say "as of"."""
+    CustomerFactory.create_batch(2, owner=world.advisor_a, last_contact_at=None)
+    client = client_for(world.advisor_a)
+    html = client.get("/").content.decode()
+    assert (_stat(html, "customers"), _stat(html, "not_contacted")) == ("2", "2")
+    assert _as_of_on(html, "aum") and _as_of_on(html, "maturing")
+    assert not any(_as_of_on(html, k) for k in ("customers", "risk_expired", "not_contacted"))
+    CustomerFactory(owner=world.advisor_a, last_contact_at=None)
+    html = client.get("/").content.decode()
+    assert (_stat(html, "customers"), _stat(html, "not_contacted")) == ("3", "3")  # not a minute late
+    settings.WORKBENCH_LIST_COUNT_CAP = 2
+    html = client.get("/").content.decode()
+    assert _stat(html, "customers") == "2+"  # capped like the list ("more than 2")
 
 
 def test_branch_manager_home_counts_their_branch_referrals(client_for, world):
@@ -114,6 +137,25 @@ def test_home_query_count_is_constant(client_for, world, django_assert_max_num_q
         client.get("/")
     CustomerFactory.create_batch(20, owner=world.advisor_a)
     with django_assert_max_num_queries(20):
+        client.get("/")
+
+
+@pytest.mark.parametrize(("who", "queries"), [("advisor_a", 19), ("lead_a", 16)])
+def test_home_query_counts_are_pinned(client_for, world, django_assert_num_queries, who, queries):
+    """Session and profile, the book's counts (3 bounded COUNTs, live), the queue tabs' (6)
+    and the two lead figures (bounded), the referral figures in one aggregate (a team
+    lead's: made by the team's advisors or about its leads, a per-referral probe of the
+    lead's key), the sums from the cache; an advisor's call measures on top. The same
+    number with more rows."""
+    user = getattr(world, who)
+    client = client_for(user)
+    client.get("/")  # warm the session, the translations and the cached sums
+    with django_assert_num_queries(queries):
+        client.get("/")
+    CustomerFactory.create_batch(4, owner=world.advisor_a)
+    LeadFactory.create_batch(3, team=world.team_a)
+    ReferralFactory.create_batch(2, lead__team=world.team_a, from_advisor=world.advisor_a)
+    with django_assert_num_queries(queries):
         client.get("/")
 
 
@@ -144,6 +186,38 @@ def test_audit_log_filters_and_swaps_only_the_table_for_htmx(client_for, world, 
         partial = client.get(reverse("workbench:audit"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="table")
     body = partial.content.decode()
     assert 'id="table"' in body and "<html" not in body
+
+
+def test_audit_log_query_count_is_pinned_and_rows_say_who_did_what(client_for, world, django_assert_num_queries):
+    """The rows are written by the table's row template: the actor's name (one join),
+    the verb and object in words, the details as text; the same queries for 2 or 12 rows."""
+    from django.db import transaction
+
+    def record(n):
+        with transaction.atomic():
+            for i in range(n):
+                audit_record(
+                    actor=world.advisor_a if i % 2 else None,
+                    verb="customer.tag_add",
+                    target_type="customers.customer",
+                    target_id=i + 1,
+                    details={"tag": "理财"},
+                )
+
+    record(2)
+    client = client_for(world.compliance)
+    client.get(reverse("workbench:audit"))
+    # session, user, profile, the filter's choices, the capped count and the page's rows
+    # with their actors: nothing per row
+    with django_assert_num_queries(9):
+        page = client.get(reverse("workbench:audit")).content.decode()
+    assert page.count("<tr data-request-id=") >= 2
+    record(10)
+    with django_assert_num_queries(9):
+        page = client.get(reverse("workbench:audit")).content.decode()
+    assert page.count("<tr data-request-id=") >= 12
+    assert "系统" in page and "客户 #3" in page and "标签：理财" in page
+    assert world.advisor_a.staff_profile.display_name in page
 
 
 def test_audit_record_captures_request_id_and_address(client_for, world):
