@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core.audit import audit_record
+from core.languages import Words, in_both_languages
 from core.models import AuditEvent, Notification
 from core.services import notification_send, notifications_resolve
 from customers.models import Interaction, Product
@@ -78,8 +79,9 @@ def _url(referral: Referral) -> str:
     return reverse("referrals:detail", kwargs={"pk": referral.pk})
 
 
-def _notify(recipient, *, referral: Referral, key: str, title: str, body: str = "") -> None:
-    """In-app notification once per event; also an e-mail when WORKBENCH_REFERRAL_EMAIL is on."""
+def _notify(recipient, *, referral: Referral, key: str, title: Words, body: Words = "") -> None:
+    """In-app notification once per event; also an e-mail when WORKBENCH_REFERRAL_EMAIL is on
+    (in the bank's working language, as the notification's ``title`` and ``body``)."""
     if recipient is None:
         return
     url = _url(referral)
@@ -92,8 +94,8 @@ def _notify(recipient, *, referral: Referral, key: str, title: str, body: str = 
         event_key=f"referral:{referral.pk}:{key}",
     )
     if sent is not None and settings.WORKBENCH_REFERRAL_EMAIL and recipient.email:
-        message = f"{body}\n\n{url}".strip()
-        transaction.on_commit(lambda: send_mail(title, message, None, [recipient.email], fail_silently=True))
+        subject, message = sent.title, f"{sent.body}\n\n{url}".strip()
+        transaction.on_commit(lambda: send_mail(subject, message, None, [recipient.email], fail_silently=True))
 
 
 def _customer_label(referral: Referral) -> str:
@@ -277,8 +279,8 @@ def referral_create(
                 manager,
                 referral=referral,
                 key="created",
-                title=_("New referral to review: %(customer)s") % {"customer": _customer_label(referral)},
-                body=_("Review by %(due)s.") % {"due": due},
+                title=lambda: _("New referral to review: %(customer)s") % {"customer": _customer_label(referral)},
+                body=lambda: _("Review by %(due)s.") % {"due": due},
             )
     return referral
 
@@ -320,17 +322,21 @@ def _accept_locked(*, actor, referral: Referral, rm, now: dt.datetime, calendar:
             referral.from_advisor,
             referral=referral,
             key="accepted",
-            title=_("Referral accepted: %(customer)s") % {"customer": _customer_label(referral)},
-            body=_("%(branch)s accepted it; relationship manager: %(rm)s.")
-            % {"branch": referral.branch.name, "rm": rm_name},
+            title=lambda: _("Referral accepted: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("%(branch)s accepted it; relationship manager: %(rm)s.")
+                % {"branch": referral.branch.name, "rm": rm_name}
+            ),
         )
         _notify(
             rm,
             referral=referral,
             key=f"assigned:{rm.pk}",
-            title=_("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
-            body=_("First contact by %(due)s.")
-            % {"due": f"{timezone.localtime(referral.first_contact_due_at):%Y-%m-%d %H:%M}"},
+            title=lambda: _("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("First contact by %(due)s.")
+                % {"due": f"{timezone.localtime(referral.first_contact_due_at):%Y-%m-%d %H:%M}"}
+            ),
         )
     return referral
 
@@ -397,7 +403,7 @@ def referral_reassign(*, actor, referral: Referral, rm) -> Referral:
             rm,
             referral=referral,
             key=f"assigned:{rm.pk}",
-            title=_("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            title=lambda: _("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
         )
     return referral
 
@@ -429,8 +435,12 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
             referral.from_advisor,
             referral=referral,
             key="rejected",
-            title=_("Referral rejected: %(customer)s") % {"customer": _customer_label(referral)},
-            body=f"{RejectReason(reason).label}{'：' + note if note else ''}",
+            title=lambda: _("Referral rejected: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("%(reason)s: %(note)s") % {"reason": RejectReason(reason).label, "note": note}
+                if note
+                else str(RejectReason(reason).label)
+            ),
         )
     return referral
 
@@ -574,8 +584,8 @@ def referral_record_outcome(
                 referral.from_advisor,
                 referral=referral,
                 key="converted",
-                title=_("Referral converted: %(customer)s") % {"customer": _customer_label(referral)},
-                body=_("%(product)s, %(amount)s CNY") % {"product": product.name, "amount": f"{amount:,.2f}"},
+                title=lambda: _("Referral converted: %(customer)s") % {"customer": _customer_label(referral)},
+                body=lambda: _("%(product)s, %(amount)s CNY") % {"product": product.name, "amount": f"{amount:,.2f}"},
             )
     return referral
 
@@ -603,7 +613,7 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
             referral.from_advisor,
             referral=referral,
             key="returned",
-            title=_("Referral returned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            title=lambda: _("Referral returned to you: %(customer)s") % {"customer": _customer_label(referral)},
             body=reason,
         )
     return referral
@@ -670,12 +680,12 @@ def referral_sla_check(*, now: dt.datetime | None = None) -> dict:
 
 
 def _notify_many(rows: list[tuple]) -> None:
-    """Notifications for a batch: (recipient, referral, key, title). The unique
+    """Notifications for a batch: (recipient, referral, key, (title, title_en)). The unique
     (recipient, event_key) constraint keeps them once-only, as notification_send does
     one by one; the batch form keeps the beat task fast on a backlog."""
     url_of = {}
     notes = []
-    for recipient, referral, key, title in rows:
+    for recipient, referral, key, (title, title_en) in rows:
         if recipient is None:
             continue
         if referral.pk not in url_of:
@@ -683,7 +693,8 @@ def _notify_many(rows: list[tuple]) -> None:
         notes.append(
             Notification(
                 recipient=recipient,
-                title=str(title)[:200],
+                title=title[:200],
+                title_en=title_en[:200],
                 url=url_of[referral.pk],
                 target_type=referral._meta.label_lower,
                 target_id=str(referral.pk),
@@ -737,11 +748,16 @@ def _mark_overdue_chunk(*, ids: list[int], condition: Q, stage: str, due_field: 
             recipients = list(managers[r.branch_id])
             if stage == SlaStage.FIRST_CONTACT and r.assigned_rm_id:
                 recipients.append(r.assigned_rm)
-            title = (
-                _("Referral overdue for review: %(customer)s")
-                if stage == SlaStage.REVIEW
-                else _("Referral overdue for first contact: %(customer)s")
-            ) % {"customer": _customer_label(r)}
+            title = in_both_languages(
+                lambda r=r: (
+                    (
+                        _("Referral overdue for review: %(customer)s")
+                        if stage == SlaStage.REVIEW
+                        else _("Referral overdue for first contact: %(customer)s")
+                    )
+                    % {"customer": _customer_label(r)}
+                )
+            )
             rows.extend((user, r, f"overdue:{stage}", title) for user in recipients)
     _notify_many(rows)
     return len(locked)
@@ -783,10 +799,12 @@ def _escalate_chunk(*, ids: list[int], now, leads_of_team: dict) -> int:
     with override(settings.LANGUAGE_CODE):
         for b in breaches:
             r = b.referral
-            title = _("Escalation: referral still overdue at %(branch)s (%(customer)s)") % {
-                "branch": r.branch.name,
-                "customer": _customer_label(r),
-            }
+            title = in_both_languages(
+                lambda r=r: (
+                    _("Escalation: referral still overdue at %(branch)s (%(customer)s)")
+                    % {"branch": r.branch.name, "customer": _customer_label(r)}
+                )
+            )
             rows.extend((user, r, f"escalated:{b.stage}", title) for user in team_leads[r.pk])
     _notify_many(rows)
     return len(breaches)

@@ -67,6 +67,7 @@ DECORATORS = [
 WHITELIST = {
     "call_tasks_assign": "placing campaign call tasks within capacity, tested; the call-task step calls it",
     "grant_role_permissions": "data migrations and the test world",
+    "reasons_reader": "the data migrations that give stored reasons their English (scoring, referrals)",
     "dispositions_install": "calls' data migration and tests after a flush",
     "lexicon_load_defaults": "compliance's data migration and tests after a flush",
     "concept_groups_load_defaults": "compliance's data migration and tests after a flush",

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy
 
 from calls.models import CallLog
 from campaigns.models import Campaign, CampaignTransition, Segment
@@ -40,7 +41,6 @@ from compliance.models import (
     ScriptVersion,
 )
 from core import services as core_services
-from core.models import Job, Notification
 from customers.ingest import SCHEMAS
 from customers.models import Customer, ImportBatch, ImportMapping, Interaction, Product
 from customers.services import imports as import_services
@@ -48,7 +48,6 @@ from leads.models import Grade, Lead, LeadStatus, LeadTransition, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
 from referrals import services as referral_services
 from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
-from scoring.models import CustomerScore
 
 from .walk import CJK, code_like, urls_for, visible_text
 
@@ -189,25 +188,15 @@ def _messages(report: dict) -> list[str]:
     return [e.get("message", "") for e in (report or {}).get("errors", [])]
 
 
-def stored_in_chinese() -> list[str]:
-    """Text the product wrote once, in Chinese, and stores: a notification, a job's
-    message, an import's row errors (and the reasons of leads scored before reasons
-    were also written in English). The English pages show these in Chinese: the walk
-    treats them as data until they are stored by code and worded on display."""
+def uploaded_in_chinese() -> list[str]:
+    """An import's row errors are worded in the uploader's language (the job carries
+    it) for the uploader to fix the file: a Chinese uploader's report stays Chinese.
+    Everything else the product stores and shows (reasons, notifications, job
+    messages) is stored in both languages and must read in English here."""
     texts: set[str] = set()
-    for model, field in [(Lead, "reasons"), (Referral, "reasons"), (CustomerScore, "reasons")]:
-        texts |= _texts(
-            [
-                [r.get("text", "") for r in row if isinstance(r, dict)]
-                for row in model.objects.values_list(field, flat=True)
-            ]
-        )
-    texts |= _texts(Notification.objects.values_list("title", "body"))
-    texts |= _texts(Job.objects.values_list("message", flat=True))
     for preview, report in ImportBatch.objects.values_list("preview", "report"):
         texts |= _texts(_messages(preview) + _messages(report))
-    # A lead's reasons are shown joined: "reason；reason".
-    return sorted({t for text in texts for t in [text, *text.split("；")] if CJK.search(t)}, key=len, reverse=True)
+    return sorted({t for t in texts if CJK.search(t)}, key=len, reverse=True)
 
 
 def _without_people(text: str, written: list[str]) -> str:
@@ -245,7 +234,10 @@ def working_day(db, settings, tmp_path, monkeypatch):
         actor=lead, kind="customers", uploaded_file=SimpleUploadedFile("customers.csv", CSV)
     )
     import_services.import_batch_start(actor=lead, batch=batch, dry_run=True)
-    core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    job = core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    # A worker reports progress in its own language (Chinese): read in English too.
+    with translation.override("zh-hans"):
+        core_services.job_set_progress(job_id=job.pk, done=1, message=gettext_lazy("Loading outcomes"))
     if not Referral.objects.exists():  # a small demo may refer nobody: refer its best lead
         best = (
             Lead.objects.filter(customer__home_branch__isnull=False, owner__isnull=False)
@@ -259,7 +251,7 @@ def working_day(db, settings, tmp_path, monkeypatch):
 
 
 def _walk(client, lang: str) -> dict[str, list[str]]:
-    written = people_wrote() + stored_in_chinese()
+    written = people_wrote() + uploaded_in_chinese()
     written.sort(key=len, reverse=True)  # the longest first, so a short name does not split a long text
     report: dict[str, list[str]] = {}
     for username in ROLES:

@@ -4,8 +4,11 @@ it did; the advisor sees today's completed calls; the help lists every shortcut.
 
 from __future__ import annotations
 
+from io import StringIO
+
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,16 +19,16 @@ from core.models import Notification
 from customers.models import Tag
 from customers.services import privacy
 from customers.tests.factories import CustomerFactory, ProductFactory
-from leads.models import LeadTransition
+from leads.models import Lead, LeadTransition
 from leads.tests.factories import LeadFactory
 from org.roles import Role
 from org.tests.factories import make_staff
 from referrals import services as referral_services
 from referrals.models import RejectReason
 from referrals.tests.factories import high_lead
-from scoring.reasons import _templates, top_reasons
+from scoring.reasons import _templates, phrase, top_reasons
 
-from .walk import visible_text
+from .walk import CJK, visible_text
 
 BODY = (
     "您好，这款稳健理财产品风险等级为R2，属于非保本浮动收益型产品，业绩比较基准不代表实际收益。"
@@ -202,3 +205,31 @@ def test_the_scorer_writes_reasons_in_both_languages():
         _templates("en"),
     )
     assert reasons[0]["text"] != reasons[0]["text_en"] and "20" in reasons[0]["text_en"]
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [
+        ("aum_change_30d", None),
+        ("aum_change_90d", None),
+        ("aum", None),
+        ("age", None),
+        ("tier", "unheard_of"),
+        ("city", "上海"),
+        ("holdings_count", 2.5e7),
+        ("days_to_next_maturity", None),
+    ],
+)
+def test_a_reason_in_english_has_no_chinese_but_the_customers_own_values(code, value):
+    """Unknown values, features' names and large numbers were written in Chinese into
+    the English reason too (近 90 天资产变化：未知)."""
+    english = phrase(code, value, _templates("en"))
+    chinese = phrase(code, value, _templates())
+    assert not CJK.search(english.replace("上海", "")), english
+    assert CJK.search(chinese) and english != chinese
+
+
+def test_the_demo_writes_every_reason_in_both_languages(world):
+    call_command("seed_demo", customers=40, seed=5, stdout=StringIO())
+    reasons = [r for row in Lead.objects.values_list("reasons", flat=True) for r in row]
+    assert reasons and all(r.get("text_en") and not CJK.search(r["text_en"]) for r in reasons)
