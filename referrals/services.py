@@ -427,9 +427,12 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.REJECTED, verb="reject", note=note, details={"reason": reason})
     referral.save()
-    with override(settings.LANGUAGE_CODE):  # the lead's history is written in words, not codes
-        why = _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
+    lead_follow_referral(  # the lead's history says it in words, in each reader's language
+        actor=actor,
+        lead=referral.lead,
+        to=LeadStatus.NURTURING,
+        reason=lambda: _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label},
+    )
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
@@ -574,9 +577,12 @@ def referral_record_outcome(
         details["second_review"] = True
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
-    with override(settings.LANGUAGE_CODE):
-        why = _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=why)
+    lead_follow_referral(
+        actor=actor,
+        lead=referral.lead,
+        to=lead_status,
+        reason=lambda: _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label},
+    )
     _record_outcome(referral, converted=outcome == S.CONVERTED, when=now)
     if outcome == S.CONVERTED:
         with override(settings.LANGUAGE_CODE):
@@ -605,9 +611,12 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     _resolve_breach(referral, SlaStage.FIRST_CONTACT, now)
     _transition(actor=actor, referral=referral, to=S.RETURNED, verb="return", note=reason)
     referral.save()
-    with override(settings.LANGUAGE_CODE):
-        why = _("Returned by the branch: %(reason)s") % {"reason": reason}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
+    lead_follow_referral(
+        actor=actor,
+        lead=referral.lead,
+        to=LeadStatus.NURTURING,
+        reason=lambda: _("Returned by the branch: %(reason)s") % {"reason": reason},
+    )
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,

@@ -180,6 +180,28 @@ def test_a_leads_history_tells_what_the_branch_did_in_words(world):
     assert reason.startswith("支行拒绝了转介") and ":" not in reason.replace("：", "")
 
 
+@pytest.mark.parametrize("actor_language", ["zh-hans", "en"])
+def test_a_leads_history_reads_in_the_readers_language(world, client_for, actor_language):
+    """The history's reasons were stored in the language of whoever acted: Chinese on
+    the English call screen (or English on the Chinese one)."""
+    lead = high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    with translation.override(actor_language):
+        referral = referral_services.referral_create(actor=world.advisor_a, lead=lead, needs_summary="50 万到期")
+        referral_services.referral_reject(actor=world.manager_x, referral=referral, reason=RejectReason.UNREACHABLE)
+    with translation.override("en"):
+        unreachable = str(RejectReason.UNREACHABLE.label)
+    rejected = LeadTransition.objects.filter(lead=lead).latest("occurred_at")
+    assert rejected.reason_en == f"Branch rejected the referral: {unreachable}"
+    assert rejected.reason.startswith("支行拒绝了转介") and not CJK.search(rejected.reason_en)
+    client = client_for(world.advisor_a)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert rejected.reason_en in english and rejected.reason not in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert rejected.reason in chinese and rejected.reason_en not in chinese
+
+
 def test_lead_reasons_follow_the_readers_language(client_for, world):
     lead = LeadFactory(
         team=world.team_a,
