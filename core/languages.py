@@ -46,7 +46,7 @@ def in_reader_language(text: str, text_en: str) -> str:
     return text
 
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)(?:\.\d+)?[sdf]")
 
 
 def english_reader(msgids: Iterable[str]) -> Callable[[str], str]:

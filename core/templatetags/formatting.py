@@ -20,8 +20,9 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from core.languages import in_reader_language
 
 register = template.Library()
 
@@ -89,6 +90,4 @@ def local_dt(value) -> str:
 def reason_text(reason) -> str:
     if not isinstance(reason, dict):
         return str(reason)
-    if (get_language() or "").startswith("en") and reason.get("text_en"):
-        return reason["text_en"]
-    return reason.get("text") or reason.get("code", "")
+    return in_reader_language(reason.get("text") or reason.get("code", ""), reason.get("text_en") or "")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
+from core.languages import in_both_languages
 from core.models import Job
 from core.services import job_create, job_finish, job_set_progress, job_start
 from core.tasks import enqueue
@@ -72,11 +73,13 @@ def model_train(*, actor=None, activate: str = "auto", progress=None) -> tuple[M
             _activate(mv, actor=actor, verb="scoring.model_activate", reason="auto" if activate == "auto" else "manual")
             activated = True
         elif activate == "auto":
-            mv.note = _("Not activated: AUC %(new).3f is below the active model's %(old).3f on the same folds.") % {
-                "new": metrics["auc"],
-                "old": comparison,
-            }
-            mv.save(update_fields=["note"])
+            mv.note, mv.note_en = in_both_languages(
+                lambda: (
+                    _("Not activated: AUC %(new).3f is below the active model's %(old).3f on the same folds.")
+                    % {"new": metrics["auc"], "old": comparison}
+                )
+            )
+            mv.save(update_fields=["note", "note_en"])
     summary = {
         "model_version": mv.version,
         "rows": metrics["rows"],

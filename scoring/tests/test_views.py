@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from core.models import AuditEvent, Job
 from customers.tests.factories import CustomerFactory
@@ -16,6 +17,7 @@ from scoring import training
 from scoring.models import CustomerScore, ModelVersion, ScoringSettings
 from scoring.scorer import Scorer
 from scoring.selectors import settings_get
+from scoring.services.versions import model_train
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +159,23 @@ def test_model_reasons_are_chinese_phrases(world):
     )
     assert 0 <= score <= 100 and reasons
     assert any(r["text"] == "30 天内到期 10.0 万元" for r in reasons), reasons
+
+
+def test_a_version_left_inactive_says_why_in_the_readers_language(world, client_for, monkeypatch):
+    """The note was written in the trainer's language and shown so on every page."""
+    _trained_versions(1, world.lead_a)
+    rng = np.random.default_rng(1)
+    rows = [
+        {"aum": float(rng.lognormal(12, 1)), "maturing_30d_amount": float(rng.choice([0, 1e5]))} for _ in range(300)
+    ]
+    y = np.array([int(rng.random() < (0.5 if r["maturing_30d_amount"] else 0.15)) for r in rows])
+    monkeypatch.setattr(training, "training_rows", lambda: (rows, y))
+    monkeypatch.setattr(training, "evaluate_spec", lambda *args: 0.999)  # the active one does better
+    with translation.override("zh-hans"):
+        version, _summary = model_train(actor=world.lead_a)
+    assert not version.is_active
+    assert version.note.startswith("未启用") and version.note_en.startswith("Not activated: AUC")
+    client = client_for(world.lead_a)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("scoring:model")).content.decode()
+    assert escape(version.note_en) in english and escape(version.note) not in english

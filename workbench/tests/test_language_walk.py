@@ -44,7 +44,7 @@ from core import services as core_services
 from customers.ingest import SCHEMAS
 from customers.models import Customer, ImportBatch, ImportMapping, Interaction, Product
 from customers.services import imports as import_services
-from leads.models import Grade, Lead, LeadStatus, LeadTransition, PlannedCall
+from leads.models import Grade, Lead, LeadStatus, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
 from referrals import services as referral_services
 from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
@@ -147,7 +147,6 @@ def people_wrote() -> list[str]:
         (Referral, ["needs_summary", "reject_note", "outcome_note", "preferred_contact_time", "branch_reason"]),
         (FollowUp, ["note"]),
         (ReferralEvent, ["note"]),
-        (LeadTransition, ["reason"]),
         (PlannedCall, ["note"]),
         (ImportMapping, ["name"]),
         (ImportBatch, ["original_name", "headers"]),
