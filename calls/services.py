@@ -407,7 +407,8 @@ def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.date
             lead=lead,
             to=S.WON,
             reason=lambda: (
-                _("Won: %(product)s, %(amount)s CNY") % {"product": call.won_product.name, "amount": call.won_amount}
+                _("Won: %(product)s, %(amount)s CNY")
+                % {"product": call.won_product.name, "amount": f"{call.won_amount:,.2f}"}
             ),
         )
         lead_services.lead_plans_cancel(lead=lead)
