@@ -13,9 +13,11 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
 
-from core.models import Job, Notification
+from core.audit import audit_value_labels, details_text
+from core.models import AuditEvent, Job, Notification
+from leads.models import Grade, LeadStatus
 from referrals import services
-from referrals.models import RejectReason
+from referrals.models import ReferralStatus, RejectReason
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -113,3 +115,20 @@ def test_rejecting_and_returning_have_different_words():
         returning = translation.gettext("Referral returned to you: %(customer)s")
     assert all("拒绝" in w and "退回" not in w for w in rejecting), rejecting
     assert "退回" in returning
+
+
+@pytest.mark.parametrize("choices", [ReferralStatus, RejectReason, LeadStatus, Grade])
+def test_the_audit_log_words_every_status_and_reason_as_the_pages_do(choices):
+    """A rejection's details read "from: pending; to: rejected; reason: already_served"."""
+    words = audit_value_labels()
+    for code, label in choices.choices:
+        assert code in words and str(words[code]) == str(label), code
+
+
+def test_a_rejection_in_the_audit_log_is_in_words(world, referral):
+    services.referral_reject(actor=world.manager_x, referral=referral, reason=RejectReason.ALREADY_SERVED)
+    event = AuditEvent.objects.get(verb="referral.reject", target_id=str(referral.pk))
+    with translation.override("en"):
+        text = details_text(event.details)
+    assert "already_served" not in text and "Already served by the branch" in text
+    assert "Pending review" in text and "Rejected" in text

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy
@@ -46,8 +47,9 @@ from customers.models import Customer, ImportBatch, ImportMapping, Interaction, 
 from customers.services import imports as import_services
 from leads.models import Grade, Lead, LeadStatus, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
+from org.roles import Role
 from referrals import services as referral_services
-from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
+from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus, RejectReason
 
 from .walk import CJK, code_like, urls_for, visible_text
 
@@ -246,6 +248,19 @@ def working_day(db, settings, tmp_path, monkeypatch):
         Lead.objects.filter(pk=best.pk).update(status=LeadStatus.CONTACTING, confirmed_grade=Grade.HIGH)
         best.refresh_from_db()
         referral_services.referral_create(actor=best.owner, lead=best, needs_summary="到期资金再投资")
+    # A branch manager working in Chinese rejects a referral: the advisor's notification
+    # and the lead's history are stored by the product and must read in English too.
+    pending = (
+        Referral.objects.filter(status=ReferralStatus.PENDING)
+        .order_by(Case(When(from_advisor__username="advisor1", then=0), default=1), "pk")
+        .first()
+    )
+    if pending is not None:
+        manager = StaffProfile.objects.filter(branch=pending.branch, role=Role.BRANCH_MANAGER).first().user
+        with translation.override("zh-hans"):
+            referral_services.referral_reject(
+                actor=manager, referral=pending, reason=RejectReason.ALREADY_SERVED, note="客户已在网点办理"
+            )
     assert Lead.objects.exists() and Referral.objects.exists()
 
 
