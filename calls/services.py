@@ -30,7 +30,7 @@ from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
 from customers.services.ledger import ledger_record_manual_call
 from customers.services.privacy import customer_view_record
-from customers.suitability import product_suitability, suitability_require_sale
+from customers.suitability import product_suitability_stored, suitability_require_sale
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
@@ -121,17 +121,8 @@ def product_checks(*, customer: Customer, products: Iterable[Product], today: dt
     """The suitability verdict of each product for the customer, as stored on the call."""
     checks = []
     for product in products:
-        verdict = product_suitability(customer=customer, product=product, today=today)
-        checks.append(
-            {
-                "product_id": product.pk,
-                "code": product.code,
-                "name": product.name,
-                "allowed": bool(verdict.allowed),
-                "reasons": [str(r) for r in verdict.reasons],
-                "needs_second_review": bool(getattr(verdict, "needs_second_review", False)),
-            }
-        )
+        verdict = product_suitability_stored(customer=customer, product=product, today=today)
+        checks.append({"product_id": product.pk, "code": product.code, "name": product.name, **verdict})
     return checks
 
 

@@ -32,7 +32,7 @@ from core.models import AuditEvent, Notification
 from core.services import notification_send, notifications_resolve
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
-from customers.suitability import product_suitability, suitability_require_sale
+from customers.suitability import product_suitability_stored, suitability_require_sale
 from leads.models import Lead, LeadStatus
 from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
@@ -168,11 +168,6 @@ def _ai_highlights(customer) -> list[dict]:
     return highlights
 
 
-def _suitability(customer, product: Product, amount) -> tuple[bool, list[str]]:
-    verdict = product_suitability(customer=customer, product=product, amount=amount)
-    return verdict.allowed, [str(r) for r in verdict.reasons]
-
-
 def _products_of_interest(customer, items) -> list[dict]:
     """Normalise [{"product_id"|"code", "amount"?}] into rows with the suitability verdict."""
     items = list(items or ())
@@ -187,7 +182,7 @@ def _products_of_interest(customer, items) -> list[dict]:
             raise ValidationError(_("Unknown product: %(ref)s") % {"ref": item.get("product_id") or item.get("code")})
         amount = item.get("amount")
         amount = Decimal(str(amount)) if amount not in (None, "") else None
-        allowed, reasons = _suitability(customer, product, amount)
+        verdict = product_suitability_stored(customer=customer, product=product, amount=amount)
         rows.append(
             {
                 "product_id": product.pk,
@@ -195,8 +190,9 @@ def _products_of_interest(customer, items) -> list[dict]:
                 "name": product.name,
                 "risk_level": product.risk_level,
                 "amount": str(amount) if amount is not None else None,
-                "allowed": allowed,
-                "reasons": reasons,
+                "allowed": verdict["allowed"],
+                "reasons": verdict["reasons"],
+                "reasons_en": verdict["reasons_en"],
             }
         )
     return rows

@@ -87,6 +87,13 @@ def local_dt(value) -> str:
 
 
 @register.filter
+def in_language(stored: dict, key: str):
+    """``stored[key]`` in the reader's language: ``stored[key + "_en"]`` on English pages
+    when it was written (``{% for r in check|in_language:"reasons" %}``)."""
+    return in_reader_language(stored.get(key) or "", stored.get(f"{key}_en") or "")
+
+
+@register.filter
 def reason_text(reason) -> str:
     if not isinstance(reason, dict):
         return str(reason)

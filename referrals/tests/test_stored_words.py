@@ -12,9 +12,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from core.audit import audit_value_labels, details_text
 from core.models import AuditEvent, Job, Notification
+from customers.tests.factories import ProductFactory
 from leads.models import Grade, LeadStatus
 from referrals import services
 from referrals.models import ReferralStatus, RejectReason
@@ -132,3 +134,21 @@ def test_a_rejection_in_the_audit_log_is_in_words(world, referral):
         text = details_text(event.details)
     assert "already_served" not in text and "Already served by the branch" in text
     assert "Pending review" in text and "Rejected" in text
+
+
+def test_why_a_product_cannot_be_sold_reads_in_the_branchs_language(world, lead, client_for):
+    """The verdict is stored with the referral when the advisor makes it, in Chinese: the
+    branch manager reading in English read the advisor's Chinese."""
+    risky = ProductFactory(risk_level=5)
+    with translation.override("zh-hans"):
+        referral = services.referral_create(
+            actor=world.advisor_a, lead=lead, needs_summary="想了解", products_of_interest=[{"code": risky.code}]
+        )
+    (check,) = referral.products_of_interest
+    assert check["allowed"] is False and check["reasons"] and len(check["reasons_en"]) == len(check["reasons"])
+    assert all(CJK.search(r) for r in check["reasons"]) and not any(CJK.search(r) for r in check["reasons_en"])
+    client = client_for(world.manager_x)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert all(escape(r) in english for r in check["reasons_en"])
+    assert not any(escape(r) in english for r in check["reasons"])
