@@ -161,8 +161,10 @@ def train_run(*, job_id: int | None = None, rescore: bool = True) -> dict | None
             job_finish(
                 job_id=job_id,
                 result=summary,
-                error=_("Not enough outcomes to train: %(p)s positive and %(n)s negative (%(min)s of each needed).")
-                % {"p": positives, "n": negatives, "min": MIN_CLASS_ROWS},
+                error=lambda: (
+                    _("Not enough outcomes to train: %(p)s positive and %(n)s negative (%(min)s of each needed).")
+                    % {"p": positives, "n": negatives, "min": MIN_CLASS_ROWS}
+                ),
             )
         return summary
     summary.pop("features", None)

@@ -109,6 +109,7 @@ def test_retrain_without_enough_outcomes_fails_with_a_clear_message(
         client.post(reverse("scoring:retrain"), HTTP_HX_REQUEST="true")
     job = Job.objects.get(kind="scoring.train_model")
     assert job.status == Job.Status.FAILED and "40" in job.message
+    assert job.message_en.startswith("Not enough outcomes to train") and "40" in job.message_en
     assert not ModelVersion.objects.exists()
 
 
