@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
@@ -29,7 +30,7 @@ from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
 from customers.services.ledger import ledger_record_manual_call
 from customers.services.privacy import customer_view_record
-from customers.suitability import product_suitability, suitability_require_sale
+from customers.suitability import product_suitability_stored, suitability_require_sale
 from leads import services as lead_services
 from leads.access import can_call_lead
 from leads.models import Grade, Lead, LeadStatus
@@ -120,17 +121,8 @@ def product_checks(*, customer: Customer, products: Iterable[Product], today: dt
     """The suitability verdict of each product for the customer, as stored on the call."""
     checks = []
     for product in products:
-        verdict = product_suitability(customer=customer, product=product, today=today)
-        checks.append(
-            {
-                "product_id": product.pk,
-                "code": product.code,
-                "name": product.name,
-                "allowed": bool(verdict.allowed),
-                "reasons": [str(r) for r in verdict.reasons],
-                "needs_second_review": bool(getattr(verdict, "needs_second_review", False)),
-            }
-        )
+        verdict = product_suitability_stored(customer=customer, product=product, today=today)
+        checks.append({"product_id": product.pk, "code": product.code, "name": product.name, **verdict})
     return checks
 
 
@@ -384,7 +376,9 @@ def _call_record_on_timeline(*, actor, call: CallLog) -> None:
 def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.datetime) -> None:
     action = call.next_action
     if lead.status in (S.NEW, S.CONFIRMED):
-        lead = lead_services.lead_transition(actor=actor, lead=lead, to=S.CONTACTING, reason=_("Call logged"))
+        lead = lead_services.lead_transition(
+            actor=actor, lead=lead, to=S.CONTACTING, reason=gettext_lazy("Call logged")
+        )
     if action == NextAction.CALLBACK:
         lead_services.callback_plan(actor=actor, lead=lead, due_at=call.callback_at, note=call.disposition.label)
     elif action == NextAction.NURTURE:
@@ -403,8 +397,10 @@ def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.date
             actor=actor,
             lead=lead,
             to=S.WON,
-            reason=_("Won: %(product)s, %(amount)s CNY")
-            % {"product": call.won_product.name, "amount": call.won_amount},
+            reason=lambda: (
+                _("Won: %(product)s, %(amount)s CNY")
+                % {"product": call.won_product.name, "amount": f"{call.won_amount:,.2f}"}
+            ),
         )
         lead_services.lead_plans_cancel(lead=lead)
     elif action == NextAction.LOST:
@@ -414,7 +410,9 @@ def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.date
         contact_opt_out(
             actor=actor, customer=lead.customer, channel=Channel.PHONE, reason=_("Opted out on a call"), now=now
         )
-        lead_services.lead_transition(actor=actor, lead=lead, to=S.CLOSED, reason=_("Customer opted out of calls"))
+        lead_services.lead_transition(
+            actor=actor, lead=lead, to=S.CLOSED, reason=gettext_lazy("Customer opted out of calls")
+        )
         lead_services.lead_plans_cancel(lead=lead)
 
 

@@ -63,7 +63,7 @@ class PendingScriptTable(tables.Table):
     htmx_target = "pending-table"
 
     class Meta:
-        empty_text = _("No script is waiting for review.")
+        empty_text = _("No script is waiting for review. Versions that authors submit appear here for review.")
         model = ScriptVersion
         fields = ("title", "number", "author", "submitted_at", "n_high", "n_medium")
         attrs = {"class": "table table-sm", "data-testid": "pending-table"}
@@ -93,7 +93,7 @@ class FlagTable(tables.Table):
         orderable=False,
     )
     id = tables.Column(verbose_name="#")
-    created_at = tables.DateTimeColumn(verbose_name=_("Flagged"), format="m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name=_("Flagged"), format="Y-m-d H:i")  # flags outlive a year
     severity = tables.Column(verbose_name=_("Severity"))
     category = tables.Column(verbose_name=_("Category"))
     match = tables.Column(verbose_name=_("Hit"))

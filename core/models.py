@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .access import RestrictedQuerySet
+from .languages import in_reader_language
 
 
 class AuditEventQuerySet(RestrictedQuerySet):
@@ -84,6 +85,8 @@ class Job(models.Model):
     total = models.PositiveBigIntegerField(_("total"), default=0)
     done = models.PositiveBigIntegerField(_("done"), default=0)
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # The message in English when the worker worded it (core.languages); else empty.
+    message_en = models.CharField(_("message in English"), max_length=500, blank=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     created_by = models.ForeignKey(
@@ -124,6 +127,11 @@ class Job(models.Model):
         if not self.total:
             return 100 if self.status == self.Status.SUCCEEDED else 0
         return min(100, int(self.done * 100 / self.total))
+
+    @property
+    def message_text(self) -> str:
+        """The progress or error message in the reader's language."""
+        return in_reader_language(self.message, self.message_en)
 
     @property
     def left_over(self) -> int:
@@ -171,6 +179,9 @@ class Notification(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True, max_length=2000)
+    # Title and body in English beside the working language's (core.languages).
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True)
+    body_en = models.TextField(_("body in English"), blank=True, max_length=2000)
     url = models.CharField(_("link"), max_length=500, blank=True)
     # What the notification is about, so one event notifies a user once.
     target_type = models.CharField(max_length=64, blank=True)
@@ -196,3 +207,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def title_text(self) -> str:
+        return in_reader_language(self.title, self.title_en)
+
+    @property
+    def body_text(self) -> str:
+        return in_reader_language(self.body, self.body_en)

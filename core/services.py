@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from .audit import audit_record
+from .languages import Words, in_both_languages
 from .models import Job, JobChunk, Notification
 from .queueing import enqueue, send
 
@@ -57,45 +58,55 @@ def job_claim(*, job_id: int) -> bool:
     return True
 
 
-def _attempts_message(attempts: int) -> str:
-    return gettext("Stopped after %(n)d attempts: the work failed or its worker stopped each time.") % {"n": attempts}
+def _attempts_message(attempts: int) -> Words:
+    return lambda: (
+        gettext("Stopped after %(n)d attempts: the work failed or its worker stopped each time.") % {"n": attempts}
+    )
+
+
+def _message_updates(message: Words) -> dict:
+    """``message`` and ``message_en`` of a job, each cut to the column."""
+    text, text_en = in_both_languages(message)
+    return {"message": text[:500], "message_en": text_en[:500]}
 
 
 def job_heartbeat(*, job_id: int) -> None:
     Job.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
 
 
-def job_start(*, job_id: int, total: int | None = None, message: str = "") -> None:
+def job_start(*, job_id: int, total: int | None = None, message: Words = "") -> None:
     """Mark a job running. Safe to call again when a task is retried or redelivered."""
-    updates = {"status": Job.Status.RUNNING, "message": message, "heartbeat_at": timezone.now()}
+    updates = {"status": Job.Status.RUNNING, "heartbeat_at": timezone.now(), **_message_updates(message)}
     if total is not None:
         updates["total"] = total
     Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(started_at=timezone.now(), **updates)
 
 
-def job_advance(*, job_id: int, by: int = 1, message: str | None = None) -> None:
+def job_advance(*, job_id: int, by: int = 1, message: Words | None = None) -> None:
     """Add to a job's progress with one UPDATE (workers may report concurrently)."""
     updates = {"done": F("done") + by, "heartbeat_at": timezone.now()}
     if message is not None:
-        updates["message"] = message[:500]
+        updates.update(_message_updates(message))
     Job.objects.filter(pk=job_id).update(**updates)
 
 
-def job_set_progress(*, job_id: int, done: int, total: int | None = None, message: str | None = None) -> None:
+def job_set_progress(*, job_id: int, done: int, total: int | None = None, message: Words | None = None) -> None:
+    """``message`` is worded in both languages when it is a lazy translation or a
+    callable (``lambda: _("%(n)d done") % {"n": n}``); a plain string is kept as is."""
     updates: dict = {"done": done, "heartbeat_at": timezone.now()}
     if total is not None:
         updates["total"] = total
     if message is not None:
-        updates["message"] = message[:500]
+        updates.update(_message_updates(message))
     Job.objects.filter(pk=job_id).update(**updates)
 
 
-def job_finish(*, job_id: int, result: dict | None = None, error: str = "") -> bool:
+def job_finish(*, job_id: int, result: dict | None = None, error: Words = "") -> bool:
     """Finish a job; False when it had succeeded already (a racing last chunk)."""
     status = Job.Status.FAILED if error else Job.Status.SUCCEEDED
     updates = {"status": status, "finished_at": timezone.now(), "result": result or {}}
     if error:
-        updates["message"] = error[:500]
+        updates.update(_message_updates(error))
     return bool(Job.objects.filter(pk=job_id).exclude(status=Job.Status.SUCCEEDED).update(**updates))
 
 
@@ -198,15 +209,23 @@ def jobs_sweep() -> int:
 
 
 def notification_send(
-    *, recipient, title: str, body: str = "", url: str = "", target=None, event_key: str = ""
+    *, recipient, title: Words, body: Words = "", url: str = "", target=None, event_key: str = ""
 ) -> Notification | None:
-    """Notify ``recipient`` once per ``event_key`` (a repeated event is ignored)."""
+    """Notify ``recipient`` once per ``event_key`` (a repeated event is ignored).
+
+    ``title`` and ``body`` are worded in both languages when they are lazy translations
+    or callables (``lambda: _("Referral accepted: %(customer)s") % {...}``), so the
+    notification reads in whichever language its recipient uses."""
     if event_key and Notification.objects.filter(recipient=recipient, event_key=event_key).exists():
         return None
+    title, title_en = in_both_languages(title)
+    body, body_en = in_both_languages(body)
     return Notification.objects.create(
         recipient=recipient,
         title=title[:200],
+        title_en=title_en[:200],
         body=body,
+        body_en=body_en,
         url=url,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.utils import translation
 from faker.providers.person.zh_CN import Provider as ZhPerson
 
 from core.demo import AWAKE_MINUTES, WORKING_MINUTES, Chunk, IdAllocator, RowWriter, fmt_ts, local_time_on, sigmoid
@@ -35,6 +36,7 @@ from .models import (
     RiskAssessment,
     Tag,
 )
+from .selectors import INTENT_LABELS
 
 RNG_STREAM = 0  # core.demo.Chunk.rng
 
@@ -519,6 +521,8 @@ class CustomerSeeder:
         return team, owner, lifecycle
 
     def _draw_interactions(self, rng, chunk: Chunk, cid, owner, hidden) -> _Touches:
+        with translation.override("zh-hans"):  # the bot's system writes its summaries in Chinese
+            intent_words = INTENT_LABELS()
         """The touch history of the last 180 days, and AI-bot sessions (more likely for
         engaged customers); drawn before the customer rows so last_contact_at is known."""
         size, anchor = chunk.size, chunk.anchor
@@ -578,7 +582,7 @@ class CustomerSeeder:
                         turns.append({"speaker": "bot", "text": BOT_TURNS[1 + int(rng.integers(0, 3))]})
                 turns.append({"speaker": "bot", "text": BOT_TURNS[4]})
                 when = local_time_on(anchor, int(rng.integers(0, 60)), int(rng.integers(*AWAKE_MINUTES)))
-                summary = "AI 外呼/对话：" + "、".join(intents)
+                summary = "AI 外呼/对话：" + "、".join(intent_words.get(intent, intent) for intent in intents)
                 rows.append(
                     (
                         next(id_iter),

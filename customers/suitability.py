@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Customer, Holding, Product, ProductType, RiskAssessment
@@ -179,6 +179,27 @@ def product_suitability(
     """May ``product`` be offered to ``customer`` (for ``amount``) on ``today``, and why not."""
     today = today or timezone.localdate()
     return _verdict(facts=_facts(customer, today), product=product, amount=amount, today=today)
+
+
+def product_suitability_stored(
+    *, customer: Customer, product: Product, amount: Decimal | None = None, today: dt.date | None = None
+) -> dict:
+    """The verdict as a referral or a call stores it: ``allowed``, ``needs_second_review``
+    and the reasons in the bank's working language and in English (``reasons`` and
+    ``reasons_en``), so whoever reads it later reads it in their language."""
+    today = today or timezone.localdate()
+    facts = _facts(customer, today)
+    worded = {}
+    for language in (settings.LANGUAGE_CODE, "en"):
+        with translation.override(language):
+            verdict = _verdict(facts=facts, product=product, amount=amount, today=today)
+            worded[language] = [str(r) for r in verdict.reasons]
+    return {
+        "allowed": bool(verdict.allowed),
+        "needs_second_review": bool(verdict.needs_second_review),
+        "reasons": worded[settings.LANGUAGE_CODE],
+        "reasons_en": worded["en"],
+    }
 
 
 def suitability_require_sale(

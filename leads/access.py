@@ -16,7 +16,8 @@ Leads (``Lead.objects.restrict``):
 - ``work``: an advisor their own leads and their team's unclaimed ones, a team lead the
   team's, an administrator any; always within ``view``.
 - ``claim``: an advisor, an unclaimed new lead of their team.
-- ``confirm`` (the grade): a lead they may work that is still new.
+- ``confirm`` (the grade): a lead they may work that is still new, or was called
+  (contacting) before its grade was confirmed.
 - ``call`` (log a call on it): a lead they may work that is still open.
 
 Planned calls (``PlannedCall.objects.restrict``): ``view`` an advisor their own, a team
@@ -95,7 +96,11 @@ def can_claim_lead(user, lead) -> bool:
 
 
 def can_confirm_lead(user, lead) -> bool:
-    return lead.status == LeadStatus.NEW and can_work_lead(user, lead)
+    """A new lead, or one called before its grade was confirmed: logging the first call
+    moves a new lead to contacting, and the advisor who just spoke to the customer is
+    the one to grade it."""
+    unconfirmed = lead.status == LeadStatus.NEW or (lead.status == LeadStatus.CONTACTING and not lead.confirmed_grade)
+    return unconfirmed and can_work_lead(user, lead)
 
 
 def can_call_lead(user, lead) -> bool:

@@ -22,6 +22,23 @@ class LeadsConfig(AppConfig):
         "stuck": _("no colleague had capacity"),
     }
 
+    # The codes a lead's events hold (statuses, grades), in the words of the models' choices
+    # (leads.tests.test_access checks they agree).
+    audit_values = {
+        "new": _("New"),
+        "confirmed": _("Confirmed"),
+        "contacting": _("Contacting"),
+        "nurturing": _("Nurturing"),
+        "referred": _("Referred"),
+        "pooled": _("Incubation pool"),
+        "won": _("Won"),
+        "lost": _("Lost"),
+        "closed": _("Closed"),
+        "high": _("High"),
+        "mid": _("Mid"),
+        "low": _("Low"),
+    }
+
     role_permissions = {
         "advisor": {"lead": ["view", "change"]},
         "team_lead": {"lead": ["view", "change"]},

@@ -108,7 +108,15 @@ def reasons_for(f: dict[str, np.ndarray], i: int) -> list[dict]:
             }
         )
     if f["ai_not_interested"][i]:
-        out.insert(0, {"code": "ai_not_interested", "text": "客户在 AI 对话中表示不想再被推销", "weight": -2.5})
+        out.insert(
+            0,
+            {
+                "code": "ai_not_interested",
+                "text": "客户在 AI 对话中表示不想再被推销",
+                "text_en": "Told the AI bot to stop marketing: respect the contact preference",
+                "weight": -2.5,
+            },
+        )
     if f["assessment_expired"][i]:
         out.append(
             {

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
+from core.languages import in_reader_language
 from customers.models import AccessReason, Customer, CustomerAccess
 from org.models import StaffProfile
 from org.roles import ALL_SEEING_ROLES, BRANCH_ROLES, Role, role_of, team_of
@@ -80,8 +81,10 @@ class LeadQuerySet(RestrictedQuerySet):
         workable = self._workable(user) & self._viewable(user)
         if action == "work":
             return workable
-        if action == "confirm":
-            return workable.filter(status=LeadStatus.NEW)
+        if action == "confirm":  # new, or called before its grade was confirmed
+            return workable.filter(
+                models.Q(status=LeadStatus.NEW) | models.Q(status=LeadStatus.CONTACTING, confirmed_grade="")
+            )
         return workable.filter(status__in=OPEN_LEAD_STATUSES)  # call
 
     def _viewable(self, user) -> LeadQuerySet:
@@ -249,6 +252,8 @@ class LeadTransition(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # The product's wording in English beside the working language's (core.languages).
+    reason_en = models.CharField(_("reason in English"), max_length=300, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), auto_now_add=True)
 
     objects = LeadRecordQuerySet.as_manager()
@@ -261,6 +266,10 @@ class LeadTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_id} {self.from_status}→{self.to_status}"
+
+    @property
+    def reason_text(self) -> str:
+        return in_reader_language(self.reason, self.reason_en)
 
 
 class GradeDecision(models.Model):

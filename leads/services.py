@@ -17,8 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
+from core.languages import Words, in_both_languages
 from customers.models import Customer
 from customers.services.access import customer_access_close_lead, customer_access_open_leads
 from org.calendar import Calendar, call_hours
@@ -48,7 +50,8 @@ S = LeadStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.NEW: frozenset({S.CONFIRMED, S.CONTACTING, S.CLOSED}),
     S.CONFIRMED: frozenset({S.CONTACTING, S.NURTURING, S.REFERRED, S.POOLED, S.CLOSED}),
-    S.CONTACTING: frozenset({S.NURTURING, S.REFERRED, S.POOLED, S.WON, S.LOST, S.CLOSED}),
+    # contacting → confirmed: a lead called before its grade was confirmed (can_confirm_lead)
+    S.CONTACTING: frozenset({S.CONFIRMED, S.NURTURING, S.REFERRED, S.POOLED, S.WON, S.LOST, S.CLOSED}),
     S.NURTURING: frozenset({S.CONTACTING, S.REFERRED, S.POOLED, S.WON, S.LOST, S.CLOSED}),
     S.REFERRED: frozenset({S.NURTURING, S.WON, S.LOST, S.CLOSED}),
     S.POOLED: frozenset({S.NEW, S.CLOSED}),
@@ -72,20 +75,24 @@ def lead_lock(lead: Lead | int) -> Lead:
 # --- transitions -------------------------------------------------------------------
 
 
-def lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates: Any) -> Lead:
-    """Move ``lead`` (locked by the caller) to ``to``, with history and audit."""
+def lead_transition(*, actor, lead: Lead, to: str, reason: Words = "", **updates: Any) -> Lead:
+    """Move ``lead`` (locked by the caller) to ``to``, with history and audit. The
+    product's own ``reason`` (a lazy translation or a callable) is kept in both
+    languages for the history; a person's words (a plain string) as written."""
     if to not in ALLOWED_TRANSITIONS[lead.status]:
         raise ValidationError(
             _("A lead cannot go from “%(from)s” to “%(to)s”.") % {"from": S(lead.status).label, "to": S(to).label},
             code="invalid_transition",
         )
     previous = lead.status
-    reason = str(reason)
+    reason, reason_en = in_both_languages(reason)
     lead.status = to
     for name, value in updates.items():
         setattr(lead, name, value)
     lead.save(update_fields=["status", "updated_at", *updates])
-    LeadTransition.objects.create(lead=lead, from_status=previous, to_status=to, actor=actor, reason=reason[:300])
+    LeadTransition.objects.create(
+        lead=lead, from_status=previous, to_status=to, actor=actor, reason=reason[:300], reason_en=reason_en[:300]
+    )
     if to not in OPEN_LEAD_STATUSES:
         customer_access_close_lead(customer_id=lead.customer_id)
     audit_record(
@@ -98,7 +105,7 @@ def lead_transition(*, actor, lead: Lead, to: str, reason: str = "", **updates: 
 
 
 @transaction.atomic
-def lead_follow_referral(*, actor, lead: Lead, to: str, reason: str) -> Lead | None:
+def lead_follow_referral(*, actor, lead: Lead, to: str, reason: Words) -> Lead | None:
     """Move a referred lead after the branch's decision: back to nurturing (rejected or
     returned: the advisor's nurture cadence starts again), won or lost.
 
@@ -135,7 +142,7 @@ def lead_mark_referred(*, actor, lead: Lead, branch) -> Lead:
     move it to referred and drop the advisor's plans."""
     lead = lead_lock(lead)
     lead = lead_transition(
-        actor=actor, lead=lead, to=S.REFERRED, reason=_("Referred to %(branch)s") % {"branch": branch}
+        actor=actor, lead=lead, to=S.REFERRED, reason=lambda: _("Referred to %(branch)s") % {"branch": branch}
     )
     lead_plans_cancel(lead=lead)
     return lead
@@ -223,9 +230,13 @@ def lead_confirm(
         score=lead.score,
         model_version=lead.model_version,
     )
-    reason = _("Grade confirmed as %(grade)s") % {"grade": Grade(grade).label}
-    if overridden:
-        reason += " · " + _("override: %(reason)s") % {"reason": GradeOverrideReason(reason_code).label}
+
+    def reason() -> str:
+        text = _("Grade confirmed as %(grade)s") % {"grade": Grade(grade).label}
+        if overridden:
+            text += " · " + _("override: %(reason)s") % {"reason": GradeOverrideReason(reason_code).label}
+        return text
+
     lead = lead_transition(actor=actor, lead=lead, to=S.CONFIRMED, reason=reason, confirmed_grade=grade)
     audit_record(
         actor=actor,
@@ -234,12 +245,14 @@ def lead_confirm(
         details={"proposed": lead.proposed_grade, "confirmed": grade, "overridden": overridden, "reason": reason_code},
     )
     if grade == Grade.MID:
-        lead = lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Mid grade: nurture cadence"))
+        lead = lead_transition(
+            actor=actor, lead=lead, to=S.NURTURING, reason=gettext_lazy("Mid grade: nurture cadence")
+        )
         nurture_plan_start(actor=actor, lead=lead, now=now)
         return lead
     if grade == Grade.LOW:
         return lead_transition(
-            actor=actor, lead=lead, to=S.POOLED, reason=_("Low grade: to the incubation pool"), owner=None
+            actor=actor, lead=lead, to=S.POOLED, reason=gettext_lazy("Low grade: to the incubation pool"), owner=None
         )
     return lead
 
@@ -294,7 +307,7 @@ def lead_nurture(*, actor, lead: Lead, now: dt.datetime) -> Lead:
     """After a call: keep nurturing the lead, starting a cadence (first touch one interval
     from now) unless one is running."""
     if lead.status != S.NURTURING:
-        lead = lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=_("Nurture after the call"))
+        lead = lead_transition(actor=actor, lead=lead, to=S.NURTURING, reason=gettext_lazy("Nurture after the call"))
     if not NurturePlan.objects.filter(lead=lead, active=True).exists():
         nurture_plan_start(actor=actor, lead=lead, now=now + nurture_interval())
     return lead
@@ -403,7 +416,7 @@ def lead_resurface(*, actor, lead: Lead, grade: str, score: float | None, reason
         actor=actor,
         lead=lead,
         to=S.NEW,
-        reason=_("Rescoring lifted the grade to %(grade)s") % {"grade": Grade(grade).label},
+        reason=lambda: _("Rescoring lifted the grade to %(grade)s") % {"grade": Grade(grade).label},
         **updates,
     )
 

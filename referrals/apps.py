@@ -20,6 +20,24 @@ class ReferralsConfig(AppConfig):
         "reached": _("reached"),
     }
 
+    # The codes a referral's events hold (statuses, reject reasons), in the words of the
+    # models' choices (referrals.tests.test_stored_words checks they agree).
+    audit_values = {
+        "pending": _("Pending review"),
+        "accepted": _("Accepted"),
+        "rejected": _("Rejected"),
+        "contacted": _("Contacted"),
+        "meeting": _("Meeting booked"),
+        "converted": _("Converted"),
+        "lost": _("Lost"),
+        "returned": _("Returned to advisor"),
+        "already_served": _("Already served by the branch"),
+        "unreachable": _("Customer not reachable"),
+        "not_a_fit": _("Not a fit"),
+        "insufficient_info": _("Insufficient information"),
+        "other": _("Other"),
+    }
+
     role_permissions = {
         "advisor": {"referral": ["view", "add"]},
         "team_lead": {"referral": ["view"]},

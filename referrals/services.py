@@ -27,11 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core.audit import audit_record
+from core.languages import Words, in_both_languages
 from core.models import AuditEvent, Notification
 from core.services import notification_send, notifications_resolve
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
-from customers.suitability import product_suitability, suitability_require_sale
+from customers.suitability import product_suitability_stored, suitability_require_sale
 from leads.models import Lead, LeadStatus
 from leads.services import lead_follow_referral, lead_grant_branch
 from org.models import StaffProfile
@@ -78,8 +79,9 @@ def _url(referral: Referral) -> str:
     return reverse("referrals:detail", kwargs={"pk": referral.pk})
 
 
-def _notify(recipient, *, referral: Referral, key: str, title: str, body: str = "") -> None:
-    """In-app notification once per event; also an e-mail when WORKBENCH_REFERRAL_EMAIL is on."""
+def _notify(recipient, *, referral: Referral, key: str, title: Words, body: Words = "") -> None:
+    """In-app notification once per event; also an e-mail when WORKBENCH_REFERRAL_EMAIL is on
+    (in the bank's working language, as the notification's ``title`` and ``body``)."""
     if recipient is None:
         return
     url = _url(referral)
@@ -92,8 +94,8 @@ def _notify(recipient, *, referral: Referral, key: str, title: str, body: str = 
         event_key=f"referral:{referral.pk}:{key}",
     )
     if sent is not None and settings.WORKBENCH_REFERRAL_EMAIL and recipient.email:
-        message = f"{body}\n\n{url}".strip()
-        transaction.on_commit(lambda: send_mail(title, message, None, [recipient.email], fail_silently=True))
+        subject, message = sent.title, f"{sent.body}\n\n{url}".strip()
+        transaction.on_commit(lambda: send_mail(subject, message, None, [recipient.email], fail_silently=True))
 
 
 def _customer_label(referral: Referral) -> str:
@@ -166,11 +168,6 @@ def _ai_highlights(customer) -> list[dict]:
     return highlights
 
 
-def _suitability(customer, product: Product, amount) -> tuple[bool, list[str]]:
-    verdict = product_suitability(customer=customer, product=product, amount=amount)
-    return verdict.allowed, [str(r) for r in verdict.reasons]
-
-
 def _products_of_interest(customer, items) -> list[dict]:
     """Normalise [{"product_id"|"code", "amount"?}] into rows with the suitability verdict."""
     items = list(items or ())
@@ -185,7 +182,7 @@ def _products_of_interest(customer, items) -> list[dict]:
             raise ValidationError(_("Unknown product: %(ref)s") % {"ref": item.get("product_id") or item.get("code")})
         amount = item.get("amount")
         amount = Decimal(str(amount)) if amount not in (None, "") else None
-        allowed, reasons = _suitability(customer, product, amount)
+        verdict = product_suitability_stored(customer=customer, product=product, amount=amount)
         rows.append(
             {
                 "product_id": product.pk,
@@ -193,8 +190,9 @@ def _products_of_interest(customer, items) -> list[dict]:
                 "name": product.name,
                 "risk_level": product.risk_level,
                 "amount": str(amount) if amount is not None else None,
-                "allowed": allowed,
-                "reasons": reasons,
+                "allowed": verdict["allowed"],
+                "reasons": verdict["reasons"],
+                "reasons_en": verdict["reasons_en"],
             }
         )
     return rows
@@ -277,8 +275,8 @@ def referral_create(
                 manager,
                 referral=referral,
                 key="created",
-                title=_("New referral to review: %(customer)s") % {"customer": _customer_label(referral)},
-                body=_("Review by %(due)s.") % {"due": due},
+                title=lambda: _("New referral to review: %(customer)s") % {"customer": _customer_label(referral)},
+                body=lambda: _("Review by %(due)s.") % {"due": due},
             )
     return referral
 
@@ -320,17 +318,21 @@ def _accept_locked(*, actor, referral: Referral, rm, now: dt.datetime, calendar:
             referral.from_advisor,
             referral=referral,
             key="accepted",
-            title=_("Referral accepted: %(customer)s") % {"customer": _customer_label(referral)},
-            body=_("%(branch)s accepted it; relationship manager: %(rm)s.")
-            % {"branch": referral.branch.name, "rm": rm_name},
+            title=lambda: _("Referral accepted: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("%(branch)s accepted it; relationship manager: %(rm)s.")
+                % {"branch": referral.branch.name, "rm": rm_name}
+            ),
         )
         _notify(
             rm,
             referral=referral,
             key=f"assigned:{rm.pk}",
-            title=_("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
-            body=_("First contact by %(due)s.")
-            % {"due": f"{timezone.localtime(referral.first_contact_due_at):%Y-%m-%d %H:%M}"},
+            title=lambda: _("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("First contact by %(due)s.")
+                % {"due": f"{timezone.localtime(referral.first_contact_due_at):%Y-%m-%d %H:%M}"}
+            ),
         )
     return referral
 
@@ -397,7 +399,7 @@ def referral_reassign(*, actor, referral: Referral, rm) -> Referral:
             rm,
             referral=referral,
             key=f"assigned:{rm.pk}",
-            title=_("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            title=lambda: _("Referral assigned to you: %(customer)s") % {"customer": _customer_label(referral)},
         )
     return referral
 
@@ -421,16 +423,23 @@ def referral_reject(*, actor, referral: Referral, reason: str, note: str = "") -
     _resolve_breach(referral, SlaStage.REVIEW, now)
     _transition(actor=actor, referral=referral, to=S.REJECTED, verb="reject", note=note, details={"reason": reason})
     referral.save()
-    with override(settings.LANGUAGE_CODE):  # the lead's history is written in words, not codes
-        why = _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
+    lead_follow_referral(  # the lead's history says it in words, in each reader's language
+        actor=actor,
+        lead=referral.lead,
+        to=LeadStatus.NURTURING,
+        reason=lambda: _("Branch rejected the referral: %(reason)s") % {"reason": RejectReason(reason).label},
+    )
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
             referral=referral,
             key="rejected",
-            title=_("Referral rejected: %(customer)s") % {"customer": _customer_label(referral)},
-            body=f"{RejectReason(reason).label}{'：' + note if note else ''}",
+            title=lambda: _("Referral rejected: %(customer)s") % {"customer": _customer_label(referral)},
+            body=lambda: (
+                _("%(reason)s: %(note)s") % {"reason": RejectReason(reason).label, "note": note}
+                if note
+                else str(RejectReason(reason).label)
+            ),
         )
     return referral
 
@@ -564,9 +573,12 @@ def referral_record_outcome(
         details["second_review"] = True
     _transition(actor=actor, referral=referral, to=outcome, verb=outcome, note=note, details=details)
     referral.save()
-    with override(settings.LANGUAGE_CODE):
-        why = _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=lead_status, reason=why)
+    lead_follow_referral(
+        actor=actor,
+        lead=referral.lead,
+        to=lead_status,
+        reason=lambda: _("Branch recorded the referral's outcome: %(outcome)s") % {"outcome": S(outcome).label},
+    )
     _record_outcome(referral, converted=outcome == S.CONVERTED, when=now)
     if outcome == S.CONVERTED:
         with override(settings.LANGUAGE_CODE):
@@ -574,8 +586,8 @@ def referral_record_outcome(
                 referral.from_advisor,
                 referral=referral,
                 key="converted",
-                title=_("Referral converted: %(customer)s") % {"customer": _customer_label(referral)},
-                body=_("%(product)s, %(amount)s CNY") % {"product": product.name, "amount": f"{amount:,.2f}"},
+                title=lambda: _("Referral converted: %(customer)s") % {"customer": _customer_label(referral)},
+                body=lambda: _("%(product)s, %(amount)s CNY") % {"product": product.name, "amount": f"{amount:,.2f}"},
             )
     return referral
 
@@ -595,15 +607,18 @@ def referral_return(*, actor, referral: Referral, reason: str) -> Referral:
     _resolve_breach(referral, SlaStage.FIRST_CONTACT, now)
     _transition(actor=actor, referral=referral, to=S.RETURNED, verb="return", note=reason)
     referral.save()
-    with override(settings.LANGUAGE_CODE):
-        why = _("Returned by the branch: %(reason)s") % {"reason": reason}
-    lead_follow_referral(actor=actor, lead=referral.lead, to=LeadStatus.NURTURING, reason=why)
+    lead_follow_referral(
+        actor=actor,
+        lead=referral.lead,
+        to=LeadStatus.NURTURING,
+        reason=lambda: _("Returned by the branch: %(reason)s") % {"reason": reason},
+    )
     with override(settings.LANGUAGE_CODE):
         _notify(
             referral.from_advisor,
             referral=referral,
             key="returned",
-            title=_("Referral returned to you: %(customer)s") % {"customer": _customer_label(referral)},
+            title=lambda: _("Referral returned to you: %(customer)s") % {"customer": _customer_label(referral)},
             body=reason,
         )
     return referral
@@ -670,12 +685,12 @@ def referral_sla_check(*, now: dt.datetime | None = None) -> dict:
 
 
 def _notify_many(rows: list[tuple]) -> None:
-    """Notifications for a batch: (recipient, referral, key, title). The unique
+    """Notifications for a batch: (recipient, referral, key, (title, title_en)). The unique
     (recipient, event_key) constraint keeps them once-only, as notification_send does
     one by one; the batch form keeps the beat task fast on a backlog."""
     url_of = {}
     notes = []
-    for recipient, referral, key, title in rows:
+    for recipient, referral, key, (title, title_en) in rows:
         if recipient is None:
             continue
         if referral.pk not in url_of:
@@ -683,7 +698,8 @@ def _notify_many(rows: list[tuple]) -> None:
         notes.append(
             Notification(
                 recipient=recipient,
-                title=str(title)[:200],
+                title=title[:200],
+                title_en=title_en[:200],
                 url=url_of[referral.pk],
                 target_type=referral._meta.label_lower,
                 target_id=str(referral.pk),
@@ -737,11 +753,16 @@ def _mark_overdue_chunk(*, ids: list[int], condition: Q, stage: str, due_field: 
             recipients = list(managers[r.branch_id])
             if stage == SlaStage.FIRST_CONTACT and r.assigned_rm_id:
                 recipients.append(r.assigned_rm)
-            title = (
-                _("Referral overdue for review: %(customer)s")
-                if stage == SlaStage.REVIEW
-                else _("Referral overdue for first contact: %(customer)s")
-            ) % {"customer": _customer_label(r)}
+            title = in_both_languages(
+                lambda r=r: (
+                    (
+                        _("Referral overdue for review: %(customer)s")
+                        if stage == SlaStage.REVIEW
+                        else _("Referral overdue for first contact: %(customer)s")
+                    )
+                    % {"customer": _customer_label(r)}
+                )
+            )
             rows.extend((user, r, f"overdue:{stage}", title) for user in recipients)
     _notify_many(rows)
     return len(locked)
@@ -783,10 +804,12 @@ def _escalate_chunk(*, ids: list[int], now, leads_of_team: dict) -> int:
     with override(settings.LANGUAGE_CODE):
         for b in breaches:
             r = b.referral
-            title = _("Escalation: referral still overdue at %(branch)s (%(customer)s)") % {
-                "branch": r.branch.name,
-                "customer": _customer_label(r),
-            }
+            title = in_both_languages(
+                lambda r=r: (
+                    _("Escalation: referral still overdue at %(branch)s (%(customer)s)")
+                    % {"branch": r.branch.name, "customer": _customer_label(r)}
+                )
+            )
             rows.extend((user, r, f"escalated:{b.stage}", title) for user in team_leads[r.pk])
     _notify_many(rows)
     return len(breaches)

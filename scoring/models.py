@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
+from core.languages import in_reader_language
 from customers.models import Customer
 from leads.models import Grade
 
@@ -42,6 +43,7 @@ class ModelVersion(models.Model):
     )
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
+    note_en = models.CharField(_("note in English"), max_length=300, blank=True)  # core.languages
 
     class Meta:
         verbose_name = _("model version")
@@ -53,6 +55,10 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+    @property
+    def note_text(self) -> str:
+        return in_reader_language(self.note, self.note_en)
 
 
 def default_rules() -> dict:

@@ -10,30 +10,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 import numpy as np
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.languages import english_reader
+
 MAX_REASONS = 3
 MIN_WEIGHT = 0.05  # log-odds; smaller contributions are noise, not reasons
-
-_LABELS_ZH = {
-    "age": "年龄",
-    "gender": "性别",
-    "city": "城市",
-    "occupation": "职业",
-    "education": "学历",
-    "marital_status": "婚姻状况",
-    "lifecycle_stage": "生命周期",
-    "holdings_count": "持有产品数",
-    "risk_level": "风险等级",
-    "tag_count": "标签数",
-    "contacts_90d": "近 90 天联系次数",
-    "wealth_share": "理财及基金占比",
-    "deposit_share": "存款占比",
-}
 
 
 def _wan(amount: float) -> str:
@@ -41,9 +28,13 @@ def _wan(amount: float) -> str:
 
 
 def _templates(language: str = "zh-hans") -> dict[str, str]:
-    """Phrase templates, translated once per batch (Chinese unless asked otherwise)."""
+    """Phrase templates, translated once per batch (Chinese unless asked otherwise), with
+    the features' names (``label:<feature>``) in the same language."""
     with translation.override(language):
         return {
+            **{f"label:{name}": str(label) for name, label in FEATURE_LABELS.items()},
+            "unknown": _("unknown"),
+            "ten_thousand": _("%(amount)s ten thousand"),
             "maturity_days": _("Wealth product matures in %(days)s days"),
             "maturity_today": _("Wealth product matures today"),
             "maturity_amount": _("%(amount)s 10k CNY maturing within 30 days"),
@@ -78,7 +69,7 @@ def _templates(language: str = "zh-hans") -> dict[str, str]:
 
 
 def phrase(code: str, value, templates: dict[str, str], vocab: list[str] | None = None) -> str:
-    """The Chinese phrase for feature or rule ``code`` at ``value``."""
+    """The phrase for feature or rule ``code`` at ``value``, in the language of ``templates``."""
     t = templates
     missing = value is None or (isinstance(value, float) and math.isnan(value))
     if vocab and not missing and isinstance(value, int | float):
@@ -94,28 +85,22 @@ def phrase(code: str, value, templates: dict[str, str], vocab: list[str] | None 
         return t["maturity_amount"] % {"amount": _wan(float(value))}
     if code in ("aum_change_30d", "aum_outflow_30d"):
         if missing:
-            return t["generic"] % {"label": "近 30 天资产变化", "value": "未知"}
+            return t["generic"] % {"label": t["label:aum_change_30d"], "value": t["unknown"]}
         pct = round(abs(float(value)) * 100)
         return (t["outflow_30"] if float(value) < 0 else t["inflow_30"]) % {"pct": pct}
     if code in ("aum_change_90d", "aum_growth_90d"):
         if missing:
-            return t["generic"] % {"label": "近 90 天资产变化", "value": "未知"}
+            return t["generic"] % {"label": t["label:aum_change_90d"], "value": t["unknown"]}
         pct = round(abs(float(value)) * 100)
         return (t["outflow_90"] if float(value) < 0 else t["inflow_90"]) % {"pct": pct}
     if code == "aum":
-        return (
-            t["aum"] % {"amount": _wan(float(value))}
-            if not missing
-            else t["generic"]
-            % {
-                "label": "资产",
-                "value": "未知",
-            }
-        )
+        if missing:
+            return t["generic"] % {"label": t["label:aum"], "value": t["unknown"]}
+        return t["aum"] % {"amount": _wan(float(value))}
     if code in ("tier", "tier_wealth", "tier_private"):
         if code != "tier":
             value = code.removeprefix("tier_")
-        return t.get(f"tier_{value}", t["generic"] % {"label": "客户等级", "value": value})
+        return t.get(f"tier_{value}", t["generic"] % {"label": t["label:tier"], "value": value})
     if code == "ai_not_interested":
         return t["ai_refused"] if not missing and float(value) >= 1 else t["no_ai"]
     if code in ("ai_intent_wealth", "ai_intent_maturity", "ai_intent_pension", "ai_asked_human"):
@@ -140,11 +125,11 @@ def phrase(code: str, value, templates: dict[str, str], vocab: list[str] | None 
         return t["fatigue"] % {"n": int(value) if not missing else 0}
     if code == "days_since_last_contact":
         return t["days_since"] % {"days": int(value)} if not missing else t["never_contacted"]
-    label = _LABELS_ZH.get(code, code)
+    label = t.get(f"label:{code}", code)  # an imported column keeps its own name
     if missing:
-        shown = "未知"
+        shown = t["unknown"]
     elif isinstance(value, float):
-        shown = f"{value:g}" if abs(value) < 1e6 else _wan(value) + " 万"
+        shown = f"{value:g}" if abs(value) < 1e6 else t["ten_thousand"] % {"amount": _wan(value)}
     else:
         shown = str(value)
     return t["generic"] % {"label": label, "value": shown}
@@ -220,3 +205,24 @@ FEATURE_LABELS = {
 def feature_label(name: str) -> str:
     """A feature's name for people (imported columns keep their own names)."""
     return str(FEATURE_LABELS.get(name, name))
+
+
+def reasons_reader() -> Callable[[list], list | None]:
+    """For rows stored before reasons were also written in English: a function giving a
+    row's reasons with ``text_en`` read back from the Chinese ``text`` where it can be
+    (None when it adds nothing, so an unchanged row is not written)."""
+    english_of = english_reader(_templates("en").values())
+
+    def with_english(reasons: list) -> list | None:
+        changed = False
+        out = []
+        for reason in reasons or []:
+            if isinstance(reason, dict) and reason.get("text") and not reason.get("text_en"):
+                text_en = english_of(reason["text"])
+                if text_en:
+                    reason = {**reason, "text_en": text_en}
+                    changed = True
+            out.append(reason)
+        return out if changed else None
+
+    return with_english

@@ -66,6 +66,7 @@ DECORATORS = [
 # Used, but not from application code that vulture reads.
 WHITELIST = {
     "grant_role_permissions": "data migrations and the test world",
+    "reasons_reader": "the data migrations that give stored reasons their English (scoring, referrals)",
     "dispositions_install": "calls' data migration and tests after a flush",
     "lexicon_load_defaults": "compliance's data migration and tests after a flush",
     "concept_groups_load_defaults": "compliance's data migration and tests after a flush",

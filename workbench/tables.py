@@ -54,6 +54,9 @@ class JobTable(tables.Table):
     def render_created_by(self, record):
         return _("System") if record.created_by is None else staff_name(record.created_by)
 
+    def render_message(self, record):
+        return record.message_text
+
 
 class NotificationTable(tables.Table):
     title = tables.Column(verbose_name=_("Notification"))
@@ -66,7 +69,10 @@ class NotificationTable(tables.Table):
         row_attrs = {"class": lambda record: "" if record.read_at else "fw-semibold"}
         empty_text = _("No notifications. Reviews, referrals and finished jobs that need you will appear here.")
 
-    def render_title(self, record, value):
+    def render_title(self, record):
         if record.url:
-            return format_html('<a href="{}">{}</a>', record.url, value)
-        return value
+            return format_html('<a href="{}">{}</a>', record.url, record.title_text)
+        return record.title_text
+
+    def render_body(self, record):
+        return record.body_text

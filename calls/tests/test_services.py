@@ -158,6 +158,9 @@ def test_won_records_conversion_and_outcome(world, callable_customer, at_noon):
     outcome = Outcome.objects.get(pk=call.outcome_id)
     assert outcome.converted and outcome.amount == Decimal("50000") and outcome.product == product
     assert call.product_checks[0]["allowed"] is True
+    # The lead's history writes the amount as every other sentence does (grouped, 2 places).
+    won = lead.transitions.get(to_status="won")
+    assert "50,000.00" in won.reason and won.reason_en.endswith("50,000.00 CNY")
 
 
 def test_won_with_unsuitable_product_is_refused(world, callable_customer, at_noon):

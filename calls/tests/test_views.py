@@ -217,6 +217,24 @@ def test_log_call_double_submit_creates_one_call(world, client_for, open_hours):
     assert "这次外呼已经登记过，未重复添加。" in page
 
 
+def test_the_grade_panel_stays_after_a_call_while_the_lead_is_unconfirmed(world, client_for, open_hours):
+    """Logging the first call moves a new lead to contacting; the advisor who just spoke
+    to the customer still grades it from the call screen, once."""
+    customer = CustomerFactory()
+    ContactPreferenceFactory(customer=customer, consent=True)
+    lead = LeadFactory(customer=customer, team=world.team_a, owner=world.advisor_a, proposed_grade="mid")
+    client = client_for(world.advisor_a)
+    assert client.post(reverse("calls:log_call", args=[lead.pk]), _call_post()).status_code == 302
+    lead.refresh_from_db()
+    assert (lead.status, lead.confirmed_grade) == ("contacting", "")
+    assert 'data-testid="confirm-form"' in client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert client.post(reverse("calls:confirm", args=[lead.pk]), {"grade": "mid"}).status_code == 302
+    lead.refresh_from_db()
+    assert (lead.status, lead.confirmed_grade) == ("nurturing", "mid")
+    assert m.GradeDecision.objects.filter(lead=lead).count() == 1
+    assert 'data-testid="confirm-form"' not in client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+
+
 def test_log_call_blocked_by_policy_shows_chinese_reason(world, client_for, open_hours):
     lead = LeadFactory(customer=CustomerFactory(), team=world.team_a, owner=world.advisor_a)
     r = client_for(world.advisor_a).post(

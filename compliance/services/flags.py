@@ -85,7 +85,7 @@ def flag_escalate(*, actor, flag: Flag, to_user, comment: str) -> Flag:
     audit_record(actor=actor, verb="flag.escalate", target=flag, details={"to": to_user.pk, "comment": comment})
     notification_send(
         recipient=to_user,
-        title=_("Flag escalated to you: %(match)s") % {"match": flag.match or flag.get_kind_display()},
+        title=lambda: _("Flag escalated to you: %(match)s") % {"match": flag.match or flag.get_kind_display()},
         body=comment.strip(),
         url=reverse("compliance:flag_detail", args=[flag.pk]),
         target=flag,
@@ -125,7 +125,7 @@ def flag_close(*, actor, flag: Flag, outcome: str, comment: str) -> Flag:
     if outcome != FlagOutcome.NO_ISSUE and flag.advisor_id:
         notification_send(
             recipient=flag.advisor,
-            title=_("Compliance feedback: %(outcome)s") % {"outcome": flag.get_outcome_display()},
+            title=lambda: _("Compliance feedback: %(outcome)s") % {"outcome": flag.get_outcome_display()},
             body=comment.strip(),
             url=reverse("compliance:my_flags"),
             target=flag,

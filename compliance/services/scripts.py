@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record, records_refusals, refusal
+from core.languages import Words
 from core.services import notification_send, notifications_resolve
 
 from ..access import (
@@ -145,7 +146,7 @@ def script_version_check(*, version_id: int) -> list[ScriptFinding]:
     return rows
 
 
-def _notify_compliance(*, title: str, url: str, target, event: str, author) -> None:
+def _notify_compliance(*, title: Words, url: str, target, event: str, author) -> None:
     """Ask the officers to review; never the author, who may not approve their own script."""
     for officer in compliance_officers():
         if officer.pk != author.pk:
@@ -175,7 +176,9 @@ def script_submit_for_review(*, actor, version: ScriptVersion) -> ScriptVersion:
     )
     url = reverse("compliance:version_review", args=[version.pk])
     _notify_compliance(
-        title=_("Script awaiting review: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
+        title=lambda: (
+            _("Script awaiting review: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number}
+        ),
         url=url,
         target=version,
         event="script.submitted",
@@ -272,7 +275,7 @@ def script_approve(
     notifications_resolve(event_keys=[f"script.submitted:{version.pk}"])  # the review is done
     notification_send(
         recipient=version.author,
-        title=_("Script approved: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
+        title=lambda: _("Script approved: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
         url=reverse("compliance:script_detail", args=[version.script_id]),
         target=version,
         event_key=f"script.approved:{version.pk}",
@@ -308,7 +311,7 @@ def script_reject(*, actor, version: ScriptVersion, comment: str) -> ScriptVersi
     notifications_resolve(event_keys=[f"script.submitted:{version.pk}"])
     notification_send(
         recipient=version.author,
-        title=_("Script rejected: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
+        title=lambda: _("Script rejected: %(title)s v%(n)s") % {"title": version.script.title, "n": version.number},
         body=comment.strip(),
         url=reverse("compliance:script_detail", args=[version.script_id]),
         target=version,

@@ -309,7 +309,7 @@ def rescan_run(*, job_id: int) -> dict | None:
     start, end = day_bounds(date_from, date_to)
     qs = Communication.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by("pk")
     total = qs.count()
-    job_start(job_id=job_id, total=total, message=_("Rescanning"))
+    job_start(job_id=job_id, total=total, message=lambda: _("Rescanning"))
     try:
         scanner = active_scanner()
         done = created = last_pk = 0
@@ -339,7 +339,7 @@ def rescan_run(*, job_id: int) -> dict | None:
             created += new_flags
             done += len(chunk)
             last_pk = chunk[-1].pk
-            job_set_progress(job_id=job_id, done=done, message=_("%(n)d new flags so far") % {"n": created})
+            job_set_progress(job_id=job_id, done=done, message=lambda n=created: _("%(n)d new flags so far") % {"n": n})
         result = {"scanned": done, "new_flags": created}
         job_finish(job_id=job_id, result=result)
         return result

@@ -27,10 +27,11 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import get_language
 
 from core.audit import details_text, target_label, verb_label
+from core.languages import in_reader_language
 
 register = template.Library()
 
@@ -95,12 +96,17 @@ def local_dt(value) -> str:
 
 
 @register.filter
+def in_language(stored: dict, key: str):
+    """``stored[key]`` in the reader's language: ``stored[key + "_en"]`` on English pages
+    when it was written (``{% for r in check|in_language:"reasons" %}``)."""
+    return in_reader_language(stored.get(key) or "", stored.get(f"{key}_en") or "")
+
+
+@register.filter
 def reason_text(reason) -> str:
     if not isinstance(reason, dict):
         return str(reason)
-    if (get_language() or "").startswith("en") and reason.get("text_en"):
-        return reason["text_en"]
-    return reason.get("text") or reason.get("code", "")
+    return in_reader_language(reason.get("text") or reason.get("code", ""), reason.get("text_en") or "")
 
 
 @register.filter

@@ -1,11 +1,13 @@
-"""A job's progress bar and its "done/total" text say the same thing."""
+"""A job's progress bar and its "done/total" text say the same thing, and its message
+reads in the reader's language."""
 
 from __future__ import annotations
 
 import pytest
 from django.template.loader import render_to_string
-from django.utils.translation import override
+from django.utils.translation import gettext, gettext_lazy, override
 
+from core import services
 from core.models import Job
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +32,33 @@ def test_bar_and_count_agree(status, done, total, percent, left):
     if total:
         assert f"<span data-job-count>{done}/{total}</span>" in html
     assert ("未处理" in html) == bool(left)
+
+
+@pytest.mark.parametrize("worker_language", ["zh-hans", "en"])
+def test_a_workers_message_reads_in_the_readers_language(worker_language, settings):
+    """A worker reports in its own language; the bar is read in the reader's."""
+    job = Job.objects.create(kind="core.test", status=Job.Status.RUNNING, total=5)
+    with override(worker_language):
+        services.job_set_progress(job_id=job.pk, done=1, message=gettext_lazy("Loading outcomes"))
+        services.job_advance(job_id=job.pk, message=lambda: gettext("%(n)d new flags so far") % {"n": 3})
+    job.refresh_from_db()
+    assert (job.message, job.message_en) == ("已新增 3 条预警", "3 new flags so far")
+    with override("en"):
+        assert "3 new flags so far" in render_to_string("core/_job_progress.html", {"job": job})
+    with override("zh-hans"):
+        assert "已新增 3 条预警" in render_to_string("core/_job_progress.html", {"job": job})
+
+
+def test_an_exceptions_text_is_kept_as_written_and_attempts_are_worded_in_both():
+    job = Job.objects.create(kind="core.test", status=Job.Status.RUNNING, total=5)
+    services.job_finish(job_id=job.pk, error="disk full")
+    job.refresh_from_db()
+    assert (job.message, job.message_en) == ("disk full", "")
+    with override("en"):
+        assert job.message_text == "disk full"
+    stuck = Job.objects.create(kind="core.test", status=Job.Status.RUNNING, total=5, attempts=99)
+    assert services.job_claim(job_id=stuck.pk) is False
+    stuck.refresh_from_db()
+    assert stuck.message_en.startswith("Stopped after 99 attempts") and "99" in stuck.message
+    with override("en"):
+        assert stuck.message_text == stuck.message_en

@@ -7,8 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit_record
+from core.languages import in_both_languages
 from core.models import Job
 from core.services import job_create, job_finish, job_set_progress, job_start
 from core.tasks import enqueue
@@ -34,22 +36,22 @@ def model_train(*, actor=None, activate: str = "auto", progress=None) -> tuple[M
     same outcomes and folds. Returns the version and a summary."""
     require_manage_scoring(actor)
 
-    def step(msg: str, done: int) -> None:
+    def step(msg, done: int) -> None:  # msg: lazy, worded in each language by the job
         if progress:
             progress(msg, done)
 
-    step(_("Loading outcomes"), 1)
+    step(gettext_lazy("Loading outcomes"), 1)
     rows, y = training.training_rows()
-    step(_("Cross-validating and training"), 2)
+    step(gettext_lazy("Cross-validating and training"), 2)
     model, metrics = training.fit(rows, y)
     active = ModelVersion.objects.filter(is_active=True).first()
     comparison = None
     if active is not None:
-        step(_("Evaluating the active model on the same folds"), 3)
+        step(gettext_lazy("Evaluating the active model on the same folds"), 3)
         old = training.TrainedModel.loads(active.artifact)
         comparison = round(training.evaluate_spec(rows, y, old.spec, old.params), 4)
         metrics["active_auc_same_folds"] = comparison
-    step(_("Saving the model version"), 4)
+    step(gettext_lazy("Saving the model version"), 4)
     with transaction.atomic():
         mv = ModelVersion.objects.create(
             version=_next_version(),
@@ -71,11 +73,13 @@ def model_train(*, actor=None, activate: str = "auto", progress=None) -> tuple[M
             _activate(mv, actor=actor, verb="scoring.model_activate", reason="auto" if activate == "auto" else "manual")
             activated = True
         elif activate == "auto":
-            mv.note = _("Not activated: AUC %(new).3f is below the active model's %(old).3f on the same folds.") % {
-                "new": metrics["auc"],
-                "old": comparison,
-            }
-            mv.save(update_fields=["note"])
+            mv.note, mv.note_en = in_both_languages(
+                lambda: (
+                    _("Not activated: AUC %(new).3f is below the active model's %(old).3f on the same folds.")
+                    % {"new": metrics["auc"], "old": comparison}
+                )
+            )
+            mv.save(update_fields=["note", "note_en"])
     summary = {
         "model_version": mv.version,
         "rows": metrics["rows"],
@@ -139,7 +143,7 @@ def train_run(*, job_id: int | None = None, rescore: bool = True) -> dict | None
         actor = get_user_model().objects.filter(pk=job.created_by_id).first()
         job_start(job_id=job_id, total=5)
 
-    def progress(message: str, done: int) -> None:
+    def progress(message, done: int) -> None:
         if job_id is not None:
             job_set_progress(job_id=job_id, done=done, message=message)
 
@@ -157,8 +161,10 @@ def train_run(*, job_id: int | None = None, rescore: bool = True) -> dict | None
             job_finish(
                 job_id=job_id,
                 result=summary,
-                error=_("Not enough outcomes to train: %(p)s positive and %(n)s negative (%(min)s of each needed).")
-                % {"p": positives, "n": negatives, "min": MIN_CLASS_ROWS},
+                error=lambda: (
+                    _("Not enough outcomes to train: %(p)s positive and %(n)s negative (%(min)s of each needed).")
+                    % {"p": positives, "n": negatives, "min": MIN_CLASS_ROWS}
+                ),
             )
         return summary
     summary.pop("features", None)

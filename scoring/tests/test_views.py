@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
 
 from core.models import AuditEvent, Job
 from customers.tests.factories import CustomerFactory
@@ -17,6 +18,7 @@ from scoring.models import CustomerScore, ModelVersion, ScoringSettings
 from scoring.scorer import Scorer
 from scoring.selectors import grade_preview, score_distribution, settings_get
 from scoring.services.scores import score_distribution_store
+from scoring.services.versions import model_train
 
 pytestmark = pytest.mark.django_db
 
@@ -146,6 +148,7 @@ def test_retrain_without_enough_outcomes_fails_with_a_clear_message(
         client.post(reverse("scoring:retrain"), HTTP_HX_REQUEST="true")
     job = Job.objects.get(kind="scoring.train_model")
     assert job.status == Job.Status.FAILED and "40" in job.message
+    assert job.message_en.startswith("Not enough outcomes to train") and "40" in job.message_en
     assert not ModelVersion.objects.exists()
 
 
@@ -198,3 +201,23 @@ def test_model_reasons_are_chinese_phrases(world):
     )
     assert 0 <= score <= 100 and reasons
     assert any(r["text"] == "30 天内到期 10.0 万元" for r in reasons), reasons
+
+
+def test_a_version_left_inactive_says_why_in_the_readers_language(world, client_for, monkeypatch):
+    """The note was written in the trainer's language and shown so on every page."""
+    _trained_versions(1, world.lead_a)
+    rng = np.random.default_rng(1)
+    rows = [
+        {"aum": float(rng.lognormal(12, 1)), "maturing_30d_amount": float(rng.choice([0, 1e5]))} for _ in range(300)
+    ]
+    y = np.array([int(rng.random() < (0.5 if r["maturing_30d_amount"] else 0.15)) for r in rows])
+    monkeypatch.setattr(training, "training_rows", lambda: (rows, y))
+    monkeypatch.setattr(training, "evaluate_spec", lambda *args: 0.999)  # the active one does better
+    with translation.override("zh-hans"):
+        version, _summary = model_train(actor=world.lead_a)
+    assert not version.is_active
+    assert version.note.startswith("未启用") and version.note_en.startswith("Not activated: AUC")
+    client = client_for(world.lead_a)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("scoring:model")).content.decode()
+    assert escape(version.note_en) in english and escape(version.note) not in english

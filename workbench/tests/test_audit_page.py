@@ -42,7 +42,7 @@ def test_details_in_english(settings, world):
 
     with translation.override("en"):
         text = details_text({"from": "new", "count": 3, "dry_run": True, "at": "2026-06-30T09:15:00+08:00"})
-    assert text.startswith("from: new; count: 3; check only: yes")  # ASCII punctuation in English
+    assert text.startswith("from: New; count: 3; check only: yes")  # a status in words, ASCII punctuation
     assert "2026-06-30 09:15" in text
 
 

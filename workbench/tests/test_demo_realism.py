@@ -20,6 +20,8 @@ from leads.models import OPEN_LEAD_STATUSES, Lead
 from org.models import StaffProfile
 from scoring.models import Outcome
 
+from .walk import code_like
+
 SH = ZoneInfo("Asia/Shanghai")
 PART = {"wealth": "wealth", "fund": "funds", "insurance": "insurance", "metal": "other", "deposit": "deposits"}
 
@@ -101,3 +103,11 @@ def test_a_fresh_demo_has_call_measures(demo):
     lead = StaffProfile.objects.filter(role="team_lead").select_related("user").first().user
     total = team_kpis(user=lead, start=dt.date(2026, 6, 17), end=dt.date(2026, 6, 30))["total"].kpis
     assert total.dialled > 0 and total.effective > 0  # the team measures page is not empty
+
+
+@pytest.mark.slow
+def test_what_the_bank_systems_wrote_has_no_codes(demo):
+    """The AI bot's summaries read "ask_wealth_product、ask_maturity" on every page."""
+    summaries = set(Interaction.objects.filter(channel="ai_bot").values_list("summary", flat=True))
+    assert summaries
+    assert not [s for s in summaries if code_like(s)], sorted(summaries)[:5]

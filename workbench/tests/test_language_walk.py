@@ -23,8 +23,10 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Case, When
 from django.utils import translation
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy
 
 from calls.models import CallLog
 from campaigns.models import Campaign, CampaignTransition, Message, Segment
@@ -40,15 +42,14 @@ from compliance.models import (
     ScriptVersion,
 )
 from core import services as core_services
-from core.models import Job, Notification
 from customers.ingest import SCHEMAS
 from customers.models import Customer, ImportBatch, ImportMapping, Interaction, Product
 from customers.services import imports as import_services
-from leads.models import Grade, Lead, LeadStatus, LeadTransition, PlannedCall
+from leads.models import Grade, Lead, LeadStatus, PlannedCall
 from org.models import Branch, Holiday, StaffProfile, Team
+from org.roles import Role
 from referrals import services as referral_services
-from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus
-from scoring.models import CustomerScore
+from referrals.models import FollowUp, Referral, ReferralEvent, ReferralStatus, RejectReason
 
 from .walk import CJK, code_like, urls_for, visible_text
 
@@ -148,7 +149,6 @@ def people_wrote() -> list[str]:
         (Referral, ["needs_summary", "reject_note", "outcome_note", "preferred_contact_time", "branch_reason"]),
         (FollowUp, ["note"]),
         (ReferralEvent, ["note"]),
-        (LeadTransition, ["reason"]),
         (PlannedCall, ["note"]),
         (ImportMapping, ["name"]),
         (ImportBatch, ["original_name", "headers"]),
@@ -190,27 +190,17 @@ def _messages(report: dict) -> list[str]:
     return [e.get("message", "") for e in (report or {}).get("errors", [])]
 
 
-def stored_in_chinese() -> list[str]:
-    """Text the product wrote once, in Chinese, and stores: a notification, a job's
-    message, an import's row errors (and the reasons of leads scored before reasons
-    were also written in English). The English pages show these in Chinese: the walk
-    treats them as data until they are stored by code and worded on display."""
+def uploaded_in_chinese() -> list[str]:
+    """An import's row errors are worded in the uploader's language (the job carries
+    it) for the uploader to fix the file: a Chinese uploader's report stays Chinese.
+    Everything else the product stores and shows (reasons, notifications, job
+    messages) is stored in both languages and must read in English here."""
     texts: set[str] = set()
-    for model, field in [(Lead, "reasons"), (Referral, "reasons"), (CustomerScore, "reasons")]:
-        texts |= _texts(
-            [
-                [r.get("text", "") for r in row if isinstance(r, dict)]
-                for row in model.objects.values_list(field, flat=True)
-            ]
-        )
-    texts |= _texts(Notification.objects.values_list("title", "body"))
-    texts |= _texts(Job.objects.values_list("message", flat=True))
     # A message's last error is worded when the send failed, in the worker's language.
     texts |= _texts(Message.objects.values_list("last_error", flat=True))
     for preview, report in ImportBatch.objects.values_list("preview", "report"):
         texts |= _texts(_messages(preview) + _messages(report))
-    # A lead's reasons are shown joined: "reason；reason".
-    return sorted({t for text in texts for t in [text, *text.split("；")] if CJK.search(t)}, key=len, reverse=True)
+    return sorted({t for t in texts if CJK.search(t)}, key=len, reverse=True)
 
 
 def _without_people(text: str, written: list[str]) -> str:
@@ -248,7 +238,10 @@ def working_day(db, settings, tmp_path, monkeypatch):
         actor=lead, kind="customers", uploaded_file=SimpleUploadedFile("customers.csv", CSV)
     )
     import_services.import_batch_start(actor=lead, batch=batch, dry_run=True)
-    core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    job = core_services.job_create(actor=lead, kind="scoring.rescore_all", total=5)
+    # A worker reports progress in its own language (Chinese): read in English too.
+    with translation.override("zh-hans"):
+        core_services.job_set_progress(job_id=job.pk, done=1, message=gettext_lazy("Loading outcomes"))
     if not Referral.objects.exists():  # a small demo may refer nobody: refer its best lead
         best = (
             Lead.objects.filter(customer__home_branch__isnull=False, owner__isnull=False)
@@ -258,11 +251,24 @@ def working_day(db, settings, tmp_path, monkeypatch):
         Lead.objects.filter(pk=best.pk).update(status=LeadStatus.CONTACTING, confirmed_grade=Grade.HIGH)
         best.refresh_from_db()
         referral_services.referral_create(actor=best.owner, lead=best, needs_summary="到期资金再投资")
+    # A branch manager working in Chinese rejects a referral: the advisor's notification
+    # and the lead's history are stored by the product and must read in English too.
+    pending = (
+        Referral.objects.filter(status=ReferralStatus.PENDING)
+        .order_by(Case(When(from_advisor__username="advisor1", then=0), default=1), "pk")
+        .first()
+    )
+    if pending is not None:
+        manager = StaffProfile.objects.filter(branch=pending.branch, role=Role.BRANCH_MANAGER).first().user
+        with translation.override("zh-hans"):
+            referral_services.referral_reject(
+                actor=manager, referral=pending, reason=RejectReason.ALREADY_SERVED, note="客户已在网点办理"
+            )
     assert Lead.objects.exists() and Referral.objects.exists()
 
 
 def _walk(client, lang: str) -> dict[str, list[str]]:
-    written = people_wrote() + stored_in_chinese()
+    written = people_wrote() + uploaded_in_chinese()
     written.sort(key=len, reverse=True)  # the longest first, so a short name does not split a long text
     report: dict[str, list[str]] = {}
     for username in ROLES:

@@ -4,8 +4,11 @@ it did; the advisor sees today's completed calls; the help lists every shortcut.
 
 from __future__ import annotations
 
+from io import StringIO
+
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,16 +19,16 @@ from core.models import Notification
 from customers.models import Tag
 from customers.services import privacy
 from customers.tests.factories import CustomerFactory, ProductFactory
-from leads.models import LeadTransition
+from leads.models import Lead, LeadTransition
 from leads.tests.factories import LeadFactory
 from org.roles import Role
 from org.tests.factories import make_staff
 from referrals import services as referral_services
 from referrals.models import RejectReason
 from referrals.tests.factories import high_lead
-from scoring.reasons import _templates, top_reasons
+from scoring.reasons import _templates, phrase, top_reasons
 
-from .walk import visible_text
+from .walk import CJK, visible_text
 
 BODY = (
     "您好，这款稳健理财产品风险等级为R2，属于非保本浮动收益型产品，业绩比较基准不代表实际收益。"
@@ -177,6 +180,28 @@ def test_a_leads_history_tells_what_the_branch_did_in_words(world):
     assert reason.startswith("支行拒绝了转介") and ":" not in reason.replace("：", "")
 
 
+@pytest.mark.parametrize("actor_language", ["zh-hans", "en"])
+def test_a_leads_history_reads_in_the_readers_language(world, client_for, actor_language):
+    """The history's reasons were stored in the language of whoever acted: Chinese on
+    the English call screen (or English on the Chinese one)."""
+    lead = high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    with translation.override(actor_language):
+        referral = referral_services.referral_create(actor=world.advisor_a, lead=lead, needs_summary="50 万到期")
+        referral_services.referral_reject(actor=world.manager_x, referral=referral, reason=RejectReason.UNREACHABLE)
+    with translation.override("en"):
+        unreachable = str(RejectReason.UNREACHABLE.label)
+    rejected = LeadTransition.objects.filter(lead=lead).latest("occurred_at")
+    assert rejected.reason_en == f"Branch rejected the referral: {unreachable}"
+    assert rejected.reason.startswith("支行拒绝了转介") and not CJK.search(rejected.reason_en)
+    client = client_for(world.advisor_a)
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert rejected.reason_en in english and rejected.reason not in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("calls:call", args=[lead.pk])).content.decode()
+    assert rejected.reason in chinese and rejected.reason_en not in chinese
+
+
 def test_lead_reasons_follow_the_readers_language(client_for, world):
     lead = LeadFactory(
         team=world.team_a,
@@ -202,3 +227,31 @@ def test_the_scorer_writes_reasons_in_both_languages():
         _templates("en"),
     )
     assert reasons[0]["text"] != reasons[0]["text_en"] and "20" in reasons[0]["text_en"]
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [
+        ("aum_change_30d", None),
+        ("aum_change_90d", None),
+        ("aum", None),
+        ("age", None),
+        ("tier", "unheard_of"),
+        ("city", "上海"),
+        ("holdings_count", 2.5e7),
+        ("days_to_next_maturity", None),
+    ],
+)
+def test_a_reason_in_english_has_no_chinese_but_the_customers_own_values(code, value):
+    """Unknown values, features' names and large numbers were written in Chinese into
+    the English reason too (近 90 天资产变化：未知)."""
+    english = phrase(code, value, _templates("en"))
+    chinese = phrase(code, value, _templates())
+    assert not CJK.search(english.replace("上海", "")), english
+    assert CJK.search(chinese) and english != chinese
+
+
+def test_the_demo_writes_every_reason_in_both_languages(world):
+    call_command("seed_demo", customers=40, seed=5, stdout=StringIO())
+    reasons = [r for row in Lead.objects.values_list("reasons", flat=True) for r in row]
+    assert reasons and all(r.get("text_en") and not CJK.search(r["text_en"]) for r in reasons)
