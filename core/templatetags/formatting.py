@@ -27,8 +27,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from core.audit import details_text, target_label, verb_label
 from core.languages import in_reader_language
