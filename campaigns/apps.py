@@ -51,6 +51,12 @@ class CampaignsConfig(AppConfig):
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
+        # the AI-bot intents a step's lead rule or a trigger names (campaigns.models.TriggerIntent)
+        "ask_fund": _("Asked about funds"),
+        "ask_wealth_product": _("Asked about wealth products"),
+        "ask_maturity": _("Asked about a maturity or reinvestment"),
+        "ask_pension": _("Asked about pensions"),
+        "ask_human": _("Asked for a human advisor"),
         "draft": _("Draft"),
         "pending_approval": _("Pending approval"),
         "scheduled": _("Scheduled"),

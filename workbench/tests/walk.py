@@ -132,6 +132,7 @@ SAMPLES: dict[str, Callable] = {
         {**sample, "move": "submit"} for sample in [_pk(_first(Campaign.objects.restrict(user, "change")))] if sample
     ],
     "campaigns:segment_detail": _restricted(Segment),
+    "campaigns:trigger": _restricted(Campaign, "change"),
 }
 
 
