@@ -410,14 +410,18 @@ class Scanner:
             self._automaton.make_automaton()
         # Concept rules indexed by their first part: a text is checked only against the
         # rules whose first part occurred (a few), not against all of them.
-        self._concepts_by_first: dict[str, list[tuple[int, _ConceptRule]]] = {}
+        # Each entry: (position in the lexicon, rule, its parts found by the automaton, its
+        # parts that are lazy groups).
+        self._concepts_by_first: dict[str, list[tuple[int, _ConceptRule, frozenset, tuple]]] = {}
         self._lazy_groups: dict[str, re.Pattern] = {name: compiled for compiled, name in self._untriggered_terms}
-        self._concepts_lazy_first: list[tuple[int, _ConceptRule]] = []
+        self._concepts_lazy_first: list[tuple[int, _ConceptRule, frozenset, tuple]] = []
         for position, concept in enumerate(self._concepts):
+            lazy_keys = tuple(k for k in concept.keys if k in self._lazy_groups)
+            entry = (position, concept, concept.key_set - set(lazy_keys), lazy_keys)
             if concept.keys[0] in self._lazy_groups:
-                self._concepts_lazy_first.append((position, concept))
+                self._concepts_lazy_first.append(entry)
             else:
-                self._concepts_by_first.setdefault(concept.keys[0], []).append((position, concept))
+                self._concepts_by_first.setdefault(concept.keys[0], []).append(entry)
 
     def _raw_hits(self, norm: str, features: set[str] | None = None) -> list[tuple[int, int, RuleSpec, tuple]]:
         """Hits of one automaton pass: phrases, triggered regexes and concept rules.
@@ -483,24 +487,28 @@ class Scanner:
             by_first = self._concepts_by_first
             candidates = [c for name in present if name in by_first for c in by_first[name]]
             candidates += self._concepts_lazy_first
-            if len(candidates) > 1:
-                candidates.sort(key=lambda pc: pc[0])  # the rules' order, as in the lexicon
             lazy, evaluated = self._lazy_groups, set()
-            for _position, concept in candidates:
-                if not concept.key_set <= present:
-                    # A group of untriggered expressions (numbers: {pct}, {amount}) is
-                    # searched only when it is all a rule still needs: it is the costliest
-                    # part of a scan and most texts never need it.
-                    missing = [k for k in concept.key_set if k not in present]
-                    if any(k not in lazy or k in evaluated for k in missing):
+            concept_hits = []
+            for position, concept, eager_keys, lazy_keys in candidates:
+                if not eager_keys <= present:
+                    continue
+                # A group of untriggered expressions (numbers: {pct}, {amount}) is searched
+                # only when it is all a rule still needs: it is the costliest part of a
+                # scan and most texts never need it.
+                missing = False
+                for name in lazy_keys:
+                    if name in present:
                         continue
-                    for name in missing:
+                    if name not in evaluated:
                         evaluated.add(name)
                         found = [(m.start(), m.end()) for m in lazy[name].finditer(norm) if m.end() > m.start()]
                         if found:
                             group_hits[name] = found
-                    if not concept.key_set <= present:
-                        continue
+                            continue
+                    missing = True
+                    break
+                if missing:
+                    continue
                 spans = _concept_spans(concept, group_hits)
                 if spans:
                     for name in concept.expression.unless:
@@ -510,7 +518,12 @@ class Scanner:
                             if found:
                                 group_hits[name] = found
                     s, e, _parts = spans[0]
-                    hits.append((s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
+                    concept_hits.append(
+                        (position, (s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
+                    )
+            if len(concept_hits) > 1:
+                concept_hits.sort(key=lambda pc: pc[0])  # the rules' order, as in the lexicon
+            hits.extend(hit for _position, hit in concept_hits)
         if features is not None:
             features.update("g:" + name for name in group_hits)
         return hits
