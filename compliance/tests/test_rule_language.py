@@ -235,6 +235,7 @@ def test_scan_many_gives_what_scan_gives_text_by_text():
         "客户下周回电",
         "这款保本的，妥妥帖帖",
         "一百万放一年，差不多能拿四万出头。",
+        "ＡＢＣ　保本\x00产品",  # full-width letters and a NUL: normalised text by text then
     ]
     batch = s.scan_many(texts)
     assert [r.as_json() for r in batch] == [s.scan(t).as_json() for t in texts]
