@@ -81,18 +81,22 @@ def naive_scan(specs, texts) -> int:
     return hits
 
 
+BATCH = 2_000  # notes per scan_many call (what batch scanning and rescans do)
+
+
 def timed_scan(scanner: Scanner, notes: list[str]) -> tuple[float, int, int, int, int]:
+    """CPU seconds of this process (on a shared, loaded box wall time counts the waits for
+    a core too) and the counts."""
     flagged = findings = suppressed = model = 0
-    scan = scanner.scan
-    t0 = time.perf_counter()
-    for text in notes:
-        result = scan(text)
-        if result.findings or result.model_findings:
-            flagged += 1
-            findings += len(result.findings)
-        suppressed += len(result.suppressed)
-        model += len(result.model_findings)
-    return time.perf_counter() - t0, flagged, findings, suppressed, model
+    t0 = time.process_time()
+    for i in range(0, len(notes), BATCH):
+        for result in scanner.scan_many(notes[i : i + BATCH]):
+            if result.findings or result.model_findings:
+                flagged += 1
+                findings += len(result.findings)
+            suppressed += len(result.suppressed)
+            model += len(result.model_findings)
+    return time.process_time() - t0, flagged, findings, suppressed, model
 
 
 def main() -> None:
@@ -127,15 +131,20 @@ def main() -> None:
     )
 
     sample = notes[:20_000]
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     naive_scan(specs, sample)
-    naive_seconds = time.perf_counter() - t0
+    naive_seconds = time.process_time() - t0
     naive_rate = len(sample) / naive_seconds
     print(f"naive (find + re.search per rule, {len(sample):,} notes): {naive_rate:,.0f} notes/s")
     print(f"ratio rules / naive: {rate / naive_rate:.1f}x; rules + classifier / naive: {rate2 / naive_rate:.1f}x")
+    t0 = time.process_time()
+    for _ in range(1_000_000):
+        pass
+    loop = time.process_time() - t0
+    print(f"yardstick: a 1,000,000-step Python loop took {loop:.3f} CPU s in this run")
     projected = 1_000_000 / rate2
     verdict = "PASS" if projected < 60 else "FAIL"
-    print(f"1,000,000 notes, rules + classifier: {projected:.1f} s on one core (requirement < 60 s): {verdict}")
+    print(f"1,000,000 notes, rules + classifier: {projected:.1f} CPU s on one core (requirement < 60 s): {verdict}")
 
 
 if __name__ == "__main__":

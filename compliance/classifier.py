@@ -22,7 +22,7 @@ multinomial log-loss itself with SciPy's L-BFGS, so compliance never needs sciki
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,7 +135,10 @@ class Classifier:
         else:
             used = np.flatnonzero(strength > 1e-6)
         keep = {old: new for new, old in enumerate(used)}
-        self.weights = np.ascontiguousarray(weights[used], dtype=np.float64)
+        # A last row of zeros: predict_many adds it to every text so no segment is empty.
+        self.weights = np.ascontiguousarray(
+            np.vstack([weights[used], np.zeros((1, weights.shape[1]))]), dtype=np.float64
+        )
         self.bias = bias.astype(np.float64)
         self.vocabulary = {t: keep[i] for t, i in vocabulary.items() if i in keep}
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
@@ -165,6 +168,38 @@ class Classifier:
         scores = self.scores(norm, extra)
         if threshold >= 0.5 and int(scores.argmax()) == 0:
             return []  # from one half up only the most likely class can pass: here "clean"
+        return self._findings(scores, threshold)
+
+    def predict_many(
+        self, norms: Sequence[str], extras: Sequence[Iterable[str]], *, threshold: float = THRESHOLD
+    ) -> list[list[ModelFinding]]:
+        """:meth:`predict` of many texts, scored in one gather-and-sum over the batch."""
+        indices: list[int] = []
+        offsets: list[int] = []
+        automaton, vocabulary, zero = self._automaton, self.vocabulary, len(self.weights) - 1
+        for norm, extra in zip(norms, extras, strict=True):
+            offsets.append(len(indices))
+            compact = _compact(norm)
+            found = {index for _end, index in automaton.iter(compact)} if compact and self._has_keys else set()
+            for token in extra:
+                index = vocabulary.get(token)
+                if index is not None:
+                    found.add(index)
+            found.add(zero)  # the zero row: no text's segment is empty
+            indices.extend(found)
+        if not offsets:
+            return []
+        scores = np.add.reduceat(self.weights[indices], offsets, axis=0) + self.bias
+        out: list[list[ModelFinding]] = [[] for _ in offsets]
+        if threshold >= 0.5:
+            rows = np.flatnonzero(scores.argmax(axis=1) != 0).tolist()
+        else:
+            rows = range(len(offsets))
+        for row in rows:
+            out[row] = self._findings(scores[row], threshold)
+        return out
+
+    def _findings(self, scores: np.ndarray, threshold: float) -> list[ModelFinding]:
         top = scores.max()
         exp = np.exp(scores - top)
         probs = dict(zip(self.categories, (exp / exp.sum()).tolist(), strict=True))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from re import _constants as sre_constants  # Python 3.11+: the parser behind re
 from re import _parser as sre_parser
 
@@ -104,6 +104,13 @@ _NEG_ZH = (
     "切勿",
     "切忌",
     "不允许",
+    # "nobody can": one negation, not the two its characters would count
+    "谁也不能",
+    "谁都不能",
+    "谁也不",
+    "谁都不",
+    "谁也没",
+    "谁都没",
     "谁也",
     "没有",
     "没",
@@ -143,6 +150,11 @@ _NOT_NEGATION_ZH = (
     "莫过于",
     "毫不犹豫",
     "无忧",
+    "差不多",
+    "不得不",
+    "了不起",
+    "忍不住",
+    "怪不得",
 )
 _NEG_EN = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|can't|won't|don't|doesn't|didn't|"
@@ -150,13 +162,17 @@ _NEG_EN = re.compile(
 )
 _NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b")
 _REFUTATION = re.compile(
-    r"^.{0,4}?(?:是不可能|不可能|是不存在|不存在的|是不允许|是不被允许|是违规|属于违规|是禁止|是被禁止|被禁止|是错误|是误导|"
+    r"^.{0,4}?(?:是没有的事|没有的事|是不客观|不客观|是夸大|言过其实|是不可能|不可能|是不存在|不存在的|是不允许|是不被允许|是违规|属于违规|是禁止|是被禁止|被禁止|是错误|是误导|"
     r"is not allowed|is prohibited|is forbidden|is impossible|is not true|is misleading)"
 )
 _PRONOUN_REFUTATION = re.compile(
     r"^[,，、]\s*(?:那|这|这个|那个|这种|that|this|it)\s*(?:是|就是|'s|is)?\s*(?:不可能|不存在|不允许|违规|禁止|错误|误导|"
     r"impossible|not allowed|prohibited|not true|misleading)"
 )
+# Negation is a condition, not a denial, in a threat or a tie: "不买的话…", "不定下来就…".
+_CONDITIONAL_CATEGORIES = frozenset({Category.TIME_PRESSURE, Category.BUNDLING, Category.INDUCEMENT})
+_CONDITIONAL = re.compile(r"的话|就|否则|不然|要不")
+_CONTRAST = re.compile(r"但是|但|可是|不过|然而|却|实际上|其实|说实话|\bbut\b|\bhowever\b|\bactually\b")
 _NEG_ZH_RE = re.compile("|".join(sorted(_NEG_ZH + _NOT_NEGATION_ZH, key=len, reverse=True)))
 _NOT_NEG_ZH = frozenset(_NOT_NEGATION_ZH)
 
@@ -207,7 +223,7 @@ _REPORTED_QUESTION = re.compile(
 )
 # A correction later in the same sentence: the advisor says the claim is wrong.
 _CORRECTION = re.compile(
-    r"纠正|误导|说法是错|说法不对|是错误的|不对的|别信|不要信|不可信|不负责任的说法|早就(?:被)?打破|已经没有了|现在没有这种|"
+    r"纠正|误导|市面上没有|其实不是|没有的事|不是这样|别当真|要警惕|要当心|要小心|没有这种产品|没有这样的产品|说法是错|说法不对|是错误的|不对的|别信|不要信|不可信|不负责任的说法|早就(?:被)?打破|已经没有了|现在没有这种|"
     r"已经不允许|不允许了|不能这么说|is misleading|that's misleading|not true|isn't true|is wrong|is false|"
     r"i (?:said|told (?:him|her|them)) no|i explained (?:it|that) (?:doesn't|isn't|is not|does not)"
 )
@@ -392,6 +408,20 @@ class Scanner:
         self._has_keys = bool(keys)
         if self._has_keys:
             self._automaton.make_automaton()
+        # Concept rules indexed by their first part: a text is checked only against the
+        # rules whose first part occurred (a few), not against all of them.
+        # Each entry: (position in the lexicon, rule, its parts found by the automaton, its
+        # parts that are lazy groups).
+        self._concepts_by_first: dict[str, list[tuple[int, _ConceptRule, frozenset, tuple]]] = {}
+        self._lazy_groups: dict[str, re.Pattern] = {name: compiled for compiled, name in self._untriggered_terms}
+        self._concepts_lazy_first: list[tuple[int, _ConceptRule, frozenset, tuple]] = []
+        for position, concept in enumerate(self._concepts):
+            lazy_keys = tuple(k for k in concept.keys if k in self._lazy_groups)
+            entry = (position, concept, concept.key_set - set(lazy_keys), lazy_keys)
+            if concept.keys[0] in self._lazy_groups:
+                self._concepts_lazy_first.append(entry)
+            else:
+                self._concepts_by_first.setdefault(concept.keys[0], []).append(entry)
 
     def _raw_hits(self, norm: str, features: set[str] | None = None) -> list[tuple[int, int, RuleSpec, tuple]]:
         """Hits of one automaton pass: phrases, triggered regexes and concept rules.
@@ -441,8 +471,6 @@ class Scanner:
                 for m in compiled.finditer(norm):
                     if m.end() > m.start():
                         hits.append((m.start(), m.end(), spec, ()))
-        if self._untriggered_terms:
-            terms_to_run.extend(self._untriggered_terms)
         if terms_to_run:
             done: set[str] = set()
             for compiled, name in terms_to_run:
@@ -453,17 +481,51 @@ class Scanner:
                     if m.end() > m.start():
                         group_hits.setdefault(name, []).append((m.start(), m.end()))
         if features is not None:
-            features.update("g:" + name for name in group_hits)
             features.update("r:" + spec.category for _s, _e, spec, _x in hits)
-        if group_hits:
-            present = group_hits.keys()
-            for concept in self._concepts:
-                if not concept.key_set <= present:
+        if group_hits or self._concepts_lazy_first:
+            present = group_hits.keys()  # a live view: lazy groups join it once evaluated
+            by_first = self._concepts_by_first
+            candidates = [c for name in present if name in by_first for c in by_first[name]]
+            candidates += self._concepts_lazy_first
+            lazy, evaluated = self._lazy_groups, set()
+            concept_hits = []
+            for position, concept, eager_keys, lazy_keys in candidates:
+                if not eager_keys <= present:
+                    continue
+                # A group of untriggered expressions (numbers: {pct}, {amount}) is searched
+                # only when it is all a rule still needs: it is the costliest part of a
+                # scan and most texts never need it.
+                missing = False
+                for name in lazy_keys:
+                    if name in present:
+                        continue
+                    if name not in evaluated:
+                        evaluated.add(name)
+                        found = [(m.start(), m.end()) for m in lazy[name].finditer(norm) if m.end() > m.start()]
+                        if found:
+                            group_hits[name] = found
+                            continue
+                    missing = True
+                    break
+                if missing:
                     continue
                 spans = _concept_spans(concept, group_hits)
                 if spans:
+                    for name in concept.expression.unless:
+                        if name in lazy and name not in evaluated:
+                            evaluated.add(name)
+                            found = [(m.start(), m.end()) for m in lazy[name].finditer(norm) if m.end() > m.start()]
+                            if found:
+                                group_hits[name] = found
                     s, e, _parts = spans[0]
-                    hits.append((s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
+                    concept_hits.append(
+                        (position, (s, e, concept.spec, (spans, concept.expression.unless, group_hits)))
+                    )
+            if len(concept_hits) > 1:
+                concept_hits.sort(key=lambda pc: pc[0])  # the rules' order, as in the lexicon
+            hits.extend(hit for _position, hit in concept_hits)
+        if features is not None:
+            features.update("g:" + name for name in group_hits)
         return hits
 
     def scan(
@@ -475,14 +537,16 @@ class Scanner:
         check_disclosures: bool | None = None,
         features_out: set[str] | None = None,
         use_model: bool = True,
+        normalised: str | None = None,
     ) -> ScanResult:
         """Scan ``text`` with the rules and, when the scanner has one and ``use_model``, the
         classifier (script checks do without: its opinion never blocks approval).
 
         ``features_out`` receives the concept features of the text (what the classifier
-        reads besides its character n-grams): used to train it."""
+        reads besides its character n-grams): used to train it. ``normalised`` is
+        ``normalise(text)`` when the caller has it already (:meth:`scan_many`)."""
         classifier = self.classifier if use_model else None
-        norm = normalise(text or "")
+        norm = normalised if normalised is not None else normalise(text or "")
         features = features_out if features_out is not None else (set() if classifier is not None else None)
         hits = self._raw_hits(norm, features)
         findings: list[Finding] = []
@@ -496,14 +560,18 @@ class Scanner:
                 if extra:  # a concept rule: the first of its spans that stands, else the shortest
                     options = []
                     for alt_s, alt_e, parts in extra[0]:
-                        reason = self._suppression(norm, alt_s, alt_e, parts, extra) if spec.negation_suppresses else ""
+                        reason = (
+                            self._suppression(norm, alt_s, alt_e, parts, extra, spec.category)
+                            if spec.negation_suppresses
+                            else ""
+                        )
                         options.append((alt_s, alt_e, parts, reason))
                         if not reason:
                             break
                     alt_s, alt_e, parts, reason = options[-1] if not options[-1][3] else options[0]
                     judged.append((alt_s, alt_e, spec, parts, reason))
                 else:
-                    reason = self._suppression(norm, s, e, (), ()) if spec.negation_suppresses else ""
+                    reason = self._suppression(norm, s, e, (), (), spec.category) if spec.negation_suppresses else ""
                     judged.append((s, e, spec, (), reason))
             # A hit inside a longer standing hit (保本 inside 保本保息) is the same statement;
             # the same words caught by a phrase and a pattern give one finding.
@@ -537,8 +605,7 @@ class Scanner:
         model_findings: list[ModelFinding] = []
         if classifier is not None:
             # A second opinion: only where no rule already found the same category.
-            ruled = {f.category for f in findings}
-            model_findings = [m for m in classifier.predict(norm, tuple(features)) if m.category not in ruled]
+            model_findings = _second_opinion(classifier.predict(norm, tuple(features)), findings)
         levels: list[int] = []
         missing: list[MissingDisclosure] = []
         if check_disclosures is None:
@@ -554,8 +621,30 @@ class Scanner:
             model_findings=model_findings,
         )
 
+    def scan_many(self, texts: Sequence[str], *, use_model: bool = True) -> list[ScanResult]:
+        """:meth:`scan` of many texts (batch, surveillance of a date range, the benchmark):
+        the rules run text by text, the classifier scores the whole batch in one matrix
+        operation instead of a few small ones per text."""
+        classifier = self.classifier if use_model else None
+        if classifier is None:
+            return [self.scan(text, use_model=False) for text in texts]
+        results, extras = [], []
+        norms = _normalise_many(texts)
+        for text, norm in zip(texts, norms, strict=True):
+            features: set[str] = set()
+            results.append(self.scan(text, features_out=features, use_model=False, normalised=norm))
+            extras.append(features)
+        out = []
+        for result, predicted in zip(results, classifier.predict_many(norms, extras), strict=True):
+            if predicted:
+                predicted = _second_opinion(predicted, result.findings)
+                if predicted:
+                    result = replace(result, model_findings=predicted)
+            out.append(result)
+        return out
+
     @staticmethod
-    def _suppression(norm: str, s: int, e: int, parts: tuple, extra: tuple) -> str:
+    def _suppression(norm: str, s: int, e: int, parts: tuple, extra: tuple, category: str = "") -> str:
         """Why a hit does not stand ("" when it does)."""
         spans = [(ps, pe) for ps, pe, _g in parts] if parts else [(s, e)]
         text = norm
@@ -570,15 +659,41 @@ class Scanner:
                 text = "".join(chars)
         for ps, _pe in spans:
             if _cue_count(_clause_prefix(text, ps)) % 2 == 1:
+                if category in _CONDITIONAL_CATEGORIES and _CONDITIONAL.search(_clause_suffix(norm, ps)):
+                    continue  # "不买的话贷款要多等", "今天不定就没了": a threat, not a denial
                 return "negation"
         if _refuted_after(norm, e):
             return "negation"
         if extra and extra[1]:
             s0, e0 = _sentence_bounds(norm, s, e)
             for name in extra[1]:
-                if any(s0 <= hs and he <= e0 for hs, he in extra[2].get(name, ())):
+                for hs, he in extra[2].get(name, ()):
+                    if not (s0 <= hs and he <= e0):
+                        continue
+                    # "说明书写着不保本，但是我们从来没让客户亏过": a disclaimer before a
+                    # contrast that precedes the claim is taken back by it.
+                    if he <= s and _CONTRAST.search(norm, he, s):
+                        continue
                     return "unless"
         return dismissal(norm, s, e)
+
+
+def _normalise_many(texts: Sequence[str]) -> list[str]:
+    """``normalise`` of each text, in one ``str.translate`` over the batch (a separator no
+    text holds; text by text when one does)."""
+    texts = [t or "" for t in texts]
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != max(len(texts) - 1, 0):
+        return [normalise(t) for t in texts]
+    return normalise(joined).split("\x00") if texts else []
+
+
+def _second_opinion(predicted: list[ModelFinding], findings: list[Finding]) -> list[ModelFinding]:
+    """The model's findings for categories no rule already found."""
+    if not predicted or not findings:
+        return predicted
+    ruled = {f.category for f in findings}
+    return [m for m in predicted if m.category not in ruled]
 
 
 def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, int, tuple]]:

@@ -325,7 +325,10 @@ def rescan_run(*, job_id: int) -> dict | None:
             )
             if not chunk:
                 break
-            scans = [(comm, finding_entries(scanner.scan(comm.text), scanner, comm.text)) for comm in chunk]
+            results = scanner.scan_many([comm.text for comm in chunk])  # the model scores the chunk at once
+            scans = [
+                (comm, finding_entries(result, scanner, comm.text)) for comm, result in zip(chunk, results, strict=True)
+            ]
             with transaction.atomic():
                 new_flags = _flags_apply(scans)
                 Communication.objects.filter(pk__in=[c.pk for c in chunk]).update(scanned_at=timezone.now())

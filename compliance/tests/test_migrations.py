@@ -1,4 +1,5 @@
-"""Migrations 0006-0008: existing per-hit flags become one flag per communication text."""
+"""Migrations 0006-0008: existing per-hit flags become one flag per communication text; 0011: the
+second round of the default lexicon reaches rows still as shipped."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from compliance.lexicon_data import CONCEPT_GROUPS
 
 BEFORE = [("compliance", "0005_corpus_entries")]
 AFTER = [("compliance", "0008_lexicon_rule_stats")]
@@ -67,3 +70,39 @@ def test_flags_under_review_are_merged_and_closed_flags_kept(world):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0011_updates_rows_still_as_shipped_and_leaves_edited_ones(world):
+    before = [("compliance", "0010_text_max_length_concepts_corpus")]
+    after = [("compliance", "0011_second_round_concepts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    old_pct = "{pct} & {will_get} within 16 unless {uncertain}"
+    shipped = rule_model.objects.get(pattern__startswith="{pct} & {will_get}")
+    rule_model.objects.filter(pk=shipped.pk).update(pattern=old_pct, version=1)  # as the first round shipped it
+    edited = rule_model.objects.get(pattern__startswith="{benchmark} & {is_your_return}")
+    rule_model.objects.filter(pk=edited.pk).update(
+        pattern="{benchmark} & {is_your_return} within 20 unless {uncertain}", version=3
+    )
+    group_model.objects.filter(name="loss").update(terms="亏\n亏损", version=1)
+    group_model.objects.filter(name="deposit").update(terms="存款", version=2)  # an officer's edit
+    group_model.objects.filter(name="never_lost").delete()
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    apps = executor.loader.project_state(after).apps
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    rule = rule_model.objects.get(pk=shipped.pk)
+    assert (rule.pattern, rule.version) == (f"{old_pct}, {{past_fact}}", 2)
+    assert rule.history.get(version=2).changes == {"pattern": [old_pct, rule.pattern]}
+    assert rule_model.objects.get(pk=edited.pk).version == 3  # an officer's version is theirs
+    loss = group_model.objects.get(name="loss")
+    assert (loss.terms, loss.version) == ("\n".join(CONCEPT_GROUPS["loss"][1]), 2)
+    assert group_model.objects.get(name="deposit").terms == "存款"
+    assert group_model.objects.filter(name="never_lost").exists()

@@ -105,7 +105,7 @@ def test_english_prefix_terms_respect_word_starts():
 
 
 def toy_classifier():
-    rows = [Snippet(t, "guarantee", "zh", f"g{i}") for i, t in enumerate(["稳稳当当包您满意", "稳稳当当拿钱"] * 3)]
+    rows = [Snippet(t, "guarantee", "zh", f"g{i}") for i, t in enumerate(["妥妥帖帖包您满意", "妥妥帖帖拿钱"] * 3)]
     rows += [Snippet(t, "clean", "zh", f"c{i}") for i, t in enumerate(["客户下周回电", "已发送说明书", "客户出差"] * 3)]
     features = Scanner(default_specs(), default_groups())
     return fit(rows, [normalise(r.text) for r in rows], [classifier_features(features, r.text)[0] for r in rows])
@@ -114,13 +114,13 @@ def toy_classifier():
 def test_model_findings_are_medium_with_probability_and_nearest_examples():
     classifier = toy_classifier()
     s = Scanner(default_specs(), default_groups(), classifier)
-    result = s.scan("这个稳稳当当的")
+    result = s.scan("这个妥妥帖帖的")
     (m,) = result.model_findings
     assert m.category == "guarantee" and m.severity == "medium" and 0.5 <= m.probability <= 1
     payload = result.as_json()["findings"][-1]
     assert payload["source"] == "model" and payload["probability"] == round(m.probability, 3)
-    assert classifier.nearest(normalise("这个稳稳当当的"), category="guarantee")[0][1].text.startswith("稳稳当当")
-    assert s.scan("这个稳稳当当的", use_model=False).model_findings == []
+    assert classifier.nearest(normalise("这个妥妥帖帖的"), category="guarantee")[0][1].text.startswith("妥妥帖帖")
+    assert s.scan("这个妥妥帖帖的", use_model=False).model_findings == []
 
 
 def test_startup_and_admin_do_not_load_scikit_learn():
@@ -199,7 +199,7 @@ def test_a_model_finding_goes_to_the_queue_as_medium_with_its_reason(world, clie
     comm, created = surveillance_services.communication_scan(
         source="call_note",
         object_id=93,
-        text="这个稳稳当当的",
+        text="这个妥妥帖帖的",
         advisor_id=world.advisor_a.pk,
         occurred_at=timezone.now(),
     )
@@ -215,7 +215,7 @@ def test_compliance_scan_jsonl_adds_model_findings(monkeypatch, tmp_path):
     scanner = Scanner(default_specs(), default_groups(), toy_classifier())
     monkeypatch.setattr("compliance.management.commands.compliance_scan.active_scanner", lambda: scanner)
     path = tmp_path / "in.jsonl"
-    path.write_text('{"id": 1, "text": "这个稳稳当当的"}\n', encoding="utf-8")
+    path.write_text('{"id": 1, "text": "这个妥妥帖帖的"}\n', encoding="utf-8")
     out = StringIO()
     call_command("compliance_scan", "--jsonl", str(path), stdout=out)
     (line,) = out.getvalue().splitlines()
@@ -224,3 +224,32 @@ def test_compliance_scan_jsonl_adds_model_findings(monkeypatch, tmp_path):
     (finding,) = payload["findings"]
     assert finding["source"] == "model" and finding["category"] == "guarantee" and 0.5 <= finding["probability"] <= 1
     assert set(finding) == {"rule", "category", "severity", "start", "end", "match", "source", "probability"}
+
+
+def test_scan_many_gives_what_scan_gives_text_by_text():
+    s = Scanner(default_specs(), default_groups(), toy_classifier())
+    texts = [
+        "这个妥妥帖帖的",
+        "本产品不保本，收益到期能拿到百分之四",
+        "",
+        "客户下周回电",
+        "这款保本的，妥妥帖帖",
+        "一百万放一年，差不多能拿四万出头。",
+        "ＡＢＣ　保本\x00产品",  # full-width letters and a NUL: normalised text by text then
+    ]
+    batch = s.scan_many(texts)
+    assert [r.as_json() for r in batch] == [s.scan(t).as_json() for t in texts]
+    assert batch[0].model_findings and not batch[3].model_findings and batch[5].findings
+    assert [r.as_json() for r in s.scan_many(texts, use_model=False)] == [
+        s.scan(t, use_model=False).as_json() for t in texts
+    ]
+
+
+def test_number_groups_are_searched_only_when_a_rule_needs_them():
+    s = Scanner(default_specs(), default_groups())
+    features: set[str] = set()
+    s.scan("年化百分之四", features_out=features)  # {will_get} present: {pct} is searched
+    assert "g:pct" in features
+    features = set()
+    s.scan("百分之四的客户是老客户", features_out=features)  # nothing a {pct} rule needs: not searched
+    assert "g:pct" not in features and not s.scan("百分之四的客户是老客户").findings

@@ -10,7 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from compliance.models import Flag, FlagOutcome, FlagStatus, LexiconRule, Script, ScriptPurpose, VersionStatus
+from compliance.models import (
+    Flag,
+    FlagOutcome,
+    FlagStatus,
+    LexiconRule,
+    LexiconRuleStats,
+    Script,
+    ScriptPurpose,
+    VersionStatus,
+)
 from compliance.services import flags as flag_services
 from compliance.services import qa as qa_services
 from compliance.services import scripts as script_services
@@ -179,6 +188,25 @@ def test_list_query_counts_do_not_grow_with_rows(world, client_for, django_asser
     for name, n in expected.items():
         with django_assert_num_queries(n):
             assert c.get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("n_reviewed", [0, 40])
+def test_lexicon_page_query_count_is_the_same_with_hits_and_review_outcomes(
+    world, client_for, django_assert_num_queries, n_reviewed
+):
+    """Hits and precision are read with the rules (one row of kept statistics per rule),
+    never counted per row: the page's queries do not grow with rules that have them."""
+    rules = list(LexiconRule.objects.order_by("category", "code")[:n_reviewed])
+    LexiconRuleStats.objects.bulk_create(
+        [LexiconRuleStats(rule=r, hits=7 + i, confirmed=3, dismissed=1) for i, r in enumerate(rules)]
+    )
+    c = client_for(world.compliance)
+    c.get(reverse("compliance:lexicon"))  # warm caches
+    with django_assert_num_queries(6):
+        body = c.get(reverse("compliance:lexicon")).content.decode()
+    tbody = body.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    assert tbody.count("<tr") == 25  # a page of 25 rules
+    assert ("75%" in body) == bool(n_reviewed)  # 3 confirmed of 4 reviewed
 
 
 def test_detail_query_counts(world, client_for, django_assert_num_queries):
