@@ -44,6 +44,7 @@ class CampaignTable(tables.Table):
         model = Campaign
         fields = ("name", "status", "priority", "audience", "starts_on", "ends_on", "created_by")
         attrs = {"class": "table table-sm", "data-testid": "campaign-table"}
+        empty_text = _("No campaigns here yet. A campaign manager creates one with “New campaign”.")
 
     def render_name(self, record, value):
         url = reverse("campaigns:detail", args=[record.pk])
@@ -70,6 +71,7 @@ class SegmentTable(tables.Table):
         model = Segment
         fields = ("name", "kind", "member_count", "counted_at", "created_by")
         attrs = {"class": "table table-sm", "data-testid": "segment-table"}
+        empty_text = _("No segments saved yet. Build one with “New segment”, or save a filter of the customer list.")
 
     def render_name(self, record, value):
         return format_html('<a href="{}">{}</a>', reverse("campaigns:segment_detail", args=[record.pk]), value)
@@ -92,6 +94,9 @@ class MessageTable(tables.Table):
         model = Message
         fields = ("created_at", "channel", "recipient", "campaign", "status", "body", "attempts", "last_error")
         attrs = {"class": "table table-sm", "data-testid": "outbox-table"}
+        empty_text = _(
+            "No messages match. Messages appear here once a running campaign sends; clear the filters to see all."
+        )
 
     def render_recipient(self, value):
         return recipient_masked(value)
