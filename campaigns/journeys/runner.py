@@ -150,7 +150,9 @@ def _send(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.
     campaign = journey.campaign
     treated = _split_control(journey, step, group, moves, now)
     version = _approved_version(step)
-    customers = Customer.objects.in_bulk([e.customer_id for e in treated])
+    customers = Customer.objects.only("name", "gender", "mobile", "customer_no").in_bulk(
+        [e.customer_id for e in treated]
+    )
     holdings = next_maturities(customer_ids=list(customers), product=campaign.product, today=now.date())
     messages = []
     for occurrence, part in _by_occurrence(treated).items():

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from core.bulk import rows_insert
 from org.calendar import call_hours
 
 from ..models import (
@@ -241,21 +242,20 @@ def ledger_reserve(
             result.refused[cid] = code
     hold = check.hold_until
     when = hold or slot_at or now
-    rows = [
-        ContactLedgerEntry(
-            customer_id=cid,
-            channel=channel,
-            status=LedgerStatus.HELD if hold else LedgerStatus.RESERVED,
-            source=LedgerSource.CAMPAIGN,
-            source_id=source_id,
-            automated=automated,
-            priority=priority,
-            slot_at=when,
-            key=keys[cid],
-        )
-        for cid in allowed
-    ]
-    ContactLedgerEntry.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    status = LedgerStatus.HELD if hold else LedgerStatus.RESERVED
+    created = timezone.now()
+    rows_insert(
+        ContactLedgerEntry,
+        [
+            *("customer", "channel", "status", "source", "source_id", "automated", "priority", "slot_at", "key"),
+            *("released_reason", "created_at"),
+        ],
+        [
+            (cid, channel, status, LedgerSource.CAMPAIGN, source_id, automated, priority, when, keys[cid], "", created)
+            for cid in allowed
+        ],
+        ignore_conflicts=True,
+    )
     made = {}
     for start in range(0, len(allowed), CHUNK):
         part = [keys[cid] for cid in allowed[start : start + CHUNK]]
