@@ -284,8 +284,9 @@ def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now
             tasks.append(task)
             task_of[id(task)] = e
     placement = call_tasks_assign(tasks=tasks)
+    by_id = {e.pk: e for e in treated}
     for planned in placement.created:
-        e = next(x for x in treated if x.pk == planned.enrolment_id)
+        e = by_id[planned.enrolment_id]
         moves.events.append(_event(e, step, JourneyEventKind.TASK, now))
         moves.goto[e.pk] = journey.after(step)
     for task in placement.unplaced:
