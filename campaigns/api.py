@@ -75,7 +75,7 @@ class ReceiptSerializer(serializers.Serializer):
     )
 
 
-class TurnSerializer(serializers.Serializer):
+class BotTurnSerializer(serializers.Serializer):
     speaker = serializers.ChoiceField(choices=["bot", "customer", "agent"])
     text = serializers.CharField(max_length=5000, allow_blank=True, trim_whitespace=False)
     at = serializers.DateTimeField(required=False)
@@ -86,7 +86,7 @@ class BotSessionSerializer(serializers.Serializer):
     session_id = serializers.CharField(max_length=64)
     started_at = AwareDateTimeField()
     summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    turns = TurnSerializer(many=True, min_length=1, max_length=500)
+    turns = BotTurnSerializer(many=True, min_length=1, max_length=500)
     intents = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
     )

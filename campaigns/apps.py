@@ -71,8 +71,6 @@ class CampaignsConfig(AppConfig):
         "replied": _("The customer replied"),
         "clicked": _("The customer clicked the link"),
         "reached": _("The call reached the customer"),
-        "won": _("The call won a sale"),
-        "converted": pgettext_lazy("exit rule", "Converted"),
         "opted_out": _("Opted out of marketing"),
         "left_segment": _("Left the segment"),
         "unsuitable": _("No longer suitable for the product"),
