@@ -10,11 +10,12 @@ import django_filters as df
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Exists, ExpressionWrapper, OuterRef, Q, Subquery, Value
-from django.db.models.lookups import GreaterThan
+from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IdsChoiceField
 from org.models import Branch, Team
 from org.roles import Role
 
@@ -151,6 +152,11 @@ def condition_names() -> set[str]:
     return names
 
 
+class TagsFilter(df.ModelMultipleChoiceFilter):
+    # A value no row id can be is refused by the field, never handed to ``pk__in``.
+    field_class = IdsChoiceField
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(method="filter_q", label=_("Search"), max_length=SEARCH_MAX)
     tier = df.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
@@ -208,7 +214,7 @@ class CustomerFilter(df.FilterSet):
         label=_("Without tag"),
         empty_label=_("Any"),
     )
-    tags_all = df.ModelMultipleChoiceFilter(
+    tags_all = TagsFilter(
         queryset=Tag.objects.order_by("category", "code"),
         method="filter_tags_all",
         label=_("Has all of these tags"),
@@ -326,7 +332,12 @@ class CustomerFilter(df.FilterSet):
 
     def filter_aum_change(self, qs, name, value):
         """A fall (or rise) of at least the % or at least the CNY amount, either enough.
-        One probe of the snapshot index (customer, date) per customer."""
+
+        The latest snapshot on or before the cutoff gives the bound the AUM must reach
+        (for a fall: the lower of "past less the amount" and "past less the %", so either
+        is enough), computed inside one sub-select: one backward probe of the snapshot
+        index (customer, date) per customer. A % of nothing means nothing: a past AUM of 0
+        gives no % bound (as the outflow trigger)."""
         days, percent, amount = (
             self._value("aum_change_days"),
             self._value("aum_change_percent"),
@@ -336,23 +347,23 @@ class CustomerFilter(df.FilterSet):
             return qs  # the form has refused it already: the list shows the message
         cutoff = timezone.localdate() - dt.timedelta(days=int(days))
         money = DecimalField(max_digits=20, decimal_places=4)
-        past = Subquery(
-            AssetSnapshot.objects.filter(customer_id=OuterRef("pk"), date__lte=cutoff)
-            .order_by("-date")
-            .values("aum")[:1],
-            output_field=money,
-        )
         fall = value == AumChange.FALL
-        lookup = "aum__lte" if fall else "aum__gte"
-        enough = Q()
+        bounds = []
         if amount is not None:
-            bound = past - Value(amount) if fall else past + Value(amount)
-            enough |= Q(**{lookup: ExpressionWrapper(bound, output_field=money)})
+            bounds.append(ExpressionWrapper(F("aum") - amount if fall else F("aum") + amount, output_field=money))
         if percent is not None:
             share = (1 - percent / 100) if fall else (1 + percent / 100)
-            bound = ExpressionWrapper(past * Value(share), output_field=money)
-            enough |= Q(GreaterThan(past, Value(Decimal(0)))) & Q(**{lookup: bound})
-        return qs.filter(enough)
+            by_share = Case(When(aum__gt=0, then=ExpressionWrapper(F("aum") * share, output_field=money)))
+            bounds.append(by_share if not bounds else Coalesce(by_share, bounds[0], output_field=money))
+        bound = bounds[-1] if len(bounds) == 1 else (Greatest if fall else Least)(*bounds, output_field=money)
+        past_bound = Subquery(
+            AssetSnapshot.objects.filter(customer_id=OuterRef("pk"), date__lte=cutoff)
+            .order_by("-date")
+            .annotate(bound=bound)
+            .values("bound")[:1],
+            output_field=money,
+        )
+        return qs.filter(**{"aum__lte" if fall else "aum__gte": past_bound})
 
     def filter_holds(self, qs, name, value):
         """Holds a product of the type, of at least the risk level, or both in one holding."""

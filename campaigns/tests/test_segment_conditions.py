@@ -214,6 +214,8 @@ def _bad_cases(p) -> list[tuple[dict, str]]:
         ({"responded_in_campaign": str(draft.pk)}, "Select a valid choice"),  # a draft has no members
         ({"tags_all": tags}, "Choose at most 5 tags."),
         ({"tags_all": "abc"}, "is not a valid value"),
+        ({"tags_all": "99999999999999999999999999"}, "is not a valid value"),  # beyond any row id
+        ({"aum_change": "fall", "aum_change_days": "30", "aum_change_amount": "9" * 30}, "less than or equal to"),
     ]
 
 
