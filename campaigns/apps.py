@@ -149,3 +149,11 @@ class CampaignsConfig(AppConfig):
         "campaign_manager": ["approve_campaign_launch"],
         "team_lead": ["approve_campaign_launch"],
     }
+
+    def ready(self) -> None:
+        # The customer list's campaign conditions (customers.extensions.LIST_FILTERS) name
+        # models: register once the apps are loaded (the one import inside a function
+        # docs/architecture.md allows).
+        from . import list_filters
+
+        list_filters.register()

@@ -348,13 +348,15 @@ def _groups_from(data: QueryDict) -> list[dict]:
     customer-list query string (``tier=…``) is the first group."""
     n = _group_count(data)
     if not any(key.startswith("g0-") for key in data):
-        return [segment_services.clean_group(data.dict())] + [{} for _i in range(n - 1)]
+        return [segment_services.clean_group(data)] + [{} for _i in range(n - 1)]
     groups = []
     for i in range(n):
         prefix = f"g{i}-"
-        groups.append(
-            segment_services.clean_group({k[len(prefix) :]: v for k, v in data.items() if k.startswith(prefix)})
-        )
+        fields = QueryDict(mutable=True)
+        for key in data:
+            if key.startswith(prefix):
+                fields.setlist(key[len(prefix) :], data.getlist(key))
+        groups.append(segment_services.clean_group(fields))
     return groups
 
 
@@ -363,9 +365,10 @@ def _group_forms(groups: list[dict]) -> list[dict]:
     out = []
     for i, group in enumerate(groups):
         data = QueryDict(mutable=True)
-        data.update({f"g{i}-{k}": v for k, v in group.items()})
+        for key, values in segment_services.group_query(group).lists():
+            data.setlist(f"g{i}-{key}", values)
         f = CustomerFilter(data, queryset=Customer.objects.none(), prefix=f"g{i}")
-        out.append({"n": i + 1, "filter": f, "list_query": urlencode(group)})
+        out.append({"n": i + 1, "filter": f, "list_query": urlencode(group, doseq=True)})
     return out
 
 
@@ -451,7 +454,8 @@ def segment_detail(request, pk: int):
         "groups": _group_forms(groups),
         "sample": segment_services.segment_sample(segment_services.segment_members(segment=segment)),
         "edit_query": urlencode(
-            {f"g{i}-{k}": v for i, g in enumerate(groups) for k, v in g.items()} | {"groups": len(groups) or 1}
+            {f"g{i}-{k}": v for i, g in enumerate(groups) for k, v in g.items()} | {"groups": len(groups) or 1},
+            doseq=True,
         ),
     }
     return render(request, "campaigns/segment_detail.html", context)

@@ -8,6 +8,8 @@ show on a customer's 360° page without this app importing them.
   the PIPL access record before calling it, then renders the template inside the tab
   pane (with ``customer`` and what ``context`` returned). A key the portrait uses
   itself cannot be taken.
+- ``LIST_FILTERS``: conditions of the customer list (and so of segments) on data the
+  apps above own (:class:`ListFilter`).
 - ``PORTRAIT_FACTS``: short facts in the portrait header (label and value), from a
   ``value(customer) -> str | None`` callable, in ``order``; None shows "—". Each
   fact is read on every portrait page: keep it to one indexed query.
@@ -42,3 +44,23 @@ class PortraitFact:
 
 PORTRAIT_TABS = Slot("customers.portrait_tabs")
 PORTRAIT_FACTS = Slot("customers.portrait_facts")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Conditions an app above adds to the customer list's filter
+    (``customers.filters.CustomerFilter``), which is also the segment builder's: the list
+    and a segment keep one definition, and this app never imports the model a condition
+    reads (scores, campaign membership). ``filters()`` returns fresh django-filter
+    ``Filter`` instances by parameter name (a name the list uses itself cannot be taken);
+    ``clean(values)`` returns ``{name: message}`` for values that make no sense together
+    (the list shows the message under the field, a segment refuses to save). Each
+    condition must stay index-friendly at a million customers (docs/portraits.md)."""
+
+    key: str
+    filters: Callable
+    clean: Callable | None = None
+    order: int = 100
+
+
+LIST_FILTERS = Slot("customers.list_filters")

@@ -4,26 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import django_filters as df
+from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import IdsChoiceField
 from org.models import Branch, Team
 from org.roles import Role
 
+from .extensions import LIST_FILTERS
 from .models import (
     AccessKind,
     AccessRecord,
+    AssetSnapshot,
     Channel,
     ContactPreference,
     Customer,
     CustomerTag,
     Holding,
+    Interaction,
     LifecycleStage,
+    ProductRisk,
+    ProductType,
     RiskLevel,
     Tag,
     Tier,
@@ -31,12 +40,17 @@ from .models import (
     mask_middle,
     mobile_normalized,
 )
+from .selectors import INTENT_LABELS
 
 LAST4 = re.compile(r"^[0-9]{3}[0-9Xx]$")
 # Bounds of the numeric filters: beyond them no customer exists, and a date would overflow.
 AUM_MAX = 10**15
 NOT_CONTACTED_DAYS_MAX = 36_500
 SEARCH_MAX = 100  # a customer number, a name, a mobile or an ID number is far shorter
+INTENT_DAYS_MAX = 365
+DEFAULT_INTENT_DAYS = 30
+TAGS_ALL_MAX = 5  # each tag is one indexed probe; five is more than a segment needs
+AUM_CHANGE_PERCENT_MAX = 1000
 
 
 def search_q(term: str, *, prefix: str = "") -> Q:
@@ -75,6 +89,72 @@ def _years_ago(years: int) -> dt.date:
         return today.replace(year=today.year - years)
     except ValueError:  # 29 February in a year without one
         return today.replace(year=today.year - years, day=28)
+
+
+class AumChange:
+    FALL = "fall"
+    RISE = "rise"
+
+
+AUM_CHANGE_CHOICES = [(AumChange.FALL, _("Fell")), (AumChange.RISE, _("Rose"))]
+AUM_CHANGE_DAYS = [("30", _("in 30 days")), ("90", _("in 90 days"))]
+
+
+def _intent_choices() -> list[tuple[str, str]]:
+    return list(INTENT_LABELS().items())
+
+
+def _cross_checks(values: dict) -> dict[str, str]:
+    """Conditions of the list's own that only make sense together: {field: message}."""
+    errors: dict[str, str] = {}
+    change_fields = ("aum_change", "aum_change_days", "aum_change_percent", "aum_change_amount")
+    if any(values.get(f) not in (None, "") for f in change_fields):
+        if not values.get("aum_change"):
+            errors["aum_change"] = _("Choose whether the AUM fell or rose.")
+        if not values.get("aum_change_days"):
+            errors["aum_change_days"] = _("Choose over 30 or 90 days.")
+        if values.get("aum_change_percent") is None and values.get("aum_change_amount") is None:
+            errors["aum_change_percent"] = _("Give the change in % or in CNY (or both: either is enough).")
+    if len(values.get("tags_all") or []) > TAGS_ALL_MAX:
+        errors["tags_all"] = _("Choose at most %(n)s tags.") % {"n": TAGS_ALL_MAX}
+    if values.get("intent_days") is not None and not values.get("intent"):
+        errors["intent"] = _("Choose the intent the AI bot detected.")
+    low, high = values.get("age_min"), values.get("age_max")
+    if low is not None and high is not None and low > high:
+        errors["age_max"] = _("The upper age is below the lower one.")
+    low, high = values.get("aum_min"), values.get("aum_max")
+    if low is not None and high is not None and low > high:
+        errors["aum_max"] = _("The upper AUM is below the lower one.")
+    return errors
+
+
+class CustomerFilterForm(forms.Form):
+    """The filter's form: a condition needing another (the AUM change needs its
+    direction, period and size) is refused with a message under its field."""
+
+    def clean(self):
+        values = super().clean()
+        errors = _cross_checks(values)
+        for entry in LIST_FILTERS.entries():
+            if entry.clean is not None:
+                errors |= entry.clean(values)
+        for name, message in errors.items():
+            if name in self.fields:
+                self.add_error(name, message)
+        return self.cleaned_data
+
+
+def condition_names() -> set[str]:
+    """Every parameter of the customer list: its own and those the apps above register."""
+    names = set(CustomerFilter.base_filters)
+    for entry in LIST_FILTERS.entries():
+        names |= set(entry.filters())
+    return names
+
+
+class TagsFilter(df.ModelMultipleChoiceFilter):
+    # A value no row id can be is refused by the field, never handed to ``pk__in``.
+    field_class = IdsChoiceField
 
 
 class CustomerFilter(df.FilterSet):
@@ -134,13 +214,68 @@ class CustomerFilter(df.FilterSet):
         label=_("Without tag"),
         empty_label=_("Any"),
     )
+    tags_all = TagsFilter(
+        queryset=Tag.objects.order_by("category", "code"),
+        method="filter_tags_all",
+        label=_("Has all of these tags"),
+    )
+    # AUM now against the latest snapshot on or before 30/90 days ago (the portrait
+    # header's "change over 30 days"); a change of at least the % or the CNY amount.
+    aum_change = df.ChoiceFilter(
+        choices=AUM_CHANGE_CHOICES, method="filter_aum_change", label=_("AUM change"), empty_label=_("Any")
+    )
+    aum_change_days = df.ChoiceFilter(
+        choices=AUM_CHANGE_DAYS, method="filter_part_of_aum_change", label=_("AUM change over"), empty_label="—"
+    )
+    aum_change_percent = df.NumberFilter(
+        method="filter_part_of_aum_change",
+        label=_("AUM change of at least (%)"),
+        min_value=Decimal("0.01"),
+        max_value=AUM_CHANGE_PERCENT_MAX,
+        max_digits=6,
+        decimal_places=2,
+    )
+    aum_change_amount = df.NumberFilter(
+        method="filter_part_of_aum_change",
+        label=_("AUM change of at least (CNY)"),
+        min_value=Decimal("0.01"),
+        max_value=AUM_MAX,
+        max_digits=18,
+        decimal_places=2,
+    )
+    product_type = df.ChoiceFilter(
+        choices=ProductType.choices, method="filter_holds", label=_("Holds a product of type"), empty_label=_("Any")
+    )
+    product_risk_min = df.ChoiceFilter(
+        choices=ProductRisk.choices,
+        method="filter_holds",
+        label=_("Holds a product of risk at least"),
+        empty_label=_("Any"),
+    )
+    intent = df.ChoiceFilter(choices=[], method="filter_intent", label=_("AI-bot intent"), empty_label=_("Any"))
+    intent_days = df.NumberFilter(
+        method="filter_part_of_intent",
+        label=_("AI-bot intent in the last (days, 30 if blank)"),
+        min_value=1,
+        max_value=INTENT_DAYS_MAX,
+        decimal_places=0,
+    )
 
     class Meta:
         model = Customer
         fields: list[str] = []
+        form = CustomerFilterForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The intents in the reader's language (the list is translated per call).
+        self.filters["intent"].extra["choices"] = _intent_choices()
+        # Conditions on what the apps above own (scores, campaigns), registered by them.
+        for entry in LIST_FILTERS.entries():
+            for name, extra in entry.filters().items():
+                if name not in self.filters:
+                    extra.model, extra.parent = Customer, self
+                    self.filters[name] = extra
         self.filters["owner"].field.label_from_instance = lambda u: getattr(
             getattr(u, "staff_profile", None), "display_name", u.get_username()
         )
@@ -182,6 +317,81 @@ class CustomerFilter(df.FilterSet):
     def filter_age_max(self, qs, name, value):
         """At most ``value`` years old today: born after this day ``value`` + 1 years ago."""
         return qs.filter(birth_date__gt=_years_ago(int(value) + 1))
+
+    def filter_tags_all(self, qs, name, value):
+        for tag in value:
+            qs = qs.filter(Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag=tag)))
+        return qs
+
+    def _value(self, name: str):
+        return self.form.cleaned_data.get(name)
+
+    def filter_part_of_aum_change(self, qs, name, value):
+        """Read by ``filter_aum_change``: alone, not a condition (the form refuses it)."""
+        return qs
+
+    def filter_aum_change(self, qs, name, value):
+        """A fall (or rise) of at least the % or at least the CNY amount, either enough.
+
+        The latest snapshot on or before the cutoff gives the bound the AUM must reach
+        (for a fall: the lower of "past less the amount" and "past less the %", so either
+        is enough), computed inside one sub-select: one backward probe of the snapshot
+        index (customer, date) per customer. A % of nothing means nothing: a past AUM of 0
+        gives no % bound (as the outflow trigger)."""
+        days, percent, amount = (
+            self._value("aum_change_days"),
+            self._value("aum_change_percent"),
+            self._value("aum_change_amount"),
+        )
+        if not days or (percent is None and amount is None):
+            return qs  # the form has refused it already: the list shows the message
+        cutoff = timezone.localdate() - dt.timedelta(days=int(days))
+        money = DecimalField(max_digits=20, decimal_places=4)
+        fall = value == AumChange.FALL
+        bounds = []
+        if amount is not None:
+            bounds.append(ExpressionWrapper(F("aum") - amount if fall else F("aum") + amount, output_field=money))
+        if percent is not None:
+            share = (1 - percent / 100) if fall else (1 + percent / 100)
+            by_share = Case(When(aum__gt=0, then=ExpressionWrapper(F("aum") * share, output_field=money)))
+            bounds.append(by_share if not bounds else Coalesce(by_share, bounds[0], output_field=money))
+        bound = bounds[-1] if len(bounds) == 1 else (Greatest if fall else Least)(*bounds, output_field=money)
+        past_bound = Subquery(
+            AssetSnapshot.objects.filter(customer_id=OuterRef("pk"), date__lte=cutoff)
+            .order_by("-date")
+            .annotate(bound=bound)
+            .values("bound")[:1],
+            output_field=money,
+        )
+        return qs.filter(**{"aum__lte" if fall else "aum__gte": past_bound})
+
+    def filter_holds(self, qs, name, value):
+        """Holds a product of the type, of at least the risk level, or both in one holding."""
+        kind, risk = self._value("product_type"), self._value("product_risk_min")
+        if name == "product_risk_min" and kind:
+            return qs  # applied with the type, to the same holding
+        held = Holding.objects.filter(customer_id=OuterRef("pk"))
+        if kind:
+            held = held.filter(product__type=kind)
+        if risk:
+            held = held.filter(product__risk_level__gte=int(risk))
+        return qs.filter(Exists(held))
+
+    def filter_part_of_intent(self, qs, name, value):
+        """Read by ``filter_intent``: alone, not a condition (the form refuses it)."""
+        return qs
+
+    def filter_intent(self, qs, name, value):
+        """An AI-bot session in the last N days with the intent. The codes are a JSON
+        list: the quoted code in its text matches on every database (as the AI-intent
+        trigger does); one probe of the customer's interactions index per customer."""
+        days = self._value("intent_days") or DEFAULT_INTENT_DAYS
+        said = Interaction.objects.filter(
+            customer_id=OuterRef("pk"),
+            occurred_at__gte=timezone.now() - dt.timedelta(days=int(days)),
+            intents__icontains=f'"{value}"',
+        )
+        return qs.filter(Exists(said))
 
     def filter_not_contacted(self, qs, name, value):
         cutoff = timezone.now() - dt.timedelta(days=int(value))

@@ -44,6 +44,7 @@ class ScoringConfig(AppConfig):
     def ready(self) -> None:
         # The portrait tab names models and templates: register once the apps are loaded
         # (the one import inside a function docs/architecture.md allows).
-        from . import portrait
+        from . import list_filters, portrait
 
         portrait.register()
+        list_filters.register()

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from customers.filters import CustomerFilter
+from customers.filters import CustomerFilter, condition_names
 from customers.models import Customer
 
 from ..access import can_change_campaigns, can_change_segment
@@ -33,25 +33,35 @@ CUSTOMER_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _NOT_CONDITIONS = {"page", "sort", "per_page", "fmt"}
 
 
-def clean_group(params) -> dict[str, str]:
-    """One group's conditions as the customer list's parameters: known names, non-empty."""
-    known = set(CustomerFilter.base_filters)
-    return {
-        key: str(value).strip()
-        for key, value in params.items()
-        if key in known and key not in _NOT_CONDITIONS and str(value).strip()
-    }
+def clean_group(params) -> dict[str, str | list[str]]:
+    """One group's conditions as the customer list's parameters: known names (the list's
+    own and those the apps above register), non-empty. A parameter given more than once
+    (tags "all of") keeps its values as a list; a ``QueryDict`` gives all of them."""
+    known = condition_names() - _NOT_CONDITIONS
+    group: dict[str, str | list[str]] = {}
+    for key in params:
+        if key not in known:
+            continue
+        raw = params.getlist(key) if isinstance(params, QueryDict) else params[key]
+        values = [str(v).strip() for v in (raw if isinstance(raw, list | tuple) else [raw]) if v is not None]
+        values = [v for v in values if v]
+        if values:
+            group[key] = values[0] if len(values) == 1 else values
+    return group
+
+
+def group_query(group: dict) -> QueryDict:
+    """A group as the customer list's query string (a list value repeats its name)."""
+    data = QueryDict(mutable=True)
+    for key, value in group.items():
+        data.setlist(key, value if isinstance(value, list) else [value])
+    return data
 
 
 def group_filters(definition: dict) -> list[CustomerFilter]:
     """The customer list's filter for each group of ``definition`` (bound, to validate)."""
     groups = definition.get("groups") or [{}]
-    filters = []
-    for group in groups[:MAX_GROUPS]:
-        data = QueryDict(mutable=True)
-        data.update(group)
-        filters.append(CustomerFilter(data, queryset=Customer.objects.all()))
-    return filters
+    return [CustomerFilter(group_query(group), queryset=Customer.objects.all()) for group in groups[:MAX_GROUPS]]
 
 
 def _errors(filters: list[CustomerFilter]) -> list[str]:

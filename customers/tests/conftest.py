@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 
 from customers.apps import CustomersConfig
-from customers.extensions import PORTRAIT_FACTS, PORTRAIT_TABS
+from customers.extensions import LIST_FILTERS, PORTRAIT_FACTS, PORTRAIT_TABS
 from org.roles import grant_role_permissions
 
 
@@ -29,3 +29,10 @@ def portrait_alone(monkeypatch):
     test that needs one registers it."""
     monkeypatch.setattr(PORTRAIT_TABS, "_entries", [])
     monkeypatch.setattr(PORTRAIT_FACTS, "_entries", [])
+
+
+@pytest.fixture(autouse=True)
+def list_alone(monkeypatch):
+    """The customer list with its own conditions only: those the apps above register
+    (scores, campaigns) are tested in those apps (scoring/tests, campaigns/tests)."""
+    monkeypatch.setattr(LIST_FILTERS, "_entries", [])
