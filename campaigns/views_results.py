@@ -5,6 +5,7 @@ Aggregates only: no individual customer is shown."""
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.access import require
 
@@ -27,7 +28,7 @@ def _chart_data(results) -> dict:
         },
         "aum": [
             {
-                "days": figures.days,
+                "label": _("%(n)s days") % {"n": figures.days},
                 "estimate": round(figures.result.estimate, 2),
                 "low": round(figures.result.low, 2),
                 "high": round(figures.result.high, 2),

@@ -77,7 +77,7 @@
     },
     // The AUM uplift per customer at each horizon: the interval as a floating bar, the estimate as a point.
     results_aum: function (d, el) {
-      const labels = d.aum.map(function (r) { return r.days + " " + el.dataset.labelDays; });
+      const labels = d.aum.map(function (r) { return r.label; });
       return {
         data: {labels: labels, datasets: [
           {type: "bar", label: el.dataset.labelInterval, data: d.aum.map(function (r) { return [r.low, r.high]; }), backgroundColor: "rgba(47,111,176,.35)"},
