@@ -249,8 +249,9 @@ class CampaignResults:
 _SENT = (MessageStatus.SENT, MessageStatus.DELIVERED)
 
 
-def _flags(campaign: Campaign, days: int):
-    """Boolean expressions on an enrolment: reached, responded, converted (in the window)."""
+def _flags(campaign: Campaign):
+    """Boolean expressions on an enrolment annotated by ``_with_window``: reached,
+    responded, converted (within its attribution window)."""
     messages = Message.objects.filter(enrolment_id=OuterRef("pk"))
     calls_done = PlannedCall.objects.filter(enrolment_id=OuterRef("pk"), status=PlannedCallStatus.DONE)
     reached = Exists(messages.filter(Q(status__in=_SENT) | Q(delivered_at__isnull=False))) | Exists(calls_done)
@@ -258,18 +259,19 @@ def _flags(campaign: Campaign, days: int):
     responded = Exists(messages.filter(Q(replied_at__isnull=False) | Q(clicked_at__isnull=False))) | Exists(
         calls_done.filter(call_log_id__in=connected)
     )
-    in_window = {"__gte": OuterRef("entered_at"), "__lt": OuterRef("attribution_ends_at")}
     converted = Exists(
         JourneyEvent.objects.filter(
             enrolment_id=OuterRef("pk"),
             kind=JourneyEventKind.CONVERTED,
-            **{f"at{k}": v for k, v in in_window.items()},
+            at__gte=OuterRef("entered_at"),
+            at__lt=OuterRef("attribution_ends_at"),
         )
     ) | Exists(
         CallLog.objects.filter(
             customer_id=OuterRef("customer_id"),
             next_action=NextAction.WON,
-            **{f"started_at{k}": v for k, v in in_window.items()},
+            started_at__gte=OuterRef("entered_at"),
+            started_at__lt=OuterRef("attribution_ends_at"),
         )
     )
     if campaign.product_id:
@@ -353,7 +355,7 @@ def campaign_results(*, campaign: Campaign, now: dt.datetime | None = None) -> C
     """The campaign's figures per arm, its uplift and AUM change: two queries."""
     now = now or timezone.now()
     days = attribution_days()
-    reached, responded, converted = _flags(campaign, days)
+    reached, responded, converted = _flags(campaign)
     arms = {
         Arm.TREATMENT: ArmFigures(Arm.TREATMENT, str(Arm.TREATMENT.label)),
         Arm.CONTROL: ArmFigures(Arm.CONTROL, str(Arm.CONTROL.label)),
