@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_triggers
+from . import views, views_results, views_triggers
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -25,3 +25,4 @@ urlpatterns = [
 ]
 
 urlpatterns += [path("<int:pk>/trigger/", views_triggers.trigger_edit, name="trigger")]
+urlpatterns += [path("<int:pk>/results/", views_results.campaign_results_page, name="results")]

@@ -369,6 +369,9 @@ WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT = env.int("WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT
 WORKBENCH_CAMPAIGN_ENROL_CHUNK = env.int("WORKBENCH_CAMPAIGN_ENROL_CHUNK", default=20_000)
 # A trigger sweep evaluates the customer base in id ranges of this size, one transaction each.
 WORKBENCH_CAMPAIGN_TRIGGER_CHUNK = env.int("WORKBENCH_CAMPAIGN_TRIGGER_CHUNK", default=50_000)
+# Campaign results: a conversion counts for an enrolment within this many days of entry
+# (day 0 the day of entry); it is also the fixed horizon after which results are final.
+WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS = env.int("WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS", default=30)
 # Planned calls an advisor takes a day unless their staff profile says otherwise.
 WORKBENCH_DAILY_CALL_CAPACITY = env.int("WORKBENCH_DAILY_CALL_CAPACITY", default=60)
 WORKBENCH_NURTURE_TOUCHES = env.int("WORKBENCH_NURTURE_TOUCHES", default=3)

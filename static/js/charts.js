@@ -64,6 +64,28 @@
           x: {title: {display: true, text: el.dataset.labelPredicted}}, y: {title: {display: true, text: el.dataset.labelObserved}}}})
       };
     },
+    // A campaign's results: the conversion rate of each group by week of entry.
+    results_weeks: function (d, el) {
+      return {
+        type: "line",
+        data: {labels: d.weeks.labels, datasets: [
+          {label: el.dataset.labelTreatment, data: d.weeks.treatment, borderColor: "#8c1d18", backgroundColor: "#8c1d18", spanGaps: true},
+          {label: el.dataset.labelControl, data: d.weeks.control, borderColor: "#6c757d", backgroundColor: "#6c757d", borderDash: [6, 4], spanGaps: true}
+        ]},
+        options: {animation: false, maintainAspectRatio: false, scales: {y: {beginAtZero: true, title: {display: true, text: "%"}}}}
+      };
+    },
+    // The AUM uplift per customer at each horizon: the interval as a floating bar, the estimate as a point.
+    results_aum: function (d, el) {
+      const labels = d.aum.map(function (r) { return r.label; });
+      return {
+        data: {labels: labels, datasets: [
+          {type: "bar", label: el.dataset.labelInterval, data: d.aum.map(function (r) { return [r.low, r.high]; }), backgroundColor: "rgba(47,111,176,.35)"},
+          {type: "scatter", label: el.dataset.labelEstimate, data: d.aum.map(function (r, i) { return {x: labels[i], y: r.estimate}; }), backgroundColor: "#2f6fb0", pointRadius: 5}
+        ]},
+        options: {animation: false, maintainAspectRatio: false, scales: {x: {type: "category", labels: labels}, y: {title: {display: true, text: "¥"}}}}
+      };
+    },
     lift: function (d, el) {
       return {
         type: "bar",

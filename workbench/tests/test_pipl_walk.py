@@ -159,6 +159,7 @@ SHOWS_NO_CUSTOMER = {
     "campaigns:edit": "a campaign form",
     "campaigns:trigger": "a campaign's trigger form and the last sweep's counts",
     "campaigns:detail": "a campaign: its steps, the journey diagram's counts and the exclusion funnel's counts",
+    "campaigns:results": "a campaign's results: counts, rates and AUM sums per group, no customer",
     "campaigns:step_add": _ACTION,
     "campaigns:step_remove": _ACTION,
     "campaigns:step_edit": _ACTION,

@@ -133,6 +133,7 @@ SAMPLES: dict[str, Callable] = {
     ],
     "campaigns:segment_detail": _restricted(Segment),
     "campaigns:trigger": _restricted(Campaign, "change"),
+    "campaigns:results": _restricted(Campaign),
 }
 
 
