@@ -52,7 +52,10 @@ def cny(value, places: int = 2) -> str:
     amount = _decimal(value)
     if amount is None:
         return EMPTY if value in (None, "") else str(value)
-    return f"¥{amount:,.{int(places)}f}"
+    text = f"{abs(amount):,.{int(places)}f}"
+    if amount < 0 and text.strip("0.,"):
+        return f"-¥{text}"  # the sign before the currency, and no "-¥0.00"
+    return f"¥{text}"
 
 
 @register.filter
