@@ -78,15 +78,9 @@ def advisors_of(team_ids, *, lock: bool = False) -> list[StaffProfile]:
 
 def left_on_day(profiles: list[StaffProfile], day: dt.date) -> dict[int, int]:
     """Slots left on ``day`` for each present advisor of ``profiles`` (one query)."""
-    start, end = _day_bounds(day)
-    used = dict(
-        PlannedCall.objects.filter(
-            advisor_id__in=[p.user_id for p in profiles], status__in=COUNTED, due_at__gte=start, due_at__lt=end
-        )
-        .values_list("advisor_id")
-        .annotate(n=Count("id"))
-    )
-    return {p.user_id: max(0, capacity_of(p) - used.get(p.user_id, 0)) for p in profiles if not is_absent(p, day)}
+    return {
+        plan.profile.user_id: plan.left for plan in capacity_day_plans(profiles=profiles, day=day) if not plan.absent
+    }
 
 
 def _members(profiles: list[StaffProfile]) -> dict[int, list[int]]:

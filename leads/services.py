@@ -482,25 +482,29 @@ def leads_propose_sql(*, cursor, candidates_sql: str, params: dict | None = None
     return len(opened)
 
 
+def _lead_homes(customer_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
+    """{customer id: (owner, team)} of a new lead: the owner advisor's team; an unowned
+    customer's goes to the team at ``customer_id mod number of teams`` (as the SQL path)."""
+    teams = _team_ids()
+    homes = {}
+    for cid, owner, team in Customer.objects.filter(pk__in=customer_ids).values_list(
+        "id", "owner_id", "owner__staff_profile__team_id"
+    ):
+        homes[cid] = (owner, team if team is not None or not teams else teams[cid % len(teams)])
+    return homes
+
+
 def leads_propose(*, candidates: list[LeadCandidate], now: dt.datetime) -> int:
     """The same as :func:`leads_propose_sql` for a handful of customers, in plain ORM
     statements (incremental rescoring, SQLite). Returns the number of leads opened."""
     ids = [c[0] for c in candidates]
     open_ids = set(Lead.objects.open().filter(customer_id__in=ids).values_list("customer_id", flat=True))
-    owners = {
-        cid: (owner, team)
-        for cid, owner, team in Customer.objects.filter(pk__in=ids).values_list(
-            "id", "owner_id", "owner__staff_profile__team_id"
-        )
-    }
-    teams = _team_ids()
+    owners = _lead_homes(ids)
     leads = []
     for cid, score, grade, reasons, version, method in candidates:
         if cid in open_ids or cid not in owners:
             continue
         owner, team = owners[cid]
-        if team is None and teams:
-            team = teams[cid % len(teams)]
         leads.append(
             Lead(
                 customer_id=cid,
@@ -535,20 +539,12 @@ def leads_open_for_campaign(*, customer_ids: list[int], now: dt.datetime) -> dic
     found = {lead.customer_id: lead for lead in Lead.objects.open().filter(customer_id__in=ids)}
     missing = [cid for cid in ids if cid not in found]
     if missing:
-        owners = {
-            cid: (owner, team)
-            for cid, owner, team in Customer.objects.filter(pk__in=missing).values_list(
-                "id", "owner_id", "owner__staff_profile__team_id"
-            )
-        }
-        teams = _team_ids()
+        owners = _lead_homes(missing)
         fresh = []
         for cid in missing:
             if cid not in owners:
                 continue
             owner, team = owners[cid]
-            if team is None and teams:
-                team = teams[cid % len(teams)]
             fresh.append(
                 Lead(
                     customer_id=cid,

@@ -42,13 +42,12 @@ from ..models import (
     CampaignStep,
     Enrolment,
     EnrolmentState,
-    JourneyEvent,
     JourneyEventKind,
 )
 from ..services.segments import segment_members
 from ..targeting import HASH_MULTIPLIER, unsuitable_q
 from .assignment import arm_of, bucket_of, campaign_salt
-from .runner import journey_advance
+from .runner import events_insert, journey_advance
 
 ENROL_JOB = "campaigns.enrol"
 TIMES = ("step_entered_at", "next_at", "entered_at")
@@ -153,11 +152,7 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     ]
     entry.entered = [pk for pk, _arm in made]
     entry.control = sum(1 for _pk, arm in made if arm == "control")
-    rows_insert(
-        JourneyEvent,
-        ["campaign", "enrolment", "step", "kind", "detail", "at"],
-        [(campaign.pk, pk, step.pk, JourneyEventKind.ENTERED, "", now) for pk in entry.entered],
-    )
+    events_insert([(campaign.pk, pk, step.pk, JourneyEventKind.ENTERED, "", now) for pk in entry.entered])
     return entry
 
 

@@ -10,17 +10,13 @@ per message as sent.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.utils import translation
 
+from core.templatetags.formatting import cny
 from customers.models import Customer, Holding, Product
 
 PLACEHOLDERS = ("{称呼}", "{产品}", "{到期日}", "{金额}")
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f} 元"
 
 
 def next_maturities(*, customer_ids: list[int], product: Product | None, today: dt.date) -> dict[int, Holding]:
@@ -40,7 +36,7 @@ def render_message(*, template: str, customer: Customer, product: Product | None
             "{称呼}": customer.salutation,
             "{产品}": product.name if product else (holding.product.name if holding else ""),
             "{到期日}": f"{holding.maturity_date:%Y年%m月%d日}" if holding and holding.maturity_date else "",
-            "{金额}": _money(holding.amount) if holding else "",
+            "{金额}": cny(holding.amount) if holding else "",
         }
     text = template
     for token, value in values.items():

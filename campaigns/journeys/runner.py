@@ -35,10 +35,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import CallLog, NextAction
-from compliance.models import ScriptVersion, VersionStatus
+from compliance.models import ScriptVersion
+from compliance.selectors import approved_version_of
 from core.bulk import rows_insert
 from customers.models import AutomatedMarketingOptOut, Channel, Customer
-from customers.services.ledger import ledger_reserve
+from customers.services.ledger import ledger_reserve, next_window_opening
 from leads.capacity import CallTask, call_tasks_assign
 from leads.models import PlannedCall, PlannedCallStatus
 from leads.services import leads_open_for_campaign
@@ -110,9 +111,7 @@ def events_insert(events: list[tuple]) -> None:
 
 
 def _approved_version(step: CampaignStep) -> ScriptVersion | None:
-    if step.script_id is None:
-        return None
-    return ScriptVersion.objects.filter(script_id=step.script_id, status=VersionStatus.APPROVED).first()
+    return approved_version_of(script_id=step.script_id) if step.script_id is not None else None
 
 
 def _ledger_key(step: CampaignStep, occurrence: str) -> str:
@@ -218,9 +217,10 @@ def _recipient(customer: Customer, channel: str) -> str:
 
 
 def _next_day_opening(now: dt.datetime) -> dt.datetime:
-    start, _end, tz = call_hours()
-    tomorrow = now.astimezone(tz).date() + dt.timedelta(days=1)
-    return dt.datetime.combine(tomorrow, start, tzinfo=tz)
+    """When tomorrow's contact window opens (a task nobody can take today waits for it)."""
+    tz = call_hours()[2]
+    tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return next_window_opening(tomorrow)
 
 
 def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
@@ -542,17 +542,7 @@ def journeys_collect_conversions(*, now: dt.datetime | None = None, days: int = 
             )
         )
         fresh = Enrolment.objects.filter(pk__in=[pk for pk in step_of if pk not in already])
-        rows = [
-            JourneyEvent(
-                campaign_id=e.campaign_id,
-                enrolment_id=e.pk,
-                step_id=step_of[e.pk],
-                kind=JourneyEventKind.CONVERTED,
-                detail="won_call",
-                at=now,
-            )
-            for e in fresh
-        ]
-        JourneyEvent.objects.bulk_create(rows)
-        Enrolment.objects.filter(pk__in=[r.enrolment_id for r in rows], state=EnrolmentState.ACTIVE).update(next_at=now)
+        rows = [(e.campaign_id, e.pk, step_of[e.pk], JourneyEventKind.CONVERTED, "won_call", now) for e in fresh]
+        events_insert(rows)
+        Enrolment.objects.filter(pk__in=[row[1] for row in rows], state=EnrolmentState.ACTIVE).update(next_at=now)
     return len(rows)
