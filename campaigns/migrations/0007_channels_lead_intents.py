@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0006_journeys_capacity'),
+        ('campaigns', '0007_journey_runner'),  # after it: on SQLite its table rebuild must not drop this column
     ]
 
     operations = [
