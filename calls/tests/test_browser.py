@@ -79,11 +79,12 @@ def test_advisor_claims_confirms_calls_and_sees_callback(world, page, login, liv
 def test_team_lead_sees_metrics_chart_and_advisor_home_kpis(world, page, login, live_server, browser):
     lead = LeadFactory(team=world.team_a, owner=world.advisor_a)
     now = timezone.now()
+    # Today's calls, even when the test runs in the first minutes after midnight.
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = max(now - dt.timedelta(minutes=5), midnight + dt.timedelta(seconds=1))
     for code in ("effective", "effective", "effective", "no_answer", "callback"):
-        CallLogFactory(
-            lead=lead, advisor=world.advisor_a, started_at=now - dt.timedelta(minutes=5), disposition=disposition(code)
-        )
-    PlannedCallFactory(lead=lead, advisor=world.advisor_a, due_at=now - dt.timedelta(minutes=1), status="done")
+        CallLogFactory(lead=lead, advisor=world.advisor_a, started_at=earlier, disposition=disposition(code))
+    PlannedCallFactory(lead=lead, advisor=world.advisor_a, due_at=earlier, status="done")
     PlannedCallFactory(lead=lead, advisor=world.advisor_a, due_at=now + dt.timedelta(minutes=1))
     login(world.lead_a)
     page.goto(f"{live_server.url}/leads/metrics/")
