@@ -47,7 +47,7 @@ format: dev-deps
 
 # Re-extract and compile translations: one catalogue per app (run inside its folder),
 # and the project's (the shell: workbench/ and templates/) at the top.
-APPS := core org customers compliance leads scoring referrals calls campaigns
+APPS := core org customers compliance leads scoring referrals calls campaigns reports cadence dashboards
 messages: dev-deps
 	for app in $(APPS); do (cd $$app && DJANGO_SECRET_KEY=messages ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete); done
 	DJANGO_SECRET_KEY=messages $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=bench $(foreach app,$(APPS),--ignore=$(app))

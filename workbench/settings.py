@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "referrals",
     "calls",
     "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
     "workbench",
 ]
 

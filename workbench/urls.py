@@ -19,6 +19,9 @@ urlpatterns = [
     path("referrals/", include(("referrals.urls", "referrals"), namespace="referrals")),
     path("compliance/", include(("compliance.urls", "compliance"), namespace="compliance")),
     path("campaigns/", include(("campaigns.urls", "campaigns"), namespace="campaigns")),
+    path("reports/", include(("reports.urls", "reports"), namespace="reports")),
+    path("cadence/", include(("cadence.urls", "cadence"), namespace="cadence")),
+    path("dashboards/", include(("dashboards.urls", "dashboards"), namespace="dashboards")),
     path("api/", include("workbench.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script): no inline script, as
