@@ -82,6 +82,8 @@ def step_subject(step: CampaignStep) -> str:
         return _("For %(time)s") % {"time": wait_words(step.wait_hours)}
     if step.kind == StepKind.BRANCH:
         label = BranchCondition(step.condition).label if step.condition in BranchCondition.values else "—"
+        if step.wait_hours:
+            return _("If: %(condition)s, within %(time)s") % {"condition": label, "time": wait_words(step.wait_hours)}
         return _("If: %(condition)s") % {"condition": label}
     title = step.script.title if step.script_id else "—"
     if step.kind == StepKind.CALL_TASK and step.due_hours:

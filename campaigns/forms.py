@@ -61,6 +61,14 @@ class StepForm(forms.Form):
     wait = forms.IntegerField(label=_("Wait for"), min_value=1, max_value=24 * 180, required=False)
     wait_unit = forms.ChoiceField(label=_("Unit"), choices=WAIT_UNITS, initial="days", required=False)
     condition = forms.ChoiceField(label=_("Branch asks"), choices=[("", "—"), *BranchCondition.choices], required=False)
+    within = forms.IntegerField(
+        label=_("Wait for an answer up to"),
+        help_text=_("Empty: ask at once. Otherwise yes as soon as the answer is yes, no when the time has passed."),
+        min_value=1,
+        max_value=24 * 30,
+        required=False,
+    )
+    within_unit = forms.ChoiceField(label=_("Unit"), choices=WAIT_UNITS, initial="days", required=False)
     yes_position = forms.TypedChoiceField(label=_("If yes, go to"), coerce=int, empty_value=None, required=False)
     no_position = forms.TypedChoiceField(label=_("If no, go to"), coerce=int, empty_value=None, required=False)
     lead_intents = forms.CharField(
@@ -94,10 +102,12 @@ class StepForm(forms.Form):
             "no_position": data.get("no_position"),
             "lead_intents": data.get("lead_intents") or [],
         }
-        if data.get("wait_unit") == "hours":
-            fields["wait_hours"] = data.get("wait")
-        else:
-            fields["wait_days"] = data.get("wait")
+        amount, unit = (
+            (data.get("within"), data.get("within_unit"))
+            if data["kind"] == StepKind.BRANCH
+            else (data.get("wait"), data.get("wait_unit"))
+        )
+        fields["wait_hours" if unit == "hours" else "wait_days"] = amount
         return fields
 
     @classmethod
@@ -110,8 +120,10 @@ class StepForm(forms.Form):
             "channel": step.channel if step.kind == StepKind.SEND else "",
             "script": step.script_id,
             "due_hours": step.due_hours,
-            "wait": (hours // 24 if in_days else hours) if hours else None,
+            "wait": (hours // 24 if in_days else hours) if hours and step.kind == StepKind.WAIT else None,
             "wait_unit": "days" if in_days or not hours else "hours",
+            "within": (hours // 24 if in_days else hours) if hours and step.kind == StepKind.BRANCH else None,
+            "within_unit": "days" if in_days or not hours else "hours",
             "condition": step.condition,
             "yes_position": step.yes_position,
             "no_position": step.no_position,

@@ -167,6 +167,7 @@ class BranchCondition(models.TextChoices):
     REACHED = "reached", _("The call reached the customer")
     WON = "won", _("The call won a sale")
     CONVERTED = "converted", _("The customer converted")
+    RESPONDED = "responded", _("The customer responded (replied, clicked or was reached)")
 
 
 class ExitRule(models.TextChoices):
@@ -197,6 +198,8 @@ class CampaignStep(models.Model):
         related_name="campaign_steps",
         verbose_name=_("script"),
     )
+    # A wait's length; for a branch, how long it waits for a yes ("no reply within 3
+    # days"): None asks once, at once.
     wait_hours = models.PositiveIntegerField(_("wait (hours)"), null=True, blank=True)
     condition = models.CharField(_("condition"), max_length=16, choices=BranchCondition.choices, blank=True)
     yes_position = models.PositiveSmallIntegerField(_("if yes, go to step"), null=True, blank=True)

@@ -12,8 +12,10 @@ class CoreConfig(AppConfig):
     audit_verbs = {"job.create": _("Background job started")}
 
     def ready(self):
+        from . import lookups, middleware
+
+        # Long ``__in`` lists go to PostgreSQL as one array (core/lookups.py).
+        lookups.register()
         # The session's idle clock starts at log-in (core.middleware.SessionIdleMiddleware);
         # the receiver only stamps the session that login() is about to save.
-        from . import middleware
-
         user_logged_in.connect(middleware.session_stamp_login, dispatch_uid="core.session_stamp_login")

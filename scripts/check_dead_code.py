@@ -16,7 +16,7 @@ import sys
 from vulture import Vulture
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-APPS = ("core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "workbench")
+APPS = ("core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards", "workbench")
 KINDS = {"function", "method", "class", "property", "import"}
 CONVENTIONS = [
     "render_*",

@@ -15,7 +15,10 @@ every due enrolment on, grouped by step, as far as it can go now:
   tomorrow's window on the same step.
 - **wait**: until ``wait_hours`` after the customer reached the step.
 - **branch**: asks the last contact step before it (delivered, replied, clicked, call
-  reached, call won, converted) and goes to its yes or no position; None ends the journey.
+  reached, call won, responded in any of these ways, converted) and goes to its yes or no
+  position; None ends the journey. A branch with a response window (``wait_hours``: "no
+  reply within 3 days") goes to yes as soon as the answer is yes (checked every
+  ``BRANCH_RECHECK``) and to no only when the window has passed.
 
 Control-group enrolments walk the same steps without any send or call (a ``control``
 event says where they would have been contacted). Every move is a :class:`JourneyEvent`.
@@ -39,11 +42,11 @@ from compliance.models import ScriptVersion
 from compliance.selectors import approved_version_of
 from core.bulk import rows_insert
 from customers.models import AutomatedMarketingOptOut, Channel, Customer
-from customers.services.ledger import ledger_reserve, next_window_opening
+from customers.services.ledger import ledger_reserve
 from leads.capacity import CallTask, call_tasks_assign
 from leads.models import PlannedCall, PlannedCallStatus
 from leads.services import leads_open_for_campaign
-from org.calendar import call_hours
+from org.calendar import Calendar, call_hours
 
 from ..models import (
     Arm,
@@ -67,6 +70,7 @@ from .render import next_maturities, render_message
 BATCH = 2000
 MAX_HOPS = 20  # steps one enrolment may take in one run (a journey loops only via a wait)
 DEFAULT_TASK_HOURS = 48
+BRANCH_RECHECK = dt.timedelta(hours=1)  # how often a branch with a window asks again
 CONTACT_KINDS = (StepKind.SEND, StepKind.CALL_TASK)
 
 
@@ -216,11 +220,12 @@ def _recipient(customer: Customer, channel: str) -> str:
     return customer.customer_no
 
 
-def _next_day_opening(now: dt.datetime) -> dt.datetime:
-    """When tomorrow's contact window opens (a task nobody can take today waits for it)."""
+def _next_day_opening(now: dt.datetime, calendar: Calendar) -> dt.datetime:
+    """When the next working day's call hours open (a task nobody can take today waits
+    for it): after a Friday comes Monday, after the eve of a holiday the first day back."""
     tz = call_hours()[2]
-    tomorrow = dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-    return next_window_opening(tomorrow)
+    day = calendar.next_working_day(now.astimezone(tz).date())
+    return calendar.next_call_slot(dt.datetime.combine(day, dt.time.min, tzinfo=tz))
 
 
 def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.datetime) -> Moves:
@@ -233,6 +238,7 @@ def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now
         ).values_list("enrolment_id", flat=True)
     )
     version = _approved_version(step)
+    calendar = Calendar.load()
     tasks, task_of = [], {}
     for occurrence, part in _by_occurrence(treated).items():
         fresh = [e for e in part if e.pk not in placed_before]
@@ -263,8 +269,11 @@ def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now
                 moves.events.append(_event(e, step, JourneyEventKind.BLOCKED, now, code))
                 moves.goto[e.pk] = journey.after(step)
         leads = leads_open_for_campaign(customer_ids=[e.customer_id for e in allowed], now=now)
-        due_at = reservation.held_until or now
-        window = dt.timedelta(hours=step.due_hours or DEFAULT_TASK_HOURS)
+        # Due from the first call slot on a working day (a task made at night, at the
+        # weekend or on a holiday is due when the centre next works), for its window in
+        # working days: 48 hours from a Friday afternoon end on Tuesday afternoon.
+        due_at = calendar.next_call_slot(reservation.held_until or now)
+        due_until = calendar.add_working_days(due_at, (step.due_hours or DEFAULT_TASK_HOURS) / 24)
         for e in allowed:
             lead = leads.get(e.customer_id)
             if lead is None:
@@ -274,7 +283,7 @@ def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now
             task = CallTask(
                 lead=lead,
                 due_at=due_at,
-                due_until=due_at + window,
+                due_until=due_until,
                 campaign_id=campaign.pk,
                 campaign_step_id=step.pk,
                 enrolment_id=e.pk,
@@ -292,7 +301,7 @@ def _call_task(journey: Journey, step: CampaignStep, group: list[Enrolment], now
     for task in placement.unplaced:
         e = task_of[id(task)]
         moves.events.append(_event(e, step, JourneyEventKind.WAITING, now))
-        moves.sleep[e.pk] = _next_day_opening(now)
+        moves.sleep[e.pk] = _next_day_opening(now, calendar)
     return moves
 
 
@@ -318,6 +327,14 @@ def branch_answers(*, condition: str, contact: CampaignStep | None, enrolment_id
         )
     if contact is None:
         return set()
+    if condition == BranchCondition.RESPONDED:
+        if contact.kind == StepKind.CALL_TASK:
+            return branch_answers(condition=BranchCondition.REACHED, contact=contact, enrolment_ids=enrolment_ids)
+        return set(
+            Message.objects.filter(enrolment_id__in=enrolment_ids, step=contact)
+            .filter(Q(replied_at__isnull=False) | Q(clicked_at__isnull=False))
+            .values_list("enrolment_id", flat=True)
+        )
     if condition in (BranchCondition.DELIVERED, BranchCondition.REPLIED, BranchCondition.CLICKED):
         column = {"delivered": "delivered_at", "replied": "replied_at", "clicked": "clicked_at"}[condition]
         return set(
@@ -349,10 +366,15 @@ def _branch(journey: Journey, step: CampaignStep, group: list[Enrolment], now: d
         contact=journey.last_contact_before(step),
         enrolment_ids=[e.pk for e in group],
     )
+    window = dt.timedelta(hours=step.wait_hours or 0)
     for e in group:
         if e.pk in yes:
             moves.events.append(_event(e, step, JourneyEventKind.YES, now))
             moves.goto[e.pk] = step.yes_position
+            continue
+        closes = (e.step_entered_at or now) + window
+        if closes > now:  # still inside the response window: ask again later
+            moves.sleep[e.pk] = min(closes, now + BRANCH_RECHECK)
         else:
             moves.events.append(_event(e, step, JourneyEventKind.NO, now))
             moves.goto[e.pk] = step.no_position

@@ -253,7 +253,11 @@ def _clean_fields(
     elif kind == StepKind.BRANCH:
         if condition not in BranchCondition.values:
             errors["condition"] = _("Choose what the branch asks.")
-        fields.update(condition=condition, yes_position=yes_position, no_position=no_position)
+        if wait_days is not None and wait_hours is None:
+            wait_hours = wait_days * 24
+        if wait_hours is not None and not 1 <= wait_hours <= MAX_DUE_HOURS:
+            errors["wait_hours"] = _("A branch waits for an answer from 1 hour to 30 days, or asks at once.")
+        fields.update(condition=condition, yes_position=yes_position, no_position=no_position, wait_hours=wait_hours)
     if errors:
         raise ValidationError(errors)
     return fields
@@ -387,7 +391,7 @@ def _described(step: CampaignStep) -> dict:
     elif step.kind == StepKind.WAIT:
         out.update(wait_hours=step.wait_hours)
     else:
-        out.update(condition=step.condition, yes=step.yes_position, no=step.no_position)
+        out.update(condition=step.condition, yes=step.yes_position, no=step.no_position, within=step.wait_hours)
     return out
 
 

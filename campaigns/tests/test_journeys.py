@@ -44,7 +44,7 @@ from core.models import Job
 from customers.models import AutomatedMarketingOptOut, Channel, ContactLedgerEntry
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory
 from leads.models import Lead, LeadSource, PlannedCall, PlannedCallStatus
-from org.models import StaffProfile
+from org.models import Holiday, HolidayKind, StaffProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +134,10 @@ def test_sms_then_wait_then_a_call_task_for_those_who_did_not_reply(world, sms_s
     task = tasks.first()
     step4 = CampaignStep.objects.get(campaign=campaign, position=4)
     assert task.campaign_step_id == step4.pk and task.script_version.script == call_script
-    assert task.due_until == later + dt.timedelta(hours=24) and task.advisor == world.advisor_a
+    # ``later`` is a Sunday: the task is due from Monday's first call slot for one working day.
+    monday = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
+    assert (task.due_at, task.due_until) == (monday, monday + dt.timedelta(days=1))
+    assert task.advisor == world.advisor_a
     assert Lead.objects.get(customer=people[1]).source == LeadSource.CAMPAIGN
     # A second run does nothing: every enrolment has completed.
     assert journey_advance(now=later + dt.timedelta(hours=1))["moved"] == 0
@@ -358,3 +361,96 @@ def test_the_advisor_sees_the_task_with_its_script_and_a_won_call_converts_on_it
     assert task.status == PlannedCallStatus.DONE and task.call_log_id is not None
     assert journeys_collect_conversions() == 1
     assert JourneyEvent.objects.get(kind=JourneyEventKind.CONVERTED).step_id == task.campaign_step_id
+
+
+def test_a_branch_with_a_window_says_yes_as_soon_as_the_customer_replies_and_no_when_it_closes(
+    world, sms_script, call_script
+):
+    """ "No reply within 3 days → call": one who replies on day 1 leaves the journey then,
+    not on day 3; one who never replies gets the call task once the window has closed."""
+    campaign = running(
+        world,
+        steps=[
+            {"kind": StepKind.SEND, "channel": Channel.SMS, "script": sms_script},
+            {
+                "kind": StepKind.BRANCH,
+                "condition": BranchCondition.RESPONDED,
+                "wait_hours": 72,
+                "yes_position": None,
+                "no_position": 3,
+            },
+            {"kind": StepKind.CALL_TASK, "channel": Channel.PHONE, "script": call_script, "due_hours": 24},
+        ],
+    )
+    replier, silent = customers(world, 2)
+    entry = enrol_customers(campaign=campaign, entrants=[replier.pk, silent.pk], now=NOW)
+    counts = journey_advance(enrolment_ids=entry.entered, now=NOW)
+    assert counts["sleeping"] == 2 and events(campaign, JourneyEventKind.NO) == 0
+    Message.objects.filter(customer=replier).update(clicked_at=NOW + dt.timedelta(hours=5))
+    counts = journey_advance(now=NOW + dt.timedelta(hours=5, minutes=30))
+    assert counts["completed"] == 1 and events(campaign, JourneyEventKind.YES) == 1
+    assert Enrolment.objects.get(customer=replier).state == EnrolmentState.COMPLETED
+    silent_enrolment = Enrolment.objects.get(customer=silent)
+    assert silent_enrolment.state == EnrolmentState.ACTIVE
+    assert silent_enrolment.next_at == NOW + dt.timedelta(hours=6, minutes=30)  # asked again within the hour
+    assert PlannedCall.objects.count() == 0
+    closes = NOW + dt.timedelta(hours=72)
+    for hour in range(7, 72, 8):  # the runner keeps asking; nothing moves before the window closes
+        journey_advance(now=NOW + dt.timedelta(hours=hour))
+    assert events(campaign, JourneyEventKind.NO) == 0 and PlannedCall.objects.count() == 0
+    journey_advance(now=closes)
+    assert events(campaign, JourneyEventKind.NO) == 1
+    assert list(PlannedCall.objects.values_list("customer_id", flat=True)) == [silent.pk]
+
+
+def test_a_branch_on_a_response_to_a_call_asks_whether_the_call_reached_the_customer(world, sms_script, call_script):
+    campaign = running(
+        world,
+        steps=[
+            {"kind": StepKind.CALL_TASK, "channel": Channel.PHONE, "script": call_script, "due_hours": 24},
+            {
+                "kind": StepKind.BRANCH,
+                "condition": BranchCondition.RESPONDED,
+                "wait_hours": 48,
+                "yes_position": None,
+                "no_position": 3,
+            },
+            {"kind": StepKind.SEND, "channel": Channel.SMS, "script": sms_script},
+        ],
+    )
+    reached, missed = customers(world, 2)
+    entry = enrol_customers(campaign=campaign, entrants=[reached.pk, missed.pk], now=NOW)
+    journey_advance(enrolment_ids=entry.entered, now=NOW)
+    for customer, connected in ((reached, True), (missed, False)):
+        task = PlannedCall.objects.get(customer=customer)
+        log = CallLogFactory(
+            customer=customer,
+            advisor=world.advisor_a,
+            disposition=disposition("effective" if connected else "no_answer"),
+        )
+        PlannedCall.objects.filter(pk=task.pk).update(status=PlannedCallStatus.DONE, call_log_id=log.pk)
+    journey_advance(now=NOW + dt.timedelta(hours=1))
+    assert Enrolment.objects.get(customer=reached).state == EnrolmentState.COMPLETED
+    assert not Message.objects.exists()  # the missed call may still be returned
+    journey_advance(now=NOW + dt.timedelta(hours=48))
+    assert set(Message.objects.values_list("customer_id", flat=True)) == {missed.pk}
+
+
+def test_a_call_task_made_on_the_eve_of_a_holiday_is_due_after_it(world, sms_script, call_script):
+    """Friday 2026-12-04 is made a holiday: a task created Thursday night waits for Monday,
+    and a task of two working days made on Thursday morning is due on Tuesday."""
+    Holiday.objects.create(date=dt.date(2026, 12, 4), kind=HolidayKind.HOLIDAY, name="测试假日")
+    campaign = running(
+        world, steps=[{"kind": StepKind.CALL_TASK, "channel": Channel.PHONE, "script": call_script, "due_hours": 48}]
+    )
+    morning, night = customers(world, 2)
+    first = enrol_customers(campaign=campaign, entrants=[morning.pk], now=NOW)
+    journey_advance(enrolment_ids=first.entered, now=NOW)
+    second = enrol_customers(campaign=campaign, entrants=[night.pk], now=NIGHT)
+    journey_advance(enrolment_ids=second.entered, now=NIGHT)
+    by_customer = {p.customer_id: p for p in PlannedCall.objects.all()}
+    monday_9 = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC)
+    assert by_customer[morning.pk].due_at == NOW
+    assert by_customer[morning.pk].due_until == NOW + dt.timedelta(days=5)  # Thu → (Fri off) Mon → Tue 10:00
+    assert by_customer[night.pk].due_at == monday_9
+    assert by_customer[night.pk].due_until == monday_9 + dt.timedelta(days=2)

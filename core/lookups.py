@@ -1,0 +1,93 @@
+"""Long ``__in`` lists as one array on PostgreSQL.
+
+Django writes ``pk__in=[…20,000 ids…]`` as ``IN (%s, %s, …)`` with a parameter per id;
+psycopg then splits, adapts and quotes each one in Python, which cost a campaign launch
+more time than the database spent (a 20,000-id chunk: ~40 % of its run in query
+building). From ``THRESHOLD`` values of one plain type (integers, or strings) the lookup
+becomes ``col = ANY(%s::bigint[])`` (or ``text[]``) with the whole list as a single
+array literal: one parameter, parsed by the server in C. The same rows match (NULLs are
+dropped, as ``IN`` drops them), indexes are used the same way, and other databases, short
+lists, subqueries and mixed values keep Django's own SQL.
+
+``array_literal`` is the text form of a PostgreSQL array, used by ``core.bulk`` too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Field, ForeignObject
+from django.db.models.fields.related_lookups import RelatedIn
+from django.db.models.lookups import In
+
+THRESHOLD = 100
+
+
+def _element(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return f'"{value.isoformat()}"'
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_literal(values) -> str:
+    """``{1,2,NULL}`` / ``{"a","b \\"c\\""}``: the text form of a one-dimensional array."""
+    return "{" + ",".join(_element(v) for v in values) + "}"
+
+
+def _int_literal(values: list) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+INTEGER_COLUMNS = frozenset({"smallint", "integer", "bigint"})
+
+
+def _array_of(column_type: str, values: list) -> tuple[str, str] | None:
+    """(SQL array type, literal) for integers against an integer column or strings
+    against a text column; None for anything else (JSON, dates, numbers, mixed)."""
+    if column_type in INTEGER_COLUMNS and all(type(v) is int for v in values):
+        return "bigint", _int_literal(values)
+    if (column_type == "text" or column_type.startswith("varchar")) and all(type(v) is str for v in values):
+        return "text", array_literal(values)
+    return None
+
+
+class _AnyArray:
+    def as_postgresql(self, compiler, connection):
+        rhs = self.rhs
+        if (
+            self.rhs_is_direct_value()
+            and not isinstance(self.lhs, tuple)
+            and getattr(self.lhs, "output_field", None) is not None
+            and not hasattr(self.lhs, "targets")  # composite (ColPairs): Django's own SQL
+            and len(rhs) >= THRESHOLD
+        ):
+            values = list(dict.fromkeys(v for v in rhs if v is not None))
+            column_type = (self.lhs.output_field.db_type(connection) or "").split("(")[0].strip().lower()
+            typed = _array_of(column_type, values) if values else None
+            if typed is not None:
+                kind, literal = typed
+                lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+                return f"{lhs_sql} = ANY(%s::{kind}[])", (*lhs_params, literal)
+        return self.as_sql(compiler, connection)
+
+
+class ArrayIn(_AnyArray, In):
+    pass
+
+
+class ArrayRelatedIn(_AnyArray, RelatedIn):
+    pass
+
+
+def register() -> None:
+    """Replace the ``in`` lookup of every field and foreign key (``CoreConfig.ready``)."""
+    Field.register_lookup(ArrayIn)
+    ForeignObject.register_lookup(ArrayRelatedIn)
