@@ -16,7 +16,21 @@ import sys
 from vulture import Vulture
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-APPS = ("core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards", "workbench")
+APPS = (
+    "core",
+    "org",
+    "customers",
+    "compliance",
+    "leads",
+    "scoring",
+    "referrals",
+    "calls",
+    "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
+    "workbench",
+)
 KINDS = {"function", "method", "class", "property", "import"}
 CONVENTIONS = [
     "render_*",

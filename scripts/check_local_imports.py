@@ -12,7 +12,21 @@ import ast
 import pathlib
 import sys
 
-APPS = ("core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards", "workbench")
+APPS = (
+    "core",
+    "org",
+    "customers",
+    "compliance",
+    "leads",
+    "scoring",
+    "referrals",
+    "calls",
+    "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
+    "workbench",
+)
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

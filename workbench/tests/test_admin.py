@@ -5,7 +5,20 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-OUR_APPS = ["core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards"]
+OUR_APPS = [
+    "core",
+    "org",
+    "customers",
+    "compliance",
+    "leads",
+    "scoring",
+    "referrals",
+    "calls",
+    "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
+]
 
 
 def our_models():

@@ -12,7 +12,21 @@ from django.utils import translation
 from core.audit import audit_verbs, verb_label
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards", "workbench")
+APPS = (
+    "core",
+    "org",
+    "customers",
+    "compliance",
+    "leads",
+    "scoring",
+    "referrals",
+    "calls",
+    "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
+    "workbench",
+)
 RECORDED = re.compile(r'\bverb="([a-z_]+\.[a-z_.]+)"')
 
 

@@ -22,7 +22,21 @@ import referrals.tables
 import workbench.tables
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "reports", "cadence", "dashboards", "workbench"]
+APPS = [
+    "core",
+    "org",
+    "customers",
+    "compliance",
+    "leads",
+    "scoring",
+    "referrals",
+    "calls",
+    "campaigns",
+    "reports",
+    "cadence",
+    "dashboards",
+    "workbench",
+]
 TEMPLATE_DATE = re.compile(r"""\|date:["']([^"']+)["']""")
 COLUMN_FORMAT = re.compile(r"""(?:DateTimeColumn|DateColumn)\([^)]*format=["']([^"']+)["']""")
 
