@@ -33,17 +33,62 @@ def _element(value) -> str:
         return str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return f'"{value.isoformat()}"'
-    text = str(value)
+    return _quoted(str(value))
+
+
+def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def array_literal(values) -> str:
-    """``{1,2,NULL}`` / ``{"a","b \\"c\\""}``: the text form of a one-dimensional array."""
+    """``{1,2,NULL}`` / ``{"a","b \\"c\\""}``: the text form of a one-dimensional array.
+    A column of one kind (the usual case: ids, codes, one timestamp) takes a fast path."""
+    values = values if isinstance(values, list | tuple) else list(values)
+    kinds = {type(v) for v in values}
+    if kinds <= {int, type(None)}:
+        if type(None) in kinds:
+            return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+        return "{" + ",".join(map(str, values)) + "}"
+    if kinds <= {str, type(None)}:
+        return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+    if len(kinds) == 1 or kinds <= {dt.datetime, type(None)}:
+        seen: dict = {}  # a column of times is mostly one value (``now``)
+        parts = []
+        for v in values:
+            text = seen.get(v)
+            if text is None:
+                text = seen[v] = _element(v)
+            parts.append(text)
+        return "{" + ",".join(parts) + "}"
     return "{" + ",".join(_element(v) for v in values) + "}"
 
 
 def _int_literal(values: list) -> str:
     return "{" + ",".join(map(str, values)) + "}"
+
+
+INTEGER_FIELDS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
+
+
+def _integer_target(lhs) -> bool:
+    """Whether ``lhs`` is one integer column (a foreign key counts as its target's type)."""
+    if isinstance(lhs, tuple) or hasattr(lhs, "targets"):
+        return False
+    field = getattr(lhs, "output_field", None)
+    field = getattr(field, "target_field", field)
+    return field is not None and field.get_internal_type() in INTEGER_FIELDS
 
 
 INTEGER_COLUMNS = frozenset({"smallint", "integer", "bigint"})
@@ -60,6 +105,19 @@ def _array_of(column_type: str, values: list) -> tuple[str, str] | None:
 
 
 class _AnyArray:
+    def get_prep_lookup(self):
+        # A long list of plain ints for an integer column needs no preparing value by
+        # value (Django's In calls the field's get_prep_value on each).
+        rhs = self.rhs
+        if (
+            isinstance(rhs, list | tuple | set | frozenset)
+            and len(rhs) >= THRESHOLD
+            and all(type(v) is int for v in rhs)
+            and _integer_target(self.lhs)
+        ):
+            return list(rhs)
+        return super().get_prep_lookup()
+
     def as_postgresql(self, compiler, connection):
         rhs = self.rhs
         if (

@@ -78,5 +78,5 @@ def test_values_of_another_kind_keep_djangos_own_sql():
 
 
 def test_array_literal_escapes_what_postgresql_reads():
-    assert array_literal([1, None, True, "a\"b\\c"]) == '{1,NULL,t,"a\\"b\\\\c"}'
+    assert array_literal([1, None, True, 'a"b\\c']) == '{1,NULL,t,"a\\"b\\\\c"}'
     assert array_literal([dt.date(2026, 12, 2)]) == '{"2026-12-02"}'
