@@ -30,15 +30,24 @@ def next_maturities(*, customer_ids: list[int], product: Product | None, today: 
     return nearest
 
 
+def needs_holdings(template: str, product: Product | None) -> bool:
+    """Whether rendering ``template`` reads the customer's next maturity (a launch skips
+    that query for templates without {到期日} / {金额}, or {产品} with no product)."""
+    return "{到期日}" in template or "{金额}" in template or ("{产品}" in template and product is None)
+
+
 def render_message(*, template: str, customer: Customer, product: Product | None, holding: Holding | None) -> str:
+    used = [token for token in PLACEHOLDERS if token in template]
+    if not used:
+        return template.strip()
     with translation.override("zh-hans"):
         values = {
-            "{称呼}": customer.salutation,
-            "{产品}": product.name if product else (holding.product.name if holding else ""),
-            "{到期日}": f"{holding.maturity_date:%Y年%m月%d日}" if holding and holding.maturity_date else "",
-            "{金额}": cny(holding.amount) if holding else "",
+            "{称呼}": lambda: customer.salutation,
+            "{产品}": lambda: product.name if product else (holding.product.name if holding else ""),
+            "{到期日}": lambda: f"{holding.maturity_date:%Y年%m月%d日}" if holding and holding.maturity_date else "",
+            "{金额}": lambda: cny(holding.amount) if holding else "",
         }
-    text = template
-    for token, value in values.items():
-        text = text.replace(token, value)
+        text = template
+        for token in used:
+            text = text.replace(token, values[token]())
     return text.strip()

@@ -65,7 +65,7 @@ from ..models import (
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
-from .render import next_maturities, render_message
+from .render import needs_holdings, next_maturities, render_message
 
 BATCH = 2000
 MAX_HOPS = 20  # steps one enrolment may take in one run (a journey loops only via a wait)
@@ -156,7 +156,11 @@ def _send(journey: Journey, step: CampaignStep, group: list[Enrolment], now: dt.
     customers = Customer.objects.only("name", "gender", "mobile", "customer_no").in_bulk(
         [e.customer_id for e in treated]
     )
-    holdings = next_maturities(customer_ids=list(customers), product=campaign.product, today=now.date())
+    holdings = (
+        next_maturities(customer_ids=list(customers), product=campaign.product, today=now.date())
+        if version is not None and needs_holdings(version.body, campaign.product)
+        else {}
+    )
     messages = []
     for occurrence, part in _by_occurrence(treated).items():
         if version is None:
