@@ -42,8 +42,18 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from campaigns.journeys import enrol as enrol_module  # noqa: E402
-from campaigns.models import Campaign, CampaignStatus, CampaignStep, Enrolment, Message, Segment, StepKind  # noqa: E402
+from campaigns.models import (  # noqa: E402
+    Campaign,
+    CampaignStatus,
+    CampaignStep,
+    Enrolment,
+    JourneyEvent,
+    Message,
+    Segment,
+    StepKind,
+)
 from compliance.models import ScriptVersion, VersionStatus  # noqa: E402
+from core.models import JobChunk  # noqa: E402
 from core.services import job_create  # noqa: E402
 from customers.models import ContactLedgerEntry, Customer  # noqa: E402
 
@@ -111,6 +121,18 @@ def product_run(max_id: int, version: ScriptVersion) -> tuple[float, int, int]:
     return seconds, entered, messages
 
 
+def remove(campaign: Campaign) -> None:
+    """Delete a committed bench campaign and everything its run wrote (raw deletes: the
+    ORM would collect hundreds of thousands of rows first)."""
+    pk = campaign.pk
+    for model in (Message, JourneyEvent, Enrolment):
+        model.objects.filter(campaign_id=pk)._raw_delete(model.objects.db)
+    ledger = ContactLedgerEntry.objects.filter(source_id=pk, key__startswith=f"cmp{pk}:")
+    ledger._raw_delete(ledger.db)
+    JobChunk.objects.filter(job__params__campaign_id=pk).delete()
+    Campaign.objects.filter(pk=pk).delete()
+
+
 def _worker(job_id: int, chunks: list[int], max_id: int) -> None:
     connection.close()  # a forked process opens its own connection
     for lo in chunks:
@@ -140,9 +162,7 @@ def parallel_run(max_id: int, version: ScriptVersion, workers: int) -> tuple[flo
         entered = Enrolment.objects.filter(campaign=campaign).count()
         messages = Message.objects.filter(campaign=campaign).count()
     finally:
-        pk = campaign.pk
-        campaign.delete()
-        ContactLedgerEntry.objects.filter(source_id=pk, key__startswith=f"cmp{pk}:").delete()
+        remove(campaign)
     return seconds, entered, messages
 
 
