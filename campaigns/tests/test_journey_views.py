@@ -116,6 +116,26 @@ def test_the_editor_through_htmx_and_the_version_banner(world, client_for):
     assert page.count('class="jd-step ') == 3 and 'data-to="2"' in page
 
 
+def test_a_branch_waits_for_an_answer_as_the_editor_says(world, client_for):
+    draft = make_campaign(world, script=approved_script(world))
+    c = client_for(world.campaigner)
+    data = {"kind": "branch", "condition": "responded", "within": "3", "within_unit": "days", "no_position": ""}
+    c.post(reverse("campaigns:step_add", args=[draft.pk]), data, **HTMX)
+    branch = draft.steps.get(position=2)
+    assert (branch.condition, branch.wait_hours) == ("responded", 72)
+    page = c.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert "客户有回应（回复、点击或接通）" in page and "3 天内" in page
+    form = c.get(reverse("campaigns:detail", args=[draft.pk]) + f"?edit={branch.pk}", **HTMX).content.decode()
+    assert 'name="edit-within" value="3"' in form
+    c.post(
+        reverse("campaigns:step_edit", args=[branch.pk]), {"edit-kind": "branch", "edit-condition": "replied"}, **HTMX
+    )
+    assert draft.steps.get(pk=branch.pk).wait_hours is None  # no window: asks at once
+    too_long = {"kind": "branch", "condition": "replied", "within": "31", "within_unit": "days"}
+    response = c.post(reverse("campaigns:step_add", args=[draft.pk]), too_long, **HTMX)
+    assert "form-errors" in response.content.decode() and draft.steps.count() == 2
+
+
 def test_bad_input_says_why_and_changes_nothing(world, client_for):
     draft = make_campaign(world, script=approved_script(world))
     step = draft.steps.get()
