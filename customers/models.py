@@ -499,7 +499,9 @@ class Interaction(models.Model):
             models.Index(fields=["customer", "-occurred_at"], name="inter_cust_time_idx"),
             # The AI-bot sessions that heard something, by time: the segment condition
             # "intent X in the last N days" reads only these (customers.filters.filter_intent).
-            models.Index(fields=["occurred_at", "customer"], condition=~models.Q(intents=[]), name="inter_intent_time_idx"),
+            models.Index(
+                fields=["occurred_at", "customer"], condition=~models.Q(intents=[]), name="inter_intent_time_idx"
+            ),
         ]
 
     def __str__(self) -> str:
