@@ -112,6 +112,9 @@ def _successors(step: CampaignStep, positions: set[int]) -> list[int]:
     return [step.position + 1] if step.position + 1 in positions else []
 
 
+CALL_CONDITIONS = (BranchCondition.REACHED, BranchCondition.WON, BranchCondition.RESPONDED)
+
+
 def journey_problems(steps: list[CampaignStep]) -> list[str]:
     """What is wrong with a journey (its steps in order), in the user's language."""
     problems = []
@@ -131,6 +134,20 @@ def journey_problems(steps: list[CampaignStep]) -> list[str]:
                     _("The branch at step %(n)s leads to step %(t)s, which is not in the journey.")
                     % {"n": s.position, "t": target}
                 )
+    # A branch about a call must wait for it: the task step moves on once the task is
+    # placed, so a branch asking at once would always answer no.
+    for s in steps:
+        if s.kind != StepKind.BRANCH or s.wait_hours or s.condition not in CALL_CONDITIONS:
+            continue
+        contacts = [c for c in steps if c.position < s.position and c.kind in (StepKind.SEND, StepKind.CALL_TASK)]
+        if contacts and contacts[-1].kind == StepKind.CALL_TASK:
+            problems.append(
+                _(
+                    "The branch at step %(n)s asks about the call of step %(c)s at once, before anyone "
+                    "could call: let it wait for an answer (for example 2 days)."
+                )
+                % {"n": s.position, "c": contacts[-1].position}
+            )
     # A loop without a wait would run without end: look for a cycle among the steps that
     # are not waits (every cycle that avoids all waits is a cycle of that subgraph).
     by_position = {s.position: s for s in steps}

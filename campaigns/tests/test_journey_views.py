@@ -131,9 +131,15 @@ def test_a_branch_waits_for_an_answer_as_the_editor_says(world, client_for):
         reverse("campaigns:step_edit", args=[branch.pk]), {"edit-kind": "branch", "edit-condition": "replied"}, **HTMX
     )
     assert draft.steps.get(pk=branch.pk).wait_hours is None  # no window: asks at once
+    # after a call task, a branch about the call must give the advisor time to call
+    call = {"kind": "call_task", "script": str(approved_script(world, title="外呼").pk), "due_hours": "24"}
+    c.post(reverse("campaigns:step_add", args=[draft.pk]), call, **HTMX)
+    at_once = {"kind": "branch", "condition": "reached"}
+    response = c.post(reverse("campaigns:step_add", args=[draft.pk]), at_once, **HTMX).content.decode()
+    assert "来不及外呼" in response and draft.steps.count() == 3
     too_long = {"kind": "branch", "condition": "replied", "within": "31", "within_unit": "days"}
     response = c.post(reverse("campaigns:step_add", args=[draft.pk]), too_long, **HTMX)
-    assert "form-errors" in response.content.decode() and draft.steps.count() == 2
+    assert "form-errors" in response.content.decode() and draft.steps.count() == 3
 
 
 def test_bad_input_says_why_and_changes_nothing(world, client_for):
