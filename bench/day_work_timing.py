@@ -156,6 +156,7 @@ def main() -> None:
     leads = (
         Lead.objects.filter(proposed_grade="high", status__in=["new", "contacting"], owner__isnull=False)
         .exclude(customer__home_branch__isnull=True)
+        .filter(referrals__isnull=True)
         .select_related("customer", "owner")
         .order_by("pk")[: args.runs + 2]
     )
