@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
+from core.templatetags.formatting import cny
 from customers.models import Channel, Customer, Direction, Product, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
@@ -398,8 +399,7 @@ def _apply_next_action(*, actor, lead: Lead, call: CallLog, branch, now: dt.date
             lead=lead,
             to=S.WON,
             reason=lambda: (
-                _("Won: %(product)s, %(amount)s CNY")
-                % {"product": call.won_product.name, "amount": f"{call.won_amount:,.2f}"}
+                _("Won: %(product)s, %(amount)s") % {"product": call.won_product.name, "amount": cny(call.won_amount)}
             ),
         )
         lead_services.lead_plans_cancel(lead=lead)

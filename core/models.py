@@ -134,6 +134,13 @@ class Job(models.Model):
         return in_reader_language(self.message, self.message_en)
 
     @property
+    def message_shown(self) -> str:
+        """What the jobs page and the bar say beside the status: the worker's message while
+        it runs and the reason once it failed. A succeeded job's last message is a step
+        it has finished ("正在纳入客群客户" beside 已完成 read as still running), so none."""
+        return "" if self.status == self.Status.SUCCEEDED else self.message_text
+
+    @property
     def left_over(self) -> int:
         """Items of ``total`` a finished job did not process (0 while it runs)."""
         return max(0, self.total - self.done) if self.is_finished else 0

@@ -44,6 +44,7 @@ from psycopg.types.json import Jsonb  # the COPY path of PostgreSQL (psycopg is 
 from core.middleware import CONTROL_CHARACTERS
 from core.models import JobChunk
 from core.services import job_set_progress
+from core.templatetags.formatting import cny
 from org import models as org_models
 
 from . import models as m
@@ -598,7 +599,7 @@ def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: di
                     "aum",
                     d["aum"],
                     _("Deposits, wealth products, funds, insurance and other add up to %(sum)s, not to the AUM.")
-                    % {"sum": f"{sum(parts, Decimal('0')):,.2f}"},
+                    % {"sum": cny(sum(parts, Decimal("0")))},
                 )
         elif schema.kind == m.ImportKind.TAGS:
             d["tag_id"] = lookups.tags.get(d["tag_code"])

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import get_for_user
+from core.templatetags.formatting import cny
 from org.models import Branch
 
 from .extensions import PORTRAIT_FACTS
@@ -222,8 +223,8 @@ def portrait_signals(*, customer: Customer) -> dict:
         )
     if maturing["n"]:
         signals.append(
-            _("%(n)s holding(s) worth %(amount)s CNY mature within 30 days: a reinvestment conversation is due.")
-            % {"n": maturing["n"], "amount": f"{maturing['total']:,.2f}"}
+            _("%(n)s holding(s) worth %(amount)s mature within 30 days: a reinvestment conversation is due.")
+            % {"n": maturing["n"], "amount": cny(maturing["total"])}
         )
     if customer.risk_expired:
         signals.append(_("The risk assessment is missing or expired: invite the customer to reassess."))

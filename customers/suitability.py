@@ -25,6 +25,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.templatetags.formatting import cny
+
 from .models import Customer, Holding, Product, ProductType, RiskAssessment
 
 SECOND_REVIEW_AGE = 65
@@ -130,20 +132,14 @@ def _verdict(*, facts: _CustomerFacts, product: Product, amount: Decimal | None,
         elif amount < min_amount:
             allowed = False
             reasons.append(
-                _("The amount %(amount)s is below the minimum purchase of %(min)s CNY.")
-                % {
-                    "amount": f"{amount:,.2f}",
-                    "min": f"{min_amount:,.2f}",
-                }
+                _("The amount %(amount)s is below the minimum purchase of %(min)s.")
+                % {"amount": cny(amount), "min": cny(min_amount)}
             )
     elif facts.aum < min_amount:
         allowed = False
         reasons.append(
-            _("The customer's assets (%(aum)s CNY) are below the minimum purchase of %(min)s CNY.")
-            % {
-                "aum": f"{facts.aum:,.2f}",
-                "min": f"{min_amount:,.2f}",
-            }
+            _("The customer's assets (%(aum)s) are below the minimum purchase of %(min)s.")
+            % {"aum": cny(facts.aum), "min": cny(min_amount)}
         )
 
     if product.is_private:
@@ -151,8 +147,8 @@ def _verdict(*, facts: _CustomerFacts, product: Product, amount: Decimal | None,
         if facts.aum < qualified_min:
             allowed = False
             reasons.append(
-                _("Private placements are only for qualified investors with at least %(min)s CNY of financial assets.")
-                % {"min": f"{qualified_min:,.0f}"}
+                _("Private placements are only for qualified investors with at least %(min)s of financial assets.")
+                % {"min": cny(qualified_min, 0)}
             )
         elif allowed:
             reasons.append(

@@ -30,6 +30,7 @@ from core.audit import audit_record
 from core.languages import Words, in_both_languages
 from core.models import AuditEvent, Notification
 from core.services import notification_send, notifications_resolve
+from core.templatetags.formatting import cny
 from customers.models import Interaction, Product
 from customers.services.access import customer_access_referral
 from customers.suitability import product_suitability_stored, suitability_require_sale
@@ -587,7 +588,7 @@ def referral_record_outcome(
                 referral=referral,
                 key="converted",
                 title=lambda: _("Referral converted: %(customer)s") % {"customer": _customer_label(referral)},
-                body=lambda: _("%(product)s, %(amount)s CNY") % {"product": product.name, "amount": f"{amount:,.2f}"},
+                body=lambda: _("%(product)s, %(amount)s") % {"product": product.name, "amount": cny(amount)},
             )
     return referral
 

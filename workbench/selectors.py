@@ -16,6 +16,7 @@ from calls.access import can_work_queues
 from calls.selectors import QUEUE_LABELS, queue_counts
 from core.models import AuditEvent, Job
 from core.pagination import capped_count, count_cap
+from core.templatetags.formatting import cny
 from customers.filters import CustomerFilter
 from customers.models import Customer, Holding
 from customers.selectors import customers_for_list
@@ -229,7 +230,7 @@ def home_stats(*, user) -> list[Stat]:
                 "referrals_converted",
                 _("Referrals converted"),
                 agg["converted"],
-                _("%(amount)s (10k CNY)") % {"amount": f"{(agg['converted_amount'] or 0) / 10_000:,.1f}"},
+                cny(agg["converted_amount"] or 0, 0),  # as the referral dashboard writes it
             )
         )
     if can_view_audit_log(user):

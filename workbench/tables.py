@@ -55,7 +55,7 @@ class JobTable(tables.Table):
         return _("System") if record.created_by is None else staff_name(record.created_by)
 
     def render_message(self, record):
-        return record.message_text
+        return record.message_shown or "—"
 
 
 class NotificationTable(tables.Table):

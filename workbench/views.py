@@ -31,6 +31,8 @@ class LoginView(auth_views.LoginView):
 def home(request):
     stats = selectors.home_stats(user=request.user)
     context = {"stats": stats, "role": role_of(request.user)}
+    # A branch's first screen of zeros says what will come and where (nothing to work yet).
+    context["nothing_yet"] = bool(stats) and all(str(s.value) == "0" for s in stats)
     if context["role"] == Role.ADVISOR:  # the advisor's call measures
         context["call_kpis"] = advisor_kpis(user=request.user)
         context["measures"] = MEASURES

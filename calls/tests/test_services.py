@@ -158,9 +158,10 @@ def test_won_records_conversion_and_outcome(world, callable_customer, at_noon):
     outcome = Outcome.objects.get(pk=call.outcome_id)
     assert outcome.converted and outcome.amount == Decimal("50000") and outcome.product == product
     assert call.product_checks[0]["allowed"] is True
-    # The lead's history writes the amount as every other sentence does (grouped, 2 places).
+    # The lead's history writes the amount as the tables do (the cny filter), in both languages.
     won = lead.transitions.get(to_status="won")
-    assert "50,000.00" in won.reason and won.reason_en.endswith("50,000.00 CNY")
+    assert won.reason.endswith("，¥50,000.00") and won.reason_en.endswith(", ¥50,000.00")
+    assert "元" not in won.reason and "CNY" not in won.reason_en
 
 
 def test_won_with_unsuitable_product_is_refused(world, callable_customer, at_noon):

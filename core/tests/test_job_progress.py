@@ -62,3 +62,21 @@ def test_an_exceptions_text_is_kept_as_written_and_attempts_are_worded_in_both()
     assert stuck.message_en.startswith("Stopped after 99 attempts") and "99" in stuck.message
     with override("en"):
         assert stuck.message_text == stuck.message_en
+
+
+def test_a_finished_job_does_not_say_it_is_still_working():
+    """The demo's enrolment job read 已完成 · 正在纳入客群客户 (its last step's message)."""
+    job = Job.objects.create(
+        kind="core.test",
+        status=Job.Status.SUCCEEDED,
+        done=1,
+        total=1,
+        message="正在纳入客群客户",
+        message_en="Enrolling",
+    )
+    with override("zh-hans"):
+        html = render_to_string("core/_job_progress.html", {"job": job})
+    assert "正在纳入客群客户" not in html and "已完成" in html
+    failed = Job.objects.create(kind="core.test", status=Job.Status.FAILED, message="文件无法读取")
+    with override("zh-hans"):
+        assert "文件无法读取" in render_to_string("core/_job_progress.html", {"job": failed})

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import AuditEvent
 from customers import models as m
@@ -69,7 +69,11 @@ class TestSuitability:
 
     def test_min_amount(self, assessed):
         product = ProductFactory(risk_level=2, min_amount=Decimal("50000"))
-        assert not product_suitability(customer=assessed, product=product, amount=Decimal("10000"), today=TODAY).allowed
+        with translation.override("zh-hans"):
+            refused = product_suitability(customer=assessed, product=product, amount=Decimal("10000"), today=TODAY)
+        assert not refused.allowed
+        # The amounts read as in the tables (the cny filter), not "50,000.00 元".
+        assert "金额 ¥10,000.00 低于起购金额 ¥50,000.00。" in refused.reasons
         assert product_suitability(customer=assessed, product=product, amount=Decimal("50000"), today=TODAY).allowed
         big = ProductFactory(risk_level=2, min_amount=Decimal("1000000"))
         assert not product_suitability(customer=assessed, product=big, today=TODAY).allowed

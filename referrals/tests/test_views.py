@@ -275,3 +275,15 @@ def test_export_audits_the_rows_it_exported_and_defuses_formulas(world, client_f
     names = {row[2] for row in rows[1:]}
     assert '\'=HYPERLINK("http://evil")' in names  # a spreadsheet shows it as text, never runs it
     assert AuditEvent.objects.filter(verb="referral.export").latest("id").details["rows"] == 2
+
+
+def test_detail_words_the_conversion_and_an_empty_history(world, client_for, referral):
+    """The conversion reads 成交 (not the scoring page's 成交数 column, which shares the
+    English word), a conversion without a product shows just the amount, and a referral
+    with no steps says what will appear."""
+    Referral.objects.filter(pk=referral.pk).update(converted_amount=Decimal("5461.33"))
+    referral.events.all().delete()
+    html = client_for(world.advisor_a).get(detail(referral), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<dt class="col-6">成交</dt><dd class="col-6" data-testid="converted">¥5,461.33</dd>' in html
+    assert "成交数" not in html
+    assert 'data-testid="history-empty"' in html
