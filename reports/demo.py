@@ -4,8 +4,8 @@ submit, approve), so reports can be generated on day one."""
 from __future__ import annotations
 
 from compliance.models import Script, ScriptPurpose
-from customers.models import ProductType
 from compliance.services.scripts import script_approve, script_create, script_submit_for_review
+from customers.models import ProductType
 
 REPORT_SCRIPT_TITLE = "年度财富报告：致客户"
 REPORT_SCRIPT_BODY = (

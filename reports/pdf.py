@@ -345,7 +345,10 @@ def render_report(
         if english:
             pdf.para(en, size=8, muted=True)
     pdf.para(
-        _("Product risk levels are those of the product master data. Figures are as recorded by the bank on the date above."),
+        _(
+            "Product risk levels are those of the product master data. "
+            "Figures are as recorded by the bank on the date above."
+        ),
         size=8,
         muted=True,
     )

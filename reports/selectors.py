@@ -135,7 +135,12 @@ def reports_for(*, user) -> QuerySet[WealthReport]:
 
 def report_get_for_user(*, user, pk, action: str = "view") -> WealthReport:
     """The report ``pk`` if ``user`` may ``action`` it, else Http404."""
-    return get_for_user(WealthReport.objects.select_related("customer", "customer__owner__staff_profile"), user=user, pk=pk, action=action)
+    return get_for_user(
+        WealthReport.objects.select_related("customer", "customer__owner__staff_profile"),
+        user=user,
+        pk=pk,
+        action=action,
+    )
 
 
 def customer_reports(*, customer: Customer) -> list[WealthReport]:

@@ -38,9 +38,7 @@ def _batch_context(request, form: BatchForm | None = None) -> dict:
     if not can_run_report_batch(request.user):
         return {}
     segments = Segment.objects.restrict(request.user, "view").order_by("name")
-    jobs = list(
-        Job.objects.filter(kind=BATCH_JOB, created_by=request.user).order_by("-created_at", "-id")[:5]
-    )
+    jobs = list(Job.objects.filter(kind=BATCH_JOB, created_by=request.user).order_by("-created_at", "-id")[:5])
     names = dict(segments.filter(pk__in=[j.params.get("segment_id") for j in jobs]).values_list("pk", "name"))
     for job in jobs:
         job.segment_name = names.get(job.params.get("segment_id"), "—")

@@ -36,10 +36,18 @@ def customer_with_book(owner, **kwargs):
             wealth=Decimal("300000.00"),
             funds=Decimal("100000.00"),
         )
-    HoldingFactory(customer=customer, product=ProductFactory(code="WMR2", name="稳享180天", risk_level=2),
-                   amount=Decimal("300000.00"), maturity_date=timezone.localdate() + dt.timedelta(days=40))
-    HoldingFactory(customer=customer, product=ProductFactory(code="FDR3", name="均衡混合基金", type="fund", risk_level=3),
-                   amount=Decimal("100000.00"), maturity_date=None)
+    HoldingFactory(
+        customer=customer,
+        product=ProductFactory(code="WMR2", name="稳享180天", risk_level=2),
+        amount=Decimal("300000.00"),
+        maturity_date=timezone.localdate() + dt.timedelta(days=40),
+    )
+    HoldingFactory(
+        customer=customer,
+        product=ProductFactory(code="FDR3", name="均衡混合基金", type="fund", risk_level=3),
+        amount=Decimal("100000.00"),
+        maturity_date=None,
+    )
     ProductFactory(code="OKR3", name="稳进增利", risk_level=3)
     ProductFactory(code="NOR5", name="高波动权益", risk_level=5)
     ProductFactory(code="NOR4", name="进取成长", risk_level=4)
