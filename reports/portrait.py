@@ -20,12 +20,16 @@ def _reports_tab(request, customer) -> dict:
     states = report_scan_states([r.pk for r in reports])
     for report in reports:
         report.scan = states[report.pk]
-    can_generate = can_generate_report(request.user, customer)
+    year = timezone.localdate().year
+    # This year's report, once sent, is not replaced: the button goes.
+    sent = any(r.year == year and r.delivered_at for r in reports)
+    can_generate = can_generate_report(request.user, customer) and not sent
     return {
         "wealth_reports": reports,
         "can_generate_report": can_generate,
+        "can_send_report": can_generate_report(request.user, customer),
         "report_wording_approved": report_script_version() is not None if can_generate else False,
-        "report_year": timezone.localdate().year,
+        "report_year": year,
         "deliver_form": DeliverForm(),
     }
 
