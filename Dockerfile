@@ -7,7 +7,7 @@ FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     WORKBENCH_VAR_DIR=/var/lib/workbench DJANGO_SETTINGS_MODULE=workbench.settings
 # fonts-noto-cjk: Chinese in generated documents; libpq is not needed (psycopg's binary wheel).
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt ./

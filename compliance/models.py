@@ -20,6 +20,7 @@ class ScriptPurpose(models.TextChoices):
     OBJECTION = "objection", _("Objection handling")
     CLOSING = "closing", _("Closing")
     SERVICE = "service", _("Service")
+    WEALTH_REPORT = "wealth_report", _("Annual wealth report")
 
 
 class VersionStatus(models.TextChoices):
@@ -399,6 +400,7 @@ class CommSource(models.TextChoices):
     CALL_NOTE = "call_note", _("Call note")
     TRANSCRIPT = "transcript", _("AI-bot transcript")
     INTERACTION = "interaction", _("Interaction")
+    WEALTH_REPORT = "wealth_report", _("Annual wealth report")
 
 
 class Communication(models.Model):

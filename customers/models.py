@@ -619,6 +619,7 @@ class ViewPlace(models.TextChoices):
     API_REFERRAL = "api_referral", _("Referral (API)")
     API_SCORE = "api_score", _("Customer score (API)")
     ADMIN = "admin", _("Administration")
+    WEALTH_REPORT = "wealth_report", _("Annual wealth report")
 
 
 class AccessRecordQuerySet(RestrictedQuerySet):

@@ -8,6 +8,9 @@ PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=workbench.settings
 
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && [ -z "${WORKBENCH_REPORT_FONT:-}" ]; then
+  echo "Wealth reports (PDF) need a Chinese TrueType font: apt-get install fonts-wqy-microhei (or set WORKBENCH_REPORT_FONT to a .ttf/.ttc); until then generating a report is refused." >&2
+fi
 "$PY" manage.py migrate --noinput
 seeded=$("$PY" manage.py seed_demo --if-empty --json --customers "${DEMO_CUSTOMERS:-3000}" --seed 42)
 echo "$seeded"

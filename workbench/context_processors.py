@@ -12,6 +12,7 @@ from customers.access import can_import_data, can_view_access_log
 from org.access import can_view_capacity_page
 from org.roles import Role, role_of
 from referrals.access import can_view_referral_dashboard
+from reports.access import can_view_reports as can_view_wealth_reports
 from scoring.access import can_manage_scoring
 
 from .access import can_view_audit_log, can_view_jobs_page
@@ -37,6 +38,7 @@ NAVIGATION = [
     ("compliance:reports", _("Compliance reports"), "clipboard-check", can_view_reports),
     ("compliance:lexicon", _("Lexicon"), "journal-text", can_oversee),
     ("compliance:my_flags", _("Compliance feedback"), "chat-square-text", can_receive_feedback),
+    ("reports:list", _("Wealth reports"), "file-earmark-text", can_view_wealth_reports),
     ("workbench:audit", _("Audit log"), "clipboard-data", can_view_audit_log),
     ("workbench:jobs", _("Background jobs"), "cpu", can_view_jobs_page),
 ]

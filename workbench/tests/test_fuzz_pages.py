@@ -36,6 +36,7 @@ from customers.views import portrait_tabs
 from leads.models import Lead
 from org.models import StaffProfile
 from referrals.models import Referral
+from reports.models import WealthReport
 from scoring.models import ModelVersion
 
 pytestmark = pytest.mark.slow
@@ -113,6 +114,9 @@ PATH_VALUES = {
     "compliance:concept_group_edit": lambda: {"pk": _first_pk(ConceptGroup)},
     "compliance:flag_add_to_corpus": lambda: {"pk": _first_pk(Flag)},
     "campaigns:detail": lambda: {"pk": _first_pk(Campaign)},
+    "reports:generate": lambda: {"customer_id": _first_pk(Customer)},
+    "reports:download": lambda: {"pk": _first_pk(WealthReport)},
+    "reports:deliver": lambda: {"pk": _first_pk(WealthReport)},
     "campaigns:edit": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:trigger": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:results": lambda: {"pk": _first_pk(Campaign)},

@@ -23,6 +23,7 @@ from customers.views import portrait_tabs
 from leads.models import Lead
 from org.models import StaffProfile
 from referrals.models import Referral
+from reports.models import WealthReport
 from scoring.models import ModelVersion
 
 # Pages not walked, and why.
@@ -94,6 +95,11 @@ SAMPLES: dict[str, Callable] = {
     "referrals:follow_up": _restricted(Referral, "work"),
     "referrals:outcome": _restricted(Referral, "work"),
     "referrals:return": _restricted(Referral, "work"),
+    "reports:generate": lambda user: (
+        None if (c := _first(Customer.objects.restrict(user, "view"))) is None else {"customer_id": c.pk}
+    ),
+    "reports:download": _restricted(WealthReport),
+    "reports:deliver": _restricted(WealthReport, "work"),
     "compliance:script_detail": _restricted(Script),
     "compliance:script_revise": _restricted(Script, "revise"),
     "compliance:version_edit": _restricted(ScriptVersion, "edit"),

@@ -37,6 +37,7 @@ from customers.models import Customer
 from leads.demo import LeadSeeder
 from org.demo import CAMPAIGN_APPROVER, CAMPAIGN_AUTHOR, COMPLIANCE_OFFICER, SCRIPT_AUTHOR, seed_org
 from referrals.demo import ReferralSeeder
+from reports.demo import seed_report_script
 from scoring.demo import OutcomeSeeder
 
 
@@ -53,6 +54,7 @@ def seed_world(
         org = seed_org()
         catalogue = seed_catalogue(today=anchor.date())
         seed_scripts(author=org.users[SCRIPT_AUTHOR], officer=org.users[COMPLIANCE_OFFICER])
+        seed_report_script(author=org.users[SCRIPT_AUTHOR], officer=org.users[COMPLIANCE_OFFICER])
 
     writer = RowWriter()
     seeders = (CustomerSeeder, LeadSeeder, OutcomeSeeder, ReferralSeeder)
