@@ -20,7 +20,7 @@ from .selectors import dispositions_active
 CALL_TOUCH_KINDS = [
     (TouchKind.THEMED, TouchKind.THEMED.label),
     (TouchKind.REVIEW, TouchKind.REVIEW.label),
-    (TouchKind.NONE, _("None")),
+    (TouchKind.NONE, _("Neither")),
 ]
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 

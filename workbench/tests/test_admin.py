@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-OUR_APPS = ["core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns"]
+OUR_APPS = ["core", "org", "customers", "compliance", "leads", "scoring", "referrals", "calls", "campaigns", "cadence"]
 
 
 def our_models():
