@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from core.admin import ReadOnlyAdmin
 from core.forms import form_add_service_errors
+from customers.admin import CustomerViewRecorded
 
 from .forms import TargetsForm
 from .models import CadencePlan, CadenceTargets
@@ -37,6 +38,6 @@ class CadenceTargetsAdmin(admin.ModelAdmin):
 
 
 @admin.register(CadencePlan)
-class CadencePlanAdmin(ReadOnlyAdmin):
+class CadencePlanAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ["customer", "touch", "planned_call", "created_at"]
     list_select_related = ["customer", "planned_call"]
