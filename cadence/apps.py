@@ -29,6 +29,9 @@ class CadenceConfig(AppConfig):
         "plan_ahead_days": _("days planned ahead"),
         "planned": _("calls planned"),
         "waiting": _("customers waiting for capacity"),
+        # seed_demo's counts of this app's rows
+        "cadence_touches": _("service cadence touches"),
+        "cadence_calls": _("service cadence calls planned"),
     }
 
     # The tiers a target names, in the customers' words (customers.Tier).
