@@ -197,6 +197,7 @@ class CallLogSerializer(ModelSerializer):
             "second_review",
             "lost_reason",
             "script_version_id",
+            "touch_kind",
             "created_at",
         ]
         read_only_fields = ["id", "customer", "advisor", "product_checks", "created_at"]
@@ -246,6 +247,7 @@ class CallLogListCreate(generics.ListCreateAPIView):
                 second_review=data.get("second_review", False),
                 lost_reason=data.get("lost_reason", ""),
                 script_version_id=data.get("script_version_id"),
+                touch_kind=data.get("touch_kind", ""),
             )
             call, created = services.call_log_create(actor=request.user, lead=lead, entry=entry)
         except (DjangoValidationError, DjangoPermissionDenied) as exc:

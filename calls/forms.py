@@ -9,12 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import IdsChoiceField
-from customers.models import Product, Tag, TagCategory
+from customers.models import Product, Tag, TagCategory, TouchKind
 from leads.models import Grade, GradeOverrideReason
 
 from .models import CallLog, CallPurpose, Disposition, InterestLevel, LostReason, NextAction
 from .selectors import dispositions_active
 
+# A call is a themed interaction, an allocation review or neither (the written report is
+# recorded when it is delivered, not on a call).
+CALL_TOUCH_KINDS = [
+    (TouchKind.THEMED, TouchKind.THEMED.label),
+    (TouchKind.REVIEW, TouchKind.REVIEW.label),
+    (TouchKind.NONE, _("Neither")),
+]
 DATETIME_LOCAL = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -53,6 +60,13 @@ class CallOutcomeForm(forms.Form):
     )
     interest = forms.ChoiceField(
         label=_("Interest"), choices=InterestLevel.choices, initial=InterestLevel.NONE, widget=forms.RadioSelect
+    )
+    touch_kind = forms.ChoiceField(
+        label=_("Kind of touch (12-4-2-1)"),
+        choices=CALL_TOUCH_KINDS,
+        initial=TouchKind.NONE,
+        required=False,
+        widget=forms.RadioSelect,
     )
     products = IdsChoiceField(
         label=_("Products discussed"),

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
+from customers.models import TouchKind
 from leads.models import Lead
 from org.roles import ALL_SEEING_ROLES, Role, role_of
 from scoring.models import Outcome
@@ -132,6 +133,11 @@ class CallLog(models.Model):
     script_version_id = models.PositiveBigIntegerField(_("script version"), null=True, blank=True)
     interaction = models.ForeignKey(
         "customers.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the call was for the 12-4-2-1 cadence; copied to the call's interaction, which
+    # is what the cadence counts (customers.TouchKind).
+    touch_kind = models.CharField(
+        _("kind of touch"), max_length=8, choices=TouchKind.choices, blank=True, default="", db_default=""
     )
     outcome = models.ForeignKey(Outcome, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

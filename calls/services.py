@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
 from core.templatetags.formatting import cny
-from customers.models import Channel, Customer, Direction, Product, ViewPlace
+from customers.models import Channel, Customer, Direction, Product, TouchKind, ViewPlace
 from customers.services.contact import contact_opt_out
 from customers.services.interactions import interaction_record
 from customers.services.ledger import ledger_record_manual_call
@@ -148,6 +148,7 @@ class CallEntry:
     won_amount: Decimal | None = None
     lost_reason: str = ""
     script_version_id: int | None = None
+    touch_kind: str = TouchKind.NONE  # what the call was for the 12-4-2-1 cadence
     # The seller confirms the second-level review and the extra risk explanation (a sale
     # of an R4/R5 product to a customer of 65 or over needs it: customers.suitability).
     second_review: bool = False
@@ -193,6 +194,10 @@ class CallEntry:
             and not self.disposition.effective
         ):
             errors["next_action"] = _("This next action needs an effective conversation with the customer.")
+        if self.touch_kind not in TouchKind.values or self.touch_kind == TouchKind.REPORT:
+            errors["touch_kind"] = _("Choose a themed interaction, an allocation review or none.")
+        elif self.touch_kind and not self.disposition.effective:
+            errors["touch_kind"] = _("A call counts as a cadence touch only after an effective conversation.")
         if self.purpose == CallPurpose.SERVICE and not self.service_reason.strip():
             errors["service_reason"] = _("A service call needs a reason.")
         return errors
@@ -304,6 +309,7 @@ def _call_write(*, actor, lead: Lead, entry: CallEntry, checks: list[dict]) -> C
         won_amount=entry.won_amount if action == NextAction.WON else None,
         lost_reason=entry.lost_reason if action == NextAction.LOST else "",
         script_version_id=entry.script_version_id,
+        touch_kind=entry.touch_kind,
     )
     products = entry.all_products
     if products:
@@ -358,6 +364,7 @@ def _call_record_on_timeline(*, actor, call: CallLog) -> None:
         occurred_at=call.started_at,
         summary=summary,
         external_id=f"call:{call.idempotency_key}",
+        touch_kind=call.touch_kind,
     )
     outcome = outcome_record(
         customer=call.customer,

@@ -234,6 +234,7 @@ def log_call(request, pk: int):
                 second_review=data["second_review"],
                 lost_reason=data["lost_reason"],
                 script_version_id=data["script_version_id"],
+                touch_kind=data["touch_kind"],
             )
             call, created = services.call_log_create(actor=request.user, lead=lead, entry=entry)
         except ValidationError as exc:

@@ -27,7 +27,7 @@ from rest_framework.response import Response
 
 from . import ingest
 from .access import has_api_scope
-from .models import Channel, Customer, Direction, ImportKind
+from .models import Channel, Customer, Direction, ImportKind, Meeting, TouchKind
 from .services.imports import customers_bulk_upsert
 from .services.interactions import interaction_record
 
@@ -174,6 +174,12 @@ class AIBotSessionSerializer(serializers.Serializer):
     intents = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, default=list, max_length=50
     )
+    touch_kind = serializers.ChoiceField(
+        choices=TouchKind.choices, required=False, allow_blank=True, default=TouchKind.NONE
+    )
+    meeting = serializers.ChoiceField(
+        choices=Meeting.choices, required=False, allow_blank=True, allow_null=True, default=None
+    )
 
     def validate_customer_no(self, value):
         customer = Customer.objects.filter(customer_no=value).first()
@@ -215,6 +221,8 @@ def interactions_create(request):
             transcript=[{k: (v.isoformat() if k == "at" else v) for k, v in t.items()} for t in d["turns"]],
             intents=d["intents"],
             external_id=d["session_id"],
+            touch_kind=d["touch_kind"],
+            meeting=d["meeting"],
         )
     except DjangoValidationError as exc:
         renamed = {"started_at" if k == "occurred_at" else k: v for k, v in exc.message_dict.items()}

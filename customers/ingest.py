@@ -212,6 +212,18 @@ def p_intents(value: str) -> list[str]:
 
 
 GENDER_ALIASES = {"男": "M", "女": "F", "male": "M", "female": "F", "未知": "U"}
+TOUCH_KIND_ALIASES = {
+    "无": "",
+    "none": "",
+    "主题交流": "themed",
+    "主题互动": "themed",
+    "资产配置检视": "review",
+    "资产配置回顾": "review",
+    "财富报告": "report",
+    "财富管理报告": "report",
+}
+# A video call counts as face to face (12-4-2-1); a branch visit is in person by default.
+MEETING_ALIASES = {"否": "", "no": "", "面谈": "in_person", "面对面": "in_person", "视频": "video", "视频通话": "video"}
 LIFECYCLE_ALIASES = {"新客": "new", "成长": "growing", "成熟": "mature", "衰退": "declining", "沉睡": "dormant"}
 
 
@@ -334,7 +346,16 @@ SCHEMAS: dict[str, Schema] = {
             _f(
                 "channel",
                 gettext_lazy("channel"),
-                p_choice(m.Channel, {"电话": "phone", "短信": "sms", "微信": "wechat", "智能外呼": "ai_bot"}),
+                p_choice(
+                    m.Channel,
+                    {
+                        "电话": "phone",
+                        "短信": "sms",
+                        "微信": "wechat",
+                        "智能外呼": "ai_bot",
+                        "网点到访": "branch_visit",
+                    },
+                ),
                 True,
                 "渠道",
             ),
@@ -349,6 +370,15 @@ SCHEMAS: dict[str, Schema] = {
             _f("summary", gettext_lazy("summary"), p_text(5000), False, "摘要", "小结"),
             _f("transcript", gettext_lazy("transcript (JSON turns)"), p_json_list, False, "对话记录"),
             _f("intents", gettext_lazy("detected intents"), p_intents, False, "意图"),
+            _f(
+                "touch_kind",
+                gettext_lazy("kind of touch"),
+                p_choice(m.TouchKind, TOUCH_KIND_ALIASES),
+                False,
+                "触达类型",
+                "服务类型",
+            ),
+            _f("meeting", gettext_lazy("face to face"), p_choice(m.Meeting, MEETING_ALIASES), False, "见面方式"),
         ],
         ("external_id",),
     ),
@@ -895,6 +925,8 @@ def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -
                 transcript=d.get("transcript"),
                 intents=d.get("intents"),
                 external_id=d["external_id"],
+                touch_kind=d.get("touch_kind", m.TouchKind.NONE),
+                meeting=d.get("meeting"),
             )
             if created:
                 counts.created += 1

@@ -464,6 +464,26 @@ class Direction(models.TextChoices):
     INBOUND = "in", _("Inbound")
 
 
+class TouchKind(models.TextChoices):
+    """What a touch was for the 12-4-2-1 service cadence (``cadence``): a themed
+    interaction, an asset-allocation review (also a themed interaction), the written
+    wealth report delivered, or none of these."""
+
+    NONE = "", _("Not a cadence touch")
+    THEMED = "themed", _("Themed interaction")
+    REVIEW = "review", _("Asset-allocation review")
+    REPORT = "report", _("Written wealth report")
+
+
+class Meeting(models.TextChoices):
+    """How a touch met the customer face to face: in person (a branch visit) or by
+    video; a phone call or a message is neither."""
+
+    NONE = "", _("Not face to face")
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+
+
 class Interaction(models.Model):
     """One touch: a call, a message, a visit, or a whole AI-bot session.
 
@@ -490,6 +510,13 @@ class Interaction(models.Model):
     intents = models.JSONField(_("detected intents"), default=list, blank=True)
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The 12-4-2-1 cadence counts touches by these two (cadence.selectors).
+    touch_kind = models.CharField(
+        _("kind of touch"), max_length=8, choices=TouchKind.choices, blank=True, default="", db_default=""
+    )
+    meeting = models.CharField(
+        _("face to face"), max_length=12, choices=Meeting.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("interaction")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from cadence.access import can_view_cadence
 from calls.access import can_view_call_metrics, can_work_queues
 from campaigns.access import can_view_campaigns
 from compliance.access import can_oversee, can_receive_feedback, can_view_reports
@@ -41,6 +42,7 @@ NAVIGATION = [
     ("reports:list", _("Wealth reports"), "file-earmark-text", can_view_wealth_reports),
     ("workbench:audit", _("Audit log"), "clipboard-data", can_view_audit_log),
     ("workbench:jobs", _("Background jobs"), "cpu", can_view_jobs_page),
+    ("cadence:overview", _("Service cadence 12-4-2-1"), "calendar-check", can_view_cadence),
 ]
 
 

@@ -304,6 +304,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("WORKBENCH_CHANNEL_DISPATCH_SECONDS", default=30),
     },
     "campaigns-sweep-triggers": {"task": "campaigns.sweep_triggers", "schedule": 5 * 60},
+    "cadence-plan-calls": {"task": "cadence.plan_calls", "schedule": 3600},  # idempotent: one call per customer
 }
 
 # --- REST API -----------------------------------------------------------------------

@@ -18,6 +18,8 @@ from ..models import (
     Customer,
     Direction,
     Interaction,
+    Meeting,
+    TouchKind,
 )
 
 TRANSCRIPT_SPEAKERS = ("bot", "customer", "agent")
@@ -61,6 +63,8 @@ def interaction_record(
     transcript: list[dict] | None = None,
     intents: list[str] | None = None,
     external_id: str | None = None,
+    touch_kind: str = TouchKind.NONE,
+    meeting: str | None = None,
 ) -> tuple[Interaction, bool]:
     """Record one touch with a customer; returns ``(interaction, created)``.
 
@@ -75,6 +79,12 @@ def interaction_record(
         raise ValidationError({"occurred_at": _("The time must include a time zone.")})
     if occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("The time is in the future.")})
+    if touch_kind not in TouchKind.values:
+        raise ValidationError({"touch_kind": _("Unknown kind of touch %(value)r.") % {"value": touch_kind}})
+    if meeting is None:
+        meeting = Meeting.IN_PERSON if channel == Channel.BRANCH_VISIT else Meeting.NONE
+    if meeting not in Meeting.values:
+        raise ValidationError({"meeting": _("Unknown meeting %(value)r.") % {"value": meeting}})
     turns = _validate_transcript(transcript)
     intents = [str(i) for i in (intents or [])]
     external_id = (external_id or "").strip() or None
@@ -97,6 +107,8 @@ def interaction_record(
                 transcript=turns,
                 intents=intents,
                 external_id=external_id,
+                touch_kind=touch_kind,
+                meeting=meeting,
             )
     except IntegrityError:
         # A concurrent delivery of the same session won the race.

@@ -87,6 +87,10 @@ PATH_VALUES = {
     "calls:log_call": lambda: {"pk": _first_pk(Lead)},
     "calls:product_check": lambda: {"pk": _first_pk(Lead)},
     "calls:capacity_set": lambda: {"pk": _first_pk(StaffProfile, role="advisor")},
+    "cadence:advisor": lambda: {
+        "pk": StaffProfile.objects.filter(role="advisor").order_by("user_id").values_list("user_id", flat=True).first()
+        or 999_999
+    },
     "scoring:activate": lambda: {"pk": _first_pk(ModelVersion)},
     "referrals:export": lambda: [{"fmt": "csv"}, {"fmt": "xlsx"}, {"fmt": "x\x00"}],
     "referrals:detail": lambda: {"pk": _first_pk(Referral)},

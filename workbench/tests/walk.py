@@ -51,6 +51,14 @@ def _first_of(model) -> Callable:
     return lambda user: _pk(_first(model.objects.all()))
 
 
+def _cadence_advisor(user):
+    """An advisor page the user may open: their own, else the first advisor's."""
+    advisors = StaffProfile.objects.filter(role="advisor").order_by("user_id")
+    own = advisors.filter(user_id=user.pk).first()
+    profile = own or advisors.first()
+    return None if profile is None else {"pk": profile.user_id}
+
+
 def _customer_tab(user) -> Iterator[dict]:
     customer = _first(Customer.objects.restrict(user, "view"))
     if customer is not None:
@@ -86,6 +94,7 @@ SAMPLES: dict[str, Callable] = {
     "calls:log_call": _restricted(Lead, "call"),
     "calls:product_check": _restricted(Lead),
     "calls:capacity_set": _restricted(StaffProfile, "plan"),
+    "cadence:advisor": _cadence_advisor,
     "scoring:activate": _first_of(ModelVersion),
     "referrals:export": _export("csv"),
     "referrals:detail": _restricted(Referral),

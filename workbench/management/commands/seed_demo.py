@@ -10,7 +10,8 @@ seeder writes only its own app's tables (grants through the lower apps' services
 - leads: per chunk the open leads and their access grants (``leads.demo``);
 - scoring: per chunk the past outcomes with point-in-time features (``scoring.demo``);
 - referrals: per chunk a referral for each referred lead, with its grants (``referrals.demo``);
-- campaigns: segments and six campaigns across the lifecycle (``campaigns.demo``).
+- campaigns: segments and six campaigns across the lifecycle (``campaigns.demo``);
+- cadence: the year's 12-4-2-1 touches and the calls planned to keep pace (``cadence.demo``).
 
 Deterministic for ``(customers, seed, today)`` (see ``core.demo``). One audit event
 records the seeding itself.
@@ -27,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cadence.demo import seed_cadence
 from calls.demo import seed_calls
 from campaigns.demo import seed_campaigns
 from compliance.demo import seed_scripts, seed_surveillance
@@ -82,6 +84,7 @@ def seed_world(
         progress(chunk.first_index + chunk.size - first_index, customers)
     writer.finish(written)
     stats.update(seed_calls(seed=seed, anchor=anchor))
+    stats.update(seed_cadence(seed=seed, anchor=anchor))
     with transaction.atomic():
         stats["flags"] = seed_surveillance()
         stats["campaigns"] = seed_campaigns(
