@@ -219,9 +219,13 @@ def _refuted_after(norm: str, end: int) -> bool:
 # A reported question of the customer, at the start of the sentence: "客户问：...",
 # "备注：客户询问...", "the client asked whether ...".
 _REPORTED_QUESTION = re.compile(
-    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)"
+    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
+    r"您(?:刚才|刚刚|刚|是|是不是)?(?:问|想问|担心))"
     r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
-    r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?(?:asked|asks|wanted to know|wondered|was worried)"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?"
+    r"(?:asked|asks|wanted to know|wondered|was worried)|"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:so |right |well )?,?\s*you (?:just )?"
+    r"(?:asked|were asking|wondered) (?:if|whether|about)"
 )
 # A correction later in the same sentence: the advisor says the claim is wrong.
 _CORRECTION = re.compile(
