@@ -12,8 +12,9 @@ spells out. One multinomial L2 logistic regression over "clean" and the categori
 trained on the corpus in ``compliance/corpus/*.jsonl`` plus the snippets officers add
 from reviewed flags.
 
-At scan time no scikit-learn is involved: the n-grams with a weight are the keys of one
-Aho-Corasick automaton, so scoring a text is one pass over it plus one sum of weights;
+At scan time no scikit-learn is involved: the n-grams with a weight are sorted integer
+codes, and a batch of texts is scored in a few vectorised NumPy steps (its n-grams packed
+as integers, looked up by binary search, the weights of each text's distinct hits summed);
 training (at the first scan after a start or a corpus change) minimises the L2-penalised
 multinomial log-loss itself with SciPy's L-BFGS, so compliance never needs scikit-learn
 (the import contract keeps that to scoring); SciPy is loaded only then.
@@ -26,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import ahocorasick
 import numpy as np
 
 from .constants import Category, Severity
@@ -40,7 +40,9 @@ TOLERANCE = 1e-3  # looser stops early and fits worse; tighter costs ~4x the tim
 THRESHOLD = 0.5  # probability from which a category is a finding
 MAX_FEATURES = 3000
 NEAREST = 3
-_SPACES = str.maketrans({" ": None, "\u3000": None, "\t": None, "\n": None, "\r": None})
+_SPACE_CHARS = " \u3000\t\n\r\x00"
+_SPACES = str.maketrans(dict.fromkeys(_SPACE_CHARS))
+_SPACE_CODES = np.array([ord(c) for c in _SPACE_CHARS if c != "\x00"], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,17 @@ def load_corpus(directory: Path = CORPUS_DIR) -> list[Snippet]:
 
 def _compact(norm: str) -> str:
     # str.translate with a dict is slow; spaces are rare in notes, so test before replacing.
-    if " " in norm or "\n" in norm or "\t" in norm or "\r" in norm or "\u3000" in norm:
+    if " " in norm or "\n" in norm or "\t" in norm or "\r" in norm or "\u3000" in norm or "\x00" in norm:
         return norm.translate(_SPACES)
     return norm
+
+
+def _pack(gram: str) -> int:
+    """An n-gram's integer code: its code points, 21 bits each (three fit in 63 bits)."""
+    code = 0
+    for ch in gram:
+        code = (code << 21) | ord(ch)
+    return code
 
 
 def ngrams(norm: str) -> set[str]:
@@ -126,7 +136,7 @@ class Classifier:
     def __init__(self, vocabulary: dict[str, int], weights: np.ndarray, bias: np.ndarray, categories: list[str]):
         self.categories = categories
         # Only the n-grams that move some class's score much are kept for scanning: the
-        # automaton stays small and a text matches few of them (speed; the loss is
+        # tables stay small and a text matches few of them (speed; the loss is
         # measured by compliance/evaluation.py, which scores with the pruned weights).
         strength = np.abs(weights).max(axis=1)
         if len(strength) > MAX_FEATURES:
@@ -135,66 +145,87 @@ class Classifier:
         else:
             used = np.flatnonzero(strength > 1e-6)
         keep = {old: new for new, old in enumerate(used)}
-        # A last row of zeros: predict_many adds it to every text so no segment is empty.
-        self.weights = np.ascontiguousarray(
-            np.vstack([weights[used], np.zeros((1, weights.shape[1]))]), dtype=np.float64
-        )
+        self.weights = np.ascontiguousarray(weights[used], dtype=np.float64)
         self.bias = bias.astype(np.float64)
         self.vocabulary = {t: keep[i] for t, i in vocabulary.items() if i in keep}
-        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for token, index in self.vocabulary.items():
-            if not token.startswith(("g:", "r:")):  # concept features come from the scanner's pass
-                self._automaton.add_word(token, index)
-        self._has_keys = len(self._automaton) > 0
-        if self._has_keys:
-            self._automaton.make_automaton()
+        # The n-grams with a weight as sorted integer codes (two or three code points packed
+        # in 21 bits each), one table per length: a batch's n-grams are looked up in one
+        # vectorised search instead of an automaton pass text by text.
+        tables = {}
+        for n in (2, 3):
+            grams = [(t, i) for t, i in self.vocabulary.items() if len(t) == n and not t.startswith(("g:", "r:"))]
+            codes = np.array([_pack(t) for t, _i in grams], dtype=np.int64)
+            order = np.argsort(codes, kind="stable")
+            tables[n] = (codes[order], np.array([i for _t, i in grams], dtype=np.int64)[order])
+        self._grams = tables
         self.examples: list[Snippet] = []
         self._example_grams: list[set[str]] = []
 
-    def scores(self, norm: str, extra: Sequence[str] = ()) -> np.ndarray:
-        """The linear score of each class for a normalised text and its concept features."""
-        compact = _compact(norm)
-        found = {index for _end, index in self._automaton.iter(compact)} if compact and self._has_keys else set()
-        for token in extra:
-            index = self.vocabulary.get(token)
-            if index is not None:
-                found.add(index)
-        if not found:
-            return self.bias
-        return self.bias + self.weights[list(found)].sum(axis=0)
+    def scores_many(self, norms: Sequence[str], extras: Sequence[Iterable[str]]) -> np.ndarray:
+        """The linear score of each class (one row a text) for normalised texts and their
+        concept features: the presence of each weighted n-gram and feature counts once."""
+        n_texts = len(norms)
+        scores = np.tile(self.bias, (n_texts, 1))
+        if not n_texts:
+            return scores
+        joined = "\x00".join(norms)
+        if joined.count("\x00") != n_texts - 1:  # a text holding the separator: drop it there
+            joined = "\x00".join(t.replace("\x00", "") for t in norms)
+        chars = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        text_of = np.cumsum(chars == 0)
+        keep = ~np.isin(chars, _SPACE_CODES)  # n-grams of the text with its spaces removed
+        chars, text_of = chars[keep].astype(np.int64), text_of[keep]
+        found_text, found_index = [], []
+        packed = chars
+        for n in (2, 3):
+            if len(chars) < n:
+                break
+            packed = (packed[:-1] << 21) | chars[n - 1 :]
+            codes, indices = self._grams[n]
+            if not len(codes):
+                continue
+            at = np.minimum(np.searchsorted(codes, packed), len(codes) - 1)
+            hit = codes[at] == packed  # an n-gram across two texts holds a 0: never a key
+            found_text.append(text_of[: len(packed)][hit])
+            found_index.append(indices[at[hit]])
+        vocabulary = self.vocabulary
+        extra_text, extra_index = [], []
+        for row, extra in enumerate(extras):
+            for token in extra:
+                index = vocabulary.get(token)
+                if index is not None:
+                    extra_text.append(row)
+                    extra_index.append(index)
+        if extra_text:
+            found_text.append(np.array(extra_text, dtype=np.int64))
+            found_index.append(np.array(extra_index, dtype=np.int64))
+        if not found_text:
+            return scores
+        width = len(self.weights) + 1
+        pairs = np.sort(np.concatenate(found_text) * width + np.concatenate(found_index))
+        if not len(pairs):
+            return scores
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # presence: once each
+        rows, columns = np.divmod(pairs, width)
+        starts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+        scores[rows[starts]] += np.add.reduceat(self.weights[columns], starts, axis=0)
+        return scores
 
     def predict(self, norm: str, extra: Sequence[str] = (), *, threshold: float = THRESHOLD) -> list[ModelFinding]:
         """The categories whose probability reaches ``threshold``, most probable first."""
-        scores = self.scores(norm, extra)
-        if threshold >= 0.5 and int(scores.argmax()) == 0:
-            return []  # from one half up only the most likely class can pass: here "clean"
-        return self._findings(scores, threshold)
+        return self.predict_many([norm], [extra], threshold=threshold)[0]
 
     def predict_many(
         self, norms: Sequence[str], extras: Sequence[Iterable[str]], *, threshold: float = THRESHOLD
     ) -> list[list[ModelFinding]]:
-        """:meth:`predict` of many texts, scored in one gather-and-sum over the batch."""
-        indices: list[int] = []
-        offsets: list[int] = []
-        automaton, vocabulary, zero = self._automaton, self.vocabulary, len(self.weights) - 1
-        for norm, extra in zip(norms, extras, strict=True):
-            offsets.append(len(indices))
-            compact = _compact(norm)
-            found = {index for _end, index in automaton.iter(compact)} if compact and self._has_keys else set()
-            for token in extra:
-                index = vocabulary.get(token)
-                if index is not None:
-                    found.add(index)
-            found.add(zero)  # the zero row: no text's segment is empty
-            indices.extend(found)
-        if not offsets:
-            return []
-        scores = np.add.reduceat(self.weights[indices], offsets, axis=0) + self.bias
-        out: list[list[ModelFinding]] = [[] for _ in offsets]
+        """:meth:`predict` of many texts, scored in one vectorised step over the batch."""
+        scores = self.scores_many(norms, extras)
+        out: list[list[ModelFinding]] = [[] for _ in norms]
         if threshold >= 0.5:
+            # from one half up only the most likely class can pass: "clean" rows never do
             rows = np.flatnonzero(scores.argmax(axis=1) != 0).tolist()
         else:
-            rows = range(len(offsets))
+            rows = range(len(norms))
         for row in rows:
             out[row] = self._findings(scores[row], threshold)
         return out

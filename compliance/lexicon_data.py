@@ -2211,8 +2211,57 @@ CONCEPT_ENTRIES: list[tuple[str, bool, str, str, str, bool, str]] = [
     ("定期保本", False, "zh", C.ALLOW, L, False, ""),
     ("存款保本", False, "zh", C.ALLOW, L, False, ""),
     ("存款是保本的", False, "zh", C.ALLOW, L, False, ""),
+    # issue 16, third round (fresh D3- development families): principal and interest
+    # promised back together
+    ("{principal_interest} & {get_back} within 14 unless {uncertain}", False, "zh", C.GUARANTEE, H, True, AMR),
 ]
 ENTRIES += CONCEPT_ENTRIES
+
+# Issue 16, third round: the new concept groups, and terms added to default groups, found
+# missing on fresh development families (D3-) written after the second round. Migration
+# 0012 gives a group its added terms only while it is still as the second round shipped it.
+THIRD_ROUND_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "principal_interest": ("本金连同收益一起", ["连本带利", "连本带息", "本息", "本金和收益", "本金加收益"]),
+    "get_back": ("拿回、到手", ["拿回来", "拿回", "一起拿", "都能拿", "到手", "回到您手里", "一起回来"]),
+}
+THIRD_ROUND_TERMS: dict[str, list[str]] = {
+    # scarcity told as a queue or a quota that is going, and the push to answer now
+    "scarce": ["一大半", "轮不上", "轮不到您", "早没了", "排队", "锁住", "过了点", "系统就关", "没剩多少", "剩得不多"],
+    "hurry": ["回话", "回个话", "别再", "拖到", "一早", "上午", "晚上之前", "等商量完"],
+    # an honest deadline leaves the decision to the customer
+    "no_hurry": [
+        "看您自己",
+        "您自己决定",
+        "足够时间",
+        "足够的时间",
+        "不用为了赶",
+        "不应该是您决定的理由",
+        "完全可以等",
+        "不用急",
+    ],
+    "state_safe": ["不会眼看着", "不会看着", "不会让它", "不会违约", "违约不了"],
+    "will_get": ["怎么也有", "一年下来", "放一年"],
+    "earn_future": ["会多"],
+    "sell": ["就走", "换过去", "卖了吧"],
+    "often": ["下一只", "更热", "好几轮", "上个月买", "接着买"],
+    "gift": ["加油卡", "答谢", "份礼", "家电", "宴"],
+    "no_gift": ["所有客户都有", "跟您买不买", "没关系"],
+    "purchase": ["冲一下", "业绩", "买了"],
+    "same": ["一个道理", "一码事", "没什么区别"],
+    "coach": ["照着", "那几句", "念就可以", "都答是", "答是", "走个流程"],
+    "answer_pick": ["那栏填", "填小", "填大", "填高", "填低"],
+    "condition": ["往下调", "下调", "能便宜"],
+    "unrelated": ["任何关系", "没关系", "没有这个要求", "不需要搭配"],
+    "sure_en": ["not a single client has lost", "nobody has ever lost", "never lost a cent"],
+    "loss_en": ["shortfall"],
+    "backstop_en": ["gets covered", "get covered"],
+    "urgent_en": ["going fast", "sleep on it"],
+    "return_en": ["lands in your account", "in your account", "what you'll get"],
+}
+CONCEPT_GROUPS.update(THIRD_ROUND_GROUPS)
+SECOND_ROUND_TERMS = {name: list(CONCEPT_GROUPS[name][1]) for name in THIRD_ROUND_TERMS}
+for _name, _terms in THIRD_ROUND_TERMS.items():
+    CONCEPT_GROUPS[_name][1].extend(t for t in _terms if t not in CONCEPT_GROUPS[_name][1])
 
 
 def default_rules() -> list[dict]:
