@@ -29,6 +29,6 @@ def load(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("compliance", "0011_second_round_concepts")]
+    dependencies = [("compliance", "0012_wealth_report_purpose")]
 
     operations = [migrations.RunPython(load, migrations.RunPython.noop)]
