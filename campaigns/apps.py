@@ -48,6 +48,10 @@ class CampaignsConfig(AppConfig):
         "exit_rules": _("exit criteria"),
         "control_percent": _("control group (%)"),
         "daily_entry_limit": _("new entrants a day at most"),
+        "held_out_percent": _("held-out share (%)"),
+        "valid_from": _("valid from"),
+        "previous_draw": _("previous draw"),
+        "months": _("months"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -113,6 +117,9 @@ class CampaignsConfig(AppConfig):
         "entry_days": _("at most once per (days)"),
         "active": _("active"),
         "kind": _("event"),
+        # the arms of an enrolment (an outcome's campaign arm)
+        "treatment": _("Treatment"),
+        "control": _("Control group"),
     }
 
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
@@ -136,6 +143,8 @@ class CampaignsConfig(AppConfig):
         "message.receipt": _("Message receipt recorded"),
         "message.bot_session": _("AI-bot session of a message recorded"),
         "campaign.set_trigger": _("Campaign trigger set"),
+        "campaign.holdout_redraw": _("Global holdout re-drawn"),
+        "campaign.holdout_report_export": _("Global-holdout report exported"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},
