@@ -104,7 +104,7 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     kept = []
     draw = holdout_current(on=timezone.localdate(now))
     for pair in pairs:
-        if is_held_out(draw, pair[0]):
+        if in_global_holdout(pair[0], draw):
             entry.holdout += 1
         else:
             kept.append(pair)
