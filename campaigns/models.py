@@ -141,6 +141,7 @@ class Campaign(models.Model):
     attribution_days = models.PositiveSmallIntegerField(
         _("attribution window (days)"),
         default=default_attribution_days,
+        db_default=30,  # rows written in raw SQL (benchmarks, bulk loads) get the usual window
         validators=[MinValueValidator(ATTRIBUTION_DAYS_MIN), MaxValueValidator(ATTRIBUTION_DAYS_MAX)],
     )
 

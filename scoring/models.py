@@ -227,7 +227,7 @@ class Outcome(models.Model):
     # The campaign enrolment the outcome is attributed to (set by campaigns, which sits
     # above scoring: a plain id, not a foreign key) and its arm ("treatment"/"control").
     campaign_id = models.PositiveBigIntegerField(_("campaign"), null=True, blank=True)
-    arm = models.CharField(_("campaign arm"), max_length=16, blank=True, default="")
+    arm = models.CharField(_("campaign arm"), max_length=16, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = OutcomeQuerySet.as_manager()

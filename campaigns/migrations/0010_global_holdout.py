@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='campaign',
             name='attribution_days',
-            field=models.PositiveSmallIntegerField(default=campaigns.models.default_attribution_days, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(180)], verbose_name='attribution window (days)'),
+            field=models.PositiveSmallIntegerField(db_default=30, default=campaigns.models.default_attribution_days, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(180)], verbose_name='attribution window (days)'),
         ),
         migrations.AddIndex(
             model_name='enrolment',

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outcome',
             name='arm',
-            field=models.CharField(blank=True, default='', max_length=16, verbose_name='campaign arm'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=16, verbose_name='campaign arm'),
         ),
         migrations.AddField(
             model_name='outcome',
