@@ -134,7 +134,7 @@ def test_report_page_and_exports(world, client_for):
     html = client.get(REPORT).content.decode()
     assert "全局对照组报告" in html and 'id="holdout-chart-data"' in html and "holdout.js" in html
     assert "<script>" not in html.replace('<script id="holdout-chart-data" type="application/json">', "")
-    assert "touched" not in html.replace('data-label-touched', "").replace('"touched', "")
+    assert "touched" not in html.replace("data-label-touched", "").replace('"touched', "")
     month = timezone.localdate().strftime("%Y-%m")
     assert f'data-testid="month-{month}"' in html
     csv = client.get(reverse("campaigns:holdout_report_export", args=["csv"]))
