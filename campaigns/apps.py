@@ -122,6 +122,7 @@ class CampaignsConfig(AppConfig):
         "control": _("Control group"),
     }
 
+    audit_targets = {"campaigns.holdoutreport": _("global-holdout report")}
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),
