@@ -117,3 +117,17 @@ def can_report_receipts(user) -> bool:
     """Post receipts and bot sessions: a gateway's client with the channels scope (or an
     administrator)."""
     return _authenticated(user) and has_api_scope(user, CHANNELS_SCOPE)
+
+
+# --- the global holdout ------------------------------------------------------------------
+
+
+def can_manage_holdout(user) -> bool:
+    """See the global holdout's draws and re-draw it: campaign managers and administrators."""
+    return _authenticated(user) and role_of(user) in RUNNING_ROLES
+
+
+def can_view_holdout_report(user) -> bool:
+    """The global-holdout report (group totals only): campaign managers, administrators
+    and compliance."""
+    return _authenticated(user) and role_of(user) in READ_ALL_ROLES

@@ -74,3 +74,9 @@ class TriggerAdmin(ReadOnlyAdmin):
 class TriggerMarkAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("trigger", "customer", "since")
     raw_id_fields = ("trigger", "customer")
+
+
+@admin.register(m.HoldoutDraw)
+class HoldoutDrawAdmin(ReadOnlyAdmin):
+    list_display = ("valid_from", "percent", "drawn_by", "drawn_at")
+    raw_id_fields = ("drawn_by",)

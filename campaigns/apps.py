@@ -49,6 +49,10 @@ class CampaignsConfig(AppConfig):
         "exit_rules": _("exit criteria"),
         "control_percent": _("control group (%)"),
         "daily_entry_limit": _("new entrants a day at most"),
+        "held_out_percent": _("held-out share (%)"),
+        "valid_from": _("valid from"),
+        "previous_draw": _("previous draw"),
+        "months": _("months"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -115,8 +119,12 @@ class CampaignsConfig(AppConfig):
         "entry_days": _("at most once per (days)"),
         "active": _("active"),
         "kind": _("event"),
+        # the arms of an enrolment (an outcome's campaign arm)
+        "treatment": _("Treatment"),
+        "control": _("Control group"),
     }
 
+    audit_targets = {"campaigns.holdoutreport": _("global-holdout report")}
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),
@@ -138,6 +146,8 @@ class CampaignsConfig(AppConfig):
         "message.receipt": _("Message receipt recorded"),
         "message.bot_session": _("AI-bot session of a message recorded"),
         "campaign.set_trigger": _("Campaign trigger set"),
+        "campaign.holdout_redraw": _("Global holdout re-drawn"),
+        "campaign.holdout_report_export": _("Global-holdout report exported"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

@@ -8,6 +8,7 @@ A segment (:class:`Segment`) is the customer list's filter saved under a name.
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -21,6 +22,7 @@ from org.roles import Role, role_of
 RUNNING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
 READ_ALL_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN, Role.COMPLIANCE})
 APPROVE_PERMISSION = "campaigns.approve_campaign_launch"
+ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX = 1, 180
 
 
 class CampaignStatus(models.TextChoices):
@@ -70,6 +72,11 @@ class CampaignQuerySet(RestrictedQuerySet):
         if role == Role.ADVISOR:
             return self.filter(status__in=PUBLISHED_STATUSES)
         return self.none()
+
+
+def default_attribution_days() -> int:
+    """A new campaign's attribution window (``WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS``)."""
+    return settings.WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS
 
 
 class Campaign(models.Model):
@@ -130,6 +137,13 @@ class Campaign(models.Model):
     # At most this many new entrants a day (None: no limit), so a launch never floods the
     # call centre; entrants over the limit wait for the next day.
     daily_entry_limit = models.PositiveIntegerField(_("new entrants a day at most"), null=True, blank=True)
+    # A conversion counts for an entrant within this many days of entry (day 0 = entry).
+    attribution_days = models.PositiveSmallIntegerField(
+        _("attribution window (days)"),
+        default=default_attribution_days,
+        db_default=30,  # rows written in raw SQL (benchmarks, bulk loads) get the usual window
+        validators=[MinValueValidator(ATTRIBUTION_DAYS_MIN), MaxValueValidator(ATTRIBUTION_DAYS_MAX)],
+    )
 
     objects = CampaignQuerySet.as_manager()
 
@@ -358,6 +372,8 @@ class Enrolment(models.Model):
         indexes = [
             models.Index(fields=["campaign", "state", "step"], name="enrol_camp_step_idx"),
             models.Index(fields=["state", "next_at"], name="enrol_due_idx"),
+            # the global-holdout report: who was touched (entered in treatment) each month
+            models.Index(fields=["arm", "entered_at", "customer"], name="enrol_arm_entered_idx"),
         ]
 
     def __str__(self) -> str:
@@ -578,3 +594,34 @@ class TriggerMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger_id}:{self.customer_id}"
+
+
+# --- The global holdout (全局对照组) ------------------------------------------------------------
+
+
+class HoldoutDraw(models.Model):
+    """One draw of the global holdout: the customers no campaign touches, to measure the
+    total effect of all campaigns. A customer is held out while the draw is current when
+    ``((id × salt) mod modulus) mod 100 < percent`` (``campaigns.holdout``), computable in
+    SQL. The current draw is the latest one valid from today or earlier; earlier draws stay
+    as they were (history), and a new one may start at most once per calendar quarter."""
+
+    percent = models.PositiveSmallIntegerField(
+        _("held-out share (%)"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    salt = models.PositiveBigIntegerField(_("hash salt"))
+    modulus = models.PositiveBigIntegerField(_("hash modulus"))
+    valid_from = models.DateField(_("valid from"), unique=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    drawn_at = models.DateTimeField(_("drawn at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("global holdout draw")
+        verbose_name_plural = _("global holdout draws")
+        ordering = ["-valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from} {self.percent}%"

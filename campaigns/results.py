@@ -5,7 +5,7 @@ The statistics at the top are pure functions of counts and sums (checked by hand
 set-based, in two queries whatever the number of enrolments.
 
 A conversion is attributed to an enrolment when, within the attribution window after
-entry (``WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS``, day 0 being the day of entry), the
+entry (``Campaign.attribution_days``, day 0 being the day of entry), the
 customer has a ``converted`` journey event, a won call (any call, not only the
 campaign's), or a new holding of the campaign's product. Control customers were never
 contacted but are counted the same way: what they did anyway is the baseline.
@@ -20,7 +20,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Case,
@@ -198,10 +197,6 @@ def cuped_difference(treatment: Moments, control: Moments, *, z: float = Z_95) -
 # --- the campaign's figures -----------------------------------------------------------------
 
 
-def attribution_days() -> int:
-    return settings.WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS
-
-
 @dataclass
 class ArmFigures:
     arm: str
@@ -354,7 +349,7 @@ def _aum_moments(campaign: Campaign, now: dt.datetime) -> dict:
 def campaign_results(*, campaign: Campaign, now: dt.datetime | None = None) -> CampaignResults:
     """The campaign's figures per arm, its uplift and AUM change: two queries."""
     now = now or timezone.now()
-    days = attribution_days()
+    days = campaign.attribution_days
     reached, responded, converted = _flags(campaign)
     arms = {
         Arm.TREATMENT: ArmFigures(Arm.TREATMENT, str(Arm.TREATMENT.label)),

@@ -14,8 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Q
-from django.db.models.functions import Mod
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +22,8 @@ from customers.models import LEDGER_COUNTED, Channel, ContactLedgerEntry, Custom
 from customers.services.ledger import ledger_check
 from customers.suitability import SECOND_REVIEW_AGE, SECOND_REVIEW_MIN_RISK
 
-from .models import Campaign, CampaignStep, StepKind
+from .holdout import LEGACY_SALT, held_out_q, holdout_current
+from .models import Campaign, CampaignStep, HoldoutDraw, StepKind
 from .services.segments import segment_members
 
 REASONS = {
@@ -37,18 +37,15 @@ REASONS = {
     "channel_cap": _("Frequency cap on the channel"),
     "total_cap": _("Frequency cap over all channels"),
 }
-# Knuth's multiplicative hash: a customer's holdout bucket, stable and computable in SQL.
-HASH_MULTIPLIER = 2654435761
+# The first draw's salt: today's holdout of the base before draws (kept for callers).
+HASH_MULTIPLIER = LEGACY_SALT
 
 
-def holdout_q() -> Q:
-    """Customers of the global holdout: the same ``WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT`` of
-    the base for every campaign, by a hash of the id (so measurement can compare)."""
-    return Q(_bucket__lt=settings.WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT)
-
-
-def with_bucket(qs):
-    return qs.annotate(_bucket=Mod(F("pk") * HASH_MULTIPLIER, 100))
+def holdout_q(draw: HoldoutDraw | None = None, field: str = "pk") -> Q:
+    """Customers of the global holdout under ``draw`` (default: the one in force today):
+    the same customers for every campaign, by a salted hash of the id
+    (``campaigns.holdout``), so measurement can compare."""
+    return held_out_q(draw or holdout_current(), field)
 
 
 def first_contact_channel(campaign: Campaign) -> str | None:
@@ -115,7 +112,7 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
         source=LedgerSource.CAMPAIGN, source_id=campaign.pk, status__in=LEDGER_COUNTED
     ).values_list("customer_id", flat=True)
     drop("already_in_campaign", in_campaign.distinct())
-    drop("holdout", with_bucket(members.order_by()).filter(holdout_q()).values_list("pk", flat=True))
+    drop("holdout", members.order_by().filter(holdout_q()).values_list("pk", flat=True))
     product = campaign.product
     if product is not None:
         drop("unsuitable", members.filter(unsuitable_q(product, now)).values_list("pk", flat=True))

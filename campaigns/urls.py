@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_results, views_triggers
+from . import views, views_holdout, views_results, views_triggers
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -26,3 +26,8 @@ urlpatterns = [
 
 urlpatterns += [path("<int:pk>/trigger/", views_triggers.trigger_edit, name="trigger")]
 urlpatterns += [path("<int:pk>/results/", views_results.campaign_results_page, name="results")]
+urlpatterns += [
+    path("holdout/", views_holdout.holdout_page, name="holdout"),
+    path("holdout/report/", views_holdout.holdout_report_page, name="holdout_report"),
+    path("holdout/report/export/<str:fmt>/", views_holdout.holdout_report_export, name="holdout_report_export"),
+]

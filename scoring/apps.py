@@ -18,6 +18,7 @@ class ScoringConfig(AppConfig):
         "imported": _("imported"),
         "already_imported": _("already imported"),
         "rejected": _("rejected"),
+        "arm": _("campaign arm"),
     }
     job_kinds = {
         "scoring.rescore_all": _("Rescoring of all customers"),
@@ -34,6 +35,7 @@ class ScoringConfig(AppConfig):
     audit_verbs = {
         "scoring.outcome_record": _("Contact outcome recorded"),
         "scoring.outcomes_import": _("Historical outcomes imported"),
+        "scoring.outcomes_attribute": _("Outcomes attributed to campaigns"),
         "scoring.model_train": _("Scoring model trained"),
         "scoring.model_activate": _("Scoring model activated"),
         "scoring.model_rollback": _("Scoring model rolled back"),

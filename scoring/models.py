@@ -182,6 +182,7 @@ class OutcomeSource(models.TextChoices):
     CALL = "call", _("Call log")
     IMPORT = "import", _("Historical import")
     DEMO = "demo", _("Demo data")
+    CAMPAIGN = "campaign", _("Campaign conversion")
 
 
 class OutcomeQuerySet(RestrictedQuerySet):
@@ -223,6 +224,10 @@ class Outcome(models.Model):
     features = models.JSONField(_("features at contact time"), default=dict)
     source = models.CharField(_("source"), max_length=8, choices=OutcomeSource.choices, default=OutcomeSource.CALL)
     external_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The campaign enrolment the outcome is attributed to (set by campaigns, which sits
+    # above scoring: a plain id, not a foreign key) and its arm ("treatment"/"control").
+    campaign_id = models.PositiveBigIntegerField(_("campaign"), null=True, blank=True)
+    arm = models.CharField(_("campaign arm"), max_length=16, blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = OutcomeQuerySet.as_manager()
@@ -231,7 +236,10 @@ class Outcome(models.Model):
         verbose_name = _("outcome")
         verbose_name_plural = _("outcomes")
         ordering = ["-contacted_at", "-id"]
-        indexes = [models.Index(fields=["customer", "-contacted_at"], name="outcome_cust_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-contacted_at"], name="outcome_cust_idx"),
+            models.Index(fields=["campaign_id", "arm"], name="outcome_campaign_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.contacted_at} {'+' if self.converted else '-'}"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadence.access import can_view_cadence
 from calls.access import can_view_call_metrics, can_work_queues
-from campaigns.access import can_view_campaigns
+from campaigns.access import can_view_campaigns, can_view_holdout_report
 from compliance.access import can_oversee, can_receive_feedback, can_view_reports
 from customers.access import can_import_data, can_view_access_log
 from org.access import can_view_capacity_page
@@ -34,6 +34,7 @@ NAVIGATION = [
     ("referrals:list", _("Referrals"), "send", None),
     ("scoring:model", _("Scoring model"), "graph-up", can_manage_scoring),
     ("campaigns:list", _("Campaigns"), "megaphone", can_view_campaigns),
+    ("campaigns:holdout_report", _("Global-holdout report"), "pie-chart", can_view_holdout_report),
     ("compliance:scripts", _("Scripts"), "chat-quote", None),
     ("compliance:review_queue", _("Compliance review"), "shield-check", can_oversee),
     ("compliance:reports", _("Compliance reports"), "clipboard-check", can_view_reports),

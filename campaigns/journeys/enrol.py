@@ -36,16 +36,18 @@ from core.services import (
 from customers.models import Customer
 from org.calendar import call_hours
 
+from ..holdout import holdout_current, is_held_out
 from ..models import (
     Campaign,
     CampaignStatus,
     CampaignStep,
     Enrolment,
     EnrolmentState,
+    HoldoutDraw,
     JourneyEventKind,
 )
 from ..services.segments import segment_members
-from ..targeting import HASH_MULTIPLIER, unsuitable_q
+from ..targeting import unsuitable_q
 from .assignment import arm_of, bucket_of, campaign_salt
 from .runner import events_insert, journey_advance
 
@@ -74,9 +76,10 @@ class Entry:
         }
 
 
-def in_global_holdout(customer_id: int) -> bool:
-    """The same test as ``targeting.holdout_q`` (the exclusion funnel), in Python."""
-    return (customer_id * HASH_MULTIPLIER) % 100 < settings.WORKBENCH_CAMPAIGN_HOLDOUT_PERCENT
+def in_global_holdout(customer_id: int, draw: HoldoutDraw | None = None) -> bool:
+    """The same test as ``targeting.holdout_q`` (the exclusion funnel), in Python, under
+    ``draw`` (default: the draw in force today)."""
+    return is_held_out(draw or holdout_current(), customer_id)
 
 
 def first_step(campaign: Campaign, version: int) -> CampaignStep | None:
@@ -99,8 +102,9 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
         return entry
     pairs = list(dict.fromkeys((e, "") if isinstance(e, int) else (int(e[0]), str(e[1])[:64]) for e in entrants))
     kept = []
+    draw = holdout_current(on=timezone.localdate(now))
     for pair in pairs:
-        if in_global_holdout(pair[0]):
+        if in_global_holdout(pair[0], draw):
             entry.holdout += 1
         else:
             kept.append(pair)

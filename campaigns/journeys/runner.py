@@ -65,6 +65,7 @@ from ..models import (
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
+from .attribution import conversions_collect
 from .render import needs_holdings, next_maturities, render_message
 
 BATCH = 2000
@@ -539,36 +540,8 @@ def _group(items, key) -> dict:
 
 
 def journeys_collect_conversions(*, now: dt.datetime | None = None, days: int = 3) -> int:
-    """Record a conversion on the step of each campaign call task whose call, logged in
-    the last ``days``, won a sale (once per enrolment), and wake the enrolment so its exit
-    criteria apply. Returns the number recorded."""
-    now = now or timezone.now()
-    done = dict(
-        PlannedCall.objects.filter(
-            enrolment_id__isnull=False,
-            status=PlannedCallStatus.DONE,
-            call_log_id__isnull=False,
-            done_at__gte=now - dt.timedelta(days=days),
-        ).values_list("call_log_id", "enrolment_id")
-    )
-    if not done:
-        return 0
-    won = CallLog.objects.filter(pk__in=list(done), next_action=NextAction.WON).values_list("pk", flat=True)
-    step_of = dict(
-        PlannedCall.objects.filter(call_log_id__in=list(won), enrolment_id__isnull=False).values_list(
-            "enrolment_id", "campaign_step_id"
-        )
-    )
-    if not step_of:
-        return 0
-    with transaction.atomic():
-        already = set(
-            JourneyEvent.objects.filter(enrolment_id__in=list(step_of), kind=JourneyEventKind.CONVERTED).values_list(
-                "enrolment_id", flat=True
-            )
-        )
-        fresh = Enrolment.objects.filter(pk__in=[pk for pk in step_of if pk not in already])
-        rows = [(e.campaign_id, e.pk, step_of[e.pk], JourneyEventKind.CONVERTED, "won_call", now) for e in fresh]
-        events_insert(rows)
-        Enrolment.objects.filter(pk__in=[row[1] for row in rows], state=EnrolmentState.ACTIVE).update(next_at=now)
-    return len(rows)
+    """Record the conversions of the last ``days`` within each entrant's attribution
+    window (a won call, a converted referral, a new holding of the campaign's product;
+    ``attribution.py``), once each, and wake the enrolments so their exit criteria apply.
+    Returns the number recorded."""
+    return conversions_collect(now=now, days=days)

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
@@ -169,8 +168,8 @@ def test_attribution_counts_inside_the_window_and_not_at_its_edge(world):
     results = campaign_results(campaign=campaign, now=ENTRY + dt.timedelta(days=60))
     assert results.treatment.entered == 9
     assert results.treatment.converted == 4  # inside, the won call, the holdings of day 0 and day 29
-    with override_settings(WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS=7):
-        narrow = campaign_results(campaign=campaign, now=ENTRY + dt.timedelta(days=60))
+    campaign.attribution_days = 7
+    narrow = campaign_results(campaign=campaign, now=ENTRY + dt.timedelta(days=60))
     assert narrow.window_days == 7
     assert narrow.treatment.converted == 2  # the won call and the holding of day 0
 

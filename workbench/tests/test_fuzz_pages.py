@@ -124,6 +124,7 @@ PATH_VALUES = {
     "campaigns:edit": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:trigger": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:results": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:holdout_report_export": lambda: {"fmt": "csv"},
     "campaigns:step_add": lambda: {"pk": _first_pk(Campaign)},
     "campaigns:step_remove": lambda: {"pk": _first_pk(CampaignStep)},
     "campaigns:step_edit": lambda: {"pk": _first_pk(CampaignStep)},

@@ -149,6 +149,7 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:segment_detail": _restricted(Segment),
     "campaigns:trigger": _restricted(Campaign, "change"),
     "campaigns:results": _restricted(Campaign),
+    "campaigns:holdout_report_export": lambda user: [{"fmt": "csv"}],
 }
 
 
