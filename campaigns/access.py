@@ -117,3 +117,22 @@ def can_report_receipts(user) -> bool:
     """Post receipts and bot sessions: a gateway's client with the channels scope (or an
     administrator)."""
     return _authenticated(user) and has_api_scope(user, CHANNELS_SCOPE)
+
+
+# --- A/B variants and promotion (campaigns/variants.py) -------------------------------------
+
+
+def can_edit_variants(user, campaign) -> bool:
+    """Add, weigh and change a campaign's variants (new entrants follow the new weights):
+    whoever may edit its journey."""
+    return can_edit_journey(user, campaign)
+
+
+def can_promote_variant(user, campaign) -> bool:
+    """Make a variant take every new treated entrant: campaign managers and
+    administrators, while the campaign may still take entrants."""
+    return can_change_campaign(user, campaign) and campaign.status in (
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.RUNNING,
+        CampaignStatus.PAUSED,
+    )

@@ -74,3 +74,28 @@ class TriggerAdmin(ReadOnlyAdmin):
 class TriggerMarkAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     list_display = ("trigger", "customer", "since")
     raw_id_fields = ("trigger", "customer")
+
+
+@admin.register(m.Variant)
+class VariantAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "position", "label", "weight", "promoted_at")
+    raw_id_fields = ("campaign", "promoted_by")
+
+
+@admin.register(m.VariantStep)
+class VariantStepAdmin(ReadOnlyAdmin):
+    list_display = ("variant", "step", "script", "channel")
+    raw_id_fields = ("variant", "step", "script")
+
+
+@admin.register(m.ResultsRefresh)
+class ResultsRefreshAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "refreshed_at")
+    raw_id_fields = ("campaign",)
+
+
+@admin.register(m.ResultsDay)
+class ResultsDayAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "arm", "variant", "day", "entered", "converted")
+    list_filter = ("arm",)
+    raw_id_fields = ("campaign", "variant")

@@ -48,6 +48,13 @@ class CampaignsConfig(AppConfig):
         "exit_rules": _("exit criteria"),
         "control_percent": _("control group (%)"),
         "daily_entry_limit": _("new entrants a day at most"),
+        "variant": _("variant"),
+        "weight": _("weight"),
+        "before": _("before"),
+        "significant": _("against the control group"),
+        "uplift": _("uplift in conversion (percentage points)"),
+        "p_value": _("probability of chance alone"),
+        "as_of": _("results as of"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -113,6 +120,9 @@ class CampaignsConfig(AppConfig):
         "entry_days": _("at most once per (days)"),
         "active": _("active"),
         "kind": _("event"),
+        # a promotion's evidence (campaigns.variants.variant_promote)
+        "significantly_better": _("significantly better"),
+        "not_significant_confirmed": _("not significantly better, promoted after the warning"),
     }
 
     job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
@@ -136,6 +146,11 @@ class CampaignsConfig(AppConfig):
         "message.receipt": _("Message receipt recorded"),
         "message.bot_session": _("AI-bot session of a message recorded"),
         "campaign.set_trigger": _("Campaign trigger set"),
+        "campaign.variant_add": _("A/B variant added to a campaign"),
+        "campaign.variant_edit": _("A/B variant of a campaign changed"),
+        "campaign.variant_remove": _("A/B variant removed from a campaign"),
+        "campaign.variant_step": _("Step of an A/B variant changed"),
+        "campaign.variant_promote": _("A/B variant promoted to take every new entrant"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_results, views_triggers
+from . import variants_views, views, views_results, views_triggers
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -26,3 +26,11 @@ urlpatterns = [
 
 urlpatterns += [path("<int:pk>/trigger/", views_triggers.trigger_edit, name="trigger")]
 urlpatterns += [path("<int:pk>/results/", views_results.campaign_results_page, name="results")]
+urlpatterns += [
+    path("<int:pk>/variants/", variants_views.variants_page, name="variants"),
+    path("<int:pk>/variants/add/", variants_views.variant_add_view, name="variant_add"),
+    path("variants/<int:pk>/edit/", variants_views.variant_edit_view, name="variant_edit"),
+    path("variants/<int:pk>/remove/", variants_views.variant_remove_view, name="variant_remove"),
+    path("variants/<int:pk>/step/", variants_views.variant_step_view, name="variant_step"),
+    path("variants/<int:pk>/promote/", views_results.variant_promote_view, name="variant_promote"),
+]
