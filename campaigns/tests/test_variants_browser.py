@@ -49,7 +49,7 @@ def test_variants_are_edited_on_the_campaign_page_and_a_winner_promoted(world, p
         page.wait_for_selector(f'[data-testid="variant-{1 if label == "A" else 2}"]')
     page.fill('[data-testid="weight-1"]', "0")
     page.click('[data-testid="save-1"]')
-    page.wait_for_selector('[data-testid="share-1"] >> text=0.0%')
+    page.wait_for_selector('[data-testid="share-1"]:text-is("0.0%")')
     page.fill('[data-testid="weight-2"]', "0")  # then nobody would be treated: refused in words
     page.click('[data-testid="save-2"]')
     page.wait_for_selector('[data-testid="variants"] [data-testid="form-errors"]')
@@ -57,7 +57,7 @@ def test_variants_are_edited_on_the_campaign_page_and_a_winner_promoted(world, p
     page.screenshot(path=str(SHOTS / "variants-refused.png"), full_page=True)
     page.fill('[data-testid="weight-1"]', "1")
     page.click('[data-testid="save-1"]')
-    page.wait_for_selector('[data-testid="share-1"] >> text=40.0%')
+    page.wait_for_selector('[data-testid="share-1"]:text-is("40.0%")')
     form = page.locator('[data-testid="variant-step-2"]')
     form.locator('select[name="script"]').select_option(label="到期提醒微信乙")
     form.locator('select[name="channel"]').select_option(value=Channel.WECHAT)
