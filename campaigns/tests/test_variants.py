@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from campaigns.journeys.assignment import BUCKETS, arm_of, bucket_of, variant_of
 from campaigns.journeys.enrol import enrol_customers
@@ -39,6 +40,13 @@ from core.models import AuditEvent
 from customers.models import Channel, ContactLedgerEntry
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are matched in English (their Chinese is in the catalogue)."""
+    with translation.override("en"):
+        yield
 
 
 # --- hashing ---------------------------------------------------------------------------------
