@@ -185,10 +185,10 @@ def stored_vs_live(campaign, floor, floor_time: float) -> None:
     client = Client()
     client.force_login(make_staff(Role.CAMPAIGN_MANAGER, username="bench_results"))
     url = reverse("campaigns:results", args=[campaign.pk])
-    assert client.get(url).status_code == 200
+    assert client.get(url, secure=True).status_code == 200
 
     def page():
-        response = client.get(url)
+        response = client.get(url, secure=True)
         assert response.status_code == 200, response.status_code
 
     page_time = _best(page, runs=5)
