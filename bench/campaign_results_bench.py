@@ -8,8 +8,12 @@ three asset snapshots each (the day before entry, entry + 30 and entry + 90 days
 enrolments of one campaign entered over 100 days (10 % control), a converted journey
 event for every fifth; then times the selector (best of three) and a hand-written SQL
 floor computing the arms' counts and the AUM moments with one pass per table, and
-prints the ratio. Issue 13's 300,000 enrolments in 300 ms needs precomputed aggregates;
-this measures what the live query costs.
+prints the ratio. Then (issue 13, the stored aggregates) it splits the treated between two
+A/B variants, refreshes the aggregates once (``results_refresh``, timed), and times the
+stored selector and the whole results page (a logged-in test client, best of three)
+against the same raw SQL floor grouped per arm and variant, in the same run.
+
+    ... bench/campaign_results_bench.py 300000
 """
 
 from __future__ import annotations
@@ -30,29 +34,43 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from campaigns.models import Arm, Campaign, CampaignStatus, Enrolment, JourneyEvent, JourneyEventKind  # noqa: E402
-from campaigns.results import campaign_results  # noqa: E402
+from campaigns.models import (  # noqa: E402
+    Arm,
+    Campaign,
+    CampaignStatus,
+    Enrolment,
+    JourneyEvent,
+    JourneyEventKind,
+    Variant,
+)
+from campaigns.results import campaign_results, campaign_results_stored, results_refresh  # noqa: E402
 from customers.models import AssetSnapshot, Customer  # noqa: E402
+from org.roles import Role  # noqa: E402
+from org.tests.factories import make_staff  # noqa: E402
 
 FLOOR = """
 WITH e AS (
-  SELECT e.id, e.arm, e.customer_id, e.entered_at, (e.entered_at AT TIME ZONE 'Asia/Shanghai')::date AS day
+  SELECT e.id, e.arm, e.variant_id, e.customer_id, e.entered_at,
+    (e.entered_at AT TIME ZONE 'Asia/Shanghai')::date AS day
   FROM campaigns_enrolment e WHERE e.campaign_id = %(c)s
 ), conv AS (
   SELECT DISTINCT j.enrolment_id FROM campaigns_journeyevent j JOIN e ON e.id = j.enrolment_id
   WHERE j.kind = 'converted' AND j.at >= e.entered_at AND j.at < e.entered_at + interval '30 days'
 ), snap AS (
-  SELECT e.id, e.arm,
+  SELECT e.id, e.arm, e.variant_id,
     max(s.aum) FILTER (WHERE s.date = e.day - 1) AS x,
     max(s.aum) FILTER (WHERE s.date = e.day + 30) AS p30
-  FROM e JOIN customers_assetsnapshot s ON s.customer_id = e.customer_id GROUP BY e.id, e.arm
+  FROM e JOIN customers_assetsnapshot s ON s.customer_id = e.customer_id GROUP BY e.id, e.arm, e.variant_id
 )
-SELECT e.arm, count(*), count(conv.enrolment_id),
-  (SELECT sum(p30 - x) FROM snap WHERE snap.arm = e.arm)
-FROM e LEFT JOIN conv ON conv.enrolment_id = e.id GROUP BY e.arm
+SELECT e.arm, e.variant_id, count(*), count(conv.enrolment_id),
+  (SELECT sum(p30 - x) FROM snap WHERE snap.arm = e.arm AND snap.variant_id IS NOT DISTINCT FROM e.variant_id)
+FROM e LEFT JOIN conv ON conv.enrolment_id = e.id GROUP BY e.arm, e.variant_id
 """
 
 
@@ -109,7 +127,7 @@ def main(n: int) -> None:
             cursor.execute("ANALYZE")
 
         results = campaign_results(campaign=campaign)
-        product = _best(lambda: campaign_results(campaign=campaign))
+        product = _best(lambda: campaign_results(campaign=campaign), runs=1 if n > 100_000 else 3)
 
         def floor():
             with connection.cursor() as cursor:
@@ -132,13 +150,59 @@ def main(n: int) -> None:
         # jit_above_cost): most of the time at this size. Measured without it too.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
-        no_jit = _best(lambda: campaign_results(campaign=campaign))
+        no_jit = _best(lambda: campaign_results(campaign=campaign), runs=1 if n > 100_000 else 3)
         no_jit_floor = _best(floor)
         print(
             f"with jit off: campaign_results {no_jit * 1000:.0f} ms; floor {no_jit_floor * 1000:.0f} ms; "
             f"ratio {no_jit / no_jit_floor:.1f}x"
         )
+        stored_vs_live(campaign, floor, floor_time)
         transaction.set_rollback(True)
+
+
+def stored_vs_live(campaign, floor, floor_time: float) -> None:
+    """Two variants, one refresh, then the stored selector and the page against the floor."""
+    a = Variant.objects.create(campaign=campaign, label="A", position=1, weight=1)
+    b = Variant.objects.create(campaign=campaign, label="B", position=2, weight=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_enrolment SET variant_id = CASE WHEN id %% 2 = 0 THEN %s ELSE %s END "
+            "WHERE campaign_id = %s AND arm = 'treatment'",
+            [a.pk, b.pk, campaign.pk],
+        )
+        cursor.execute("ANALYZE campaigns_enrolment")
+    floor_time = min(floor_time, _best(floor))  # the floor now groups per variant too
+    start = time.perf_counter()
+    live = campaign_results(campaign=campaign)
+    live_time = time.perf_counter() - start
+    start = time.perf_counter()
+    rows = results_refresh(campaign_id=campaign.pk)
+    refresh_time = time.perf_counter() - start
+    stored = campaign_results_stored(campaign=campaign)
+    assert [x.figures.converted for x in stored.arms] == [x.figures.converted for x in live.arms]
+    stored_time = _best(lambda: campaign_results_stored(campaign=campaign), runs=5)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    client = Client()
+    client.force_login(make_staff(Role.CAMPAIGN_MANAGER, username="bench_results"))
+    url = reverse("campaigns:results", args=[campaign.pk])
+    assert client.get(url, secure=True).status_code == 200
+
+    def page():
+        response = client.get(url, secure=True)
+        assert response.status_code == 200, response.status_code
+
+    page_time = _best(page, runs=5)
+    arms = ", ".join(f"{x.figures.label} {x.figures.entered:,}/{x.figures.converted:,}" for x in stored.arms)
+    print(f"variants: {arms}; control {stored.control.entered:,}/{stored.control.converted:,}")
+    print(
+        f"live campaign_results (one run) {live_time * 1000:.0f} ms; refresh of {rows} day rows "
+        f"{refresh_time * 1000:.0f} ms; raw SQL floor per arm and variant {floor_time * 1000:.0f} ms"
+    )
+    print(
+        f"stored selector {stored_time * 1000:.1f} ms (ratio to the floor {stored_time / floor_time:.3f}); "
+        f"results page {page_time * 1000:.1f} ms (ratio {page_time / floor_time:.3f}); "
+        f"live / floor {live_time / floor_time:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -55,23 +55,6 @@ def cadence_customers(user, queryset=None):
     return qs.none()
 
 
-def can_view_customer_cadence(user, customer, owner_team_id: int | None) -> bool:
-    """The same rule for one customer (``owner_team_id``: the owner advisor's team)."""
-    role = role_of(user)
-    if role in HQ_ROLES:
-        return True
-    profile = _profile(user)
-    if profile is None:
-        return False
-    if role == Role.ADVISOR:
-        return customer.owner_id == user.pk
-    if role == Role.TEAM_LEAD:
-        return profile.team_id is not None and owner_team_id == profile.team_id
-    if role in BRANCH_ROLES:
-        return profile.branch_id is not None and customer.home_branch_id == profile.branch_id
-    return False
-
-
 def can_view_advisor_cadence(user, advisor_profile) -> bool:
     """An advisor's page: their own, their team lead's, their branch's staff (who see only
     the branch's customers on it) and head office."""

@@ -3,10 +3,10 @@ the summaries per advisor and per team, always inside ``access.cadence_customers
 
 Touches are counted from the customer's timeline (``customers.Interaction``), which every
 app below writes: a call logged with a kind of touch (calls copies it to the call's
-interaction), an imported or pushed interaction with a kind, and the written report as
-an interaction of kind "written report". A review is a themed interaction too, and a
-review in person or by video is a face-to-face review. Years are calendar years in
-the bank's time zone."""
+interaction), an imported or pushed interaction with a kind, and the written report (a
+wealth report delivered through reports/, or an interaction of kind "written report").
+A review is a themed interaction too, and a review in person or by video is a
+face-to-face review. Years are calendar years in the bank's time zone."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Interaction, Meeting, TouchKind
 from org.models import Branch, StaffProfile
+from reports.selectors import reports_delivered
 
 from .access import cadence_customers
 from .models import CadenceTargets
@@ -140,7 +141,13 @@ def touch_counts(*, customers, year: int) -> dict[int, dict[str, int]]:
         )
         .order_by()
     )
-    return {r.pop("customer_id"): r for r in rows}
+    counts = {r.pop("customer_id"): r for r in rows}
+    # The "1": a wealth report delivered this year through reports/ (or an imported
+    # interaction of kind "written report", counted above).
+    for customer_id in reports_delivered(customers, year):
+        row = counts.setdefault(customer_id, {"themed": 0, "review": 0, "face_to_face": 0, "report": 0})
+        row["report"] = max(row["report"], 1)
+    return counts
 
 
 def customer_progress(*, customer: Customer, today: dt.date | None = None) -> Progress | None:

@@ -131,3 +131,22 @@ def can_view_holdout_report(user) -> bool:
     """The global-holdout report (group totals only): campaign managers, administrators
     and compliance."""
     return _authenticated(user) and role_of(user) in READ_ALL_ROLES
+
+
+# --- A/B variants and promotion (campaigns/variants.py) -------------------------------------
+
+
+def can_edit_variants(user, campaign) -> bool:
+    """Add, weigh and change a campaign's variants (new entrants follow the new weights):
+    whoever may edit its journey."""
+    return can_edit_journey(user, campaign)
+
+
+def can_promote_variant(user, campaign) -> bool:
+    """Make a variant take every new treated entrant: campaign managers and
+    administrators, while the campaign may still take entrants."""
+    return can_change_campaign(user, campaign) and campaign.status in (
+        CampaignStatus.SCHEDULED,
+        CampaignStatus.RUNNING,
+        CampaignStatus.PAUSED,
+    )

@@ -80,3 +80,28 @@ class TriggerMarkAdmin(CustomerViewRecorded, ReadOnlyAdmin):
 class HoldoutDrawAdmin(ReadOnlyAdmin):
     list_display = ("valid_from", "percent", "drawn_by", "drawn_at")
     raw_id_fields = ("drawn_by",)
+
+
+@admin.register(m.Variant)
+class VariantAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "position", "label", "weight", "promoted_at")
+    raw_id_fields = ("campaign", "promoted_by")
+
+
+@admin.register(m.VariantStep)
+class VariantStepAdmin(ReadOnlyAdmin):
+    list_display = ("variant", "step", "script", "channel")
+    raw_id_fields = ("variant", "step", "script")
+
+
+@admin.register(m.ResultsRefresh)
+class ResultsRefreshAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "refreshed_at")
+    raw_id_fields = ("campaign",)
+
+
+@admin.register(m.ResultsDay)
+class ResultsDayAdmin(ReadOnlyAdmin):
+    list_display = ("campaign", "arm", "variant", "day", "entered", "converted")
+    list_filter = ("arm",)
+    raw_id_fields = ("campaign", "variant")

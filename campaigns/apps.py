@@ -53,6 +53,13 @@ class CampaignsConfig(AppConfig):
         "valid_from": _("valid from"),
         "previous_draw": _("previous draw"),
         "months": _("months"),
+        "variant": _("variant"),
+        "weight": _("weight"),
+        "before": _("before"),
+        "significant": _("against the control group"),
+        "uplift": _("uplift in conversion (percentage points)"),
+        "p_value": _("probability of chance alone"),
+        "as_of": _("results as of"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -122,6 +129,9 @@ class CampaignsConfig(AppConfig):
         # the arms of an enrolment (an outcome's campaign arm)
         "treatment": _("Treatment"),
         "control": _("Control group"),
+        # a promotion's evidence (campaigns.variants.variant_promote)
+        "significantly_better": _("significantly better"),
+        "not_significant_confirmed": _("not significantly better, promoted after the warning"),
     }
 
     audit_targets = {"campaigns.holdoutreport": _("global-holdout report")}
@@ -148,6 +158,11 @@ class CampaignsConfig(AppConfig):
         "campaign.set_trigger": _("Campaign trigger set"),
         "campaign.holdout_redraw": _("Global holdout re-drawn"),
         "campaign.holdout_report_export": _("Global-holdout report exported"),
+        "campaign.variant_add": _("A/B variant added to a campaign"),
+        "campaign.variant_edit": _("A/B variant of a campaign changed"),
+        "campaign.variant_remove": _("A/B variant removed from a campaign"),
+        "campaign.variant_step": _("Step of an A/B variant changed"),
+        "campaign.variant_promote": _("A/B variant promoted to take every new entrant"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

@@ -352,6 +352,15 @@ class Enrolment(models.Model):
     version = models.PositiveIntegerField(_("journey version"), default=1)
     bucket = models.PositiveSmallIntegerField(_("bucket"))
     arm = models.CharField(_("arm"), max_length=16, choices=Arm.choices, default=Arm.TREATMENT)
+    # The A/B variant a treated entrant follows (None: control, or a campaign without variants).
+    variant = models.ForeignKey(
+        "campaigns.Variant",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("variant"),
+    )
     state = models.CharField(_("state"), max_length=16, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE)
     step = models.ForeignKey(
         CampaignStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("step")
@@ -625,3 +634,114 @@ class HoldoutDraw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.valid_from} {self.percent}%"
+
+
+# --- A/B variants and precomputed results (issue 13) ------------------------------------------
+
+
+class Variant(models.Model):
+    """One version of a campaign's treatment (A, B, …): the treated entrants are split
+    between the variants by weight on their hashed bucket (``journeys.assignment``), and
+    each follows the journey with its step overrides (another template or script, another
+    channel). The variant is recorded on the enrolment at entry and never changed; a new
+    weight applies to new entrants only. A promoted variant takes every new treated entrant."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="variants", verbose_name=_("campaign")
+    )
+    label = models.CharField(_("variant name"), max_length=40)
+    position = models.PositiveSmallIntegerField(_("position"))
+    # Share of the treated entrants (weight ÷ the sum of weights); 0 takes no new entrants.
+    weight = models.PositiveSmallIntegerField(_("weight"), default=1)
+    promoted_at = models.DateTimeField(_("promoted at"), null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["campaign_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="variant_position_once"),
+            models.UniqueConstraint(fields=["campaign", "label"], name="variant_label_once"),
+            models.UniqueConstraint(
+                fields=["campaign"], condition=models.Q(promoted_at__isnull=False), name="variant_one_winner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.label}"
+
+
+class VariantStep(models.Model):
+    """What a variant changes on one contact step: the script (template) its words come
+    from, and for a message the channel. Blank keeps the step's own."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="overrides")
+    step = models.ForeignKey(CampaignStep, on_delete=models.CASCADE, related_name="variant_overrides")
+    script = models.ForeignKey(
+        "compliance.Script",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="variant_steps",
+        verbose_name=_("script"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("variant step")
+        verbose_name_plural = _("variant steps")
+        ordering = ["variant_id", "step_id"]
+        constraints = [models.UniqueConstraint(fields=["variant", "step"], name="variant_step_once")]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}@{self.step_id}"
+
+
+class ResultsRefresh(models.Model):
+    """When a campaign's results were last aggregated (the page says "as of"), and its
+    funnel per step then. Written by ``campaigns.refresh_results`` only."""
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="results_refresh", verbose_name=_("campaign")
+    )
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+    # [{"step": id, "position": n, "kind": code, "arms": {arm key: enrolments on the step}}]
+    funnel = models.JSONField(_("funnel per step"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("results refresh")
+        verbose_name_plural = _("results refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} @ {self.refreshed_at:%Y-%m-%d %H:%M}"
+
+
+class ResultsDay(models.Model):
+    """The precomputed figures of one arm (control, a variant, or the treatment of a
+    campaign without variants) for the entrants of one day: counts and the AUM sums the
+    statistics need (``results.Moments`` per horizon). Summed, they are the results page."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", verbose_name=_("campaign"))
+    arm = models.CharField(_("arm"), max_length=16, choices=Arm.choices)
+    variant = models.ForeignKey(
+        Variant, null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("variant")
+    )
+    day = models.DateField(_("day of entry"))
+    entered = models.PositiveIntegerField(_("entered"), default=0)
+    reached = models.PositiveIntegerField(_("reached"), default=0)
+    responded = models.PositiveIntegerField(_("responded"), default=0)
+    converted = models.PositiveIntegerField(_("converted"), default=0)
+    # {"30": [n, Σx, Σy, Σx², Σy², Σxy], "90": […]}
+    aum = models.JSONField(_("AUM sums"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("results of a day")
+        verbose_name_plural = _("results of days")
+        ordering = ["campaign_id", "day"]
+        indexes = [models.Index(fields=["campaign", "day"], name="results_day_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.arm} {self.day}"

@@ -1,11 +1,14 @@
 """What a campaign caused: conversions and AUM of the treated arm against its control group.
 
 The statistics at the top are pure functions of counts and sums (checked by hand in
-``campaigns/tests/test_results.py``); the selector below gathers those counts and sums
-set-based, in two queries whatever the number of enrolments.
+``campaigns/tests/test_results.py``). The counts and sums are gathered set-based per arm
+(the control group, each A/B variant) and day of entry (``results_rows``, two queries
+whatever the number of enrolments), stored by ``results_refresh`` (the task
+``campaigns.refresh_results``) in ``ResultsDay`` rows, and summed for the page
+(``campaign_results_stored``, a few rows per day whatever the size).
 
 A conversion is attributed to an enrolment when, within the attribution window after
-entry (``Campaign.attribution_days``, day 0 being the day of entry), the
+entry (``WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS``, day 0 being the day of entry), the
 customer has a ``converted`` journey event, a won call (any call, not only the
 campaign's), or a new holding of the campaign's product. Control customers were never
 contacted but are counted the same way: what they did anyway is the baseline.
@@ -20,7 +23,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -29,21 +33,34 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
-    Max,
     OuterRef,
     Q,
     Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncDate, TruncWeek
+from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from calls.models import CallLog, NextAction
 from customers.models import AssetSnapshot, Holding
 from leads.models import PlannedCall, PlannedCallStatus
 
-from .models import Arm, Campaign, CampaignStatus, Enrolment, JourneyEvent, JourneyEventKind, Message, MessageStatus
+from .models import (
+    Arm,
+    Campaign,
+    CampaignStatus,
+    CampaignStep,
+    Enrolment,
+    JourneyEvent,
+    JourneyEventKind,
+    Message,
+    MessageStatus,
+    ResultsDay,
+    ResultsRefresh,
+    Variant,
+)
 
 # Two-sided 95 % (α = 0.05) and 80 % power quantiles of the standard normal.
 Z_95 = 1.959963984540054
@@ -197,6 +214,30 @@ def cuped_difference(treatment: Moments, control: Moments, *, z: float = Z_95) -
 # --- the campaign's figures -----------------------------------------------------------------
 
 
+def attribution_days(campaign: Campaign | None = None) -> int:
+    """The campaign's attribution window in days (``Campaign.attribution_days``); without
+    a campaign, the longest window any campaign may have (what may still change)."""
+    if campaign is None:
+        return MAX_ATTRIBUTION_DAYS
+    return campaign.attribution_days or settings.WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS
+
+
+MAX_ATTRIBUTION_DAYS = 180
+
+
+CONTROL_KEY = "control"
+TREATMENT_KEY = "treatment"
+PLAIN_KEY = "plain"  # (inside ``results_build``) treated entrants without a variant
+
+
+def arm_key(arm: str, variant_id: int | None) -> str:
+    """The results' name of an arm: the control group, a variant, or the treatment of a
+    campaign without variants (or of entrants from before the variants)."""
+    if arm == Arm.CONTROL:
+        return CONTROL_KEY
+    return f"v{variant_id}" if variant_id is not None else TREATMENT_KEY
+
+
 @dataclass
 class ArmFigures:
     arm: str
@@ -214,6 +255,10 @@ class ArmFigures:
     def interval(self) -> tuple[float, float] | None:
         return wilson_interval(self.converted, self.entered)
 
+    def add(self, row) -> None:
+        for key in ("entered", "reached", "responded", "converted"):
+            setattr(self, key, getattr(self, key) + getattr(row, key))
+
 
 @dataclass
 class AumFigures:
@@ -224,9 +269,39 @@ class AumFigures:
 
 
 @dataclass
+class DayRow:
+    """The figures of one arm's entrants of one day (what a ``ResultsDay`` row stores)."""
+
+    arm: str
+    variant_id: int | None
+    day: dt.date
+    entered: int = 0
+    reached: int = 0
+    responded: int = 0
+    converted: int = 0
+    aum: dict[int, Moments] = field(default_factory=dict)
+
+
+@dataclass
+class ArmResult:
+    """A treated arm (a variant, or the whole treatment) against the control group."""
+
+    figures: ArmFigures
+    uplift: Difference | None
+    mde: float | None
+    aum: list[AumFigures]
+    variant: Variant | None = None
+
+    @property
+    def better(self) -> bool:
+        """Significantly better than the control group (what promotion asks for)."""
+        return self.uplift is not None and self.uplift.significant and self.uplift.estimate > 0
+
+
+@dataclass
 class CampaignResults:
     window_days: int
-    treatment: ArmFigures
+    treatment: ArmFigures  # every treated entrant, whatever their variant
     control: ArmFigures
     uplift: Difference | None
     mde: float | None
@@ -234,11 +309,18 @@ class CampaignResults:
     final_is_estimate: bool  # no end date yet: later entrants push the horizon on
     is_final: bool
     aum: list[AumFigures] = field(default_factory=list)
-    weeks: list[dict] = field(default_factory=list)  # [{week, treatment: (n, converted), control: …}]
+    weeks: list[dict] = field(default_factory=list)  # [{week, arm key: (n, converted), …}]
+    arms: list[ArmResult] = field(default_factory=list)  # per variant (when there are variants)
+    refreshed_at: dt.datetime | None = None  # None: computed live
+    funnel: list[dict] = field(default_factory=list)
 
     @property
     def significant(self) -> bool:
         return self.uplift is not None and self.uplift.significant
+
+    @property
+    def has_variants(self) -> bool:
+        return any(a.variant is not None for a in self.arms)
 
 
 _SENT = (MessageStatus.SENT, MessageStatus.DELIVERED)
@@ -300,10 +382,16 @@ def _aum_on_or_before(day_expression, *, strictly_before: bool = False):
     )
 
 
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def _aum_moments(campaign: Campaign, now: dt.datetime) -> dict:
-    """{(arm, days): Moments} of y = AUM at entry + days − AUM before entry, x = AUM before
-    entry (the last snapshot before the day of entry), over the enrolments whose horizon
-    has passed and who have both snapshots: one query.
+    """{(arm, variant id, day of entry, days): Moments} of y = AUM at entry + days − AUM
+    before entry, x = AUM before entry (the last snapshot before the day of entry), over
+    the enrolments whose horizon has passed and who have both snapshots: one query.
 
     The inner query finds each enrolment's three snapshots once; the sums are taken over
     it as a materialized table. (Aggregating the annotations directly would repeat each
@@ -321,7 +409,7 @@ def _aum_moments(campaign: Campaign, now: dt.datetime) -> dict:
         Enrolment.objects.filter(campaign=campaign)
         .annotate(**days_on)
         .annotate(**columns)
-        .values("arm", *columns)
+        .values("arm", "variant", "entry_day", *columns)
         .order_by()
     )
     sums = []
@@ -334,75 +422,250 @@ def _aum_moments(campaign: Campaign, now: dt.datetime) -> dict:
         # MATERIALIZED keeps PostgreSQL (12+; SQLite 3.35+) from inlining the lookups back.
         cursor.execute(
             f"WITH per_enrolment AS MATERIALIZED ({sql}) "  # noqa: S608 - our own column names only
-            f"SELECT arm, {', '.join(sums)} FROM per_enrolment GROUP BY arm",
+            f"SELECT arm, variant, entry_day, {', '.join(sums)} FROM per_enrolment "
+            "GROUP BY arm, variant, entry_day",
             params,
         )
         rows = cursor.fetchall()
     out = {}
-    for arm, *values in rows:
+    for arm, variant_id, day, *values in rows:
         for i, days in enumerate(AUM_HORIZONS):
             n, *moments = values[6 * i : 6 * i + 6]
-            out[(arm, days)] = Moments(n, *(float(v or 0) for v in moments))
+            if n:
+                out[(arm, variant_id, _as_date(day), days)] = Moments(n, *(float(v or 0) for v in moments))
     return out
 
 
-def campaign_results(*, campaign: Campaign, now: dt.datetime | None = None) -> CampaignResults:
-    """The campaign's figures per arm, its uplift and AUM change: two queries."""
-    now = now or timezone.now()
-    days = campaign.attribution_days
+def results_rows(*, campaign: Campaign, now: dt.datetime) -> list[DayRow]:
+    """The campaign's figures per arm, variant and day of entry, computed from the
+    enrolments: two queries whatever their number."""
     reached, responded, converted = _flags(campaign)
-    arms = {
-        Arm.TREATMENT: ArmFigures(Arm.TREATMENT, str(Arm.TREATMENT.label)),
-        Arm.CONTROL: ArmFigures(Arm.CONTROL, str(Arm.CONTROL.label)),
-    }
-    weeks: dict = {}
-    last_entry = None
-    rows = (
-        _with_window(Enrolment.objects.filter(campaign=campaign), days)
-        .annotate(week=TruncWeek("entered_at"))
-        .values("arm", "week")
+    rows: dict[tuple, DayRow] = {}
+    counted = (
+        _with_window(Enrolment.objects.filter(campaign=campaign), attribution_days(campaign))
+        .annotate(day=TruncDate("entered_at"))
+        .values("arm", "variant", "day")
         .annotate(
             entered=Count("id"),
             reached=Count("id", filter=reached),
             responded=Count("id", filter=responded),
             converted=Count("id", filter=converted),
-            last=Max("entered_at"),
         )
-        .order_by("week")
+        .order_by("day")
     )
-    for row in rows:
-        figures = arms.get(row["arm"])
-        if figures is None:
-            continue
-        for key in ("entered", "reached", "responded", "converted"):
-            setattr(figures, key, getattr(figures, key) + row[key])
-        week = row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]
-        weeks.setdefault(week, {"week": week, Arm.TREATMENT: (0, 0), Arm.CONTROL: (0, 0)})[row["arm"]] = (
-            row["entered"],
-            row["converted"],
+    for row in counted:
+        day = _as_date(row["day"])
+        rows[(row["arm"], row["variant"], day)] = DayRow(
+            row["arm"], row["variant"], day, row["entered"], row["reached"], row["responded"], row["converted"]
         )
-        last_entry = max(filter(None, (last_entry, row["last"])), default=None)
-    last_entry = timezone.localdate(last_entry) if last_entry else None
-    t, c = arms[Arm.TREATMENT], arms[Arm.CONTROL]
-    base = c.rate if c.converted else ((t.converted + c.converted) / (t.entered + c.entered) if t.entered else None)
+    for (arm, variant_id, day, days), moments in _aum_moments(campaign, now).items():
+        row = rows.get((arm, variant_id, day))
+        if row is not None:
+            row.aum[days] = moments
+    return list(rows.values())
+
+
+def step_funnel(*, campaign: Campaign) -> list[dict]:
+    """Per step of the current journey version: how many enrolments of each arm reached
+    it (had any event on it): one query."""
+    steps = {s.pk: s for s in CampaignStep.objects.filter(campaign=campaign, version=campaign.journey_version)}
+    counts = (
+        JourneyEvent.objects.filter(campaign=campaign, step_id__in=list(steps))
+        .values("step", "enrolment__arm", "enrolment__variant")
+        .annotate(n=Count("enrolment", distinct=True))
+        .order_by()
+    )
+    funnel = {pk: {"step": pk, "position": s.position, "kind": s.kind, "arms": {}} for pk, s in steps.items()}
+    for row in counts:
+        key = arm_key(row["enrolment__arm"], row["enrolment__variant"])
+        arms = funnel[row["step"]]["arms"]
+        arms[key] = arms.get(key, 0) + row["n"]
+    return sorted(funnel.values(), key=lambda r: r["position"])
+
+
+def _compare(figures: ArmFigures, control: ArmFigures, aum_of: dict, variant=None) -> ArmResult:
+    base = (
+        control.rate
+        if control.converted
+        else (
+            (figures.converted + control.converted) / (figures.entered + control.entered) if figures.entered else None
+        )
+    )
+    aum = []
+    for horizon in AUM_HORIZONS:
+        mt = aum_of.get((figures.arm, horizon), Moments())
+        mc = aum_of.get((CONTROL_KEY, horizon), Moments())
+        aum.append(AumFigures(horizon, mt.n, mc.n, cuped_difference(mt, mc)))
+    return ArmResult(
+        figures=figures,
+        uplift=two_proportion_test(figures.converted, figures.entered, control.converted, control.entered),
+        mde=minimum_detectable_effect(figures.entered, control.entered, base) if base is not None else None,
+        aum=aum,
+        variant=variant,
+    )
+
+
+def results_build(
+    *,
+    campaign: Campaign,
+    rows: list[DayRow],
+    variants: list[Variant],
+    now: dt.datetime,
+    refreshed_at: dt.datetime | None = None,
+    funnel: list[dict] | None = None,
+) -> CampaignResults:
+    """The page's figures from per-day rows (stored or live): pure arithmetic, no query."""
+    days = attribution_days(campaign)
+    treatment = ArmFigures(TREATMENT_KEY, str(Arm.TREATMENT.label))
+    control = ArmFigures(CONTROL_KEY, str(Arm.CONTROL.label))
+    per_arm: dict[str, ArmFigures] = {}
+    aum_of: dict[tuple[str, int], Moments] = {}
+    weeks: dict = {}
+    last_entry = None
+    for row in rows:
+        key = arm_key(row.arm, row.variant_id)
+        # Each treated row counts for its own arm and for the treatment as a whole.
+        own = PLAIN_KEY if key == TREATMENT_KEY else key
+        keys = {own} if key == CONTROL_KEY else {own, TREATMENT_KEY}
+        (control if key == CONTROL_KEY else treatment).add(row)
+        if key != CONTROL_KEY:
+            per_arm.setdefault(own, ArmFigures(own, "")).add(row)
+        for horizon, moments in row.aum.items():
+            for k in keys:
+                aum_of[(k, horizon)] = aum_of.get((k, horizon), Moments()) + moments
+        week = row.day - dt.timedelta(days=row.day.weekday())
+        slot = weeks.setdefault(week, {"week": week})
+        for k in keys:
+            n, c = slot.get(k, (0, 0))
+            slot[k] = (n + row.entered, c + row.converted)
+        last_entry = max(filter(None, (last_entry, row.day)), default=None)
+    arms = []
+    for variant in variants:
+        figures = per_arm.pop(f"v{variant.pk}", None) or ArmFigures(f"v{variant.pk}", "")
+        figures.label = variant.label
+        arms.append(_compare(figures, control, aum_of, variant))
+    before = per_arm.pop(PLAIN_KEY, None)
+    if variants and before is not None and before.entered:
+        before.label = str(_("Treatment before the variants"))
+        arms.append(_compare(before, control, aum_of))
+    overall = _compare(treatment, control, aum_of)
+    if not variants:
+        arms = [overall]
     last_day = campaign.ends_on or last_entry
     final_on = last_day + dt.timedelta(days=days) if last_day else None
     # Without an end date a running campaign takes new entrants, so its horizon moves on.
     estimate = campaign.ends_on is None and campaign.status != CampaignStatus.ENDED
-    moments = _aum_moments(campaign, now)
-    aum = []
-    for horizon in AUM_HORIZONS:
-        mt, mc = moments.get((Arm.TREATMENT, horizon), Moments()), moments.get((Arm.CONTROL, horizon), Moments())
-        aum.append(AumFigures(horizon, mt.n, mc.n, cuped_difference(mt, mc)))
     return CampaignResults(
         window_days=days,
-        treatment=t,
-        control=c,
-        uplift=two_proportion_test(t.converted, t.entered, c.converted, c.entered),
-        mde=minimum_detectable_effect(t.entered, c.entered, base) if base is not None else None,
+        treatment=treatment,
+        control=control,
+        uplift=overall.uplift,
+        mde=overall.mde,
         final_on=final_on,
         final_is_estimate=estimate,
         is_final=final_on is not None and not estimate and timezone.localdate(now) >= final_on,
-        aum=aum,
+        aum=overall.aum,
         weeks=[weeks[k] for k in sorted(weeks)],
+        arms=arms,
+        refreshed_at=refreshed_at,
+        funnel=funnel or [],
     )
+
+
+def campaign_results(*, campaign: Campaign, now: dt.datetime | None = None) -> CampaignResults:
+    """The campaign's figures computed live from its enrolments: two queries (three with
+    variants). The page reads the stored aggregates instead (``campaign_results_stored``)."""
+    now = now or timezone.now()
+    rows = results_rows(campaign=campaign, now=now)
+    variants = list(Variant.objects.filter(campaign=campaign)) if any(r.variant_id for r in rows) else []
+    return results_build(campaign=campaign, rows=rows, variants=variants, now=now)
+
+
+# --- the stored aggregates ---------------------------------------------------------------------
+
+
+def _row_of(stored: ResultsDay) -> DayRow:
+    return DayRow(
+        stored.arm,
+        stored.variant_id,
+        stored.day,
+        stored.entered,
+        stored.reached,
+        stored.responded,
+        stored.converted,
+        {int(k): Moments(int(v[0]), *map(float, v[1:])) for k, v in (stored.aum or {}).items()},
+    )
+
+
+def campaign_results_stored(*, campaign: Campaign, now: dt.datetime | None = None) -> CampaignResults | None:
+    """The figures as of the last refresh, from the stored rows (three queries whatever
+    the number of enrolments); None when the campaign was never refreshed."""
+    now = now or timezone.now()
+    refresh = ResultsRefresh.objects.filter(campaign=campaign).first()
+    if refresh is None:
+        return None
+    rows = [_row_of(r) for r in ResultsDay.objects.filter(campaign=campaign).order_by("day", "id")]
+    variants = list(Variant.objects.filter(campaign=campaign).order_by("position"))
+    return results_build(
+        campaign=campaign,
+        rows=rows,
+        variants=variants,
+        now=now,
+        refreshed_at=refresh.refreshed_at,
+        funnel=refresh.funnel,
+    )
+
+
+def results_refresh(*, campaign_id: int, now: dt.datetime | None = None) -> int:
+    """Recompute and store a campaign's aggregates (its per-day rows and its funnel),
+    replacing the previous ones in one transaction: running it twice stores the same.
+    Returns the number of rows stored."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        rows = results_rows(campaign=campaign, now=now)
+        funnel = step_funnel(campaign=campaign)
+        ResultsDay.objects.filter(campaign=campaign).delete()
+        ResultsDay.objects.bulk_create(
+            [
+                ResultsDay(
+                    campaign=campaign,
+                    arm=r.arm,
+                    variant_id=r.variant_id,
+                    day=r.day,
+                    entered=r.entered,
+                    reached=r.reached,
+                    responded=r.responded,
+                    converted=r.converted,
+                    aum={str(days): [m.n, m.sx, m.sy, m.sxx, m.syy, m.sxy] for days, m in sorted(r.aum.items())},
+                )
+                for r in rows
+            ],
+            batch_size=2000,
+        )
+        ResultsRefresh.objects.update_or_create(campaign=campaign, defaults={"refreshed_at": now, "funnel": funnel})
+    return len(rows)
+
+
+# A campaign's figures can still change this long after its last entry (the attribution
+# window, then the 90-day AUM horizon).
+SETTLED_DAYS = max(AUM_HORIZONS) + 1
+
+
+def campaigns_to_refresh(*, now: dt.datetime) -> list[int]:
+    """Running and paused campaigns, and ended ones until their figures have settled."""
+    settled_before = now - dt.timedelta(days=max(SETTLED_DAYS, attribution_days() + 1))
+    live = Campaign.objects.filter(status__in=(CampaignStatus.RUNNING, CampaignStatus.PAUSED))
+    ended = Campaign.objects.filter(status=CampaignStatus.ENDED).filter(
+        Q(results_refresh__isnull=True) | Q(enrolments__entered_at__gte=settled_before)
+    )
+    return sorted(set(live.values_list("pk", flat=True)) | set(ended.values_list("pk", flat=True)))
+
+
+def results_refresh_all(*, now: dt.datetime | None = None) -> int:
+    """Refresh every campaign whose figures may change (the beat). Returns how many."""
+    now = now or timezone.now()
+    ids = campaigns_to_refresh(now=now)
+    for pk in ids:
+        results_refresh(campaign_id=pk, now=now)
+    return len(ids)

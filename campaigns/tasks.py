@@ -7,11 +7,15 @@ from dataclasses import asdict
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
+
+from core.queueing import send
 
 from .channels.dispatch import messages_dispatch
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
+from .results import results_refresh, results_refresh_all
 from .services.lifecycle import campaigns_advance_calendar
 from .triggers.sweep import triggers_sweep
 
@@ -53,6 +57,8 @@ def advance_journeys() -> dict[str, int]:
             totals[key] += value
         if counts["moved"] == 0:
             break
+    if totals["converted"]:  # the results pages show the new conversions soon
+        transaction.on_commit(lambda: send("campaigns.refresh_results"))
     return totals
 
 
@@ -71,3 +77,13 @@ def sweep_triggers() -> dict[str, int | float]:
     """Enter the customers whose events the active triggers of running campaigns find.
     Idempotent per (campaign, customer, event occurrence): a rerun enters nobody new."""
     return triggers_sweep(now=timezone.now())
+
+
+@shared_task(name="campaigns.refresh_results", soft_time_limit=540, time_limit=600)
+def refresh_results(campaign_id: int | None = None) -> int:
+    """Recompute the stored results of one campaign, or of every campaign whose figures
+    may still change (the beat, and after new conversions). Idempotent: each run replaces
+    the aggregates with the same figures for the same data."""
+    if campaign_id is not None:
+        return results_refresh(campaign_id=campaign_id, now=timezone.now())
+    return results_refresh_all(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_holdout, views_results, views_triggers
+from . import variants_views, views, views_holdout, views_results, views_triggers
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -30,4 +30,10 @@ urlpatterns += [
     path("holdout/", views_holdout.holdout_page, name="holdout"),
     path("holdout/report/", views_holdout.holdout_report_page, name="holdout_report"),
     path("holdout/report/export/<str:fmt>/", views_holdout.holdout_report_export, name="holdout_report_export"),
+    path("<int:pk>/variants/", variants_views.variants_page, name="variants"),
+    path("<int:pk>/variants/add/", variants_views.variant_add_view, name="variant_add"),
+    path("variants/<int:pk>/edit/", variants_views.variant_edit_view, name="variant_edit"),
+    path("variants/<int:pk>/remove/", variants_views.variant_remove_view, name="variant_remove"),
+    path("variants/<int:pk>/step/", variants_views.variant_step_view, name="variant_step"),
+    path("variants/<int:pk>/promote/", views_results.variant_promote_view, name="variant_promote"),
 ]

@@ -195,13 +195,13 @@ def blocking_flag_q():
 def reports_delivered(customer_ids, year: int) -> dict[int, dt.datetime]:
     """``{customer_id: delivered_at}`` for the customers among ``customer_ids`` whose
     wealth report was delivered in ``year`` (Asia/Shanghai calendar year of the
-    delivery). The cadence (``cadence/``) counts the "1" of 12-4-2-1 from this; one
+    delivery). The cadence (``cadence.selectors.touch_counts``) counts the "1" of 12-4-2-1 from this; one
     indexed query."""
     tz = timezone.get_current_timezone()
     start = dt.datetime(year, 1, 1, tzinfo=tz)
     end = dt.datetime(year + 1, 1, 1, tzinfo=tz)
     rows = WealthReport.objects.filter(
-        customer_id__in=list(customer_ids), delivered_at__gte=start, delivered_at__lt=end
+        customer_id__in=customer_ids, delivered_at__gte=start, delivered_at__lt=end
     ).values_list("customer_id", "delivered_at")
     delivered: dict[int, dt.datetime] = {}
     for customer_id, at in rows:

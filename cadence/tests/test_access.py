@@ -1,4 +1,4 @@
-"""Who sees whose cadence: the queryset and the predicate agree for every role, and the
+"""Who sees whose cadence: one queryset rule per role (``cadence_customers``), and the
 pages answer 403 for a role without them and 404 outside the user's scope."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from cadence.access import (
     cadence_customers,
     can_edit_targets,
     can_view_cadence,
-    can_view_customer_cadence,
     can_view_team_cadence,
 )
 from customers.models import Customer
@@ -23,18 +22,6 @@ def _users(world):
         world.advisor_a, world.advisor_a2, world.lead_a, world.advisor_b, world.manager_x, world.rm_x,
         world.manager_y, world.compliance, world.campaigner, world.admin,
     ]  # fmt: skip
-
-
-def test_rule_and_predicate_agree_for_every_role(world, book):
-    customers = list(Customer.objects.select_related("owner__staff_profile"))
-    for user in _users(world):
-        by_rule = set(cadence_customers(user).values_list("pk", flat=True))
-        by_predicate = {
-            c.pk
-            for c in customers
-            if can_view_customer_cadence(user, c, c.owner.staff_profile.team_id if c.owner_id else None)
-        }
-        assert by_rule == by_predicate, user
 
 
 def test_each_role_sees_its_own_rows(world, book):

@@ -14,11 +14,13 @@ from calls import services as call_services
 from calls.forms import CallOutcomeForm
 from calls.models import CallLog
 from calls.tests.factories import disposition
+from campaigns.tests.factories import approved_script
 from customers import ingest
 from customers.models import Channel, ImportKind, Interaction, Meeting, TouchKind
 from customers.services.imports import customers_bulk_upsert
 from customers.services.interactions import interaction_record
 from leads.tests.factories import LeadFactory
+from reports.models import WealthReport
 
 from .factories import TouchFactory, WealthCustomerFactory
 
@@ -166,3 +168,26 @@ def test_touches_of_last_year_and_untyped_ones_do_not_count(world):
     TouchFactory(customer=customer, occurred_at=dt.datetime(year, 1, 1, 0, 30, tzinfo=tz))
     TouchFactory(customer=customer, touch_kind=TouchKind.NONE)
     assert touch_counts(customers=[customer.pk], year=year)[customer.pk]["themed"] == 1
+
+
+def test_a_delivered_wealth_report_is_the_years_written_report(world):
+    """The "1" of 12-4-2-1 comes from reports/: a report delivered this year counts once,
+    a report generated but not sent does not."""
+    sent, unsent = (WealthCustomerFactory(owner=world.advisor_a, home_branch=world.branch_x) for _ in range(2))
+    now, year = timezone.now(), timezone.localdate().year
+    version = approved_script(world).versions.get()
+    for customer, delivered in ((sent, now), (unsent, None)):
+        WealthReport.objects.create(
+            customer=customer,
+            year=year,
+            language="zh-hans",
+            file=f"reports/{year}/t{customer.pk}.pdf",
+            text="年度财富报告",
+            script_version=version,
+            generated_by=world.advisor_a,
+            generated_at=now,
+            delivered_at=delivered,
+        )
+    counts = touch_counts(customers=[sent.pk, unsent.pk], year=year)
+    assert counts[sent.pk]["report"] == 1 and unsent.pk not in counts
+    assert touch_counts(customers=[sent.pk], year=year - 1) == {}

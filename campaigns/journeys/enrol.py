@@ -45,10 +45,11 @@ from ..models import (
     EnrolmentState,
     HoldoutDraw,
     JourneyEventKind,
+    Variant,
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
-from .assignment import arm_of, bucket_of, campaign_salt
+from .assignment import arm_of, bucket_of, campaign_salt, variant_of
 from .runner import events_insert, journey_advance
 
 ENROL_JOB = "campaigns.enrol"
@@ -130,14 +131,25 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     if not kept or step is None:
         return entry
     salt = campaign_salt(campaign)
+    # The variants' weights as they are now (new entrants only; the variant is recorded).
+    variants = list(Variant.objects.filter(campaign=campaign).values_list("pk", "weight", "promoted_at"))
+    weights = [(pk, weight) for pk, weight, _at in variants]
+    winner = next((pk for pk, _w, promoted_at in variants if promoted_at is not None), None)
     rows = []
     for cid, occ in kept:
         bucket = bucket_of(salt, cid)
         arm = arm_of(bucket, campaign.control_percent)
-        rows.append((campaign.pk, cid, occ, campaign.journey_version, bucket, arm, EnrolmentState.ACTIVE, step.pk))
+        variant = variant_of(bucket, campaign.control_percent, weights, winner)
+        rows.append(
+            (campaign.pk, cid, occ, campaign.journey_version, bucket, arm, variant, EnrolmentState.ACTIVE, step.pk)
+        )
     rows_insert(
         Enrolment,
-        ["campaign", "customer", "occurrence", "version", "bucket", "arm", "state", "step", *TIMES, "exit_reason"],
+        [
+            *("campaign", "customer", "occurrence", "version", "bucket", "arm", "variant", "state", "step"),
+            *TIMES,
+            "exit_reason",
+        ],
         [(*row, now, now, now, "") for row in rows],
         ignore_conflicts=True,
     )

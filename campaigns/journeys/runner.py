@@ -65,6 +65,7 @@ from ..models import (
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
+from ..variants import with_variants
 from .attribution import conversions_collect
 from .render import needs_holdings, next_maturities, render_message
 
@@ -386,7 +387,13 @@ def _branch(journey: Journey, step: CampaignStep, group: list[Enrolment], now: d
     return moves
 
 
-HANDLERS = {StepKind.SEND: _send, StepKind.CALL_TASK: _call_task, StepKind.WAIT: _wait, StepKind.BRANCH: _branch}
+# A variant's treated enrolments send with its own template and channel (``variants``).
+HANDLERS = {
+    StepKind.SEND: with_variants(_send),
+    StepKind.CALL_TASK: with_variants(_call_task),
+    StepKind.WAIT: _wait,
+    StepKind.BRANCH: _branch,
+}
 
 
 def exit_reasons(*, campaign: Campaign, enrolments: list[Enrolment], now: dt.datetime) -> dict[int, str]:

@@ -25,7 +25,7 @@ from leads.services import planned_calls_cancel_for_campaign
 
 from ..access import can_approve_campaign, can_change_campaign, can_change_campaigns
 from ..journeys.enrol import enrolment_start
-from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, MessageStatus
+from ..models import Campaign, CampaignStatus, CampaignStep, CampaignTransition, Message, MessageStatus, VariantStep
 
 # Which move starts from which statuses.
 _FROM = {
@@ -48,6 +48,12 @@ def campaign_scripts(campaign: Campaign, *, version: int | None = None) -> list[
         campaign=campaign, version=version or campaign.journey_version, script__isnull=False
     )
     ids = set(steps.values_list("script_id", flat=True))
+    # The A/B variants' scripts on the same steps (campaigns/variants.py) block a launch too.
+    ids |= set(
+        VariantStep.objects.filter(
+            step__campaign=campaign, step__version=version or campaign.journey_version, script__isnull=False
+        ).values_list("script_id", flat=True)
+    )
     if campaign.script_id:
         ids.add(campaign.script_id)
     return sorted(ids)

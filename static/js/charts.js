@@ -10,6 +10,7 @@
     return data;
   }
 
+  const armColours = ["#8c1d18", "#2f6fb0", "#3a9a6a", "#b07a2f", "#6f42c1", "#d63384", "#20c997", "#fd7e14"];
   const small = {animation: false, maintainAspectRatio: false, plugins: {legend: {display: false}}};
 
   const builders = {
@@ -64,15 +65,25 @@
           x: {title: {display: true, text: el.dataset.labelPredicted}}, y: {title: {display: true, text: el.dataset.labelObserved}}}})
       };
     },
-    // A campaign's results: the conversion rate of each group by week of entry.
-    results_weeks: function (d, el) {
+    // A campaign's results: the conversion rate of each arm (variants, control) by week of entry.
+    results_weeks: function (d) {
       return {
         type: "line",
-        data: {labels: d.weeks.labels, datasets: [
-          {label: el.dataset.labelTreatment, data: d.weeks.treatment, borderColor: "#8c1d18", backgroundColor: "#8c1d18", spanGaps: true},
-          {label: el.dataset.labelControl, data: d.weeks.control, borderColor: "#6c757d", backgroundColor: "#6c757d", borderDash: [6, 4], spanGaps: true}
-        ]},
+        data: {labels: d.weeks.labels, datasets: d.weeks.series.map(function (s, i) {
+          const colour = s.control ? "#6c757d" : armColours[i % armColours.length];
+          return {label: s.label, data: s.data, borderColor: colour, backgroundColor: colour, spanGaps: true, borderDash: s.control ? [6, 4] : []};
+        })},
         options: {animation: false, maintainAspectRatio: false, scales: {y: {beginAtZero: true, title: {display: true, text: "%"}}}}
+      };
+    },
+    // The funnel per step: customers of each arm who reached each step of the journey.
+    results_funnel: function (d) {
+      return {
+        type: "bar",
+        data: {labels: d.funnel.labels, datasets: d.funnel.series.map(function (s, i) {
+          return {label: s.label, data: s.data, backgroundColor: s.control ? "rgba(108,117,125,.6)" : armColours[i % armColours.length]};
+        })},
+        options: {animation: false, maintainAspectRatio: false, scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}
       };
     },
     // The AUM uplift per customer at each horizon: the interval as a floating bar, the estimate as a point.

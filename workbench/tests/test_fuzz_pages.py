@@ -28,7 +28,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from campaigns.models import Campaign, CampaignStep, Segment
+from campaigns.models import Campaign, CampaignStep, Segment, Variant
 from compliance.models import ConceptGroup, Flag, LexiconRule, Script, ScriptVersion
 from core.models import Job
 from customers.models import Customer, ImportBatch, Tag
@@ -136,6 +136,12 @@ PATH_VALUES = {
         {"pk": _first_pk(Campaign), "move": move} for move in ("submit", "approve", "return", "pause", "x\x00")
     ],
     "campaigns:segment_detail": lambda: {"pk": _first_pk(Segment)},
+    "campaigns:variants": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:variant_add": lambda: {"pk": _first_pk(Campaign)},
+    "campaigns:variant_edit": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:variant_remove": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:variant_step": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:variant_promote": lambda: {"pk": _first_pk(Variant)},
 }
 
 

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from campaigns.models import Campaign, CampaignStep, Segment
+from campaigns.models import Campaign, CampaignStep, Segment, Variant
 from compliance.models import ConceptGroup, Flag, LexiconRule, Script, ScriptVersion
 from core.models import Job
 from customers.models import Customer, CustomerTag, ImportBatch
@@ -150,6 +150,20 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:trigger": _restricted(Campaign, "change"),
     "campaigns:results": _restricted(Campaign),
     "campaigns:holdout_report_export": lambda user: [{"fmt": "csv"}],
+    "campaigns:variants": _restricted(Campaign),
+    "campaigns:variant_add": _restricted(Campaign, "change"),
+    "campaigns:variant_edit": lambda user: _pk(
+        _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:variant_remove": lambda user: _pk(
+        _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:variant_step": lambda user: _pk(
+        _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:variant_promote": lambda user: _pk(
+        _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
 }
 
 

@@ -1,0 +1,96 @@
+"""A/B variants in headless Chromium: a campaign manager adds two variants on the campaign
+page (htmx), gives B another template and channel, then on the results page sees each
+arm, the funnel per step and the weekly chart drawn, and promotes B after the warning."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import pytest
+from django.utils import timezone
+
+from campaigns.journeys.enrol import enrol_customers
+from campaigns.journeys.runner import journey_advance
+from campaigns.models import Enrolment, JourneyEvent, JourneyEventKind, StepKind, Variant
+from campaigns.results import results_refresh
+from campaigns.tests.factories import approved_script
+from campaigns.tests.test_journeys import customers, running
+from core.models import AuditEvent
+from customers.models import Channel
+
+SHOTS = pathlib.Path("/tmp/shots/13-variants")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_variants_are_edited_on_the_campaign_page_and_a_winner_promoted(world, page, login, live_server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    first = approved_script(world, title="到期提醒短信甲")
+    approved_script(world, title="到期提醒微信乙")
+    campaign = running(
+        world,
+        steps=[
+            {"kind": StepKind.SEND, "channel": Channel.SMS, "script": first},
+            {"kind": StepKind.WAIT, "wait_hours": 24},
+            {"kind": StepKind.SEND, "channel": Channel.SMS, "script": first},
+        ],
+        control_percent=20,
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(world.campaigner)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.wait_for_selector('[data-testid="variants"]')  # loaded into the campaign page by htmx
+    for label in ("A", "B"):
+        page.fill("#va-label", label)
+        page.fill("#va-weight", "1")
+        page.click('[data-testid="add-variant"]')
+        page.wait_for_selector(f'[data-testid="variant-{1 if label == "A" else 2}"]')
+    page.fill('[data-testid="weight-1"]', "0")
+    page.click('[data-testid="save-1"]')
+    page.wait_for_selector('[data-testid="share-1"]:text-is("0.0%")')
+    page.fill('[data-testid="weight-2"]', "0")  # then nobody would be treated: refused in words
+    page.click('[data-testid="save-2"]')
+    page.wait_for_selector('[data-testid="variants"] [data-testid="form-errors"]')
+    assert Variant.objects.get(label="B").weight == 1  # unchanged
+    page.screenshot(path=str(SHOTS / "variants-refused.png"), full_page=True)
+    page.fill('[data-testid="weight-1"]', "1")
+    page.click('[data-testid="save-1"]')
+    page.wait_for_selector('[data-testid="share-1"]:text-is("40.0%")')
+    form = page.locator('[data-testid="variant-step-2"]')
+    form.locator('select[name="script"]').select_option(label="到期提醒微信乙")
+    form.locator('select[name="channel"]').select_option(value=Channel.WECHAT)
+    form.locator('button[type="submit"]').click()
+    page.wait_for_selector('[data-testid="variant-2"] >> text=到期提醒微信乙')
+    page.screenshot(path=str(SHOTS / "variants-on-campaign-page.png"), full_page=True)
+
+    people = customers(world, 60, channels=(Channel.SMS, Channel.WECHAT))
+    now = timezone.now()
+    entry = enrol_customers(campaign=campaign, entrants=[c.pk for c in people], now=now)
+    journey_advance(enrolment_ids=entry.entered, now=now)
+    b = Variant.objects.get(label="B")
+    for i, e in enumerate(Enrolment.objects.filter(variant=b).order_by("pk")):
+        if i % 2 == 0:
+            JourneyEvent.objects.create(
+                campaign=campaign, enrolment=e, kind=JourneyEventKind.CONVERTED, at=now + dt.timedelta(hours=1)
+            )
+    results_refresh(campaign_id=campaign.pk)
+
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/results/")
+    page.wait_for_selector('[data-testid="funnel-chart"][data-rendered="1"]')
+    page.wait_for_selector('[data-testid="weeks-chart"][data-rendered="1"]')
+    assert page.locator('[data-testid="arm-variant-1"]').is_visible()
+    assert page.locator('[data-testid="arm-variant-2"]').is_visible()
+    assert "数据截至" in page.locator('[data-testid="as-of"]').inner_text()
+    page.screenshot(path=str(SHOTS / "results-per-arm.png"), full_page=True)
+    promote = page.locator('[data-testid="promote-2"]')
+    if promote.count():  # significantly better: promoted straight away
+        promote.click()
+    else:
+        page.click('[data-testid="promote-anyway-2"]')
+        page.click('[data-testid="confirm-promote-2"]')
+    page.wait_for_selector('[data-testid="promoted-badge"]')
+    page.screenshot(path=str(SHOTS / "results-promoted.png"), full_page=True)
+    assert AuditEvent.objects.filter(verb="campaign.variant_promote", actor=world.campaigner).count() == 1
+    assert errors == []
