@@ -48,6 +48,8 @@ class CampaignsConfig(AppConfig):
         "exit_rules": _("exit criteria"),
         "control_percent": _("control group (%)"),
         "daily_entry_limit": _("new entrants a day at most"),
+        "uplift_keep": _("keep by predicted uplift"),
+        "uplift_value": _("N or x %"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -113,9 +115,16 @@ class CampaignsConfig(AppConfig):
         "entry_days": _("at most once per (days)"),
         "active": _("active"),
         "kind": _("event"),
+        # whom a segment keeps by predicted uplift (campaigns.models.UpliftKeep)
+        "keep_all": _("Every member"),
+        "keep_top_n": _("The N members with the highest predicted uplift"),
+        "keep_top_percent": _("The top x % of members by predicted uplift"),
     }
 
-    job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
+    job_kinds = {
+        "campaigns.enrol": _("Entering a campaign's segment into its journey"),
+        "campaigns.train_uplift": _("Training the uplift model"),
+    }
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),
         "campaign.create": _("Campaign created"),
@@ -136,6 +145,7 @@ class CampaignsConfig(AppConfig):
         "message.receipt": _("Message receipt recorded"),
         "message.bot_session": _("AI-bot session of a message recorded"),
         "campaign.set_trigger": _("Campaign trigger set"),
+        "segment.uplift": _("Segment set to keep its members by predicted uplift"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

@@ -21,6 +21,7 @@ from .journeys.runner import journey_advance
 from .models import Campaign, Message, MessageStatus, SegmentKind
 from .services import journey, lifecycle
 from .services.segments import segment_members, segment_save
+from .demo_uplift import seed_uplift_history
 from .triggers.services import trigger_set
 
 # How many of a started demo campaign's segment entered it in the past (the rest enter
@@ -163,6 +164,9 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
         # A script still awaiting review keeps its campaign a draft (launch is blocked).
         with contextlib.suppress(ValidationError):
             _advance(campaign, goal=goal, author=author, approver=approver, today=today)
+    # A past campaign with a half control group, for the uplift model to learn from.
+    if seed_uplift_history(author=author, approver=approver, today=today, script=scripts.get(OPENING)):
+        created += 1
     return created
 
 

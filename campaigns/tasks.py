@@ -14,6 +14,7 @@ from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .services.lifecycle import campaigns_advance_calendar
 from .triggers.sweep import triggers_sweep
+from .uplift import uplift_train_run
 
 # One run of the journey beat moves enrolments for at most this long, then the next takes over.
 ADVANCE_BUDGET_SECONDS = 45
@@ -71,3 +72,10 @@ def sweep_triggers() -> dict[str, int | float]:
     """Enter the customers whose events the active triggers of running campaigns find.
     Idempotent per (campaign, customer, event occurrence): a rerun enters nobody new."""
     return triggers_sweep(now=timezone.now())
+
+
+@shared_task(name="campaigns.train_uplift", acks_late=True, soft_time_limit=3600, time_limit=3700)
+def train_uplift(job_id: int) -> dict | None:
+    """Train the uplift model for a job, then score customers. Safe to run twice; the job
+    sweeper sends it again when its worker died (``uplift_train_run`` claims the job)."""
+    return uplift_train_run(job_id=job_id)

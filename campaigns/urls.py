@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_results, views_triggers
+from . import views, views_results, views_triggers, views_uplift
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -26,3 +26,8 @@ urlpatterns = [
 
 urlpatterns += [path("<int:pk>/trigger/", views_triggers.trigger_edit, name="trigger")]
 urlpatterns += [path("<int:pk>/results/", views_results.campaign_results_page, name="results")]
+urlpatterns += [
+    path("uplift/", views_uplift.uplift_page, name="uplift"),
+    path("uplift/train/", views_uplift.uplift_train, name="uplift_train"),
+    path("segments/<int:pk>/uplift/", views_uplift.segment_uplift, name="segment_uplift"),
+]
