@@ -16,12 +16,12 @@ from compliance.models import Script
 from customers.models import Product
 from org.calendar import call_hours
 
+from .demo_uplift import seed_uplift_history
 from .journeys.enrol import enrol_customers
 from .journeys.runner import journey_advance
 from .models import Campaign, Message, MessageStatus, SegmentKind
 from .services import journey, lifecycle
 from .services.segments import segment_members, segment_save
-from .demo_uplift import seed_uplift_history
 from .triggers.services import trigger_set
 
 # How many of a started demo campaign's segment entered it in the past (the rest enter

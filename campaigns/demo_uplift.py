@@ -6,7 +6,7 @@ the control group. Conversions in the 30 days after entry are drawn from a known
 the customers' features *at entry* (the features the model reads):
 
 - **persuadable**: base or wealth tier with a holding maturing within 30 days of entry —
-  40 % convert when contacted, 4 % when not;
+  45 % convert when contacted, 3 % when not;
 - **would convert anyway**: wealth and private tier otherwise — 15 % in both groups;
 - everyone else: 5 % in both groups.
 
@@ -20,12 +20,12 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from compliance.models import Script
-from customers.models import Customer
-from scoring.services.uplift import uplift_features
-from scoring.uplift import uplift_spec
+from customers.models import AssetSnapshot, Customer, Holding
 
 from .journeys.enrol import enrol_customers
 from .models import Campaign, Enrolment, JourneyEvent, JourneyEventKind
@@ -35,7 +35,7 @@ CODE = "DEMO-UPLIFT"
 ENTRY_DAYS_AGO = 75
 DEFAULT_ENTRANTS = 3000
 SEED = 13
-PERSUADABLE = (0.40, 0.04)  # P(convert) contacted, not contacted
+PERSUADABLE = (0.45, 0.03)  # P(convert) contacted, not contacted
 ANYWAY = 0.15
 BASELINE = 0.05
 
@@ -45,16 +45,37 @@ def _entry_time(today: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
 
 
-def truth(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(persuadable, would convert anyway) of each row of the uplift spec's matrix."""
-    names = [name for name, _k, _v in uplift_spec()]
-    spec = {name: vocab for name, _k, vocab in uplift_spec()}
-    tier = X[:, names.index("tier")]
-    days = X[:, names.index("days_to_next_maturity")]
-    code = {t: float(i) for i, t in enumerate(spec["tier"])}
-    base_or_wealth = (tier == code["base"]) | (tier == code["wealth"])
-    persuadable = base_or_wealth & (np.nan_to_num(days, nan=999) <= 30)
-    anyway = ~persuadable & ((tier == code["wealth"]) | (tier == code["private"]))
+def truth(*, customer_ids: list[int], entered_at: dt.datetime) -> tuple[set[int], set[int]]:
+    """(persuadable, would convert anyway) customers, from what they were at entry: the
+    tier of their last snapshot before the day of entry (the features' rule) and their
+    holdings maturing within 30 days of it. Set-based: two queries."""
+    day = timezone.localdate(entered_at)
+    aum_then = Subquery(
+        AssetSnapshot.objects.filter(customer_id=OuterRef("pk"), date__lte=day, date__gt=day - dt.timedelta(days=130))
+        .order_by("-date")
+        .values("aum")[:1]
+    )
+    maturing = Holding.objects.filter(
+        customer_id=OuterRef("pk"),
+        opened_on__lte=day,
+        maturity_date__gte=day,
+        maturity_date__lte=day + dt.timedelta(days=30),
+    )
+    rows = (
+        Customer.objects.filter(pk__in=customer_ids)
+        .annotate(aum_then=aum_then, maturing=Exists(maturing))
+        .values_list("pk", "aum_then", "maturing")
+    )
+    persuadable, anyway = set(), set()
+    for pk, aum, soon in rows:
+        if aum is None:
+            continue
+        wealth = aum >= settings.WORKBENCH_TIER_WEALTH_MIN
+        base_or_wealth = aum >= settings.WORKBENCH_TIER_BASE_MIN and aum < settings.WORKBENCH_TIER_PRIVATE_MIN
+        if base_or_wealth and soon:
+            persuadable.add(pk)
+        elif wealth:
+            anyway.add(pk)
     return persuadable, anyway
 
 
@@ -87,8 +108,9 @@ def seed_uplift_history(*, author, approver, today: dt.date, entrants: int = DEF
     enrolments = list(
         Enrolment.objects.filter(campaign=campaign).order_by("pk").values_list("pk", "customer_id", "arm")
     )
-    X = uplift_features(pairs=[(cid, entered_at) for _pk, cid, _arm in enrolments], spec=uplift_spec())
-    persuadable, anyway = truth(X)
+    persuadable_ids, anyway_ids = truth(customer_ids=[cid for _pk, cid, _arm in enrolments], entered_at=entered_at)
+    persuadable = np.array([cid in persuadable_ids for _pk, cid, _arm in enrolments], dtype=bool)
+    anyway = np.array([cid in anyway_ids for _pk, cid, _arm in enrolments], dtype=bool)
     treated = np.array([arm == "treatment" for _pk, _cid, arm in enrolments], dtype=bool)
     p = np.where(persuadable, np.where(treated, PERSUADABLE[0], PERSUADABLE[1]), np.where(anyway, ANYWAY, BASELINE))
     rng = np.random.default_rng(SEED)

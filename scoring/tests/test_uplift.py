@@ -10,7 +10,7 @@ from scoring import uplift as U
 
 SPEC = U.uplift_spec()
 NAMES = [name for name, _k, _v in SPEC]
-TIERS = {t: i for i, t in enumerate(dict((n, v) for n, _k, v in SPEC)["tier"])}
+TIERS = {t: i for i, t in enumerate({n: v for n, _k, v in SPEC}["tier"])}
 
 
 def synthetic(n: int, *, effect: float, seed: int = 1, repeat_customers: bool = False):
