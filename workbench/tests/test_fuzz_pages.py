@@ -127,6 +127,7 @@ PATH_VALUES = {
         {"pk": _first_pk(Campaign), "move": move} for move in ("submit", "approve", "return", "pause", "x\x00")
     ],
     "campaigns:segment_detail": lambda: {"pk": _first_pk(Segment)},
+    "campaigns:segment_uplift": lambda: {"pk": _first_pk(Segment)},
 }
 
 

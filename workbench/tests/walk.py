@@ -134,6 +134,7 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:segment_detail": _restricted(Segment),
     "campaigns:trigger": _restricted(Campaign, "change"),
     "campaigns:results": _restricted(Campaign),
+    "campaigns:segment_uplift": _restricted(Segment, "change"),
 }
 
 
