@@ -119,11 +119,11 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
 
     if segment.uplift_keep != UpliftKeep.ALL:
         # The cut comes first, as at entry (segment_members): the rules below count on the kept.
-        kept = set(uplift_cut(segment=segment, members=members).values_list("pk", flat=True))
-        anyway, no_response = uplift_dropped(kept=kept, ids=ids)
+        kept = uplift_cut(segment=segment, members=members)
+        anyway, no_response = uplift_dropped(members=members, kept=kept, ids=ids)
         drop("would_convert_anyway", anyway)
         drop("would_not_respond", no_response)
-        members = members.filter(pk__in=kept)
+        members = kept
     in_campaign = ContactLedgerEntry.objects.filter(
         source=LedgerSource.CAMPAIGN, source_id=campaign.pk, status__in=LEDGER_COUNTED
     ).values_list("customer_id", flat=True)

@@ -200,17 +200,20 @@ def uplift_cut(*, segment: Segment, members):
     return members.model.objects.filter(pk__in=top)
 
 
-def uplift_dropped(*, kept: set[int], ids: list[int]) -> tuple[set[int], set[int]]:
-    """Of the members not kept: (would convert anyway, would not respond). "Anyway" is a
-    predicted conversion without contact at least the model's contacted average."""
-    dropped = set(ids) - kept
+def uplift_dropped(*, members, kept, ids: list[int]) -> tuple[set[int], set[int]]:
+    """Of the members (``ids``, the queryset ``members``) not in ``kept`` (a queryset):
+    (would convert anyway, would not respond). "Anyway" is a predicted conversion without
+    contact at least the model's contacted average. Sub-selects, no id lists sent."""
+    kept_ids = set(kept.values_list("pk", flat=True))
+    dropped = set(ids) - kept_ids
     version = uplift_in_use()
     threshold = (version.metrics.get("anyway_threshold") if version else None) or 1.0
     anyway = set(
-        CustomerUplift.objects.filter(customer_id__in=dropped, p_control__gte=threshold).values_list(
-            "customer_id", flat=True
-        )
+        CustomerUplift.objects.filter(customer_id__in=members.order_by().values("pk"), p_control__gte=threshold)
+        .exclude(customer_id__in=kept.order_by().values("pk"))
+        .values_list("customer_id", flat=True)
     )
+    anyway &= dropped
     return anyway, dropped - anyway
 
 
