@@ -60,6 +60,8 @@ class CampaignsConfig(AppConfig):
         "uplift": _("uplift in conversion (percentage points)"),
         "p_value": _("probability of chance alone"),
         "as_of": _("results as of"),
+        "uplift_keep": _("keep by predicted uplift"),
+        "uplift_value": _("N or x %"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -132,10 +134,17 @@ class CampaignsConfig(AppConfig):
         # a promotion's evidence (campaigns.variants.variant_promote)
         "significantly_better": _("significantly better"),
         "not_significant_confirmed": _("not significantly better, promoted after the warning"),
+        # whom a segment keeps by predicted uplift (campaigns.models.UpliftKeep)
+        "keep_all": _("Every member"),
+        "keep_top_n": _("The N members with the highest predicted uplift"),
+        "keep_top_percent": _("The top x % of members by predicted uplift"),
     }
 
     audit_targets = {"campaigns.holdoutreport": _("global-holdout report")}
-    job_kinds = {"campaigns.enrol": _("Entering a campaign's segment into its journey")}
+    job_kinds = {
+        "campaigns.enrol": _("Entering a campaign's segment into its journey"),
+        "campaigns.train_uplift": _("Training the uplift model"),
+    }
     audit_verbs = {
         "campaign.attach_script": _("Script attached to a campaign"),
         "campaign.create": _("Campaign created"),
@@ -163,6 +172,7 @@ class CampaignsConfig(AppConfig):
         "campaign.variant_remove": _("A/B variant removed from a campaign"),
         "campaign.variant_step": _("Step of an A/B variant changed"),
         "campaign.variant_promote": _("A/B variant promoted to take every new entrant"),
+        "segment.uplift": _("Segment set to keep its members by predicted uplift"),
     }
     role_permissions = {
         "advisor": {"campaign": ["view"]},

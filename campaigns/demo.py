@@ -16,6 +16,7 @@ from compliance.models import Script
 from customers.models import Product
 from org.calendar import call_hours
 
+from .demo_uplift import seed_uplift_history
 from .journeys.enrol import enrol_customers
 from .journeys.runner import journey_advance
 from .models import Campaign, Message, MessageStatus, SegmentKind
@@ -163,6 +164,9 @@ def seed_campaigns(*, author, approver, today: dt.date) -> int:
         # A script still awaiting review keeps its campaign a draft (launch is blocked).
         with contextlib.suppress(ValidationError):
             _advance(campaign, goal=goal, author=author, approver=approver, today=today)
+    # A past campaign with a half control group, for the uplift model to learn from.
+    if seed_uplift_history(author=author, approver=approver, today=today, script=scripts.get(OPENING)):
+        created += 1
     return created
 
 

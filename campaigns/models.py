@@ -282,6 +282,14 @@ class SegmentQuerySet(RestrictedQuerySet):
         return self.all() if role in allowed else self.none()
 
 
+class UpliftKeep(models.TextChoices):
+    """Whom of its members a segment keeps (targeting by uplift, ``campaigns.uplift``)."""
+
+    ALL = "all", _("Every member")
+    TOP_N = "top_n", _("The N members with the highest predicted uplift")
+    TOP_PERCENT = "top_percent", _("The top x % of members by predicted uplift")
+
+
 class Segment(models.Model):
     """A group of customers (客群). ``definition`` is the customer list's own filter:
     ``{"groups": [{filter parameter: value, …}, …]}``, each group the customer list's
@@ -292,6 +300,11 @@ class Segment(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
     definition = models.JSONField(_("definition"), default=dict, blank=True)
     member_count = models.PositiveIntegerField(_("members"), default=0)
+    # Keep only the most persuadable members (the uplift model's scores), else everyone.
+    uplift_keep = models.CharField(
+        _("keep by predicted uplift"), max_length=16, choices=UpliftKeep.choices, default=UpliftKeep.ALL
+    )
+    uplift_value = models.PositiveIntegerField(_("N or x %"), null=True, blank=True)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -1,7 +1,8 @@
 """Who a campaign would reach, and the exclusion funnel (排除漏斗) before launch.
 
 Reads only: the segment's members now, then each reason a member drops, in order, each
-counted on the members still left — already in the campaign, the global holdout, unsuitable
+counted on the members still left — kept out by predicted uplift (a segment that keeps only
+its most persuadable: would convert anyway, would not respond), already in the campaign, the global holdout, unsuitable
 for the campaign's product, then the contact ledger's rules on the first contact step's
 channel (``customers.services.ledger``). Quiet hours do not drop anybody (a contact is held
 until the window opens): the funnel says how many would be held now. Customers aged 65 or
@@ -23,10 +24,14 @@ from customers.services.ledger import ledger_check
 from customers.suitability import SECOND_REVIEW_AGE, SECOND_REVIEW_MIN_RISK
 
 from .holdout import LEGACY_SALT, held_out_q, holdout_current
-from .models import Campaign, CampaignStep, HoldoutDraw, StepKind
+from .models import Campaign, CampaignStep, HoldoutDraw, StepKind, UpliftKeep
 from .services.segments import segment_members
+from .uplift import uplift_cut, uplift_dropped
 
 REASONS = {
+    # targeting by uplift (campaigns.uplift): members the segment does not keep
+    "would_convert_anyway": _("Would convert anyway (kept out by predicted uplift)"),
+    "would_not_respond": _("Would not respond (kept out by predicted uplift)"),
     "already_in_campaign": _("Already in the campaign"),
     "holdout": _("Global holdout (control group)"),
     "unsuitable": _("Unsuitable for the campaign's product"),
@@ -98,7 +103,8 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
     if campaign.audience_id is None:
         return None
     now = now or timezone.now()
-    members = segment_members(segment=campaign.audience, base=Customer.objects.all())
+    segment = campaign.audience
+    members = segment_members(segment=segment, base=Customer.objects.all(), uplift=False)
     ids = list(members.order_by().values_list("pk", flat=True))
     funnel = Funnel(members=len(ids))
     left = set(ids)
@@ -108,6 +114,13 @@ def exclusion_funnel(*, campaign: Campaign, now: dt.datetime | None = None) -> F
         left.difference_update(gone)
         funnel.rows.append({"code": code, "label": REASONS[code], "dropped": len(gone), "left": len(left)})
 
+    if segment.uplift_keep != UpliftKeep.ALL:
+        # The cut comes first, as at entry (segment_members): the rules below count on the kept.
+        kept = uplift_cut(segment=segment, members=members)
+        anyway, no_response = uplift_dropped(members=members, kept=kept, ids=ids)
+        drop("would_convert_anyway", anyway)
+        drop("would_not_respond", no_response)
+        members = kept
     in_campaign = ContactLedgerEntry.objects.filter(
         source=LedgerSource.CAMPAIGN, source_id=campaign.pk, status__in=LEDGER_COUNTED
     ).values_list("customer_id", flat=True)

@@ -18,6 +18,7 @@ from .journeys.runner import journey_advance, journeys_collect_conversions
 from .results import results_refresh, results_refresh_all
 from .services.lifecycle import campaigns_advance_calendar
 from .triggers.sweep import triggers_sweep
+from .uplift import uplift_train_run
 
 # One run of the journey beat moves enrolments for at most this long, then the next takes over.
 ADVANCE_BUDGET_SECONDS = 45
@@ -87,3 +88,10 @@ def refresh_results(campaign_id: int | None = None) -> int:
     if campaign_id is not None:
         return results_refresh(campaign_id=campaign_id, now=timezone.now())
     return results_refresh_all(now=timezone.now())
+
+
+@shared_task(name="campaigns.train_uplift", acks_late=True, soft_time_limit=3600, time_limit=3700)
+def train_uplift(job_id: int) -> dict | None:
+    """Train the uplift model for a job, then score customers. Safe to run twice; the job
+    sweeper sends it again when its worker died (``uplift_train_run`` claims the job)."""
+    return uplift_train_run(job_id=job_id)

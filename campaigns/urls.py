@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import variants_views, views, views_holdout, views_results, views_triggers
+from . import variants_views, views, views_holdout, views_results, views_triggers, views_uplift
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
@@ -36,4 +36,7 @@ urlpatterns += [
     path("variants/<int:pk>/remove/", variants_views.variant_remove_view, name="variant_remove"),
     path("variants/<int:pk>/step/", variants_views.variant_step_view, name="variant_step"),
     path("variants/<int:pk>/promote/", views_results.variant_promote_view, name="variant_promote"),
+    path("uplift/", views_uplift.uplift_page, name="uplift"),
+    path("uplift/train/", views_uplift.uplift_train, name="uplift_train"),
+    path("segments/<int:pk>/uplift/", views_uplift.segment_uplift, name="segment_uplift"),
 ]

@@ -40,3 +40,18 @@ def can_view_outcome(user, outcome) -> bool:
     if outcome.customer_id is None:
         return can_manage_scoring(user)
     return can_view_customer(user, outcome.customer)
+
+
+# The uplift model chooses whom a campaign contacts: the people who build campaigns
+# train it and read its evaluation.
+UPLIFT_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
+
+
+def can_manage_uplift(user) -> bool:
+    """The uplift model's page and its training: campaign managers and administrators."""
+    return getattr(user, "is_authenticated", False) and role_of(user) in UPLIFT_ROLES
+
+
+def require_manage_uplift(actor) -> None:
+    if actor is not None and not can_manage_uplift(actor):
+        raise PermissionDenied(_("Only campaign managers and administrators may train the uplift model."))

@@ -78,3 +78,24 @@ class OutcomeAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     search_fields = ("=customer__customer_no", "=external_key")
     raw_id_fields = ("customer", "product")
     show_full_result_count = False
+
+
+@admin.register(m.UpliftModelVersion)
+class UpliftModelVersionAdmin(ReadOnlyAdmin):
+    """Written by the uplift training job (``campaigns.uplift``); read on the uplift page."""
+
+    list_display = ("version", "is_active", "trained_at", "trained_by", "scored_at", "scored_customers")
+    list_filter = ("is_active",)
+    search_fields = ("version",)
+    exclude = ("artifact",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(m.CustomerUplift)
+class CustomerUpliftAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("customer", "uplift", "p_treated", "p_control", "version", "scored_at")
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer", "version")
+    show_full_result_count = False

@@ -19,6 +19,10 @@ class ScoringConfig(AppConfig):
         "already_imported": _("already imported"),
         "rejected": _("rejected"),
         "arm": _("campaign arm"),
+        "rows": _("rows"),
+        "qini": _("Qini coefficient"),
+        "top_decile_uplift": _("uplift in the top 10%"),
+        "in_use": _("in use"),
     }
     job_kinds = {
         "scoring.rescore_all": _("Rescoring of all customers"),
@@ -41,6 +45,7 @@ class ScoringConfig(AppConfig):
         "scoring.model_rollback": _("Scoring model rolled back"),
         "scoring.cutoffs_update": _("Grade cutoffs changed"),
         "scoring.rules_update": _("Cold-start rules changed"),
+        "scoring.uplift_train": _("Uplift model trained"),
     }
 
     def ready(self) -> None:

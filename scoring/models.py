@@ -243,3 +243,82 @@ class Outcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.contacted_at} {'+' if self.converted else '-'}"
+
+
+# --- the uplift model (targeting by uplift) -------------------------------------------------
+
+
+class UpliftModelVersion(models.Model):
+    """One trained uplift model (``scoring.uplift``): its artifact and its held-out figures.
+
+    ``metrics`` holds the Qini coefficient with its bootstrap interval, the uplift at the
+    top decile, the Qini curve and the sizes; ``job`` is the training job that wrote it, so
+    a job run again after its worker died finds its version instead of training twice.
+    The newest version is the one in use (``is_active``) when its Qini interval lies above
+    0; a version that finds no uplift is kept, with a note, and never used.
+    """
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    artifact = models.BinaryField(_("artifact"))
+    features = models.JSONField(_("features"), default=list)
+    metrics = models.JSONField(_("metrics"), default=dict)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    is_active = models.BooleanField(_("in use"), default=False)
+    trained_at = models.DateTimeField(_("trained at"), auto_now_add=True)
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("trained by"),
+    )
+    job = models.OneToOneField(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("job")
+    )
+    scored_at = models.DateTimeField(_("customers scored at"), null=True, blank=True)
+    scored_customers = models.PositiveIntegerField(_("customers scored"), default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    note_en = models.CharField(_("note in English"), max_length=300, blank=True)  # core.languages
+
+    class Meta:
+        verbose_name = _("uplift model version")
+        verbose_name_plural = _("uplift model versions")
+        ordering = ["-trained_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="scoring_one_active_uplift"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+    @property
+    def note_text(self) -> str:
+        return in_reader_language(self.note, self.note_en)
+
+
+class CustomerUplift(models.Model):
+    """A customer's predicted uplift under the uplift model in use: the chance to convert
+    when contacted, when not, and the difference. Written in bulk after training; read by
+    segments that keep their most persuadable members."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="uplift", primary_key=True
+    )
+    uplift = models.FloatField(_("predicted uplift"))
+    p_treated = models.FloatField(_("predicted conversion if contacted"))
+    p_control = models.FloatField(_("predicted conversion if not contacted"))
+    version = models.ForeignKey(
+        UpliftModelVersion, on_delete=models.CASCADE, related_name="+", verbose_name=_("uplift model version")
+    )
+    scored_at = models.DateTimeField(_("scored at"))
+
+    class Meta:
+        verbose_name = _("customer uplift")
+        verbose_name_plural = _("customer uplifts")
+        indexes = [models.Index(fields=["-uplift"], name="customer_uplift_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.uplift:+.3f}"

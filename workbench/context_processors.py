@@ -14,7 +14,7 @@ from org.access import can_view_capacity_page
 from org.roles import Role, role_of
 from referrals.access import can_view_referral_dashboard
 from reports.access import can_view_reports as can_view_wealth_reports
-from scoring.access import can_manage_scoring
+from scoring.access import can_manage_scoring, can_manage_uplift
 
 from .access import can_view_audit_log, can_view_jobs_page
 
@@ -35,6 +35,7 @@ NAVIGATION = [
     ("scoring:model", _("Scoring model"), "graph-up", can_manage_scoring),
     ("campaigns:list", _("Campaigns"), "megaphone", can_view_campaigns),
     ("campaigns:holdout_report", _("Global-holdout report"), "pie-chart", can_view_holdout_report),
+    ("campaigns:uplift", _("Uplift model"), "bullseye", can_manage_uplift),
     ("compliance:scripts", _("Scripts"), "chat-quote", None),
     ("compliance:review_queue", _("Compliance review"), "shield-check", can_oversee),
     ("compliance:reports", _("Compliance reports"), "clipboard-check", can_view_reports),

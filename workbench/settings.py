@@ -282,6 +282,7 @@ BULK_TASKS = (
     "campaigns.enrol_chunk",
     "campaigns.enrol_running",
     "campaigns.sweep_triggers",
+    "campaigns.train_uplift",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 # So does campaigns.dispatch_messages: customers are waiting for those messages, and each

@@ -23,6 +23,7 @@ from customers.models import Customer
 
 from ..access import can_change_campaigns, can_change_segment
 from ..models import Segment, SegmentKind, SegmentMember
+from ..uplift import uplift_cut
 
 MAX_GROUPS = 5
 MAX_UPLOAD_LINES = 200_000
@@ -91,13 +92,17 @@ def segment_queryset(*, definition: dict, base=None):
     return combined
 
 
-def segment_members(*, segment: Segment, base=None):
+def segment_members(*, segment: Segment, base=None, uplift: bool = True):
     """The customers of ``segment`` now: a dynamic one is evaluated, a snapshot or an
-    uploaded list is its stored members."""
+    uploaded list is its stored members; then, unless ``uplift=False`` (the exclusion
+    funnel counts the cut itself), only the most persuadable when the segment keeps its
+    members by predicted uplift (``campaigns.uplift``)."""
     base = Customer.objects.all() if base is None else base
     if segment.kind == SegmentKind.DYNAMIC:
-        return segment_queryset(definition=segment.definition, base=base)
-    return base.filter(pk__in=SegmentMember.objects.filter(segment=segment).values("customer_id"))
+        members = segment_queryset(definition=segment.definition, base=base)
+    else:
+        members = base.filter(pk__in=SegmentMember.objects.filter(segment=segment).values("customer_id"))
+    return uplift_cut(segment=segment, members=members) if uplift else members
 
 
 def segment_sample(qs, size: int = SAMPLE_SIZE) -> list[dict]:

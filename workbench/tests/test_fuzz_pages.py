@@ -142,6 +142,7 @@ PATH_VALUES = {
     "campaigns:variant_remove": lambda: {"pk": _first_pk(Variant)},
     "campaigns:variant_step": lambda: {"pk": _first_pk(Variant)},
     "campaigns:variant_promote": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:segment_uplift": lambda: {"pk": _first_pk(Segment)},
 }
 
 

@@ -89,6 +89,7 @@ LATIN_IN_CHINESE = {
     "App",
     "VIP",
     "WeChat",
+    "Qini",  # the Qini curve and coefficient (uplift modelling), a name in Chinese texts too
 }
 LATIN_UPPER = {w.upper() for w in LATIN_IN_CHINESE}
 LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")

@@ -164,6 +164,7 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:variant_promote": lambda user: _pk(
         _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
     ),
+    "campaigns:segment_uplift": _restricted(Segment, "change"),
 }
 
 

@@ -1,0 +1,252 @@
+"""Targeting by uplift: learn from past enrolments who converts *because* of a campaign,
+and keep a segment's most persuadable members.
+
+- **Training set.** Every enrolment whose attribution window has closed, with its arm
+  (treated or control group, hashed at entry) and whether it converted in the window —
+  the results page's own rule (``campaigns.results``: a converted journey event, a won
+  call, a new holding of the campaign's product). Features are the scoring features as
+  the customer was at the start of the day of entry (``scoring.services.uplift``).
+- **Training** is a background job (``campaigns.train_uplift``, ids only): it claims the
+  job (one worker at a time), trains and evaluates in scoring (held out by customer), and,
+  when the model finds uplift, scores every customer. A job run again — the sweeper sends
+  it again when a worker died — finds the version it wrote and scores again (idempotent).
+- **The cut.** A segment keeps every member, the top N, or the top x % by predicted
+  uplift (``Segment.uplift_keep``); members without a prediction come last. The funnel
+  names the members dropped: "would convert anyway" when their predicted conversion
+  without contact is at least the contacted average, else "would not respond".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.audit import audit_record
+from core.models import Job
+from core.services import job_claim, job_create, job_enqueue, job_finish, job_set_progress, job_start
+from customers.models import Customer
+from scoring.access import can_manage_uplift, require_manage_uplift
+from scoring.models import CustomerUplift, UpliftModelVersion
+from scoring.services import uplift as uplift_services
+from scoring.uplift import MIN_ARM_CLASS_ROWS, NotEnoughEnrolments, uplift_spec
+
+from .access import can_change_segment
+from .models import Arm, Campaign, Enrolment, Segment, UpliftKeep
+from .results import _flags, _with_window, attribution_days
+
+TRAIN_KIND = "campaigns.train_uplift"
+TRAIN_TASK = "campaigns.train_uplift"
+SCORE_CHUNK = 20_000
+MAX_TOP_N = 10_000_000
+
+
+# --- the training set -------------------------------------------------------------------
+
+
+def uplift_training_enrolments(*, now: dt.datetime | None = None) -> list[tuple[int, dt.datetime, bool, bool]]:
+    """(customer id, entered at, treated, converted) of every enrolment whose attribution
+    window (the campaign's own) has closed: one query per campaign with such enrolments."""
+    now = now or timezone.now()
+    out = []
+    # Entered before the shortest window any campaign may have closed: a superset, then
+    # each campaign's own window (``Campaign.attribution_days``).
+    earliest = now - dt.timedelta(days=1)
+    campaign_ids = Enrolment.objects.filter(entered_at__lte=earliest).order_by().values("campaign_id").distinct()
+    for campaign in Campaign.objects.filter(pk__in=campaign_ids).order_by("pk"):
+        days = attribution_days(campaign)
+        closed = now - dt.timedelta(days=days)
+        _reached, _responded, converted = _flags(campaign)
+        rows = (
+            _with_window(Enrolment.objects.filter(campaign=campaign, entered_at__lte=closed), days)
+            .annotate(_converted=converted)
+            .order_by("pk")
+            .values_list("customer_id", "entered_at", "arm", "_converted")
+        )
+        out.extend((cid, at, arm == Arm.TREATMENT, bool(conv)) for cid, at, arm, conv in rows.iterator(chunk_size=5000))
+    return out
+
+
+def uplift_training_matrix(enrolments) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    spec = uplift_spec()
+    X = uplift_services.uplift_features(pairs=[(cid, at) for cid, at, _t, _y in enrolments], spec=spec)
+    treated = np.array([t for _c, _a, t, _y in enrolments], dtype=bool)
+    y = np.array([1 if v else 0 for _c, _a, _t, v in enrolments], dtype=int)
+    groups = np.array([cid for cid, _a, _t, _y in enrolments], dtype=np.int64)
+    return X, treated, y, groups
+
+
+# --- the training job -------------------------------------------------------------------
+
+
+def uplift_train_job_create(*, actor) -> Job:
+    """Train the uplift model in the background (the uplift page's button)."""
+    require_manage_uplift(actor)
+    with transaction.atomic():
+        job = job_create(actor=actor, kind=TRAIN_KIND, params={}, total=4)
+        job_enqueue(job, TRAIN_TASK, job.pk)
+    return job
+
+
+def _score_everyone(*, job_id: int, version: UpliftModelVersion, now: dt.datetime) -> int:
+    spec = uplift_spec()
+    ids_all = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    total_steps = 3 + max(1, math.ceil(len(ids_all) / SCORE_CHUNK))
+    scored = 0
+    for n, start in enumerate(range(0, len(ids_all), SCORE_CHUNK)):
+        ids = ids_all[start : start + SCORE_CHUNK]
+        X = uplift_services.uplift_features(pairs=[(cid, now) for cid in ids], spec=spec)
+        scored += uplift_services.uplift_scores_write(version=version, customer_ids=ids, X=X)
+        job_set_progress(
+            job_id=job_id,
+            done=3 + n + 1,
+            total=total_steps,
+            message=lambda scored=scored: _("Scoring customers: %(n)s done") % {"n": f"{scored:,}"},
+        )
+    uplift_services.uplift_scoring_finish(version=version, customers=scored)
+    return scored
+
+
+def uplift_train_run(*, job_id: int, now: dt.datetime | None = None) -> dict | None:
+    """Gather, train, evaluate and (when it finds uplift) score every customer. Safe to
+    run twice and after a killed worker: a finished job is answered from its result, a
+    job another worker reports on is left to it, a version is written once per job."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        return None
+    if job.is_finished:
+        return job.result
+    if not job_claim(job_id=job_id):
+        return None
+    now = now or timezone.now()
+    actor = get_user_model().objects.filter(pk=job.created_by_id).first()
+    if actor is not None and not can_manage_uplift(actor):
+        job_finish(job_id=job_id, result={"error": "permission_denied"}, error=gettext_lazy("Permission denied."))
+        return {"error": "permission_denied"}
+    job_start(job_id=job_id, total=4, message=gettext_lazy("Gathering past enrolments"))
+    enrolments = uplift_training_enrolments(now=now)
+    job_set_progress(job_id=job_id, done=1, message=gettext_lazy("Reading the customers' features at entry"))
+    X, treated, y, groups = uplift_training_matrix(enrolments)
+    job_set_progress(job_id=job_id, done=2, message=gettext_lazy("Training and evaluating on held-out customers"))
+    try:
+        version = uplift_services.uplift_model_train(
+            actor=actor, X=X, treated=treated, y=y, groups=groups, job_id=job_id
+        )
+    except NotEnoughEnrolments as exc:
+        counts = exc.args[0]
+        result = {"error": "not_enough_enrolments", **counts}
+        job_finish(
+            job_id=job_id,
+            result=result,
+            error=lambda: (
+                _(
+                    "Not enough past enrolments to learn from: each group (contacted and control) needs "
+                    "%(min)s customers who converted and %(min)s who did not; there are %(tc)s and %(tn)s "
+                    "contacted, %(cc)s and %(cn)s in the control group."
+                )
+                % {
+                    "min": MIN_ARM_CLASS_ROWS,
+                    "tc": counts["treated_converted"],
+                    "tn": counts["treated_not"],
+                    "cc": counts["control_converted"],
+                    "cn": counts["control_not"],
+                }
+            ),
+        )
+        return result
+    job_set_progress(job_id=job_id, done=3, message=gettext_lazy("Scoring customers"))
+    scored = _score_everyone(job_id=job_id, version=version, now=now) if version.is_active else 0
+    result = {
+        "version": version.version,
+        "in_use": version.is_active,
+        "rows": version.metrics.get("rows"),
+        "qini": version.metrics.get("qini"),
+        "scored": scored,
+    }
+    job_finish(job_id=job_id, result=result)
+    return result
+
+
+# --- the segment's cut ------------------------------------------------------------------
+
+
+def uplift_in_use() -> UpliftModelVersion | None:
+    return UpliftModelVersion.objects.filter(is_active=True).defer("artifact").first()
+
+
+def keep_count(*, keep: str, value: int | None, members: int) -> int:
+    """How many members a segment keeps of ``members``."""
+    if keep == UpliftKeep.TOP_N:
+        return min(members, value or 0)
+    if keep == UpliftKeep.TOP_PERCENT:
+        return min(members, math.ceil(members * (value or 0) / 100))
+    return members
+
+
+def uplift_cut(*, segment: Segment, members):
+    """``members`` narrowed to the segment's most persuadable (highest predicted uplift
+    first, members without a prediction last, then by id): one query to count for a top
+    x %, the cut itself a sub-select."""
+    if segment.uplift_keep == UpliftKeep.ALL:
+        return members
+    count = members.order_by().count() if segment.uplift_keep == UpliftKeep.TOP_PERCENT else 0
+    n = keep_count(keep=segment.uplift_keep, value=segment.uplift_value, members=count or MAX_TOP_N)
+    top = members.order_by(F("uplift__uplift").desc(nulls_last=True), "pk").values("pk")[:n]
+    return members.model.objects.filter(pk__in=top)
+
+
+def uplift_dropped(*, members, kept, ids: list[int]) -> tuple[set[int], set[int]]:
+    """Of the members (``ids``, the queryset ``members``) not in ``kept`` (a queryset):
+    (would convert anyway, would not respond). "Anyway" is a predicted conversion without
+    contact at least the model's contacted average. Sub-selects, no id lists sent."""
+    kept_ids = set(kept.values_list("pk", flat=True))
+    dropped = set(ids) - kept_ids
+    version = uplift_in_use()
+    threshold = (version.metrics.get("anyway_threshold") if version else None) or 1.0
+    anyway = set(
+        CustomerUplift.objects.filter(customer_id__in=members.order_by().values("pk"), p_control__gte=threshold)
+        .exclude(customer_id__in=kept.order_by().values("pk"))
+        .values_list("customer_id", flat=True)
+    )
+    anyway &= dropped
+    return anyway, dropped - anyway
+
+
+@transaction.atomic
+def segment_set_uplift(*, actor, segment: Segment, keep: str, value: int | None) -> Segment:
+    """Keep every member, or the top N / top x % by predicted uplift. Refused (nothing
+    changed) without an uplift model in use, or with an N or x out of range."""
+    if not can_change_segment(actor, segment):
+        raise PermissionDenied(_("You may not change this segment."))
+    if keep not in UpliftKeep.values:
+        raise ValidationError({"uplift_keep": _("Choose whom the segment keeps.")})
+    if keep == UpliftKeep.ALL:
+        value = None
+    else:
+        if uplift_in_use() is None:
+            raise ValidationError(
+                {"uplift_keep": _("There is no uplift model in use yet: train one on the uplift model page first.")}
+            )
+        if keep == UpliftKeep.TOP_N and (value is None or not 1 <= value <= MAX_TOP_N):
+            raise ValidationError({"uplift_value": _("Give N, a whole number from 1 to 10,000,000.")})
+        if keep == UpliftKeep.TOP_PERCENT and (value is None or not 1 <= value <= 100):
+            raise ValidationError({"uplift_value": _("Give x, a whole percentage from 1 to 100.")})
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    segment.uplift_keep, segment.uplift_value = keep, value
+    segment.save(update_fields=["uplift_keep", "uplift_value"])
+    audit_record(
+        actor=actor,
+        verb="segment.uplift",
+        target=segment,
+        # codes of their own in the audit's words (a bare "all" would collide with others)
+        details={"uplift_keep": f"keep_{keep}", "uplift_value": value},
+    )
+    return segment
