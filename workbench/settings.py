@@ -304,6 +304,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env.float("WORKBENCH_CHANNEL_DISPATCH_SECONDS", default=30),
     },
     "campaigns-sweep-triggers": {"task": "campaigns.sweep_triggers", "schedule": 5 * 60},
+    "dashboards-refresh-recent": {"task": "dashboards.refresh_recent", "schedule": 15 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------
