@@ -63,7 +63,7 @@ def _context(request, period, filters, form) -> dict:
     user = request.user
     return {
         "period": period,
-        "previous": period.previous(),
+        "previous_period": period.previous(),
         "filters": filters,
         "form": form,
         "scope": scope_of(user),

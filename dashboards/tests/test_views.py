@@ -66,6 +66,7 @@ def test_breakdown_cells_click_through_too(known, client_for):
 
 def test_scope_per_role_never_leaks_another_team(known):
     w = known.world
+
     def proposed(user, **f):
         return next(s.count for s in funnel(user=user, period=PERIOD, filters=f) if s.metric == "proposed")
 
