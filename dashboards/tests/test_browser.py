@@ -19,6 +19,8 @@ QUERY = f"?period=week&end={(WEEK_START + dt.timedelta(days=2)).isoformat()}"
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_walk_over_each_dashboard(known, page, login, live_server, lang):
     w = known.world
+    # The first page of a session starts the live server's static files and templates.
+    page.goto(f"{live_server.url}/login/", timeout=60_000)
     for user, paths in (
         (w.admin, ["/dashboards/", "/dashboards/operations/", "/dashboards/branch/"]),
         (w.lead_a, ["/dashboards/", "/dashboards/operations/"]),
