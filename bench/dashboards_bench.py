@@ -107,11 +107,13 @@ def seed() -> dict:
                  l.proposed_at + interval '1 day'
                FROM leads_lead l JOIN customers_customer cu ON cu.id = l.customer_id
                WHERE cu.customer_no LIKE 'BD%%' AND l.id %% 2 = 0""",
+            ids,
         )
         c.execute(
             """INSERT INTO referrals_referral (lead_id, customer_id, branch_id, branch_reason, from_advisor_id, status,
                  needs_summary, preferred_contact_time, accepted_at, converted_amount, closed_at, reject_reason,
-                 outcome_note, created_at, updated_at, review_due_at, first_contact_due_at, first_contacted_at)
+                 outcome_note, created_at, updated_at, review_due_at, first_contact_due_at, first_contacted_at,
+                 ai_highlights, reasons, products_of_interest, reject_note)
                SELECT l.id, l.customer_id, cu.home_branch_id, '', l.owner_id,
                  CASE WHEN l.id %% 3 = 0 THEN 'converted' ELSE 'pending' END, '', '',
                  CASE WHEN l.id %% 3 = 0 THEN l.proposed_at + interval '3 days' END,
@@ -119,9 +121,10 @@ def seed() -> dict:
                  CASE WHEN l.id %% 3 = 0 THEN l.proposed_at + interval '5 days' END, '', '',
                  l.proposed_at + interval '2 days', now(), l.proposed_at + interval '3 days',
                  l.proposed_at + interval '5 days',
-                 CASE WHEN l.id %% 3 = 0 THEN l.proposed_at + interval '4 days' END
+                 CASE WHEN l.id %% 3 = 0 THEN l.proposed_at + interval '4 days' END, '[]', '[]', '[]', ''
                FROM leads_lead l JOIN customers_customer cu ON cu.id = l.customer_id
                WHERE cu.customer_no LIKE 'BD%%' AND l.proposed_grade = 'high'""",
+            ids,
         )
         # Calls: 60 an advisor a day over DAYS days.
         c.execute(
