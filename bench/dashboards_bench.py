@@ -31,6 +31,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -204,6 +205,9 @@ def main() -> None:
         day_refresh(day=today - dt.timedelta(days=n))
     per_day = (time.perf_counter() - t) * 1000 / 62
     print(f"day_refresh: {per_day:.0f} ms a day (the task counts today and yesterday every 15 minutes)")
+    # The test client's host and plain HTTP, as a request behind the proxy would arrive.
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SECURE_SSL_REDIRECT = False
     client = Client()
     client.force_login(world["admin"])
     end = today
@@ -223,7 +227,8 @@ def main() -> None:
         ("branch", "/dashboards/branch/"),
     ):
         with CaptureQueriesContext(connection) as ctx:
-            assert client.get(path, params).status_code == 200
+            status = client.get(path, params).status_code
+            assert status == 200, status
         page_ms = timed(lambda p=path: client.get(p, params))
 
         def raw(n=name):
