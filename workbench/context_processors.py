@@ -10,6 +10,7 @@ from calls.access import can_view_call_metrics, can_work_queues
 from campaigns.access import can_view_campaigns, can_view_holdout_report
 from compliance.access import can_oversee, can_receive_feedback, can_view_reports
 from customers.access import can_import_data, can_view_access_log
+from dashboards.access import can_view_funnel
 from org.access import can_view_capacity_page
 from org.roles import Role, role_of
 from referrals.access import can_view_referral_dashboard
@@ -29,6 +30,7 @@ NAVIGATION = [
     ("calls:kpis", _("Call metrics"), "speedometer2", can_view_call_metrics),
     ("calls:capacity", _("Team capacity"), "people-fill", can_view_capacity_page),
     ("referrals:dashboard", _("Referral dashboard"), "bar-chart", can_view_referral_dashboard),
+    ("dashboards:funnel", _("Dashboards"), "funnel", can_view_funnel),
     ("customers:access_log", _("Data access log"), "eye", can_view_access_log),
     ("customers:imports", _("Data import"), "upload", can_import_data),
     ("referrals:list", _("Referrals"), "send", None),

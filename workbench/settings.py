@@ -307,6 +307,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "campaigns-sweep-triggers": {"task": "campaigns.sweep_triggers", "schedule": 5 * 60},
     "cadence-plan-calls": {"task": "cadence.plan_calls", "schedule": 3600},  # idempotent: one call per customer
     "campaigns-refresh-results": {"task": "campaigns.refresh_results", "schedule": 10 * 60},
+    "dashboards-refresh-recent": {"task": "dashboards.refresh_recent", "schedule": 15 * 60},
 }
 
 # --- REST API -----------------------------------------------------------------------
