@@ -118,11 +118,12 @@ def test_query_counts_stay_constant_as_the_book_grows(
     assert len(small.captured_queries) <= QUERY_CEILING[url_name]
 
 
-# What each page costs (session, user and profile, navigation, the page's own reads).
+# What each page costs (session, user and profile, navigation, the page's own reads,
+# one of them the wealth reports delivered this year: the "1").
 QUERY_CEILING = {
-    "cadence:overview": 10,
-    "cadence:teams": 8,
-    "cadence:advisor": 8,
+    "cadence:overview": 11,
+    "cadence:teams": 9,
+    "cadence:advisor": 9,
     "cadence:targets": 5,
 }
 

@@ -92,9 +92,10 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     assert Customer.objects.filter(contact_preferences__dnd_until__isnull=False).exists()  # some opted out
     assert Lead.objects.exists() and AuditEvent.objects.filter(verb="demo.seed").exists()
 
-    # scripts went through the real approval workflow: three approved, one blocked for review
+    # scripts went through the real approval workflow: four approved (one the wealth
+    # report's wording), one blocked for review
     statuses = sorted(ScriptVersion.objects.values_list("status", flat=True))
-    assert statuses == ["approved", "approved", "approved", "submitted"]
+    assert statuses == ["approved", "approved", "approved", "approved", "submitted"]
 
     # the grants the lead and referral services keep: an open lead's team sees its customer,
     # a referral's branch sees its customer and its lead
