@@ -50,11 +50,14 @@ TODAY = dt.date(2026, 12, 3)
 
 
 def person(**fields):
-    """A customer outside the global holdout (so entering is up to the trigger alone)."""
+    """A customer outside the global holdout (so entering is up to the trigger alone). A
+    held-out draw is deleted: the events query itself does not skip the holdout (enrolment
+    does), so a leftover twin with the same fields would be found too."""
     while True:
         c = CustomerFactory(risk_assessed_at=NOW - dt.timedelta(days=30), **fields)
         if not in_global_holdout(c.pk):
             return c
+        c.delete()
 
 
 def running(world, *, status=CampaignStatus.RUNNING):
