@@ -11,26 +11,14 @@ them.
 from __future__ import annotations
 
 import pathlib
+import runpy
 import sys
 
 from vulture import Vulture
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-APPS = (
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-    "workbench",
-)
+# The project's apps, read from their one list without importing the package.
+APPS = runpy.run_path(str(ROOT / "core" / "project.py"))["PROJECT_APPS"]
 KINDS = {"function", "method", "class", "property", "import"}
 CONVENTIONS = [
     "render_*",

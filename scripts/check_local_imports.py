@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import runpy
 import sys
 
-APPS = (
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-    "workbench",
-)
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The project's apps, read from their one list without importing the package.
+APPS = runpy.run_path(str(ROOT / "core" / "project.py"))["PROJECT_APPS"]
 
 
 def _is_project(node: ast.Import | ast.ImportFrom) -> bool:

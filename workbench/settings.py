@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.project import PROJECT_APPS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("WORKBENCH_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -46,19 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     # The project's apps, bottom to top (docs/architecture.md; import-linter checks it).
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-    "workbench",
+    *PROJECT_APPS,
 ]
 
 MIDDLEWARE = [

@@ -10,29 +10,15 @@ from django.apps import apps
 from django.utils import translation
 
 from core.audit import audit_verbs, verb_label
+from core.project import PROJECT_APPS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = (
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-    "workbench",
-)
 RECORDED = re.compile(r'\bverb="([a-z_]+\.[a-z_.]+)"')
 
 
 def _recorded() -> set[str]:
     verbs = set()
-    for app in APPS:
+    for app in PROJECT_APPS:
         for path in (ROOT / app).rglob("*.py"):
             if "tests" not in path.parts and "migrations" not in path.parts:
                 verbs |= set(RECORDED.findall(path.read_text(encoding="utf-8")))

@@ -20,29 +20,15 @@ import compliance.tables
 import customers.tables
 import referrals.tables
 import workbench.tables
+from core.project import PROJECT_APPS
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = [
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-    "workbench",
-]
 TEMPLATE_DATE = re.compile(r"""\|date:["']([^"']+)["']""")
 COLUMN_FORMAT = re.compile(r"""(?:DateTimeColumn|DateColumn)\([^)]*format=["']([^"']+)["']""")
 
 
 def _sources():
-    for app in [*APPS, "templates"]:
+    for app in [*PROJECT_APPS, "templates"]:
         for path in (ROOT / app).rglob("*"):
             if path.suffix in (".html", ".py") and "tests" not in path.parts and "migrations" not in path.parts:
                 yield path
