@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from compliance.models import Script
 from core.access import require
-from core.forms import form_add_service_errors, id_or_none
+from core.forms import form_applied, id_or_none
 from customers.models import Channel
 
 from . import access, selectors
@@ -126,25 +126,11 @@ def _after(request, campaign, success: str):
     return redirect(reverse("campaigns:variants", args=[campaign.pk]))
 
 
-def _applied(form, call) -> bool:
-    if not form.is_valid():
-        return False
-    try:
-        call()
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-    else:
-        return True
-    return False
-
-
 @require_POST
 def variant_add_view(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
     form = VariantForm(request.POST)
-    if _applied(
+    if form_applied(
         form,
         lambda: variant_add(
             actor=request.user, campaign=campaign, label=form.cleaned_data["label"], weight=form.cleaned_data["weight"]
@@ -158,7 +144,7 @@ def variant_add_view(request, pk: int):
 def variant_edit_view(request, pk: int):
     variant = _variant_for_change(request, pk)
     form = VariantForm(request.POST, prefix=f"v{variant.pk}")
-    if _applied(
+    if form_applied(
         form,
         lambda: variant_update(
             actor=request.user, variant=variant, label=form.cleaned_data["label"], weight=form.cleaned_data["weight"]
@@ -188,7 +174,7 @@ def variant_step_view(request, pk: int):
     campaign = variant.campaign
     form = VariantStepForm(request.POST, steps=contact_steps(campaign=campaign), scripts=approved_scripts())
     steps = {s.pk: s for s in contact_steps(campaign=campaign)}
-    if _applied(
+    if form_applied(
         form,
         lambda: variant_step_set(
             actor=request.user,

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import require
-from core.forms import form_add_service_errors, id_or_none
+from core.forms import form_add_service_errors, form_applied, id_or_none
 from core.htmx import render_table_page
 from core.pagination import capped_count
 from customers.filters import CustomerFilter
@@ -198,29 +198,13 @@ def _editor_positions(campaign) -> list[int]:
     return [s.position for s in selectors.campaign_steps(campaign=campaign, version=journey_edit_version(campaign))]
 
 
-def _form_applied(form, call) -> bool:
-    """Give a valid ``form`` to the service ``call``; what the service refuses goes on the
-    form in words. True when it was applied."""
-    if not form.is_valid():
-        return False
-    try:
-        call()
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-    except PermissionDenied as exc:
-        form.add_error(None, str(exc))
-    else:
-        return True
-    return False
-
-
 @require_POST
 def step_add(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
     form = StepForm(
         request.POST, scripts=selectors.scripts_for_steps(user=request.user), positions=_editor_positions(campaign)
     )
-    if _form_applied(
+    if form_applied(
         form, lambda: journey.journey_step_add(actor=request.user, campaign=campaign, **form.step_fields())
     ):
         messages.success(request, _("Step added."))
@@ -237,7 +221,7 @@ def step_edit(request, pk: int):
         positions=_editor_positions(step.campaign),
         prefix="edit",
     )
-    if _form_applied(form, lambda: journey.journey_step_edit(actor=request.user, step=step, **form.step_fields())):
+    if form_applied(form, lambda: journey.journey_step_edit(actor=request.user, step=step, **form.step_fields())):
         messages.success(request, _("Step saved."))
         return _after_journey_change(request, step.campaign_id)
     return campaign_detail(request, step.campaign_id, edit_form=form, edit_step=step)
@@ -275,7 +259,7 @@ def step_move(request, pk: int, direction: str):
 def journey_settings(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
     form = JourneySettingsForm(request.POST, prefix="settings")
-    if _form_applied(
+    if form_applied(
         form, lambda: journey.journey_settings_update(actor=request.user, campaign=campaign, **form.cleaned_data)
     ):
         messages.success(request, _("Journey settings saved."))

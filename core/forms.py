@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # The largest id a database row can have (a signed 64-bit integer on every backend).
@@ -26,6 +26,23 @@ def form_add_service_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def form_applied(form, call) -> bool:
+    """Give a valid ``form`` to the service ``call`` (a callable of no arguments that reads
+    ``form.cleaned_data``); what the service refuses goes on the form in words, a refused
+    permission at its top. True when it was applied."""
+    if not form.is_valid():
+        return False
+    try:
+        call()
+    except ValidationError as exc:
+        form_add_service_errors(form, exc)
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+    else:
+        return True
+    return False
 
 
 def id_or_none(value) -> int | None:
