@@ -230,7 +230,10 @@ class CallKpis:
         return None if rate is None else rate >= self.effective_target
 
 
-def _call_aggregates():
+def call_aggregates():
+    """The call measures as aggregates over a queryset of calls: the one definition of
+    dialled, connected, effective, won and their amount (the KPI cards and the dashboards
+    both sum these)."""
     return {
         "dialled": Count("id"),
         "connected": Count("id", filter=Q(disposition__connected=True)),
@@ -240,7 +243,8 @@ def _call_aggregates():
     }
 
 
-def _planned_aggregates():
+def planned_aggregates():
+    """Planned calls counted (cancelled ones left out) and made, for 外呼执行率."""
     return {
         "planned": Count("id", filter=~Q(status=PlannedCallStatus.CANCELLED)),
         "planned_done": Count("id", filter=Q(status=PlannedCallStatus.DONE)),
@@ -254,10 +258,10 @@ def advisor_kpis(*, user, day: dt.date | None = None, now: dt.datetime | None = 
     start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=timezone.get_current_timezone())
     end = start + dt.timedelta(days=1)
     calls = CallLog.objects.filter(advisor=user, started_at__gte=start, started_at__lt=end).aggregate(
-        **_call_aggregates()
+        **call_aggregates()
     )
     planned = PlannedCall.objects.filter(advisor=user, due_at__gte=start, due_at__lt=end).aggregate(
-        **_planned_aggregates()
+        **planned_aggregates()
     )
     backlog = PlannedCall.objects.filter(advisor=user, status=PlannedCallStatus.PLANNED).aggregate(
         callbacks_due=Count("id", filter=Q(kind="callback", due_at__lt=end)),
@@ -321,8 +325,8 @@ def team_kpis(*, user, start: dt.date, end: dt.date, period: str = "day") -> dic
 
     calls = CallLog.objects.filter(advisor_id__in=ids, started_at__gte=lo, started_at__lt=hi)
     planned = PlannedCall.objects.filter(advisor_id__in=ids, due_at__gte=lo, due_at__lt=hi)
-    by_adv_calls = {r["advisor_id"]: r for r in calls.values("advisor_id").annotate(**_call_aggregates())}
-    by_adv_planned = {r["advisor_id"]: r for r in planned.values("advisor_id").annotate(**_planned_aggregates())}
+    by_adv_calls = {r["advisor_id"]: r for r in calls.values("advisor_id").annotate(**call_aggregates())}
+    by_adv_planned = {r["advisor_id"]: r for r in planned.values("advisor_id").annotate(**planned_aggregates())}
     decisions = {
         r["advisor_id"]: r
         for r in GradeDecision.objects.filter(advisor_id__in=ids, decided_at__gte=lo, decided_at__lt=hi)
@@ -331,11 +335,11 @@ def team_kpis(*, user, start: dt.date, end: dt.date, period: str = "day") -> dic
     }
     by_period_calls = {
         _as_date(r["p"]): r
-        for r in calls.annotate(p=trunc("started_at", tzinfo=tz)).values("p").annotate(**_call_aggregates())
+        for r in calls.annotate(p=trunc("started_at", tzinfo=tz)).values("p").annotate(**call_aggregates())
     }
     by_period_planned = {
         _as_date(r["p"]): r
-        for r in planned.annotate(p=trunc("due_at", tzinfo=tz)).values("p").annotate(**_planned_aggregates())
+        for r in planned.annotate(p=trunc("due_at", tzinfo=tz)).values("p").annotate(**planned_aggregates())
     }
 
     def kpis(c: dict | None, p: dict | None) -> CallKpis:

@@ -14,7 +14,7 @@ from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from calls.models import CallLog
-from calls.selectors import _call_aggregates, _planned_aggregates
+from calls.selectors import call_aggregates, planned_aggregates
 from campaigns.models import Arm, Enrolment
 from core.audit import audit_record
 from customers.models import Customer
@@ -139,7 +139,7 @@ def _count_calls(counter: _Counter, start: dt.datetime, end: dt.datetime, teams:
     """The call measures per advisor, with calls.selectors' own aggregate definitions."""
     tz = timezone.get_current_timezone()
     calls = CallLog.objects.filter(started_at__gte=start, started_at__lt=end)
-    for r in calls.values("advisor_id").annotate(**_call_aggregates()).order_by():
+    for r in calls.values("advisor_id").annotate(**call_aggregates()).order_by():
         dims = {"advisor": r["advisor_id"], "team": teams.get(r["advisor_id"])}
         counter.add(Metric.DIALLED, n=r["dialled"], **dims)
         counter.add(Metric.CONNECTED, n=r["connected"], **dims)
@@ -156,7 +156,7 @@ def _count_calls(counter: _Counter, start: dt.datetime, end: dt.datetime, teams:
         )
     planned = PlannedCall.objects.filter(due_at__gte=start, due_at__lt=end)
     grace = dt.timedelta(minutes=getattr(settings, "DASHBOARDS_CALLBACK_GRACE_MINUTES", CALLBACK_GRACE_MINUTES))
-    for r in planned.values("advisor_id").annotate(**_planned_aggregates()).order_by():
+    for r in planned.values("advisor_id").annotate(**planned_aggregates()).order_by():
         dims = {"advisor": r["advisor_id"], "team": teams.get(r["advisor_id"])}
         counter.add(Metric.PLANNED, n=r["planned"], **dims)
         counter.add(Metric.PLANNED_DONE, n=r["planned_done"], **dims)
