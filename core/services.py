@@ -34,6 +34,22 @@ def job_enqueue(job: Job, task: str, *args: int | str) -> None:
     enqueue(task, *args)
 
 
+def job_start_once(*, actor, kind: str, task: str, key: dict, params: dict | None = None) -> Job:
+    """The open job of ``kind`` whose params hold ``key``, or else a new one (params
+    ``key`` and ``params``) queued to ``task`` after commit: a second click, or a beat tick
+    while the first job is still going, starts nothing new."""
+    going = (
+        Job.objects.filter(kind=kind, status__in=(Job.Status.PENDING, Job.Status.RUNNING))
+        .filter(**{f"params__{name}": value for name, value in key.items()})
+        .first()
+    )
+    if going is not None:
+        return going
+    job = job_create(actor=actor, kind=kind, params={**key, **(params or {})})
+    job_enqueue(job, task, job.pk)
+    return job
+
+
 def job_lease() -> dt.timedelta:
     """How long a job may go without a report from its worker before it counts as lost."""
     return dt.timedelta(seconds=settings.WORKBENCH_JOB_LEASE_SECONDS)

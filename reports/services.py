@@ -28,10 +28,9 @@ from core.services import (
     chunks_finish_if_complete,
     chunks_open,
     chunks_plan,
-    job_create,
-    job_enqueue,
     job_finish,
     job_start,
+    job_start_once,
 )
 from customers.models import AccessKind, Customer, ViewPlace
 from customers.services.privacy import access_record, customer_view_record
@@ -228,21 +227,13 @@ def report_batch_start(*, actor, segment: Segment, year: int | None = None) -> J
             code="no_approved_script",
         )
     year = year or timezone.localdate().year
-    going = Job.objects.filter(
-        kind=BATCH_JOB,
-        params__segment_id=segment.pk,
-        params__year=year,
-        status__in=(Job.Status.PENDING, Job.Status.RUNNING),
-    ).first()
-    if going is not None:
-        return going
-    job = job_create(
+    return job_start_once(
         actor=actor,
         kind=BATCH_JOB,
-        params={"segment_id": segment.pk, "year": year, "language": report_language(actor)},
+        task="reports.batch_dispatch",
+        key={"segment_id": segment.pk, "year": year},
+        params={"language": report_language(actor)},
     )
-    job_enqueue(job, "reports.batch_dispatch", job.pk)
-    return job
 
 
 def report_batch_dispatch(*, job_id: int) -> int:

@@ -28,10 +28,9 @@ from core.services import (
     chunks_finish_if_complete,
     chunks_open,
     chunks_plan,
-    job_create,
-    job_enqueue,
     job_finish,
     job_start,
+    job_start_once,
 )
 from customers.models import Customer
 from org.calendar import call_hours
@@ -180,14 +179,9 @@ def enrolment_start(*, campaign: Campaign, actor=None) -> Job | None:
     campaign is still going. None when the campaign has no segment."""
     if campaign.audience_id is None:
         return None
-    going = Job.objects.filter(
-        kind=ENROL_JOB, params__campaign_id=campaign.pk, status__in=(Job.Status.PENDING, Job.Status.RUNNING)
-    ).first()
-    if going is not None:
-        return going
-    job = job_create(actor=actor, kind=ENROL_JOB, params={"campaign_id": campaign.pk})
-    job_enqueue(job, "campaigns.enrol_dispatch", job.pk)
-    return job
+    return job_start_once(
+        actor=actor, kind=ENROL_JOB, task="campaigns.enrol_dispatch", key={"campaign_id": campaign.pk}
+    )
 
 
 def enrolment_dispatch(*, job_id: int) -> int:
