@@ -9,7 +9,19 @@ a row that was rolled back and no personal text travels on the broker.
 from __future__ import annotations
 
 from celery import current_app
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+
+# The options of a periodic task whose every effect is recorded once (so a retry is safe):
+# a lost connection or a deadlock is worth another try soon, anything else waits for the
+# next beat. ``@shared_task(name=..., **RETRY_ON_DATABASE_ERRORS)``.
+RETRY_ON_DATABASE_ERRORS = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
 
 
 def task_by_name(name: str):

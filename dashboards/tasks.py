@@ -5,23 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+
+from core.queueing import RETRY_ON_DATABASE_ERRORS
 
 from . import services
 
 
-@shared_task(
-    name="dashboards.refresh_day",
-    acks_late=True,
-    soft_time_limit=600,
-    time_limit=660,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=30,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=3,
-)
+@shared_task(name="dashboards.refresh_day", soft_time_limit=600, time_limit=660, **RETRY_ON_DATABASE_ERRORS)
 def refresh_day(day: str) -> int:
     """Count one day (ISO date) again; safe to run twice (the day's rows are replaced)."""
     return services.day_refresh(day=dt.date.fromisoformat(day))
