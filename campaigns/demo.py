@@ -18,7 +18,7 @@ from org.calendar import call_hours
 
 from .demo_uplift import seed_uplift_history
 from .journeys.enrol import enrol_customers
-from .journeys.runner import journey_advance
+from .journeys.runner import journey_advance, journey_start
 from .models import Campaign, Message, MessageStatus, SegmentKind
 from .services import journey, lifecycle
 from .services.segments import segment_members, segment_save
@@ -184,7 +184,7 @@ def _history(campaign: Campaign, *, since: dt.date) -> None:
         segment_members(segment=campaign.audience).order_by("pk").values_list("pk", flat=True)[:HISTORY_ENTRANTS]
     )
     entry = enrol_customers(campaign=campaign, entrants=ids, now=entered_at)
-    journey_advance(enrolment_ids=entry.entered, now=entered_at)
+    journey_start(entry.enrolments, now=entered_at)
     sent = entered_at + dt.timedelta(minutes=2)
     messages = list(Message.objects.filter(campaign=campaign).order_by("pk"))
     for n, message in enumerate(messages):

@@ -156,6 +156,15 @@ class InteractionAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
 
 
+@admin.register(m.InteractionIntent)
+class InteractionIntentAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("customer", "intent", "occurred_at", "interaction")
+    list_filter = ("intent",)
+    search_fields = ("=customer__customer_no",)
+    raw_id_fields = ("customer", "interaction")
+    date_hierarchy = "occurred_at"
+
+
 # Consent and opt-outs are the customer's word, recorded (and audited) by
 # customers.services.contact when the customer says so; not edited by hand.
 @admin.register(m.ContactPreference)

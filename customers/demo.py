@@ -32,6 +32,7 @@ from .models import (
     CustomerTag,
     Holding,
     Interaction,
+    InteractionIntent,
     Product,
     RiskAssessment,
     Tag,
@@ -812,6 +813,17 @@ class CustomerSeeder:
                 "created_at",
             ],
             rows,
+        )
+        # Each heard intent as its own row, as interaction_record writes them.
+        self.writer.write(
+            InteractionIntent,
+            ["interaction_id", "customer_id", "intent", "occurred_at"],
+            (
+                (row[0], row[1], code, row[4])
+                for row in rows
+                if row[8] != "[]"
+                for code in dict.fromkeys(json.loads(row[8]))
+            ),
         )
 
     def _write_tags(self, rng, c: CustomerChunk, tier: np.ndarray) -> int:

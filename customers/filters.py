@@ -29,7 +29,7 @@ from .models import (
     Customer,
     CustomerTag,
     Holding,
-    Interaction,
+    InteractionIntent,
     LifecycleStage,
     ProductRisk,
     ProductType,
@@ -382,18 +382,14 @@ class CustomerFilter(df.FilterSet):
         return qs
 
     def filter_intent(self, qs, name, value):
-        """An AI-bot session in the last N days with the intent. The codes are a JSON
-        list: the quoted code in its text matches on every database (as the AI-intent
-        trigger does). ``intents != []`` is the partial index's condition, so the window's
-        sessions are read from ``inter_intent_time_idx`` (a hash semi-join) rather than
-        every interaction of every customer."""
+        """An AI-bot session in the last N days with the intent: read from the narrow
+        ``InteractionIntent`` rows by their (intent, time, customer) index, never from the
+        sessions' JSON."""
         days = self._value("intent_days") or DEFAULT_INTENT_DAYS
-        said = Interaction.objects.filter(
-            customer_id=OuterRef("pk"),
-            occurred_at__gte=timezone.now() - dt.timedelta(days=int(days)),
-            intents__icontains=f'"{value}"',
-        ).exclude(intents=[])
-        return qs.filter(Exists(said))
+        heard = InteractionIntent.objects.filter(
+            intent=value, occurred_at__gte=timezone.now() - dt.timedelta(days=int(days))
+        ).values("customer_id")
+        return qs.filter(pk__in=heard)
 
     def filter_not_contacted(self, qs, name, value):
         cutoff = timezone.now() - dt.timedelta(days=int(value))

@@ -522,14 +522,7 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
-        indexes = [
-            models.Index(fields=["customer", "-occurred_at"], name="inter_cust_time_idx"),
-            # The AI-bot sessions that heard something, by time: the segment condition
-            # "intent X in the last N days" reads only these (customers.filters.filter_intent).
-            models.Index(
-                fields=["occurred_at", "customer"], condition=~models.Q(intents=[]), name="inter_intent_time_idx"
-            ),
-        ]
+        indexes = [models.Index(fields=["customer", "-occurred_at"], name="inter_cust_time_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.channel} {self.occurred_at:%Y-%m-%d}"
@@ -547,6 +540,32 @@ class Interaction(models.Model):
         if self.actor_id is None:
             return str(_("System"))
         return str(self.actor)
+
+
+class InteractionIntent(models.Model):
+    """One intent an AI-bot session heard, as its own narrow row: the segment condition
+    "intent X in the last N days" and the AI-intent trigger read these from one index
+    (intent, time, customer) instead of every session's JSON text, whose rows are wide
+    (transcripts) and scattered. Written with the interaction (``interaction_record``, the
+    demo writer) and gone with it (cascade); ``Interaction.intents`` stays the record."""
+
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="intent_rows", verbose_name=_("interaction")
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("customer")
+    )
+    intent = models.CharField(_("intent"), max_length=64)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("detected intent")
+        verbose_name_plural = _("detected intents")
+        constraints = [models.UniqueConstraint(fields=["interaction", "intent"], name="intent_once_per_session")]
+        indexes = [models.Index(fields=["intent", "occurred_at", "customer"], name="intent_time_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.intent} {self.occurred_at:%Y-%m-%d}"
 
 
 class ContactPreference(models.Model):

@@ -49,7 +49,7 @@ from ..models import (
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
 from .assignment import arm_of, bucket_of, campaign_salt, variant_of
-from .runner import events_insert, journey_advance
+from .runner import events_insert, journey_start
 
 ENROL_JOB = "campaigns.enrol"
 TIMES = ("step_entered_at", "next_at", "entered_at")
@@ -59,6 +59,7 @@ ENROL_TOTALS = ("entered", "control", "already", "held_back", "holdout", "unsuit
 @dataclass
 class Entry:
     entered: list[int] = field(default_factory=list)  # enrolment ids
+    enrolments: list[Enrolment] = field(default_factory=list)  # the same rows, as made
     control: int = 0
     already: int = 0
     held_back: int = 0  # over the day's entry limit
@@ -154,19 +155,21 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     )
     # bulk_create(ignore_conflicts) does not say which rows a concurrent writer had: read
     # back the rows this call made (entered now, on this campaign, these customers).
+    # The rows come back whole: the caller takes them on with ``journey_start`` in this
+    # transaction, without reading them again.
     wanted = set(kept)
-    made = [
-        (pk, arm)
-        for pk, cid, occ, arm in Enrolment.objects.filter(
+    entry.enrolments = [
+        e
+        for e in Enrolment.objects.filter(
             campaign=campaign,
             customer_id__in=[cid for cid, _occ in kept],
             occurrence__in={occ for _cid, occ in kept},
             entered_at=now,
-        ).values_list("pk", "customer_id", "occurrence", "arm")
-        if (cid, occ) in wanted
+        )
+        if (e.customer_id, e.occurrence) in wanted
     ]
-    entry.entered = [pk for pk, _arm in made]
-    entry.control = sum(1 for _pk, arm in made if arm == "control")
+    entry.entered = [e.pk for e in entry.enrolments]
+    entry.control = sum(1 for e in entry.enrolments if e.arm == "control")
     events_insert([(campaign.pk, pk, step.pk, JourneyEventKind.ENTERED, "", now) for pk in entry.entered])
     return entry
 
@@ -226,7 +229,7 @@ def enrolment_chunk_run(*, job_id: int, lo: int, now: dt.datetime | None = None)
         members = segment_members(segment=campaign.audience).filter(pk__gte=chunk.lo, pk__lt=chunk.hi)
         ids = list(members.order_by("pk").values_list("pk", flat=True))
         entry = enrol_customers(campaign=campaign, entrants=ids, now=now)
-        journey_advance(enrolment_ids=entry.entered, now=now)
+        journey_start(entry.enrolments, now=now)
         return {**entry.counts(), "chunks": 1}
 
     result = chunk_process(job_id=job_id, lo=lo, work=work, done_key="chunks")

@@ -453,6 +453,15 @@ def journey_advance(*, enrolment_ids=None, now: dt.datetime | None = None, limit
         return _advance(enrolments, now)
 
 
+def journey_start(enrolments: list[Enrolment], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Take enrolments just made in the caller's transaction through their first steps.
+    Nobody else can see them before it commits, so they are neither read again nor locked
+    (``journey_advance`` does both, for enrolments that are already there)."""
+    if not enrolments:
+        return {"moved": 0, "completed": 0, "exited": 0, "sleeping": 0}
+    return _advance(list(enrolments), now or timezone.now())
+
+
 def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
     campaigns = Campaign.objects.select_related("product", "audience").in_bulk({e.campaign_id for e in enrolments})
     steps = CampaignStep.objects.filter(

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import F, Max, Min, Q
 from django.utils import timezone
 
-from customers.models import AssetSnapshot, Customer, Holding, Interaction
+from customers.models import AssetSnapshot, Customer, Holding, InteractionIntent
 from customers.services.ledger import cooling_off_ends
 from leads.models import Grade
 from scoring.models import CustomerScore
@@ -129,23 +129,22 @@ def _birthday(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
 
 def _ai_intent(trigger: Trigger, lo: int, hi: int, now: dt.datetime) -> Pairs:
     """The latest session in the last ``days`` with one of the intents is the event, so a
-    later session with the intent again is a new one. The codes are stored as a JSON list:
-    matching the quoted code in its text works on every database."""
+    later session with the intent again is a new one. Read from the sessions' intent rows
+    (``InteractionIntent``, indexed by intent and time)."""
     codes = [str(c) for c in trigger.intents or []]
     if not codes:
         return []
-    said = Q(*[Q(intents__icontains=f'"{code}"') for code in codes], _connector=Q.OR)
     rows = (
-        Interaction.objects.filter(
+        InteractionIntent.objects.filter(
+            intent__in=codes,
             customer_id__gte=lo,
             customer_id__lt=hi,
             occurred_at__gt=now - dt.timedelta(days=trigger.days or 0),
             occurred_at__lte=now,
         )
-        .filter(said)
         .order_by()
         .values("customer_id")
-        .annotate(last=Max("pk"))
+        .annotate(last=Max("interaction_id"))
         .values_list("customer_id", "last")
     )
     return [(cid, f"intent:{pk}") for cid, pk in rows]

@@ -4,7 +4,7 @@ customer base in chunks of customer ids. In one transaction per chunk it finds t
 events (``events.trigger_events``), applies the entry rule, enters the new ones
 (``enrol_customers``, idempotent per (campaign, customer, occurrence): global holdout,
 suitability and the daily entry limit apply there) and takes the entrants through the
-journey's first steps (``journey_advance``). Running it twice enters nobody new.
+journey's first steps (``journey_start``). Running it twice enters nobody new.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.utils import timezone
 from customers.models import Customer
 
 from ..journeys.enrol import enrol_customers
-from ..journeys.runner import journey_advance
+from ..journeys.runner import journey_start
 from ..models import CampaignStatus, Enrolment, EntryRule, Trigger
 from .events import trigger_events
 
@@ -91,7 +91,7 @@ def trigger_sweep(*, trigger_id: int, now: dt.datetime | None = None, chunk: int
                 entry = enrol_customers(campaign=trigger.campaign, entrants=kept, now=now)
                 if entry.entered:
                     started = time.perf_counter()
-                    journey_advance(enrolment_ids=entry.entered, now=now)
+                    journey_start(entry.enrolments, now=now)
                     counts.advance_seconds += time.perf_counter() - started
                 counts.found += len(pairs)
                 counts.entered += len(entry.entered)

@@ -18,6 +18,7 @@ from ..models import (
     Customer,
     Direction,
     Interaction,
+    InteractionIntent,
     Meeting,
     TouchKind,
 )
@@ -109,6 +110,10 @@ def interaction_record(
                 external_id=external_id,
                 touch_kind=touch_kind,
                 meeting=meeting,
+            )
+            InteractionIntent.objects.bulk_create(
+                InteractionIntent(interaction=interaction, customer=customer, intent=code, occurred_at=occurred_at)
+                for code in dict.fromkeys(code[:64] for code in intents if code)
             )
     except IntegrityError:
         # A concurrent delivery of the same session won the race.

@@ -107,12 +107,24 @@ class CustomerTagFactory(factory.django.DjangoModelFactory):
 class InteractionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Interaction
+        skip_postgeneration_save = True
 
     customer = factory.SubFactory(CustomerFactory)
     channel = m.Channel.PHONE
     direction = m.Direction.OUTBOUND
     occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
     summary = "客户对理财到期再投资有兴趣"
+
+    @factory.post_generation
+    def intent_rows(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy passes the object
+        """The session's intents as their own rows, as ``interaction_record`` writes them."""
+        if create:
+            m.InteractionIntent.objects.bulk_create(
+                m.InteractionIntent(
+                    interaction=obj, customer_id=obj.customer_id, intent=code, occurred_at=obj.occurred_at
+                )
+                for code in dict.fromkeys(obj.intents or [])
+            )
 
 
 class ContactPreferenceFactory(factory.django.DjangoModelFactory):

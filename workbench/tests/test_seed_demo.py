@@ -22,7 +22,15 @@ from sklearn.preprocessing import StandardScaler
 
 from compliance.models import ScriptVersion
 from core.models import AuditEvent
-from customers.models import AccessReason, AssetSnapshot, Customer, CustomerAccess, Interaction, Tier
+from customers.models import (
+    AccessReason,
+    AssetSnapshot,
+    Customer,
+    CustomerAccess,
+    Interaction,
+    InteractionIntent,
+    Tier,
+)
 from customers.tests.factories import CustomerFactory
 from leads.models import OPEN_LEAD_STATUSES, Lead, LeadBranchAccess
 from org.models import StaffProfile
@@ -89,6 +97,10 @@ def test_seed_builds_a_realistic_world_with_learnable_outcomes(db):
     bot = Interaction.objects.filter(channel="ai_bot").first()
     assert bot is not None and len(bot.transcript) >= 4 and bot.intents
     assert any("理财" in turn["text"] or "到期" in turn["text"] or "养老" in turn["text"] for turn in bot.transcript)
+    # every heard intent is also its own row (what the segment condition and the trigger read)
+    heard = {(i.pk, code) for i in Interaction.objects.exclude(intents=[]) for code in i.intents}
+    rows = set(InteractionIntent.objects.values_list("interaction_id", "intent"))
+    assert heard and rows == heard
     assert Customer.objects.filter(contact_preferences__dnd_until__isnull=False).exists()  # some opted out
     assert Lead.objects.exists() and AuditEvent.objects.filter(verb="demo.seed").exists()
 
