@@ -71,9 +71,8 @@ def cases(campaign: int | None, tags: list[int]) -> list[tuple[str, dict, str]]:
         (
             "AI-bot intent ask_fund in 30 days",
             {"intent": "ask_fund", "intent_days": "30"},
-            """SELECT COUNT(*) FROM customers_customer c WHERE EXISTS (SELECT 1 FROM customers_interaction i
-               WHERE i.customer_id = c.id AND i.occurred_at >= NOW() - INTERVAL '30 days'
-               AND i.intents @> '["ask_fund"]')""",
+            """SELECT COUNT(*) FROM customers_customer c WHERE EXISTS (SELECT 1 FROM customers_interactionintent i
+               WHERE i.customer_id = c.id AND i.intent = 'ask_fund' AND i.occurred_at >= NOW() - INTERVAL '30 days')""",
         ),
     ]
     if campaign is not None:
@@ -118,8 +117,8 @@ def cases(campaign: int | None, tags: list[int]) -> list[tuple[str, dict, str]]:
             },
             f"""SELECT COUNT(*) FROM customers_customer c JOIN scoring_customerscore s ON s.customer_id = c.id
                 WHERE c.tier = 'base' AND s.grade = 'high' AND c.aum <= {LATEST_30} * 0.8 AND {LATEST_30} > 0
-                AND EXISTS (SELECT 1 FROM customers_interaction i WHERE i.customer_id = c.id
-                            AND i.occurred_at >= NOW() - INTERVAL '30 days' AND i.intents @> '["ask_fund"]')
+                AND EXISTS (SELECT 1 FROM customers_interactionintent i WHERE i.customer_id = c.id
+                            AND i.intent = 'ask_fund' AND i.occurred_at >= NOW() - INTERVAL '30 days')
                 {tagged}""",
         )
     )
@@ -143,6 +142,10 @@ def raw(sql: str):
 
 def main() -> None:
     print(f"{connection.vendor}, {Customer.objects.count():,} customers")
+    # The JSON the intent rows come from, read as a hand-written query would without them.
+    json_sql = """SELECT COUNT(*) FROM customers_customer c WHERE EXISTS (SELECT 1 FROM customers_interaction i
+        WHERE i.customer_id = c.id AND i.occurred_at >= NOW() - INTERVAL '30 days' AND i.intents @> '["ask_fund"]')"""
+    print(f"for reference, the intent read from the sessions' JSON: {best(lambda: raw(json_sql))[0] * 1000:,.0f} ms")
     campaign = Campaign.objects.filter(status__in=PUBLISHED_STATUSES).values_list("pk", flat=True).first()
     tags = list(Tag.objects.annotate(n=Count("assignments")).order_by("-n", "pk").values_list("pk", flat=True)[:2])
     for name, params, sql in cases(campaign, tags):
