@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.extensions import LIST_FILTERS, ListFilter
 
-from .models import PUBLISHED_STATUSES, Campaign, Enrolment, JourneyEvent, JourneyEventKind, Message
+from .access import can_view_segments
+from .models import PUBLISHED_STATUSES, Campaign, Enrolment, JourneyEvent, JourneyEventKind, Message, Segment
+from .services.segments import segment_members
 
 
 def _published():
@@ -62,5 +64,30 @@ def campaign_filters() -> dict:
     }
 
 
+def _segments(request):
+    user = getattr(request, "user", None)
+    return Segment.objects.restrict(user, "view").order_by("name", "pk") if user else Segment.objects.none()
+
+
+def _in_segment(qs, name, value):
+    """A saved segment opened as the list: every group of a dynamic one (joined by OR, as
+    the segment counts them), the stored members of a snapshot or an uploaded list, and
+    the uplift cut when the segment keeps only the most persuadable."""
+    return qs.filter(pk__in=segment_members(segment=value).values("pk"))
+
+
+def segment_filters() -> dict:
+    return {
+        "in_segment": df.ModelChoiceFilter(
+            queryset=_segments, method=_in_segment, label=_("Members of segment"), empty_label=_("Any")
+        ),
+    }
+
+
 def register() -> None:
     LIST_FILTERS.register(ListFilter(key="campaigns", filters=campaign_filters, order=40))
+    # Staff who may read segments open one as the customer list; a segment is never built
+    # from another one (list_only), so no segment can name itself.
+    LIST_FILTERS.register(
+        ListFilter(key="segments", filters=segment_filters, order=45, visible=can_view_segments, list_only=True)
+    )

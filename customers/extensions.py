@@ -55,12 +55,19 @@ class ListFilter:
     ``Filter`` instances by parameter name (a name the list uses itself cannot be taken);
     ``clean(values)`` returns ``{name: message}`` for values that make no sense together
     (the list shows the message under the field, a segment refuses to save). Each
-    condition must stay index-friendly at a million customers (docs/portraits.md)."""
+    condition must stay index-friendly at a million customers (docs/portraits.md).
+    ``visible`` and ``list_only`` keep a condition to some users and to the list alone."""
 
     key: str
     filters: Callable
     clean: Callable | None = None
     order: int = 100
+    # ``visible(user) -> bool``: the conditions are offered (and applied) only to users it
+    # lets through; the list passes its request, a filter built without one has none.
+    visible: Callable | None = None
+    # A condition of the list alone, never of a segment (a segment of segments could name
+    # itself): ``condition_names()`` leaves it out, so a segment's definition never holds it.
+    list_only: bool = False
 
 
 LIST_FILTERS = Slot("customers.list_filters")

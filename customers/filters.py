@@ -148,7 +148,8 @@ def condition_names() -> set[str]:
     """Every parameter of the customer list: its own and those the apps above register."""
     names = set(CustomerFilter.base_filters)
     for entry in LIST_FILTERS.entries():
-        names |= set(entry.filters())
+        if not entry.list_only:
+            names |= set(entry.filters())
     return names
 
 
@@ -271,7 +272,10 @@ class CustomerFilter(df.FilterSet):
         # The intents in the reader's language (the list is translated per call).
         self.filters["intent"].extra["choices"] = _intent_choices()
         # Conditions on what the apps above own (scores, campaigns), registered by them.
+        user = getattr(self.request, "user", None)
         for entry in LIST_FILTERS.entries():
+            if entry.visible is not None and (user is None or not entry.visible(user)):
+                continue
             for name, extra in entry.filters().items():
                 if name not in self.filters:
                     extra.model, extra.parent = Customer, self

@@ -46,7 +46,7 @@ def _customer_for(request, pk: int):
 
 
 def customer_list(request):
-    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user))
+    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user), request=request)
     table = CustomerTable(f.qs)
     return render_table_page(
         request,
@@ -93,7 +93,7 @@ def customer_export(request):
     fmt = request.GET.get("fmt", "csv")
     if fmt not in FORMATS:
         return HttpResponse(_("Unknown export format."), status=400)
-    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user))
+    f = CustomerFilter(request.GET, queryset=selectors.customers_for_list(user=request.user), request=request)
     if not f.is_valid():
         return HttpResponse(_("Invalid filter."), status=400)
     qs = f.qs.order_by("-aum", "id")[:EXPORT_MAX_ROWS]

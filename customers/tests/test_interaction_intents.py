@@ -4,11 +4,12 @@ gone with it, and filled for sessions recorded before the rows existed (the migr
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.migrations import RunPython
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from customers.models import Channel, Interaction, InteractionIntent
@@ -58,7 +59,8 @@ def test_the_migration_fills_the_rows_of_earlier_sessions():
         customer=customer, channel=Channel.AI_BOT, occurred_at=when, intents=["ask_fund", "maturity"]
     )
     Interaction.objects.create(customer=customer, channel=Channel.PHONE, occurred_at=when)
-    migration = importlib.import_module("customers.migrations.0009_interaction_intents")
+    migration = MigrationLoader(connection).get_migration("customers", "0009_interaction_intents")
+    backfill = next(op.code for op in migration.operations if isinstance(op, RunPython))
     with connection.cursor() as cursor:  # what the migration's schema editor offers it
-        migration.backfill(None, SimpleNamespace(connection=connection, execute=cursor.execute))
+        backfill(None, SimpleNamespace(connection=connection, execute=cursor.execute))
     assert _rows() == [(heard.pk, customer.pk, "ask_fund", when), (heard.pk, customer.pk, "maturity", when)]
