@@ -23,6 +23,11 @@ RUNNING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
 READ_ALL_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN, Role.COMPLIANCE})
 APPROVE_PERMISSION = "campaigns.approve_campaign_launch"
 ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX = 1, 180
+ATTRIBUTION_WINDOW_MESSAGE = _("The attribution window is a whole number of days from 1 to 180.")
+ATTRIBUTION_LOCKED_MESSAGE = _(
+    "Customers have entered this campaign, so its attribution window is fixed: another window would "
+    "recount the results already shown."
+)
 
 
 class CampaignStatus(models.TextChoices):
