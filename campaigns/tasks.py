@@ -13,6 +13,7 @@ from django.utils import timezone
 from core.queueing import send
 
 from .channels.dispatch import messages_dispatch
+from .holdout import holdout_report_refresh
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .results import results_refresh, results_refresh_all
@@ -104,3 +105,10 @@ def retrain_uplift() -> int | None:
     Idempotent: a second run finds the job it queued and queues nothing."""
     job = uplift_retrain_scheduled(now=timezone.now())
     return job.pk if job is not None else None
+
+
+@shared_task(name="campaigns.refresh_holdout_report", acks_late=True, soft_time_limit=900, time_limit=960)
+def refresh_holdout_report() -> int:
+    """Store the global-holdout report's months (the two latest each run, all once a day),
+    so its page reads 24 rows. Idempotent: each run replaces the months it computes."""
+    return holdout_report_refresh(now=timezone.now())

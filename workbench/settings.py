@@ -288,6 +288,7 @@ BULK_TASKS = (
     "campaigns.sweep_triggers",
     "campaigns.train_uplift",
     "campaigns.retrain_uplift",
+    "campaigns.refresh_holdout_report",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 # So does campaigns.dispatch_messages: customers are waiting for those messages, and each
@@ -313,6 +314,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "cadence-plan-calls": {"task": "cadence.plan_calls", "schedule": 3600},  # idempotent: one call per customer
     "campaigns-refresh-results": {"task": "campaigns.refresh_results", "schedule": 10 * 60},
     # asks every few hours; trains only when the last training is WORKBENCH_UPLIFT_RETRAIN_DAYS old
+    "campaigns-refresh-holdout-report": {"task": "campaigns.refresh_holdout_report", "schedule": 3600},
     "campaigns-retrain-uplift": {"task": "campaigns.retrain_uplift", "schedule": WORKBENCH_UPLIFT_CHECK_SECONDS},
     "dashboards-refresh-recent": {"task": "dashboards.refresh_recent", "schedule": 15 * 60},
 }
