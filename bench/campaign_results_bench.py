@@ -169,7 +169,7 @@ def stored_vs_live(campaign, floor, floor_time: float) -> None:
     b = Variant.objects.create(campaign=campaign, label="B", position=2, weight=1)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE campaigns_enrolment SET variant_id = CASE WHEN (id::bigint * 2654435761) %% 2 = 0 THEN %s ELSE %s END "
+            "UPDATE campaigns_enrolment SET variant_id = CASE WHEN id %% 2 = 0 THEN %s ELSE %s END "
             "WHERE campaign_id = %s AND arm = 'treatment'",
             [a.pk, b.pk, campaign.pk],
         )
