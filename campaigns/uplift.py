@@ -10,6 +10,10 @@ and keep a segment's most persuadable members.
   job (one worker at a time), trains and evaluates in scoring (held out by customer), and,
   when the model finds uplift, scores every customer. A job run again — the sweeper sends
   it again when a worker died — finds the version it wrote and scores again (idempotent).
+- **The schedule.** The beat (``campaigns.retrain_uplift``) queues the same job by the
+  system once the last training is ``WORKBENCH_UPLIFT_RETRAIN_DAYS`` old; a new version
+  replaces the one in use only when it ranks held-out customers that version never saw at
+  least as well (``scoring.services.uplift``), and a run with nothing new writes none.
 - **The cut.** A segment keeps every member, the top N, or the top x % by predicted
   uplift (``Segment.uplift_keep``); members without a prediction come last. The funnel
   names the members dropped: "would convert anyway" when their predicted conversion
