@@ -105,3 +105,9 @@ class ResultsDayAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "arm", "variant", "day", "entered", "converted")
     list_filter = ("arm",)
     raw_id_fields = ("campaign", "variant")
+
+
+@admin.register(m.HoldoutReportMonth)
+class HoldoutReportMonthAdmin(ReadOnlyAdmin):
+    list_display = ("month", "group", "customers", "converted", "computed_at")
+    list_filter = ("group",)

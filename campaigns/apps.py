@@ -49,6 +49,7 @@ class CampaignsConfig(AppConfig):
         "exit_rules": _("exit criteria"),
         "control_percent": _("control group (%)"),
         "daily_entry_limit": _("new entrants a day at most"),
+        "attribution_days": _("attribution window (days)"),
         "held_out_percent": _("held-out share (%)"),
         "valid_from": _("valid from"),
         "previous_draw": _("previous draw"),

@@ -6,7 +6,15 @@ from django.utils.translation import pgettext_lazy
 
 from customers.models import Channel, Product
 
-from .models import BranchCondition, ExitRule, Segment, StepKind
+from .models import (
+    ATTRIBUTION_DAYS_MAX,
+    ATTRIBUTION_DAYS_MIN,
+    ATTRIBUTION_WINDOW_MESSAGE,
+    BranchCondition,
+    ExitRule,
+    Segment,
+    StepKind,
+)
 
 # Channels a message step goes out on (a call is its own kind of step).
 MESSAGE_CHANNELS = [(c.value, c.label) for c in Channel if c not in (Channel.PHONE, Channel.BRANCH_VISIT)]
@@ -147,9 +155,33 @@ class JourneySettingsForm(forms.Form):
         required=False,
         help_text=_("Empty: no limit. Entrants over the limit wait for the next day."),
     )
+    attribution_days = forms.IntegerField(
+        label=_("Attribution window (days)"),
+        min_value=ATTRIBUTION_DAYS_MIN,
+        max_value=ATTRIBUTION_DAYS_MAX,
+        error_messages={
+            "required": ATTRIBUTION_WINDOW_MESSAGE,
+            "invalid": ATTRIBUTION_WINDOW_MESSAGE,
+            "min_value": ATTRIBUTION_WINDOW_MESSAGE,
+            "max_value": ATTRIBUTION_WINDOW_MESSAGE,
+        },
+        help_text=_(
+            "A conversion counts for an entrant when it happens within this many days of entry, the day of "
+            "entry included, for the control group alike. The window is fixed when the first customer "
+            "enters, so results are never recounted with another one."
+        ),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, attribution_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if attribution_locked:
+            # Disabled: the posted value is ignored and the current one kept.
+            field = self.fields["attribution_days"]
+            field.disabled = True
+            field.help_text = _(
+                "Fixed: customers have entered, and the results so far are counted with this window. "
+                "Another window would recount them after the fact."
+            )
         _bootstrap(self)
 
 

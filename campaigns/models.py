@@ -23,6 +23,11 @@ RUNNING_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN})
 READ_ALL_ROLES = frozenset({Role.CAMPAIGN_MANAGER, Role.ADMIN, Role.COMPLIANCE})
 APPROVE_PERMISSION = "campaigns.approve_campaign_launch"
 ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX = 1, 180
+ATTRIBUTION_WINDOW_MESSAGE = _("The attribution window is a whole number of days from 1 to 180.")
+ATTRIBUTION_LOCKED_MESSAGE = _(
+    "Customers have entered this campaign, so its attribution window is fixed: another window would "
+    "recount the results already shown."
+)
 
 
 class CampaignStatus(models.TextChoices):
@@ -647,6 +652,31 @@ class HoldoutDraw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.valid_from} {self.percent}%"
+
+
+class HoldoutReportMonth(models.Model):
+    """The stored figures of one group (touched or held out) in one month of the
+    global-holdout report (``holdout.holdout_report_refresh``, the task
+    ``campaigns.refresh_holdout_report``): the page reads these rows instead of computing
+    a year over every customer. Sums, so the means and intervals are computed on reading."""
+
+    month = models.DateField(_("month"))  # its first day
+    group = models.CharField(_("group"), max_length=8)  # "touched" or "holdout"
+    customers = models.PositiveIntegerField(_("customers"), default=0)
+    converted = models.PositiveIntegerField(_("converted"), default=0)
+    conversions = models.PositiveIntegerField(_("conversions"), default=0)
+    # {"aum": [n, Σy, Σy²], "change": [n, Σy, Σy²]}: AUM at month end and its change
+    sums = models.JSONField(_("AUM sums"), default=dict, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("global-holdout report month")
+        verbose_name_plural = _("global-holdout report months")
+        ordering = ["month", "group"]
+        constraints = [models.UniqueConstraint(fields=["month", "group"], name="holdout_report_month_group")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.group}"
 
 
 # --- A/B variants and precomputed results (issue 13) ------------------------------------------

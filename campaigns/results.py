@@ -8,9 +8,10 @@ whatever the number of enrolments), stored by ``results_refresh`` (the task
 (``campaign_results_stored``, a few rows per day whatever the size).
 
 A conversion is attributed to an enrolment when, within the attribution window after
-entry (``WORKBENCH_CAMPAIGN_ATTRIBUTION_DAYS``, day 0 being the day of entry), the
+entry (the campaign's ``attribution_days``, day 0 being the day of entry), the
 customer has a ``converted`` journey event, a won call (any call, not only the
-campaign's), or a new holding of the campaign's product. Control customers were never
+campaign's), a converted referral (its ``closed_at``), or a new holding of the
+campaign's product. Control customers were never
 contacted but are counted the same way: what they did anyway is the baseline.
 
 Peeking: the horizon is fixed up front. The results are final once the window of the
@@ -46,6 +47,7 @@ from django.utils.translation import gettext as _
 from calls.models import CallLog, NextAction
 from customers.models import AssetSnapshot, Holding
 from leads.models import PlannedCall, PlannedCallStatus
+from referrals.models import Referral, ReferralStatus
 
 from .models import (
     Arm,
@@ -336,19 +338,32 @@ def _flags(campaign: Campaign):
     responded = Exists(messages.filter(Q(replied_at__isnull=False) | Q(clicked_at__isnull=False))) | Exists(
         calls_done.filter(call_log_id__in=connected)
     )
-    converted = Exists(
-        JourneyEvent.objects.filter(
-            enrolment_id=OuterRef("pk"),
-            kind=JourneyEventKind.CONVERTED,
-            at__gte=OuterRef("entered_at"),
-            at__lt=OuterRef("attribution_ends_at"),
+    converted = (
+        Exists(
+            JourneyEvent.objects.filter(
+                enrolment_id=OuterRef("pk"),
+                kind=JourneyEventKind.CONVERTED,
+                at__gte=OuterRef("entered_at"),
+                at__lt=OuterRef("attribution_ends_at"),
+            )
         )
-    ) | Exists(
-        CallLog.objects.filter(
-            customer_id=OuterRef("customer_id"),
-            next_action=NextAction.WON,
-            started_at__gte=OuterRef("entered_at"),
-            started_at__lt=OuterRef("attribution_ends_at"),
+        | Exists(
+            CallLog.objects.filter(
+                customer_id=OuterRef("customer_id"),
+                next_action=NextAction.WON,
+                started_at__gte=OuterRef("entered_at"),
+                started_at__lt=OuterRef("attribution_ends_at"),
+            )
+        )
+        | Exists(
+            # the attribution collector turns these into journey events too; counted here as
+            # well, so a referral closed since its last run (or long ago) is not missed
+            Referral.objects.filter(
+                customer_id=OuterRef("customer_id"),
+                status=ReferralStatus.CONVERTED,
+                closed_at__gte=OuterRef("entered_at"),
+                closed_at__lt=OuterRef("attribution_ends_at"),
+            )
         )
     )
     if campaign.product_id:

@@ -61,6 +61,13 @@ def campaign_steps(*, campaign: Campaign, version: int | None = None) -> list[Ca
     return steps
 
 
+def attribution_window_locked(campaign: Campaign) -> bool:
+    """Whether the campaign's attribution window is fixed: once a customer has entered,
+    results are counted with it, and another window would recount them after the fact (a
+    way to make a campaign look better by picking the window that flatters it)."""
+    return Enrolment.objects.filter(campaign_id=campaign.pk).exists()
+
+
 def campaign_transitions(*, campaign: Campaign):
     return CampaignTransition.objects.filter(campaign=campaign).select_related("actor__staff_profile")
 

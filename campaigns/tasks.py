@@ -13,12 +13,13 @@ from django.utils import timezone
 from core.queueing import send
 
 from .channels.dispatch import messages_dispatch
+from .holdout import holdout_report_refresh
 from .journeys.enrol import enrolment_chunk_run, enrolment_dispatch, enrolments_start_running
 from .journeys.runner import journey_advance, journeys_collect_conversions
 from .results import results_refresh, results_refresh_all
 from .services.lifecycle import campaigns_advance_calendar
 from .triggers.sweep import triggers_sweep
-from .uplift import uplift_train_run
+from .uplift import uplift_retrain_scheduled, uplift_train_run
 
 # One run of the journey beat moves enrolments for at most this long, then the next takes over.
 ADVANCE_BUDGET_SECONDS = 45
@@ -95,3 +96,19 @@ def train_uplift(job_id: int) -> dict | None:
     """Train the uplift model for a job, then score customers. Safe to run twice; the job
     sweeper sends it again when its worker died (``uplift_train_run`` claims the job)."""
     return uplift_train_run(job_id=job_id)
+
+
+@shared_task(name="campaigns.retrain_uplift", soft_time_limit=60, time_limit=90)
+def retrain_uplift() -> int | None:
+    """The schedule: queue a training of the uplift model when the last one is
+    ``WORKBENCH_UPLIFT_RETRAIN_DAYS`` old (the job's id, or None when none is due).
+    Idempotent: a second run finds the job it queued and queues nothing."""
+    job = uplift_retrain_scheduled(now=timezone.now())
+    return job.pk if job is not None else None
+
+
+@shared_task(name="campaigns.refresh_holdout_report", acks_late=True, soft_time_limit=900, time_limit=960)
+def refresh_holdout_report() -> int:
+    """Store the global-holdout report's months (the two latest each run, all once a day),
+    so its page reads 24 rows. Idempotent: each run replaces the months it computes."""
+    return holdout_report_refresh(now=timezone.now())

@@ -148,14 +148,7 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
         context["refused_form"] = step_form or edit_form or settings_form
     else:
         context["step_form"] = step_form or StepForm(scripts=scripts, positions=positions)
-        context["settings_form"] = settings_form or JourneySettingsForm(
-            initial={
-                "exit_rules": campaign.exit_rules,
-                "control_percent": campaign.control_percent,
-                "daily_entry_limit": campaign.daily_entry_limit,
-            },
-            prefix="settings",
-        )
+        context["settings_form"] = settings_form or _settings_form(campaign)
     return context
 
 
@@ -255,11 +248,32 @@ def step_move(request, pk: int, direction: str):
     )
 
 
+def _settings_form(campaign, data=None) -> JourneySettingsForm:
+    """The journey settings form with the campaign's values (the attribution window
+    disabled once customers have entered)."""
+    return JourneySettingsForm(
+        data,
+        initial={
+            "exit_rules": campaign.exit_rules,
+            "control_percent": campaign.control_percent,
+            "daily_entry_limit": campaign.daily_entry_limit,
+            "attribution_days": campaign.attribution_days,
+        },
+        attribution_locked=selectors.attribution_window_locked(campaign),
+        prefix="settings",
+    )
+
+
 @require_POST
 def journey_settings(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
+<<<<<<< HEAD
     form = JourneySettingsForm(request.POST, prefix="settings")
     if form_applied(
+=======
+    form = _settings_form(campaign, request.POST)
+    if _form_applied(
+>>>>>>> h13
         form, lambda: journey.journey_settings_update(actor=request.user, campaign=campaign, **form.cleaned_data)
     ):
         messages.success(request, _("Journey settings saved."))

@@ -26,8 +26,8 @@ from .holdout import (
     held_out_q,
     holdout_history,
     holdout_redraw,
-    holdout_report,
     holdout_report_export_record,
+    holdout_report_for_page,
 )
 
 
@@ -171,12 +171,14 @@ def _export_header() -> list[str]:
 
 @require(access.can_view_holdout_report)
 def holdout_report_page(request):
-    months = holdout_report()
+    report = holdout_report_for_page()
+    months = report.months
     return render(
         request,
         "campaigns/holdout_report.html",
         {
             "months": months[::-1],
+            "report": report,
             "chart": _chart_data(months),
             "can_manage": access.can_manage_holdout(request.user),
         },
@@ -187,7 +189,7 @@ def holdout_report_page(request):
 def holdout_report_export(request, fmt: str):
     if fmt not in FORMATS:
         raise Http404
-    rows = _export_rows(holdout_report())
+    rows = _export_rows(holdout_report_for_page().months)
     holdout_report_export_record(actor=request.user, fmt=fmt, rows=len(rows))
     return export_response(
         fmt=fmt,

@@ -4,6 +4,7 @@ administrators (``scoring.access.can_manage_uplift``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -12,13 +13,12 @@ from django.views.decorators.http import require_POST
 
 from core.access import require
 from core.forms import id_or_none
-from core.models import Job
 from scoring.access import can_manage_uplift
 from scoring.models import UpliftModelVersion
 
 from . import access, selectors
 from .models import UpliftKeep
-from .uplift import TRAIN_KIND, segment_set_uplift, uplift_train_job_create
+from .uplift import segment_set_uplift, uplift_next_training, uplift_train_job_create
 
 VERSIONS_SHOWN = 10
 
@@ -41,8 +41,10 @@ def uplift_page(request):
     if in_use is None:
         in_use = UpliftModelVersion.objects.defer("artifact").filter(is_active=True).first()
     latest = versions[0] if versions else None
-    job = Job.objects.filter(kind=TRAIN_KIND).order_by("-created_at", "-id").first()
+    job, next_training = uplift_next_training()
     context = {
+        "next_training": next_training,
+        "retrain_days": settings.WORKBENCH_UPLIFT_RETRAIN_DAYS,
         "in_use": in_use,
         "latest": latest,
         "shown": in_use or latest,

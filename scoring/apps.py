@@ -23,6 +23,13 @@ class ScoringConfig(AppConfig):
         "qini": _("Qini coefficient"),
         "top_decile_uplift": _("uplift in the top 10%"),
         "in_use": _("in use"),
+        "compared_with": _("compared with the version in use"),
+        "qini_difference": _("Qini difference against the version in use"),
+        "kept_because": _("why it was not put in use"),
+    }
+    audit_values = {
+        "no_uplift": _("no uplift found on held-out customers"),
+        "worse_than_current": _("ranks held-out customers worse than the version in use"),
     }
     job_kinds = {
         "scoring.rescore_all": _("Rescoring of all customers"),

@@ -47,6 +47,9 @@ CURVE_POINTS = 20  # the Qini curve is drawn at 5 % steps of the held-out rows
 TOP_SHARE = 0.1
 # Each group (treated, control) needs this many converted and not converted enrolments.
 MIN_ARM_CLASS_ROWS = 40
+# A new model is compared with the one in use on held-out customers the latter never saw:
+# each group among them needs this many converted and not converted enrolments.
+MIN_COMPARE_CLASS_ROWS = 10
 
 HGB_PARAMS = {
     "learning_rate": 0.05,
@@ -237,6 +240,55 @@ def bootstrap_interval(
     return {"qini_interval": interval(qinis), "top_decile_interval": interval(tops), "rounds": rounds}
 
 
+def paired_comparison(
+    new_uplift: np.ndarray,
+    current_uplift: np.ndarray,
+    treated: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    rounds: int = BOOTSTRAP_ROUNDS,
+    seed: int = SEED,
+) -> dict:
+    """Two rankings of the same held-out rows: the current one's Qini coefficient with
+    its 95 % interval, and the difference new − current with its interval, each bootstrap
+    round drawing the same customers for both (a paired comparison: the noise the two
+    share cancels out of the difference)."""
+    rng = np.random.default_rng(seed)
+    _keys, inverse = np.unique(groups, return_inverse=True)
+    n_groups = int(inverse.max()) + 1 if len(inverse) else 0
+    treated = treated.astype(float)
+    y = y.astype(float)
+    new_order = np.argsort(-new_uplift, kind="stable")
+    current_order = np.argsort(-current_uplift, kind="stable")
+    currents, differences = [], []
+    for _ in range(rounds):
+        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inverse]
+        q_new, n_t = _qini_heights(new_order, treated, y, w)
+        q_cur, _n = _qini_heights(current_order, treated, y, w)
+        current = _coefficient(q_cur, n_t, w, current_order)
+        currents.append(current)
+        differences.append(_coefficient(q_new, n_t, w, new_order) - current)
+
+    def interval(values):
+        lo, hi = np.percentile(values, [2.5, 97.5])
+        return [round(float(lo), 5), round(float(hi), 5)]
+
+    current_qini = qini_coefficient(current_uplift, treated, y)
+    return {
+        "current_qini": round(current_qini, 5),
+        "current_qini_interval": interval(currents) if rounds else None,
+        "qini_difference": round(qini_coefficient(new_uplift, treated, y) - current_qini, 5),
+        "qini_difference_interval": interval(differences) if rounds else None,
+    }
+
+
+def comparable(model: UpliftModel | None, spec: Spec) -> bool:
+    """Whether ``model`` reads the features of ``spec`` in the same columns (a version
+    trained before the feature contract changed cannot predict on today's rows)."""
+    return model is not None and [name for name, _k, _v in model.spec] == [name for name, _k, _v in spec]
+
+
 # --- training and evaluation ----------------------------------------------------------
 
 
@@ -247,13 +299,21 @@ def split_by_customer(groups: np.ndarray, *, share: float = HELD_OUT_SHARE, seed
     return train, test
 
 
-def check_enough(treated: np.ndarray, y: np.ndarray) -> None:
-    counts = {
+def _class_counts(treated: np.ndarray, y: np.ndarray) -> dict[str, int]:
+    return {
         "treated_converted": int((treated & (y == 1)).sum()),
         "treated_not": int((treated & (y == 0)).sum()),
         "control_converted": int((~treated & (y == 1)).sum()),
         "control_not": int((~treated & (y == 0)).sum()),
     }
+
+
+def has_enough(treated: np.ndarray, y: np.ndarray, minimum: int) -> bool:
+    return min(_class_counts(treated, y).values()) >= minimum
+
+
+def check_enough(treated: np.ndarray, y: np.ndarray) -> None:
+    counts = _class_counts(treated, y)
     if min(counts.values()) < MIN_ARM_CLASS_ROWS:
         raise NotEnoughEnrolments(counts)
 
@@ -282,12 +342,22 @@ def uplift_fit(
     *,
     spec: Spec | None = None,
     rounds: int = BOOTSTRAP_ROUNDS,
+    current: UpliftModel | None = None,
+    seen: np.ndarray | None = None,
 ) -> tuple[UpliftModel, dict]:
     """Evaluate on held-out customers, then train the model kept on every enrolment.
 
     ``X``: features at entry (columns of ``spec``), ``treated``: True for the treated
     arm, ``y``: 1 when the enrolment converted within the attribution window, ``groups``:
-    the customer of each row. Raises NotEnoughEnrolments below the bar."""
+    the customer of each row. Raises NotEnoughEnrolments below the bar.
+
+    ``current``: the model in use now, for a paired comparison on held-out rows
+    (``metrics["compared"]``; None when there is none or it reads other features).
+    ``seen``: True for the rows ``current`` learned from. It was fitted on every
+    enrolment of its day, and judged on those it would look far better than it is (it
+    fits their noise), so the comparison takes only the held-out customers none of whose
+    enrolments it saw; with fewer than ``MIN_COMPARE_CLASS_ROWS`` converted and not
+    converted in each group among them, ``compared["enough"]`` is False."""
     spec = spec or uplift_spec()
     treated = np.asarray(treated, dtype=bool)
     y = np.asarray(y, dtype=int)
@@ -300,6 +370,19 @@ def uplift_fit(
     metrics = evaluate(uplift, treated[test], y[test], groups[test], rounds=rounds)
     rng = np.random.default_rng(SEED)
     random_qini = qini_coefficient(rng.random(len(test)), treated[test], y[test])
+    compared = None
+    if comparable(current, spec):
+        seen = np.zeros(len(y), dtype=bool) if seen is None else np.asarray(seen, dtype=bool)
+        new_to_current = ~np.isin(groups[test], groups[seen])
+        rows = test[new_to_current]
+        compared = {"rows": len(rows), "enough": has_enough(treated[rows], y[rows], MIN_COMPARE_CLASS_ROWS)}
+        if compared["enough"]:
+            current_uplift, _t, _c = current.predict(X[rows])
+            compared.update(
+                paired_comparison(
+                    uplift[new_to_current], current_uplift, treated[rows], y[rows], groups[rows], rounds=rounds
+                )
+            )
     model = _fit_models(X, treated, y, spec)
     _u, p_t_all, _p_c_all = model.predict(X)
     metrics.update(
@@ -316,6 +399,7 @@ def uplift_fit(
             # often as the average contacted customer does
             "anyway_threshold": round(float(p_t_all[treated].mean()) if treated.any() else 0.0, 5),
             "finds_uplift": bool(metrics["qini_interval"] and metrics["qini_interval"][0] > 0),
+            "compared": compared,
             "seconds": round(time.perf_counter() - started, 2),
         }
     )

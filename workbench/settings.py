@@ -258,6 +258,10 @@ CELERY_TASK_TIME_LIMIT = 660
 # workers for each (`celery -A workbench worker -Q interactive` and `-Q bulk`); `make run`
 # runs one worker for both.
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
+# The uplift model is retrained this many days after its last training (beat checks every
+# WORKBENCH_UPLIFT_CHECK_SECONDS); a new version replaces the one in use only if not worse.
+WORKBENCH_UPLIFT_RETRAIN_DAYS = env.int("WORKBENCH_UPLIFT_RETRAIN_DAYS", default=7)
+WORKBENCH_UPLIFT_CHECK_SECONDS = env.float("WORKBENCH_UPLIFT_CHECK_SECONDS", default=6 * 3600)
 BULK_TASKS = (
     "scoring.rescore_all",
     "scoring.rescore_chunk",
@@ -273,6 +277,8 @@ BULK_TASKS = (
     "campaigns.enrol_running",
     "campaigns.sweep_triggers",
     "campaigns.train_uplift",
+    "campaigns.retrain_uplift",
+    "campaigns.refresh_holdout_report",
 )
 # The sweeper stays on the interactive queue: it must run while the bulk queue is busy.
 # So does campaigns.dispatch_messages: customers are waiting for those messages, and each
@@ -297,6 +303,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "campaigns-sweep-triggers": {"task": "campaigns.sweep_triggers", "schedule": 5 * 60},
     "cadence-plan-calls": {"task": "cadence.plan_calls", "schedule": 3600},  # idempotent: one call per customer
     "campaigns-refresh-results": {"task": "campaigns.refresh_results", "schedule": 10 * 60},
+    # asks every few hours; trains only when the last training is WORKBENCH_UPLIFT_RETRAIN_DAYS old
+    "campaigns-refresh-holdout-report": {"task": "campaigns.refresh_holdout_report", "schedule": 3600},
+    "campaigns-retrain-uplift": {"task": "campaigns.retrain_uplift", "schedule": WORKBENCH_UPLIFT_CHECK_SECONDS},
     "dashboards-refresh-recent": {"task": "dashboards.refresh_recent", "schedule": 15 * 60},
 }
 

@@ -1,5 +1,5 @@
 """Editing a campaign's journey: its steps, their order, branches, and the journey's
-settings (exit criteria, control share, daily entry limit).
+settings (exit criteria, control share, daily entry limit, attribution window).
 
 A draft's steps are edited in place (``version = journey_version``). A scheduled,
 running or paused campaign is never edited under its entrants' feet: the first edit
@@ -27,6 +27,10 @@ from customers.models import Channel
 from ..access import can_change_campaign, can_edit_journey
 from ..diagram import words_list
 from ..models import (
+    ATTRIBUTION_DAYS_MAX,
+    ATTRIBUTION_DAYS_MIN,
+    ATTRIBUTION_LOCKED_MESSAGE,
+    ATTRIBUTION_WINDOW_MESSAGE,
     BranchCondition,
     Campaign,
     CampaignStatus,
@@ -34,7 +38,7 @@ from ..models import (
     ExitRule,
     StepKind,
 )
-from ..selectors import journey_in_flight
+from ..selectors import attribution_window_locked, journey_in_flight
 from .lifecycle import campaign_unapproved_scripts
 
 MAX_STEPS = 40
@@ -417,11 +421,18 @@ def _described(step: CampaignStep) -> dict:
 
 @transaction.atomic
 def journey_settings_update(
-    *, actor, campaign: Campaign, exit_rules: list[str], control_percent: int, daily_entry_limit: int | None
+    *,
+    actor,
+    campaign: Campaign,
+    exit_rules: list[str],
+    control_percent: int,
+    daily_entry_limit: int | None,
+    attribution_days: int | None = None,
 ) -> Campaign:
-    """The journey's exit criteria, control group share (0–50 %) and daily entry limit
-    (None: no limit). On a published campaign they apply from now on: an entrant's arm,
-    fixed at entry, does not change."""
+    """The journey's exit criteria, control group share (0–50 %), daily entry limit
+    (None: no limit) and attribution window in days (1–180; None keeps it). On a
+    published campaign they apply from now on: an entrant's arm, fixed at entry, does not
+    change. The window is fixed once a customer has entered (:func:`attribution_window_locked`)."""
     campaign = _locked(actor, campaign)
     errors = {}
     unknown = [code for code in exit_rules if code not in ExitRule.values]
@@ -431,21 +442,25 @@ def journey_settings_update(
         errors["control_percent"] = _("The control group is 0 to 50 percent of the entrants.")
     if daily_entry_limit is not None and daily_entry_limit < 1:
         errors["daily_entry_limit"] = _("Allow at least one new entrant a day, or leave the limit empty.")
+    if attribution_days is None:
+        attribution_days = campaign.attribution_days
+    elif not ATTRIBUTION_DAYS_MIN <= attribution_days <= ATTRIBUTION_DAYS_MAX:
+        errors["attribution_days"] = ATTRIBUTION_WINDOW_MESSAGE
+    elif attribution_days != campaign.attribution_days and attribution_window_locked(campaign):
+        errors["attribution_days"] = ATTRIBUTION_LOCKED_MESSAGE
     if errors:
         raise ValidationError(errors)
     rules = [code for code in ExitRule.values if code in set(exit_rules)]
-    before = {
-        "exit_rules": campaign.exit_rules,
-        "control_percent": campaign.control_percent,
-        "daily_entry_limit": campaign.daily_entry_limit,
-    }
-    campaign.exit_rules, campaign.control_percent, campaign.daily_entry_limit = (
+    fields = ["exit_rules", "control_percent", "daily_entry_limit", "attribution_days"]
+    before = {name: getattr(campaign, name) for name in fields}
+    campaign.exit_rules, campaign.control_percent, campaign.daily_entry_limit, campaign.attribution_days = (
         rules,
         control_percent,
         daily_entry_limit,
+        attribution_days,
     )
-    campaign.save(update_fields=["exit_rules", "control_percent", "daily_entry_limit"])
-    after = {"exit_rules": rules, "control_percent": control_percent, "daily_entry_limit": daily_entry_limit}
+    campaign.save(update_fields=fields)
+    after = {name: getattr(campaign, name) for name in fields}
     audit_record(
         actor=actor, verb="campaign.journey_settings", target=campaign, details={"before": before, "after": after}
     )

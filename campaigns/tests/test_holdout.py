@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from calls.models import NextAction
 from calls.tests.factories import CallLogFactory
-from campaigns import holdout
+from campaigns import holdout, tasks
 from campaigns.holdout import (
     LEGACY_MODULUS,
     LEGACY_SALT,
@@ -39,6 +39,7 @@ from campaigns.models import (
     CampaignStep,
     Enrolment,
     HoldoutDraw,
+    HoldoutReportMonth,
     Message,
     Segment,
     SegmentKind,
@@ -355,3 +356,52 @@ def test_report_takes_two_queries_whatever_the_size(world):
     with CaptureQueriesContext(connection) as large:
         holdout_report(today=TODAY)
     assert len(small) == len(large) == 2
+
+
+# --- the stored report (what the page reads) ---------------------------------------------------
+
+
+def _figures(months):
+    return [
+        (m.month, g.customers, g.converted, g.conversions, g.aum.n, g.aum.mean, g.change.n, g.change.mean)
+        for m in months
+        for g in (m.touched, m.holdout)
+    ]
+
+
+def test_the_stored_report_equals_the_live_one_and_refreshes_the_latest_months(world):
+    _draw, touched, _held = _report_world(world)
+    at = _local(TODAY, 10)
+    assert holdout.holdout_report_stored(today=TODAY) is None  # nothing stored yet
+    assert holdout.holdout_report_refresh(now=at) == 12
+    assert HoldoutReportMonth.objects.count() == 24
+    stored = holdout.holdout_report_stored(today=TODAY)
+    assert _figures(stored.months) == _figures(holdout_report(today=TODAY))
+    assert stored.recent_as_of == stored.oldest_as_of == at
+    assert [m.draw for m in stored.months] == [m.draw for m in holdout_report(today=TODAY)]
+    # an hour later only the two latest months are computed again; a late conversion in
+    # November shows, the earlier months keep their time
+    HoldingFactory(customer=touched[1], opened_on=dt.date(2026, 11, 20))
+    later = at + dt.timedelta(hours=1)
+    assert holdout.holdout_report_refresh(now=later) == 2
+    stored = holdout.holdout_report_stored(today=TODAY)
+    assert stored.months[-2].touched.converted == 2
+    assert (stored.recent_as_of, stored.oldest_as_of) == (later, at)
+    assert _figures(stored.months) == _figures(holdout_report(today=TODAY))
+    assert holdout.holdout_report_refresh(now=later) == 2  # run again: the same rows
+    assert _figures(holdout.holdout_report_stored(today=TODAY).months) == _figures(stored.months)
+    assert HoldoutReportMonth.objects.count() == 24
+    # a day on, every month again; in January the oldest month leaves the report
+    assert holdout.holdout_report_refresh(now=at + dt.timedelta(days=1, minutes=1)) == 12
+    january = _local(dt.date(2027, 1, 5), 10)
+    assert holdout.holdout_report_refresh(now=january) == 12
+    assert HoldoutReportMonth.objects.count() == 24
+    assert not HoldoutReportMonth.objects.filter(month=dt.date(2026, 1, 1)).exists()
+
+
+def test_the_refresh_task_twice_stores_the_same(world):
+    _report_world(world)
+    assert tasks.refresh_holdout_report() == 12
+    first = list(HoldoutReportMonth.objects.values_list("month", "group", "customers", "converted", "sums"))
+    assert tasks.refresh_holdout_report() == 2
+    assert list(HoldoutReportMonth.objects.values_list("month", "group", "customers", "converted", "sums")) == first

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.holdout import MODULUS, earliest_redraw
+from campaigns.holdout import MODULUS, earliest_redraw, holdout_report_refresh
 from campaigns.models import Arm, Campaign, CampaignStatus, Enrolment, HoldoutDraw
 from campaigns.tests.test_holdout import first_draw
 from core.models import AuditEvent
@@ -118,6 +118,7 @@ def _grow():
 def test_query_counts_stay_constant_when_data_grows(world, client_for, django_assert_num_queries):
     first_draw()
     client = client_for(world.campaigner)
+    client.get(REPORT)  # the first view computes the months and stores them (no task has yet)
     page, report = _queries(client, PAGE), _queries(client, REPORT)
     _grow()
     HoldoutDraw.objects.create(percent=2, salt=7_919, modulus=MODULUS, valid_from=dt.date(2031, 1, 1))
@@ -137,6 +138,13 @@ def test_report_page_and_exports(world, client_for):
     assert "touched" not in html.replace("data-label-touched", "").replace('"touched', "")
     month = timezone.localdate().strftime("%Y-%m")
     assert f'data-testid="month-{month}"' in html
+    assert 'data-testid="as-of"' in html and "数据截至" in html and "每小时重新计算" in html
+    # the page reads the stored months: new data shows after the task's next refresh
+    stored = client.get(REPORT).context["months"][0].touched.customers
+    _grow()
+    assert client.get(REPORT).context["months"][0].touched.customers == stored
+    holdout_report_refresh()
+    assert client.get(REPORT).context["months"][0].touched.customers == stored + 15
     csv = client.get(reverse("campaigns:holdout_report_export", args=["csv"]))
     body = b"".join(csv.streaming_content).decode("utf-8-sig")
     assert csv.status_code == 200 and body.splitlines()[0].startswith("月份,")

@@ -271,3 +271,49 @@ def test_steps_no_customer_reaches_are_named(world):
         actor=world.campaigner, step=last, kind=StepKind.BRANCH, condition="reached", no_position=5
     )
     assert journey.journey_unreachable(list(campaign.steps.all())) == []
+
+
+def _settings(campaign, **overrides):
+    return {"exit_rules": [], "control_percent": campaign.control_percent, "daily_entry_limit": None, **overrides}
+
+
+def test_attribution_window_set_audited_and_fixed_once_customers_enter(world):
+    campaign = make_campaign(world)
+    assert campaign.attribution_days == 30
+    journey.journey_settings_update(
+        actor=world.campaigner, campaign=campaign, **_settings(campaign, attribution_days=45)
+    )
+    campaign.refresh_from_db()
+    assert campaign.attribution_days == 45
+    event = AuditEvent.objects.get(verb="campaign.journey_settings")
+    assert (event.details["before"]["attribution_days"], event.details["after"]["attribution_days"]) == (30, 45)
+    # bad windows are refused in words, field by field, and change nothing
+    for bad in (0, 181, -3):
+        with translation.override("zh-hans"):
+            with pytest.raises(ValidationError) as exc:
+                journey.journey_settings_update(
+                    actor=world.campaigner, campaign=campaign, **_settings(campaign, attribution_days=bad)
+                )
+            assert exc.value.message_dict == {"attribution_days": ["转化归因窗口须为 1 至 180 之间的整数天。"]}
+    # omitted: kept
+    journey.journey_settings_update(
+        actor=world.campaigner, campaign=campaign, **_settings(campaign, control_percent=20)
+    )
+    assert Campaign.objects.get(pk=campaign.pk).attribution_days == 45
+    # once a customer has entered, the window is fixed: the same value passes, another is refused
+    Enrolment.objects.create(
+        campaign=campaign, customer=CustomerFactory(), bucket=1, entered_at=timezone.now(), state="active"
+    )
+    journey.journey_settings_update(
+        actor=world.campaigner, campaign=campaign, **_settings(campaign, attribution_days=45, control_percent=15)
+    )
+    audits = AuditEvent.objects.filter(verb="campaign.journey_settings").count()
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as exc:
+            journey.journey_settings_update(
+                actor=world.campaigner, campaign=campaign, **_settings(campaign, attribution_days=7, control_percent=5)
+            )
+        assert "attribution window is fixed" in str(exc.value.message_dict["attribution_days"][0])
+    campaign.refresh_from_db()
+    assert (campaign.attribution_days, campaign.control_percent) == (45, 15)
+    assert AuditEvent.objects.filter(verb="campaign.journey_settings").count() == audits

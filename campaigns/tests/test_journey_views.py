@@ -4,6 +4,7 @@ banner, and bad input answered with a message that changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -212,3 +213,35 @@ def test_the_page_takes_the_same_queries_whatever_the_journey(world, client_for)
         Campaign.objects.filter(pk=campaign.pk).update(draft_version=2)
         counts.append(_queries_of_the_page(c, campaign))
     assert counts[0] == counts[1]
+
+
+def test_attribution_window_on_the_settings_form_and_the_results_page(world, client_for):
+    draft = make_campaign(world, script=approved_script(world))
+    c = client_for(world.campaigner)
+    url = reverse("campaigns:journey_settings", args=[draft.pk])
+    page = c.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert 'name="settings-attribution_days"' in page and "首位客户进入后窗口即固定" in page
+    settings_post = {"settings-control_percent": "10", "settings-exit_rules": ["converted"]}
+    for bad in ("0", "181", "abc", ""):
+        for extra in ({}, HTMX):
+            response = c.post(url, {**settings_post, "settings-attribution_days": bad}, **extra).content.decode()
+            assert "转化归因窗口须为 1 至 180 之间的整数天" in response, bad
+    assert Campaign.objects.get(pk=draft.pk).attribution_days == 30
+    c.post(url, {**settings_post, "settings-attribution_days": "14"}, **HTMX)
+    assert Campaign.objects.get(pk=draft.pk).attribution_days == 14
+    page = c.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert "归因窗口 14 天" in page
+    results = c.get(reverse("campaigns:results", args=[draft.pk])).content.decode()
+    assert 'data-testid="attribution-window"' in results and "转化归因窗口 14 天" in results
+    # once a customer has entered, the field is disabled, says why, and a posted value is ignored
+    Enrolment.objects.create(
+        campaign=draft, customer=CustomerFactory(), bucket=1, entered_at=timezone.now(), state="active"
+    )
+    page = c.get(reverse("campaigns:detail", args=[draft.pk])).content.decode()
+    assert "已有客户进入" in page and "disabled" in page.split('name="settings-attribution_days"')[1].split(">")[0]
+    c.post(url, {**settings_post, "settings-attribution_days": "60"}, **HTMX)
+    assert Campaign.objects.get(pk=draft.pk).attribution_days == 14
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Attribution window: 14 days" in c.get(reverse("campaigns:results", args=[draft.pk])).content.decode()
+    response = c.post(url, {**settings_post, "settings-attribution_days": "0"}, **HTMX).content.decode()
+    assert "Fixed: customers have entered" in response

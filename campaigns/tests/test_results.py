@@ -37,6 +37,8 @@ from customers.models import AssetSnapshot
 from customers.tests.factories import CustomerFactory, HoldingFactory, ProductFactory
 from leads.models import PlannedCallStatus
 from leads.tests.factories import PlannedCallFactory
+from referrals.models import ReferralStatus
+from referrals.tests.factories import ReferralFactory
 
 # A fixed clock: every time below is relative to this entry moment (Asia/Shanghai noon).
 ENTRY = dt.datetime(2026, 3, 2, 4, 0, tzinfo=dt.UTC)
@@ -165,13 +167,25 @@ def test_attribution_counts_inside_the_window_and_not_at_its_edge(world):
         HoldingFactory(customer=_enrol(campaign).customer, product=campaign.product, opened_on=opened)
     HoldingFactory(customer=_enrol(campaign).customer, opened_on=ENTRY_DAY + dt.timedelta(days=3))
 
+    # Converted referrals: at entry and a second before the window's end count; at the end,
+    # a lost one and one closed before entry do not.
+    for closed, status in (
+        (ENTRY, ReferralStatus.CONVERTED),
+        (ENTRY + window - dt.timedelta(seconds=1), ReferralStatus.CONVERTED),
+        (ENTRY + window, ReferralStatus.CONVERTED),
+        (ENTRY + dt.timedelta(days=1), ReferralStatus.LOST),
+        (ENTRY - dt.timedelta(seconds=1), ReferralStatus.CONVERTED),
+    ):
+        ReferralFactory(lead__customer=_enrol(campaign).customer, status=status, closed_at=closed)
+
     results = campaign_results(campaign=campaign, now=ENTRY + dt.timedelta(days=60))
-    assert results.treatment.entered == 9
-    assert results.treatment.converted == 4  # inside, the won call, the holdings of day 0 and day 29
+    assert results.treatment.entered == 14
+    # inside, the won call, the holdings of day 0 and day 29, the referrals at entry and before the end
+    assert results.treatment.converted == 6
     campaign.attribution_days = 7
     narrow = campaign_results(campaign=campaign, now=ENTRY + dt.timedelta(days=60))
     assert narrow.window_days == 7
-    assert narrow.treatment.converted == 2  # the won call and the holding of day 0
+    assert narrow.treatment.converted == 3  # the won call, the holding of day 0, the referral at entry
 
 
 @pytest.mark.django_db

@@ -94,7 +94,7 @@ def test_demo_history_teaches_the_model_its_planted_group(world, django_capture_
     entered_at = enrolments[0][1]
     persuadable, _anyway = truth(customer_ids=ids, entered_at=entered_at)
     assert 0.15 < len(persuadable) / n < 0.5  # the planted group is there to find
-    treated = np.array([t for _c, _a, t, _y in enrolments])
+    treated = np.array([row[2] for row in enrolments])
     assert 0.4 < treated.mean() < 0.6  # half the entrants in the control group
 
     job = train(world, django_capture_on_commit_callbacks)

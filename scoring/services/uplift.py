@@ -60,18 +60,95 @@ def _next_version() -> str:
     return f"uplift-{today}-{n}"
 
 
+def _percent(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def _kept_note(metrics: dict, current: UpliftModelVersion | None):
+    """Why a new version is not put in use, as words for ``in_both_languages`` (None: it
+    is put in use). It must find uplift on held-out customers (its Qini interval above 0)
+    and, when a version is in use, rank those same customers at least as well (Qini
+    difference new − current ≥ 0, the interval shown beside it)."""
+    if not metrics["finds_uplift"]:
+        return lambda: _(
+            "Not put in use: its Qini coefficient is not above 0 with 95% confidence on held-out enrolments."
+        )
+    compared = metrics.get("compared")
+    if current is None or not compared:
+        return None
+    if not compared["enough"]:
+        values = {"n": compared["rows"], "version": current.version, "min": learner.MIN_COMPARE_CLASS_ROWS}
+        return lambda: (
+            _(
+                "Not put in use: only %(n)s held-out enrolments are of customers version %(version)s in use has "
+                "not seen, too few to compare the two (each group needs %(min)s who converted and %(min)s who "
+                "did not); the version in use stays."
+            )
+            % values
+        )
+    if compared["qini_difference"] >= 0:
+        return None
+    low, high = compared["qini_difference_interval"] or (compared["qini_difference"],) * 2
+    values = {
+        "new": _percent(metrics["qini"]),
+        "current": _percent(compared["current_qini"]),
+        "version": current.version,
+        "d": _percent(compared["qini_difference"]),
+        "lo": _percent(low),
+        "hi": _percent(high),
+    }
+    return lambda: (
+        _(
+            "Not put in use: on the same held-out enrolments its Qini coefficient %(new)s is below the "
+            "%(current)s of version %(version)s in use (difference %(d)s, 95%% interval %(lo)s to %(hi)s)."
+        )
+        % values
+    )
+
+
+def uplift_trained_until(version: UpliftModelVersion) -> dt.datetime:
+    """The moment whose closed attribution windows ``version`` learned from (older
+    versions did not record it: they trained on what had closed when they were written)."""
+    stored = (version.metrics or {}).get("trained_until")
+    return dt.datetime.fromisoformat(stored) if stored else version.trained_at
+
+
 def uplift_model_train(
-    *, actor, X: np.ndarray, treated: np.ndarray, y: np.ndarray, groups: np.ndarray, job_id: int | None = None
+    *,
+    actor,
+    X: np.ndarray,
+    treated: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    job_id: int | None = None,
+    closed_at: list[dt.datetime] | None = None,
+    as_of: dt.datetime | None = None,
 ) -> UpliftModelVersion:
-    """Fit, evaluate on held-out customers and store a version; it is put in use when
-    its Qini interval lies above 0 (it finds uplift), else kept with a note. One version
-    per job: a job run again returns the version it wrote."""
+    """Fit, evaluate on held-out customers and store a version. It is put in use when its
+    Qini interval lies above 0 (it finds uplift) and, with a version in use, when on the
+    held-out customers that version never saw its Qini is at least the current one's (a
+    paired bootstrap gives the difference its interval); otherwise it is kept with a note
+    saying why, and the current version stays. ``closed_at``: when each row's attribution
+    window closed (the rows of windows closed by the current version's training are the
+    ones it saw; without it every row counts as seen, so a version in use is never
+    replaced); ``as_of``: the moment of this training's data. One version per job: a job
+    run again returns the version it wrote."""
     require_manage_uplift(actor)
     if job_id is not None:
         done = UpliftModelVersion.objects.filter(job_id=job_id).first()
         if done is not None:
             return done
-    model, metrics = learner.uplift_fit(X, treated, y, groups)
+    as_of = as_of or timezone.now()
+    current = UpliftModelVersion.objects.filter(is_active=True).first()
+    current_model, seen = None, None
+    if current is not None:
+        current_model = learner.UpliftModel.loads(current.artifact)
+        until = uplift_trained_until(current)
+        seen = np.ones(len(y), dtype=bool) if closed_at is None else np.array([c <= until for c in closed_at])
+    model, metrics = learner.uplift_fit(X, treated, y, groups, current=current_model, seen=seen)
+    metrics["trained_until"] = as_of.isoformat()
+    metrics["compared_with"] = current.version if current is not None and metrics.get("compared") else None
+    note = _kept_note(metrics, current if metrics.get("compared") else None)
     with transaction.atomic():
         mv = UpliftModelVersion.objects.create(
             version=_next_version(),
@@ -82,17 +159,14 @@ def uplift_model_train(
             trained_by=actor if getattr(actor, "is_authenticated", False) else None,
             job_id=job_id,
         )
-        if metrics["finds_uplift"]:
+        if note is None:
             UpliftModelVersion.objects.filter(is_active=True).update(is_active=False)
             UpliftModelVersion.objects.filter(pk=mv.pk).update(is_active=True)
             mv.is_active = True
         else:
-            mv.note, mv.note_en = in_both_languages(
-                lambda: _(
-                    "Not put in use: its Qini coefficient is not above 0 with 95% confidence on held-out enrolments."
-                )
-            )
+            mv.note, mv.note_en = in_both_languages(note)
             mv.save(update_fields=["note", "note_en"])
+        compared = metrics.get("compared") or {}
         audit_record(
             actor=actor,
             verb="scoring.uplift_train",
@@ -102,6 +176,11 @@ def uplift_model_train(
                 "qini": metrics["qini"],
                 "top_decile_uplift": metrics["top_decile_uplift"],
                 "in_use": mv.is_active,
+                "compared_with": metrics.get("compared_with"),
+                "qini_difference": compared.get("qini_difference"),
+                "kept_because": ""
+                if mv.is_active
+                else ("worse_than_current" if metrics["finds_uplift"] else "no_uplift"),
             },
         )
     return mv

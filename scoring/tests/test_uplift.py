@@ -104,3 +104,40 @@ def test_too_few_enrolments_are_refused():
     with pytest.raises(U.NotEnoughEnrolments) as raised:
         U.uplift_fit(X, treated, y, groups)
     assert raised.value.args[0]["treated_converted"] < U.MIN_ARM_CLASS_ROWS
+
+
+def test_paired_comparison_of_a_ranking_with_itself_is_zero():
+    X, treated, y, groups, _p = synthetic(1000, effect=0.30, repeat_customers=True)
+    uplift = np.random.default_rng(2).random(len(y))
+    same = U.paired_comparison(uplift, uplift, treated, y, groups, rounds=50)
+    assert same["qini_difference"] == 0 and same["qini_difference_interval"] == [0.0, 0.0]
+    assert same["current_qini"] == pytest.approx(U.qini_coefficient(uplift, treated, y), abs=1e-5)
+    # another ranking: the difference of the two coefficients, inside its interval
+    reverse = U.paired_comparison(-uplift, uplift, treated, y, groups, rounds=50)
+    assert reverse["qini_difference"] == pytest.approx(
+        U.qini_coefficient(-uplift, treated, y) - U.qini_coefficient(uplift, treated, y), abs=1e-5
+    )
+    low, high = reverse["qini_difference_interval"]
+    assert low <= reverse["qini_difference"] <= high
+
+
+def test_a_new_model_is_compared_with_the_one_in_use_on_customers_it_never_saw():
+    X0, t0, y0, g0, _p = synthetic(4000, effect=0.0, seed=3)
+    noise, _m = U.uplift_fit(X0, t0, y0, g0, rounds=20)
+    X, treated, y, groups, _p = synthetic(4000, effect=0.30, repeat_customers=True)
+    _model, m = U.uplift_fit(X, treated, y, groups, current=noise)
+    compared = m["compared"]
+    assert compared["enough"] and compared["rows"] == m["held_out_rows"]
+    # the model that learned the planted group ranks better than the one that learned noise
+    assert compared["qini_difference"] > 0.005
+    assert compared["qini_difference"] == pytest.approx(m["qini"] - compared["current_qini"], abs=2e-5)
+    # a model that saw these very rows would look far better than it is (it fits their
+    # noise), so the comparison leaves out every customer it saw
+    fitted_here, _m = U.uplift_fit(X, treated, y, groups, rounds=20)
+    _model, unfair = U.uplift_fit(X, treated, y, groups, current=fitted_here)
+    assert unfair["compared"]["qini_difference"] < -0.01
+    _model, fair = U.uplift_fit(X, treated, y, groups, current=fitted_here, seen=np.ones(len(y), dtype=bool))
+    assert fair["compared"] == {"rows": 0, "enough": False}
+    # a model reading other features cannot be compared
+    other = U.UpliftModel(spec=SPEC[:-1], cols=[0], treated_model=None, control_model=None)
+    assert U.uplift_fit(X, treated, y, groups, current=other, rounds=20)[1]["compared"] is None
