@@ -267,13 +267,8 @@ def _settings_form(campaign, data=None) -> JourneySettingsForm:
 @require_POST
 def journey_settings(request, pk: int):
     campaign = selectors.campaign_get_for_user(user=request.user, pk=pk, action="change")
-<<<<<<< HEAD
-    form = JourneySettingsForm(request.POST, prefix="settings")
-    if form_applied(
-=======
     form = _settings_form(campaign, request.POST)
-    if _form_applied(
->>>>>>> h13
+    if form_applied(
         form, lambda: journey.journey_settings_update(actor=request.user, campaign=campaign, **form.cleaned_data)
     ):
         messages.success(request, _("Journey settings saved."))
