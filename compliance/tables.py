@@ -149,9 +149,9 @@ class MyFlagTable(tables.Table):
     advisor = tables.Column(verbose_name=_("Advisor"), order_by=("advisor__username",))
     category = tables.Column(verbose_name=_("Category"))
     match = tables.Column(verbose_name=_("Hit"))
-    outcome = tables.Column(verbose_name=_("Outcome"))
+    outcome = tables.Column(verbose_name=pgettext_lazy("review", "Outcome"))
     outcome_comment = tables.Column(verbose_name=_("Feedback"), orderable=False, attrs={"td": {"class": "wb-wrap"}})
-    closed_at = tables.DateTimeColumn(verbose_name=_("Reviewed"), format="Y-m-d")
+    closed_at = tables.DateTimeColumn(verbose_name=pgettext_lazy("date column", "Reviewed"), format="Y-m-d")
 
     htmx_target = "my-flag-table"
 

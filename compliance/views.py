@@ -677,7 +677,13 @@ def reports(request):
 
 
 def _report_header() -> list:
-    return [_("Dimension"), _("Key"), _("Flags"), _("Confirmed violations"), pgettext("flag status", "Open")]
+    return [
+        _("Dimension"),
+        pgettext("report row", "Key"),
+        _("Flags"),
+        _("Confirmed violations"),
+        pgettext("flag status", "Open"),
+    ]
 
 
 def _report_rows(report) -> list[list]:

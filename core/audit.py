@@ -22,7 +22,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language, get_language_info, gettext_lazy
+from django.utils.translation import get_language, get_language_info, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from .middleware import client_ip_var, request_id_var
@@ -71,7 +71,7 @@ COMMON_DETAILS = {
     "date_from": gettext_lazy("from date"),
     "date_to": gettext_lazy("to date"),
     "external_id": gettext_lazy("external id"),
-    "previous": gettext_lazy("previous"),
+    "previous": pgettext_lazy("audit detail", "previous"),
     "score": gettext_lazy("score"),
     "at": gettext_lazy("time"),
     "days": gettext_lazy("days"),

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReferralsConfig(AppConfig):
@@ -28,8 +29,8 @@ class ReferralsConfig(AppConfig):
         "rejected": _("Rejected"),
         "contacted": _("Contacted"),
         "meeting": _("Meeting booked"),
-        "converted": _("Converted"),
-        "lost": _("Lost"),
+        "converted": pgettext_lazy("referral status", "Converted"),
+        "lost": pgettext_lazy("referral status", "Lost"),
         "returned": _("Returned to advisor"),
         "already_served": _("Already served by the branch"),
         "unreachable": _("Customer not reachable"),
