@@ -30,7 +30,6 @@ class ReferralsConfig(AppConfig):
         "contacted": _("Contacted"),
         "meeting": _("Meeting booked"),
         "converted": pgettext_lazy("referral status", "Converted"),
-        "lost": pgettext_lazy("referral status", "Lost"),
         "returned": _("Returned to advisor"),
         "already_served": _("Already served by the branch"),
         "unreachable": _("Customer not reachable"),
@@ -38,6 +37,8 @@ class ReferralsConfig(AppConfig):
         "insufficient_info": _("Insufficient information"),
         "other": _("Other"),
     }
+    # A lead's "lost" (leads) is 已流失; a referral's is 未成交: the referral's word in its own events.
+    audit_values_by_verb = {"referral.": {"lost": pgettext_lazy("referral status", "Lost")}}
 
     role_permissions = {
         "advisor": {"referral": ["view", "add"]},
