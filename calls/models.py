@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.access import RestrictedQuerySet
@@ -27,7 +27,7 @@ class Disposition(models.Model):
     """
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
-    label = models.CharField(_("label"), max_length=60)
+    label = models.CharField(pgettext_lazy("outcome name", "label"), max_length=60)
     label_en = models.CharField(_("English label"), max_length=60, blank=True)
     connected = models.BooleanField(_("connected"), default=False)
     effective = models.BooleanField(_("effective conversation"), default=False)

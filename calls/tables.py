@@ -10,6 +10,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leads.models import Lead, PlannedCall
 from referrals.models import Referral
@@ -67,7 +68,7 @@ class CompletedCallTable(tables.Table):
     started_at = tables.DateTimeColumn(format="H:i", verbose_name=_("Time"))
     customer = tables.Column(verbose_name=_("Customer"), orderable=False)
     purpose = tables.Column(verbose_name=_("Purpose"))
-    disposition = tables.Column(verbose_name=_("Outcome"), orderable=False)
+    disposition = tables.Column(verbose_name=pgettext_lazy("call", "Outcome"), orderable=False)
     duration_seconds = tables.Column(verbose_name=_("Duration"), attrs={"td": {"class": "num"}})
     next_action = tables.Column(verbose_name=_("Next step"))
     advisor = tables.Column(verbose_name=_("Advisor"), orderable=False)

@@ -247,8 +247,12 @@ class CampaignTransition(models.Model):
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("campaign")
     )
-    from_status = models.CharField(_("from"), max_length=16, choices=CampaignStatus.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=CampaignStatus.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status transition", "from"), max_length=16, choices=CampaignStatus.choices
+    )
+    to_status = models.CharField(
+        pgettext_lazy("status transition", "to"), max_length=16, choices=CampaignStatus.choices
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -496,7 +500,7 @@ class JourneyEventKind(models.TextChoices):
     CONTROL = "control", _("Control group: not contacted")
     YES = "yes", _("Branch: yes")
     NO = "no", _("Branch: no")
-    CONVERTED = "converted", _("Converted")
+    CONVERTED = "converted", pgettext_lazy("journey member", "Converted")
     COMPLETED = "completed", _("Completed the journey")
     EXITED = "exited", _("Left the journey")
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ComplianceConfig(AppConfig):
@@ -14,7 +15,7 @@ class ComplianceConfig(AppConfig):
         "retired": _("versions retired"),
         "acknowledged": _("findings acknowledged"),
         "based_on": _("based on version"),
-        "outcome": _("outcome"),
+        "outcome": pgettext_lazy("review", "outcome"),
         "new_flags": _("new flags"),
         "snapshot": _("rule"),
         "changes": _("changes"),

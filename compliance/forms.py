@@ -121,7 +121,9 @@ class LexiconRuleForm(forms.ModelForm):
 
 
 class FlagCloseForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=FlagOutcome.choices, widget=forms.Select(attrs=_SELECT))
+    outcome = forms.ChoiceField(
+        label=pgettext_lazy("review", "Outcome"), choices=FlagOutcome.choices, widget=forms.Select(attrs=_SELECT)
+    )
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={**_TEXT, "rows": 3}), max_length=2000)
 
 

@@ -407,7 +407,7 @@ class Communication(models.Model):
     """A snapshot of a scanned text (call note, transcript), so review screens stand alone."""
 
     source = models.CharField(_("source"), max_length=16, choices=CommSource.choices)
-    object_id = models.BigIntegerField(_("object id"))
+    object_id = models.BigIntegerField(pgettext_lazy("audit", "object id"))
     advisor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -545,7 +545,9 @@ class Flag(models.Model):
         related_name="+",
         verbose_name=_("escalated to"),
     )
-    outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
+    outcome = models.CharField(
+        pgettext_lazy("review", "outcome"), max_length=16, choices=FlagOutcome.choices, blank=True
+    )
     outcome_comment = models.TextField(_("comment"), blank=True, max_length=2000)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -608,7 +610,9 @@ class FlagReview(models.Model):
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="reviews")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(_("action"), max_length=16, choices=FlagAction.choices)
-    outcome = models.CharField(_("outcome"), max_length=16, choices=FlagOutcome.choices, blank=True)
+    outcome = models.CharField(
+        pgettext_lazy("review", "outcome"), max_length=16, choices=FlagOutcome.choices, blank=True
+    )
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 

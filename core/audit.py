@@ -7,7 +7,10 @@ the audit log shows those labels, its filter offers them, and a test checks that
 verb the code records is declared. In the same way ``audit_details`` names the keys of
 the details an app records (``{"follow_up": _("follow-up")}``) and ``audit_targets``
 names targets that are not models (``{"compliance.report": _("compliance report")}``);
-a model target is named by its ``verbose_name``. Core names no app: it reads the
+a model target is named by its ``verbose_name``. ``audit_values`` names the codes the
+details hold as values; where two apps' statuses share a code with different words (a
+lead "lost" is 已流失, a referral "lost" 未成交), the app names its word for its own verbs in
+``audit_values_by_verb = {"referral.": {"lost": ...}}``. Core names no app: it reads the
 installed apps' declarations.
 """
 
@@ -22,7 +25,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import get_language, get_language_info, gettext_lazy
+from django.utils.translation import get_language, get_language_info, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from .middleware import client_ip_var, request_id_var
@@ -71,7 +74,7 @@ COMMON_DETAILS = {
     "date_from": gettext_lazy("from date"),
     "date_to": gettext_lazy("to date"),
     "external_id": gettext_lazy("external id"),
-    "previous": gettext_lazy("previous"),
+    "previous": pgettext_lazy("audit detail", "previous"),
     "score": gettext_lazy("score"),
     "at": gettext_lazy("time"),
     "days": gettext_lazy("days"),
@@ -109,6 +112,29 @@ def audit_value_labels() -> dict[str, Any]:
 
 
 @cache
+def _audit_values_by_verb() -> dict[str, dict[str, Any]]:
+    scoped: dict[str, dict[str, Any]] = {}
+    for config in apps.get_app_configs():
+        for prefix, labels in getattr(config, "audit_values_by_verb", {}).items():
+            scoped.setdefault(prefix, {}).update(labels)
+    return scoped
+
+
+def audit_value_labels_for(verb: str) -> dict[str, Any]:
+    """The value words of one verb's details: the shared ones, then those an app names
+    for its own verbs (``audit_values_by_verb``)."""
+    return _value_labels_with(tuple(p for p in _audit_values_by_verb() if verb.startswith(p)))
+
+
+@cache
+def _value_labels_with(prefixes: tuple[str, ...]) -> dict[str, Any]:
+    labels = dict(audit_value_labels())
+    for prefix in prefixes:
+        labels.update(_audit_values_by_verb()[prefix])
+    return labels
+
+
+@cache
 def audit_target_labels() -> dict[str, Any]:
     """Every target type → its label: the models' verbose names and the declared others."""
     labels: dict[str, Any] = {model._meta.label_lower: model._meta.verbose_name for model in apps.get_models()}
@@ -130,21 +156,21 @@ def _punctuation() -> tuple[str, str, str, str, str]:
     return ": ", "; ", ", ", "(", ")"
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, verb: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, dict):
-        return details_text(value) if value else "—"
+        return details_text(value, verb=verb) if value else "—"
     if isinstance(value, list | tuple):
-        return _punctuation()[2].join(_value_text(v) for v in value) if value else "—"
+        return _punctuation()[2].join(_value_text(v, verb) for v in value) if value else "—"
     if isinstance(value, str):
         if value in audit_verbs():
             return verb_label(value)
         if value in (job_labels := job_kind_labels()):
             return str(job_labels[value])
-        if value in (value_labels := audit_value_labels()):
+        if value in (value_labels := audit_value_labels_for(verb)):
             return str(value_labels[value])
         if value in ("csv", "xlsx"):
             return value.upper()
@@ -164,11 +190,12 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def details_text(details: dict) -> str:
+def details_text(details: dict, *, verb: str = "") -> str:
     """An event's details as text people read: ``label：value；label：value``.
 
     Keys are named by the apps' ``audit_details``; values are shown as written (Chinese
-    as Chinese, never as ``\\u`` escapes), lists joined, nested details in parentheses.
+    as Chinese, never as ``\\u`` escapes), lists joined, nested details in parentheses;
+    codes in the words of the event's ``verb`` where an app names them for it.
     """
     labels = audit_detail_labels()
     colon, semicolon, _comma, opening, closing = _punctuation()
@@ -176,7 +203,7 @@ def details_text(details: dict) -> str:
     for key, value in details.items():
         # A record's id reads as a number of that record ("customer #8"), not a count.
         is_id = isinstance(value, int) and not isinstance(value, bool) and (key in ID_KEYS or key.endswith("_id"))
-        text = f"#{value}" if is_id else _value_text(value)
+        text = f"#{value}" if is_id else _value_text(value, verb)
         if isinstance(value, dict) and value:
             text = f"{opening}{text}{closing}"
         parts.append(f"{labels.get(key, key)}{colon}{text}")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.access import FencedExists, RestrictedQuerySet
@@ -389,7 +389,7 @@ class AssetSnapshot(models.Model):
 
 
 class TagCategory(models.TextChoices):
-    VALUE = "value", _("Value")
+    VALUE = "value", pgettext_lazy("tag category", "Value")
     BEHAVIOUR = "behaviour", _("Behaviour")
     PREFERENCE = "preference", _("Preference")
     LIFECYCLE = "lifecycle", _("Lifecycle")
@@ -664,7 +664,7 @@ class ViewPlace(models.TextChoices):
     FLAG = "flag", _("Compliance flag")
     API_REFERRAL = "api_referral", _("Referral (API)")
     API_SCORE = "api_score", _("Customer score (API)")
-    ADMIN = "admin", _("Administration")
+    ADMIN = "admin", pgettext_lazy("access purpose", "Administration")
     WEALTH_REPORT = "wealth_report", _("Annual wealth report")
 
 

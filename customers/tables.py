@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from org.roles import staff_name
 
@@ -16,7 +17,7 @@ from .models import AccessRecord, Customer, ImportBatch, ViewPlace
 
 class CustomerTable(tables.Table):
     customer_no = tables.Column(verbose_name=_("Customer number"))
-    name = tables.Column(verbose_name=_("Name"))
+    name = tables.Column(verbose_name=pgettext_lazy("person", "Name"))
     tier = tables.Column(verbose_name=_("Tier"))
     aum = tables.Column(verbose_name=_("AUM (CNY)"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
     risk_level = tables.Column(verbose_name=_("Risk"))

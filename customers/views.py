@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from core.access import require
@@ -60,7 +60,7 @@ def customer_list(request):
 def _export_header() -> list[str]:
     return [
         _("Customer number"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("Mobile"),
         _("Tier"),
         _("AUM (CNY)"),

@@ -8,12 +8,18 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import BoundedDateField, id_or_none
 
 from .selectors import BREAKDOWNS, Period, period_for
 
-PERIOD_KINDS = (("day", _("Day")), ("week", _("Week")), ("month", _("Month")), ("custom", _("Custom range")))
+PERIOD_KINDS = (
+    ("day", pgettext_lazy("period choice", "Day")),
+    ("week", pgettext_lazy("period choice", "Week")),
+    ("month", pgettext_lazy("period choice", "Month")),
+    ("custom", _("Custom range")),
+)
 MAX_DAYS = 800  # two years and a little: the data the dashboards are built for
 ID_FIELDS = ("team", "advisor", "branch", "campaign", "rm")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import RestrictedQuerySet
 from core.languages import in_reader_language
@@ -246,8 +247,10 @@ class LeadTransition(models.Model):
     """One change of a lead's status: the lifecycle history, with who and why."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("lead"))
-    from_status = models.CharField(_("from"), max_length=16, choices=LeadStatus.choices)
-    to_status = models.CharField(_("to"), max_length=16, choices=LeadStatus.choices)
+    from_status = models.CharField(
+        pgettext_lazy("status transition", "from"), max_length=16, choices=LeadStatus.choices
+    )
+    to_status = models.CharField(pgettext_lazy("status transition", "to"), max_length=16, choices=LeadStatus.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -286,7 +289,7 @@ class GradeDecision(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     score = models.FloatField(_("score"), null=True, blank=True)
     model_version = models.CharField(_("model version"), max_length=64, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+    decided_at = models.DateTimeField(pgettext_lazy("grade confirmation", "decided at"), auto_now_add=True)
 
     objects = LeadRecordQuerySet.as_manager()
 

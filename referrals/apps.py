@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReferralsConfig(AppConfig):
@@ -28,8 +29,7 @@ class ReferralsConfig(AppConfig):
         "rejected": _("Rejected"),
         "contacted": _("Contacted"),
         "meeting": _("Meeting booked"),
-        "converted": _("Converted"),
-        "lost": _("Lost"),
+        "converted": pgettext_lazy("referral status", "Converted"),
         "returned": _("Returned to advisor"),
         "already_served": _("Already served by the branch"),
         "unreachable": _("Customer not reachable"),
@@ -37,6 +37,8 @@ class ReferralsConfig(AppConfig):
         "insufficient_info": _("Insufficient information"),
         "other": _("Other"),
     }
+    # A lead's "lost" (leads) is 已流失; a referral's is 未成交: the referral's word in its own events.
+    audit_values_by_verb = {"referral.": {"lost": pgettext_lazy("referral status", "Lost")}}
 
     role_permissions = {
         "advisor": {"referral": ["view", "add"]},

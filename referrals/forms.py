@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Product
 
@@ -109,7 +110,10 @@ class OutcomeForm(_Bootstrap, forms.Form):
 
     outcome = forms.ChoiceField(
         label=_("Outcome"),
-        choices=[(ReferralStatus.CONVERTED, _("Converted")), (ReferralStatus.LOST, _("Lost"))],
+        choices=[
+            (ReferralStatus.CONVERTED, pgettext_lazy("referral status", "Converted")),
+            (ReferralStatus.LOST, pgettext_lazy("referral status", "Lost")),
+        ],
     )
     product = forms.ModelChoiceField(
         label=_("Product"), queryset=Product.objects.filter(on_shelf=True).order_by("code"), required=False

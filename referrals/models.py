@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import FencedExists, RestrictedQuerySet
 from leads.models import Lead
@@ -34,8 +35,8 @@ class ReferralStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     CONTACTED = "contacted", _("Contacted")
     MEETING = "meeting", _("Meeting booked")
-    CONVERTED = "converted", _("Converted")
-    LOST = "lost", _("Lost")
+    CONVERTED = "converted", pgettext_lazy("referral status", "Converted")
+    LOST = "lost", pgettext_lazy("referral status", "Lost")
     RETURNED = "returned", _("Returned to advisor")
 
 

@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import get_for_user
 from customers.models import Customer, Holding, Interaction
@@ -144,8 +145,8 @@ EVENT_LABELS = {
     "attempt": _("Reached the customer"),
     "meeting": _("Meeting booked"),
     "visit": _("Customer visited"),
-    "converted": _("Converted"),
-    "lost": _("Lost"),
+    "converted": pgettext_lazy("referral status", "Converted"),
+    "lost": pgettext_lazy("referral status", "Lost"),
     "return": _("Returned to the advisor"),
     "overdue_review": _("Review overdue"),
     "overdue_first_contact": _("First contact overdue"),

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReportsConfig(AppConfig):
@@ -18,7 +19,7 @@ class ReportsConfig(AppConfig):
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
         "zh-hans": _("Chinese"),
-        "en": _("English"),
+        "en": pgettext_lazy("report language", "English"),
         "post": _("Post"),
         "in_person": _("Handed over in person"),
         "app": _("Mobile banking app"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.access import RestrictedQuerySet
 from customers.models import Customer
@@ -29,7 +30,7 @@ class DeliveryChannel(models.TextChoices):
 
 class ReportLanguage(models.TextChoices):
     ZH = "zh-hans", _("Chinese")
-    EN = "en", _("English")
+    EN = "en", pgettext_lazy("report language", "English")
 
 
 class WealthReportQuerySet(RestrictedQuerySet):

@@ -14,7 +14,7 @@
   ``{{ reasons|reasons_short }}``: the first two of a list, joined;
 - ``{{ seconds|call_duration }}`` → ``4:05``;
 - ``{{ event.verb|audit_verb }}``, ``{{ event.target_type|audit_target }}``,
-  ``{{ event.details|audit_details }}``: an audit event in words (``core.audit``).
+  ``{{ event.details|audit_details:event.verb }}``: an audit event in words (``core.audit``).
 
 Row templates of the long lists call these instead of django-tables2's per-cell
 ``render_*`` methods (much cheaper per cell).
@@ -136,5 +136,5 @@ def audit_target(target_type: str) -> str:
 
 
 @register.filter
-def audit_details(details: dict) -> str:
-    return details_text(details) if details else EMPTY
+def audit_details(details: dict, verb: str = "") -> str:
+    return details_text(details, verb=verb) if details else EMPTY

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from core.audit import audit_value_labels, details_text
+from core.audit import audit_value_labels_for, details_text
 from core.models import AuditEvent, Job, Notification
 from customers.tests.factories import ProductFactory
 from leads.models import Grade, LeadStatus
@@ -119,12 +119,29 @@ def test_rejecting_and_returning_have_different_words():
     assert "退回" in returning
 
 
-@pytest.mark.parametrize("choices", [ReferralStatus, RejectReason, LeadStatus, Grade])
-def test_the_audit_log_words_every_status_and_reason_as_the_pages_do(choices):
-    """A rejection's details read "from: pending; to: rejected; reason: already_served"."""
-    words = audit_value_labels()
+@pytest.mark.parametrize(
+    ("choices", "verb"),
+    [
+        (ReferralStatus, "referral.lost"),
+        (RejectReason, "referral.reject"),
+        (LeadStatus, "lead.transition"),
+        (Grade, ""),
+    ],
+)
+def test_the_audit_log_words_every_status_and_reason_as_the_pages_do(choices, verb):
+    """A rejection's details read "from: pending; to: rejected; reason: already_served",
+    in words; a code two apps share ("lost") in the words of the event's own app."""
+    words = audit_value_labels_for(verb)
     for code, label in choices.choices:
         assert code in words and str(words[code]) == str(label), code
+
+
+def test_a_code_two_apps_share_reads_in_the_words_of_the_events_app():
+    """ "lost" is a lead's status (已流失) and a referral's (未成交): each event says its own."""
+    with translation.override("zh-hans"):
+        assert "未成交" in details_text({"to": "lost"}, verb="referral.lost")
+        assert "已流失" in details_text({"to": "lost"}, verb="lead.transition")
+        assert "已流失" in details_text({"to": "lost"})
 
 
 def test_a_rejection_in_the_audit_log_is_in_words(world, referral):
