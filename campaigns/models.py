@@ -665,7 +665,7 @@ class HoldoutReportMonth(models.Model):
     a year over every customer. Sums, so the means and intervals are computed on reading."""
 
     month = models.DateField(_("month"))  # its first day
-    group = models.CharField(_("group"), max_length=8)  # "touched" or "holdout"
+    group = models.CharField(pgettext_lazy("holdout report", "group"), max_length=8)  # "touched" or "holdout"
     customers = models.PositiveIntegerField(_("customers"), default=0)
     converted = models.PositiveIntegerField(_("converted"), default=0)
     conversions = models.PositiveIntegerField(_("conversions"), default=0)
