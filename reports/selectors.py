@@ -159,9 +159,13 @@ class ScanState:
     findings: int = 0
 
 
-def report_scan_states(report_ids) -> dict[int, ScanState]:
-    """The scan state of each report, in two queries whatever their number."""
-    ids = list(report_ids)
+def report_scan_states(reports) -> dict[int, ScanState]:
+    """The scan state of each report, in two queries whatever their number. A scan counts
+    only when it ran after the report was generated: generating again keeps the
+    communication's row (and its last ``scanned_at``) while the new text waits for its
+    own scan."""
+    reports = list(reports)
+    ids = [r.pk for r in reports]
     comms = dict(
         Communication.objects.filter(source=CommSource.WEALTH_REPORT, object_id__in=ids).values_list(
             "object_id", "scanned_at"
@@ -173,8 +177,9 @@ def report_scan_states(report_ids) -> dict[int, ScanState]:
         .values_list("communication__object_id", flat=True)
     )
     states = {}
-    for rid in ids:
-        if comms.get(rid) is None:
+    for report in reports:
+        rid, scanned_at = report.pk, comms.get(report.pk)
+        if scanned_at is None or scanned_at < report.generated_at:
             states[rid] = ScanState("pending")
         elif blocking.get(rid):
             states[rid] = ScanState("blocked", blocking[rid])

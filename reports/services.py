@@ -177,7 +177,7 @@ def report_deliver(*, actor, report: WealthReport, channel: str, now: dt.datetim
         raise ValidationError({"channel": _("Choose how the report was sent.")}, code="channel")
     if report.delivered_at is not None:
         raise ValidationError(_("This report was already sent."), code="already_delivered")
-    state = report_scan_states([report.pk])[report.pk]
+    state = report_scan_states([report])[report.pk]
     if state.status == "pending":
         raise ValidationError(
             _("The compliance check of this report has not finished yet; try again in a moment."), code="scan_pending"

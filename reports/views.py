@@ -49,7 +49,7 @@ def _batch_context(request, form: BatchForm | None = None) -> dict:
 
 
 def _attach_states(reports) -> None:
-    states = selectors.report_scan_states([r.pk for r in reports])
+    states = selectors.report_scan_states(reports)
     for report in reports:
         report.scan = states[report.pk]
 

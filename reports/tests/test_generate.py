@@ -173,3 +173,25 @@ def test_compliance_may_not_generate(world, book):
     with pytest.raises(PermissionDenied):  # another team's advisor
         services.report_generate(actor=world.advisor_b, customer=book)
     assert AuditEvent.objects.filter(verb="report.generate", details__refused=True).count() == 2
+
+
+def test_a_regenerated_report_waits_for_the_scan_of_its_new_text(
+    world, book, generate, django_capture_on_commit_callbacks
+):
+    """The first text was scanned clear; a report generated again with other wording may
+    not be sent on that old scan: it waits for its own, which here blocks it."""
+    generate(actor=world.advisor_a, customer=book)
+    version = ScriptVersion.objects.get(status="approved", script__purpose="wealth_report")
+    ScriptVersion.objects.filter(pk=version.pk).update(body="本产品保本保收益，稳赚不赔。")
+    with django_capture_on_commit_callbacks(execute=False) as scans:
+        report = services.report_generate(actor=world.advisor_a, customer=book)
+    with pytest.raises(ValidationError) as exc:
+        services.report_deliver(actor=world.advisor_a, report=report, channel=DeliveryChannel.EMAIL)
+    assert exc.value.code == "scan_pending"
+    for scan in scans:
+        scan()
+    with pytest.raises(ValidationError) as exc:
+        services.report_deliver(actor=world.advisor_a, report=report, channel=DeliveryChannel.EMAIL)
+    assert exc.value.code == "scan_blocked"
+    report.refresh_from_db()
+    assert report.delivered_at is None
