@@ -226,7 +226,13 @@ def report_batch_start(*, actor, segment: Segment, year: int | None = None) -> J
             ),
             code="no_approved_script",
         )
-    year = year or timezone.localdate().year
+    this_year = timezone.localdate().year
+    year = year or this_year
+    if year > this_year:
+        raise ValidationError(
+            {"year": _("The year %(year)d has not begun: its reports cannot be written yet.") % {"year": year}},
+            code="future_year",
+        )
     return job_start_once(
         actor=actor,
         kind=BATCH_JOB,

@@ -165,6 +165,16 @@ def test_batch_is_for_campaign_managers(world, book, client_for):
     assert bad.status_code == 400 and not Job.objects.filter(kind="reports.batch").exists()
 
 
+def test_no_batch_for_a_year_not_begun(world, book, client_for):
+    """A report of next year would have no statements yet, and its delivery would count
+    as this year's written report."""
+    segment = _segment(world, [book])
+    next_year = timezone.localdate().year + 1
+    response = client_for(world.campaigner).post(reverse("reports:batch"), {"segment": segment.pk, "year": next_year})
+    assert response.status_code == 400 and f"{next_year} 年尚未开始" in response.content.decode()
+    assert not Job.objects.filter(kind="reports.batch").exists()
+
+
 def test_the_admin_shows_a_report_but_cannot_mark_it_sent(world, report, client):
     """Sending goes through the service (the scan, the audit): the admin only reads."""
     superuser = get_user_model().objects.create_superuser("root", "root@example.cn", "demo-pass-123")
