@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Interaction, Meeting, TouchKind
 from org.models import Branch, StaffProfile
-from reports.selectors import reports_delivered
+from reports.selectors import reports_delivered, year_bounds
 
 from .access import cadence_customers
 from .models import CadenceTargets
@@ -117,11 +117,6 @@ def progress_of(counts: dict[str, int], *, targets: CadenceTargets, today: dt.da
         done = counts.get(key, 0)
         touches[key] = Touch(key, done, target, expected_by(target, today), next_due(target, done, today.year))
     return Progress(touches=touches, today=today)
-
-
-def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_default_timezone()
-    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
 def touch_counts(*, customers, year: int) -> dict[int, dict[str, int]]:
