@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.models import Segment
 from campaigns.services.segments import segment_members
-from compliance.models import CommSource
+from compliance.models import CommSource, ScriptVersion
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
 from core.models import Job, JobChunk
@@ -53,6 +53,20 @@ def report_language(user) -> str:
     return ReportLanguage.EN if language.startswith("en") else ReportLanguage.ZH
 
 
+def _approved_wording() -> ScriptVersion:
+    """The approved wording reports are written with, or the refusal in words."""
+    version = report_script_version()
+    if version is None:
+        raise ValidationError(
+            _(
+                "No approved wealth-report wording: compliance must approve a script of the "
+                "“Annual wealth report” purpose before reports can be generated."
+            ),
+            code="no_approved_script",
+        )
+    return version
+
+
 @records_refusals
 @transaction.atomic
 def report_generate(
@@ -77,15 +91,7 @@ def report_generate(
             verb="report.generate",
             target=customer,
         )
-    version = report_script_version()
-    if version is None:
-        raise ValidationError(
-            _(
-                "No approved wealth-report wording: compliance must approve a script of the "
-                "“Annual wealth report” purpose before reports can be generated."
-            ),
-            code="no_approved_script",
-        )
+    version = _approved_wording()
     report = WealthReport.objects.select_for_update().filter(customer=customer, year=year).first()
     if report is not None and report.delivered_at is not None:
         raise ValidationError(
@@ -218,14 +224,7 @@ def report_batch_start(*, actor, segment: Segment, year: int | None = None) -> J
     twice."""
     if not can_run_report_batch(actor):
         raise PermissionDenied(_("You may not generate a segment's reports."))
-    if report_script_version() is None:
-        raise ValidationError(
-            _(
-                "No approved wealth-report wording: compliance must approve a script of the "
-                "“Annual wealth report” purpose before reports can be generated."
-            ),
-            code="no_approved_script",
-        )
+    _approved_wording()
     this_year = timezone.localdate().year
     year = year or this_year
     if year > this_year:
