@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Segment
 from core.access import require
+from core.forms import form_applied
 from core.htmx import redirect_for
 from core.models import Job
 from customers.selectors import customer_get_for_user
@@ -68,16 +69,14 @@ def report_list(request):
 def report_batch(request):
     segments = Segment.objects.restrict(request.user, "view").order_by("name")
     form = BatchForm(request.POST, segments=segments)
-    if form.is_valid():
-        try:
-            services.report_batch_start(
-                actor=request.user, segment=form.cleaned_data["segment"], year=form.cleaned_data["year"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("The reports are being generated; progress shows below."))
-            return redirect_for(request, reverse("reports:list"))
+    if form_applied(
+        form,
+        lambda: services.report_batch_start(
+            actor=request.user, segment=form.cleaned_data["segment"], year=form.cleaned_data["year"]
+        ),
+    ):
+        messages.success(request, _("The reports are being generated; progress shows below."))
+        return redirect_for(request, reverse("reports:list"))
     reports = list(selectors.reports_for(user=request.user).order_by("-generated_at", "-id")[:LIST_LIMIT])
     _attach_states(reports)
     return render(
