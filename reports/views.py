@@ -106,11 +106,16 @@ def report_download(request, pk: int):
     report = selectors.report_get_for_user(user=request.user, pk=pk)
     if not report.file:
         raise Http404
-    services.report_download_record(actor=request.user, report=report, user_agent=_user_agent(request))
     try:
         handle = report.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    # Recorded once the file is there (a 404 is no download), before the first byte.
+    try:
+        services.report_download_record(actor=request.user, report=report, user_agent=_user_agent(request))
+    except BaseException:
+        handle.close()
+        raise
     return FileResponse(
         handle,
         as_attachment=True,

@@ -65,6 +65,14 @@ def test_download_is_audited_and_recorded(world, report, client_for):
     assert record.customer_id == report.customer_id and record.details["page"] == "wealth_report"
 
 
+def test_a_missing_file_is_404_and_no_download_is_recorded(world, report, client_for):
+    report.file.storage.delete(report.file.name)
+    response = client_for(world.lead_a).get(reverse("reports:download", args=[report.pk]))
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(verb="report.download").exists()
+    assert not AccessRecord.objects.filter(kind=AccessKind.EXPORT).exists()
+
+
 @pytest.mark.parametrize("who", ["advisor_b", "manager_x", "rm_x"])
 def test_download_outside_the_scope_is_404(world, report, client_for, who):
     response = client_for(getattr(world, who)).get(reverse("reports:download", args=[report.pk]))
