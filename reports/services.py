@@ -9,7 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -67,6 +67,18 @@ def _approved_wording() -> ScriptVersion:
     return version
 
 
+def _report_to_replace(*, customer: Customer, year: int) -> WealthReport | None:
+    """The customer's report of ``year``, locked, or None; refused once it was sent."""
+    report = WealthReport.objects.select_for_update().filter(customer=customer, year=year).first()
+    if report is not None and report.delivered_at is not None:
+        raise ValidationError(
+            _("The %(year)d report was already sent on %(date)s; it cannot be replaced.")
+            % {"year": year, "date": timezone.localtime(report.delivered_at).date().isoformat()},
+            code="already_delivered",
+        )
+    return report
+
+
 @records_refusals
 @transaction.atomic
 def report_generate(
@@ -92,13 +104,7 @@ def report_generate(
             target=customer,
         )
     version = _approved_wording()
-    report = WealthReport.objects.select_for_update().filter(customer=customer, year=year).first()
-    if report is not None and report.delivered_at is not None:
-        raise ValidationError(
-            _("The %(year)d report was already sent on %(date)s; it cannot be replaced.")
-            % {"year": year, "date": timezone.localtime(report.delivered_at).date().isoformat()},
-            code="already_delivered",
-        )
+    report = _report_to_replace(customer=customer, year=year)
     with translation.override(language):
         facts = report_facts(customer=customer, year=year, today=timezone.localdate(now))
         try:
@@ -125,7 +131,18 @@ def report_generate(
     report.job = job
     report.size = len(data)
     report.file.save(f"wealth-report-{customer.customer_no}-{year}.pdf", ContentFile(data), save=False)
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another generation wrote the year's first report meanwhile (the portrait while
+        # the segment's batch reaches the customer): it is replaced like any report not
+        # sent yet. The insert waited for that transaction, so its row is there to lock.
+        other = _report_to_replace(customer=customer, year=year)
+        if other is None:  # not that constraint
+            raise
+        report.pk, report._state.adding, old_name = other.pk, False, other.file.name
+        report.save()
     if old_name and old_name != report.file.name:
         storage = report.file.storage
         transaction.on_commit(lambda: storage.delete(old_name))
