@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, Interaction, Meeting, TouchKind
 from org.models import Branch, StaffProfile
-from reports.selectors import reports_delivered
+from org.roles import Role
+from reports.selectors import reports_delivered, year_bounds
 
 from .access import cadence_customers
 from .models import CadenceTargets
@@ -117,11 +118,6 @@ def progress_of(counts: dict[str, int], *, targets: CadenceTargets, today: dt.da
         done = counts.get(key, 0)
         touches[key] = Touch(key, done, target, expected_by(target, today), next_due(target, done, today.year))
     return Progress(touches=touches, today=today)
-
-
-def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    tz = timezone.get_default_timezone()
-    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
 
 
 def touch_counts(*, customers, year: int) -> dict[int, dict[str, int]]:
@@ -226,7 +222,9 @@ def advisor_summaries(user, *, today: dt.date, team_id: int | None = None) -> tu
     for (kind, pk), summary in groups.items():
         if kind == "advisor":
             profile = staff.get(pk)
-            summary.advisor_id = pk if profile is not None else None
+            # The advisor page is an advisor's book (cadence.views.advisor): a team lead
+            # owning customers gets a row without a link that would answer 404.
+            summary.advisor_id = pk if profile is not None and profile.role == Role.ADVISOR else None
             summary.label = profile.display_name if profile else str(_("No owner advisor"))
             summary.team = profile.team.name if profile and profile.team else ""
         else:

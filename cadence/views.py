@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.access import require
-from core.forms import form_add_service_errors, id_or_none
+from core.forms import form_applied, id_or_none
 from core.htmx import redirect_for
 from org.models import StaffProfile, Team
 from org.roles import Role, role_of
@@ -115,13 +114,12 @@ def advisor(request, pk: int):
 def targets(request):
     current = selectors.targets_current()
     form = TargetsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = form.cleaned_data
-        try:
-            targets_update(actor=request.user, tiers=data["tiers"], **{name: data[name] for name in TARGET_FIELDS})
-        except ValidationError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Targets saved."))
-            return redirect_for(request, reverse("cadence:targets"))
+        targets_update(actor=request.user, tiers=data["tiers"], **{name: data[name] for name in TARGET_FIELDS})
+
+    if request.method == "POST" and form_applied(form, save):
+        messages.success(request, _("Targets saved."))
+        return redirect_for(request, reverse("cadence:targets"))
     return render(request, "cadence/targets.html", {"form": form, "targets": current})

@@ -9,11 +9,21 @@ must be among them. JSON columns are not supported (arrays of jsonb need adaptin
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 
 from .lookups import array_literal
 
 PART = 10_000
+
+
+def _array_type(field) -> str:
+    """The column's type without its size: a cast to ``varchar(n)`` would cut a longer
+    string silently, where the INSERT's own conversion refuses it (as Django's does) and
+    rounds a ``numeric(p, s)`` the same way."""
+    db_type = field.rel_db_type(connection) if field.is_relation else field.db_type(connection)
+    return re.sub(r"\([^)]*\)", "", db_type)
 
 
 def rows_insert(model, columns: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> int:
@@ -31,7 +41,7 @@ def rows_insert(model, columns: list[str], rows: list[tuple], *, ignore_conflict
         )
         return len(rows)
     quoted = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.rel_db_type(connection) if f.is_relation else f.db_type(connection)}[]" for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f)}[]" for f in fields)
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({quoted}) "  # noqa: S608 - names from the model
         f"SELECT * FROM unnest({arrays})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")

@@ -92,12 +92,15 @@ def _integer_target(lhs) -> bool:
 
 
 INTEGER_COLUMNS = frozenset({"smallint", "integer", "bigint"})
+# What a bigint holds: a larger integer in the array would be an error, where Django's
+# own IN compares it as a number and matches nothing.
+BIGINT = range(-(2**63), 2**63)
 
 
 def _array_of(column_type: str, values: list) -> tuple[str, str] | None:
     """(SQL array type, literal) for integers against an integer column or strings
     against a text column; None for anything else (JSON, dates, numbers, mixed)."""
-    if column_type in INTEGER_COLUMNS and all(type(v) is int for v in values):
+    if column_type in INTEGER_COLUMNS and all(type(v) is int and v in BIGINT for v in values):
         return "bigint", _int_literal(values)
     if (column_type == "text" or column_type.startswith("varchar")) and all(type(v) is str for v in values):
         return "text", array_literal(values)

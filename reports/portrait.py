@@ -17,7 +17,7 @@ from .selectors import customer_reports, report_scan_states, report_script_versi
 
 def _reports_tab(request, customer) -> dict:
     reports = customer_reports(customer=customer)
-    states = report_scan_states([r.pk for r in reports])
+    states = report_scan_states(reports)
     for report in reports:
         report.scan = states[report.pk]
     year = timezone.localdate().year

@@ -63,6 +63,13 @@ class ReportFacts:
         return sum(self.allocation.values(), Decimal("0"))
 
 
+def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """The first moment of ``year`` and of the next, in the bank's time zone: a report's
+    year and the cadence's are calendar years in Asia/Shanghai."""
+    tz = timezone.get_default_timezone()
+    return dt.datetime(year, 1, 1, tzinfo=tz), dt.datetime(year + 1, 1, 1, tzinfo=tz)
+
+
 def report_facts(*, customer: Customer, year: int, today: dt.date | None = None) -> ReportFacts:
     """The figures of ``customer``'s report for ``year`` (AUM snapshots of the year,
     latest allocation, holdings, maturities in the coming year, the year's interactions,
@@ -85,9 +92,7 @@ def report_facts(*, customer: Customer, year: int, today: dt.date | None = None)
     )
     horizon = today + dt.timedelta(days=MATURITY_HORIZON_DAYS)
     maturing = [h for h in holdings if h.maturity_date and today <= h.maturity_date <= horizon]
-    tz = timezone.get_current_timezone()
-    start = dt.datetime(year, 1, 1, tzinfo=tz)
-    end = dt.datetime(year + 1, 1, 1, tzinfo=tz)
+    start, end = year_bounds(year)
     rows = list(
         Interaction.objects.filter(customer=customer, occurred_at__gte=start, occurred_at__lt=end).values_list(
             "channel", "occurred_at"
@@ -159,9 +164,13 @@ class ScanState:
     findings: int = 0
 
 
-def report_scan_states(report_ids) -> dict[int, ScanState]:
-    """The scan state of each report, in two queries whatever their number."""
-    ids = list(report_ids)
+def report_scan_states(reports) -> dict[int, ScanState]:
+    """The scan state of each report, in two queries whatever their number. A scan counts
+    only when it ran after the report was generated: generating again keeps the
+    communication's row (and its last ``scanned_at``) while the new text waits for its
+    own scan."""
+    reports = list(reports)
+    ids = [r.pk for r in reports]
     comms = dict(
         Communication.objects.filter(source=CommSource.WEALTH_REPORT, object_id__in=ids).values_list(
             "object_id", "scanned_at"
@@ -173,8 +182,9 @@ def report_scan_states(report_ids) -> dict[int, ScanState]:
         .values_list("communication__object_id", flat=True)
     )
     states = {}
-    for rid in ids:
-        if comms.get(rid) is None:
+    for report in reports:
+        rid, scanned_at = report.pk, comms.get(report.pk)
+        if scanned_at is None or scanned_at < report.generated_at:
             states[rid] = ScanState("pending")
         elif blocking.get(rid):
             states[rid] = ScanState("blocked", blocking[rid])
@@ -197,9 +207,7 @@ def reports_delivered(customer_ids, year: int) -> dict[int, dt.datetime]:
     wealth report was delivered in ``year`` (Asia/Shanghai calendar year of the
     delivery). The cadence (``cadence.selectors.touch_counts``) counts the "1" of 12-4-2-1 from this; one
     indexed query."""
-    tz = timezone.get_current_timezone()
-    start = dt.datetime(year, 1, 1, tzinfo=tz)
-    end = dt.datetime(year + 1, 1, 1, tzinfo=tz)
+    start, end = year_bounds(year)
     rows = WealthReport.objects.filter(
         customer_id__in=customer_ids, delivered_at__gte=start, delivered_at__lt=end
     ).values_list("customer_id", "delivered_at")

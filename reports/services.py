@@ -9,7 +9,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.models import Segment
 from campaigns.services.segments import segment_members
-from compliance.models import CommSource
+from compliance.models import CommSource, ScriptVersion
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
 from core.models import Job, JobChunk
@@ -53,6 +53,32 @@ def report_language(user) -> str:
     return ReportLanguage.EN if language.startswith("en") else ReportLanguage.ZH
 
 
+def _approved_wording() -> ScriptVersion:
+    """The approved wording reports are written with, or the refusal in words."""
+    version = report_script_version()
+    if version is None:
+        raise ValidationError(
+            _(
+                "No approved wealth-report wording: compliance must approve a script of the "
+                "“Annual wealth report” purpose before reports can be generated."
+            ),
+            code="no_approved_script",
+        )
+    return version
+
+
+def _report_to_replace(*, customer: Customer, year: int) -> WealthReport | None:
+    """The customer's report of ``year``, locked, or None; refused once it was sent."""
+    report = WealthReport.objects.select_for_update().filter(customer=customer, year=year).first()
+    if report is not None and report.delivered_at is not None:
+        raise ValidationError(
+            _("The %(year)d report was already sent on %(date)s; it cannot be replaced.")
+            % {"year": year, "date": timezone.localtime(report.delivered_at).date().isoformat()},
+            code="already_delivered",
+        )
+    return report
+
+
 @records_refusals
 @transaction.atomic
 def report_generate(
@@ -77,22 +103,8 @@ def report_generate(
             verb="report.generate",
             target=customer,
         )
-    version = report_script_version()
-    if version is None:
-        raise ValidationError(
-            _(
-                "No approved wealth-report wording: compliance must approve a script of the "
-                "“Annual wealth report” purpose before reports can be generated."
-            ),
-            code="no_approved_script",
-        )
-    report = WealthReport.objects.select_for_update().filter(customer=customer, year=year).first()
-    if report is not None and report.delivered_at is not None:
-        raise ValidationError(
-            _("The %(year)d report was already sent on %(date)s; it cannot be replaced.")
-            % {"year": year, "date": timezone.localtime(report.delivered_at).date().isoformat()},
-            code="already_delivered",
-        )
+    version = _approved_wording()
+    report = _report_to_replace(customer=customer, year=year)
     with translation.override(language):
         facts = report_facts(customer=customer, year=year, today=timezone.localdate(now))
         try:
@@ -119,7 +131,18 @@ def report_generate(
     report.job = job
     report.size = len(data)
     report.file.save(f"wealth-report-{customer.customer_no}-{year}.pdf", ContentFile(data), save=False)
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another generation wrote the year's first report meanwhile (the portrait while
+        # the segment's batch reaches the customer): it is replaced like any report not
+        # sent yet. The insert waited for that transaction, so its row is there to lock.
+        other = _report_to_replace(customer=customer, year=year)
+        if other is None:  # not that constraint
+            raise
+        report.pk, report._state.adding, old_name = other.pk, False, other.file.name
+        report.save()
     if old_name and old_name != report.file.name:
         storage = report.file.storage
         transaction.on_commit(lambda: storage.delete(old_name))
@@ -177,7 +200,7 @@ def report_deliver(*, actor, report: WealthReport, channel: str, now: dt.datetim
         raise ValidationError({"channel": _("Choose how the report was sent.")}, code="channel")
     if report.delivered_at is not None:
         raise ValidationError(_("This report was already sent."), code="already_delivered")
-    state = report_scan_states([report.pk])[report.pk]
+    state = report_scan_states([report])[report.pk]
     if state.status == "pending":
         raise ValidationError(
             _("The compliance check of this report has not finished yet; try again in a moment."), code="scan_pending"
@@ -218,15 +241,14 @@ def report_batch_start(*, actor, segment: Segment, year: int | None = None) -> J
     twice."""
     if not can_run_report_batch(actor):
         raise PermissionDenied(_("You may not generate a segment's reports."))
-    if report_script_version() is None:
+    _approved_wording()
+    this_year = timezone.localdate().year
+    year = year or this_year
+    if year > this_year:
         raise ValidationError(
-            _(
-                "No approved wealth-report wording: compliance must approve a script of the "
-                "“Annual wealth report” purpose before reports can be generated."
-            ),
-            code="no_approved_script",
+            {"year": _("The year %(year)d has not begun: its reports cannot be written yet.") % {"year": year}},
+            code="future_year",
         )
-    year = year or timezone.localdate().year
     return job_start_once(
         actor=actor,
         kind=BATCH_JOB,

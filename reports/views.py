@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Segment
 from core.access import require
+from core.forms import form_applied
 from core.htmx import redirect_for
 from core.models import Job
 from customers.selectors import customer_get_for_user
@@ -49,7 +50,7 @@ def _batch_context(request, form: BatchForm | None = None) -> dict:
 
 
 def _attach_states(reports) -> None:
-    states = selectors.report_scan_states([r.pk for r in reports])
+    states = selectors.report_scan_states(reports)
     for report in reports:
         report.scan = states[report.pk]
 
@@ -68,16 +69,14 @@ def report_list(request):
 def report_batch(request):
     segments = Segment.objects.restrict(request.user, "view").order_by("name")
     form = BatchForm(request.POST, segments=segments)
-    if form.is_valid():
-        try:
-            services.report_batch_start(
-                actor=request.user, segment=form.cleaned_data["segment"], year=form.cleaned_data["year"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, _("The reports are being generated; progress shows below."))
-            return redirect_for(request, reverse("reports:list"))
+    if form_applied(
+        form,
+        lambda: services.report_batch_start(
+            actor=request.user, segment=form.cleaned_data["segment"], year=form.cleaned_data["year"]
+        ),
+    ):
+        messages.success(request, _("The reports are being generated; progress shows below."))
+        return redirect_for(request, reverse("reports:list"))
     reports = list(selectors.reports_for(user=request.user).order_by("-generated_at", "-id")[:LIST_LIMIT])
     _attach_states(reports)
     return render(
@@ -107,11 +106,16 @@ def report_download(request, pk: int):
     report = selectors.report_get_for_user(user=request.user, pk=pk)
     if not report.file:
         raise Http404
-    services.report_download_record(actor=request.user, report=report, user_agent=_user_agent(request))
     try:
         handle = report.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    # Recorded once the file is there (a 404 is no download), before the first byte.
+    try:
+        services.report_download_record(actor=request.user, report=report, user_agent=_user_agent(request))
+    except BaseException:
+        handle.close()
+        raise
     return FileResponse(
         handle,
         as_attachment=True,

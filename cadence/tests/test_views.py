@@ -78,6 +78,19 @@ def test_teams_page_groups_by_the_owners_team(world, book, client_for):
     assert by_team == {world.team_a.pk: 3, world.team_b.pk: 1, None: 1}
 
 
+def test_every_advisor_link_of_the_overview_opens(world, book, client_for):
+    """A customer owned by a team lead has a row, but the advisor page is for advisors:
+    no link that would answer 404."""
+    WealthCustomerFactory(owner=world.lead_a, home_branch=world.branch_x)
+    client = client_for(world.admin)
+    rows = client.get(reverse("cadence:overview")).context["rows"]
+    linked = [row.advisor_id for row in rows if row.advisor_id]
+    assert world.advisor_a.pk in linked
+    assert [row for row in rows if row.key == ("advisor", world.lead_a.pk)]
+    for advisor_id in linked:
+        assert client.get(reverse("cadence:advisor", args=[advisor_id])).status_code == 200
+
+
 def test_unowned_customers_are_grouped_by_branch(world, book, client_for):
     rows = client_for(world.admin).get(reverse("cadence:overview")).context["rows"]
     branch_rows = [r for r in rows if r.advisor_id is None]

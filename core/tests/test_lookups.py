@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.bulk import rows_insert
@@ -85,3 +85,24 @@ def test_values_of_another_kind_keep_djangos_own_sql():
 def test_array_literal_escapes_what_postgresql_reads():
     assert array_literal([1, None, True, 'a"b\\c']) == '{1,NULL,t,"a\\"b\\\\c"}'
     assert array_literal([dt.date(2026, 12, 2)]) == '{"2026-12-02"}'
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite refuses an integer beyond 64 bits in any query")
+def test_an_id_no_bigint_holds_matches_nothing_as_in_djangos_own_sql():
+    user = UserFactory()
+    _notifications(user, [f"n{i}" for i in range(3)])
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    assert Notification.objects.filter(pk__in=[*ids, 2**63]).count() == len(ids)
+    assert Notification.objects.filter(pk__in=[*ids, *range(10**6, 10**6 + THRESHOLD), 2**63]).count() == len(ids)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps a string of any length")
+def test_rows_insert_refuses_a_string_longer_than_its_column_instead_of_cutting_it():
+    user = UserFactory()
+    too_long = "k" * (Notification._meta.get_field("event_key").max_length + 1)
+    columns = ["recipient", "title", "body", "event_key", "created_at", "url", "title_en", "body_en"]
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert(
+            Notification, [*columns, "target_type", "target_id"], [(user.pk, "t", "b", too_long, AT, *[""] * 5)]
+        )
+    assert not Notification.objects.exists()

@@ -4,10 +4,12 @@ delivery, audit and PIPL records."""
 from __future__ import annotations
 
 import io
+import threading
 
 import pypdfium2 as pdfium
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 
 from compliance.models import CommSource, Communication, Flag, ScriptVersion
@@ -173,3 +175,53 @@ def test_compliance_may_not_generate(world, book):
     with pytest.raises(PermissionDenied):  # another team's advisor
         services.report_generate(actor=world.advisor_b, customer=book)
     assert AuditEvent.objects.filter(verb="report.generate", details__refused=True).count() == 2
+
+
+def test_a_regenerated_report_waits_for_the_scan_of_its_new_text(
+    world, book, generate, django_capture_on_commit_callbacks
+):
+    """The first text was scanned clear; a report generated again with other wording may
+    not be sent on that old scan: it waits for its own, which here blocks it."""
+    generate(actor=world.advisor_a, customer=book)
+    version = ScriptVersion.objects.get(status="approved", script__purpose="wealth_report")
+    ScriptVersion.objects.filter(pk=version.pk).update(body="本产品保本保收益，稳赚不赔。")
+    with django_capture_on_commit_callbacks(execute=False) as scans:
+        report = services.report_generate(actor=world.advisor_a, customer=book)
+    with pytest.raises(ValidationError) as exc:
+        services.report_deliver(actor=world.advisor_a, report=report, channel=DeliveryChannel.EMAIL)
+    assert exc.value.code == "scan_pending"
+    for scan in scans:
+        scan()
+    with pytest.raises(ValidationError) as exc:
+        services.report_deliver(actor=world.advisor_a, report=report, channel=DeliveryChannel.EMAIL)
+    assert exc.value.code == "scan_blocked"
+    report.refresh_from_db()
+    assert report.delivered_at is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True)
+def test_two_generations_at_once_make_one_report(world, settings, tmp_path):
+    """A click on the portrait while the segment's batch reaches the same customer: the
+    second waits for the first and replaces its report (no duplicate-key error)."""
+    settings.MEDIA_ROOT = tmp_path
+    approve_report_wording(world)
+    customer = customer_with_book(world.advisor_a)
+    start, errors = threading.Barrier(2), []
+
+    def generate():
+        try:
+            start.wait()
+            services.report_generate(actor=world.advisor_a, customer=customer)
+        except Exception as exc:  # noqa: BLE001 - the test reports what a thread met
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=generate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert WealthReport.objects.filter(customer=customer).count() == 1

@@ -4,6 +4,7 @@ segment's reports as a background job (progress, re-run)."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -62,6 +63,14 @@ def test_download_is_audited_and_recorded(world, report, client_for):
     assert AuditEvent.objects.filter(verb="report.download", actor=world.lead_a).count() == 1
     record = AccessRecord.objects.get(user=world.lead_a, kind=AccessKind.EXPORT)
     assert record.customer_id == report.customer_id and record.details["page"] == "wealth_report"
+
+
+def test_a_missing_file_is_404_and_no_download_is_recorded(world, report, client_for):
+    report.file.storage.delete(report.file.name)
+    response = client_for(world.lead_a).get(reverse("reports:download", args=[report.pk]))
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(verb="report.download").exists()
+    assert not AccessRecord.objects.filter(kind=AccessKind.EXPORT).exists()
 
 
 @pytest.mark.parametrize("who", ["advisor_b", "manager_x", "rm_x"])
@@ -162,3 +171,35 @@ def test_batch_is_for_campaign_managers(world, book, client_for):
     assert response.status_code == 403
     bad = client_for(world.campaigner).post(reverse("reports:batch"), {"segment": "x", "year": "soon"})
     assert bad.status_code == 400 and not Job.objects.filter(kind="reports.batch").exists()
+
+
+def test_no_batch_for_a_year_not_begun(world, book, client_for):
+    """A report of next year would have no statements yet, and its delivery would count
+    as this year's written report."""
+    segment = _segment(world, [book])
+    next_year = timezone.localdate().year + 1
+    response = client_for(world.campaigner).post(reverse("reports:batch"), {"segment": segment.pk, "year": next_year})
+    assert response.status_code == 400 and f"{next_year} 年尚未开始" in response.content.decode()
+    assert not Job.objects.filter(kind="reports.batch").exists()
+
+
+def test_the_admin_shows_a_report_but_cannot_mark_it_sent(world, report, client):
+    """Sending goes through the service (the scan, the audit): the admin only reads."""
+    superuser = get_user_model().objects.create_superuser("root", "root@example.cn", "demo-pass-123")
+    client.force_login(superuser)
+    url = reverse("admin:reports_wealthreport_change", args=[report.pk])
+    assert client.get(url).status_code == 200
+    at = timezone.localtime(report.generated_at)
+    response = client.post(
+        url,
+        {
+            **{f: getattr(report, f"{f}_id") for f in ("customer", "script_version", "generated_by")},
+            **{"year": report.year, "language": report.language, "size": report.size, "job": ""},
+            **{"generated_at_0": at.date().isoformat(), "generated_at_1": at.time().isoformat("seconds")},
+            **{"delivered_at_0": at.date().isoformat(), "delivered_at_1": "10:00:00", "delivered_by": ""},
+            "delivery_channel": "post",
+        },
+    )
+    assert response.status_code == 403
+    report.refresh_from_db()
+    assert report.delivered_at is None and report.delivery_channel == ""
