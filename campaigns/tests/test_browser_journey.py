@@ -1,5 +1,6 @@
 """A campaign end to end in headless Chromium, with the real enrolment, runner and outbox:
-compliance approves the call script, a second person approves the launch, the campaign
+the campaign manager builds the segment (its live count), the campaign and its SMS and
+call-task steps, compliance approves the call script, a second person approves the launch, the campaign
 starts and its SMS appears in the outbox, an advisor sees the call task with its approved
 script and logs a won sale, and the campaign's diagram shows the conversion on its step."""
 
@@ -9,13 +10,14 @@ import os
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from calls.tests.factories import disposition
 from campaigns.channels.dispatch import messages_dispatch
 from campaigns.journeys.enrol import in_global_holdout
 from campaigns.journeys.runner import journeys_collect_conversions
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatus, Segment
-from campaigns.services import journey, lifecycle
+from campaigns.services import journey
 from campaigns.tests.factories import approved_script, draft_script
 from compliance.services import scripts as script_services
 from customers.models import Channel
@@ -48,16 +50,41 @@ def test_a_campaign_from_approval_to_a_won_call_on_its_step(world, page, login, 
     sms = approved_script(world, title="到期提醒短信")
     call = draft_script(world, title="到期续投外呼话术", author=world.campaigner)
     script_services.script_submit_for_review(actor=world.campaigner, version=call.versions.get())
-    segment = Segment.objects.create(name="王顾问的客户", definition={"owner": [str(world.advisor_a.pk)]})
-    campaign = lifecycle.campaign_create(actor=world.campaigner, name="到期续投提醒", audience=segment)
-    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind="send", channel="sms", script=sms)
-    journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind="call_task", script=call, due_hours=48)
+    # 0. the campaign manager builds the segment (its live count as she picks the owner), the
+    #    campaign and its two steps in the browser
+    login(world.campaigner)
+    page.goto(f"{base}/campaigns/segments/new/")
+    page.fill("#id_name", "王顾问的客户")
+    page.select_option("#id_g0-owner", str(world.advisor_a.pk))
+    page.wait_for_function("() => document.querySelector('[data-testid=live-count]').innerText.trim() === '2'")
+    page.screenshot(path=f"{SHOTS}/0-segment-live-count.png", full_page=True)
+    page.click('[data-testid="save-segment"]')
+    assert page.locator('[data-testid="member-count"]').inner_text() == "2"
+    segment = Segment.objects.get(name="王顾问的客户")
+    page.goto(f"{base}/campaigns/new/")
+    page.fill("#id_name", "到期续投提醒")
+    page.select_option("#id_audience", label="王顾问的客户")
+    page.click('[data-testid="save-campaign"]')
+    campaign = Campaign.objects.get(name="到期续投提醒")
+    assert campaign.audience_id == segment.pk
+    steps = page.locator('[data-testid="steps"] tbody tr[data-testid="step-row"]')
+    page.select_option("#id_kind", "send")
+    page.select_option("#id_channel", "sms")
+    page.select_option("#id_script", str(sms.pk))
+    page.click('[data-testid="add-step"]')
+    expect(steps).to_have_count(1)
+    page.select_option("#id_kind", "call_task")
+    page.select_option("#id_script", str(call.pk))
+    page.fill("#id_due_hours", "48")
+    page.click('[data-testid="add-step"]')
+    expect(steps).to_have_count(2)
+    # every member is contacted in this walk (no control group) and leaves once converted
     journey.journey_settings_update(
         actor=world.campaigner, campaign=campaign, exit_rules=["converted"], control_percent=0, daily_entry_limit=None
     )
 
     # 1. compliance approves the call script
-    login(world.compliance)
+    switch(page, login, world.compliance)
     page.goto(f"{base}/compliance/review/scripts/")
     page.click('[data-testid="pending-table"] a:has-text("到期续投外呼话术")')
     if page.locator("#ack").count():
