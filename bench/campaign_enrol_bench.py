@@ -53,6 +53,7 @@ from campaigns.models import (  # noqa: E402
     StepKind,
 )
 from compliance.models import ScriptVersion, VersionStatus  # noqa: E402
+from core import services as core_services  # noqa: E402
 from core.models import JobChunk  # noqa: E402
 from core.services import job_create  # noqa: E402
 from customers.models import ContactLedgerEntry, Customer  # noqa: E402
@@ -104,7 +105,7 @@ def make_campaign(max_id: int, version: ScriptVersion, tag: str) -> tuple[Campai
 
 def product_run(max_id: int, version: ScriptVersion) -> tuple[float, int, int]:
     sent = []
-    enrol_module.send = lambda name, *args: sent.append(args)
+    core_services.send = lambda name, *args: sent.append(args)
     with transaction.atomic():
         campaign, _step = make_campaign(max_id, version, "product")
         job = job_create(actor=None, kind=enrol_module.ENROL_JOB, params={"campaign_id": campaign.pk})
@@ -144,7 +145,7 @@ def _worker(job_id: int, chunks: list[int], max_id: int) -> None:
 def parallel_run(max_id: int, version: ScriptVersion, workers: int) -> tuple[float, int, int]:
     """The job on ``workers`` processes at once, committed, then deleted."""
     sent = []
-    enrol_module.send = lambda name, *args: sent.append(args)
+    core_services.send = lambda name, *args: sent.append(args)
     campaign, _step = make_campaign(max_id, version, f"parallel{workers}")
     job = job_create(actor=None, kind=enrol_module.ENROL_JOB, params={"campaign_id": campaign.pk})
     try:

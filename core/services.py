@@ -134,6 +134,41 @@ def chunks_plan(*, job_id: int, ranges: list[tuple[int, int]]) -> None:
     JobChunk.objects.bulk_create([JobChunk(job_id=job_id, lo=lo, hi=hi) for lo, hi in ranges], ignore_conflicts=True)
 
 
+def chunks_dispatch(
+    *,
+    job_id: int,
+    task: str,
+    totals: tuple[str, ...],
+    rows: Callable[[], models.QuerySet],
+    size: int,
+    total: Callable[[], int] | None = None,
+    message: Words = "",
+) -> int:
+    """Plan a job's parts once, as ranges of ``size`` ids over the rows ``rows()`` returns
+    (read only when planning), then send ``task(job_id, lo)`` for every part not done and
+    finish the job when none is left. Running it again only re-sends unfinished parts: how
+    a job resumes after a killed worker (the sweeper calls it again). With no rows the job
+    finishes at once with zeros. ``total()`` is the progress bar's end (the number of parts
+    when not given). Returns the number of parts sent."""
+    if not JobChunk.objects.filter(job_id=job_id).exists():
+        bounds = rows().aggregate(lo=models.Min("id"), hi=models.Max("id"))
+        if bounds["lo"] is None:
+            job_start(job_id=job_id, total=0)
+            job_finish(job_id=job_id, result=dict.fromkeys(totals, 0))
+            return 0
+        lo, hi = bounds["lo"], bounds["hi"] + 1
+        chunks_plan(job_id=job_id, ranges=[(start, min(start + size, hi)) for start in range(lo, hi, size)])
+        end = total() if total is not None else JobChunk.objects.filter(job_id=job_id).count()
+        job_start(job_id=job_id, total=end, message=message)
+    else:
+        job_start(job_id=job_id)
+    pending = chunks_open(job_id=job_id)
+    for lo in pending:
+        send(task, job_id, lo)
+    chunks_finish_if_complete(job_id=job_id, totals=totals)
+    return len(pending)
+
+
 def chunks_open(*, job_id: int) -> list[int]:
     """The ``lo`` of every part not done yet."""
     return list(JobChunk.objects.filter(job_id=job_id, done_at__isnull=True).values_list("lo", flat=True))

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,15 +20,11 @@ from campaigns.services.segments import segment_members
 from compliance.models import CommSource, ScriptVersion
 from compliance.surveillance import request_scan
 from core.audit import audit_record, records_refusals, refusal
-from core.models import Job, JobChunk
-from core.queueing import send
+from core.models import Job
 from core.services import (
     chunk_process,
+    chunks_dispatch,
     chunks_finish_if_complete,
-    chunks_open,
-    chunks_plan,
-    job_finish,
-    job_start,
     job_start_once,
 )
 from customers.models import AccessKind, Customer, ViewPlace
@@ -264,30 +259,16 @@ def report_batch_dispatch(*, job_id: int) -> int:
     job = Job.objects.get(pk=job_id)
     if job.is_finished:
         return 0
-    if not JobChunk.objects.filter(job_id=job_id).exists():
-        segment = Segment.objects.get(pk=job.params["segment_id"])
-        bounds = segment_members(segment=segment).aggregate(lo=Min("id"), hi=Max("id"))
-        if bounds["lo"] is None:
-            job_start(job_id=job_id, total=0)
-            job_finish(job_id=job_id, result=dict.fromkeys(BATCH_TOTALS, 0))
-            return 0
-        size = getattr(settings, "WORKBENCH_REPORT_BATCH_CHUNK", BATCH_CHUNK)
-        chunks_plan(
-            job_id=job_id,
-            ranges=[(lo, min(lo + size, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, size)],
-        )
-        job_start(
-            job_id=job_id,
-            total=segment_members(segment=segment).count(),
-            message=gettext_lazy("Generating the segment's wealth reports"),
-        )
-    else:
-        job_start(job_id=job_id)
-    pending = chunks_open(job_id=job_id)
-    for lo in pending:
-        send("reports.batch_chunk", job_id, lo)
-    chunks_finish_if_complete(job_id=job_id, totals=BATCH_TOTALS)
-    return len(pending)
+    segment = Segment.objects.get(pk=job.params["segment_id"])
+    return chunks_dispatch(
+        job_id=job_id,
+        task="reports.batch_chunk",
+        totals=BATCH_TOTALS,
+        rows=lambda: segment_members(segment=segment),
+        size=getattr(settings, "WORKBENCH_REPORT_BATCH_CHUNK", BATCH_CHUNK),
+        total=lambda: segment_members(segment=segment).count(),
+        message=gettext_lazy("Generating the segment's wealth reports"),
+    )
 
 
 def report_batch_chunk(*, job_id: int, lo: int) -> dict | None:

@@ -16,20 +16,16 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import rows_insert
-from core.models import Job, JobChunk
-from core.queueing import send
+from core.models import Job
 from core.services import (
     chunk_process,
+    chunks_dispatch,
     chunks_finish_if_complete,
-    chunks_open,
-    chunks_plan,
     job_finish,
-    job_start,
     job_start_once,
 )
 from customers.models import Customer
@@ -197,26 +193,14 @@ def enrolment_dispatch(*, job_id: int) -> int:
     if campaign.status != CampaignStatus.RUNNING:
         job_finish(job_id=job_id, result=dict.fromkeys(ENROL_TOTALS, 0), error="")
         return 0
-    if not JobChunk.objects.filter(job_id=job_id).exists():
-        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
-        if bounds["lo"] is None:
-            job_start(job_id=job_id, total=0)
-            job_finish(job_id=job_id, result=dict.fromkeys(ENROL_TOTALS, 0))
-            return 0
-        size = settings.WORKBENCH_CAMPAIGN_ENROL_CHUNK
-        chunks_plan(
-            job_id=job_id,
-            ranges=[(lo, min(lo + size, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, size)],
-        )
-        total = JobChunk.objects.filter(job_id=job_id).count()
-        job_start(job_id=job_id, total=total, message=_("Entering the segment's customers"))
-    else:
-        job_start(job_id=job_id)
-    pending = chunks_open(job_id=job_id)
-    for lo in pending:
-        send("campaigns.enrol_chunk", job_id, lo)
-    chunks_finish_if_complete(job_id=job_id, totals=ENROL_TOTALS)
-    return len(pending)
+    return chunks_dispatch(
+        job_id=job_id,
+        task="campaigns.enrol_chunk",
+        totals=ENROL_TOTALS,
+        rows=Customer.objects.all,
+        size=settings.WORKBENCH_CAMPAIGN_ENROL_CHUNK,
+        message=_("Entering the segment's customers"),
+    )
 
 
 def enrolment_chunk_run(*, job_id: int, lo: int, now: dt.datetime | None = None) -> dict | None:

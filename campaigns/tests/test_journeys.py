@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from calls.models import NextAction
 from calls.tests.factories import CallLogFactory, disposition
-from campaigns.journeys import enrol as enrol_module
 from campaigns.journeys.assignment import BUCKETS, arm_of, bucket_of
 from campaigns.journeys.enrol import (
     enrol_customers,
@@ -40,6 +39,7 @@ from campaigns.models import (
     StepKind,
 )
 from campaigns.tests.factories import approved_script
+from core import services as core_services
 from core.models import Job
 from customers.models import AutomatedMarketingOptOut, Channel, ContactLedgerEntry
 from customers.tests.factories import ContactPreferenceFactory, CustomerFactory
@@ -285,7 +285,7 @@ def test_the_enrolment_job_enters_a_segment_once_even_when_run_again(world, sms_
     segment = Segment.objects.create(name="到期客群", definition={"owner": [str(world.advisor_a.pk)]})
     campaign = maturity_journey(world, sms_script, call_script, audience=segment)
     sent = []
-    monkeypatch.setattr(enrol_module, "send", lambda name, *args: sent.append((name, *args)))
+    monkeypatch.setattr(core_services, "send", lambda name, *args: sent.append((name, *args)))
     monkeypatch.setattr("django.conf.settings.WORKBENCH_CAMPAIGN_ENROL_CHUNK", 2)
     job = enrolment_start(campaign=campaign)
     assert enrolment_start(campaign=campaign) == job  # one job at a time per campaign

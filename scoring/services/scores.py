@@ -7,22 +7,19 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Subquery, Value
+from django.db.models import Count, F, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Floor, Greatest, Least
 from django.utils import timezone
 
-from core.models import Job, JobChunk
+from core.models import Job
 from core.services import (
     chunk_process,
+    chunks_dispatch,
     chunks_finish_if_complete,
-    chunks_open,
-    chunks_plan,
     job_create,
     job_enqueue,
-    job_finish,
-    job_start,
 )
-from core.tasks import enqueue, send
+from core.tasks import enqueue
 from customers.models import Customer
 from leads.models import Grade, Lead, LeadStatus
 from leads.services import lead_resurface
@@ -102,27 +99,14 @@ def rescore_dispatch(*, job_id: int) -> int:
     if job.is_finished:
         return 0
     chunk_ids = int(job.params.get("chunk_ids") or settings.WORKBENCH_SCORING_CHUNK_IDS)
-    if not JobChunk.objects.filter(job_id=job_id).exists():
-        bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
-        total = Customer.objects.count()
-        if bounds["lo"] is None:
-            job_start(job_id=job_id, total=0)
-            job_finish(job_id=job_id, result={"customers": 0, "leads": 0})
-            return 0
-        chunks_plan(
-            job_id=job_id,
-            ranges=[
-                (lo, min(lo + chunk_ids, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_ids)
-            ],
-        )
-        job_start(job_id=job_id, total=total, message="")
-    else:
-        job_start(job_id=job_id)
-    pending = chunks_open(job_id=job_id)
-    for lo in pending:
-        send("scoring.rescore_chunk", job_id, lo)
-    chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS)
-    return len(pending)
+    return chunks_dispatch(
+        job_id=job_id,
+        task="scoring.rescore_chunk",
+        totals=RESCORE_TOTALS,
+        rows=Customer.objects.all,
+        size=chunk_ids,
+        total=Customer.objects.count,
+    )
 
 
 def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
