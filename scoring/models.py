@@ -22,16 +22,16 @@ DEFAULT_HIGH_CUTOFF = 30.0
 DEFAULT_MID_CUTOFF = 15.0
 
 
-class ModelVersion(models.Model):
-    """One trained model: its artifact, the features it reads and how well it did."""
+class TrainedModel(models.Model):
+    """What every trained model keeps: its artifact, the features it reads, its held-out
+    figures, who trained it and when, whether it is the one in use, and a note in both
+    languages (``core.languages``)."""
 
     version = models.CharField(_("version"), max_length=64, unique=True)
     artifact = models.BinaryField(_("artifact"))
     features = models.JSONField(_("features"), default=list)
-    # auc, lift_top10, brier, rows, positives, calibration, lift, score_bins, importance...
     metrics = models.JSONField(_("metrics"), default=dict)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
-    is_active = models.BooleanField(_("active"), default=False)
     trained_at = models.DateTimeField(_("trained at"), auto_now_add=True)
     trained_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -41,17 +41,12 @@ class ModelVersion(models.Model):
         related_name="+",
         verbose_name=_("trained by"),
     )
-    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    note_en = models.CharField(_("note in English"), max_length=300, blank=True)  # core.languages
+    note_en = models.CharField(_("note in English"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = _("model version")
-        verbose_name_plural = _("model versions")
+        abstract = True
         ordering = ["-trained_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True), name="scoring_one_active")
-        ]
 
     def __str__(self) -> str:
         return self.version
@@ -59,6 +54,21 @@ class ModelVersion(models.Model):
     @property
     def note_text(self) -> str:
         return in_reader_language(self.note, self.note_en)
+
+
+class ModelVersion(TrainedModel):
+    """One trained lead model. ``metrics``: auc, lift_top10, brier, rows, positives,
+    calibration, lift, score_bins, importance..."""
+
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta(TrainedModel.Meta):
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(is_active=True), name="scoring_one_active")
+        ]
 
 
 def default_rules() -> dict:
@@ -248,7 +258,7 @@ class Outcome(models.Model):
 # --- the uplift model (targeting by uplift) -------------------------------------------------
 
 
-class UpliftModelVersion(models.Model):
+class UpliftModelVersion(TrainedModel):
     """One trained uplift model (``scoring.uplift``): its artifact and its held-out figures.
 
     ``metrics`` holds the Qini coefficient with its bootstrap interval, the uplift at the
@@ -258,45 +268,21 @@ class UpliftModelVersion(models.Model):
     0; a version that finds no uplift is kept, with a note, and never used.
     """
 
-    version = models.CharField(_("version"), max_length=64, unique=True)
-    artifact = models.BinaryField(_("artifact"))
-    features = models.JSONField(_("features"), default=list)
-    metrics = models.JSONField(_("metrics"), default=dict)
-    params = models.JSONField(_("parameters"), default=dict, blank=True)
     is_active = models.BooleanField(_("in use"), default=False)
-    trained_at = models.DateTimeField(_("trained at"), auto_now_add=True)
-    trained_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("trained by"),
-    )
     job = models.OneToOneField(
         "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("job")
     )
     scored_at = models.DateTimeField(_("customers scored at"), null=True, blank=True)
     scored_customers = models.PositiveIntegerField(_("customers scored"), default=0)
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    note_en = models.CharField(_("note in English"), max_length=300, blank=True)  # core.languages
 
-    class Meta:
+    class Meta(TrainedModel.Meta):
         verbose_name = _("uplift model version")
         verbose_name_plural = _("uplift model versions")
-        ordering = ["-trained_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_active"], condition=models.Q(is_active=True), name="scoring_one_active_uplift"
             )
         ]
-
-    def __str__(self) -> str:
-        return self.version
-
-    @property
-    def note_text(self) -> str:
-        return in_reader_language(self.note, self.note_en)
 
 
 class CustomerUplift(models.Model):
