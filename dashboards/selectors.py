@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.selectors import CallKpis
@@ -428,6 +429,16 @@ def operations(*, user, period: Period, filters: dict) -> dict:
         key=lambda r: r.label,
     )
     days = [d for d in _buckets(Period(period.start, period.end, "custom")) if period.days <= 62]
+    book = book_aum(user=user, period=period, filters=filters)
+    flows = net_new_money(user=user, period=period, filters=filters)
+    # The AUM change is net new money plus market and other moves, when the book is known
+    # on the day before the period and on its last day (today for a current period).
+    last = min(period.end, timezone.localdate())
+    if book["change"] is not None and (book["start_day"], book["end_day"]) == (
+        period.start - dt.timedelta(days=1),
+        last,
+    ):
+        book["market"] = book["change"] - flows["net"]
     seen = [h for counts in by_hour.values() for h in counts]
     hours = list(range(min([8, *seen]), max([21, *seen]) + 1))
     return {
@@ -447,8 +458,8 @@ def operations(*, user, period: Period, filters: dict) -> dict:
             {"label": names.get(a) or str(_("Not assigned")), "counts": [by_hour[a].get(h, 0) for h in hours]}
             for a in sorted(by_hour, key=lambda a: names.get(a) or "")
         ],
-        "book": book_aum(user=user, period=period, filters=filters),
-        "flows": net_new_money(user=user, period=period, filters=filters),
+        "book": book,
+        "flows": flows,
         "leaderboard": sorted(
             (r for r in advisors if r.kpis.dialled),
             key=lambda r: (-(r.kpis.effective_rate or 0), -r.kpis.amount, r.label),
@@ -486,6 +497,7 @@ def book_aum(*, user, period: Period, filters: dict) -> dict:
         "customers": end["n"] if end else 0,
         "change": (end_amount - start_amount) if start_amount is not None and end_amount is not None else None,
         "change_rate": _change(end_amount, start_amount) if start_amount and end_amount is not None else None,
+        "market": None,
     }
 
 

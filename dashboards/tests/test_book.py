@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from customers.tests.factories import AssetSnapshotFactory, CustomerFactory, FundFlowFactory
 from dashboards.models import DailyFact, Metric
-from dashboards.selectors import Period, book_aum, net_new_money
+from dashboards.selectors import Period, book_aum, net_new_money, operations
 from dashboards.services import day_refresh
 
 from .conftest import PREV_START, WEEK_START, at, refresh
@@ -192,3 +192,15 @@ def test_records_page_query_count_does_not_grow_with_the_flows(book, client_for)
     for n in range(20):
         FundFlowFactory(customer=CustomerFactory(owner=book.world.advisor_b), occurred_at=at(WEEK_START, 9 + n % 9))
     assert _count(client, url, params) == few
+
+
+@pytest.mark.parametrize(("who", "market"), [("advisor_a", "-5000"), ("advisor_b", "10000"), ("admin", "5000")])
+def test_the_aum_change_is_net_new_money_plus_market_and_other(book, who, market):
+    data = operations(user=getattr(book.world, who), period=WEEK, filters={})
+    assert data["book"]["market"] == Decimal(market)
+    assert data["book"]["change"] == data["flows"]["net"] + data["book"]["market"]
+
+
+def test_no_split_when_the_day_before_the_period_was_not_counted(book):
+    DailyFact.objects.filter(day=WEEK_START - dt.timedelta(days=1)).delete()
+    assert operations(user=book.world.admin, period=WEEK, filters={})["book"]["market"] is None
