@@ -92,7 +92,7 @@ def seed() -> dict:
         c.execute(
             """INSERT INTO customers_interaction (customer_id, channel, direction, occurred_at, summary, intents,
                  created_at)
-               SELECT %(cust_min)s + (g * 7919) %% %(n)s, 'ai_bot', 'in',
+               SELECT %(cust_min)s + (g::bigint * 7919) %% %(n)s, 'ai_bot', 'in',
                  now() - ((g %% %(days)s) || ' days')::interval, '', '[]', now()
                FROM generate_series(1, %(n)s * %(days)s / 300) g""",
             ids,
@@ -145,7 +145,7 @@ def seed() -> dict:
         )
         c.execute(
             """INSERT INTO customers_fundflow (customer_id, direction, amount, occurred_at, channel, external_id)
-               SELECT %(cust_min)s + (g * 7919) %% %(n)s, CASE WHEN g %% 3 = 0 THEN 'out' ELSE 'in' END,
+               SELECT %(cust_min)s + (g::bigint * 7919) %% %(n)s, CASE WHEN g %% 3 = 0 THEN 'out' ELSE 'in' END,
                  1000 + (g %% 50) * 100, date_trunc('day', now()) - ((g %% %(days)s) || ' days')::interval
                  + interval '3 hours', 'transfer', 'bd-f' || g
                FROM generate_series(1, %(n)s * %(days)s / 120) g""",
