@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import AuditEvent
 from customers.tests.factories import AssetSnapshotFactory, CustomerFactory, FundFlowFactory
 from dashboards.models import DailyFact, Metric
 from dashboards.selectors import Period, book_aum, net_new_money, operations
@@ -204,3 +205,12 @@ def test_the_aum_change_is_net_new_money_plus_market_and_other(book, who, market
 def test_no_split_when_the_day_before_the_period_was_not_counted(book):
     DailyFact.objects.filter(day=WEEK_START - dt.timedelta(days=1)).delete()
     assert operations(user=book.world.admin, period=WEEK, filters={})["book"]["market"] is None
+
+
+def test_the_flows_export_has_the_signed_amounts_and_is_audited(book, client_for):
+    response = client_for(book.world.advisor_a).get(
+        reverse("dashboards:records"), {**PARAMS, "metric": "net_new_money", "export": "csv"}
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 1 + 2 and lines[1].endswith(",-5000.00") and lines[2].endswith(",40000.00")
+    assert AuditEvent.objects.get(verb="dashboard.export").details["rows"] == 2
