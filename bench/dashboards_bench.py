@@ -6,7 +6,8 @@
 Seeds (INSERT … SELECT generate_series) CUSTOMERS customers (default 100,000) owned by
 100 advisors in 10 teams and 20 branches, DAYS days of calls (default 730: two years,
 60 calls an advisor a working day), AI-bot sessions, leads, grade decisions and
-referrals; counts the last 62 days with the task's service (``day_refresh``, timed per
+referrals, a monthly AUM snapshot of each customer over the DAYS (at most 24) and a fund
+flow per customer every 120 days; ANALYZE; counts the last 62 days with the task's service (``day_refresh``, timed per
 day), then times each dashboard page (server side, Django test client, administrator
 scope, the last month against the month before) and the raw SQL that counts the same
 figures straight from the record tables. Prints each as ms and as a ratio to the SQL.
@@ -15,6 +16,7 @@ Everything it seeds is deleted at the end.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import statistics
@@ -43,8 +45,12 @@ from dashboards.services import day_refresh  # noqa: E402
 from org.models import Branch, StaffProfile, Team  # noqa: E402
 from org.roles import Role  # noqa: E402
 
-CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-DAYS = int(sys.argv[2]) if len(sys.argv) > 2 else 730
+_parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+_parser.add_argument("customers", nargs="?", type=int, default=100_000, help="customers to seed (default 100,000)")
+_parser.add_argument("days", nargs="?", type=int, default=730, help="days of calls and history (default 730)")
+_args = _parser.parse_args()
+CUSTOMERS = _args.customers
+DAYS = _args.days
 ADVISORS, TEAMS, BRANCHES = 100, 10, 20
 PREFIX = "bench-dash"
 
@@ -86,7 +92,7 @@ def seed() -> dict:
         c.execute(
             """INSERT INTO customers_interaction (customer_id, channel, direction, occurred_at, summary, intents,
                  created_at)
-               SELECT %(cust_min)s + (g * 7919) %% %(n)s, 'ai_bot', 'in',
+               SELECT %(cust_min)s + (g::bigint * 7919) %% %(n)s, 'ai_bot', 'in',
                  now() - ((g %% %(days)s) || ' days')::interval, '', '[]', now()
                FROM generate_series(1, %(n)s * %(days)s / 300) g""",
             ids,
@@ -127,6 +133,24 @@ def seed() -> dict:
                WHERE cu.customer_no LIKE 'BD%%' AND l.proposed_grade = 'high'""",
             ids,
         )
+        # The book's history: a snapshot a month (30 days apart, the last one today), and
+        # a fund flow per customer every 120 days (a third of them outflows).
+        ids["months"] = min(24, max(1, DAYS // 30))
+        c.execute(
+            """INSERT INTO customers_assetsnapshot (customer_id, date, aum, deposits, wealth, funds, insurance, other)
+               SELECT cu.id, current_date - 30 * m, cu.aum - m * 500, cu.aum - m * 500, 0, 0, 0, 0
+               FROM customers_customer cu CROSS JOIN generate_series(0, %(months)s - 1) m
+               WHERE cu.customer_no LIKE 'BD%%'""",
+            ids,
+        )
+        c.execute(
+            """INSERT INTO customers_fundflow (customer_id, direction, amount, occurred_at, channel, external_id)
+               SELECT %(cust_min)s + (g::bigint * 7919) %% %(n)s, CASE WHEN g %% 3 = 0 THEN 'out' ELSE 'in' END,
+                 1000 + (g %% 50) * 100, date_trunc('day', now()) - ((g %% %(days)s) || ' days')::interval
+                 + interval '3 hours', 'transfer', 'bd-f' || g
+               FROM generate_series(1, %(n)s * %(days)s / 120) g""",
+            ids,
+        )
         # Calls: 60 an advisor a day over DAYS days.
         c.execute(
             """INSERT INTO calls_calllog (customer_id, advisor_id, idempotency_key, purpose, service_reason,
@@ -138,6 +162,7 @@ def seed() -> dict:
                FROM generate_series(0, 6000 * %(days)s - 1) g""",
             ids,
         )
+        c.execute("ANALYZE")
     return {"admin": admin}
 
 
@@ -149,6 +174,8 @@ def cleanup() -> None:
             "DELETE FROM leads_gradedecision WHERE lead_id IN (SELECT l.id FROM leads_lead l JOIN customers_customer c ON c.id = l.customer_id WHERE c.customer_no LIKE 'BD%%')",
             "DELETE FROM leads_lead WHERE customer_id IN (SELECT id FROM customers_customer WHERE customer_no LIKE 'BD%%')",
             "DELETE FROM customers_interaction WHERE customer_id IN (SELECT id FROM customers_customer WHERE customer_no LIKE 'BD%%')",
+            "DELETE FROM customers_assetsnapshot WHERE customer_id IN (SELECT id FROM customers_customer WHERE customer_no LIKE 'BD%%')",
+            "DELETE FROM customers_fundflow WHERE external_id LIKE 'bd-f%%'",
             "DELETE FROM customers_customer WHERE customer_no LIKE 'BD%%'",
         ):
             c.execute(sql)
@@ -176,6 +203,10 @@ RAW_SQL = {
         "SELECT date_trunc('day', started_at AT TIME ZONE 'Asia/Shanghai'), count(*) FROM calls_calllog WHERE started_at >= %(start)s AND started_at < %(end)s GROUP BY 1",
         "SELECT advisor_id, count(*) FROM leads_gradedecision WHERE decided_at >= %(prev)s AND decided_at < %(end)s GROUP BY 1",
         "SELECT owner_id, sum(aum) FROM customers_customer WHERE owner_id IS NOT NULL GROUP BY 1",
+        # The book the day before the period starts: each customer's latest snapshot by then.
+        "SELECT cu.owner_id, sum(s.aum) FROM customers_customer cu CROSS JOIN LATERAL (SELECT aum FROM customers_assetsnapshot s WHERE s.customer_id = cu.id AND s.date < %(start)s::date ORDER BY s.date DESC LIMIT 1) s WHERE cu.owner_id IS NOT NULL GROUP BY 1",
+        # Net new money: the book's flows in the period and the one before, by direction.
+        "SELECT f.direction, sum(f.amount) FILTER (WHERE f.occurred_at >= %(start)s), sum(f.amount) FILTER (WHERE f.occurred_at < %(start)s) FROM customers_fundflow f JOIN customers_customer cu ON cu.id = f.customer_id WHERE cu.owner_id IS NOT NULL AND f.occurred_at >= %(prev)s AND f.occurred_at < %(end)s GROUP BY 1",
     ],
     "branch": [
         "SELECT assigned_rm_id, branch_id, count(*), count(accepted_at), count(*) FILTER (WHERE status = 'converted'), sum(converted_amount) FROM referrals_referral WHERE created_at >= %(prev)s AND created_at < %(end)s GROUP BY 1, 2",
@@ -205,6 +236,10 @@ def main() -> None:
         day_refresh(day=today - dt.timedelta(days=n))
     per_day = (time.perf_counter() - t) * 1000 / 62
     print(f"day_refresh: {per_day:.0f} ms a day (the task counts today and yesterday every 15 minutes)")
+    for label, day in (("today", today), ("yesterday (the book from the snapshots)", today - dt.timedelta(days=1))):
+        t = time.perf_counter()
+        day_refresh(day=day)
+        print(f"day_refresh {label}: {(time.perf_counter() - t) * 1000:.0f} ms")
     # The test client's host and plain HTTP, as a request behind the proxy would arrive.
     settings.ALLOWED_HOSTS = ["*"]
     settings.SECURE_SSL_REDIRECT = False

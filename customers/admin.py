@@ -130,6 +130,16 @@ class AssetSnapshotAdmin(CustomerViewRecorded, ReadOnlyAdmin):
     date_hierarchy = "date"
 
 
+# Fund flows come from core banking too (files, the API), by their transaction id.
+@admin.register(m.FundFlow)
+class FundFlowAdmin(CustomerViewRecorded, ReadOnlyAdmin):
+    list_display = ("customer", "occurred_at", "direction", "amount", "channel", "external_id")
+    list_filter = ("direction", "channel")
+    search_fields = ("=customer__customer_no", "=external_id")
+    raw_id_fields = ("customer",)
+    date_hierarchy = "occurred_at"
+
+
 # Reference data (the tag catalogue), edited here: customers' tags point at it and
 # nothing copies its name or category.
 @admin.register(m.Tag)

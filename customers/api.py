@@ -1,7 +1,7 @@
 """REST API for integration clients (core banking, the AI-bot platform), under /api/.
 
 - ``POST /api/ingest/<kind>/`` bulk upsert of customers, holdings, snapshots, risk
-  assessments, tags or interactions: ``{"rows": [{...}, ...]}`` with the same fields as
+  assessments, tags, interactions or fund flows: ``{"rows": [{...}, ...]}`` with the same fields as
   the file import; up to WORKBENCH_API_MAX_ROWS rows per request. All or nothing: one
   invalid row rejects the request with every error and its path (``rows[3].aum``).
 - ``POST /api/interactions/`` one finished AI-bot session, idempotent by ``session_id``.

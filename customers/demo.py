@@ -1,7 +1,7 @@
 """Demo customers and their portrait: products and tags (reference data, by the ORM), then
-for each chunk of customers their risk assessments, holdings, monthly AUM snapshots, tags,
-interactions (with multi-turn AI-bot transcripts) and contact preferences, streamed by
-``core.demo.RowWriter``.
+for each chunk of customers their risk assessments, holdings, monthly AUM snapshots with
+the fund flows behind the last months' moves, tags, interactions (with multi-turn AI-bot
+transcripts) and contact preferences, streamed by ``core.demo.RowWriter``.
 
 :class:`CustomerSeeder` returns each chunk as a :class:`CustomerChunk` of column arrays,
 hidden traits included, which the seeders above draw on: leads grade today's propensity,
@@ -30,6 +30,7 @@ from .models import (
     ContactPreference,
     Customer,
     CustomerTag,
+    FundFlow,
     Holding,
     Interaction,
     InteractionIntent,
@@ -40,6 +41,14 @@ from .models import (
 from .selectors import INTENT_LABELS
 
 RNG_STREAM = 0  # core.demo.Chunk.rng
+# The fund flows draw from their own stream, so the customers of a seed stay as they were.
+FLOW_RNG_STREAM = 5
+# Flows explain the AUM moves of the last six months (the dashboards' months and quarters).
+FLOW_MONTHS = 6
+FLOW_CHANNELS = {
+    "in": (["salary", "transfer", "cash", "payment"], [0.4, 0.45, 0.05, 0.1]),
+    "out": (["transfer", "cash", "payment"], [0.7, 0.1, 0.2]),
+}
 
 OCCUPATIONS = ["企业职员", "公务员", "教师", "医生", "企业主", "个体工商户", "退休", "自由职业", "工程师", "学生"]
 OCCUPATION_EFFECT = {"企业主": 0.35, "退休": 0.25, "学生": -0.7, "个体工商户": 0.15}  # on the true propensity
@@ -348,10 +357,11 @@ class CustomerSeeder:
     customer of a seed): identity, wealth, risk, who serves them, interactions, holdings,
     then the rows written in that order."""
 
-    MODELS = (Customer, RiskAssessment, Holding, AssetSnapshot, CustomerTag, Interaction, ContactPreference)
+    MODELS = (Customer, RiskAssessment, Holding, AssetSnapshot, FundFlow, CustomerTag, Interaction, ContactPreference)
     STATS = (
         "customers",
         "snapshots",
+        "fund_flows",
         "holdings",
         "risk_assessments",
         "tags",
@@ -411,7 +421,7 @@ class CustomerSeeder:
         counts = {"customers": size, "holdings": len(holding_rows), "interactions": len(touches.rows)}
         self._write_customers(rng, book, who, wealth, risk, touches.last_contact)
         counts["risk_assessments"] = self._write_risk_assessments(rng, book, risk)
-        counts["snapshots"] = self._write_snapshots(rng, book)
+        counts["snapshots"], counts["fund_flows"] = self._write_snapshots(rng, book)
         self._write_holdings(holding_rows)
         self._write_interactions(touches.rows)
         counts["tags"] = self._write_tags(rng, book, wealth.tier)
@@ -753,8 +763,9 @@ class CustomerSeeder:
             RiskAssessment, ["id", "customer_id", "level", "assessed_at", "channel", "completed_by_customer"], rows
         )
 
-    def _write_snapshots(self, rng, c: CustomerChunk) -> int:
-        """24 month-spaced snapshots ending today at today's AUM, consistent with the 30/90-day change."""
+    def _write_snapshots(self, rng, c: CustomerChunk) -> tuple[int, int]:
+        """24 month-spaced snapshots ending today at today's AUM, consistent with the 30/90-day
+        change, and the fund flows behind the last months' moves (:meth:`_write_flows`)."""
         size, aum, today = c.size, c.aum, c.chunk.today
         months = 24
         dates = [(today - dt.timedelta(days=30 * (months - 1 - j))).isoformat() for j in range(months)]
@@ -787,11 +798,42 @@ class CustomerSeeder:
         columns = [x.ravel().tolist() for x in (path, deposits, wealth, funds, insurance, other)]
         # 24 rows per customer make this the biggest table: rows are formatted in one pass.
         rows = zip(ids, cids, all_dates, *columns, strict=True)
-        return self.writer.write_formatted(
+        written = self.writer.write_formatted(
             AssetSnapshot,
             ["id", "customer_id", "date", "aum", "deposits", "wealth", "funds", "insurance", "other"],
             rows,
             "%d\t%d\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f",
+        )
+        return written, self._write_flows(c, path)
+
+    def _write_flows(self, c: CustomerChunk, path: np.ndarray) -> int:
+        """Between two of the last FLOW_MONTHS snapshots the AUM moves by a market return
+        (about 0.2 % a month) plus the net of the customer's external flows: the move the
+        market does not explain is one inflow or outflow inside the interval, so the
+        flows and the snapshots tell one story. Small remainders (under 500 CNY or half
+        a percent) stay with the market."""
+        rng = c.chunk.rng(FLOW_RNG_STREAM)
+        months = path.shape[1]
+        rows = []
+        for j in range(months - 1 - FLOW_MONTHS, months - 1):
+            before, after = path[:, j], path[:, j + 1]
+            market = before * rng.normal(0.002, 0.006, c.size)
+            flow = np.round(after - before - market, 2)
+            offset = rng.integers(1, 30, c.size)  # days after the earlier snapshot
+            minute = rng.integers(*WORKING_MINUTES, c.size)
+            pick = rng.random(c.size)
+            for i in np.flatnonzero(np.abs(flow) >= np.maximum(500, before * 0.005)):
+                direction = "in" if flow[i] > 0 else "out"
+                channels, p = FLOW_CHANNELS[direction]
+                channel = channels[min(int(np.searchsorted(np.cumsum(p), pick[i])), len(channels) - 1)]
+                days_ago = 30 * (months - 1 - j) - int(offset[i])
+                when = local_time_on(c.chunk.anchor, days_ago, int(minute[i]))
+                rows.append([int(c.cid[i]), direction, abs(float(flow[i])), fmt_ts(when), channel])
+        ids = self.ids.take(FundFlow, len(rows)).tolist()
+        return self.writer.write(
+            FundFlow,
+            ["id", "customer_id", "direction", "amount", "occurred_at", "channel", "external_id"],
+            ([n, *r, f"DEMO-F{n}"] for n, r in zip(ids, rows, strict=True)),
         )
 
     def _write_holdings(self, rows: list[tuple]) -> None:

@@ -1,16 +1,16 @@
 """Ingest of bank data: CSV/Excel files and the REST API share these row schemas.
 
-Each kind of data (customers, holdings, snapshots, risk assessments, tags, interactions)
-has a schema of target fields. A file's columns are mapped onto those fields (a mapping
-may be saved and reused), every row is validated into a clean dict or a list of errors
-(line, column, value, message in the user's language), and clean rows are upserted by
-their external key in chunks:
+Each kind of data (customers, holdings, snapshots, risk assessments, tags, interactions,
+fund flows) has a schema of target fields. A file's columns are mapped onto those fields
+(a mapping may be saved and reused), every row is validated into a clean dict or a list
+of errors (line, column, value, message in the user's language), and clean rows are
+upserted by their external key in chunks:
 
 - customers by ``customer_no`` (PostgreSQL: COPY into a temporary table, then one
   ``INSERT .. ON CONFLICT DO UPDATE .. WHERE (..) IS DISTINCT FROM (..)``, so a re-import
   touches nothing);
-- holdings and interactions by ``external_id``; snapshots by (customer, date); risk
-  assessments by (customer, assessed_at); customer tags by (customer, tag).
+- holdings, interactions and fund flows by ``external_id``; snapshots by (customer,
+  date); risk assessments by (customer, assessed_at); customer tags by (customer, tag).
 
 A chunk is written in one transaction; if the database still rejects it, the chunk is
 retried row by row, each in its own savepoint, so a bad row is reported and never leaves
@@ -224,6 +224,15 @@ TOUCH_KIND_ALIASES = {
 }
 # A video call counts as face to face (12-4-2-1); a branch visit is in person by default.
 MEETING_ALIASES = {"否": "", "no": "", "面谈": "in_person", "面对面": "in_person", "视频": "video", "视频通话": "video"}
+FLOW_CHANNEL_ALIASES = {
+    "跨行转账": "transfer",
+    "转账": "transfer",
+    "代发工资": "salary",
+    "工资": "salary",
+    "现金": "cash",
+    "第三方支付": "payment",
+    "其他": "other",
+}
 LIFECYCLE_ALIASES = {"新客": "new", "成长": "growing", "成熟": "mature", "衰退": "declining", "沉睡": "dormant"}
 
 
@@ -379,6 +388,25 @@ SCHEMAS: dict[str, Schema] = {
                 "服务类型",
             ),
             _f("meeting", gettext_lazy("face to face"), p_choice(m.Meeting, MEETING_ALIASES), False, "见面方式"),
+        ],
+        ("external_id",),
+    ),
+    m.ImportKind.FLOWS: Schema(
+        m.ImportKind.FLOWS,
+        [
+            _f("external_id", gettext_lazy("transaction id"), p_text(64), True, "交易流水号", "流水号"),
+            _f("customer_no", gettext_lazy("customer number"), p_text(32), True, "客户号"),
+            _f(
+                "direction",
+                gettext_lazy("direction"),
+                p_choice(m.FlowDirection, {"流入": "in", "转入": "in", "流出": "out", "转出": "out"}),
+                True,
+                "方向",
+                "资金方向",
+            ),
+            _f("amount", gettext_lazy("amount"), p_amount, True, "金额", "交易金额"),
+            _f("occurred_at", gettext_lazy("occurred at"), p_datetime, True, "交易时间", "时间"),
+            _f("channel", gettext_lazy("channel"), p_choice(m.FlowChannel, FLOW_CHANNEL_ALIASES), False, "渠道"),
         ],
         ("external_id",),
     ),
@@ -631,6 +659,9 @@ def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: di
                     _("Deposits, wealth products, funds, insurance and other add up to %(sum)s, not to the AUM.")
                     % {"sum": cny(sum(parts, Decimal("0")))},
                 )
+        elif schema.kind == m.ImportKind.FLOWS and d["amount"] == 0:
+            # A flow of nothing is no flow: the bank's file would count it as a transaction.
+            fail(r, "amount", d["amount"], _("Must be more than zero."))
         elif schema.kind == m.ImportKind.TAGS:
             d["tag_id"] = lookups.tags.get(d["tag_code"])
             if d["tag_id"] is None:
@@ -910,6 +941,17 @@ def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -
             Q(customer_id__in={d["customer_id"] for d in rows}, tag_id__in={d["tag_id"] for d in rows}),
             ["customer_id", "tag_id", "source", "score"],
             create_fields=("assigned_at",),
+        )
+    if kind == m.ImportKind.FLOWS:
+        for d in rows:
+            d.setdefault("channel", m.FlowChannel.OTHER)
+        return _upsert_generic(
+            m.FundFlow,
+            rows,
+            lambda o: (o.external_id,),
+            lambda d: (d["external_id"],),
+            Q(external_id__in=[d["external_id"] for d in rows]),
+            ["external_id", "customer_id", "direction", "amount", "occurred_at", "channel"],
         )
     if kind == m.ImportKind.INTERACTIONS:
         counts = Counts()

@@ -388,6 +388,53 @@ class AssetSnapshot(models.Model):
         return f"{self.customer_id} {self.date} {self.aum}"
 
 
+class FlowDirection(models.TextChoices):
+    IN = "in", _("Inflow")
+    OUT = "out", _("Outflow")
+
+
+class FlowChannel(models.TextChoices):
+    TRANSFER = "transfer", _("Transfer from or to another bank")
+    SALARY = "salary", _("Salary paid in")
+    CASH = "cash", _("Cash")
+    PAYMENT = "payment", _("Third-party payment")
+    OTHER = "other", _("Other")
+
+
+class FundFlow(models.Model):
+    """Money crossing the bank's boundary for a customer: an external inflow (a transfer
+    from another bank, salary, cash paid in) or outflow (out to another bank, cash taken
+    out). What a snapshot's AUM change cannot tell: new money from market moves, and a
+    customer's switch between their own products is no flow at all. From core banking
+    (files, the API) by ``external_id``."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="fund_flows", db_index=False, verbose_name=_("customer")
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=FlowDirection.choices)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)  # positive; the direction signs it
+    occurred_at = models.DateTimeField(_("occurred at"))
+    channel = models.CharField(_("channel"), max_length=16, choices=FlowChannel.choices, default=FlowChannel.OTHER)
+    external_id = models.CharField(_("transaction id"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("fund flow")
+        verbose_name_plural = _("fund flows")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="flow_cust_time_idx"),
+            models.Index(fields=["occurred_at"], name="flow_time_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="flow_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.direction} {self.amount} {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return self.amount if self.direction == FlowDirection.IN else -self.amount
+
+
 class TagCategory(models.TextChoices):
     VALUE = "value", pgettext_lazy("tag category", "Value")
     BEHAVIOUR = "behaviour", _("Behaviour")
@@ -724,6 +771,7 @@ class ImportKind(models.TextChoices):
     RISK_ASSESSMENTS = "risk_assessments", _("Risk assessments")
     TAGS = "tags", _("Customer tags")
     INTERACTIONS = "interactions", _("Interactions")
+    FLOWS = "flows", _("Fund flows")
 
 
 class ImportMapping(models.Model):

@@ -45,6 +45,8 @@ class Metric(models.TextChoices):
     OVERDUE_TOUCHES = "overdue_touches", _("Overdue nurture touches")  # at the end of the day
     DIALLED_BY_HOUR = "dialled_by_hour", _("Calls dialled by hour")  # hour: 0–23, Asia/Shanghai
     BOOK_AUM = "book_aum", _("AUM of the book")  # amount: the owned customers' AUM that day
+    # detail: the direction (in / out); amount: the flows' sum (positive either way).
+    NET_NEW_MONEY = "net_new_money", _("Net new money")
 
 
 class DailyFact(models.Model):

@@ -10,10 +10,12 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Max, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from calls.selectors import CallKpis
 from campaigns.models import Campaign
+from customers.models import FlowDirection
 from org.models import Branch, Team
 from referrals.models import RejectReason
 
@@ -371,7 +373,7 @@ def _ops_row(key, label, s: dict, overdue: int = 0) -> OpsRow:
 
 def operations(*, user, period: Period, filters: dict) -> dict:
     """Per advisor, per team, per day and per hour of day; the totals against the previous
-    period; the book's AUM at the start and the end: six queries."""
+    period; the book's AUM at the start and the end, and its net new money: seven queries."""
     prev = period.previous()
     cur_q = Q(day__gte=period.start)
     base = _facts(user=user, metrics=CALL_METRICS, start=prev.start, end=period.end, filters=filters)
@@ -427,6 +429,16 @@ def operations(*, user, period: Period, filters: dict) -> dict:
         key=lambda r: r.label,
     )
     days = [d for d in _buckets(Period(period.start, period.end, "custom")) if period.days <= 62]
+    book = book_aum(user=user, period=period, filters=filters)
+    flows = net_new_money(user=user, period=period, filters=filters)
+    # The AUM change is net new money plus market and other moves, when the book is known
+    # on the day before the period and on its last day (today for a current period).
+    last = min(period.end, timezone.localdate())
+    if book["change"] is not None and (book["start_day"], book["end_day"]) == (
+        period.start - dt.timedelta(days=1),
+        last,
+    ):
+        book["market"] = book["change"] - flows["net"]
     seen = [h for counts in by_hour.values() for h in counts]
     hours = list(range(min([8, *seen]), max([21, *seen]) + 1))
     return {
@@ -446,7 +458,8 @@ def operations(*, user, period: Period, filters: dict) -> dict:
             {"label": names.get(a) or str(_("Not assigned")), "counts": [by_hour[a].get(h, 0) for h in hours]}
             for a in sorted(by_hour, key=lambda a: names.get(a) or "")
         ],
-        "book": book_aum(user=user, period=period, filters=filters),
+        "book": book,
+        "flows": flows,
         "leaderboard": sorted(
             (r for r in advisors if r.kpis.dialled),
             key=lambda r: (-(r.kpis.effective_rate or 0), -r.kpis.amount, r.label),
@@ -456,7 +469,8 @@ def operations(*, user, period: Period, filters: dict) -> dict:
 
 def book_aum(*, user, period: Period, filters: dict) -> dict:
     """The AUM of the managed customers (owned by an advisor) on the last counted day of
-    the period against the last counted day before it: one query."""
+    the period against the last counted day before it (the day before the period starts
+    once its history is counted: ``dashboards_refresh --days``): one query."""
     rows = list(
         _facts(
             user=user,
@@ -483,7 +497,58 @@ def book_aum(*, user, period: Period, filters: dict) -> dict:
         "customers": end["n"] if end else 0,
         "change": (end_amount - start_amount) if start_amount is not None and end_amount is not None else None,
         "change_rate": _change(end_amount, start_amount) if start_amount and end_amount is not None else None,
+        "market": None,
     }
+
+
+NET_NEW_MONEY_HELP = _(
+    "External inflows minus outflows of the managed customers in the period (transfers from and to"
+    " other banks, salary, cash, payments); market moves and switches between their own products"
+    " are not flows."
+)
+
+
+def net_new_money(*, user, period: Period, filters: dict) -> dict:
+    """Inflows, outflows and their difference in the period and the previous equal one:
+    one query."""
+    prev = period.previous()
+    cur_q = Q(day__gte=period.start)
+    sums = {("cur", "in"): Decimal("0"), ("cur", "out"): Decimal("0")}
+    sums |= {("prev", "in"): Decimal("0"), ("prev", "out"): Decimal("0")}
+    count = 0
+    for r in (
+        _facts(user=user, metrics=[Metric.NET_NEW_MONEY], start=prev.start, end=period.end, filters=filters)
+        .values("detail")
+        .annotate(n=Sum("count", filter=cur_q), a=Sum("amount", filter=cur_q), pa=Sum("amount", filter=~cur_q))
+        .order_by()
+    ):
+        if r["detail"] not in ("in", "out"):
+            continue
+        count += r["n"] or 0
+        sums[("cur", r["detail"])] += r["a"] or Decimal("0")
+        sums[("prev", r["detail"])] += r["pa"] or Decimal("0")
+    net = sums[("cur", "in")] - sums[("cur", "out")]
+    previous = sums[("prev", "in")] - sums[("prev", "out")]
+    return {
+        "inflow": sums[("cur", "in")],
+        "outflow": sums[("cur", "out")],
+        "net": net,
+        "count": count,
+        "previous": previous,
+        # Against the size of the previous figure, so a smaller outflow reads as a rise.
+        "change": float((net - previous) / abs(previous)) if previous else None,
+        "linkable": can_open_stage(user, Metric.NET_NEW_MONEY),
+    }
+
+
+def flow_totals(records) -> dict:
+    """Inflows, outflows and net of a list of fund flows (the records page): one query."""
+    sums = records.aggregate(
+        inflow=Sum("amount", filter=Q(direction=FlowDirection.IN)),
+        outflow=Sum("amount", filter=Q(direction=FlowDirection.OUT)),
+    )
+    inflow, outflow = sums["inflow"] or Decimal("0"), sums["outflow"] or Decimal("0")
+    return {"inflow": inflow, "outflow": outflow, "net": inflow - outflow}
 
 
 # --- the branch view ------------------------------------------------------------------------

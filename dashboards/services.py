@@ -9,15 +9,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractHour
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 
 from calls.models import CallLog
 from calls.selectors import call_aggregates, planned_aggregates
 from campaigns.models import Arm, Enrolment
 from core.audit import audit_record
-from customers.models import Customer
+from customers.models import AssetSnapshot, Customer
 from leads.models import GradeDecision, PlannedCall, PlannedCallKind, PlannedCallStatus
 from org.models import StaffProfile
 
@@ -105,6 +105,8 @@ def _count_sources(counter: _Counter, start: dt.datetime, end: dt.datetime) -> N
             if source.detail:
                 fields["detail"] = source.detail
             aggregates = {"n": Count("pk")}
+            if source.amount:
+                aggregates["a"] = Sum(source.amount)
             if source.on_time is not None:
                 aggregates["on_time"] = Count("pk", filter=source.on_time)
             for row in qs.values(*fields.values()).annotate(**aggregates).order_by():
@@ -113,7 +115,7 @@ def _count_sources(counter: _Counter, start: dt.datetime, end: dt.datetime) -> N
                 # Every row counts in the totals (campaign None); a message of a campaign
                 # counts again under its campaign.
                 for c in {None, campaign}:
-                    counter.add(source.metric, n=row["n"], campaign=c, **key)
+                    counter.add(source.metric, n=row["n"], amount=row.get("a"), campaign=c, **key)
                     if source.on_time is not None:
                         counter.add(source.on_time_metric, n=row["on_time"], campaign=c, **key)
             continue
@@ -182,11 +184,17 @@ def _count_calls(counter: _Counter, start: dt.datetime, end: dt.datetime, teams:
         counter.add(Metric.OVERRIDES, n=r["o"], **dims)
 
 
-def _count_book(counter: _Counter, teams: dict[int, int | None]) -> None:
-    """The book's AUM now, per owner: recorded for today only (a past day keeps what was
-    counted on it, since a customer's AUM of that day is not kept per day)."""
+def _count_book(counter: _Counter, teams: dict[int, int | None], day: dt.date, is_today: bool) -> None:
+    """The book's AUM on ``day``, per owner: each owned customer's latest snapshot on or
+    before the day (no snapshot yet: 0), today their current AUM. One probe of the
+    (customer, date) index per customer. Customers count under today's owner."""
+    if is_today:
+        aum = F("aum")
+    else:
+        latest = AssetSnapshot.objects.filter(customer_id=OuterRef("pk"), date__lte=day).order_by("-date")
+        aum = Coalesce(Subquery(latest.values("aum")[:1]), Value(Decimal("0")), output_field=DecimalField())
     for r in (
-        Customer.objects.filter(owner__isnull=False).values("owner_id").annotate(n=Count("id"), s=Sum("aum")).order_by()
+        Customer.objects.filter(owner__isnull=False).values("owner_id").annotate(n=Count("id"), s=Sum(aum)).order_by()
     ):
         counter.add(Metric.BOOK_AUM, n=r["n"], amount=r["s"], advisor=r["owner_id"], team=teams.get(r["owner_id"]))
 
@@ -201,13 +209,8 @@ def day_refresh(*, day: dt.date, now: dt.datetime | None = None) -> int:
     counter = _Counter()
     _count_sources(counter, start, end)
     _count_calls(counter, start, end, teams)
-    is_today = day == timezone.localdate(now)
-    if is_today:
-        _count_book(counter, teams)
-    stale = DailyFact.objects.filter(day=day)
-    if not is_today:
-        stale = stale.exclude(metric=Metric.BOOK_AUM)
-    stale.delete()
+    _count_book(counter, teams, day, is_today=day == timezone.localdate(now))
+    DailyFact.objects.filter(day=day).delete()
     facts = counter.facts(day)
     DailyFact.objects.bulk_create(facts, batch_size=2000)
     DailyRefresh.objects.update_or_create(day=day, defaults={"refreshed_at": now, "rows": len(facts)})

@@ -16,7 +16,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from campaigns.models import Message
-from customers.models import Channel, Interaction
+from customers.models import Channel, FundFlow, Interaction
 from leads.models import GradeDecision, Lead
 from referrals.models import Referral, ReferralStatus
 
@@ -50,6 +50,11 @@ class Source:
 
 def _interactions():
     return Interaction.objects.filter(channel=Channel.AI_BOT)
+
+
+def _flows():
+    # The book's flows: customers an advisor manages, as the book's AUM counts them.
+    return FundFlow.objects.filter(customer__owner__isnull=False)
 
 
 def _messages():
@@ -163,6 +168,18 @@ SOURCES: dict[str, Source] = {
         "customer_id",
         on_time=Q(first_contact_due_at__isnull=True) | Q(first_contacted_at__lte=F("first_contact_due_at")),
         on_time_metric=Metric.CONTACTED_ON_TIME,
+        attributed=False,
+    ),
+    # Net new money: external inflows and outflows of the book's customers (detail: the
+    # direction), summed by amount; net = in − out.
+    Metric.NET_NEW_MONEY: Source(
+        Metric.NET_NEW_MONEY,
+        _flows,
+        "occurred_at",
+        OWNER_DIMS,
+        "customer_id",
+        detail="direction",
+        amount="amount",
         attributed=False,
     ),
 }

@@ -25,6 +25,7 @@ RECORD_LABELS = {
     Metric.RETURNED: _("Referrals returned to the advisor"),
     Metric.REVIEWED_ON_TIME: _("Referrals reviewed on time"),
     Metric.CONTACTED_ON_TIME: _("First contacts on time"),
+    Metric.NET_NEW_MONEY: _("Fund flows (net new money)"),
 }
 
 _RELATED = {
@@ -32,6 +33,7 @@ _RELATED = {
     Metric.REACHED_CAMPAIGN: ("customer", "campaign"),
     Metric.PROPOSED: ("customer", "owner__staff_profile", "team"),
     Metric.CONFIRMED: ("lead__customer", "advisor__staff_profile"),
+    Metric.NET_NEW_MONEY: ("customer__owner__staff_profile",),
 }
 _REFERRAL_RELATED = ("customer", "branch", "from_advisor__staff_profile", "assigned_rm__staff_profile")
 
@@ -56,6 +58,8 @@ def record_headers(metric: str) -> list:
         return [_("Time"), _("Customer"), _("Advisor"), _("Team"), _("Proposed grade"), _("Status")]
     if metric == Metric.CONFIRMED:
         return [_("Time"), _("Customer"), _("Advisor"), _("Proposed grade"), _("Confirmed grade")]
+    if metric == Metric.NET_NEW_MONEY:
+        return [_("Time"), _("Customer"), _("Owner advisor"), _("Direction"), _("Channel"), _("Amount (CNY)")]
     return [
         _("Time"),
         _("Customer"),
@@ -113,6 +117,17 @@ def record_rows(metric: str, records) -> list[dict]:
                 r.get_confirmed_grade_display(),
             ]
             url = reverse("customers:detail", kwargs={"pk": r.lead.customer_id})
+        elif metric == Metric.NET_NEW_MONEY:
+            cells = [
+                when,
+                r.customer.name_masked,
+                staff_name(r.customer.owner) if r.customer.owner_id else "—",
+                r.get_direction_display(),
+                r.get_channel_display(),
+            ]
+            url = reverse("customers:detail", kwargs={"pk": r.customer_id})
+            rows.append({"cells": cells, "url": url, "amount": r.signed_amount, "has_amount": True})
+            continue
         else:
             cells = [
                 when,

@@ -159,9 +159,16 @@ def operations(request):
         table = request.GET.get("table", "advisors")
         header, rows = tables.operations_table(data, table)
         return _export(request, f"operations-{table}", filters, period, header, rows)
+    flows = data["flows"]
+    flows["url"] = (
+        f"{reverse('dashboards:records')}?{_query(period, filters, metric=Metric.NET_NEW_MONEY)}"
+        if flows["linkable"]
+        else ""
+    )
     context = {
         **_context(request, period, filters, form),
         **data,
+        "net_new_money_help": selectors.NET_NEW_MONEY_HELP,
         "measures": MEASURES,
         "chart": tables.operations_chart(data),
         "target": data["total"].kpis.effective_target,
@@ -232,6 +239,7 @@ def records(request):
         "rows": rows,
         "page": page,
         "headers": tables.record_headers(metric) if metric else [],
+        "flows": selectors.flow_totals(qs) if metric == Metric.NET_NEW_MONEY else None,
         "query": _query(period, filters, metric=metric, detail=detail),
         "id_fields": ID_FIELDS,
     }

@@ -14,6 +14,7 @@ class WorkbenchConfig(AppConfig):
         "seed": _("seed"),
         "stats": _("rows written"),
         "snapshots": _("asset snapshots"),
+        "fund_flows": _("fund flows"),
         "holdings": _("holdings"),
         "risk_assessments": _("risk assessments"),
         "tags": _("tags"),

@@ -134,3 +134,15 @@ class ContactPreferenceFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     channel = m.Channel.PHONE
     consent = True
+
+
+class FundFlowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = m.FundFlow
+
+    customer = factory.SubFactory(CustomerFactory)
+    direction = m.FlowDirection.IN
+    amount = Decimal("10000.00")
+    occurred_at = factory.LazyFunction(timezone.now)
+    channel = m.FlowChannel.TRANSFER
+    external_id = factory.Sequence(lambda n: f"FLOW-{n}")

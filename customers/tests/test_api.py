@@ -132,6 +132,35 @@ class TestBulkUpsert:
         r = api.post("/api/ingest/holdings/", {"rows": rows[:1]}, format="json")
         assert r.status_code == 200 and r.json()["created"] == 1
 
+    def test_fund_flows_all_or_nothing(self):
+        CustomerFactory(customer_no="C1")
+        api = client_with(["flows:write"])
+        good = {
+            "external_id": "F1",
+            "customer_no": "C1",
+            "direction": "转入",
+            "amount": "5000",
+            "occurred_at": "2026-11-20 10:00",
+        }
+        bad = {
+            "external_id": "F2",
+            "customer_no": "C1",
+            "direction": "sideways",
+            "amount": "0",
+            "occurred_at": "2026-11-20",
+        }
+        r = api.post("/api/ingest/flows/", {"rows": [good, bad]}, format="json")
+        assert r.status_code == 400
+        assert {e["path"] for e in r.json()["errors"]} == {"rows[1].direction"}
+        r = api.post("/api/ingest/flows/", {"rows": [good, {**bad, "direction": "out"}]}, format="json")
+        assert r.status_code == 400 and r.json()["errors"][0]["path"] == "rows[1].amount"
+        assert not m.FundFlow.objects.exists()
+        r = api.post("/api/ingest/flows/", {"rows": [good]}, format="json")
+        assert r.status_code == 200 and r.json()["created"] == 1
+        f = m.FundFlow.objects.get(external_id="F1")
+        assert (f.direction, f.amount, f.channel) == ("in", 5000, m.FlowChannel.OTHER)
+        assert api.post("/api/ingest/flows/", {"rows": [good]}, format="json").json()["unchanged"] == 1
+
     def test_payload_limit(self, settings):
         settings.WORKBENCH_API_MAX_ROWS = 100
         api = client_with(["customers:write"])

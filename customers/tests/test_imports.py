@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -189,6 +190,74 @@ class TestOtherKinds:
         batch.refresh_from_db()
         dates = list(m.AssetSnapshot.objects.filter(customer__customer_no="K2").values_list("date", flat=True))
         assert [d.isoformat() for d in dates] == ["2026-11-01"] and batch.report["rejected"] == 1
+
+
+class TestFundFlows:
+    FILE = (
+        "交易流水号,客户号,资金方向,交易金额,交易时间,渠道\n"
+        "T1,F1,转入,50000,2026-11-24 10:00,跨行转账\n"
+        "T2,F1,流出,8000.50,2026-11-25 14:30,现金\n"
+        "T3,F1,sideways,100,2026-11-25,现金\n"  # unknown direction
+        "T4,F1,in,-5,2026-11-25,现金\n"  # negative
+        "T5,F1,in,0,2026-11-25,现金\n"  # nothing
+        "T6,NOPE,in,100,2026-11-25,现金\n"  # unknown customer
+        "T7,F1,in,100,yesterday,现金\n"  # not a date
+        "T8,F1,in,100,2026-11-25,carrier pigeon\n"  # unknown channel
+        "T1,F1,in,100,2026-11-25,现金\n"  # the same transaction again
+    ).encode()
+
+    def test_bad_rows_are_refused_each_with_a_message_and_not_written(self, world):
+        CustomerFactory(customer_no="F1")
+        batch = _upload(world.admin, self.FILE, "flows.csv", "flows")
+        assert batch.columns == {
+            "external_id": "交易流水号",
+            "customer_no": "客户号",
+            "direction": "资金方向",
+            "amount": "交易金额",
+            "occurred_at": "交易时间",
+            "channel": "渠道",
+        }
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        assert not m.FundFlow.objects.exists()  # a dry run writes nothing
+        errors = {(e["line"], e["column"]): e["message"] for e in batch.preview["errors"]}
+        assert set(errors) == {
+            (4, "资金方向"),
+            (5, "交易金额"),
+            (6, "交易金额"),
+            (7, "客户号"),
+            (8, "交易时间"),
+            (9, "渠道"),
+            (10, "交易流水号"),
+        }
+        assert "不能为负" in errors[(5, "交易金额")] and "必须大于零" in errors[(6, "交易金额")]
+        assert batch.preview["valid"] == 2
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        assert batch.report["created"] == 2 and batch.report["rejected"] == 7
+        flows = {f.external_id: f for f in m.FundFlow.objects.all()}
+        assert set(flows) == {"T1", "T2"}
+        assert flows["T2"].signed_amount == Decimal("-8000.50") and flows["T1"].channel == m.FlowChannel.TRANSFER
+        assert timezone.localtime(flows["T2"].occurred_at).strftime("%Y-%m-%d %H:%M") == "2026-11-25 14:30"
+        # The same file again changes nothing.
+        again = _upload(world.admin, self.FILE, "flows.csv", "flows")
+        services.import_batch_start(actor=world.admin, batch=again, dry_run=True)
+        again.refresh_from_db()
+        services.import_batch_start(actor=world.admin, batch=again, dry_run=False)
+        again.refresh_from_db()
+        assert again.report["created"] == 0 and again.report["unchanged"] == 2
+        assert m.FundFlow.objects.count() == 2
+
+    def test_a_file_of_bad_rows_writes_nothing(self, world):
+        CustomerFactory(customer_no="F1")
+        text = "external_id,customer_no,direction,amount,occurred_at\nT9,F1,in,abc,2026-11-25\n"
+        batch = _upload(world.admin, text.encode(), "flows.csv", "flows")
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=True)
+        batch.refresh_from_db()
+        services.import_batch_start(actor=world.admin, batch=batch, dry_run=False)
+        batch.refresh_from_db()
+        assert batch.report["rejected"] == 1 and batch.report["errors"][0]["column"] == "amount"
+        assert not m.FundFlow.objects.exists()
 
 
 def _checked(user):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calls.tests.factories import CallLogFactory, disposition
-from customers.tests.factories import CustomerFactory, InteractionFactory
+from customers.tests.factories import AssetSnapshotFactory, CustomerFactory, FundFlowFactory, InteractionFactory
 from dashboards.services import day_refresh
 from leads.models import Grade, GradeDecision, Lead, LeadStatus, PlannedCallKind
 from leads.tests.factories import LeadFactory, PlannedCallFactory
@@ -132,5 +132,12 @@ def known(world):
         status="done",
         done_at=at(tue, 19),
     )
+    # The book: a snapshot of each on the previous Friday and this Thursday; a transfer in
+    # to advisor_a's customer on Tuesday and a withdrawal of advisor_b's on Wednesday.
+    for customer, before, after in ((customers_a[0], "300000", "380000"), (customer_b, "200000", "150000")):
+        AssetSnapshotFactory(customer=customer, date=PREV_START + dt.timedelta(days=4), aum=Decimal(before))
+        AssetSnapshotFactory(customer=customer, date=thu, aum=Decimal(after))
+    FundFlowFactory(customer=customers_a[0], direction="in", amount=Decimal("80000"), occurred_at=at(tue, 11))
+    FundFlowFactory(customer=customer_b, direction="out", amount=Decimal("50000"), occurred_at=at(wed, 16))
     refresh(PREV_START, WEEK_START + dt.timedelta(days=6))
     return SimpleNamespace(world=world, leads_a=leads_a, r1=r1, r2=r2)

@@ -48,6 +48,15 @@ def test_walk_over_each_dashboard(known, page, login, live_server, lang):
     assert page.locator('[data-testid="records-count"]').inner_text() == shown
     assert page.locator('[data-testid="records"] tbody tr').count() == 5
     page.screenshot(path=f"{SHOTS}/{lang}-records.png", full_page=True)
+    # The team lead's net new money (advisor_a's transfer in) clicks through to its flows.
+    page.goto(f"{live_server.url}/dashboards/operations/{QUERY}")
+    tile = page.locator('[data-testid="card-net-new-money"]')
+    assert tile.inner_text() == "8.00万"
+    tile.click()
+    page.wait_for_selector('[data-testid="records-count"]')
+    assert page.locator('[data-testid="records-count"]').inner_text() == "1"
+    assert page.locator('[data-testid="records-net"]').inner_text() == "¥80,000"
+    page.screenshot(path=f"{SHOTS}/{lang}-records-flows.png", full_page=True)
     # Changing the period and showing again swaps the body through htmx and redraws the chart.
     page.goto(f"{live_server.url}/dashboards/{QUERY}")
     page.select_option("#d-period", "month")

@@ -1,5 +1,6 @@
 """A fresh demo reads like a bank's: contacts in working hours, people's names, one
-consistent picture of each customer's assets, products bought while on sale, a customer
+consistent picture of each customer's assets (the fund flows explain the AUM moves that
+the market does not), products bought while on sale, a customer
 who said "别再给我推销了" left alone, and work on every role's first screen."""
 
 import datetime as dt
@@ -15,7 +16,7 @@ from django.db.models import Max
 from calls.models import CallLog
 from calls.selectors import team_kpis
 from compliance.models import Flag
-from customers.models import AssetSnapshot, ContactPreference, Customer, Holding, Interaction
+from customers.models import AssetSnapshot, ContactPreference, Customer, FundFlow, Holding, Interaction
 from leads.models import OPEN_LEAD_STATUSES, Lead
 from org.models import StaffProfile
 from scoring.models import Outcome
@@ -111,3 +112,34 @@ def test_what_the_bank_systems_wrote_has_no_codes(demo):
     summaries = set(Interaction.objects.filter(channel="ai_bot").values_list("summary", flat=True))
     assert summaries
     assert not [s for s in summaries if code_like(s)], sorted(summaries)[:5]
+
+
+@pytest.mark.slow
+def test_demo_fund_flows_explain_the_snapshots_moves(demo):
+    """Between two of the last six monthly snapshots, AUM after = AUM before + the net of
+    the flows in between + a market move of a few percent at most."""
+    snapshots = defaultdict(list)
+    for cid, day, aum in AssetSnapshot.objects.order_by("customer_id", "date").values_list(
+        "customer_id", "date", "aum"
+    ):
+        snapshots[cid].append((day, aum))
+    flows = defaultdict(list)
+    for f in FundFlow.objects.all():
+        flows[f.customer_id].append((f.occurred_at.astimezone(SH).date(), f.signed_amount))
+        assert dt.time(9) <= f.occurred_at.astimezone(SH).time() <= dt.time(20, 30), f
+    assert FundFlow.objects.filter(direction="in").exists() and FundFlow.objects.filter(direction="out").exists()
+    checked = 0
+    for cid, points in snapshots.items():
+        assert all(day > points[-7][0] for day, _ in flows[cid]), cid  # only the last six months
+        for (d0, before), (d1, after) in zip(points[-7:-1], points[-6:], strict=True):
+            net = sum((a for day, a in flows[cid] if d0 < day < d1), Decimal("0"))
+            market = after - before - net
+            assert abs(market) <= max(Decimal("500"), before * Decimal("0.005")) + before * Decimal("0.04"), (
+                cid,
+                d0,
+                before,
+                after,
+                net,
+            )
+            checked += 1
+    assert checked == 600 * 6
