@@ -29,6 +29,7 @@ class CadenceConfig(AppConfig):
         "plan_ahead_days": _("days planned ahead"),
         "planned": _("calls planned"),
         "waiting": _("customers waiting for capacity"),
+        "do_not_disturb": _("customers on phone do-not-disturb, not called"),
         # seed_demo's counts of this app's rows
         "cadence_touches": _("service cadence touches"),
         "cadence_calls": _("service cadence calls planned"),

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from customers.models import Customer, Tier
+from customers.models import Channel, ContactPreference, Customer, Tier
 from leads.capacity import CallTask, advisors_of, call_tasks_assign, left_on_day, local_day
 from leads.models import PlannedCallStatus
 from leads.services import leads_open_for_campaign
@@ -88,8 +88,9 @@ def cadence_plan_calls(*, now: dt.datetime | None = None) -> dict[str, int]:
     or on one opened for it (as a campaign's call task is): the owner's team, else the
     team the leads app gives unowned customers.
 
-    Safe to run again: a customer with a planned cadence call gets no other. The written
-    report is not planned here (the reports app delivers it)."""
+    Safe to run again: a customer with a planned cadence call gets no other. Customers on
+    phone do-not-disturb are left out (counted). The written report is not planned here
+    (the reports app delivers it)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     targets = targets_current()
@@ -98,6 +99,11 @@ def cadence_plan_calls(*, now: dt.datetime | None = None) -> dict[str, int]:
     horizon = today + dt.timedelta(days=targets.plan_ahead_days)
     waiting = CadencePlan.objects.filter(planned_call__status=PlannedCallStatus.PLANNED).values("customer_id")
     book = Customer.objects.filter(tier__in=targets.tiers).exclude(pk__in=waiting)
+    # A customer on phone do-not-disturb (a refusal puts them there, DOMAIN.md) asked not to
+    # be called: no routine call is planned for them until it ends.
+    resting = ContactPreference.objects.filter(channel=Channel.PHONE, dnd_until__gt=now).values("customer_id")
+    do_not_disturb = book.filter(pk__in=resting).count()
+    book = book.exclude(pk__in=resting)
     counts = touch_counts(customers=book.values("id"), year=today.year)
     due = []
     for cid in book.values_list("id", flat=True).order_by("id"):
@@ -113,7 +119,7 @@ def cadence_plan_calls(*, now: dt.datetime | None = None) -> dict[str, int]:
     slots = sum(left_on_day(profiles, day).values())
     chosen = due[:slots]
     if not chosen:
-        return {"planned": 0, "waiting": len(due)}
+        return {"planned": 0, "waiting": len(due), "do_not_disturb": do_not_disturb}
     leads = leads_open_for_campaign(customer_ids=[cid for _d, cid, _k in chosen], now=now)
     touch_of = {cid: key for _d, cid, key in chosen}
     tasks = [CallTask(lead=leads[cid], due_at=slot, note=_note(key)) for _d, cid, key in chosen if cid in leads]
@@ -124,7 +130,11 @@ def cadence_plan_calls(*, now: dt.datetime | None = None) -> dict[str, int]:
             for p in placement.created
         ]
     )
-    result = {"planned": len(placement.created), "waiting": len(due) - len(placement.created)}
+    result = {
+        "planned": len(placement.created),
+        "waiting": len(due) - len(placement.created),
+        "do_not_disturb": do_not_disturb,
+    }
     if placement.created:
         audit_record(
             actor=None, verb="cadence.plan_calls", target_type="cadence.cadenceplan", target_id="*", details=result

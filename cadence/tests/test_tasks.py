@@ -15,6 +15,7 @@ from cadence.services import cadence_plan_calls
 from cadence.tasks import plan_calls
 from core.models import AuditEvent
 from customers.models import Channel, TouchKind
+from customers.tests.factories import ContactPreferenceFactory
 from leads.models import Lead, PlannedCall, PlannedCallStatus
 from org.models import StaffProfile
 
@@ -35,7 +36,7 @@ def test_calls_are_planned_within_capacity_and_once(world):
     _capacity(world, advisor_a=1, advisor_a2=1, advisor_b=0)
     behind = [WealthCustomerFactory(owner=world.advisor_a, home_branch=world.branch_x) for _ in range(5)]
     result = cadence_plan_calls(now=NOW)
-    assert result == {"planned": 2, "waiting": 3}
+    assert result == {"planned": 2, "waiting": 3, "do_not_disturb": 0}
     planned = PlannedCall.objects.filter(status=PlannedCallStatus.PLANNED)
     per_advisor = Counter(planned.values_list("advisor_id", flat=True))
     assert per_advisor == {world.advisor_a.pk: 1, world.advisor_a2.pk: 1}  # the owner first, then the team
@@ -49,6 +50,19 @@ def test_calls_are_planned_within_capacity_and_once(world):
     assert again["planned"] == 0
     assert PlannedCall.objects.count() == 2 and Lead.objects.count() == leads  # no lead opened for nothing
     assert AuditEvent.objects.filter(verb="cadence.plan_calls").count() == 1
+
+
+def test_a_customer_on_phone_do_not_disturb_is_not_planned(world):
+    _capacity(world, advisor_a=5)
+    resting = WealthCustomerFactory(owner=world.advisor_a)
+    due = WealthCustomerFactory(owner=world.advisor_a)
+    ContactPreferenceFactory(
+        customer=resting, channel=Channel.PHONE, consent=False, dnd_until=NOW + dt.timedelta(days=90)
+    )
+    ContactPreferenceFactory(customer=due, channel=Channel.PHONE, consent=True, dnd_until=NOW - dt.timedelta(days=1))
+    result = cadence_plan_calls(now=NOW)
+    assert result == {"planned": 1, "waiting": 0, "do_not_disturb": 1}
+    assert list(PlannedCall.objects.values_list("customer_id", flat=True)) == [due.pk]  # an ended DND counts no more
 
 
 def test_more_capacity_the_next_day_plans_the_rest_and_still_one_each(world):
@@ -101,5 +115,5 @@ def test_the_beat_task_is_idempotent_and_scheduled(world):
 def test_nobody_with_capacity_plans_nothing_and_opens_no_lead(world):
     _capacity(world, advisor_a=0, advisor_a2=0, advisor_b=0)
     WealthCustomerFactory(owner=world.advisor_a)
-    assert cadence_plan_calls(now=NOW) == {"planned": 0, "waiting": 1}
+    assert cadence_plan_calls(now=NOW) == {"planned": 0, "waiting": 1, "do_not_disturb": 0}
     assert not Lead.objects.exists()
