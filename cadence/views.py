@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.access import require
 from core.forms import form_applied, id_or_none
 from core.htmx import redirect_for
+from customers.models import Customer
 from org.models import StaffProfile, Team
 from org.roles import Role, role_of
 
@@ -95,12 +96,17 @@ def advisor(request, pk: int):
     today = timezone.localdate()
     rows = selectors.advisor_customers(request.user, advisor_id=profile.user_id, today=today, status=status)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    # Branch staff follow their home-branch customers' cadence but open a portrait only
+    # through the customer rule (referred to their branch): link just the ones it opens.
+    on_page = [p.customer.pk for p in page.object_list]
+    openable = set(Customer.objects.restrict(request.user, "view").filter(pk__in=on_page).values_list("pk", flat=True))
     return render(
         request,
         "cadence/advisor.html",
         {
             "profile": profile,
             "page": page,
+            "openable": openable,
             "count": len(rows),
             "status": status,
             "statuses": _status_choices(),

@@ -81,6 +81,15 @@ def test_a_branch_sees_only_its_branchs_customers_of_an_advisor(world, book, cli
     assert [p.customer.pk for p in y] == [book.a_private.pk]
 
 
+def test_a_branch_links_only_the_customers_the_customer_rule_lets_it_open(world, book, client_for):
+    url = reverse("cadence:advisor", args=[world.advisor_a.pk])
+    portrait = reverse("customers:detail", args=[book.a.pk])
+    branch_page = client_for(world.manager_x).get(url).content.decode()
+    assert book.a.name_masked in branch_page and f'href="{portrait}"' not in branch_page  # not referred to it
+    assert client_for(world.manager_x).get(portrait).status_code == 404
+    assert f'href="{portrait}"' in client_for(world.admin).get(url).content.decode()
+
+
 def test_summaries_stay_in_scope(world, book, client_for):
     rows = client_for(world.advisor_a).get(reverse("cadence:overview")).context["rows"]
     assert [(r.advisor_id, r.customers) for r in rows] == [(world.advisor_a.pk, 2)]
