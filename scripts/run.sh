@@ -18,6 +18,9 @@ if echo "$seeded" | grep -q '"seconds"'; then
   # A fresh demo: train the first lead model on the seeded outcomes. It queues the full
   # rescoring, which the worker started below carries out.
   "$PY" manage.py train_lead_model
+  # ... and count the dashboards' last two months from the seeded history, so a period
+  # before today shows figures too (the beat keeps today and yesterday current).
+  "$PY" manage.py dashboards_refresh --days 62
 fi
 if [ "${DJANGO_DEBUG:-0}" != "1" ]; then
   "$PY" manage.py collectstatic --noinput >/dev/null
