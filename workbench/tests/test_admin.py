@@ -5,20 +5,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-OUR_APPS = [
-    "core",
-    "org",
-    "customers",
-    "compliance",
-    "leads",
-    "scoring",
-    "referrals",
-    "calls",
-    "campaigns",
-    "reports",
-    "cadence",
-    "dashboards",
-]
+from core.project import PROJECT_APPS
+
+OUR_APPS = [app for app in PROJECT_APPS if app != "workbench"]  # workbench has no models
 
 
 def our_models():
