@@ -26,7 +26,7 @@ from customers.suitability import SECOND_REVIEW_AGE, SECOND_REVIEW_MIN_RISK
 from .holdout import LEGACY_SALT, held_out_q, holdout_current
 from .models import Campaign, CampaignStep, HoldoutDraw, StepKind, UpliftKeep
 from .services.segments import segment_members
-from .uplift import uplift_cut, uplift_dropped
+from .uplift_cut import uplift_cut, uplift_dropped
 
 REASONS = {
     # targeting by uplift (campaigns.uplift): members the segment does not keep

@@ -18,7 +18,8 @@ from scoring.models import UpliftModelVersion
 
 from . import access, selectors
 from .models import UpliftKeep
-from .uplift import segment_set_uplift, uplift_next_training, uplift_train_job_create
+from .uplift import uplift_next_training, uplift_train_job_create
+from .uplift_cut import segment_set_uplift
 
 VERSIONS_SHOWN = 10
 

@@ -23,7 +23,7 @@ from customers.models import Customer
 
 from ..access import can_change_campaigns, can_change_segment
 from ..models import Segment, SegmentKind, SegmentMember
-from ..uplift import uplift_cut
+from ..uplift_cut import uplift_cut
 
 MAX_GROUPS = 5
 MAX_UPLOAD_LINES = 200_000

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import uplift as campaign_uplift
+from campaigns import uplift_cut
 from campaigns.demo_uplift import CODE, ENTRY_DAYS_AGO, seed_uplift_history, truth
 from campaigns.models import Campaign, CampaignStatus, Segment, UpliftKeep
 from campaigns.services.segments import segment_members, segment_save
@@ -193,7 +194,7 @@ def test_segment_keeps_the_top_n_and_the_funnel_names_who_was_left_out(world):
     version, customers = scored_world(world)
     unscored = CustomerFactory()  # no prediction: ranked last
     segment = segment_save(actor=world.campaigner, name="全部", definition={"groups": [{}]})
-    campaign_uplift.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_N, value=10)
+    uplift_cut.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_N, value=10)
     segment.refresh_from_db()
     kept = set(segment_members(segment=segment).values_list("pk", flat=True))
     assert kept == {c.pk for c in customers[-10:]}
@@ -211,7 +212,7 @@ def test_segment_keeps_the_top_n_and_the_funnel_names_who_was_left_out(world):
     assert rows["would_not_respond"]["left"] == 10
     assert funnel.members == Customer.objects.count()
 
-    campaign_uplift.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_PERCENT, value=50)
+    uplift_cut.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_PERCENT, value=50)
     segment.refresh_from_db()
     assert segment_members(segment=segment).count() == -(-Customer.objects.count() // 2)
     events = AuditEvent.objects.filter(verb="segment.uplift", target_id=str(segment.pk))
@@ -222,14 +223,14 @@ def test_segment_keeps_the_top_n_and_the_funnel_names_who_was_left_out(world):
 def test_segment_uplift_refusals_change_nothing(world):
     segment = segment_save(actor=world.campaigner, name="全部", definition={"groups": [{}]})
     with pytest.raises(ValidationError) as no_model:
-        campaign_uplift.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_N, value=5)
+        uplift_cut.segment_set_uplift(actor=world.campaigner, segment=segment, keep=UpliftKeep.TOP_N, value=5)
     assert "uplift_keep" in no_model.value.message_dict
     fast_version(world.campaigner)
     for keep, value in ((UpliftKeep.TOP_N, 0), (UpliftKeep.TOP_N, None), (UpliftKeep.TOP_PERCENT, 101), ("all-ish", 5)):
         with pytest.raises(ValidationError):
-            campaign_uplift.segment_set_uplift(actor=world.campaigner, segment=segment, keep=keep, value=value)
+            uplift_cut.segment_set_uplift(actor=world.campaigner, segment=segment, keep=keep, value=value)
     with pytest.raises(PermissionDenied):
-        campaign_uplift.segment_set_uplift(actor=world.advisor_a, segment=segment, keep=UpliftKeep.TOP_N, value=5)
+        uplift_cut.segment_set_uplift(actor=world.advisor_a, segment=segment, keep=UpliftKeep.TOP_N, value=5)
     segment.refresh_from_db()
     assert (segment.uplift_keep, segment.uplift_value) == (UpliftKeep.ALL, None)
     assert not AuditEvent.objects.filter(verb="segment.uplift").exists()
