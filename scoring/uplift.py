@@ -201,6 +201,24 @@ def top_uplift(uplift: np.ndarray, treated: np.ndarray, y: np.ndarray, w=None, s
     return arm_difference(treated[top], y[top], None if w is None else w[top])
 
 
+def _customer_weights(groups: np.ndarray, *, rounds: int, seed: int):
+    """Each bootstrap round's row weights: customers (``groups``) drawn with replacement,
+    a customer's rows weighted together (they are not independent)."""
+    rng = np.random.default_rng(seed)
+    _keys, inverse = np.unique(groups, return_inverse=True)
+    n_groups = int(inverse.max()) + 1 if len(inverse) else 0
+    for _ in range(rounds):
+        yield np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inverse]
+
+
+def _interval(values) -> list[float] | None:
+    """The 95 % percentile interval of bootstrap values (None without any)."""
+    if not values:
+        return None
+    lo, hi = np.percentile(values, [2.5, 97.5])
+    return [round(float(lo), 5), round(float(hi), 5)]
+
+
 def bootstrap_interval(
     uplift: np.ndarray,
     treated: np.ndarray,
@@ -213,31 +231,19 @@ def bootstrap_interval(
     """95 % percentile intervals of the Qini coefficient and of the top-decile uplift,
     resampling customers (``groups``) with replacement: a customer's enrolments move
     together, as they are not independent."""
-    rng = np.random.default_rng(seed)
-    _keys, inverse = np.unique(groups, return_inverse=True)
-    n_groups = int(inverse.max()) + 1 if len(inverse) else 0
     treated = treated.astype(float)
     y = y.astype(float)
     order = np.argsort(-uplift, kind="stable")
     top_n = max(1, int(math.ceil(len(y) * TOP_SHARE)))
     top = order[:top_n]
     qinis, tops = [], []
-    for _ in range(rounds):
-        draws = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)
-        w = draws[inverse]
+    for w in _customer_weights(groups, rounds=rounds, seed=seed):
         q, n_t = _qini_heights(order, treated, y, w)
         qinis.append(_coefficient(q, n_t, w, order))
         d = arm_difference(treated[top].astype(bool), y[top], w[top])
         if d is not None:
             tops.append(d)
-
-    def interval(values):
-        if not values:
-            return None
-        lo, hi = np.percentile(values, [2.5, 97.5])
-        return [round(float(lo), 5), round(float(hi), 5)]
-
-    return {"qini_interval": interval(qinis), "top_decile_interval": interval(tops), "rounds": rounds}
+    return {"qini_interval": _interval(qinis), "top_decile_interval": _interval(tops), "rounds": rounds}
 
 
 def paired_comparison(
@@ -254,32 +260,23 @@ def paired_comparison(
     its 95 % interval, and the difference new − current with its interval, each bootstrap
     round drawing the same customers for both (a paired comparison: the noise the two
     share cancels out of the difference)."""
-    rng = np.random.default_rng(seed)
-    _keys, inverse = np.unique(groups, return_inverse=True)
-    n_groups = int(inverse.max()) + 1 if len(inverse) else 0
     treated = treated.astype(float)
     y = y.astype(float)
     new_order = np.argsort(-new_uplift, kind="stable")
     current_order = np.argsort(-current_uplift, kind="stable")
     currents, differences = [], []
-    for _ in range(rounds):
-        w = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups).astype(float)[inverse]
+    for w in _customer_weights(groups, rounds=rounds, seed=seed):
         q_new, n_t = _qini_heights(new_order, treated, y, w)
         q_cur, _n = _qini_heights(current_order, treated, y, w)
         current = _coefficient(q_cur, n_t, w, current_order)
         currents.append(current)
         differences.append(_coefficient(q_new, n_t, w, new_order) - current)
-
-    def interval(values):
-        lo, hi = np.percentile(values, [2.5, 97.5])
-        return [round(float(lo), 5), round(float(hi), 5)]
-
     current_qini = qini_coefficient(current_uplift, treated, y)
     return {
         "current_qini": round(current_qini, 5),
-        "current_qini_interval": interval(currents) if rounds else None,
+        "current_qini_interval": _interval(currents),
         "qini_difference": round(qini_coefficient(new_uplift, treated, y) - current_qini, 5),
-        "qini_difference_interval": interval(differences) if rounds else None,
+        "qini_difference_interval": _interval(differences),
     }
 
 
