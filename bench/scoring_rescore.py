@@ -1,19 +1,27 @@
-"""Full rescoring against its raw floor, measured in the same run (issue 4).
+"""Full rescoring against its true floor, measured in the same run (issues 4 and 15).
 
     DJANGO_SECRET_KEY=dev DATABASE_URL=postgres://root@127.0.0.1:5432/<seeded db> \\
-        .venv/bin/python bench/scoring_rescore.py [--train-limit 100000] [--naive 10000]
+        .venv/bin/python bench/scoring_rescore.py [--train-limit 100000] [--naive 10000] [--workers 2]
 
 The database must hold seeded customers (``seed_demo --customers 1000000``). Steps:
 
 1. make sure a trained model is active (trains one on the latest ``--train-limit``
    outcomes if none is);
-2. end-to-end run 1: the real ``scoring.rescore_all`` job with its chunk tasks executed
-   in this process (one worker): features out with COPY, inference, reasons, COPY into
-   staging, leads INSERT ... ON CONFLICT DO NOTHING, scores INSERT ... ON CONFLICT;
-3. the raw floor: COPY out the feature columns (the same SELECT, whole table) + COPY in
-   as many scores to a staging table + one UPDATE ... FROM;
-4. end-to-end run 2 (scores exist: every row is an update, like the floor);
-5. the naive ORM approach on a sample (per customer: features, predict, update_or_create,
+2. run 1, the real ``scoring.rescore_all`` job with its chunk tasks executed in this
+   process (one worker), every score new: features out with COPY, inference, reasons,
+   COPY into staging, leads INSERT ... ON CONFLICT DO NOTHING, scores INSERT;
+3. the **true floor** (issue 15): COPY out, once, the raw columns the features read from
+   each table (customers; snapshots of the last 130 days; holdings; tags; interactions,
+   with the AI bot's transcripts of the last 90 days; outcomes), COPY in as many scores to
+   a staging table, one UPDATE ... FROM of every score. The project's own feature SELECT
+   is timed too (the floor older figures used); it rolls back, so its UPDATE leaves
+   nothing behind;
+4. run 2: the same data again (nothing changed: a run writes only changed scores);
+5. run 3: as of the next day (what a nightly run meets: day counts move);
+6. run 4: every score changes (the same model under a new version name, so each digest
+   differs): the worst case, a new model put in use;
+7. with ``--workers N``: as of two days on, on N worker processes;
+8. the naive ORM approach on a sample (per customer: features, predict, update_or_create,
    lead check), extrapolated.
 
 Prints one JSON object. Timings are never asserted in tests.
@@ -22,8 +30,10 @@ Prints one JSON object. Timings are never asserted in tests.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -42,7 +52,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from core.models import Job  # noqa: E402
+from core import services as core_services  # noqa: E402
+from core.models import Job, JobChunk  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from leads.models import Lead  # noqa: E402
 from scoring import tasks, training  # noqa: E402
@@ -82,30 +93,101 @@ def ensure_model(limit: int) -> str:
     return mv.version
 
 
-def end_to_end() -> dict:
-    t = time.perf_counter()
+def _job(*, days: int, version_id: int | None):
     job = score_services.rescore_job_create()
-    tasks.rescore_all(job.pk)
-    seconds = time.perf_counter() - t
-    job = Job.objects.get(pk=job.pk)
+    params = dict(job.params)
+    params["as_of"] = (timezone.now() + dt.timedelta(days=days)).isoformat()
+    if version_id is not None:
+        params["model_version_id"] = version_id
+    Job.objects.filter(pk=job.pk).update(params=params)
+    return job
+
+
+def _summary(job_id: int, seconds: float) -> dict:
+    job = Job.objects.get(pk=job_id)
     assert job.status == Job.Status.SUCCEEDED, job.message
-    return {"seconds": round(seconds, 2), "customers": job.result["customers"], "leads": job.result["leads"]}
+    return {"seconds": round(seconds, 2), **{k: job.result.get(k) for k in ("customers", "leads")}}
+
+
+def end_to_end(*, days: int = 0, version_id: int | None = None) -> dict:
+    job = _job(days=days, version_id=version_id)
+    t = time.perf_counter()
+    tasks.rescore_all(job.pk)
+    return _summary(job.pk, time.perf_counter() - t)
+
+
+def _worker(job_id: int, chunks: list[int]) -> None:
+    connection.close()  # a forked process opens its own connection
+    for lo in chunks:
+        score_services.rescore_chunk_run(job_id=job_id, lo=lo)
+    connection.close()
+
+
+def parallel(workers: int, *, days: int) -> dict:
+    """The job's chunks on ``workers`` processes at once, as Celery workers run them (each
+    takes the next chunk not locked or done)."""
+    job = _job(days=days, version_id=None)
+    sent = []
+    real_send = core_services.send
+    core_services.send = lambda name, *args: sent.append(args)
+    try:
+        t = time.perf_counter()
+        score_services.rescore_dispatch(job_id=job.pk)
+        chunks = [lo for _job_id, lo in sent]
+        connection.close()
+        context = multiprocessing.get_context("fork")
+        processes = [context.Process(target=_worker, args=(job.pk, chunks)) for _ in range(workers)]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+        seconds = time.perf_counter() - t
+    finally:
+        core_services.send = real_send
+    return {"workers": workers, **_summary(job.pk, seconds)}
+
+
+# The raw columns the features read, each table once (what no implementation can skip).
+RAW_READS = {
+    "customers": "SELECT id, birth_date, gender, city, occupation, education, marital_status, lifecycle_stage, "
+    "aum, risk_level, risk_assessed_at, attributes FROM customers_customer",
+    "snapshots_130d": "SELECT customer_id, date, aum, deposits, wealth, funds FROM customers_assetsnapshot "
+    "WHERE date > %(day130)s AND date <= %(day)s",
+    "holdings": "SELECT customer_id, amount, opened_on, maturity_date FROM customers_holding",
+    "tags": "SELECT customer_id, assigned_at FROM customers_customertag",
+    "interactions": "SELECT customer_id, occurred_at, channel, direction, intents, "
+    "CASE WHEN channel = 'ai_bot' AND occurred_at >= %(since90)s THEN transcript END FROM customers_interaction",
+    "outcomes": "SELECT customer_id, contacted_at, converted FROM scoring_outcome",
+}
+
+
+def _copy_out(raw, query: str) -> int:
+    size = 0
+    with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
+        for block in copy:
+            size += len(block)
+    return size
 
 
 def floor(spec) -> dict:
-    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
-    params = feature_sql_params(spec=spec, lo=bounds["lo"], hi=bounds["hi"] + 1, as_of=timezone.now())
-    out = {}
+    now = timezone.now()
+    day = timezone.localdate(now)
+    out: dict = {"read_s": {}}
     with transaction.atomic(), connection.cursor() as cur:
         raw = cur.cursor
-        query = raw.mogrify(feature_select_sql(spec), params)
-        t = time.perf_counter()
         size = 0
-        with raw.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
-            for block in copy:
-                size += len(block)
-        out["copy_out_features_s"] = round(time.perf_counter() - t, 2)
-        out["copy_out_bytes"] = size
+        t0 = time.perf_counter()
+        for name, sql in RAW_READS.items():
+            t = time.perf_counter()
+            size += _copy_out(
+                raw,
+                raw.mogrify(
+                    sql, {"day": day, "day130": day - dt.timedelta(days=130), "since90": now - dt.timedelta(days=90)}
+                ),
+            )
+            out["read_s"][name] = round(time.perf_counter() - t, 2)
+        out["read_raw_columns_s"] = round(time.perf_counter() - t0, 2)
+        out["read_bytes"] = size
         ids = np.array(list(CustomerScore.objects.values_list("customer_id", flat=True)), dtype=np.int64)
         scores = np.random.default_rng(0).uniform(0, 100, len(ids))
         buf = io.StringIO()
@@ -124,18 +206,31 @@ def floor(spec) -> dict:
         )
         out["update_from_s"] = round(time.perf_counter() - t, 2)
         out["rows"] = raw.rowcount
-    out["seconds"] = round(out["copy_out_features_s"] + out["copy_in_scores_s"] + out["update_from_s"], 2)
-    # a narrower floor for reference: COPY out the customer table's own columns only
-    with connection.cursor() as cur:
+        transaction.set_rollback(True)  # the scores stay the product's
+    out["seconds"] = round(out["read_raw_columns_s"] + out["copy_in_scores_s"] + out["update_from_s"], 2)
+    # for reference: the project's own feature SELECT over the whole table (the old "floor")
+    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    params = feature_sql_params(spec=spec, lo=bounds["lo"], hi=bounds["hi"] + 1, as_of=now)
+    with transaction.atomic(), connection.cursor() as cur:
         t = time.perf_counter()
-        with cur.cursor.copy(
-            "COPY (SELECT id, aum, risk_level, risk_assessed_at, last_contact_at, birth_date, gender, tier "
-            "FROM customers_customer) TO STDOUT (FORMAT binary)"
-        ) as copy:
-            for _block in copy:
-                pass
-        out["copy_out_customer_columns_only_s"] = round(time.perf_counter() - t, 2)
+        _copy_out(cur.cursor, cur.cursor.mogrify(feature_select_sql(spec), params))
+        out["project_feature_select_s"] = round(time.perf_counter() - t, 2)
     return out
+
+
+def renamed_version() -> int:
+    """The active model under a new version name (every stored digest then differs)."""
+    active = ModelVersion.objects.get(is_active=True)
+    copy = ModelVersion.objects.create(
+        version=f"{active.version}-r{int(time.time())}",
+        artifact=active.artifact,
+        features=active.features,
+        metrics=active.metrics,
+        params=active.params,
+        is_active=False,
+        note="bench/scoring_rescore.py: every score changes",
+    )
+    return copy.pk
 
 
 def naive(sample: int) -> dict:
@@ -165,46 +260,60 @@ def naive(sample: int) -> dict:
     return {"sample": len(ids), "seconds": round(seconds, 2), "per_1m_s": round(seconds / max(len(ids), 1) * 1e6, 0)}
 
 
+def _dead_tuples() -> int:
+    with connection.cursor() as cur:
+        cur.execute("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [CustomerScore._meta.db_table])
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--train-limit", type=int, default=100_000)
     parser.add_argument("--naive", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("PostgreSQL only")
     customers = Customer.objects.count()
     version = ensure_model(args.train_limit)
     spec = Scorer.current().spec
-    log(f"{customers:,} customers, model {version}, {len(spec)} features")
-    log("end-to-end run 1 ...")
-    run1 = end_to_end()
-    log(f"  {run1}")
-    log("raw floor ...")
-    fl = floor(spec)
-    log(f"  {fl}")
-    log("end-to-end run 2 ...")
-    run2 = end_to_end()
-    log(f"  {run2}")
+    log(f"{customers:,} customers, model {version}, {len(spec)} features, load {os.getloadavg()[0]:.1f}")
+    result: dict = {"customers": customers, "model_version": version, "features": len(spec)}
+    result["load_average_start"] = round(os.getloadavg()[0], 1)
+    # a clean start: run 1 writes every score
+    CustomerScore.objects.all()._raw_delete(CustomerScore.objects.db)
+    JobChunk.objects.filter(job__kind=score_services.RESCORE_KIND).delete()
+    steps = [
+        ("run1_first", lambda: end_to_end()),
+        ("floor", lambda: floor(spec)),
+        ("run2_unchanged", lambda: end_to_end()),
+        ("run3_next_day", lambda: end_to_end(days=1)),
+        ("run4_every_score_changes", lambda: end_to_end(version_id=renamed_version())),
+    ]
+    if args.workers > 1:
+        steps.append((f"run5_day_after_{args.workers}_workers", lambda: parallel(args.workers, days=2)))
+    for name, step in steps:
+        log(f"{name} ...")
+        result[name] = step()
+        if name != "floor":
+            # the run's table is new: what the statistics count is what this run left
+            result[name]["dead_tuples_left"] = _dead_tuples()
+        log(f"  {result[name]}")
+    fl = result["floor"]
+    for name, _step in steps:
+        if name != "floor":
+            result[f"ratio_{name}_to_floor"] = round(result[name]["seconds"] / fl["seconds"], 2)
     log(f"naive ORM on {args.naive:,} ...")
-    nv = naive(args.naive)
-    log(f"  {nv}")
-    result = {
-        "customers": customers,
-        "model_version": version,
-        "features": len(spec),
-        "end_to_end_run1": run1,
-        "end_to_end_run2": run2,
-        "floor": fl,
-        "ratio_run1_to_floor": round(run1["seconds"] / fl["seconds"], 2),
-        "ratio_run2_to_floor": round(run2["seconds"] / fl["seconds"], 2),
-        "naive_orm": nv,
-        # per customer, so the ratio holds at any size (it divided a per-million figure by
-        # the whole run's seconds, right only at 1 M customers)
-        "naive_vs_set_based_per_customer": round(
-            (nv["seconds"] / max(nv["sample"], 1)) / (run2["seconds"] / max(run2["customers"], 1)), 1
-        ),
-        "threads": int(os.environ.get("WORKBENCH_SCORING_THREADS", "1")),
-    }
+    nv = naive(args.naive) if args.naive else {"sample": 0, "seconds": 0}
+    result["naive_orm"] = nv
+    if nv["sample"]:
+        run = result["run4_every_score_changes"]
+        result["naive_vs_set_based_per_customer"] = round(
+            (nv["seconds"] / nv["sample"]) / (run["seconds"] / max(run["customers"], 1)), 1
+        )
+    result["threads"] = int(os.environ.get("WORKBENCH_SCORING_THREADS", "1"))
+    result["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(result, indent=2))
 
 

@@ -143,6 +143,7 @@ def chunks_dispatch(
     size: int,
     total: Callable[[], int] | None = None,
     message: Words = "",
+    on_complete: Callable[[], None] | None = None,
 ) -> int:
     """Plan a job's parts once, as ranges of ``size`` ids over the rows ``rows()`` returns
     (read only when planning), then send ``task(job_id, lo)`` for every part not done and
@@ -165,7 +166,7 @@ def chunks_dispatch(
     pending = chunks_open(job_id=job_id)
     for lo in pending:
         send(task, job_id, lo)
-    chunks_finish_if_complete(job_id=job_id, totals=totals)
+    chunks_finish_if_complete(job_id=job_id, totals=totals, on_complete=on_complete)
     return len(pending)
 
 
@@ -213,9 +214,15 @@ def chunk_process(*, job_id: int, lo: int, work: Callable[[JobChunk], dict], don
     return result
 
 
-def chunks_finish_if_complete(*, job_id: int, totals: tuple[str, ...]) -> bool:
+def chunks_finish_if_complete(
+    *, job_id: int, totals: tuple[str, ...], on_complete: Callable[[], None] | None = None
+) -> bool:
     """Finish the job when every part is done, with the parts' results summed under
-    ``totals``. Safe under any number of workers: the job finishes once."""
+    ``totals``. Safe under any number of workers: the job finishes once.
+
+    ``on_complete`` runs once, in the transaction that finishes the job and holding the
+    job's row lock: if it fails, the job stays open and the next dispatch (the sweeper's)
+    runs it again; a racing last part waits for the lock and finds the job finished."""
     if JobChunk.objects.filter(job_id=job_id, done_at__isnull=True).exists():
         return False
     summed = dict.fromkeys(totals, 0)
@@ -223,6 +230,13 @@ def chunks_finish_if_complete(*, job_id: int, totals: tuple[str, ...]) -> bool:
         for key in totals:
             summed[key] += int((result or {}).get(key, 0))
     with transaction.atomic():
+        if on_complete is not None:
+            open_job = Job.objects.select_for_update().filter(
+                pk=job_id, status__in=(Job.Status.PENDING, Job.Status.RUNNING)
+            )
+            if not open_job.exists():
+                return False
+            on_complete()
         finished = job_finish(job_id=job_id, result=summed)
         if finished and totals:
             Job.objects.filter(pk=job_id).update(done=summed[totals[0]])

@@ -3,8 +3,17 @@
 On PostgreSQL the features of a range come out of one SELECT streamed with binary COPY;
 every column is float8 and never NULL (NaN for missing), so each row has the same
 length and the whole stream is read with one ``numpy.frombuffer``. Scores go back with
-COPY into a staging table and one INSERT ... ON CONFLICT (``scores_write``), which also
-asks ``leads`` to open a lead for each customer whose grade rose into mid or high.
+COPY into a staging table (``scores_write``), which also asks ``leads`` to open a lead
+for each customer whose grade rose into mid or high against the current score.
+
+A full run does not update the score table in place. Updating a million scores was the
+larger half of the run's floor and left a million dead rows each night (a nightly run
+changes most scores: day counts move the reasons' words). Instead each chunk appends its
+scores to the job's own next table, which has no index while it fills; when the last
+chunk is done, in the transaction that finishes the job, ``next_table_swap`` indexes it,
+carries over any score written meanwhile by incremental rescoring (newer than the run's),
+and puts it in the current table's place under the same name, indexes and constraints.
+Readers see the old scores until that commit and the new ones after it, never a mix.
 """
 
 from __future__ import annotations
@@ -23,7 +32,6 @@ from leads.services import leads_propose, leads_propose_sql
 
 from .features import feature_select_sql, feature_sql_params, features_for_customer
 from .models import CustomerScore
-from .reasons import reasons_json
 from .scorer import Scorer
 from .training import encode
 
@@ -75,21 +83,24 @@ def features_plain(*, spec, lo: int, hi: int, as_of: dt.datetime) -> tuple[np.nd
     return np.array(ids, dtype=np.int64), encode(rows, spec)
 
 
-def rescore_range(*, lo: int, hi: int, scorer: Scorer, as_of: dt.datetime, now: dt.datetime | None = None) -> dict:
-    """Score every customer with ``lo <= id < hi``; call inside a transaction."""
+def rescore_range(
+    *, lo: int, hi: int, scorer: Scorer, as_of: dt.datetime, now: dt.datetime | None = None, into: str | None = None
+) -> dict:
+    """Score every customer with ``lo <= id < hi``; call inside a transaction. ``into``:
+    a full run's next table (PostgreSQL), else the current scores are upserted."""
     if connection.vendor == "postgresql":
         ids, X = copy_features_pg(spec=scorer.spec, lo=lo, hi=hi, as_of=as_of)
     else:
         ids, X = features_plain(spec=scorer.spec, lo=lo, hi=hi, as_of=as_of)
     if len(ids) == 0:
-        return {"customers": 0, "scores": 0, "leads": 0}
-    scores, grades, reasons = scorer.score_matrix(X)
+        return {"customers": 0, "leads": 0}
+    scores, grades, reasons = scorer.score_matrix_json(X)
     version, method = scorer.version, scorer.method
     rows = [
-        (int(cid), float(s), str(g), reasons_json(r), version, method)
-        for cid, s, g, r in zip(ids.tolist(), scores.tolist(), grades.tolist(), reasons, strict=True)
+        (int(cid), float(sc), str(g), r, version, method)
+        for cid, sc, g, r in zip(ids.tolist(), scores.tolist(), grades.tolist(), reasons, strict=True)
     ]
-    result = scores_write(rows, now=now or as_of)
+    result = scores_write(rows, now=now or as_of, into=into)
     return {"customers": len(ids), **result}
 
 
@@ -100,27 +111,29 @@ ScoreRow = tuple[int, float, str, str, str, str]  # customer id, score, grade, r
 GRADE_RANK = {"low": 0, "mid": 1, "high": 2}
 
 
-def scores_write(rows: Sequence[ScoreRow], *, now: dt.datetime | None = None) -> dict:
+def scores_write(rows: Sequence[ScoreRow], *, now: dt.datetime | None = None, into: str | None = None) -> dict:
     """Write current scores and have leads open for customers whose grade crossed into
     high or mid (``leads.services`` opens one unless the customer has an open lead).
     Call inside a transaction.
 
     PostgreSQL and more than a handful of rows: COPY into a temporary staging table, one
-    INSERT of leads from the crossed rows and one INSERT ... ON CONFLICT DO UPDATE of the
-    scores. Elsewhere: the same in plain batched statements.
+    INSERT of leads from the crossed rows, then the scores: appended to the run's next
+    table ``into`` (a full run, see the module docstring) or one INSERT ... ON CONFLICT DO
+    UPDATE of the current ones. Elsewhere: the same in plain batched statements, into the
+    current table.
     """
     now = now or timezone.now()
     if not rows:
-        return {"scores": 0, "leads": 0}
-    if connection.vendor == "postgresql" and len(rows) > 50:
-        return _scores_write_pg(rows, now)
+        return {"leads": 0}
+    if connection.vendor == "postgresql" and (len(rows) > 50 or into):
+        return _scores_write_pg(rows, now, into)
     return _scores_write_plain(rows, now)
 
 
 STAGE = "scoring_stage"
 
 
-def _scores_write_pg(rows: Sequence[ScoreRow], now: dt.datetime) -> dict:
+def _scores_write_pg(rows: Sequence[ScoreRow], now: dt.datetime, into: str | None) -> dict:
     with connection.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (customer_id bigint, score float8, grade varchar(8), "
@@ -135,9 +148,11 @@ def _scores_write_pg(rows: Sequence[ScoreRow], now: dt.datetime) -> dict:
         ) as copy:
             copy.write(buf.getvalue())
         leads = leads_propose_sql(cursor=cur, candidates_sql=_CROSSED_SQL.format(score=_SCORE_TABLE()), now=now)
-        cur.execute(_UPSERT_SQL.format(score=_SCORE_TABLE()), {"now": now})
-        written = cur.rowcount
-    return {"scores": written, "leads": leads}
+        if into:
+            cur.execute(_APPEND_SQL.format(next=_quoted(into)), {"now": now})
+        else:
+            cur.execute(_UPSERT_SQL.format(score=_SCORE_TABLE()), {"now": now})
+    return {"leads": leads}
 
 
 def _SCORE_TABLE() -> str:  # noqa: N802 - a table name
@@ -163,6 +178,120 @@ ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, grade = EXCLUDED
     reasons = EXCLUDED.reasons, model_version = EXCLUDED.model_version, method = EXCLUDED.method,
     scored_at = EXCLUDED.scored_at
 """  # noqa: S608 - only the constant staging table name is interpolated
+
+
+_APPEND_SQL = f"""
+INSERT INTO {{next}} (customer_id, score, grade, reasons, model_version, method, scored_at)
+SELECT customer_id, score, grade, reasons, model_version, method, %(now)s FROM {STAGE}
+"""  # noqa: S608 - only constant and generated table names are interpolated
+
+
+# --- a full run's next table -------------------------------------------------------------------
+
+NEXT_PREFIX = "scoring_score_next_"
+
+
+def next_table(job_id: int) -> str:
+    return f"{NEXT_PREFIX}{int(job_id)}"
+
+
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def next_table_create(*, job_id: int, keep: Sequence[int] = ()) -> str | None:
+    """The job's next table, empty and without indexes (made once; planning again keeps
+    what its finished chunks appended). Drops the next tables of other jobs, except those
+    in ``keep`` (runs still going). PostgreSQL only: None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    name = next_table(job_id)
+    keep_names = {next_table(j) for j in keep} | {name}
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE %s",
+            [NEXT_PREFIX.replace("_", r"\_") + "%"],
+        )
+        for (stale,) in cur.fetchall():
+            if stale not in keep_names:
+                cur.execute(f"DROP TABLE IF EXISTS {_quoted(stale)}")
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {_quoted(name)} (LIKE {_SCORE_TABLE()} INCLUDING DEFAULTS)")
+    return name
+
+
+def next_table_swap(*, job_id: int, started_at: dt.datetime) -> bool:
+    """Put the job's next table in the current score table's place (call in the
+    transaction that finishes the job). False when there is none (SQLite, or no chunk).
+
+    A score in the current table written since the run began (``started_at``: incremental
+    rescoring, or a customer created after planning) is carried over when it is newer than
+    the run's own; every older one belongs to a customer whose chunk read newer data."""
+    if connection.vendor != "postgresql":
+        return False
+    name, live = next_table(job_id), _SCORE_TABLE()
+    nxt = _quoted(name)
+    columns = "customer_id, score, grade, reasons, model_version, method, scored_at"
+    with connection.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+        if not cur.fetchone()[0]:
+            return False
+        # Readers go on; writers (incremental rescoring) wait until the commit. A reader
+        # that holds the table for long makes the swap give up: the job stays open and
+        # the sweeper's next dispatch tries again.
+        cur.execute("SET LOCAL lock_timeout = '20s'")
+        cur.execute(f"LOCK TABLE {live} IN SHARE ROW EXCLUSIVE MODE")
+        cur.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+            [live],
+        )
+        constraints = cur.fetchall()
+        cur.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname "
+            "AND c.conrelid = %s::regclass)",
+            [live, live],
+        )
+        indexes = cur.fetchall()
+        renames = []
+        for i, (conname, contype, definition) in enumerate(sorted(constraints, key=lambda c: c[1] != "p")):
+            temp = f"{name}_c{i}"
+            cur.execute(f"ALTER TABLE {nxt} ADD CONSTRAINT {_quoted(temp)} {definition}")
+            renames.append(("CONSTRAINT", temp, conname))
+            if contype == "p":
+                # the primary key first: the carry-over below needs it
+                cur.execute(
+                    f"INSERT INTO {nxt} ({columns}) SELECT {columns} FROM {live} l "  # noqa: S608
+                    f"WHERE l.scored_at >= %s ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, "
+                    f"grade = EXCLUDED.grade, "
+                    f"reasons = EXCLUDED.reasons, model_version = EXCLUDED.model_version, "
+                    f"method = EXCLUDED.method, scored_at = EXCLUDED.scored_at "
+                    f"WHERE {nxt}.scored_at < EXCLUDED.scored_at",
+                    [started_at],
+                )
+                # customers deleted while the run went (their scores went with them)
+                cur.execute(
+                    f"DELETE FROM {nxt} n WHERE NOT EXISTS "  # noqa: S608
+                    f"(SELECT 1 FROM {Customer._meta.db_table} c WHERE c.id = n.customer_id)"
+                )
+        for i, (indexname, definition) in enumerate(indexes):
+            temp = f"{name}_i{i}"
+            head, _sep, rest = definition.partition(" ON ")
+            on_table, _sp, using = rest.partition(" USING ")
+            cur.execute(f"{head.rsplit(' ', 1)[0]} {_quoted(temp)} ON {nxt} USING {using}")
+            renames.append(("INDEX", temp, indexname))
+        # A table with deferred foreign-key checks still pending in this transaction cannot
+        # be dropped: run them now (Django's keys are all deferred, the default restored after).
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cur.execute(f"DROP TABLE {live}")
+        cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        cur.execute(f"ALTER TABLE {nxt} RENAME TO {live}")
+        for kind, temp, original in renames:
+            if kind == "INDEX":
+                cur.execute(f"ALTER INDEX {_quoted(temp)} RENAME TO {_quoted(original)}")
+            else:
+                cur.execute(f"ALTER TABLE {live} RENAME CONSTRAINT {_quoted(temp)} TO {_quoted(original)}")
+        cur.execute(f"ANALYZE {live}")
+    return True
 
 
 def _scores_write_plain(rows: Sequence[ScoreRow], now: dt.datetime) -> dict:
@@ -191,4 +320,4 @@ def _scores_write_plain(rows: Sequence[ScoreRow], now: dt.datetime) -> dict:
         unique_fields=["customer"],
         update_fields=["score", "grade", "reasons", "model_version", "method", "scored_at"],
     )
-    return {"scores": len(rows), "leads": leads}
+    return {"leads": leads}

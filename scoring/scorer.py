@@ -9,7 +9,7 @@ import numpy as np
 
 from .feature_spec import CATEGORY
 from .models import ModelVersion
-from .reasons import _templates, top_reasons
+from .reasons import _templates, reasons_json_rows, top_reasons
 from .rules import RULES, rules_predict
 from .selectors import settings_get
 from .training import Spec, TrainedModel, contract_spec, encode, threads
@@ -65,6 +65,12 @@ class Scorer:
         index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
         return rules_predict(X, index, self.vocabs, self.rules or {})
 
+    def _reason_items(self, codes: list[str]) -> list[tuple[str, str, str]]:
+        """(code, phrase code, feature) of each contribution column."""
+        if self.method == "rules":
+            return [(c, _RULE_PHRASE_FEATURE.get(c, c), _RULE_PHRASE_FEATURE.get(c, RULES[c][1])) for c in codes]
+        return [(c, c, c) for c in codes]
+
     def score_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[dict]]]:
         """Scores 0-100, grades and reasons for the rows of ``X``."""
         p, contrib, codes = self.predict(X)
@@ -73,10 +79,7 @@ class Scorer:
         templates, templates_en = _templates(), _templates("en")
         index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
         vocabs = self.vocabs
-        if self.method == "rules":
-            items = [(c, _RULE_PHRASE_FEATURE.get(c, c), _RULE_PHRASE_FEATURE.get(c, RULES[c][1])) for c in codes]
-        else:
-            items = [(c, c, c) for c in codes]
+        items = self._reason_items(codes)
         reasons = []
         for i in range(X.shape[0]):
             row = X[i]
@@ -86,6 +89,17 @@ class Scorer:
                 return None if j is None else float(row[j])
 
             reasons.append(top_reasons(contrib[i], items, value_of, templates, vocabs, templates_en))
+        return scores, grades, reasons
+
+    def score_matrix_json(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The same for a batch, with each row's reasons as their stored JSON (full rescoring)."""
+        p, contrib, codes = self.predict(X)
+        scores = np.round(p * 100, 2)
+        grades = grades_for(scores, high=self.high, mid=self.mid)
+        index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
+        reasons = reasons_json_rows(
+            contrib, X, self._reason_items(codes), index, _templates(), self.vocabs, _templates("en")
+        )
         return scores, grades, reasons
 
     def score_features(self, features: dict) -> tuple[float, str, list[dict]]:

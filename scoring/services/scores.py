@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, FloatField, OuterRef, Subquery, Value
 from django.db.models.functions import Floor, Greatest, Least
 from django.utils import timezone
@@ -99,6 +99,9 @@ def rescore_dispatch(*, job_id: int) -> int:
     if job.is_finished:
         return 0
     chunk_ids = int(job.params.get("chunk_ids") or settings.WORKBENCH_SCORING_CHUNK_IDS)
+    running = Job.objects.filter(kind=RESCORE_KIND, status__in=(Job.Status.PENDING, Job.Status.RUNNING))
+    with transaction.atomic():
+        rescoring.next_table_create(job_id=job_id, keep=list(running.values_list("pk", flat=True)))
     return chunks_dispatch(
         job_id=job_id,
         task="scoring.rescore_chunk",
@@ -106,7 +109,15 @@ def rescore_dispatch(*, job_id: int) -> int:
         rows=Customer.objects.all,
         size=chunk_ids,
         total=Customer.objects.count,
+        on_complete=lambda: _rescore_complete(job_id),
     )
+
+
+def _rescore_complete(job_id: int) -> None:
+    """The run's scores become the current ones (``rescoring.next_table_swap``), in the
+    transaction that finishes the job."""
+    started_at = Job.objects.values_list("started_at", flat=True).get(pk=job_id)
+    rescoring.next_table_swap(job_id=job_id, started_at=started_at or timezone.now())
 
 
 def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
@@ -117,11 +128,15 @@ def rescore_chunk_run(*, job_id: int, lo: int) -> dict | None:
     as_of = dt.datetime.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else timezone.now()
     scorer = Scorer.current(version_id=job.params.get("model_version_id"))
 
+    into = rescoring.next_table(job_id) if connection.vendor == "postgresql" else None
+
     def work(chunk) -> dict:
-        return rescoring.rescore_range(lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now())
+        return rescoring.rescore_range(
+            lo=chunk.lo, hi=chunk.hi, scorer=scorer, as_of=as_of, now=timezone.now(), into=into
+        )
 
     result = chunk_process(job_id=job_id, lo=lo, work=work, done_key="customers")
-    if chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS):
+    if chunks_finish_if_complete(job_id=job_id, totals=RESCORE_TOTALS, on_complete=lambda: _rescore_complete(job_id)):
         score_distribution_store(job_id=job_id)
     return result
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core import services as core_services
 from core.models import Job, JobChunk
 from customers.tests.factories import (
     AssetSnapshotFactory,
@@ -25,7 +26,10 @@ from leads.tests.factories import LeadFactory
 from scoring import rescoring, tasks
 from scoring.features import features_for_customer
 from scoring.models import CustomerScore, Outcome, ScoreDistribution
+from scoring.reasons import reasons_json
+from scoring.scorer import Scorer
 from scoring.services import scores as score_services
+from scoring.tests.test_views import _trained_versions
 from scoring.training import contract_spec, encode
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +112,54 @@ def test_full_rescoring_is_idempotent_and_creates_leads_once(world):
     assert all(s.reasons and all("text" in r for r in s.reasons) for s in CustomerScore.objects.filter(grade="high"))
 
 
+def _table_shape():
+    """The score table's indexes and constraints, by name and definition."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'scoring_customerscore'")
+        indexes = sorted(cur.fetchall())
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'scoring_customerscore'::regclass"
+        )
+        constraints = sorted(cur.fetchall())
+        cur.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'scoring\\_score\\_next\\_%%'")
+        leftovers = cur.fetchone()[0]
+    return indexes, constraints, leftovers
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the next-table swap is PostgreSQL's")
+def test_a_full_run_swaps_in_its_own_table_with_the_same_indexes_and_constraints(world, monkeypatch):
+    customers = _book(world)
+    before = _table_shape()
+    assert before[0] and before[1] and before[2] == 0
+    _run_job()
+    assert _table_shape() == before  # same names and definitions, no next table left
+    first = dict(CustomerScore.objects.values_list("customer_id", "score"))
+    assert len(first) == 12
+    # A run in parts: chunks append to the job's table while incremental rescoring writes
+    # the current one; a customer is deleted meanwhile.
+    sent = []
+    monkeypatch.setattr(core_services, "send", lambda name, *args: sent.append(args))
+    job = score_services.rescore_job_create(chunk_ids=4)
+    score_services.rescore_dispatch(job_id=job.pk)
+    chunks = [lo for _job, lo in sent]
+    assert len(chunks) == 3
+    for lo in chunks[:-1]:
+        score_services.rescore_chunk_run(job_id=job.pk, lo=lo)
+    assert dict(CustomerScore.objects.values_list("customer_id", "score")) == first  # not swapped yet
+    touched, gone = customers[1], customers[2]  # both in the first chunk, already scored by the run
+    CustomerScore.objects.filter(customer=touched).update(score=99.5, grade="high", scored_at=timezone.now())
+    gone_id = gone.pk
+    gone.delete()
+    score_services.rescore_chunk_run(job_id=job.pk, lo=chunks[-1])
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    after = dict(CustomerScore.objects.values_list("customer_id", "score"))
+    assert after[touched.pk] == 99.5  # the newer incremental score was carried over
+    assert gone_id not in after and len(after) == 11
+    assert _table_shape() == before
+
+
 def test_full_rescoring_stores_the_score_distribution_as_it_finishes(world):
     _book(world)
     job = _run_job()
@@ -162,3 +214,34 @@ def test_resume_after_a_worker_dies_mid_run(world, monkeypatch):
     for cid, at in scored_first.items():
         assert CustomerScore.objects.get(customer_id=cid).scored_at == at  # not redone
     assert tasks.rescore_chunk.acks_late and tasks.rescore_all.acks_late
+
+
+def _random_features(spec, n, seed):
+    """Rows of every kind a batch meets: missing values, category codes, zeros, ties."""
+    rng = np.random.default_rng(seed)
+    X = np.empty((n, len(spec)))
+    for j, (_name, kind, vocab) in enumerate(spec):
+        if kind == "category":
+            X[:, j] = rng.integers(0, max(len(vocab), 1), n)
+        else:
+            X[:, j] = rng.choice([0.0, 1.0, 3.0, 45.0, -0.2, 0.35, 250_000.0, 3e6], n)
+        X[rng.random(n) < 0.15, j] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("method", ["rules", "model"])
+def test_batch_reasons_are_byte_for_byte_the_row_by_row_reasons(world, method):
+    """Full rescoring writes reasons for the whole batch at once (``reasons_json_rows``);
+    what it stores must be exactly what the per-customer path writes."""
+    if method == "model":
+        _trained_versions(1, world.lead_a)
+    scorer = Scorer.current()
+    assert scorer.method == method
+    X = _random_features(scorer.spec, 600, seed=3)
+    scores, grades, reasons = scorer.score_matrix(X)
+    fast_scores, fast_grades, fast_json = scorer.score_matrix_json(X)
+    assert (fast_scores == scores).all() and (fast_grades == grades).all()
+    slow_json = [reasons_json(r) for r in reasons]
+    assert fast_json == slow_json
+    # the batch met rows with reasons, with none, and missing values phrased
+    assert any(r != "[]" for r in fast_json) and "text_en" in "".join(fast_json)
