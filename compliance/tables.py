@@ -7,7 +7,7 @@ from django.utils.translation import pgettext_lazy
 from org.roles import staff_name
 
 from .constants import Category, Language, Severity
-from .models import Flag, LexiconRule, ScriptVersion
+from .models import CommSource, Flag, FlagKind, FlagStatus, LexiconRule, ScriptVersion
 from .rule_language import is_concept_expression
 
 _SEVERITY_BADGE = {"high": "danger", "medium": "warning", "low": "secondary"}
@@ -123,24 +123,27 @@ class FlagTable(tables.Table):
             "assignee",
         )
         attrs = {"class": "table table-sm", "data-testid": "flag-table"}
+        # Rows written out in the template (as the lexicon and the audit log): 50 flags ×
+        # 10 columns through django-tables2's per-cell rendering were nine tenths of the
+        # review queue's server time. The columns above give the headers and sorting.
+        template_name = "compliance/_flag_table.html"
 
-    def render_id(self, record, value):
-        return format_html('<a href="{}">#{}</a>', reverse("compliance:flag_detail", args=[record.pk]), value)
 
-    def render_severity(self, record, value):
-        return severity_badge(record.severity, value)
+def flag_severity_cell(flag: Flag) -> str:
+    return severity_badge(flag.severity, _label(Severity, flag.severity)) if flag.severity else "—"
 
-    def render_category(self, record, value):
-        return value if record.category else record.get_kind_display()
 
-    def render_match(self, record, value):
-        return format_html('<mark class="wb-hit">{}</mark>', value)
+def flag_category_cell(flag: Flag) -> str:
+    """The category, or for a flag without one (a QA sample, a model finding) its kind."""
+    return _label(Category, flag.category) if flag.category else _label(FlagKind, flag.kind)
 
-    def render_advisor(self, value):
-        return staff_name(value)
 
-    def render_assignee(self, value):
-        return staff_name(value)
+FLAG_CELLS = {
+    "severity": flag_severity_cell,
+    "category": flag_category_cell,
+    "source": lambda flag: _label(CommSource, flag.source) or "—",
+    "status": lambda flag: _label(FlagStatus, flag.status),
+}
 
 
 class MyFlagTable(tables.Table):
