@@ -270,6 +270,7 @@ def access_records_list(*, user) -> QuerySet[AccessRecord]:
             "details",
             "user__username",
             "user__staff_profile__display_name",
+            "user__staff_profile__employee_no",  # shown beside the name: deferred, it cost a query a row
             "customer__customer_no",
             "customer__name",
         )

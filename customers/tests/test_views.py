@@ -268,6 +268,22 @@ class TestExportAndAccessLog:
         html = client.get(reverse("customers:access_log"), {"customer": other.customer_no}).content.decode()
         assert other.customer_no in html and rich_customer.customer_no not in html
 
+    @pytest.mark.parametrize("n", [2, 12])
+    def test_access_log_queries_do_not_grow_with_its_rows(self, world, client_for, django_assert_num_queries, n):
+        """Each row names its user with the employee number: read with the rows (it was a
+        deferred field, a query per row)."""
+        customer = CustomerFactory(owner=world.advisor_a)
+        users = [world.advisor_a, world.advisor_b, world.lead_a]
+        m.AccessRecord.objects.bulk_create(
+            [m.AccessRecord(user=users[i % 3], customer=customer, kind=m.AccessKind.VIEW) for i in range(n)]
+        )
+        client = client_for(world.compliance)
+        client.get(reverse("customers:access_log"))
+        with django_assert_num_queries(5):
+            html = client.get(reverse("customers:access_log")).content.decode()
+        assert html.count(customer.customer_no) >= n
+        assert world.advisor_a.staff_profile.employee_no in html
+
 
 def _fake_tab(calls: list, **kw) -> PortraitTab:
     """A tab as an app above would register it (its template from a string here)."""
