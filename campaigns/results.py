@@ -62,6 +62,7 @@ from .models import (
     ResultsDay,
     ResultsRefresh,
     Variant,
+    VariantOrder,
 )
 
 # Two-sided 95 % (α = 0.05) and 80 % power quantiles of the standard normal.
@@ -496,6 +497,27 @@ def step_funnel(*, campaign: Campaign) -> list[dict]:
         arms = funnel[row["step"]]["arms"]
         arms[key] = arms.get(key, 0) + row["n"]
     return sorted(funnel.values(), key=lambda r: r["position"])
+
+
+def step_orders_entered(*, campaign: Campaign, funnel: list[dict]) -> list[dict]:
+    """The variants' own orders of the steps that customers entered with, on the current
+    version (the funnel counts each step whatever the order it was reached in): the
+    variant, the order as positions of the journey as designed, and since when. One query."""
+    position_of = {row["step"]: row["position"] for row in funnel}
+    orders = (
+        VariantOrder.objects.filter(variant__campaign=campaign, version=campaign.journey_version)
+        .filter(Exists(Enrolment.objects.filter(step_order=OuterRef("pk"))))
+        .select_related("variant")
+        .order_by("variant__position", "pk")
+    )
+    return [
+        {
+            "variant": order.variant.label,
+            "order": " → ".join(str(position_of[pk]) for pk in order.steps if pk in position_of),
+            "since": order.created_at,
+        }
+        for order in orders
+    ]
 
 
 def _compare(figures: ArmFigures, control: ArmFigures, aum_of: dict, variant=None) -> ArmResult:

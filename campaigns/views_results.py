@@ -20,7 +20,14 @@ from core.forms import id_or_none
 
 from . import access, selectors
 from .models import StepKind, Variant
-from .results import CONTROL_KEY, PLAIN_KEY, TREATMENT_KEY, campaign_results_stored, results_refresh
+from .results import (
+    CONTROL_KEY,
+    PLAIN_KEY,
+    TREATMENT_KEY,
+    campaign_results_stored,
+    results_refresh,
+    step_orders_entered,
+)
 from .variants import variant_promote
 
 
@@ -86,6 +93,7 @@ def campaign_results_page(request, pk: int):
             "results": results,
             "chart": _chart_data(results),
             "can_promote": access.can_promote_variant(request.user, campaign),
+            "orders": step_orders_entered(campaign=campaign, funnel=results.funnel) if results.has_variants else [],
         },
     )
 

@@ -31,7 +31,7 @@ from campaigns.models import (
     Variant,
     VariantOrder,
 )
-from campaigns.results import arm_key, step_funnel
+from campaigns.results import arm_key, results_refresh, step_funnel
 from campaigns.tests.factories import approved_script
 from campaigns.tests.test_journeys import NOW, customers, running
 from campaigns.variants import variant_add, variant_order_set
@@ -287,3 +287,18 @@ def test_the_variants_page_with_orders_takes_the_same_queries_for_few_or_many(wo
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(few) == len(many)
+
+
+def test_the_results_page_names_each_variant_order_beside_the_funnel(world, scripts, client):
+    campaign, _a, b = sms_wait_call(world, scripts)
+    variant_order_set(actor=world.campaigner, variant=b, places=places(3, 2, 1))
+    entry = enrol_customers(campaign=campaign, entrants=[c.pk for c in customers(world, 20)], now=NOW)
+    journey_advance(enrolment_ids=entry.entered, now=NOW)
+    results_refresh(campaign_id=campaign.pk, now=NOW)
+    client.force_login(world.lead_a)  # whoever may view the campaign
+    html = client.get(reverse("campaigns:results", args=[campaign.pk])).content.decode()
+    assert 'data-testid="arm-orders"' in html and "B 按 3 → 2 → 1 的顺序执行各步骤" in html
+    # An order nobody entered with is not named.
+    variant_order_set(actor=world.campaigner, variant=b, places=places(1, 3, 2))
+    html = client.get(reverse("campaigns:results", args=[campaign.pk])).content.decode()
+    assert html.count("的顺序执行各步骤") == 1 and "1 → 3 → 2" not in html
