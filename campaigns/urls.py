@@ -35,6 +35,7 @@ urlpatterns += [
     path("variants/<int:pk>/edit/", variants_views.variant_edit_view, name="variant_edit"),
     path("variants/<int:pk>/remove/", variants_views.variant_remove_view, name="variant_remove"),
     path("variants/<int:pk>/step/", variants_views.variant_step_view, name="variant_step"),
+    path("<int:pk>/results/export/<str:fmt>/", views_results.campaign_results_export, name="results_export"),
     path("variants/<int:pk>/order/", variants_views.variant_order_view, name="variant_order"),
     path("variants/<int:pk>/promote/", views_results.variant_promote_view, name="variant_promote"),
     path("uplift/", views_uplift.uplift_page, name="uplift"),
