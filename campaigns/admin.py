@@ -85,13 +85,19 @@ class HoldoutDrawAdmin(ReadOnlyAdmin):
 @admin.register(m.Variant)
 class VariantAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "position", "label", "weight", "promoted_at")
-    raw_id_fields = ("campaign", "promoted_by")
+    raw_id_fields = ("campaign", "promoted_by", "step_order")
 
 
 @admin.register(m.VariantStep)
 class VariantStepAdmin(ReadOnlyAdmin):
     list_display = ("variant", "step", "script", "channel")
     raw_id_fields = ("variant", "step", "script")
+
+
+@admin.register(m.VariantOrder)
+class VariantOrderAdmin(ReadOnlyAdmin):
+    list_display = ("variant", "version", "steps", "created_by", "created_at")
+    raw_id_fields = ("variant", "created_by")
 
 
 @admin.register(m.ResultsRefresh)

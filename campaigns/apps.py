@@ -63,6 +63,8 @@ class CampaignsConfig(AppConfig):
         "as_of": _("results as of"),
         "uplift_keep": _("keep by predicted uplift"),
         "uplift_value": _("N or x %"),
+        "order": _("order of the steps"),
+        "arms": _("arms"),
     }
     # The codes the details hold, in words (the same words as the models' choices).
     audit_values = {
@@ -173,6 +175,8 @@ class CampaignsConfig(AppConfig):
         "campaign.variant_remove": _("A/B variant removed from a campaign"),
         "campaign.variant_step": _("Step of an A/B variant changed"),
         "campaign.variant_promote": _("A/B variant promoted to take every new entrant"),
+        "campaign.variant_order": _("Order of the steps of an A/B variant changed"),
+        "campaign.results_export": _("Campaign results exported"),
         "segment.uplift": _("Segment set to keep its members by predicted uplift"),
     }
     role_permissions = {

@@ -383,6 +383,15 @@ class Enrolment(models.Model):
         related_name="+",
         verbose_name=_("variant"),
     )
+    # The variant's order of the steps it entered with (None: the journey's own order).
+    step_order = models.ForeignKey(
+        "campaigns.VariantOrder",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("order of the steps"),
+    )
     state = models.CharField(_("state"), max_length=16, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE)
     step = models.ForeignKey(
         CampaignStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("step")
@@ -704,6 +713,16 @@ class Variant(models.Model):
     promoted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The order its new entrants walk the steps in (None: the journey's own); applies only
+    # to entrants of the journey version it was set for.
+    step_order = models.ForeignKey(
+        "campaigns.VariantOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("order of the steps"),
+    )
 
     class Meta:
         verbose_name = _("variant")
@@ -745,6 +764,30 @@ class VariantStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id}@{self.step_id}"
+
+
+class VariantOrder(models.Model):
+    """The order in which a variant's treated entrants walk the steps of one journey
+    version: the steps' ids, a permutation of the version's steps checked by the journey's
+    own rules (``journeys.checks``). Never changed once written: a new order is a new row,
+    and each enrolment records the row it entered with (``Enrolment.step_order``), so an
+    entrant's order never changes after the fact."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="orders", verbose_name=_("variant"))
+    version = models.PositiveIntegerField(_("journey version"))
+    steps = models.JSONField(_("steps in order"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("variant step order")
+        verbose_name_plural = _("variant step orders")
+        ordering = ["variant_id", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}:v{self.version} {self.steps}"
 
 
 class ResultsRefresh(models.Model):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -45,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from calls.models import CallLog, NextAction
+from core.audit import audit_record
 from customers.models import AssetSnapshot, Holding
 from leads.models import PlannedCall, PlannedCallStatus
 from referrals.models import Referral, ReferralStatus
@@ -62,6 +63,7 @@ from .models import (
     ResultsDay,
     ResultsRefresh,
     Variant,
+    VariantOrder,
 )
 
 # Two-sided 95 % (α = 0.05) and 80 % power quantiles of the standard normal.
@@ -498,6 +500,27 @@ def step_funnel(*, campaign: Campaign) -> list[dict]:
     return sorted(funnel.values(), key=lambda r: r["position"])
 
 
+def step_orders_entered(*, campaign: Campaign, funnel: list[dict]) -> list[dict]:
+    """The variants' own orders of the steps that customers entered with, on the current
+    version (the funnel counts each step whatever the order it was reached in): the
+    variant, the order as positions of the journey as designed, and since when. One query."""
+    position_of = {row["step"]: row["position"] for row in funnel}
+    orders = (
+        VariantOrder.objects.filter(variant__campaign=campaign, version=campaign.journey_version)
+        .filter(Exists(Enrolment.objects.filter(step_order=OuterRef("pk"))))
+        .select_related("variant")
+        .order_by("variant__position", "pk")
+    )
+    return [
+        {
+            "variant": order.variant.label,
+            "order": " → ".join(str(position_of[pk]) for pk in order.steps if pk in position_of),
+            "since": order.created_at,
+        }
+        for order in orders
+    ]
+
+
 def _compare(figures: ArmFigures, control: ArmFigures, aum_of: dict, variant=None) -> ArmResult:
     base = (
         control.rate
@@ -594,6 +617,80 @@ def campaign_results(*, campaign: Campaign, now: dt.datetime | None = None) -> C
     rows = results_rows(campaign=campaign, now=now)
     variants = list(Variant.objects.filter(campaign=campaign)) if any(r.variant_id for r in rows) else []
     return results_build(campaign=campaign, rows=rows, variants=variants, now=now)
+
+
+# --- the export ---------------------------------------------------------------------------------
+
+
+def _pp(value: float | None) -> float | None:
+    """A rate or a difference of rates in percent (points), as the page shows it."""
+    return round(value * 100, 2) if value is not None else None
+
+
+def _cny(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None
+
+
+def results_export_header() -> list[str]:
+    """The export's columns, in the user's language (zh-hans unless they chose English)."""
+    header = [
+        _("Arm"),
+        _("Entered"),
+        _("Reached"),
+        _("Responded"),
+        _("Converted"),
+        _("Conversion rate (%)"),
+        _("Rate: 95% interval from (%)"),
+        _("Rate: 95% interval to (%)"),
+        _("Uplift against control (percentage points)"),
+        _("Uplift: 95% interval from"),
+        _("Uplift: 95% interval to"),
+        _("Uplift: p-value"),
+    ]
+    for days in AUM_HORIZONS:
+        header += [
+            _("AUM change over %(n)s days against control, per customer (CNY, CUPED)") % {"n": days},
+            _("AUM %(n)s days: 95%% interval from (CNY)") % {"n": days},
+            _("AUM %(n)s days: 95%% interval to (CNY)") % {"n": days},
+            _("AUM %(n)s days: customers counted (arm / control)") % {"n": days},
+        ]
+    return [*header, _("Figures as of"), _("Final or interim")]
+
+
+def results_export_rows(results: CampaignResults) -> list[list]:
+    """One row per arm — each variant (or the treatment), the treatment as a whole when
+    there are variants, then the control group — from the figures the page shows."""
+    stage = (
+        str(_("Final"))
+        if results.is_final
+        else str(_("Interim: final on %(day)s") % {"day": results.final_on.isoformat() if results.final_on else "—"})
+    )
+
+    def row(figures: ArmFigures, uplift: Difference | None, aum: list[AumFigures]) -> list:
+        low, high = figures.interval or (None, None)
+        cells = [figures.label, figures.entered, figures.reached, figures.responded, figures.converted]
+        cells += [_pp(figures.rate), _pp(low), _pp(high)]
+        cells += [_pp(uplift.estimate), _pp(uplift.low), _pp(uplift.high)] if uplift else [None, None, None]
+        cells.append(round(uplift.p_value, 4) if uplift and uplift.p_value is not None else None)
+        by_days = {a.days: a for a in aum}
+        for days in AUM_HORIZONS:
+            a = by_days.get(days)
+            result = a.result if a else None
+            cells += [_cny(result.estimate), _cny(result.low), _cny(result.high)] if result else [None, None, None]
+            cells.append(f"{a.treated} / {a.control}" if a else None)
+        return [*cells, results.refreshed_at, stage]
+
+    rows = [row(arm.figures, arm.uplift, arm.aum) for arm in results.arms]
+    if results.has_variants:
+        whole = replace(results.treatment, label=str(_("Treatment, every variant together")))
+        rows.append(row(whole, results.uplift, results.aum))
+    rows.append(row(results.control, None, []))
+    return rows
+
+
+def results_export_record(*, actor, campaign: Campaign, fmt: str, rows: int) -> None:
+    """Record who took the campaign's results, before the file is built."""
+    audit_record(actor=actor, verb="campaign.results_export", target=campaign, details={"format": fmt, "arms": rows})
 
 
 # --- the stored aggregates ---------------------------------------------------------------------

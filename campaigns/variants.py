@@ -26,7 +26,8 @@ from core.audit import audit_record
 from customers.models import Channel
 
 from . import access
-from .models import Arm, Campaign, CampaignStep, Enrolment, StepKind, Variant, VariantStep
+from .journeys.checks import journey_problems, journey_unreachable
+from .models import Arm, Campaign, CampaignStep, Enrolment, StepKind, Variant, VariantOrder, VariantStep
 from .results import campaign_results_stored, results_refresh
 
 MAX_VARIANTS = 8
@@ -222,6 +223,87 @@ def variant_step_set(*, actor, variant: Variant, step: CampaignStep, script: Scr
             "channel": channel,
         },
     )
+
+
+def version_steps(*, campaign: Campaign) -> list[CampaignStep]:
+    """Every step of the current version, in the journey's own order (what an order permutes)."""
+    return list(CampaignStep.objects.filter(campaign=campaign, version=campaign.journey_version).order_by("position"))
+
+
+def order_positions(order: VariantOrder | None, steps: list[CampaignStep]) -> list[int] | None:
+    """An order's steps as their positions in the journey as designed (None: no order, or
+    one set for another version)."""
+    if order is None or not steps or order.version != steps[0].version:
+        return None
+    position_of = {s.pk: s.position for s in steps}
+    return [position_of[pk] for pk in order.steps if pk in position_of]
+
+
+def order_words(positions: list[int] | None) -> str:
+    return " → ".join(str(p) for p in positions) if positions else ""
+
+
+@transaction.atomic
+def variant_order_set(*, actor, variant: Variant, places: dict[int, int | None] | None) -> VariantOrder | None:
+    """The order in which ``variant``'s new entrants walk the current version's steps:
+    ``places`` gives each step (by its position in the journey as designed) its place in
+    the variant's walk, 1 to n. ``None`` (or the journey's own order) puts the variant back
+    on the journey's own order. The order must pass the journey's own checks, and keep every
+    step the journey reaches reachable; entrants so far keep the order they entered with."""
+    campaign = Campaign.objects.select_for_update().get(pk=variant.campaign_id)
+    _guard(actor, campaign)
+    variant = Variant.objects.select_related("step_order").get(pk=variant.pk)
+    steps = version_steps(campaign=campaign)
+    positions = [s.position for s in steps]
+    order = None
+    if places is not None:
+        wanted = set(range(1, len(steps) + 1))
+        given = [places.get(p) for p in positions]
+        if set(places) != set(positions) or len(set(given)) != len(given) or set(given) != wanted:
+            raise ValidationError(
+                {"order": _("Give each of the %(n)s steps its own place, from 1 to %(n)s.") % {"n": len(steps)}}
+            )
+        order = sorted(positions, key=lambda p: places[p])
+    if order == positions:
+        order = None
+    if order is not None:
+        problems = journey_problems(steps, order)
+        lost = sorted(set(journey_unreachable(steps, order)) - set(journey_unreachable(steps)))
+        if lost:
+            problems.append(
+                _("In this order no customer would reach step %(steps)s: a variant changes the order, not the steps.")
+                % {"steps": ", ".join(str(p) for p in lost)}
+            )
+        if problems:
+            raise ValidationError({"order": problems})
+    before = order_words(order_positions(variant.step_order, steps))
+    if order is None and variant.step_order_id is None:
+        return None
+    by_position = {s.position: s for s in steps}
+    written = (
+        VariantOrder.objects.create(
+            variant=variant,
+            version=campaign.journey_version,
+            steps=[by_position[p].pk for p in order],
+            created_by=actor,
+        )
+        if order is not None
+        else None
+    )
+    variant.step_order = written
+    variant.save(update_fields=["step_order"])
+    audit_record(
+        actor=actor,
+        verb="campaign.variant_order",
+        target=campaign,
+        details={
+            "variant": variant.label,
+            "order": order_words(order),
+            "before": before,
+            "version": campaign.journey_version,
+        },
+    )
+    return written
 
 
 @transaction.atomic

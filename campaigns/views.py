@@ -23,6 +23,7 @@ from customers.models import Channel, Customer
 from . import access, selectors
 from .diagram import journey_rows, render_journey, step_subject, words_list
 from .forms import CampaignForm, JourneySettingsForm, ReturnForm, SegmentUploadForm, StepForm
+from .journeys.checks import journey_unreachable
 from .models import CampaignStatus, CampaignStep, ExitRule, MessageStatus, SegmentKind
 from .services import journey, lifecycle
 from .services import segments as segment_services
@@ -133,7 +134,7 @@ def _journey_context(request, campaign, *, step_form=None, edit_form=None, edit_
         "exit_words": words_list(ExitRule(code).label for code in campaign.exit_rules if code in ExitRule.values),
         "edit_step": edit_step,
         "edit_form": edit_form,
-        "unreachable": words_list(journey.journey_unreachable(editor_steps)),
+        "unreachable": words_list(journey_unreachable(editor_steps)),
     }
     if draft_steps is not None:
         draft_title = _("Draft journey of %(name)s, version %(n)s") % {

@@ -12,15 +12,27 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import require
+from core.exports import FORMATS, export_response
 from core.forms import id_or_none
 
 from . import access, selectors
 from .models import StepKind, Variant
-from .results import CONTROL_KEY, PLAIN_KEY, TREATMENT_KEY, campaign_results_stored, results_refresh
+from .results import (
+    CONTROL_KEY,
+    PLAIN_KEY,
+    TREATMENT_KEY,
+    campaign_results_stored,
+    results_export_header,
+    results_export_record,
+    results_export_rows,
+    results_refresh,
+    step_orders_entered,
+)
 from .variants import variant_promote
 
 
@@ -71,13 +83,18 @@ def _chart_data(results) -> dict:
     }
 
 
-@require(access.can_view_campaigns)
-def campaign_results_page(request, pk: int):
-    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+def _results_of(campaign):
     results = campaign_results_stored(campaign=campaign)
     if results is None:  # never refreshed yet (a new campaign): the first view computes it once
         results_refresh(campaign_id=campaign.pk)
         results = campaign_results_stored(campaign=campaign)
+    return results
+
+
+@require(access.can_view_campaigns)
+def campaign_results_page(request, pk: int):
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    results = _results_of(campaign)
     return render(
         request,
         "campaigns/results.html",
@@ -86,7 +103,25 @@ def campaign_results_page(request, pk: int):
             "results": results,
             "chart": _chart_data(results),
             "can_promote": access.can_promote_variant(request.user, campaign),
+            "orders": step_orders_entered(campaign=campaign, funnel=results.funnel) if results.has_variants else [],
         },
+    )
+
+
+@require(access.can_view_campaigns)
+def campaign_results_export(request, pk: int, fmt: str):
+    """The page's figures per arm as a file (CSV or Excel), for whoever may see the page."""
+    if fmt not in FORMATS:
+        raise Http404
+    campaign = selectors.campaign_get_for_user(user=request.user, pk=pk)
+    rows = results_export_rows(_results_of(campaign))
+    results_export_record(actor=request.user, campaign=campaign, fmt=fmt, rows=len(rows))
+    return export_response(
+        fmt=fmt,
+        filename=f"campaign-{campaign.pk}-results-{timezone.localdate().isoformat()}",
+        header=results_export_header(),
+        rows=rows,
+        sheet="results",
     )
 
 

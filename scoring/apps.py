@@ -26,10 +26,14 @@ class ScoringConfig(AppConfig):
         "compared_with": _("compared with the version in use"),
         "qini_difference": _("Qini difference against the version in use"),
         "kept_because": _("why it was not put in use"),
+        "learner": _("learner"),
+        "learner_difference": _("Qini difference, X-learner minus T-learner"),
     }
     audit_values = {
         "no_uplift": _("no uplift found on held-out customers"),
         "worse_than_current": _("ranks held-out customers worse than the version in use"),
+        "t_learner": _("T-learner (one model per group)"),
+        "x_learner": _("X-learner (the effects imputed on each group)"),
     }
     job_kinds = {
         "scoring.rescore_all": _("Rescoring of all customers"),

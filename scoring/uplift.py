@@ -6,6 +6,14 @@ entry. A customer's predicted uplift is P(convert | contacted) − P(convert | n
 contacted). Two models rather than one with the arm as a feature, because a single
 boosted model can ignore a weak arm column altogether and predict no uplift anywhere.
 
+Beside it an **X-learner** (Künzel et al.): the same two models, then each group's
+imputed effects (y − μ₀(x) for the treated, μ₁(x) − y for the control group) regressed on
+its features, the two effect models mixed by the treated share g: τ(x) = g·τ₀(x) + (1 − g)·τ₁(x).
+With a small control group (10 %) μ₀ is the weak model, and the X-learner leans on the
+effect learned from the large treated group. Both are fitted on the same training
+customers and judged on the same held-out ones in every run; the X-learner is adopted
+only when its Qini coefficient there is at least the T-learner's (``metrics["learners"]``).
+
 Evaluation is on held-out enrolments: the split is by customer (``GroupShuffleSplit``),
 so the same customer is never on both sides (a customer entering two campaigns would
 otherwise let the model recognise them). On the held-out part:
@@ -34,7 +42,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.model_selection import GroupShuffleSplit
 
 from .feature_spec import CATEGORY, NUMBER
@@ -74,9 +82,12 @@ def uplift_spec() -> Spec:
     return [(name, kind, vocab) for name, kind, vocab in contract_spec() if kind == NUMBER or vocab]
 
 
-def _estimator(spec: Spec, cols: list[int]) -> HistGradientBoostingClassifier:
+def _estimator(spec: Spec, cols: list[int], kind=HistGradientBoostingClassifier):
     mask = [spec[j][1] == CATEGORY for j in cols]
-    return HistGradientBoostingClassifier(categorical_features=mask if any(mask) else None, **HGB_PARAMS)
+    return kind(categorical_features=mask if any(mask) else None, **HGB_PARAMS)
+
+
+T_LEARNER, X_LEARNER = "t", "x"
 
 
 @dataclass
@@ -85,6 +96,12 @@ class UpliftModel:
     cols: list[int]  # the columns of ``spec`` that vary in the training rows
     treated_model: HistGradientBoostingClassifier
     control_model: HistGradientBoostingClassifier
+    # The X-learner's second stage (None for a T-learner; versions from before have neither):
+    # regressions of the imputed effects on each group, mixed by the treated share.
+    learner: str = T_LEARNER
+    effect_treated: HistGradientBoostingRegressor | None = None
+    effect_control: HistGradientBoostingRegressor | None = None
+    treated_share: float = 0.5
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(uplift, P(convert | contacted), P(convert | not contacted)) per row."""
@@ -94,7 +111,14 @@ class UpliftModel:
         Z = X[:, self.cols]
         p_t = self.treated_model.predict_proba(Z)[:, 1]
         p_c = self.control_model.predict_proba(Z)[:, 1]
-        return p_t - p_c, p_t, p_c
+        if self.learner != X_LEARNER or self.effect_treated is None or self.effect_control is None:
+            return p_t - p_c, p_t, p_c
+        # Weight each group's effect model by the *other* group's share: the effect learned
+        # on the treated (y − μ₀) leans on the control model, which is the weaker of the two
+        # when the control group is small, so it counts for the treated share's complement.
+        g = self.treated_share
+        uplift = g * self.effect_control.predict(Z) + (1 - g) * self.effect_treated.predict(Z)
+        return uplift, p_t, p_c
 
     def dumps(self) -> bytes:
         buf = io.BytesIO()
@@ -118,13 +142,25 @@ def _varying(X: np.ndarray) -> list[int]:
     return cols
 
 
-def _fit_models(X: np.ndarray, treated: np.ndarray, y: np.ndarray, spec: Spec) -> UpliftModel:
+def _fit_models(X: np.ndarray, treated: np.ndarray, y: np.ndarray, spec: Spec, learner: str = T_LEARNER):
+    """A T-learner (two classifiers), or an X-learner: the same two, then the imputed
+    effects — y − μ₀(x) for the treated, μ₁(x) − y for the control group — each regressed
+    on its group's features. Assignment is a hash of the customer id, independent of the
+    features, so the propensity is the treated share (no propensity model)."""
     cols = _varying(X)
     Z = X[:, cols]
     with threads():
         mt = _estimator(spec, cols).fit(Z[treated], y[treated])
         mc = _estimator(spec, cols).fit(Z[~treated], y[~treated])
-    return UpliftModel(spec=spec, cols=cols, treated_model=mt, control_model=mc)
+        model = UpliftModel(spec=spec, cols=cols, treated_model=mt, control_model=mc)
+        if learner == X_LEARNER:
+            d_t = y[treated] - mc.predict_proba(Z[treated])[:, 1]
+            d_c = mt.predict_proba(Z[~treated])[:, 1] - y[~treated]
+            model.learner = X_LEARNER
+            model.effect_treated = _estimator(spec, cols, HistGradientBoostingRegressor).fit(Z[treated], d_t)
+            model.effect_control = _estimator(spec, cols, HistGradientBoostingRegressor).fit(Z[~treated], d_c)
+            model.treated_share = float(treated.mean())
+    return model
 
 
 # --- the Qini curve ---------------------------------------------------------------------
@@ -362,9 +398,28 @@ def uplift_fit(
     check_enough(treated, y)
     started = time.perf_counter()
     train, test = split_by_customer(groups)
-    held = _fit_models(X[train], treated[train], y[train], spec)
-    uplift, _p_t, _p_c = held.predict(X[test])
+    # Both learners on the same held-out customers; the X-learner is adopted only when it
+    # ranks them at least as well as the T-learner (paired: the same bootstrap draws).
+    held_t = _fit_models(X[train], treated[train], y[train], spec)
+    held_x = _fit_models(X[train], treated[train], y[train], spec, X_LEARNER)
+    uplift_t, _p_t, _p_c = held_t.predict(X[test])
+    uplift_x, _p_t, _p_c = held_x.predict(X[test])
+    versus = paired_comparison(uplift_x, uplift_t, treated[test], y[test], groups[test], rounds=rounds)
+    learner = X_LEARNER if versus["qini_difference"] >= 0 else T_LEARNER
+    uplift, rest = (uplift_x, uplift_t) if learner == X_LEARNER else (uplift_t, uplift_x)
     metrics = evaluate(uplift, treated[test], y[test], groups[test], rounds=rounds)
+    other = bootstrap_interval(rest, treated[test], y[test], groups[test], rounds=rounds)
+    metrics["learner"] = learner
+    metrics["learners"] = {
+        learner: {"qini": metrics["qini"], "qini_interval": metrics["qini_interval"]},
+        (T_LEARNER if learner == X_LEARNER else X_LEARNER): {
+            "qini": round(qini_coefficient(rest, treated[test], y[test]), 5),
+            "qini_interval": other["qini_interval"],
+        },
+        # X-learner − T-learner on the same customers, with its paired 95 % interval
+        "difference": versus["qini_difference"],
+        "difference_interval": versus["qini_difference_interval"],
+    }
     rng = np.random.default_rng(SEED)
     random_qini = qini_coefficient(rng.random(len(test)), treated[test], y[test])
     compared = None
@@ -380,7 +435,7 @@ def uplift_fit(
                     uplift[new_to_current], current_uplift, treated[rows], y[rows], groups[rows], rounds=rounds
                 )
             )
-    model = _fit_models(X, treated, y, spec)
+    model = _fit_models(X, treated, y, spec, learner)
     _u, p_t_all, _p_c_all = model.predict(X)
     metrics.update(
         {

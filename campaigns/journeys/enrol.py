@@ -41,10 +41,12 @@ from ..models import (
     HoldoutDraw,
     JourneyEventKind,
     Variant,
+    VariantOrder,
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
 from .assignment import arm_of, bucket_of, campaign_salt, variant_of
+from .checks import journey_problems
 from .runner import events_insert, journey_start
 
 ENROL_JOB = "campaigns.enrol"
@@ -79,8 +81,19 @@ def in_global_holdout(customer_id: int, draw: HoldoutDraw | None = None) -> bool
     return is_held_out(draw or holdout_current(), customer_id)
 
 
-def first_step(campaign: Campaign, version: int) -> CampaignStep | None:
-    return CampaignStep.objects.filter(campaign=campaign, version=version).order_by("position").first()
+def entry_order(variant: Variant, steps: list[CampaignStep]) -> VariantOrder | None:
+    """The order of the steps ``variant``'s new entrants walk (``steps``: the journey version
+    they enter), or None for the journey's own: an order set for another version, or one the
+    version no longer fits (its steps changed before launch), is not used."""
+    order = variant.step_order
+    if order is None or not steps or order.version != steps[0].version:
+        return None
+    if sorted(order.steps) != sorted(s.pk for s in steps):
+        return None
+    position_of = {s.pk: s.position for s in steps}
+    if journey_problems(steps, [position_of[pk] for pk in order.steps]):
+        return None
+    return order
 
 
 def _entered_today(campaign: Campaign, now: dt.datetime) -> int:
@@ -123,30 +136,35 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
         room = max(0, campaign.daily_entry_limit - _entered_today(campaign, now))
         entry.held_back = max(0, len(kept) - room)
         kept = kept[:room]
-    step = first_step(campaign, campaign.journey_version)
-    if not kept or step is None:
+    steps = list(CampaignStep.objects.filter(campaign=campaign, version=campaign.journey_version).order_by("position"))
+    if not kept or not steps:
         return entry
     salt = campaign_salt(campaign)
-    # The variants' weights as they are now (new entrants only; the variant is recorded).
-    variants = list(Variant.objects.filter(campaign=campaign).values_list("pk", "weight", "promoted_at"))
-    weights = [(pk, weight) for pk, weight, _at in variants]
-    winner = next((pk for pk, _w, promoted_at in variants if promoted_at is not None), None)
+    # The variants' weights and orders as they are now (new entrants only; the variant and
+    # its order are recorded on the enrolment).
+    variants = list(Variant.objects.filter(campaign=campaign).select_related("step_order"))
+    weights = [(v.pk, v.weight) for v in variants]
+    winner = next((v.pk for v in variants if v.promoted_at is not None), None)
+    first = {None: (None, steps[0].pk)}
+    for v in variants:
+        order = entry_order(v, steps)
+        first[v.pk] = (order.pk, order.steps[0]) if order is not None else (None, steps[0].pk)
     rows = []
     for cid, occ in kept:
         bucket = bucket_of(salt, cid)
         arm = arm_of(bucket, campaign.control_percent)
         variant = variant_of(bucket, campaign.control_percent, weights, winner)
-        rows.append(
-            (campaign.pk, cid, occ, campaign.journey_version, bucket, arm, variant, EnrolmentState.ACTIVE, step.pk)
-        )
+        order_id, step_id = first[variant]
+        rows.append((campaign.pk, cid, occ, campaign.journey_version, bucket, arm, variant, order_id, step_id))
     rows_insert(
         Enrolment,
         [
-            *("campaign", "customer", "occurrence", "version", "bucket", "arm", "variant", "state", "step"),
+            *("campaign", "customer", "occurrence", "version", "bucket", "arm", "variant", "step_order", "step"),
+            "state",
             *TIMES,
             "exit_reason",
         ],
-        [(*row, now, now, now, "") for row in rows],
+        [(*row, EnrolmentState.ACTIVE, now, now, now, "") for row in rows],
         ignore_conflicts=True,
     )
     # bulk_create(ignore_conflicts) does not say which rows a concurrent writer had: read
@@ -166,7 +184,7 @@ def enrol_customers(*, campaign: Campaign, entrants, now: dt.datetime | None = N
     ]
     entry.entered = [e.pk for e in entry.enrolments]
     entry.control = sum(1 for e in entry.enrolments if e.arm == "control")
-    events_insert([(campaign.pk, pk, step.pk, JourneyEventKind.ENTERED, "", now) for pk in entry.entered])
+    events_insert([(campaign.pk, e.pk, e.step_id, JourneyEventKind.ENTERED, "", now) for e in entry.enrolments])
     return entry
 
 

@@ -62,18 +62,19 @@ from ..models import (
     Message,
     MessageStatus,
     StepKind,
+    VariantOrder,
 )
 from ..services.segments import segment_members
 from ..targeting import unsuitable_q
 from ..variants import with_variants
 from .attribution import conversions_collect
+from .checks import CONTACT_KINDS
 from .render import needs_holdings, next_maturities, render_message
 
 BATCH = 2000
 MAX_HOPS = 20  # steps one enrolment may take in one run (a journey loops only via a wait)
 DEFAULT_TASK_HOURS = 48
 BRANCH_RECHECK = dt.timedelta(hours=1)  # how often a branch with a window asks again
-CONTACT_KINDS = (StepKind.SEND, StepKind.CALL_TASK)
 
 
 @dataclass
@@ -87,19 +88,26 @@ class Moves:
 
 
 class Journey:
-    """The steps of one (campaign, version), by position."""
+    """The steps of one (campaign, version), by position, walked in the journey's own
+    order or in an A/B variant's (``order``: the steps' ids, as the enrolment recorded
+    at entry). A step missing from the order ends the walk there."""
 
-    def __init__(self, campaign: Campaign, steps: list[CampaignStep]):
+    def __init__(self, campaign: Campaign, steps: list[CampaignStep], order: list[int] | None = None):
         self.campaign = campaign
         self.by_position = {s.position: s for s in steps}
-        self.positions = sorted(self.by_position)
+        if order is None:
+            self.positions = sorted(self.by_position)
+        else:
+            position_of = {s.pk: s.position for s in steps}
+            self.positions = [position_of[pk] for pk in order if pk in position_of]
+        self._rank = {p: i for i, p in enumerate(self.positions)}
 
     def after(self, step: CampaignStep) -> int | None:
-        later = [p for p in self.positions if p > step.position]
-        return later[0] if later else None
+        rank = self._rank.get(step.position)
+        return self.positions[rank + 1] if rank is not None and rank + 1 < len(self.positions) else None
 
     def last_contact_before(self, step: CampaignStep) -> CampaignStep | None:
-        earlier = [self.by_position[p] for p in self.positions if p < step.position]
+        earlier = [self.by_position[p] for p in self.positions[: self._rank.get(step.position, 0)]]
         contacts = [s for s in earlier if s.kind in CONTACT_KINDS]
         return contacts[-1] if contacts else None
 
@@ -474,7 +482,15 @@ def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
         step_by_id[s.pk] = s
     for e in enrolments:  # the step objects the journeys hold (no query per enrolment)
         e.step = step_by_id.get(e.step_id)
-    journeys = {key: Journey(campaigns[key[0]], rows) for key, rows in grouped.items()}
+    # One journey per (campaign, version, the variant's order recorded at entry).
+    keys = {(e.campaign_id, e.version, e.step_order_id) for e in enrolments}
+    order_ids = {key[2] for key in keys if key[2] is not None}
+    orders = VariantOrder.objects.in_bulk(order_ids) if order_ids else {}
+    journeys = {
+        key: Journey(campaigns[key[0]], grouped[key[:2]], orders[key[2]].steps if key[2] in orders else None)
+        for key in keys
+        if key[:2] in grouped
+    }
     events: list[tuple] = []
     counts = {"moved": len(enrolments), "completed": 0, "exited": 0, "sleeping": 0}
     active = []
@@ -496,8 +512,10 @@ def _advance(enrolments: list[Enrolment], now: dt.datetime) -> dict[str, int]:
         if not active:
             break
         moving = []
-        for (_campaign_id, step_id), group in _group(active, lambda e: (e.campaign_id, e.step_id)).items():
-            journey = journeys.get((group[0].campaign_id, group[0].version))
+        for (_campaign_id, step_id, _order), group in _group(
+            active, lambda e: (e.campaign_id, e.step_id, e.step_order_id)
+        ).items():
+            journey = journeys.get((group[0].campaign_id, group[0].version, group[0].step_order_id))
             step = step_by_id.get(step_id)
             if journey is None or step is None:
                 for e in group:  # its step is gone: nothing more to do

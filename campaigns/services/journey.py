@@ -26,6 +26,7 @@ from customers.models import Channel
 
 from ..access import can_change_campaign, can_edit_journey
 from ..diagram import words_list
+from ..journeys.checks import journey_problems
 from ..models import (
     ATTRIBUTION_DAYS_MAX,
     ATTRIBUTION_DAYS_MIN,
@@ -107,102 +108,7 @@ def _step_in_version(actor, step: CampaignStep) -> tuple[Campaign, int, Campaign
     return campaign, version, step
 
 
-# --- checks --------------------------------------------------------------------------------
-
-
-def _successors(step: CampaignStep, positions: set[int]) -> list[int]:
-    if step.kind == StepKind.BRANCH:
-        return [p for p in (step.yes_position, step.no_position) if p in positions]
-    return [step.position + 1] if step.position + 1 in positions else []
-
-
-CALL_CONDITIONS = (BranchCondition.REACHED, BranchCondition.WON, BranchCondition.RESPONDED)
-
-
-def journey_problems(steps: list[CampaignStep]) -> list[str]:
-    """What is wrong with a journey (its steps in order), in the user's language."""
-    problems = []
-    positions = {s.position for s in steps}
-    if steps and steps[0].kind == StepKind.BRANCH:
-        problems.append(_("A branch asks about an earlier step: the journey cannot start with one."))
-    for s in steps:
-        if s.kind != StepKind.BRANCH:
-            continue
-        for target in (s.yes_position, s.no_position):
-            if target is None:
-                continue
-            if target == s.position:
-                problems.append(_("The branch at step %(n)s cannot lead to itself.") % {"n": s.position})
-            elif target not in positions:
-                problems.append(
-                    _("The branch at step %(n)s leads to step %(t)s, which is not in the journey.")
-                    % {"n": s.position, "t": target}
-                )
-    # A branch about a call must wait for it: the task step moves on once the task is
-    # placed, so a branch asking at once would always answer no.
-    for s in steps:
-        if s.kind != StepKind.BRANCH or s.wait_hours or s.condition not in CALL_CONDITIONS:
-            continue
-        contacts = [c for c in steps if c.position < s.position and c.kind in (StepKind.SEND, StepKind.CALL_TASK)]
-        if contacts and contacts[-1].kind == StepKind.CALL_TASK:
-            problems.append(
-                _(
-                    "The branch at step %(n)s asks about the call of step %(c)s at once, before anyone "
-                    "could call: let it wait for an answer (for example 2 days)."
-                )
-                % {"n": s.position, "c": contacts[-1].position}
-            )
-    # A loop without a wait would run without end: look for a cycle among the steps that
-    # are not waits (every cycle that avoids all waits is a cycle of that subgraph).
-    by_position = {s.position: s for s in steps}
-    graph = {
-        s.position: [t for t in _successors(s, positions) if by_position[t].kind != StepKind.WAIT]
-        for s in steps
-        if s.kind != StepKind.WAIT
-    }
-    loop = _find_cycle(graph)
-    if loop:
-        problems.append(
-            _("Steps %(steps)s form a loop without a wait: add a wait step inside the loop.")
-            % {"steps": " → ".join(str(p) for p in loop)}
-        )
-    return problems
-
-
-def journey_unreachable(steps: list[CampaignStep]) -> list[int]:
-    """Positions no customer can reach from the first step (a step added after a branch,
-    until a branch leads to it). Not an error: the editor warns, the runner never gets there."""
-    positions = {s.position for s in steps}
-    by_position = {s.position: s for s in steps}
-    seen, todo = set(), [min(positions)] if positions else []
-    while todo:
-        p = todo.pop()
-        if p not in seen:
-            seen.add(p)
-            todo.extend(_successors(by_position[p], positions))
-    return sorted(positions - seen)
-
-
-def _find_cycle(graph: dict[int, list[int]]) -> list[int] | None:
-    """A cycle of ``graph`` (its nodes in order, the first repeated at the end) or None."""
-    state: dict[int, int] = {}  # 1: on the path, 2: done
-    for root in sorted(graph):
-        if root in state:
-            continue
-        path, stack = [root], [iter(graph[root])]
-        state[root] = 1
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(iter(graph[nxt]))
-    return None
+# --- checks (the rules: ``journeys.checks``) ----------------------------------------------
 
 
 def _check_journey(campaign: Campaign, version: int) -> None:

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from campaigns.journeys import checks
 from campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -261,16 +262,16 @@ def test_journey_settings(world):
 
 def test_steps_no_customer_reaches_are_named(world):
     campaign = _four_steps(world)
-    assert journey.journey_unreachable(list(campaign.steps.all())) == []
+    assert checks.journey_unreachable(list(campaign.steps.all())) == []
     # the journey ends on a branch: a wait added after it is reached by nobody
     last = campaign.steps.get(position=4)
     journey.journey_step_edit(actor=world.campaigner, step=last, kind=StepKind.BRANCH, condition="reached")
     journey.journey_step_add(actor=world.campaigner, campaign=campaign, kind=StepKind.WAIT, wait_hours=2)
-    assert journey.journey_unreachable(list(campaign.steps.all())) == [5]
+    assert checks.journey_unreachable(list(campaign.steps.all())) == [5]
     journey.journey_step_edit(
         actor=world.campaigner, step=last, kind=StepKind.BRANCH, condition="reached", no_position=5
     )
-    assert journey.journey_unreachable(list(campaign.steps.all())) == []
+    assert checks.journey_unreachable(list(campaign.steps.all())) == []
 
 
 def _settings(campaign, **overrides):

@@ -268,6 +268,13 @@ def test_uplift_page_shows_the_evaluation_with_constant_queries(client, world, d
         page = client.get(url).content.decode()
     assert 'data-testid="qini-chart"' in page and 'data-testid="evaluation"' in page
     assert 'id="uplift-chart-data"' in page
+    # both learners on the same held-out customers, and which one is used, in words
+    latest = UpliftModelVersion.objects.latest("pk")
+    used = "采用 X 学习器" if latest.metrics["learner"] == "x" else "保留 T 学习器"
+    assert 'data-testid="learners"' in page and used in page
+    assert AuditEvent.objects.filter(
+        verb="scoring.uplift_train", details__learner=f"{latest.metrics['learner']}_learner"
+    ).exists()
     for _ in range(3):
         fast_version(world.campaigner)
     with django_assert_max_num_queries(len(small.captured_queries)):

@@ -1,5 +1,6 @@
 """A/B variants in headless Chromium: a campaign manager adds two variants on the campaign
-page (htmx), gives B another template and channel, then on the results page sees each
+page (htmx), gives B another template and channel and its own order of the steps (a bad
+order refused in words first), then on the results page sees each
 arm, the funnel per step and the weekly chart drawn, and promotes B after the warning."""
 
 from __future__ import annotations
@@ -68,6 +69,22 @@ def test_variants_are_edited_on_the_campaign_page_and_a_winner_promoted(world, p
     form.locator('button[type="submit"]').click()
     page.wait_for_selector('[data-testid="variant-2"] >> text=到期提醒微信乙')
     page.screenshot(path=str(SHOTS / "variants-on-campaign-page.png"), full_page=True)
+    # B walks the steps in another order: first two steps on one place is refused in words.
+    order = page.locator('[data-testid="variant-order-2"]')
+    order.locator('[data-testid="place-2-1"]').select_option("1")
+    order.locator('[data-testid="place-2-2"]').select_option("1")
+    order.locator('[data-testid="save-order-2"]').click()
+    page.wait_for_selector('[data-testid="variant-order-2"] [data-testid="form-errors"]')
+    assert "每个步骤须有各自不同的位次" in page.locator('[data-testid="variant-order-2"]').inner_text()
+    assert Variant.objects.get(label="B").step_order_id is None  # unchanged
+    page.screenshot(path=str(SHOTS / "variant-order-refused.png"), full_page=True)
+    order = page.locator('[data-testid="variant-order-2"]')
+    for position, place in ((1, "3"), (2, "2"), (3, "1")):
+        order.locator(f'[data-testid="place-2-{position}"]').select_option(place)
+    order.locator('[data-testid="save-order-2"]').click()
+    page.wait_for_selector('[data-testid="order-2"]:has-text("3 → 2 → 1")')
+    assert AuditEvent.objects.filter(verb="campaign.variant_order", actor=world.campaigner).count() == 1
+    page.screenshot(path=str(SHOTS / "variant-order-set.png"), full_page=True)
 
     people = customers(world, 60, channels=(Channel.SMS, Channel.WECHAT))
     now = timezone.now()
@@ -87,6 +104,7 @@ def test_variants_are_edited_on_the_campaign_page_and_a_winner_promoted(world, p
     assert page.locator('[data-testid="arm-variant-1"]').is_visible()
     assert page.locator('[data-testid="arm-variant-2"]').is_visible()
     assert "数据截至" in page.locator('[data-testid="as-of"]').inner_text()
+    assert "B 按 3 → 2 → 1 的顺序执行各步骤" in page.locator('[data-testid="arm-orders"]').inner_text()
     page.screenshot(path=str(SHOTS / "results-per-arm.png"), full_page=True)
     promote = page.locator('[data-testid="promote-2"]')
     if promote.count():  # significantly better: promoted straight away

@@ -178,6 +178,8 @@ def uplift_model_train(
                 "in_use": mv.is_active,
                 "compared_with": metrics.get("compared_with"),
                 "qini_difference": compared.get("qini_difference"),
+                "learner": f"{metrics['learner']}_learner",
+                "learner_difference": metrics["learners"]["difference"],
                 "kept_because": ""
                 if mv.is_active
                 else ("worse_than_current" if metrics["finds_uplift"] else "no_uplift"),

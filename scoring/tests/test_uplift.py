@@ -13,7 +13,7 @@ NAMES = [name for name, _k, _v in SPEC]
 TIERS = {t: i for i, t in enumerate({n: v for n, _k, v in SPEC}["tier"])}
 
 
-def synthetic(n: int, *, effect: float, seed: int = 1, repeat_customers: bool = False):
+def synthetic(n: int, *, effect: float, seed: int = 1, repeat_customers: bool = False, treated_share: float = 0.5):
     """Rows of the uplift spec: tier, AUM, age and the days to the next maturity. The
     conversion chance is higher for wealth and private customers in both groups (they
     "would convert anyway"), and ``effect`` higher only for base-tier customers with a
@@ -25,7 +25,7 @@ def synthetic(n: int, *, effect: float, seed: int = 1, repeat_customers: bool = 
     X[:, col("tier")] = rng.choice(4, n, p=[0.35, 0.4, 0.2, 0.05])
     X[:, col("days_to_next_maturity")] = np.where(rng.random(n) < 0.8, rng.integers(0, 60, n), np.nan)
     X[:, col("aum")] = rng.lognormal(11, 1, n)
-    treated = rng.random(n) < 0.5
+    treated = rng.random(n) < treated_share
     persuadable = (X[:, col("tier")] == TIERS["base"]) & (X[:, col("days_to_next_maturity")] <= 30)
     p = 0.05 + 0.10 * (X[:, col("tier")] >= TIERS["wealth"]) + effect * persuadable * treated
     y = (rng.random(n) < p).astype(int)
@@ -79,7 +79,8 @@ def test_finds_planted_uplift_on_held_out_customers():
     assert m["held_out_customers"] + len(set(groups)) - m["held_out_customers"] == m["customers"]
     uplift, p_t, p_c = model.predict(X)
     assert uplift[persuadable].mean() > uplift[~persuadable].mean() + 0.15
-    assert np.allclose(uplift, p_t - p_c)
+    # a T-learner's uplift is the difference of its two models; an X-learner's is not
+    assert np.allclose(uplift, p_t - p_c) == (model.learner == U.T_LEARNER)
     # the artifact round-trips
     again = U.UpliftModel.loads(model.dumps())
     assert np.allclose(again.predict(X[:50])[0], uplift[:50])
@@ -141,3 +142,48 @@ def test_a_new_model_is_compared_with_the_one_in_use_on_customers_it_never_saw()
     # a model reading other features cannot be compared
     other = U.UpliftModel(spec=SPEC[:-1], cols=[0], treated_model=None, control_model=None)
     assert U.uplift_fit(X, treated, y, groups, current=other, rounds=20)[1]["compared"] is None
+
+
+def test_both_learners_are_judged_on_the_same_held_out_customers_and_x_only_if_as_good():
+    X, treated, y, groups, persuadable = synthetic(6000, effect=0.30, repeat_customers=True, treated_share=0.9)
+    model, m = U.uplift_fit(X, treated, y, groups, rounds=100)
+    learners = m["learners"]
+    chosen, other = m["learner"], ({U.T_LEARNER, U.X_LEARNER} - {m["learner"]}).pop()
+    # the figures shown are the adopted learner's, the other's beside them
+    assert learners[chosen]["qini"] == m["qini"] and learners[chosen]["qini_interval"] == m["qini_interval"]
+    assert learners[other]["qini"] != m["qini"]
+    # adopted only if at least as good on the same customers: X − T ≥ 0 picks X
+    assert learners["difference"] == pytest.approx(
+        learners[U.X_LEARNER]["qini"] - learners[U.T_LEARNER]["qini"], abs=2e-5
+    )
+    assert (chosen == U.X_LEARNER) == (learners["difference"] >= 0)
+    low, high = learners["difference_interval"]
+    assert low <= learners["difference"] <= high
+    # the model kept is the adopted learner, fitted on every enrolment, and round-trips
+    assert model.learner == chosen
+    uplift, _t, _c = model.predict(X)
+    assert uplift[persuadable].mean() > uplift[~persuadable].mean() + 0.15
+    assert np.allclose(U.UpliftModel.loads(model.dumps()).predict(X[:50])[0], uplift[:50])
+
+
+def test_the_x_learner_finds_planted_uplift_with_a_small_control_group():
+    X, treated, y, groups, persuadable = synthetic(6000, effect=0.30, seed=5, treated_share=0.9)
+    train, test = U.split_by_customer(groups)
+    x = U._fit_models(X[train], treated[train], y[train], SPEC, U.X_LEARNER)
+    assert x.learner == U.X_LEARNER and x.treated_share == pytest.approx(treated[train].mean())
+    uplift, _t, _c = x.predict(X[test])
+    interval = U.bootstrap_interval(uplift, treated[test], y[test], groups[test], rounds=100)
+    assert interval["qini_interval"][0] > 0
+    assert uplift[persuadable[test]].mean() > uplift[~persuadable[test]].mean() + 0.15
+
+
+def test_a_version_from_before_the_x_learner_still_predicts_as_a_t_learner():
+    X, treated, y, groups, _p = synthetic(4000, effect=0.30)
+    t = U._fit_models(X, treated, y, SPEC)
+    state = dict(t.__dict__)
+    for name in ("learner", "effect_treated", "effect_control", "treated_share"):
+        state.pop(name)
+    old = U.UpliftModel.__new__(U.UpliftModel)
+    old.__dict__.update(state)  # what unpickling an artifact written before these fields gives
+    uplift, p_t, p_c = old.predict(X[:100])
+    assert np.allclose(uplift, p_t - p_c) and np.allclose(uplift, t.predict(X[:100])[0])

@@ -141,6 +141,8 @@ PATH_VALUES = {
     "campaigns:variant_edit": lambda: {"pk": _first_pk(Variant)},
     "campaigns:variant_remove": lambda: {"pk": _first_pk(Variant)},
     "campaigns:variant_step": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:variant_order": lambda: {"pk": _first_pk(Variant)},
+    "campaigns:results_export": lambda: {"pk": _first_pk(Campaign), "fmt": "csv"},
     "campaigns:variant_promote": lambda: {"pk": _first_pk(Variant)},
     "campaigns:segment_uplift": lambda: {"pk": _first_pk(Segment)},
 }

@@ -178,6 +178,8 @@ SHOWS_NO_CUSTOMER = {
     "campaigns:variant_edit": "changes an A/B variant (POST): the variants section, no customer",
     "campaigns:variant_remove": "removes an A/B variant (POST): the variants section, no customer",
     "campaigns:variant_step": "changes a variant's step (POST): the variants section, no customer",
+    "campaigns:variant_order": "changes a variant's order of the steps (POST): the variants section, no customer",
+    "campaigns:results_export": "a campaign's results per arm as a file: counts, rates, AUM differences, no customer",
     "campaigns:variant_promote": "promotes a variant (POST): back to the results, no customer",
     "campaigns:step_add": _ACTION,
     "campaigns:step_remove": _ACTION,

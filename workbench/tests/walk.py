@@ -161,6 +161,12 @@ SAMPLES: dict[str, Callable] = {
     "campaigns:variant_step": lambda user: _pk(
         _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
     ),
+    "campaigns:variant_order": lambda user: _pk(
+        _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
+    ),
+    "campaigns:results_export": lambda user: [
+        {**sample, "fmt": "csv"} for sample in [_pk(_first(Campaign.objects.restrict(user, "view")))] if sample
+    ],
     "campaigns:variant_promote": lambda user: _pk(
         _first(Variant.objects.filter(campaign__in=Campaign.objects.restrict(user, "change")))
     ),
