@@ -153,6 +153,7 @@ _NOT_NEGATION_ZH = (
     "毫不犹豫",
     "无忧",
     "差不多",
+    "说不定",
     "不得不",
     "了不起",
     "忍不住",
@@ -218,8 +219,10 @@ def _refuted_after(norm: str, end: int) -> bool:
 
 # A reported question of the customer, at the start of the sentence: "客户问：...",
 # "备注：客户询问...", "the client asked whether ...".
+# Greetings and forms of address may open the sentence ("喂，您好，", "张姐，").
+_OPENERS = r"(?:(?:喂|嗯+|您好|你好|对|好的|是的|那个|是这样|[\u4e00-\u9fff]{1,2}(?:先生|女士|阿姨|姐|哥|叔|总|老师))[,，]\s*){0,3}"
 _REPORTED_QUESTION = re.compile(
-    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
+    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*" + _OPENERS + r"(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
     r"您(?:刚才|刚刚|刚|是|是不是)?(?:问|想问|担心))"
     r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
     r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?"
@@ -244,9 +247,42 @@ def _sentence_bounds(norm: str, start: int, end: int) -> tuple[int, int]:
     return s, (m.start() if m else min(len(norm), end + _SENTENCE_MAX))
 
 
+# A question asked, not a claim: the hit stands in the last clause before a question mark
+# and that sentence asks (吗, 会不会, 是不是…; an English sentence opening with an auxiliary
+# or a wh- word), or the advisor repeats it ("您说想要稳赚不赔的？"). A rhetorical question
+# is a claim ("总行那么大，还能让您赔钱？", "这不是稳赚的吗？", "您看是不是先定了？").
+_ASKS = re.compile(
+    r"吗|会不会|是不是|能不能|有没有|可不可以|行不行|靠不靠谱|安不安全|保不保|怎么办|怎么样|多少|哪个|哪家|什么|几个点|"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:so |and |but |um,? |uh,? |well,? )?(?:is|are|was|will|would|can|could|do|does|did|"
+    r"should|has|have|what|how|why|which|when)\b"
+)
+_ASKS_BACK = re.compile(r"^\s*(?:[^,，:：]{0,12}[:：])?\s*(?:您|你)(?:是说|说|的意思是|是想|想要)")
+_RHETORICAL = re.compile(
+    r"还能|还会|难道|怎么可能|哪能|哪会|哪有|怎么会|您看|你看|对不对|不是.{0,12}吗|划不划算|多好|"
+    r"\bisn't it\b|\baren't they\b|\bright\?|\bdon't you think\b|\bwhy not\b"
+)
+_QUESTION_CLAUSE_BREAK = re.compile(r"[,;:，；：、]")
+
+
+def is_question(norm: str, end: int) -> bool:
+    """Whether the words ending at ``end`` are asked in a question (see ``_ASKS``)."""
+    m = _SENTENCE_BREAK.search(norm, max(end - 1, 0), end + _SENTENCE_MAX)
+    if not m or m.group() != "?" or _QUESTION_CLAUSE_BREAK.search(norm, end, m.start()):
+        return False
+    head = norm[max(0, end - _SENTENCE_MAX) : max(end - 1, 0)]
+    breaks = list(_SENTENCE_BREAK.finditer(head))
+    s = max(0, end - _SENTENCE_MAX) + (breaks[-1].end() if breaks else 0)
+    sentence = norm[s : m.start()]
+    if _RHETORICAL.search(sentence):
+        return False
+    return bool(_ASKS.search(sentence) or _ASKS_BACK.match(sentence))
+
+
 def dismissal(norm: str, start: int, end: int) -> str:
     """Why a hit spanning ``norm[start:end]`` is not a statement of the speaker: "" when
     it is, else "question" or "correction"."""
+    if is_question(norm, end):
+        return "question"
     s, e = _sentence_bounds(norm, start, end)
     if e < len(norm) and norm[e] in "?？":
         # "保本？现在没有这种产品了": the answer to a question follows it.
@@ -504,6 +540,15 @@ class Scanner:
                 key = normalise(rule.pattern.strip())
                 if key:
                     keys.setdefault(key, ([], [], [], []))[0].append(rule)
+        # Disclosure contexts (a category's disclosure group in the same sentence keeps any
+        # of its rules from firing) and spoken fillers (group terms inside one are none).
+        self._disclosure = {
+            key: name for key, name in DISCLOSURE_GROUPS.items() if name in groups and not _regex_only(groups[name])
+        }
+        used_groups |= set(self._disclosure.values())
+        self._filler = FILLER_GROUP if FILLER_GROUP in groups else ""
+        if self._filler:
+            used_groups.add(self._filler)
         for literal in literal_parts:
             keys.setdefault(literal, ([], [], [], []))[2].append(f'"{literal}"')
         for name in sorted(used_groups):
@@ -550,7 +595,11 @@ class Scanner:
                 self._concepts_by_first.setdefault(concept.keys[0], []).append(entry)
 
     def _raw_hits(
-        self, norm: str, features: set[str] | None = None, matches: list | None = None
+        self,
+        norm: str,
+        features: set[str] | None = None,
+        matches: list | None = None,
+        group_hits_out: dict | None = None,
     ) -> list[tuple[int, int, RuleSpec, tuple]]:
         """Hits of one pass over the keys: phrases, triggered regexes and concept rules.
         ``matches`` are the text's key matches when the caller found them for a batch.
@@ -571,7 +620,11 @@ class Scanner:
                 if cjk_groups:
                     for name in cjk_groups:
                         if name in group_hits:
-                            group_hits[name].append((end_index - length + 1, end_index + 1))
+                            found = group_hits[name]
+                            # The longest term of a group at one end is the one said ("别犹豫",
+                            # not "犹豫" negated by its own 别): the automaton reports it first.
+                            if found[-1][1] != end_index + 1:
+                                found.append((end_index - length + 1, end_index + 1))
                         else:
                             group_hits[name] = [(end_index - length + 1, end_index + 1)]
                 if specs or latin_groups:
@@ -614,6 +667,8 @@ class Scanner:
                         group_hits.setdefault(name, []).append((m.start(), m.end()))
         if features is not None:
             features.update("r:" + spec.category for _s, _e, spec, _x in hits)
+        if self._filler and self._filler in group_hits:
+            _drop_inside_fillers(group_hits, self._filler)
         if group_hits or self._concepts_lazy_first:
             present = group_hits.keys()  # a live view: lazy groups join it once evaluated
             by_first = self._concepts_by_first
@@ -658,6 +713,8 @@ class Scanner:
             hits.extend(hit for _position, hit in concept_hits)
         if features is not None:
             features.update("g:" + name for name in group_hits)
+        if group_hits_out is not None:
+            group_hits_out.update(group_hits)
         return hits
 
     def scan(
@@ -682,10 +739,12 @@ class Scanner:
         classifier = self.classifier if use_model else None
         norm = normalised if normalised is not None else normalise(text or "")
         features = features_out if features_out is not None else (set() if classifier is not None else None)
-        hits = self._raw_hits(norm, features, matches)
+        group_hits: dict[str, list[tuple[int, int]]] = {}
+        hits = self._raw_hits(norm, features, matches, group_hits)
         findings: list[Finding] = []
         suppressed: list[Finding] = []
         if hits:
+            disclosure = self._disclosure
             allows = [(s, e) for s, e, spec, _x in hits if spec.is_allow]
             judged: list[tuple[int, int, RuleSpec, tuple, str]] = []
             for s, e, spec, extra in hits:
@@ -694,6 +753,8 @@ class Scanner:
                 if extra:  # a concept rule: the first of its spans that stands, else the shortest
                     options = []
                     for alt_s, alt_e, parts in extra[0]:
+                        if allows and any(a_s <= alt_s and alt_e <= a_e for a_s, a_e in allows):
+                            continue
                         reason = (
                             self._suppression(norm, alt_s, alt_e, parts, extra, spec.category)
                             if spec.negation_suppresses
@@ -702,11 +763,17 @@ class Scanner:
                         options.append((alt_s, alt_e, parts, reason))
                         if not reason:
                             break
+                    if not options:
+                        continue
                     alt_s, alt_e, parts, reason = options[-1] if not options[-1][3] else options[0]
-                    judged.append((alt_s, alt_e, spec, parts, reason))
                 else:
+                    alt_s, alt_e, parts = s, e, ()
                     reason = self._suppression(norm, s, e, (), (), spec.category) if spec.negation_suppresses else ""
-                    judged.append((s, e, spec, (), reason))
+                if not reason and spec.negation_suppresses and disclosure:
+                    name = disclosure.get((spec.category, spec.language))
+                    if name in group_hits and _disclosed(norm, alt_s, alt_e, group_hits[name]):
+                        reason = "disclosure"
+                judged.append((alt_s, alt_e, spec, parts, reason))
             # A hit inside a longer standing hit (保本 inside 保本保息) is the same statement;
             # the same words caught by a phrase and a pattern give one finding.
             judged.sort(key=lambda h: (bool(h[4]), h[0], -(h[1] - h[0])))
@@ -845,6 +912,60 @@ def _normalise_many(texts: Sequence[str]) -> list[str]:
     return normalise(joined).split("\x00") if texts else []
 
 
+# A category's disclosure group, by (category, language): its terms in the sentence of a
+# hit of that category say the opposite of the claim ("这不是存款", "买不买都不影响贷款"),
+# so none of the category's rules fires there; a contrast between the two (但是, 不过,
+# "but") keeps the claim ("这不是存款，但是跟存款一样稳").
+DISCLOSURE_GROUPS = {
+    (Category.DEPOSIT_CONFUSION, "zh"): "not_deposit",
+    (Category.GUARANTEE, "zh"): "not_guaranteed",
+    (Category.TIME_PRESSURE, "zh"): "no_hurry",
+    (Category.BUNDLING, "zh"): "unrelated",
+    (Category.RETURN_FORECAST, "zh"): "uncertain",
+    (Category.INDUCEMENT, "zh"): "no_gift",
+    (Category.DEPOSIT_CONFUSION, "en"): "not_deposit_en",
+    (Category.GUARANTEE, "en"): "uncertain_en",
+    (Category.TIME_PRESSURE, "en"): "no_hurry_en",
+    (Category.BUNDLING, "en"): "unrelated_en",
+    (Category.RETURN_FORECAST, "en"): "uncertain_en",
+}
+# Spoken fillers ("就是说", "我跟您讲"): a group term inside one is not said ("就是" of 就是说).
+FILLER_GROUP = "filler"
+
+
+def _regex_only(terms: Sequence[str]) -> bool:
+    return all(t.startswith("re:") for t in terms)
+
+
+# A disclosure conceded before it is said ("虽然有风险，…") does not count.
+_CONCEDED = re.compile(r"虽然|虽说|尽管|although|even though")
+
+
+def _disclosed(norm: str, s: int, e: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether a disclosure (one of ``spans``) stands in the sentence of the hit ``s:e``
+    with no contrast between the two and not inside the hit."""
+    s0, e0 = _sentence_bounds(norm, s, e)
+    for ds, de in spans:
+        if not (s0 <= ds and de <= e0) or (ds < e and s < de):
+            continue
+        lo, hi = (de, s) if de <= s else (e, ds)
+        if ";" not in norm[lo:hi] and not _CONCEDED.search(norm, s0, ds) and not _CONTRAST.search(norm, lo, hi):
+            return True
+    return False
+
+
+def _drop_inside_fillers(group_hits: dict[str, list[tuple[int, int]]], filler: str) -> None:
+    fillers = group_hits[filler]
+    for name in list(group_hits):
+        if name == filler:
+            continue
+        kept = [h for h in group_hits[name] if not any(fs <= h[0] and h[1] <= fe for fs, fe in fillers)]
+        if kept:
+            group_hits[name] = kept
+        else:
+            del group_hits[name]
+
+
 def _second_opinion(predicted: list[ModelFinding], findings: list[Finding]) -> list[ModelFinding]:
     """The model's findings for categories no rule already found."""
     if not predicted or not findings:
@@ -867,10 +988,15 @@ def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, i
         chosen = [anchor]
         lo, hi = anchor
         for other in lists[1:]:
-            pick = min(other, key=lambda h: max(hi, h[1]) - min(lo, h[0]))
+            # Two parts are two statements: the same words do not count for both
+            # ("就没有了" is no scarcity *and* a push; "换三次" is a switch and how often).
+            free = [h for h in other if h not in chosen]
+            if not free:
+                break
+            pick = min(free, key=lambda h: max(hi, h[1]) - min(lo, h[0]))
             chosen.append(pick)
             lo, hi = min(lo, pick[0]), max(hi, pick[1])
-        if hi - lo <= concept.window:
+        if len(chosen) == len(lists) and hi - lo <= concept.window:
             out.append((lo, hi, tuple((cs, ce, key) for (cs, ce), key in zip(chosen, concept.keys, strict=True))))
     out.sort(key=lambda h: (h[1] - h[0], h[0]))
     return out
