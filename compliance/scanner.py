@@ -208,6 +208,11 @@ def _cue_count(prefix: str) -> int:
     return count
 
 
+# "这不是保本的吗？": a negation that asks for agreement is a claim.
+_RHETORICAL_NEG = re.compile(r"不是|不就是|难道不|岂不")
+_RHETORICAL_END = re.compile(r"[^,，。;!?]{0,12}?[吗嘛]\s*\?")
+
+
 def _refuted_after(norm: str, end: int) -> bool:
     suffix = _clause_suffix(norm, end)
     if suffix.strip() and _REFUTATION.search(suffix.lstrip()):
@@ -220,9 +225,14 @@ def _refuted_after(norm: str, end: int) -> bool:
 # A reported question of the customer, at the start of the sentence: "客户问：...",
 # "备注：客户询问...", "the client asked whether ...".
 # Greetings and forms of address may open the sentence ("喂，您好，", "张姐，").
-_OPENERS = r"(?:(?:喂|嗯+|您好|你好|对|好的|是的|那个|是这样|[\u4e00-\u9fff]{1,2}(?:先生|女士|阿姨|姐|哥|叔|总|老师))[,，]\s*){0,3}"
+_OPENERS = (
+    r"(?:(?:喂|嗯+|您好|你好|对|好的|是的|那个|是这样|"
+    r"[\u4e00-\u9fff]{1,2}(?:先生|女士|阿姨|姐|哥|叔|总|老师))[,，]\s*){0,3}"
+)
 _REPORTED_QUESTION = re.compile(
-    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*" + _OPENERS + r"(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
+    r"^\s*(?:[^,，:：]{0,12}[:：])?\s*"
+    + _OPENERS
+    + r"(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
     r"您(?:刚才|刚刚|刚|是|是不是)?(?:问|想问|担心))"
     r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
     r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?"
@@ -866,8 +876,9 @@ class Scanner:
                     chars[ps:pe] = "_" * (pe - ps)
             if chars:
                 text = "".join(chars)
-        for ps, _pe in spans:
-            if _cue_count(_clause_prefix(text, ps)) % 2 == 1:
+        for ps, pe in spans:
+            prefix = _clause_prefix(text, ps)
+            if _cue_count(prefix) % 2 == 1 and not (_RHETORICAL_NEG.search(prefix) and _RHETORICAL_END.match(norm, pe)):
                 if category in _CONDITIONAL_CATEGORIES and _CONDITIONAL.search(_clause_suffix(norm, ps)):
                     continue  # "不买的话贷款要多等", "今天不定就没了": a threat, not a denial
                 return "negation"
@@ -917,17 +928,20 @@ def _normalise_many(texts: Sequence[str]) -> list[str]:
 # so none of the category's rules fires there; a contrast between the two (但是, 不过,
 # "but") keeps the claim ("这不是存款，但是跟存款一样稳").
 DISCLOSURE_GROUPS = {
-    (Category.DEPOSIT_CONFUSION, "zh"): "not_deposit",
-    (Category.GUARANTEE, "zh"): "not_guaranteed",
-    (Category.TIME_PRESSURE, "zh"): "no_hurry",
-    (Category.BUNDLING, "zh"): "unrelated",
-    (Category.RETURN_FORECAST, "zh"): "uncertain",
-    (Category.INDUCEMENT, "zh"): "no_gift",
-    (Category.DEPOSIT_CONFUSION, "en"): "not_deposit_en",
-    (Category.GUARANTEE, "en"): "uncertain_en",
-    (Category.TIME_PRESSURE, "en"): "no_hurry_en",
-    (Category.BUNDLING, "en"): "unrelated_en",
-    (Category.RETURN_FORECAST, "en"): "uncertain_en",
+    (str(category), language): name
+    for (category, language), name in {
+        (Category.DEPOSIT_CONFUSION, "zh"): "not_deposit",
+        (Category.GUARANTEE, "zh"): "not_guaranteed",
+        (Category.TIME_PRESSURE, "zh"): "no_hurry",
+        (Category.BUNDLING, "zh"): "unrelated",
+        (Category.RETURN_FORECAST, "zh"): "uncertain",
+        (Category.INDUCEMENT, "zh"): "no_gift",
+        (Category.DEPOSIT_CONFUSION, "en"): "not_deposit_en",
+        (Category.GUARANTEE, "en"): "uncertain_en",
+        (Category.TIME_PRESSURE, "en"): "no_hurry_en",
+        (Category.BUNDLING, "en"): "unrelated_en",
+        (Category.RETURN_FORECAST, "en"): "uncertain_en",
+    }.items()
 }
 # Spoken fillers ("就是说", "我跟您讲"): a group term inside one is not said ("就是" of 就是说).
 FILLER_GROUP = "filler"
@@ -949,7 +963,11 @@ def _disclosed(norm: str, s: int, e: int, spans: Sequence[tuple[int, int]]) -> b
         if not (s0 <= ds and de <= e0) or (ds < e and s < de):
             continue
         lo, hi = (de, s) if de <= s else (e, ds)
-        if ";" not in norm[lo:hi] and not _CONCEDED.search(norm, s0, ds) and not _CONTRAST.search(norm, lo, hi):
+        if ";" in norm[lo:hi] or _CONCEDED.search(norm, s0, ds):
+            continue
+        # before the claim, a contrast takes the disclosure back; after it, a contrast
+        # introduces the correction ("它跟存款一样，其实不是存款")
+        if de > s or not _CONTRAST.search(norm, lo, hi):
             return True
     return False
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from compliance.lexicon_data import CONCEPT_GROUPS
+from compliance.lexicon_data import CONCEPT_GROUPS, THIRD_ROUND_SHIPPED
 
 BEFORE = [("compliance", "0005_corpus_entries")]
 AFTER = [("compliance", "0008_lexicon_rule_stats")]
@@ -106,3 +106,44 @@ def test_0011_updates_rows_still_as_shipped_and_leaves_edited_ones(world):
     assert (loss.terms, loss.version) == ("\n".join(CONCEPT_GROUPS["loss"][1]), 2)
     assert group_model.objects.get(name="deposit").terms == "存款"
     assert group_model.objects.filter(name="never_lost").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0014_adds_the_fourth_round_to_rows_still_as_shipped_and_leaves_edited_ones(world):
+    before = [("compliance", "0013_third_round_concepts")]
+    after = [("compliance", "0014_fourth_round_concepts")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    old_gift = "{gift} & {purchase} within 16 unless {no_gift}"
+    shipped = rule_model.objects.get(pattern__startswith="{gift} & {purchase}")
+    rule_model.objects.filter(pk=shipped.pk).update(pattern=old_gift, version=1)  # as the third round shipped it
+    edited = rule_model.objects.get(pattern__startswith="{deposit} & {same}")
+    rule_model.objects.filter(pk=edited.pk).update(pattern="{deposit} & {same} within 18", version=3)
+    group_model.objects.filter(name="scarce").update(terms="\n".join(THIRD_ROUND_SHIPPED["scarce"]))
+    group_model.objects.filter(name="hurry").update(terms="快", version=4)  # an officer's edit
+    group_model.objects.filter(name__in=["not_deposit", "filler"]).delete()
+    rule_model.objects.filter(pattern="随时打给我").delete()
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    apps = executor.loader.project_state(after).apps
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    rule = rule_model.objects.get(pk=shipped.pk)
+    assert (rule.pattern, rule.version) == ("{gift} & {purchase} within 24 unless {no_gift}", 2)
+    assert rule.history.get(version=2).changes == {"pattern": [old_gift, rule.pattern]}
+    assert rule_model.objects.get(pk=edited.pk).pattern == "{deposit} & {same} within 18"  # the officer's
+    assert group_model.objects.get(name="scarce").terms == "\n".join(CONCEPT_GROUPS["scarce"][1])
+    assert group_model.objects.get(name="hurry").terms == "快"
+    assert set(group_model.objects.filter(name__in=["not_deposit", "filler"]).values_list("name", flat=True)) == {
+        "not_deposit",
+        "filler",
+    }
+    assert rule_model.objects.filter(pattern="随时打给我", category="allow").exists()
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
