@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -78,6 +79,7 @@ def normalise(text: str) -> str:
 # the ideographic full stop and comma, which have no ASCII twin).
 _CLAUSE_BREAK = re.compile(r"\.(?!\d)|[,!?;:\n\r\t。、，！？；：…]|但是|但|可是|然而|不过|却|however|\bbut\b|\band\b")
 _SENTENCE_BREAK = re.compile(r"\.(?!\d)|[!?\n\r。！？]")
+_SENTENCE_STOP = re.compile(r"[。！？!?]|\.(?!\d)")
 _SENTENCE_MAX = 120
 _WINDOW_ZH = 10  # characters between a Chinese cue and the hit
 _WINDOW_EN = 30  # characters between an English cue and the hit
@@ -237,7 +239,7 @@ _REPORTED_QUESTION = re.compile(
     r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
     r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?"
     r"(?:asked|asks|wanted to know|wondered|was worried)|"
-    r"^\s*(?:[a-z ]{0,20}: )?(?:so |right |well )?,?\s*you (?:just )?"
+    r"^\s*(?:[a-z ]{0,20}: )?(?:so|right|well)?,?\s*you (?:just )?"
     r"(?:asked|were asking|wondered) (?:if|whether|about)"
 )
 # A correction later in the same sentence: the advisor says the claim is wrong.
@@ -557,8 +559,19 @@ class Scanner:
         }
         used_groups |= set(self._disclosure.values())
         self._filler = FILLER_GROUP if FILLER_GROUP in groups else ""
+        self._filler_groups: tuple[str, ...] = ()  # groups with a term inside a filler term
         if self._filler:
             used_groups.add(self._filler)
+            fillers = [normalise(t) for t in groups[self._filler] if not t.startswith("re:")]
+            self._filler_groups = tuple(
+                sorted(
+                    name
+                    for name in used_groups - {self._filler}
+                    if any(
+                        normalise(t).rstrip("*") in f for t in groups[name] if not t.startswith("re:") for f in fillers
+                    )
+                )
+            )
         for literal in literal_parts:
             keys.setdefault(literal, ([], [], [], []))[2].append(f'"{literal}"')
         for name in sorted(used_groups):
@@ -677,14 +690,15 @@ class Scanner:
                         group_hits.setdefault(name, []).append((m.start(), m.end()))
         if features is not None:
             features.update("r:" + spec.category for _s, _e, spec, _x in hits)
-        if self._filler and self._filler in group_hits:
-            _drop_inside_fillers(group_hits, self._filler)
+        if self._filler_groups and self._filler in group_hits:
+            _drop_inside_fillers(group_hits, self._filler, self._filler_groups)
         if group_hits or self._concepts_lazy_first:
             present = group_hits.keys()  # a live view: lazy groups join it once evaluated
             by_first = self._concepts_by_first
             candidates = [c for name in present if name in by_first for c in by_first[name]]
             candidates += self._concepts_lazy_first
             lazy, evaluated = self._lazy_groups, set()
+            stops = None
             concept_hits = []
             for position, concept, eager_keys, lazy_keys in candidates:
                 if not eager_keys <= present:
@@ -707,6 +721,12 @@ class Scanner:
                 if missing:
                     continue
                 spans = _concept_spans(concept, group_hits)
+                if spans:
+                    # A concept rule is one statement: its parts stand in one sentence.
+                    if stops is None:
+                        stops = [m.start() for m in _SENTENCE_STOP.finditer(norm)]
+                    if stops:
+                        spans = [h for h in spans if bisect_left(stops, h[0]) == bisect_left(stops, h[1])]
                 if spans:
                     for name in concept.expression.unless:
                         if name in lazy and name not in evaluated:
@@ -972,10 +992,10 @@ def _disclosed(norm: str, s: int, e: int, spans: Sequence[tuple[int, int]]) -> b
     return False
 
 
-def _drop_inside_fillers(group_hits: dict[str, list[tuple[int, int]]], filler: str) -> None:
+def _drop_inside_fillers(group_hits: dict[str, list[tuple[int, int]]], filler: str, names: Sequence[str]) -> None:
     fillers = group_hits[filler]
-    for name in list(group_hits):
-        if name == filler:
+    for name in names:
+        if name not in group_hits:
             continue
         kept = [h for h in group_hits[name] if not any(fs <= h[0] and h[1] <= fe for fs, fe in fillers)]
         if kept:
