@@ -625,13 +625,14 @@ class Scanner:
         group_hits_out: dict | None = None,
     ) -> list[tuple[int, int, RuleSpec, tuple]]:
         """Hits of one pass over the keys: phrases, triggered regexes and concept rules.
-        ``matches`` are the text's key matches when the caller found them for a batch.
+        ``matches`` are the text's key matches when the caller found them for a batch;
+        ``group_hits_out``, when given, is filled with the groups' occurrences.
 
         With ``features``, adds the concept features the classifier reads: each concept
         group present ("g:loss"), marked when the first occurrence is negated ("g:loss!")."""
         hits: list[tuple[int, int, RuleSpec, tuple]] = []
         to_run: list[tuple[re.Pattern, RuleSpec]] = []
-        group_hits: dict[str, list[tuple[int, int]]] = {}
+        group_hits: dict[str, list[tuple[int, int]]] = {} if group_hits_out is None else group_hits_out
         terms_to_run: list[tuple[re.Pattern, str]] = []
         if self._has_keys:
             if matches is None:
@@ -743,8 +744,6 @@ class Scanner:
             hits.extend(hit for _position, hit in concept_hits)
         if features is not None:
             features.update("g:" + name for name in group_hits)
-        if group_hits_out is not None:
-            group_hits_out.update(group_hits)
         return hits
 
     def scan(
