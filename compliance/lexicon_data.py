@@ -2593,3 +2593,26 @@ def concept_groups_update_shipped(group_model) -> int:
             group.save(update_fields=["terms", "version", "updated_at"])
             updated += 1
     return updated
+
+
+_RULE_FIELDS = ("pattern", "is_regex", "language", "category", "severity", "negation_suppresses", "source")
+
+
+def lexicon_rewrite_shipped(rule_model, version_model, rewrites: dict[str, str], note: str) -> int:
+    """Give the default rules still as shipped (version 1, an old pattern of ``rewrites``)
+    their new pattern, as version 2 with its changelog row; an officer's edit is left alone."""
+    updated = 0
+    for rule in rule_model.objects.filter(pattern__in=list(rewrites), version=1):
+        old = rule.pattern
+        rule.pattern = rewrites[old]
+        rule.version = 2
+        rule.save(update_fields=["pattern", "version", "updated_at"])
+        version_model.objects.create(
+            rule=rule,
+            version=2,
+            snapshot={name: getattr(rule, name) for name in _RULE_FIELDS},
+            changes={"pattern": [old, rule.pattern]},
+            note=note,
+        )
+        updated += 1
+    return updated

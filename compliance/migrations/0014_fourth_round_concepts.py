@@ -13,10 +13,8 @@ from compliance.lexicon_data import (
     THIRD_ROUND_SHIPPED,
     concept_groups_load_defaults,
     lexicon_load_defaults,
+    lexicon_rewrite_shipped,
 )
-
-_FIELDS = ("pattern", "is_regex", "language", "category", "severity", "negation_suppresses", "source")
-
 
 def load(apps, schema_editor):
     group_model = apps.get_model("compliance", "ConceptGroup")
@@ -31,18 +29,7 @@ def load(apps, schema_editor):
         group.version += 1
         group.save(update_fields=["terms", "version", "updated_at"])
     lexicon_load_defaults(rule_model, version_model)
-    for rule in rule_model.objects.filter(pattern__in=list(REWRITTEN_DEFAULTS_4), version=1):
-        old = rule.pattern
-        rule.pattern = REWRITTEN_DEFAULTS_4[old]
-        rule.version = 2
-        rule.save(update_fields=["pattern", "version", "updated_at"])
-        version_model.objects.create(
-            rule=rule,
-            version=2,
-            snapshot={name: getattr(rule, name) for name in _FIELDS},
-            changes={"pattern": [old, rule.pattern]},
-            note="issue 16, fourth round of the default lexicon",
-        )
+    lexicon_rewrite_shipped(rule_model, version_model, REWRITTEN_DEFAULTS_4, "issue 16, fourth round of the default lexicon")
 
 
 class Migration(migrations.Migration):
