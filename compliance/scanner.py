@@ -48,6 +48,8 @@ from .lexicon_data import default_groups, default_specs
 from .models import ConceptGroup, CorpusEntry, LexiconRule
 from .rule_language import (
     DEFAULT_WINDOW,
+    DISCLOSURE_GROUPS,
+    FILLER_GROUP,
     ConceptExpression,
     RuleSpec,
     is_concept_expression,
@@ -952,30 +954,6 @@ def _normalise_many(texts: Sequence[str]) -> list[str]:
     chars = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     mapped = np.where(chars < 0x10000, _NP_TABLE[np.minimum(chars, 0xFFFF)], chars)
     return mapped.astype("<u4").tobytes().decode("utf-32-le").split("\x00")
-
-
-# A category's disclosure group, by (category, language): its terms in the sentence of a
-# hit of that category say the opposite of the claim ("这不是存款", "买不买都不影响贷款"),
-# so none of the category's rules fires there; a contrast between the two (但是, 不过,
-# "but") keeps the claim ("这不是存款，但是跟存款一样稳").
-DISCLOSURE_GROUPS = {
-    (str(category), language): name
-    for (category, language), name in {
-        (Category.DEPOSIT_CONFUSION, "zh"): "not_deposit",
-        (Category.GUARANTEE, "zh"): "not_guaranteed",
-        (Category.TIME_PRESSURE, "zh"): "no_hurry",
-        (Category.BUNDLING, "zh"): "unrelated",
-        (Category.RETURN_FORECAST, "zh"): "uncertain",
-        (Category.INDUCEMENT, "zh"): "no_gift",
-        (Category.DEPOSIT_CONFUSION, "en"): "not_deposit_en",
-        (Category.GUARANTEE, "en"): "uncertain_en",
-        (Category.TIME_PRESSURE, "en"): "no_hurry_en",
-        (Category.BUNDLING, "en"): "unrelated_en",
-        (Category.RETURN_FORECAST, "en"): "uncertain_en",
-    }.items()
-}
-# Spoken fillers ("就是说", "我跟您讲"): a group term inside one is not said ("就是" of 就是说).
-FILLER_GROUP = "filler"
 
 
 def _regex_only(terms: Sequence[str]) -> bool:

@@ -159,6 +159,11 @@ def test_concept_group_service_validates_and_rebuilds_the_scanner(world):
     )
     with pytest.raises(ValidationError):  # renaming a group rules name
         lexicon_services.concept_group_save(actor=world.compliance, name="lucky2", terms="x", group=group)
+    filler = ConceptGroup.objects.get(name="filler")  # read by the scanner by its name, named by no rule
+    with pytest.raises(ValidationError) as exc:
+        lexicon_services.concept_group_save(actor=world.compliance, name="filler2", terms="就是说", group=filler)
+    assert "name" in exc.value.message_dict
+    assert lexicon_services.concept_group_save(actor=world.compliance, name="filler", terms="就是说\n嗯", group=filler)
     comm, created = surveillance_services.communication_scan(
         source="call_note", object_id=91, text="这是辆发财车", advisor_id=world.advisor_a.pk, occurred_at=timezone.now()
     )
