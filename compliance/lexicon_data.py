@@ -2263,6 +2263,229 @@ SECOND_ROUND_TERMS = {name: list(CONCEPT_GROUPS[name][1]) for name in THIRD_ROUN
 for _name, _terms in THIRD_ROUND_TERMS.items():
     CONCEPT_GROUPS[_name][1].extend(t for t in _terms if t not in CONCEPT_GROUPS[_name][1])
 
+# Issue 16, fourth round (fresh D4- development families, spoken Chinese with fillers and
+# numbers in words, measured before these changes): groups the scanner itself reads —
+# disclosure contexts (``scanner.DISCLOSURE_GROUPS``: a category's disclosure in the same
+# sentence keeps its rules from firing) and spoken fillers (``scanner.FILLER_GROUP``) — and
+# terms added to default groups. Migration 0014 gives a group its added terms only while
+# it is still as the third round shipped it.
+FOURTH_ROUND_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "not_deposit": (
+        "说明产品不是存款（同句内存款混淆规则不触发）",
+        [
+            "不是存款",
+            "不是储蓄",
+            "不算存款",
+            "并非存款",
+            "非存款",
+            "不属于存款",
+            "不是一回事",
+            "不是一个东西",
+            "两回事",
+            "跟定期不一样",
+            "和定期不一样",
+            "跟存款不一样",
+            "和存款不一样",
+            "别把它当",
+            "不能当成",
+            "不能当存款",
+            "不要当成",
+            "还是存定期",
+            "存款更适合",
+            "不是存单",
+        ],
+    ),
+    "not_guaranteed": (
+        "说明不保本、可能亏损（同句内保本规则不触发）",
+        [
+            "不保本",
+            "没法保证",
+            "没办法保证",
+            "不能保证",
+            "保证不了",
+            "不承诺",
+            "有可能亏",
+            "可能会亏",
+            "是会亏",
+            "会亏钱的",
+            "也会亏",
+            "有亏损的可能",
+            "亏损的心理准备",
+            "自己承担",
+            "自行承担",
+            "不会给您补",
+            "不是刚兑",
+            "没有保本理财",
+            "是有风险的",
+            "都有风险",
+            "不代表不会亏",
+            "不代表以后不会",
+        ],
+    ),
+    "not_deposit_en": (
+        "says the product is not a deposit",
+        [
+            "not a deposit",
+            "isn't a deposit",
+            "not covered by deposit insurance",
+            "isn't covered by deposit insurance",
+            "not insured",
+            "isn't insured",
+            "not the same as a",
+            "isn't the same as a",
+        ],
+    ),
+    "filler": (
+        "口语填充词和只是含有概念词的词（其中的词不算概念词）",
+        [
+            "就是说",
+            "也就是说",
+            "就是那个",
+            "我跟您说",
+            "我跟您讲",
+            "跟您说实话",
+            "怎么说呢",
+            "这么说吧",
+            "发送",
+            "送达",
+        ],
+    ),
+}
+FOURTH_ROUND_TERMS: dict[str, list[str]] = {
+    # someone absorbs a loss, a floor under the money, a track record as a promise
+    "loss": ["窟窿", "闪失", "岔子", "出点问题", "出点事"],
+    "backstop": ["有人填", "填上", "补齐", "先垫", "托住", "兜住"],
+    "state_safe": ["不可能不管", "不能不管", "信誉摆在那"],
+    "only_up": [
+        "掉不下去",
+        "跌不下去",
+        "底是托住",
+        "落不到您头上",
+        "不会落到您头上",
+        "轮不到您操心",
+        "亏不着",
+        "少不了",
+        "一分不少",
+        "re:(?:还能|哪能|怎么能|哪会)让(?:您|你|客户)(?:赔|亏|吃亏|损失)",
+    ],
+    "concessive": ["那么差", "行情不好", "行情差", "市场不好", "大跌", "熊市", "再怎么折腾"],
+    "still_earn": ["照样给", "赚了钱"],
+    "track": ["每次到期都", "每次都", "每回都", "从来不会", "期期"],
+    "track_outcome": ["少拿", "失望", "到位", "拿回来", "足额"],
+    # a quota others are waiting for, a price about to move, a slot held only till noon
+    "scarce": [
+        "等着要",
+        "好几个客户",
+        "别的客户",
+        "有客户",
+        "打电话来要",
+        "涨上去",
+        "过了周末",
+        "留不住",
+        "还剩",
+        "一年也就",
+        "轮到别人",
+        "抢完",
+        "先来后到",
+        "排到后面",
+    ],
+    "hurry": ["中午", "快点", "再晚", "晚一步", "得快", "占上", "拖一拖"],
+    "pressure_idiom": [
+        "下回不知道",
+        "下次不知道什么时候",
+        "别怪我没提醒",
+        "黄花菜都凉",
+        "被抢完",
+        "位置占上",
+        "不多见",
+    ],
+    "no_hurry": [
+        "不建议您因为",
+        "匆忙",
+        "仓促",
+        "别有压力",
+        "不用有压力",
+        "错过也没关系",
+        "等下一期",
+        "来得及",
+        "慢慢看",
+        "商量好了再",
+        "不是今天就得",
+        "不用跟风",
+        "还能撤",
+        "可以撤",
+    ],
+    "uncertain": ["没法保证", "保证不了", "可能更低", "没达到基准"],
+    # a deposit's posted rate is a fact, not a forecast
+    "past_fact": ["那笔定期", "定期的利率", "定期利率", "存款利率", "存款的利率"],
+    "unrelated": [
+        "关系都没有",
+        "一点关系",
+        "没什么关系",
+        "没啥关系",
+        "两回事",
+        "两件事",
+        "分开办",
+        "互相影响",
+        "没有这个规矩",
+        "明令禁止",
+        "不用买任何",
+        "不需要您买",
+        "正常批",
+        "照样批",
+        "买不买都行",
+        "按您的资质",
+    ],
+    "not_covered": ["不在里头", "管不到", "不在保障范围"],
+    # numbers said as words, a deposit's "cousin", perks, weak ties, other names
+    "will_get": ["放三年", "放两年", "放半年", "白捡", "能到", "打底", "起码"],
+    "higher": ["还多", "多一些", "多点"],
+    "same": ["算是", "的一种", "也算"],
+    "best": ["找不出比", "比这更", "再也找不出", "没人比得上"],
+    "gift": ["大礼", "吃顿饭", "请您和", "掏腰包"],
+    "give_me": ["说一下", "告诉我一下"],
+    "no_gift": ["没有关系", "关系都没有", "不能给客户送", "不能送礼", "不能返现", "不允许送"],
+    "purchase": ["签了"],
+    "condition": ["好办"],
+    "other_inst": ["城商行", "网上那些", "那些平台", "平台", "别家的"],
+    "bad": ["破净", "出事", "费用高", "还差", "不能比", "别去", "早晚得亏", "一塌糊涂"],
+    "sell": ["调个", "调几次", "倒一倒"],
+    "test": ["风险承受能力", "测一遍", "重新测", "评级"],
+    "answer_pick": ["写高", "写低", "那栏"],
+    "other_name": ["的名字买", "名字买"],
+    "coach": ["走个过场", "一直说"],
+    "private": ["个人的微信", "不走行里", "不走银行"],
+    "sure_en": ["not going to lose", "still pays out", "bulletproof", "break even", "got their money back", "steps in"],
+    "backstop_en": ["steps in", "step in"],
+    "loss_en": ["goes south", "go south"],
+    "urgent_en": ["slots left", "can't hold", "past lunch", "allocation's closed", "window shuts", "won't open again"],
+    "future_en": ["looking at", "in your pocket", "walk away", "you'll have"],
+    "same_en": ["think of it like", "only it pays more"],
+}
+CONCEPT_GROUPS.update(FOURTH_ROUND_GROUPS)
+THIRD_ROUND_SHIPPED = {name: list(CONCEPT_GROUPS[name][1]) for name in FOURTH_ROUND_TERMS}
+for _name, _terms in FOURTH_ROUND_TERMS.items():
+    CONCEPT_GROUPS[_name][1].extend(t for t in _terms if t not in CONCEPT_GROUPS[_name][1])
+# A true statement about deposits is no claim about the product ("定期是保本的，这个不保本"),
+# and "what suits you is best" is no superlative.
+FOURTH_ROUND_ENTRIES: list[tuple[str, bool, str, str, str, bool, str]] = [
+    (r"(?:存款|定期|存单|储蓄|国债)(?:本身|本来)?(?:就)?(?:是|都是|才是)保本", True, "zh", C.ALLOW, L, False, ""),
+    ("适合您的才是最好", False, "zh", C.ALLOW, L, False, ""),
+    ("适合自己的才是最好", False, "zh", C.ALLOW, L, False, ""),
+    ("随时打给我", False, "zh", C.ALLOW, L, False, ""),
+]
+ENTRIES += FOURTH_ROUND_ENTRIES
+# Spoken sentences are longer (fillers, a clause in between: "买满二十万，我这边给您申请一张
+# 五百的加油卡"): four shipped concept rules get a wider window; migration 0014 rewrites a
+# row still as shipped (version 1, this pattern).
+REWRITTEN_DEFAULTS_4 = {
+    "{gift} & {purchase} within 16 unless {no_gift}": "{gift} & {purchase} within 24 unless {no_gift}",
+    "{test} & {answer_pick} within 20 unless {honest}": "{test} & {answer_pick} within 28 unless {honest}",
+    "{deposit} & {same} within 18": "{deposit} & {same} within 24",
+    "{move_over} & {same} within 16": "{move_over} & {same} within 24",
+}
+ENTRIES[:] = [(REWRITTEN_DEFAULTS_4.get(entry[0], entry[0]), *entry[1:]) for entry in ENTRIES]
+
 
 def default_rules() -> list[dict]:
     """The entries as dicts with stable codes."""
@@ -2369,4 +2592,27 @@ def concept_groups_update_shipped(group_model) -> int:
             group.version = 2
             group.save(update_fields=["terms", "version", "updated_at"])
             updated += 1
+    return updated
+
+
+_RULE_FIELDS = ("pattern", "is_regex", "language", "category", "severity", "negation_suppresses", "source")
+
+
+def lexicon_rewrite_shipped(rule_model, version_model, rewrites: dict[str, str], note: str) -> int:
+    """Give the default rules still as shipped (version 1, an old pattern of ``rewrites``)
+    their new pattern, as version 2 with its changelog row; an officer's edit is left alone."""
+    updated = 0
+    for rule in rule_model.objects.filter(pattern__in=list(rewrites), version=1):
+        old = rule.pattern
+        rule.pattern = rewrites[old]
+        rule.version = 2
+        rule.save(update_fields=["pattern", "version", "updated_at"])
+        version_model.objects.create(
+            rule=rule,
+            version=2,
+            snapshot={name: getattr(rule, name) for name in _RULE_FIELDS},
+            changes={"pattern": [old, rule.pattern]},
+            note=note,
+        )
+        updated += 1
     return updated

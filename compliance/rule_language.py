@@ -32,6 +32,30 @@ _UNLESS = re.compile(r"\s*unless\s+(.+)$", re.IGNORECASE)
 _GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# Groups with a meaning for the scanner itself, read by their names (so they cannot be
+# renamed). A category's disclosure group, by (category, language): its terms in the
+# sentence of a hit of that category say the opposite of the claim ("这不是存款", "买不买都
+# 不影响贷款"), so none of the category's rules fires there; a contrast between the two
+# (但是, 不过, "but") keeps the claim ("这不是存款，但是跟存款一样稳").
+DISCLOSURE_GROUPS = {
+    ("deposit_confusion", "zh"): "not_deposit",
+    ("guarantee", "zh"): "not_guaranteed",
+    ("time_pressure", "zh"): "no_hurry",
+    ("bundling", "zh"): "unrelated",
+    ("return_forecast", "zh"): "uncertain",
+    ("inducement", "zh"): "no_gift",
+    ("deposit_confusion", "en"): "not_deposit_en",
+    ("guarantee", "en"): "uncertain_en",
+    ("time_pressure", "en"): "no_hurry_en",
+    ("bundling", "en"): "unrelated_en",
+    ("return_forecast", "en"): "uncertain_en",
+}
+# Spoken fillers ("就是说", "我跟您讲") and words that merely contain a term (发送 holds 送):
+# a group term inside one is not said.
+FILLER_GROUP = "filler"
+SCANNER_GROUPS = frozenset(DISCLOSURE_GROUPS.values()) | {FILLER_GROUP}
+
+
 class RuleSyntaxError(ValueError):
     """A concept expression that does not parse; the message says where."""
 

@@ -10,10 +10,8 @@ from compliance.lexicon_data import (
     concept_groups_load_defaults,
     concept_groups_update_shipped,
     lexicon_load_defaults,
+    lexicon_rewrite_shipped,
 )
-
-_FIELDS = ("pattern", "is_regex", "language", "category", "severity", "negation_suppresses", "source")
-
 
 def load(apps, schema_editor):
     rule_model = apps.get_model("compliance", "LexiconRule")
@@ -22,18 +20,7 @@ def load(apps, schema_editor):
     concept_groups_load_defaults(group_model)
     concept_groups_update_shipped(group_model)
     lexicon_load_defaults(rule_model, version_model)
-    for rule in rule_model.objects.filter(pattern__in=list(REWRITTEN_DEFAULTS_2), version=1):
-        old = rule.pattern
-        rule.pattern = REWRITTEN_DEFAULTS_2[old]
-        rule.version = 2
-        rule.save(update_fields=["pattern", "version", "updated_at"])
-        version_model.objects.create(
-            rule=rule,
-            version=2,
-            snapshot={name: getattr(rule, name) for name in _FIELDS},
-            changes={"pattern": [old, rule.pattern]},
-            note="issue 16, second round of the default lexicon",
-        )
+    lexicon_rewrite_shipped(rule_model, version_model, REWRITTEN_DEFAULTS_2, "issue 16, second round of the default lexicon")
 
 
 class Migration(migrations.Migration):

@@ -19,7 +19,14 @@ from core.audit import audit_record
 from ..access import can_edit_lexicon
 from ..lexicon_data import CODE_PREFIX
 from ..models import ConceptGroup, Flag, FlagOutcome, LexiconRule, LexiconRuleStats, LexiconRuleVersion
-from ..rule_language import RuleSyntaxError, check_term, is_concept_expression, parse_expression, parse_terms
+from ..rule_language import (
+    SCANNER_GROUPS,
+    RuleSyntaxError,
+    check_term,
+    is_concept_expression,
+    parse_expression,
+    parse_terms,
+)
 
 GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -165,6 +172,8 @@ def concept_group_save(*, actor, name: str, terms: str, description: str = "", g
         in_use = LexiconRule.objects.filter(pattern__contains="{" + group.name + "}").exists()
         if in_use:
             errors["name"] = _("Rules name this group; change them before renaming it.")
+        elif group.name in SCANNER_GROUPS:
+            errors["name"] = _("The scanner reads this group by its name; it cannot be renamed.")
     if errors:
         raise ValidationError(errors)
     before = {"name": group.name, "terms": group.terms, "description": group.description} if group else {}

@@ -8,17 +8,29 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from compliance.lexicon_data import CONCEPT_GROUPS
+from compliance.lexicon_data import CONCEPT_GROUPS, THIRD_ROUND_SHIPPED
 
 BEFORE = [("compliance", "0005_corpus_entries")]
 AFTER = [("compliance", "0008_lexicon_rule_stats")]
 
 
+def _migrate(target):
+    """Migrate to ``target`` and return the apps of that state."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+    return executor.loader.project_state(target).apps
+
+
+def _migrate_to_the_end():
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
 def test_flags_under_review_are_merged_and_closed_flags_kept(world):
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    apps = executor.loader.project_state(BEFORE).apps
+    apps = _migrate(BEFORE)
     comm_model = apps.get_model("compliance", "Communication")
     flag_model = apps.get_model("compliance", "Flag")
     review_model = apps.get_model("compliance", "FlagReview")
@@ -53,10 +65,7 @@ def test_flags_under_review_are_merged_and_closed_flags_kept(world):
     review_model.objects.create(flag=time_flag, actor_id=world.compliance.pk, action="claim")
     review_model.objects.create(flag=guarantee_flag, actor_id=world.compliance.pk, action="release")
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(AFTER)
-    apps = executor.loader.project_state(AFTER).apps
+    apps = _migrate(AFTER)
     flag_model = apps.get_model("compliance", "Flag")
     kept = flag_model.objects.get(pk=time_flag.pk)  # furthest in review (claimed) keeps the evidence
     assert not flag_model.objects.filter(pk=guarantee_flag.pk).exists()
@@ -67,18 +76,12 @@ def test_flags_under_review_are_merged_and_closed_flags_kept(world):
     assert closed_after.status == "closed" and [f["match"] for f in closed_after.findings] == ["保本"]
     stats = apps.get_model("compliance", "LexiconRuleStats").objects.get(rule_id=rule.pk)
     assert (stats.hits, stats.confirmed, stats.dismissed) == (2, 1, 0)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _migrate_to_the_end()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_0011_updates_rows_still_as_shipped_and_leaves_edited_ones(world):
-    before = [("compliance", "0010_text_max_length_concepts_corpus")]
-    after = [("compliance", "0011_second_round_concepts")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    apps = executor.loader.project_state(before).apps
+    apps = _migrate([("compliance", "0010_text_max_length_concepts_corpus")])
     rule_model = apps.get_model("compliance", "LexiconRule")
     group_model = apps.get_model("compliance", "ConceptGroup")
     old_pct = "{pct} & {will_get} within 16 unless {uncertain}"
@@ -92,10 +95,7 @@ def test_0011_updates_rows_still_as_shipped_and_leaves_edited_ones(world):
     group_model.objects.filter(name="deposit").update(terms="存款", version=2)  # an officer's edit
     group_model.objects.filter(name="never_lost").delete()
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(after)
-    apps = executor.loader.project_state(after).apps
+    apps = _migrate([("compliance", "0011_second_round_concepts")])
     rule_model = apps.get_model("compliance", "LexiconRule")
     group_model = apps.get_model("compliance", "ConceptGroup")
     rule = rule_model.objects.get(pk=shipped.pk)
@@ -106,3 +106,35 @@ def test_0011_updates_rows_still_as_shipped_and_leaves_edited_ones(world):
     assert (loss.terms, loss.version) == ("\n".join(CONCEPT_GROUPS["loss"][1]), 2)
     assert group_model.objects.get(name="deposit").terms == "存款"
     assert group_model.objects.filter(name="never_lost").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0014_adds_the_fourth_round_to_rows_still_as_shipped_and_leaves_edited_ones(world):
+    apps = _migrate([("compliance", "0013_third_round_concepts")])
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    old_gift = "{gift} & {purchase} within 16 unless {no_gift}"
+    shipped = rule_model.objects.get(pattern__startswith="{gift} & {purchase}")
+    rule_model.objects.filter(pk=shipped.pk).update(pattern=old_gift, version=1)  # as the third round shipped it
+    edited = rule_model.objects.get(pattern__startswith="{deposit} & {same}")
+    rule_model.objects.filter(pk=edited.pk).update(pattern="{deposit} & {same} within 18", version=3)
+    group_model.objects.filter(name="scarce").update(terms="\n".join(THIRD_ROUND_SHIPPED["scarce"]))
+    group_model.objects.filter(name="hurry").update(terms="快", version=4)  # an officer's edit
+    group_model.objects.filter(name__in=["not_deposit", "filler"]).delete()
+    rule_model.objects.filter(pattern="随时打给我").delete()
+
+    apps = _migrate([("compliance", "0014_fourth_round_concepts")])
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    rule = rule_model.objects.get(pk=shipped.pk)
+    assert (rule.pattern, rule.version) == ("{gift} & {purchase} within 24 unless {no_gift}", 2)
+    assert rule.history.get(version=2).changes == {"pattern": [old_gift, rule.pattern]}
+    assert rule_model.objects.get(pk=edited.pk).pattern == "{deposit} & {same} within 18"  # the officer's
+    assert group_model.objects.get(name="scarce").terms == "\n".join(CONCEPT_GROUPS["scarce"][1])
+    assert group_model.objects.get(name="hurry").terms == "快"
+    assert set(group_model.objects.filter(name__in=["not_deposit", "filler"]).values_list("name", flat=True)) == {
+        "not_deposit",
+        "filler",
+    }
+    assert rule_model.objects.filter(pattern="随时打给我", category="allow").exists()
+    _migrate_to_the_end()

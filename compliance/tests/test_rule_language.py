@@ -159,6 +159,11 @@ def test_concept_group_service_validates_and_rebuilds_the_scanner(world):
     )
     with pytest.raises(ValidationError):  # renaming a group rules name
         lexicon_services.concept_group_save(actor=world.compliance, name="lucky2", terms="x", group=group)
+    filler = ConceptGroup.objects.get(name="filler")  # read by the scanner by its name, named by no rule
+    with pytest.raises(ValidationError) as exc:
+        lexicon_services.concept_group_save(actor=world.compliance, name="filler2", terms="就是说", group=filler)
+    assert "name" in exc.value.message_dict
+    assert lexicon_services.concept_group_save(actor=world.compliance, name="filler", terms="就是说\n嗯", group=filler)
     comm, created = surveillance_services.communication_scan(
         source="call_note", object_id=91, text="这是辆发财车", advisor_id=world.advisor_a.pk, occurred_at=timezone.now()
     )
@@ -253,3 +258,57 @@ def test_number_groups_are_searched_only_when_a_rule_needs_them():
     features = set()
     s.scan("百分之四的客户是老客户", features_out=features)  # nothing a {pct} rule needs: not searched
     assert "g:pct" not in features and not s.scan("百分之四的客户是老客户").findings
+
+
+def _codes(scanner_, text):
+    return [(f.rule, f.match) for f in scanner_.scan(text).findings]
+
+
+def test_a_question_asked_is_no_claim_but_a_rhetorical_one_is():
+    s = Scanner([rule("保本"), rule("{loss} & {backstop}", category="guarantee")], GROUPS)
+    assert _codes(s, "那个，我想问一下，这个是不是保本的？") == []  # the customer asks
+    assert _codes(s, "要是亏了怎么办？有人赔吗？") == []
+    assert _codes(s, "您说想要保本的？那这种产品现在没有。") == []  # the advisor repeats it
+    assert _codes(s, "总行那么大，难道保本的东西您还不放心？") != []  # rhetorical: a claim
+    assert _codes(s, "这不是保本的吗？") != []
+    assert _codes(s, "这个是保本的，您看是不是先定了？") != []  # the claim is not in the question
+    assert _codes(s, "保本的，亏了我们赔。您看呢？") != []
+    en = Scanner([rule("{sure_en}", language="en")], GROUPS)
+    assert _codes(en, "Is it guaranteed? That's what I want to know.") == []
+    assert _codes(en, "It's guaranteed, isn't it?") != []
+
+
+def test_a_disclosure_of_the_category_in_the_sentence_keeps_its_rules_from_firing():
+    groups = {**GROUPS, "not_deposit": ["不是存款", "两回事"]}
+    s = Scanner([rule("跟存款一样", category="deposit_confusion")], groups)
+    assert _codes(s, "很多人觉得它跟存款一样，其实两回事。") == []
+    assert _codes(s, "它不是存款，您别觉得跟存款一样稳。") == []
+    # taken back by a contrast, conceded, or in another sentence or clause after a semicolon
+    assert _codes(s, "这不是存款，但是跟存款一样稳。") != []
+    assert _codes(s, "虽然不是存款，跟存款一样稳。") != []
+    assert _codes(s, "这款不是存款；那款跟存款一样。") != []
+    assert _codes(s, "这款不是存款。那款跟存款一样。") != []
+    # only the category's own rules: a guarantee in the same sentence still fires
+    both = Scanner([rule("跟存款一样", category="deposit_confusion"), rule("保本")], groups)
+    assert [c for c, _m in _codes(both, "它不是存款，但保本。")] == ["T-1"]
+    assert {f.reason for f in s.scan("很多人觉得它跟存款一样，其实两回事。").suppressed} == {"disclosure"}
+
+
+def test_fillers_hide_the_terms_inside_them_and_a_part_is_not_counted_twice():
+    groups = {"deposit": ["存款"], "same": ["就是", "一样"], "filler": ["就是说"]}
+    s = Scanner([rule("{deposit} & {same}", category="deposit_confusion")], groups)
+    assert _codes(s, "就是说，如果是存款，要看利率。") == []
+    assert _codes(s, "这个就是存款。") != []
+    no_filler = Scanner([rule("{deposit} & {same}", category="deposit_confusion")], {**groups, "filler": ["无关"]})
+    assert _codes(no_filler, "就是说，如果是存款，要看利率。") != []
+    twice = Scanner(
+        [rule("{scarce} & {hurry}", category="time_pressure")], {"scarce": ["就没有了"], "hurry": ["就没有了", "今天"]}
+    )
+    assert _codes(twice, "放到这个产品里就没有了。") == []  # the same words are not both parts
+    assert _codes(twice, "今天不定就没有了。") != []
+
+
+def test_the_longest_term_of_a_group_is_the_one_said():
+    groups = {"scarce": ["等着要"], "hurry": ["犹豫", "别犹豫"]}
+    s = Scanner([rule("{scarce} & {hurry}", category="time_pressure")], groups)
+    assert _codes(s, "您别犹豫了，好几个客户都在等着要呢。") != []  # "别犹豫" is the push, not a negated 犹豫

@@ -1,6 +1,7 @@
 """Measure the scanner on the held-out paraphrase families and print the table:
 
     python manage.py compliance_evaluate
+    python manage.py compliance_evaluate --fresh D5-   # new families, once, before any rule change
 
 Rules on the held-out families, the classifier by grouped cross-validation over families,
 the scanner as their union; per language and category (compliance/evaluation.py). The
@@ -11,13 +12,24 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from compliance.evaluation import GATE_FPR, GATE_RECALL, evaluate
+from compliance.evaluation import GATE_FPR, GATE_RECALL, evaluate, evaluate_fresh
 
 
 class Command(BaseCommand):
     help = "Precision, recall and false-positive rate of the scanner on held-out paraphrase families."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--fresh",
+            metavar="PREFIX",
+            help="measure new families (e.g. D5-) once, before changing any rule for them: rules as they are, "
+            "the classifier trained on every other snippet; no gate",
+        )
+
     def handle(self, *args, **options):
+        if options.get("fresh"):
+            self.stdout.write(evaluate_fresh(options["fresh"]).table())
+            return
         report = evaluate()
         self.stdout.write(report.table())
         below = [
