@@ -513,6 +513,7 @@ def test_review_queue_rows_keep_every_column_and_word(world, client_for, django_
     c = client_for(world.compliance)
     url = reverse("compliance:review_queue")
     c.get(url)
+
     def by_id(body: str) -> dict[int, list[str]]:
         return {int(r[1].split("#", 2)[1].split("<", 1)[0]): r for r in _flag_rows(body)}
 
