@@ -171,12 +171,16 @@ WHERE s.grade IN ('high', 'mid')
   AND (old.grade IS NULL OR old.grade = 'low' OR (old.grade = 'mid' AND s.grade = 'high'))
 """  # noqa: S608 - only the constant staging table name is interpolated
 
+# A stored score replaced by the incoming row (the upsert, and the swap's carry-over).
+_SET_EXCLUDED = (
+    "score = EXCLUDED.score, grade = EXCLUDED.grade, reasons = EXCLUDED.reasons, "
+    "model_version = EXCLUDED.model_version, method = EXCLUDED.method, scored_at = EXCLUDED.scored_at"
+)
+
 _UPSERT_SQL = f"""
 INSERT INTO {{score}} (customer_id, score, grade, reasons, model_version, method, scored_at)
 SELECT customer_id, score, grade, reasons, model_version, method, %(now)s FROM {STAGE}
-ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, grade = EXCLUDED.grade,
-    reasons = EXCLUDED.reasons, model_version = EXCLUDED.model_version, method = EXCLUDED.method,
-    scored_at = EXCLUDED.scored_at
+ON CONFLICT (customer_id) DO UPDATE SET {_SET_EXCLUDED}
 """  # noqa: S608 - only the constant staging table name is interpolated
 
 
@@ -261,10 +265,7 @@ def next_table_swap(*, job_id: int, started_at: dt.datetime) -> bool:
                 # the primary key first: the carry-over below needs it
                 cur.execute(
                     f"INSERT INTO {nxt} ({columns}) SELECT {columns} FROM {live} l "  # noqa: S608
-                    f"WHERE l.scored_at >= %s ON CONFLICT (customer_id) DO UPDATE SET score = EXCLUDED.score, "
-                    f"grade = EXCLUDED.grade, "
-                    f"reasons = EXCLUDED.reasons, model_version = EXCLUDED.model_version, "
-                    f"method = EXCLUDED.method, scored_at = EXCLUDED.scored_at "
+                    f"WHERE l.scored_at >= %s ON CONFLICT (customer_id) DO UPDATE SET {_SET_EXCLUDED} "
                     f"WHERE {nxt}.scored_at < EXCLUDED.scored_at",
                     [started_at],
                 )
@@ -275,9 +276,10 @@ def next_table_swap(*, job_id: int, started_at: dt.datetime) -> bool:
                 )
         for i, (indexname, definition) in enumerate(indexes):
             temp = f"{name}_i{i}"
-            head, _sep, rest = definition.partition(" ON ")
-            on_table, _sp, using = rest.partition(" USING ")
-            cur.execute(f"{head.rsplit(' ', 1)[0]} {_quoted(temp)} ON {nxt} USING {using}")
+            # "CREATE [UNIQUE] INDEX name ON table USING method (columns)", on the next table
+            head = definition.partition(" ON ")[0].rsplit(" ", 1)[0]
+            using = definition.partition(" USING ")[2]
+            cur.execute(f"{head} {_quoted(temp)} ON {nxt} USING {using}")
             renames.append(("INDEX", temp, indexname))
         # A table with deferred foreign-key checks still pending in this transaction cannot
         # be dropped: run them now (Django's keys are all deferred, the default restored after).

@@ -71,15 +71,19 @@ class Scorer:
             return [(c, _RULE_PHRASE_FEATURE.get(c, c), _RULE_PHRASE_FEATURE.get(c, RULES[c][1])) for c in codes]
         return [(c, c, c) for c in codes]
 
-    def score_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[dict]]]:
-        """Scores 0-100, grades and reasons for the rows of ``X``."""
+    def _graded(self, X: np.ndarray):
+        """Scores 0-100, grades, contributions, the reason items and the feature index."""
         p, contrib, codes = self.predict(X)
         scores = np.round(p * 100, 2)
         grades = grades_for(scores, high=self.high, mid=self.mid)
-        templates, templates_en = _templates(), _templates("en")
         index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
+        return scores, grades, contrib, self._reason_items(codes), index
+
+    def score_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[dict]]]:
+        """Scores 0-100, grades and reasons for the rows of ``X``."""
+        scores, grades, contrib, items, index = self._graded(X)
+        templates, templates_en = _templates(), _templates("en")
         vocabs = self.vocabs
-        items = self._reason_items(codes)
         reasons = []
         for i in range(X.shape[0]):
             row = X[i]
@@ -93,13 +97,8 @@ class Scorer:
 
     def score_matrix_json(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The same for a batch, with each row's reasons as their stored JSON (full rescoring)."""
-        p, contrib, codes = self.predict(X)
-        scores = np.round(p * 100, 2)
-        grades = grades_for(scores, high=self.high, mid=self.mid)
-        index = {name: j for j, (name, _k, _v) in enumerate(self.spec)}
-        reasons = reasons_json_rows(
-            contrib, X, self._reason_items(codes), index, _templates(), self.vocabs, _templates("en")
-        )
+        scores, grades, contrib, items, index = self._graded(X)
+        reasons = reasons_json_rows(contrib, X, items, index, _templates(), self.vocabs, _templates("en"))
         return scores, grades, reasons
 
     def score_features(self, features: dict) -> tuple[float, str, list[dict]]:
