@@ -15,7 +15,9 @@ them with a violation and 5% with a negated phrase, then times, in one process o
    `re.search` of every pattern, note by note.
 
 It prints notes/s, total seconds, the ratios, and the requirement check (rules and
-classifier together under 60 s for 1,000,000 notes).
+classifier together under 60 s for 1,000,000 notes), and for each run (and for the
+development corpus) the number of findings and a digest of every finding, so that a change
+made for speed shows in the same run that it changed no finding.
 """
 
 from __future__ import annotations
