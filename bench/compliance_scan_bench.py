@@ -15,11 +15,14 @@ them with a violation and 5% with a negated phrase, then times, in one process o
    `re.search` of every pattern, note by note.
 
 It prints notes/s, total seconds, the ratios, and the requirement check (rules and
-classifier together under 60 s for 1,000,000 notes).
+classifier together under 60 s for 1,000,000 notes), and for each run (and for the
+development corpus) the number of findings and a digest of every finding, so that a change
+made for speed shows in the same run that it changed no finding.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -84,19 +87,41 @@ def naive_scan(specs, texts) -> int:
 BATCH = 2_000  # notes per scan_many call (what batch scanning and rescans do)
 
 
-def timed_scan(scanner: Scanner, notes: list[str]) -> tuple[float, int, int, int, int]:
+def digest_line(index: int, result) -> str:
+    """One note's findings as the digest reads them: every rule finding and suppressed hit
+    (rule, span, source, reason, parts) and every model finding (category, probability
+    rounded to 6 places). Equal digests before and after a change: no finding changed."""
+    rules = ";".join(
+        f"{f.rule}@{f.start}-{f.end}/{f.source}/{f.reason}/{f.parts}" for f in result.findings + result.suppressed
+    )
+    models = ";".join(f"{m.category}={m.probability:.6f}" for m in result.model_findings)
+    return f"{index}|{rules}|{models}\n"
+
+
+def timed_scan(scanner: Scanner, notes: list[str], label: str) -> tuple[float, int, int, int, int, str]:
     """CPU seconds of this process (on a shared, loaded box wall time counts the waits for
-    a core too) and the counts."""
+    a core too), the counts and the digest of the findings (computed after the clock; with
+    BENCH_DIGEST_OUT=PREFIX, each note's digest line is written to PREFIX.<label>, to diff)."""
     flagged = findings = suppressed = model = 0
+    results = []
     t0 = time.process_time()
     for i in range(0, len(notes), BATCH):
-        for result in scanner.scan_many(notes[i : i + BATCH]):
-            if result.findings or result.model_findings:
-                flagged += 1
-                findings += len(result.findings)
-            suppressed += len(result.suppressed)
-            model += len(result.model_findings)
-    return time.process_time() - t0, flagged, findings, suppressed, model
+        results.extend(scanner.scan_many(notes[i : i + BATCH]))
+    seconds = time.process_time() - t0
+    digest = hashlib.sha256()
+    lines = []
+    for index, result in enumerate(results):
+        if result.findings or result.model_findings:
+            flagged += 1
+            findings += len(result.findings)
+        suppressed += len(result.suppressed)
+        model += len(result.model_findings)
+        if result.findings or result.suppressed or result.model_findings:
+            lines.append(digest_line(index, result))
+            digest.update(lines[-1].encode())
+    if os.environ.get("BENCH_DIGEST_OUT"):
+        Path(f"{os.environ['BENCH_DIGEST_OUT']}.{label}").write_text("".join(lines), encoding="utf-8")
+    return seconds, flagged, findings, suppressed, model, digest.hexdigest()[:16]
 
 
 def main() -> None:
@@ -117,17 +142,24 @@ def main() -> None:
     print(f"classifier: {len(classifier.vocabulary):,} weighted n-grams and features, trained in {train:.1f} s")
     print(f"notes: {n:,} of {avg_len:.1f} characters on average (generated in {gen:.1f} s)")
 
-    seconds, flagged, findings, suppressed, _model = timed_scan(rules, notes)
+    seconds, flagged, findings, suppressed, _model, digest = timed_scan(rules, notes, "rules")
     rate = n / seconds
     print(
         f"rules: {seconds:.2f} s, {rate:,.0f} notes/s, {flagged:,} notes flagged, {findings:,} findings, "
-        f"{suppressed:,} negated hits suppressed"
+        f"{suppressed:,} negated hits suppressed, digest {digest}"
     )
-    seconds2, flagged2, _f, _s, model = timed_scan(both, notes)
+    seconds2, flagged2, findings2, _s, model, digest2 = timed_scan(both, notes, "both")
     rate2 = n / seconds2
     print(
         f"rules + classifier: {seconds2:.2f} s, {rate2:,.0f} notes/s, {flagged2:,} notes flagged, "
-        f"{model:,} model findings"
+        f"{findings2:,} findings, {model:,} model findings, digest {digest2}"
+    )
+
+    dev = [s.text for s in load_corpus() if s.family.startswith("D")]
+    _sec, flagged3, findings3, suppressed3, model3, digest3 = timed_scan(both, dev, "dev")
+    print(
+        f"development corpus ({len(dev):,} snippets), rules + classifier: {flagged3:,} flagged, "
+        f"{findings3:,} findings, {suppressed3:,} suppressed, {model3:,} model findings, digest {digest3}"
     )
 
     sample = notes[:20_000]

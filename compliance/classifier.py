@@ -97,14 +97,6 @@ def _compact(norm: str) -> str:
     return norm
 
 
-def _pack(gram: str) -> int:
-    """An n-gram's integer code: its code points, 21 bits each (three fit in 63 bits)."""
-    code = 0
-    for ch in gram:
-        code = (code << 21) | ord(ch)
-    return code
-
-
 def ngrams(norm: str) -> set[str]:
     """The features of a normalised text: its character n-grams, spaces removed."""
     compact = _compact(norm)
@@ -148,16 +140,31 @@ class Classifier:
         self.weights = np.ascontiguousarray(weights[used], dtype=np.float64)
         self.bias = bias.astype(np.float64)
         self.vocabulary = {t: keep[i] for t, i in vocabulary.items() if i in keep}
-        # The n-grams with a weight as sorted integer codes (two or three code points packed
-        # in 21 bits each), one table per length: a batch's n-grams are looked up in one
-        # vectorised search instead of an automaton pass text by text.
-        tables = {}
-        for n in (2, 3):
-            grams = [(t, i) for t, i in self.vocabulary.items() if len(t) == n and not t.startswith(("g:", "r:"))]
-            codes = np.array([_pack(t) for t, _i in grams], dtype=np.int64)
-            order = np.argsort(codes, kind="stable")
-            tables[n] = (codes[order], np.array([i for _t, i in grams], dtype=np.int64)[order])
-        self._grams = tables
+        # The n-grams with a weight as direct lookup tables: each character of a weighted
+        # n-gram gets a small id (0 for any other character), a bigram is looked up at
+        # id₀·K + id₁, a trigram through its first two characters' prefix id: a batch's
+        # n-grams are found by a few gathers instead of an automaton pass text by text or a
+        # binary search.
+        grams = {
+            n: [(t, i) for t, i in self.vocabulary.items() if len(t) == n and not t.startswith(("g:", "r:"))]
+            for n in (2, 3)
+        }
+        chars = sorted({c for n in (2, 3) for t, _i in grams[n] for c in t})
+        self._char_id = np.zeros(max((ord(c) for c in chars), default=0) + 2, dtype=np.int32)
+        self._char_id[[ord(c) for c in chars]] = np.arange(1, len(chars) + 1)
+        k = self._k = len(chars) + 1
+        ids = {c: i for i, c in enumerate(chars, start=1)}
+        self._bigram = np.full(k * k, -1, dtype=np.int32)
+        for t, i in grams[2]:
+            self._bigram[ids[t[0]] * k + ids[t[1]]] = i
+        prefixes = sorted({t[:2] for t, _i in grams[3]})
+        self._prefix = np.full(k * k, -1, dtype=np.int32)
+        for p_id, prefix in enumerate(prefixes):
+            self._prefix[ids[prefix[0]] * k + ids[prefix[1]]] = p_id
+        self._trigram = np.full(max(len(prefixes), 1) * k, -1, dtype=np.int32)
+        prefix_ids = {prefix: p_id for p_id, prefix in enumerate(prefixes)}
+        for t, i in grams[3]:
+            self._trigram[prefix_ids[t[:2]] * k + ids[t[2]]] = i
         self.examples: list[Snippet] = []
         self._example_grams: list[set[str]] = []
 
@@ -176,18 +183,20 @@ class Classifier:
         keep = ~np.isin(chars, _SPACE_CODES)  # n-grams of the text with its spaces removed
         chars, text_of = chars[keep].astype(np.int64), text_of[keep]
         found_text, found_index = [], []
-        packed = chars
-        for n in (2, 3):
-            if len(chars) < n:
-                break
-            packed = (packed[:-1] << 21) | chars[n - 1 :]
-            codes, indices = self._grams[n]
-            if not len(codes):
-                continue
-            at = np.minimum(np.searchsorted(codes, packed), len(codes) - 1)
-            hit = codes[at] == packed  # an n-gram across two texts holds a 0: never a key
-            found_text.append(text_of[: len(packed)][hit])
-            found_index.append(indices[at[hit]])
+        if len(chars) >= 2:
+            k = self._k
+            ids = self._char_id[np.minimum(chars, len(self._char_id) - 1)]  # past the table: id 0
+            pair = ids[:-1] * k + ids[1:]  # an n-gram across two texts holds a 0 (id 0): never a key
+            index = self._bigram[pair]
+            hit = np.flatnonzero(index >= 0)
+            found_text.append(text_of[hit])
+            found_index.append(index[hit])
+            prefix = self._prefix[pair[:-1]]
+            at = np.flatnonzero(prefix >= 0)
+            index = self._trigram[prefix[at].astype(np.int64) * k + ids[at + 2]]
+            hit = index >= 0
+            found_text.append(text_of[at[hit]])
+            found_index.append(index[hit])
         vocabulary = self.vocabulary
         extra_text, extra_index = [], []
         for row, extra in enumerate(extras):

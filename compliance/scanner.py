@@ -387,9 +387,10 @@ class KeyIndex:
     those few candidates are checked in Python with ``str.startswith``.
     """
 
-    def __init__(self, entries: Mapping[str, object]):
-        self.keys = list(entries)
-        self._values = list(entries.values())
+    def __init__(self, entries: Mapping[str, object], silent: Sequence[str] = ()):
+        self.reported = len(entries)  # keys past these (``silent``) are located, never reported
+        self.keys = list(entries) + [k for k in silent if k not in entries]
+        self._values = list(entries.values()) + [None] * (len(self.keys) - len(entries))
         self._values_array = np.empty(len(self._values), dtype=object)
         for i, value in enumerate(self._values):
             self._values_array[i] = value  # one by one: numpy would unpack the tuples
@@ -425,9 +426,16 @@ class KeyIndex:
     def matches(self, norms: Sequence[str]) -> list[tuple[list[int], list]]:
         """Per text, its key occurrences in automaton order: their end indices and the keys'
         values, two lists (no tuple a match: a batch has tens of thousands)."""
-        out: list[tuple[list[int], list]] = [([], []) for _ in norms]
+        return self.split(norms, self.locate(norms))
+
+    def locate(self, norms: Sequence[str]) -> tuple[np.ndarray, ...]:
+        """The key occurrences of a batch as arrays in automaton order: the end index in the
+        joined batch, the key's length and id, the text's index; and each text's offset in
+        the joined batch (texts joined by a NUL: no key matches across two texts)."""
+        empty = np.zeros(0, dtype=np.int64)
+        starts = np.cumsum([0] + [len(norm) + 1 for norm in norms])
         if not norms or not self.keys:
-            return out
+            return empty, empty, empty, empty, starts
         joined = "\x00".join(norms)  # keys hold no NUL: no key matches across two texts
         chars = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         slot = np.minimum(chars, self._size - 1)
@@ -465,12 +473,26 @@ class KeyIndex:
                 ids.append(np.array(long_ids, dtype=np.int64))
         end = np.concatenate(ends)
         if not len(end):
-            return out
+            return empty, empty, empty, empty, starts
         length, key_id = np.concatenate(lengths), np.concatenate(ids)
         order = np.lexsort((-length, end))
-        end, key_id = end[order], key_id[order]
-        starts = np.cumsum([0] + [len(norm) + 1 for norm in norms])
+        end, length, key_id = end[order], length[order], key_id[order]
         text = np.searchsorted(starts, end, side="right") - 1
+        return end, length, key_id, text, starts
+
+    def split(
+        self, norms: Sequence[str], located: tuple[np.ndarray, ...], wanted: np.ndarray | None = None
+    ) -> list[tuple[list[int], list]]:
+        """:meth:`locate`'s occurrences as :meth:`matches` gives them, per text; with
+        ``wanted`` (a boolean a text), only for those texts (the others get empty lists)."""
+        end, _length, key_id, text, starts = located
+        if not len(end):
+            return [([], []) for _ in norms]
+        keep = key_id < self.reported
+        if wanted is not None:
+            keep &= wanted[text]
+        if not keep.all():
+            end, key_id, text = end[keep], key_id[keep], text[keep]
         local = (end - starts[text]).tolist()
         values = self._values_array[key_id].tolist()
         bounds = np.searchsorted(text, np.arange(len(norms) + 1)).tolist()
@@ -504,6 +526,224 @@ class _ConceptRule:
     key_set: frozenset[str] = frozenset()
 
 
+class _Prefilter:
+    """Which texts of a batch can give a rule hit at all, decided for the whole batch from
+    :meth:`KeyIndex.locate`'s arrays, so that most notes skip the rule logic.
+
+    A text goes the full way (``Scanner.scan``) when one of its key occurrences is a phrase
+    rule, an English word (word boundaries to check) or a trigger of a group's regular
+    expression; when a triggered rule regex matches it (tried only when, for each set of
+    :func:`regex_factors`, one of the literals every match must hold occurs: the literals
+    are silent keys of the same key index); or when every part found by the key index of
+    some concept rule is present (after spoken fillers hide their terms) — for a rule with
+    a lazily searched group (numbers), when that group's expression then matches.
+    Otherwise the scan finds no hit, suppresses none and evaluates no lazy group, exactly:
+    its result is empty and its concept features are the groups present. Deciding "full"
+    for a text that needed it not is always safe; the reverse never happens
+    (``test_scan_many_gives_what_scan_gives_text_by_text`` checks the corpus and the
+    benchmark's notes)."""
+
+    def __init__(self, scanner: Scanner, entries: Mapping[str, tuple]):
+        self.always = bool(scanner._untriggered)  # a rule regex with no trigger runs on every text
+        names: dict[str, int] = {}
+
+        def name_id(name: str) -> int:
+            return names.setdefault(name, len(names))
+
+        regex_ids: dict[int, int] = {}
+        self.regexes: list[re.Pattern] = []
+        guarded: list[str] = []  # the pattern of each regex, then of each lazy group's terms
+        values = list(entries.values())
+        self.slow_key = np.zeros(len(values), dtype=bool)
+        key_names: list[list[int]] = []
+        key_regexes: list[list[int]] = []
+        for i, (_length, specs, rules, cjk_groups, latin_groups, term_regexes) in enumerate(values):
+            self.slow_key[i] = bool(specs or latin_groups or term_regexes)
+            key_names.append([name_id(name) for name in cjk_groups])
+            ids = []
+            for compiled, _spec in rules:
+                if id(compiled) not in regex_ids:
+                    regex_ids[id(compiled)] = len(self.regexes)
+                    self.regexes.append(compiled)
+                    guarded.append(compiled.pattern)
+                ids.append(regex_ids[id(compiled)])
+            key_regexes.append(ids)
+        self.filler = name_id(scanner._filler) if scanner._filler and scanner._filler_groups else -1
+        affected = [name_id(name) for name in scanner._filler_groups] if self.filler >= 0 else []
+        # Concept rules: the parts the key index finds (eager), and the lazy groups.
+        concepts = [entry for entries_ in scanner._concepts_by_first.values() for entry in entries_]
+        concepts += scanner._concepts_lazy_first
+        eager = [[name_id(k) for k in sorted(entry[2])] for entry in concepts]
+        self.lazy = [tuple(entry[3]) for entry in concepts]
+        self.lazy_groups = scanner._lazy_groups
+        lazy_names = sorted({g for lazy in self.lazy for g in lazy})
+        self.lazy_index = {g: i for i, g in enumerate(lazy_names)}
+        term_of: list[int] = []  # guarded row -> lazy group (for the rows after the regexes)
+        for g, name in enumerate(lazy_names):
+            for pattern in scanner._lazy_terms[name]:
+                guarded.append(pattern)
+                term_of.append(g)
+        self.size = len(names)
+        self.affected = np.zeros(self.size, dtype=bool)
+        self.affected[affected] = True
+        # name -> the concepts it is an eager part of; a concept's count of eager parts
+        concepts_of_name: list[list[int]] = [[] for _ in range(self.size)]
+        for column, ids in enumerate(eager):
+            for i in ids:
+                concepts_of_name[i].append(column)
+        self.concepts_of_name = _csr(concepts_of_name, width=len(concepts))
+        self.needed = np.array([len(ids) for ids in eager], dtype=np.int64)
+        self.has_lazy = np.array([bool(lazy) for lazy in self.lazy], dtype=bool)
+        self.feature_names = [""] * self.size
+        for name, i in names.items():
+            self.feature_names[i] = "g:" + name
+        # The literals the guarded expressions need: silent keys of the key index where not
+        # keys already.
+        literals: dict[str, int] = {}
+        factor_ids: dict[frozenset[str], int] = {}
+        rows: list[list[int]] = []
+        for pattern in guarded:
+            row = []
+            for factor in regex_factors(pattern):
+                if factor not in factor_ids:
+                    factor_ids[factor] = len(factor_ids)
+                    for literal in factor:
+                        literals.setdefault(literal, len(literals))
+                row.append(factor_ids[factor])
+            rows.append(row)
+        self.n_literals, self.n_factors = len(literals), len(factor_ids)
+        factors_of_literal: list[list[int]] = [[] for _ in literals]
+        for factor, f in factor_ids.items():
+            for literal in factor:
+                factors_of_literal[literals[literal]].append(f)
+        self.factors_of_literal = _csr(factors_of_literal)
+        guarded_of_factor: list[list[int]] = [[] for _ in factor_ids]
+        for g, row in enumerate(rows):
+            for f in row:
+                guarded_of_factor[f].append(g)
+        self.guarded_of_factor = _csr(guarded_of_factor, width=len(guarded))
+        self.guards_needed = np.array([len(row) for row in rows], dtype=np.int64)
+        self.n_regexes = len(self.regexes)
+        self.lazy_terms = {
+            name: np.array([self.n_regexes + i for i, g in enumerate(term_of) if g == k], dtype=np.int64)
+            for name, k in self.lazy_index.items()
+        }
+        self.silent_keys = [literal for literal in literals if literal not in entries]
+        order = list(entries) + self.silent_keys
+        self.literal_of_key = np.full(len(order), -1, dtype=np.int64)
+        for i, key in enumerate(order):
+            if key in literals:
+                self.literal_of_key[i] = literals[key]
+        n_silent = len(self.silent_keys)
+        self.slow_key = np.concatenate([self.slow_key, np.zeros(n_silent, dtype=bool)])
+        self.names_of_key = _csr(key_names + [[]] * n_silent)
+        self.regexes_of_key = _csr(key_regexes + [[]] * n_silent)
+
+    def judge(self, norms: Sequence[str], located: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple]:
+        """Whether each text needs the full scan, and which groups each text holds (text and
+        group index pairs, by text). Sparse counting (``np.bincount``), no dense product: the
+        batch holds ~20 groups a text of about a hundred."""
+        end, length, key_id, text, _starts = located
+        n = len(norms)
+        slow = np.full(n, self.always, dtype=bool)
+        if not len(end) or self.always:
+            empty = np.zeros(0, dtype=np.int64)
+            return slow, (empty, empty)
+        slow[text[self.slow_key[key_id]]] = True
+        match, name = _expand(self.names_of_key, key_id)
+        if self.filler >= 0 and len(name):
+            # A group term inside a spoken filler is not said (``_drop_inside_fillers``).
+            is_filler = name == self.filler
+            hidden = self.affected[name]
+            if is_filler.any() and hidden.any():
+                f_end = end[match[is_filler]] + 1
+                f_start = f_end - length[match[is_filler]]
+                order = np.argsort(f_start, kind="stable")
+                f_start, reach = f_start[order], np.maximum.accumulate(f_end[order])
+                h = match[hidden]
+                h_end = end[h] + 1
+                before = np.searchsorted(f_start, h_end - length[h], side="right") - 1
+                inside = np.zeros(len(h), dtype=bool)
+                ok = before >= 0
+                inside[ok] = reach[before[ok]] >= h_end[ok]
+                keep = np.ones(len(name), dtype=bool)
+                keep[np.flatnonzero(hidden)[inside]] = False
+                match, name = match[keep], name[keep]
+        rows, names = _distinct(text[match], name, self.size)
+        complete = _counts(rows, names, self.concepts_of_name, n) >= self.needed
+        if len(self.has_lazy):
+            slow |= complete[:, ~self.has_lazy].any(axis=1)
+        # What the guarded expressions could match: each set of needed literals has one.
+        literal = self.literal_of_key[key_id]
+        found = literal >= 0
+        lit_rows, literals = _distinct(text[found], literal[found], self.n_literals)
+        factor_rows, factors = _distinct(*_expand_pairs(lit_rows, literals, self.factors_of_literal), self.n_factors)
+        possible = _counts(factor_rows, factors, self.guarded_of_factor, n) >= self.guards_needed
+        lazy, lazy_groups = self.lazy, self.lazy_groups
+        could = {g: possible[:, terms].any(axis=1) for g, terms in self.lazy_terms.items()}
+        for column in np.flatnonzero(self.has_lazy).tolist():
+            for row in np.flatnonzero(complete[:, column] & ~slow).tolist():
+                for g in lazy[column]:
+                    if could[g][row] and any(m.end() > m.start() for m in lazy_groups[g].finditer(norms[row])):
+                        slow[row] = True
+                        break
+        match, regex = _expand(self.regexes_of_key, key_id)
+        if len(regex):
+            r_rows = text[match]
+            keep = possible[r_rows, regex] & ~slow[r_rows]
+            regexes = self.regexes
+            for row, r in zip(*_distinct(r_rows[keep], regex[keep], self.n_regexes), strict=True):
+                if not slow[row] and any(m.end() > m.start() for m in regexes[r].finditer(norms[row])):
+                    slow[row] = True
+        return slow, (rows, names)
+
+    def features(self, n: int, present: tuple) -> list[set[str]]:
+        """Each text's concept features as the full scan gives them for a text with no hit."""
+        rows, columns = present
+        bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+        names, columns = self.feature_names, columns.tolist()
+        return [{names[c] for c in columns[a:b]} for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _distinct(rows: np.ndarray, values: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (row, value) pairs, ordered by row then value."""
+    codes = np.sort(rows * width + values)  # a sort: np.unique's hash path is slower here
+    if len(codes):
+        codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
+    return codes // width, codes % width
+
+
+def _expand_pairs(rows: np.ndarray, values: np.ndarray, csr: tuple) -> tuple[np.ndarray, np.ndarray]:
+    pair, mapped = _expand(csr, values)
+    return rows[pair], mapped
+
+
+def _counts(rows: np.ndarray, values: np.ndarray, csr: tuple, n: int) -> np.ndarray:
+    """For distinct (row, value) pairs: per row, how many values map (``csr``) to each column."""
+    width = csr[2]
+    pair, column = _expand(csr, values)
+    return np.bincount(rows[pair] * width + column, minlength=n * width).reshape(n, width)
+
+
+def _csr(rows: Sequence[Sequence[int]], width: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rows of integers as (offsets, values, number of columns)."""
+    offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+    flat = np.array([v for r in rows for v in r], dtype=np.int64)
+    return offsets, flat, width if width is not None else (int(flat.max()) + 1 if len(flat) else 0)
+
+
+def _expand(csr: tuple[np.ndarray, np.ndarray, int], ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For occurrences of keys ``ids``, one (occurrence, value) pair per value of its key."""
+    offsets, flat, _width = csr
+    counts = offsets[ids + 1] - offsets[ids]
+    occurrence = np.repeat(np.arange(len(ids)), counts)
+    if not len(occurrence):
+        return occurrence, occurrence
+    first = np.cumsum(counts) - counts
+    within = np.arange(len(occurrence)) - np.repeat(first, counts)
+    return occurrence, flat[offsets[ids][occurrence] + within]
+
+
 class Scanner:
     """A compiled lexicon. Build once, scan many texts (thread-safe for reads).
 
@@ -524,6 +764,7 @@ class Scanner:
         keys: dict[str, tuple[list, list, list, list]] = {}
         self._untriggered: list[tuple[re.Pattern, RuleSpec]] = []
         self._untriggered_terms: list[tuple[re.Pattern, str]] = []
+        self._lazy_terms: dict[str, list[str]] = {}  # the expressions of each untriggered group
         self._concepts: list[_ConceptRule] = []
         used_groups: set[str] = set()
         literal_parts: set[str] = set()
@@ -585,6 +826,7 @@ class Scanner:
                 all_triggers = [regex_triggers(t) for t in regex_terms]
                 if any(not t for t in all_triggers):
                     self._untriggered_terms.append((combined, name))
+                    self._lazy_terms[name] = [normalise(t) for t in regex_terms]
                 else:
                     for trigger in {normalise(x) for t in all_triggers for x in t}:
                         keys.setdefault(trigger, ([], [], [], []))[3].append((combined, name))
@@ -602,7 +844,6 @@ class Scanner:
             cjk = tuple(dict.fromkeys(k for k in concept_keys if not key.isascii()))
             latin = tuple(dict.fromkeys((k.lstrip("*"), k.startswith("*")) for k in concept_keys if key.isascii()))
             entries[key] = (len(key), tuple(specs), tuple(regexes), cjk, latin, tuple(term_regexes))
-        self._keys = KeyIndex(entries)
         self._has_keys = bool(entries)
         # Concept rules indexed by their first part: a text is checked only against the
         # rules whose first part occurred (a few), not against all of them.
@@ -618,6 +859,8 @@ class Scanner:
                 self._concepts_lazy_first.append(entry)
             else:
                 self._concepts_by_first.setdefault(concept.keys[0], []).append(entry)
+        self._prefilter = _Prefilter(self, entries)
+        self._keys = KeyIndex(entries, silent=self._prefilter.silent_keys)
 
     def _raw_hits(
         self,
@@ -863,16 +1106,29 @@ class Scanner:
     def _scan_many(self, texts: Sequence[str], *, use_model: bool) -> list[ScanResult]:
         classifier = self.classifier if use_model else None
         norms = _normalise_many(texts)
-        batch_matches = self._keys.matches(norms)
+        located = self._keys.locate(norms)
+        # Texts where no rule can fire (most notes) skip the rule logic: their result is
+        # empty and their concept features are the groups present (see ``_Prefilter``).
+        slow, present = self._prefilter.judge(norms, located)
+        batch_matches = self._keys.split(norms, located, slow)
+        slow_list = slow.tolist()
         if classifier is None:
             return [
-                self.scan(text, use_model=False, normalised=norm, matches=matches)
-                for text, norm, matches in zip(texts, norms, batch_matches, strict=True)
+                self.scan(text, use_model=False, normalised=norm, matches=matches) if is_slow else ScanResult()
+                for text, norm, matches, is_slow in zip(texts, norms, batch_matches, slow_list, strict=True)
             ]
         results, extras = [], []
-        for text, norm, matches in zip(texts, norms, batch_matches, strict=True):
-            features: set[str] = set()
-            results.append(self.scan(text, features_out=features, use_model=False, normalised=norm, matches=matches))
+        present_features = self._prefilter.features(len(texts), present)
+        for text, norm, matches, is_slow, features in zip(
+            texts, norms, batch_matches, slow_list, present_features, strict=True
+        ):
+            if is_slow:
+                features = set()
+                results.append(
+                    self.scan(text, features_out=features, use_model=False, normalised=norm, matches=matches)
+                )
+            else:
+                results.append(ScanResult())
             extras.append(features)
         out = []
         for result, predicted in zip(results, classifier.predict_many(norms, extras), strict=True):
@@ -1047,6 +1303,28 @@ def regex_triggers(pattern: str) -> list[str] | None:
     if not prefixes or any(not p for p in prefixes) or len(prefixes) > _MAX_TRIGGERS:
         return None
     return sorted(prefixes)
+
+
+_FLAGS = re.compile(r"\(\?[aiLmsux-]")
+
+
+def regex_factors(pattern: str) -> list[frozenset[str]]:
+    """Sets of literals every match of ``pattern`` holds one of (for each item of its
+    top-level sequence, the leading literals of the rest from there): a text that lacks
+    every literal of one set cannot match. Empty when nothing can be said (flags)."""
+    try:
+        parsed = sre_parser.parse(pattern)
+    except re.error:
+        return []
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE) or _FLAGS.search(pattern):
+        return []
+    items = list(parsed)
+    factors: list[frozenset[str]] = []
+    for i in range(len(items) - 1, -1, -1):
+        prefixes = _leading(items[i:])
+        if prefixes and all(prefixes) and frozenset(prefixes) not in factors:
+            factors.append(frozenset(prefixes))
+    return factors
 
 
 def _leading(items: list) -> set[str] | None:

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from compliance.lexicon_data import CONCEPT_GROUPS, THIRD_ROUND_SHIPPED
+from compliance.lexicon_data import CONCEPT_GROUPS, FIFTH_ROUND_TERMS, FOURTH_ROUND_SHIPPED, THIRD_ROUND_SHIPPED
 
 BEFORE = [("compliance", "0005_corpus_entries")]
 AFTER = [("compliance", "0008_lexicon_rule_stats")]
@@ -130,11 +130,28 @@ def test_0014_adds_the_fourth_round_to_rows_still_as_shipped_and_leaves_edited_o
     assert (rule.pattern, rule.version) == ("{gift} & {purchase} within 24 unless {no_gift}", 2)
     assert rule.history.get(version=2).changes == {"pattern": [old_gift, rule.pattern]}
     assert rule_model.objects.get(pk=edited.pk).pattern == "{deposit} & {same} within 18"  # the officer's
-    assert group_model.objects.get(name="scarce").terms == "\n".join(CONCEPT_GROUPS["scarce"][1])
+    assert group_model.objects.get(name="scarce").terms == "\n".join(FOURTH_ROUND_SHIPPED["scarce"])
     assert group_model.objects.get(name="hurry").terms == "快"
     assert set(group_model.objects.filter(name__in=["not_deposit", "filler"]).values_list("name", flat=True)) == {
         "not_deposit",
         "filler",
     }
     assert rule_model.objects.filter(pattern="随时打给我", category="allow").exists()
+    _migrate_to_the_end()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0015_adds_the_fifth_round_terms_to_groups_still_as_shipped_and_leaves_edited_ones(world):
+    apps = _migrate([("compliance", "0014_fourth_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    group_model.objects.filter(name="scarce").update(terms="\n".join(FOURTH_ROUND_SHIPPED["scarce"]), version=2)
+    group_model.objects.filter(name="only_up").update(terms="稳赚", version=5)  # an officer's edit
+
+    apps = _migrate([("compliance", "0015_fifth_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    scarce = group_model.objects.get(name="scarce")
+    assert scarce.terms == "\n".join(CONCEPT_GROUPS["scarce"][1])
+    assert scarce.version == 3
+    assert set(FIFTH_ROUND_TERMS["scarce"]) <= set(scarce.terms.splitlines())
+    assert group_model.objects.filter(name="only_up").values_list("terms", "version").get() == ("稳赚", 5)
     _migrate_to_the_end()
