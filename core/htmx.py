@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from .pagination import CappedPaginator
@@ -43,3 +44,14 @@ def redirect_for(request, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+_ID_SLOT = 987654321
+
+
+def url_for_ids(name: str):
+    """``reverse(name, args=[id])`` for every row of a page at the cost of one
+    ``reverse`` (a row template's links were a fifth of its time): for URL patterns
+    whose only argument is an integer id."""
+    head, tail = reverse(name, args=[_ID_SLOT]).rsplit(str(_ID_SLOT), 1)
+    return lambda pk: f"{head}{int(pk)}{tail}"
