@@ -19,6 +19,7 @@ def render_table_page(
     *,
     per_page: int = 50,
     partials: tuple[str, ...] = (),
+    known_count: int | None = None,
 ) -> HttpResponse:
     """Render a list page, or only the partial htmx aims at.
 
@@ -26,11 +27,13 @@ def render_table_page(
     the project table template (core/_table.html) wraps it in the element whose id is the
     table's ``htmx_target`` (default "table") and aims sort and page links at it. Other
     partials in ``partials`` are named after the DOM id they replace. Every table pages
-    with the capped count of ``core.pagination``.
+    with the capped count of ``core.pagination`` (``known_count``: that count, when the
+    page has it already).
     """
-    tables.RequestConfig(
-        request, paginate={"per_page": per_page, "paginator_class": CappedPaginator, "default_per_page": per_page}
-    ).configure(table)
+    paginate = {"per_page": per_page, "paginator_class": CappedPaginator, "default_per_page": per_page}
+    if known_count is not None:
+        paginate["known_count"] = known_count
+    tables.RequestConfig(request, paginate=paginate).configure(table)
     context = {**context, "table": table}
     if request.htmx:
         targets = {getattr(table, "htmx_target", "table"): "table", **{p: p for p in partials}}

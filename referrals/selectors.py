@@ -76,9 +76,16 @@ def referral_list(*, user, tab: str = "") -> QuerySet[Referral]:
     """The list page's rows: a tab of the user's visible referrals, ordered for the tab
     (the page, its export and the API then apply ``ReferralFilter``).
 
-    The branch inbox is ordered by SLA urgency (earliest review deadline first)."""
-    qs = Referral.objects.restrict(user, "view").select_related(
-        "customer", "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
+    The branch inbox is ordered by SLA urgency (earliest review deadline first). The
+    customers come in a second query for the page's rows only: joined, each of a team
+    lead's or an administrator's referrals was joined to its customer before the sort
+    kept a page of them."""
+    qs = (
+        Referral.objects.restrict(user, "view")
+        .select_related(
+            "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
+        )
+        .prefetch_related("customer")
     )
     keys = [k for k, _label in tabs_for(user)]
     tab = tab if tab in keys else keys[0]
