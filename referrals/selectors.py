@@ -348,9 +348,11 @@ def referral_overdue(*, user, limit: int = 50) -> tuple[list[Referral], int]:
     """The referrals past a deadline now (the first ``limit``) and how many there are: the
     same rows as the Overdue tab, whether or not the SLA sweep has run since."""
     qs = Referral.objects.restrict(user, "view").filter(_overdue_q(timezone.now()))
+    # The customers of the 50 rows in a query of their own: joined, every overdue
+    # referral was joined to its customer before the sort kept 50.
     rows = list(
-        qs.select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile").order_by(
-            "review_due_at", "id"
-        )[:limit]
+        qs.select_related("branch", "assigned_rm__staff_profile", "from_advisor__staff_profile")
+        .prefetch_related("customer")
+        .order_by("review_due_at", "id")[:limit]
     )
     return rows, (len(rows) if len(rows) < limit else qs.count())
