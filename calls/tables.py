@@ -19,36 +19,21 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.htmx import url_for_ids
-from core.templatetags.formatting import cny, reasons_short
-from customers.models import Tier
+from core.templatetags.formatting import cny, local_dt, reasons_short
 from leads.models import Grade, Lead, PlannedCall, PlannedCallKind
 from org.roles import staff_name
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral
+from referrals.tables import CELL_SEP, EMPTY, STATUS_LABELS, TIER_LABELS, choice_label
 from scoring.templatetags.scores import current_score_html, score_at_proposal, score_at_referral
 
 from .models import CallLog
 
 # Choice labels by value, looked up once per cell (``get_FOO_display`` rebuilds the
 # field's choices for every call).
-TIER_LABELS = dict(Tier.choices)
 GRADE_LABELS = dict(Grade.choices)
 KIND_LABELS = dict(PlannedCallKind.choices)
-REFERRAL_STATUS_LABELS = dict(ReferralStatus.choices)
 GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
 REFERRAL_STATUS_BADGE = {"converted": "success", "rejected": "danger", "lost": "secondary", "pending": "warning"}
-EMPTY = "—"
-CELL_SEP = "\n    "  # between cells, as the row templates wrote them
-
-
-def label(labels: dict, value) -> str:
-    """A choice's label, or the stored value when it is not a choice (as
-    ``get_FOO_display`` answers)."""
-    found = labels.get(value, value)
-    return "" if found is None else str(found)
-
-
-def local_minute(when) -> str:
-    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
 def _cells(*cells) -> SafeString:
@@ -66,8 +51,8 @@ def _customer_link(url: str, customer) -> SafeString:
 
 def _due(when, now, overdue: str) -> SafeString:
     if when < now:
-        return format_html('<span class="text-danger fw-semibold">{} · {}</span>', local_minute(when), overdue)
-    return format_html("{}", local_minute(when))
+        return format_html('<span class="text-danger fw-semibold">{} · {}</span>', local_dt(when), overdue)
+    return format_html("{}", local_dt(when))
 
 
 class LeadQueueTable(tables.Table):
@@ -131,14 +116,14 @@ class LeadQueueTable(tables.Table):
             _customer_link(url, c),
             format_html(
                 '<td class="num"><span class="text-secondary small me-1">{}</span>{}</td>',
-                label(TIER_LABELS, c.tier),
+                choice_label(TIER_LABELS, c.tier),
                 cny(c.aum, 0),
             ),
             score,
             format_html(
                 '<td><span class="badge text-bg-{}">{}</span></td>',
                 GRADE_BADGE.get(grade, "light"),
-                label(GRADE_LABELS, grade),
+                choice_label(GRADE_LABELS, grade),
             ),
             *middle,
             owner,
@@ -228,7 +213,7 @@ class PlannedCallTable(tables.Table):
         for row in self.paginated_rows:
             p = row.record
             url = call_url(p.lead_id)
-            kind = format_html("{}", label(KIND_LABELS, p.kind) or EMPTY)
+            kind = format_html("{}", choice_label(KIND_LABELS, p.kind) or EMPTY)
             if p.touch_no:
                 kind = format_html("{} #{}", kind, p.touch_no)
             cells = _cells(
@@ -281,12 +266,12 @@ class ReferralQueueTable(tables.Table):
                     format_html(
                         '<td><span class="badge text-bg-{}">{}</span></td>',
                         REFERRAL_STATUS_BADGE.get(r.status, "info"),
-                        label(REFERRAL_STATUS_LABELS, r.status),
+                        choice_label(STATUS_LABELS, r.status),
                     ),
                     format_html("<td>{}</td>", rm),
                     format_html('<td class="num">{}</td>', score_at_referral(r)),
                     format_html('<td class="num">{}</td>', cny(r.converted_amount, 0)),
-                    format_html("<td>{}</td>", local_minute(r.created_at)),
+                    format_html("<td>{}</td>", local_dt(r.created_at)),
                 )
             )
         return rows

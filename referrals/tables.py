@@ -35,7 +35,9 @@ EMPTY = "—"
 CELL_SEP = "\n    "  # between cells, as the row template wrote them
 
 
-def _label(labels: dict, value) -> str:
+def choice_label(labels: dict, value) -> str:
+    """A choice's label, or the stored value when it is not a choice (as
+    ``get_FOO_display`` answers); the queue tables use it too."""
     found = labels.get(value, value)
     return "" if found is None else str(found)
 
@@ -45,7 +47,7 @@ def status_badge(referral: Referral) -> str:
         '<span class="badge text-bg-{}" data-status="{}">{}</span>',
         STATUS_BADGE.get(referral.status, "secondary"),
         referral.status,
-        _label(STATUS_LABELS, referral.status),
+        choice_label(STATUS_LABELS, referral.status),
     )
 
 
@@ -114,7 +116,7 @@ class ReferralTable(tables.Table):
             product = r.converted_product.name if r.converted_product_id is not None else ""
             outcome = format_html("{} · {}", product, cny(r.converted_amount))
         elif r.status == ReferralStatus.REJECTED:
-            outcome = _label(REJECT_REASON_LABELS, r.reject_reason)
+            outcome = choice_label(REJECT_REASON_LABELS, r.reject_reason)
         else:
             outcome = EMPTY
         cells += [
@@ -122,7 +124,7 @@ class ReferralTable(tables.Table):
                 '<td><a href="{}">{}</a> <span class="text-secondary small">{}</span></td>',
                 url,
                 r.customer.name_masked,
-                _label(TIER_LABELS, r.customer.tier),
+                choice_label(TIER_LABELS, r.customer.tier),
             ),
             format_html("<td>{}</td>", status_badge(r)),
             format_html("<td>{}</td>", sla_cell(r, self.now)),
