@@ -38,10 +38,15 @@ QUEUE_LABELS = {
 
 def referrals_made(*, user) -> QuerySet[Referral]:
     """The Referred tab: the referrals the user may see (``Referral.objects.restrict``:
-    an advisor the ones they made, a team lead the team's), with the branch's status."""
+    an advisor the ones they made, a team lead the team's), with the branch's status.
+
+    The customers come in a second query for the page's rows only: joined, a team
+    lead's 1,400 referrals at a million customers were each joined to their customer
+    before the sort kept 25 (75 ms of SQL)."""
     return (
         Referral.objects.restrict(user, "view")
-        .select_related("customer", "branch", "lead", "assigned_rm__staff_profile")
+        .select_related("branch", "assigned_rm__staff_profile")
+        .prefetch_related("customer")
         .order_by("-created_at", "-id")
     )
 

@@ -1,21 +1,58 @@
 """Queue tables (django-tables2). Rows link to the call screen.
 
-The columns (headers, sorting) are declared here; the cells are written by a row template
-per table (``calls/_*_table.html``), as the customer list does: django-tables2's per-cell
-rendering was most of a queue tab's server time at a million customers.
+The columns (headers, sorting) are declared here. A row's cells are written here too,
+in Python, one string per row (``page_cells``), and the row template
+(``calls/_*_table.html``) only puts each in its ``<tr>``: django-tables2's per-cell
+rendering, and then the template engine's per-cell tags and lookups, were most of a
+queue tab's server time at a million customers. ``tests/test_views.py`` pins every
+column and word of each row.
 """
 
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from leads.models import Lead, PlannedCall
+from core.htmx import url_for_ids
+from core.templatetags.formatting import cny, local_dt, reasons_short
+from leads.models import Grade, Lead, PlannedCall, PlannedCallKind
+from org.roles import staff_name
 from referrals.models import Referral
+from referrals.tables import CELL_SEP, EMPTY, STATUS_LABELS, TIER_LABELS, choice_label
+from scoring.templatetags.scores import current_score_html, score_at_proposal, score_at_referral
 
 from .models import CallLog
+
+# Choice labels by value, looked up once per cell (``get_FOO_display`` rebuilds the
+# field's choices for every call).
+GRADE_LABELS = dict(Grade.choices)
+KIND_LABELS = dict(PlannedCallKind.choices)
+GRADE_BADGE = {"high": "danger", "mid": "warning", "low": "secondary"}
+REFERRAL_STATUS_BADGE = {"converted": "success", "rejected": "danger", "lost": "secondary", "pending": "warning"}
+
+
+def _cells(*cells) -> SafeString:
+    return mark_safe(CELL_SEP.join(cells))  # noqa: S308 - every cell is built by format_html
+
+
+def _customer_link(url: str, customer) -> SafeString:
+    return format_html(
+        '<td><a href="{}" class="fw-semibold">{}</a> <span class="text-secondary small">{}</span></td>',
+        url,
+        customer.name_masked,
+        customer.customer_no,
+    )
+
+
+def _due(when, now, overdue: str) -> SafeString:
+    if when < now:
+        return format_html('<span class="text-danger fw-semibold">{} · {}</span>', local_dt(when), overdue)
+    return format_html("{}", local_dt(when))
 
 
 class LeadQueueTable(tables.Table):
@@ -46,6 +83,71 @@ class LeadQueueTable(tables.Table):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = timezone.now()  # what "overdue" is measured against, once per page
+
+    @property
+    def page_cells(self) -> list[tuple[int, SafeString]]:
+        """(lead id, the row's cells) for the rows of the page."""
+        words = {"overdue": gettext("overdue"), "unclaimed": gettext("Unclaimed"), "open": gettext("Open")}
+        call_url = url_for_ids("calls:call")
+        return [
+            (row.record.pk, self.lead_cells(row.record, call_url(row.record.pk), words)) for row in self.paginated_rows
+        ]
+
+    def lead_cells(self, lead, url: str, words: dict) -> SafeString:
+        c = lead.customer
+        if lead.score is None:
+            score = format_html('<td class="num">{}</td>', EMPTY)
+        else:
+            score = format_html(
+                '<td class="num">{}<br>{}</td>',
+                current_score_html(c),
+                score_at_proposal(lead),
+            )
+        grade = lead.confirmed_grade or lead.proposed_grade
+        if self.nurture:
+            middle = (self._next_touch(lead, words), self._touches(lead))
+        else:
+            middle = (format_html("<td>{}</td>", reasons_short(lead.reasons)),)
+        if lead.owner_id is None:
+            owner = format_html('<td><span class="badge text-bg-light">{}</span></td>', words["unclaimed"])
+        else:
+            owner = format_html("<td>{}</td>", staff_name(lead.owner))
+        return _cells(
+            _customer_link(url, c),
+            format_html(
+                '<td class="num"><span class="text-secondary small me-1">{}</span>{}</td>',
+                choice_label(TIER_LABELS, c.tier),
+                cny(c.aum, 0),
+            ),
+            score,
+            format_html(
+                '<td><span class="badge text-bg-{}">{}</span></td>',
+                GRADE_BADGE.get(grade, "light"),
+                choice_label(GRADE_LABELS, grade),
+            ),
+            *middle,
+            owner,
+            format_html(
+                '<td><a class="btn btn-sm btn-outline-primary" href="{}"><i class="bi bi-telephone"></i> {}</a></td>',
+                url,
+                words["open"],
+            ),
+        )
+
+    def _next_touch(self, lead, words: dict) -> SafeString:
+        if lead.next_touch_at is None:
+            return format_html("<td>{}</td>", EMPTY)
+        return format_html("<td>{}</td>", _due(lead.next_touch_at, self.now, words["overdue"]))
+
+    @staticmethod
+    def _touches(lead) -> SafeString:
+        try:
+            plan = lead.nurture_plan
+        except ObjectDoesNotExist:
+            plan = None
+        if plan is None:
+            return format_html("<td>{}</td>", EMPTY)
+        return format_html("<td>{}/{}</td>", plan.touches_done, plan.touches_planned)
 
 
 class NurtureTable(LeadQueueTable):
@@ -102,6 +204,34 @@ class PlannedCallTable(tables.Table):
         super().__init__(*args, **kwargs)
         self.now = timezone.now()
 
+    @property
+    def page_cells(self) -> list[tuple[int, SafeString]]:
+        """(lead id, the row's cells) for the planned calls of the page."""
+        overdue, call = gettext("overdue"), gettext("Call")
+        call_url = url_for_ids("calls:call")
+        rows = []
+        for row in self.paginated_rows:
+            p = row.record
+            url = call_url(p.lead_id)
+            kind = format_html("{}", choice_label(KIND_LABELS, p.kind) or EMPTY)
+            if p.touch_no:
+                kind = format_html("{} #{}", kind, p.touch_no)
+            cells = _cells(
+                format_html("<td>{}</td>", _due(p.due_at, self.now, overdue)),
+                _customer_link(url, p.customer),
+                format_html("<td>{}</td>", kind),
+                format_html("<td>{}</td>", p.note or EMPTY),
+                format_html("<td>{}</td>", staff_name(p.advisor)),
+                format_html(
+                    '<td><a class="btn btn-sm btn-primary" href="{}">'
+                    '<i class="bi bi-telephone-outbound"></i> {}</a></td>',
+                    url,
+                    call,
+                ),
+            )
+            rows.append((p.lead_id, cells))
+        return rows
+
 
 class ReferralQueueTable(tables.Table):
     customer = tables.Column(verbose_name=_("Customer"), order_by=("customer__name",))
@@ -120,3 +250,28 @@ class ReferralQueueTable(tables.Table):
         attrs = {"class": "table table-sm table-hover", "data-testid": "referred-table"}
         order_by = ("-created_at",)
         template_name = "calls/_referral_queue_table.html"
+
+    @property
+    def page_cells(self) -> list[SafeString]:
+        """The cells of each referral of the page."""
+        call_url = url_for_ids("calls:call")
+        rows = []
+        for row in self.paginated_rows:
+            r = row.record
+            rm = EMPTY if r.assigned_rm_id is None else staff_name(r.assigned_rm)
+            rows.append(
+                _cells(
+                    _customer_link(call_url(r.lead_id), r.customer),
+                    format_html("<td>{}</td>", r.branch or EMPTY),
+                    format_html(
+                        '<td><span class="badge text-bg-{}">{}</span></td>',
+                        REFERRAL_STATUS_BADGE.get(r.status, "info"),
+                        choice_label(STATUS_LABELS, r.status),
+                    ),
+                    format_html("<td>{}</td>", rm),
+                    format_html('<td class="num">{}</td>', score_at_referral(r)),
+                    format_html('<td class="num">{}</td>', cny(r.converted_amount, 0)),
+                    format_html("<td>{}</td>", local_dt(r.created_at)),
+                )
+            )
+        return rows

@@ -40,6 +40,7 @@ def queue(request):
     if tab not in selectors.QUEUES:
         tab = "confirm"
     user = request.user
+    counts = selectors.queue_counts(user=user)
     filterset = None
     if tab == "today":
         filterset = PlannedCallFilter(request.GET, queryset=selectors.planned_calls(user=user, when="all"))
@@ -60,13 +61,26 @@ def queue(request):
     context = {
         "tab": tab,
         "filter": filterset,
-        "tab_items": [
-            (key, selectors.QUEUE_LABELS[key], count) for key, count in selectors.queue_counts(user=user).items()
-        ],
+        "tab_items": [(key, selectors.QUEUE_LABELS[key], count) for key, count in counts.items()],
         "can_claim": can_claim_next(user),
         "count_cap": count_cap(),
     }
-    return render_table_page(request, "calls/queue.html", table, context, per_page=25, partials=("queue-body",))
+    # Unfiltered, the table holds the rows its tab's badge has just counted: not twice.
+    known = counts[tab] if filterset is None or not _narrowed(filterset) else None
+    return render_table_page(
+        request, "calls/queue.html", table, context, per_page=25, partials=("queue-body",), known_count=known
+    )
+
+
+def _narrowed(filterset) -> bool:
+    """Whether the filters keep fewer rows than the tab counts (Today's calls counts
+    the calls due today and overdue, its default "when")."""
+    if not filterset.is_valid():
+        return True
+    return any(
+        value not in (None, "") and not (name == "when" and value == "today")
+        for name, value in filterset.form.cleaned_data.items()
+    )
 
 
 @require_POST

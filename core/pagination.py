@@ -36,13 +36,20 @@ class CappedPaginator(Paginator):
 
     ``per_page`` comes from the query string (django-tables2 reads it): a value a page
     cannot hold (zero, negative, beyond MAX_PER_PAGE) falls back to the page's own
-    ``default_per_page``.
+    ``default_per_page``. ``known_count``: the capped count of these very rows when the
+    page has already counted them (a tab's badge), so they are not counted twice.
     """
 
-    def __init__(self, object_list, per_page, *args, default_per_page: int = 50, **kwargs):
+    def __init__(
+        self, object_list, per_page, *args, default_per_page: int = 50, known_count: int | None = None, **kwargs
+    ):
         if not 1 <= int(per_page) <= MAX_PER_PAGE:
             per_page = default_per_page
         super().__init__(object_list, per_page, *args, **kwargs)
+        if known_count is not None:
+            cap = count_cap()
+            self.capped = known_count > cap
+            self.__dict__["count"] = min(known_count, cap)  # the cached_property's slot
 
     @cached_property
     def count(self) -> int:

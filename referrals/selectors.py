@@ -76,9 +76,16 @@ def referral_list(*, user, tab: str = "") -> QuerySet[Referral]:
     """The list page's rows: a tab of the user's visible referrals, ordered for the tab
     (the page, its export and the API then apply ``ReferralFilter``).
 
-    The branch inbox is ordered by SLA urgency (earliest review deadline first)."""
-    qs = Referral.objects.restrict(user, "view").select_related(
-        "customer", "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
+    The branch inbox is ordered by SLA urgency (earliest review deadline first). The
+    customers come in a second query for the page's rows only: joined, each of a team
+    lead's or an administrator's referrals was joined to its customer before the sort
+    kept a page of them."""
+    qs = (
+        Referral.objects.restrict(user, "view")
+        .select_related(
+            "branch", "from_advisor__staff_profile__team", "assigned_rm__staff_profile", "converted_product"
+        )
+        .prefetch_related("customer")
     )
     keys = [k for k, _label in tabs_for(user)]
     tab = tab if tab in keys else keys[0]
@@ -341,9 +348,11 @@ def referral_overdue(*, user, limit: int = 50) -> tuple[list[Referral], int]:
     """The referrals past a deadline now (the first ``limit``) and how many there are: the
     same rows as the Overdue tab, whether or not the SLA sweep has run since."""
     qs = Referral.objects.restrict(user, "view").filter(_overdue_q(timezone.now()))
+    # The customers of the 50 rows in a query of their own: joined, every overdue
+    # referral was joined to its customer before the sort kept 50.
     rows = list(
-        qs.select_related("customer", "branch", "assigned_rm__staff_profile", "from_advisor__staff_profile").order_by(
-            "review_due_at", "id"
-        )[:limit]
+        qs.select_related("branch", "assigned_rm__staff_profile", "from_advisor__staff_profile")
+        .prefetch_related("customer")
+        .order_by("review_due_at", "id")[:limit]
     )
     return rows, (len(rows) if len(rows) < limit else qs.count())

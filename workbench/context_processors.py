@@ -84,9 +84,15 @@ def shell(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    # Once per request: a page that renders a table renders a second template
+    # (``{% render_table %}``), which runs the context processors again.
+    cached = getattr(request, "_shell_context", None)
+    if cached is not None:
+        return cached
     role = role_of(user)
-    return {
+    request._shell_context = {
         "user_role": role,
         "user_role_label": Role(role).label if role else _("No role"),
         "nav_items": _nav_for(user, request.path),
     }
+    return request._shell_context

@@ -157,12 +157,12 @@ def test_query_counts_are_constant(world, client_for, referral, django_assert_nu
     c = client_for(world.manager_x)
     url = reverse("referrals:list") + "?tab=all"
     c.get(url)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # the page's customers in a query of their own
         c.get(url)
     _many(world, 5)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         c.get(url)
-    with django_assert_num_queries(7):  # + the RMs and their load
+    with django_assert_num_queries(8):  # + the RMs and their load
         c.get(reverse("referrals:list"))  # the inbox with the bulk-accept form
     # total + by branch, team, RM + overdue list; without percentile_cont (SQLite) one more per grouping
     with django_assert_num_queries(8 if connection.vendor == "postgresql" else 12):
@@ -287,3 +287,50 @@ def test_detail_words_the_conversion_and_an_empty_history(world, client_for, ref
     assert '<dt class="col-6">成交</dt><dd class="col-6" data-testid="converted">¥5,461.33</dd>' in html
     assert "成交数" not in html
     assert 'data-testid="history-empty"' in html
+
+
+def _referral_rows(body: str) -> dict[int, list[str]]:
+    tbody = body.split('data-testid="referral-table"', 1)[1].split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in tbody.split("<tr")[1:]:
+        pk = int(row.split('data-referral="', 1)[1].split('"', 1)[0])
+        rows[pk] = [cell.split("</td>", 1)[0] for cell in row.split("<td")[1:]]
+    return rows
+
+
+def test_list_rows_keep_every_column_and_word(world, client_for, referral):
+    """The list's cells are written in Python (the template engine's per-cell tags were
+    most of its time): the same columns and words, the check box only in the inbox."""
+    rejected = services.referral_create(
+        actor=world.advisor_a, lead=high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    )
+    services.referral_reject(actor=world.manager_x, referral=rejected, reason="not_a_fit")
+    Referral.objects.filter(pk=rejected.pk).update(score=72.5)
+    converted = services.referral_create(
+        actor=world.advisor_a, lead=high_lead(advisor=world.advisor_a, team=world.team_a, branch=world.branch_x)
+    )
+    services.referral_accept(actor=world.manager_x, referral=converted, rm=world.rm_x)
+    Referral.objects.filter(pk=converted.pk).update(status=S.CONVERTED, converted_amount=Decimal("12345.6"))
+    c = client_for(world.manager_x)
+
+    inbox = _referral_rows(c.get(reverse("referrals:list")).content.decode())
+    assert set(inbox) == {referral.pk} and len(inbox[referral.pk]) == 10
+    box, customer, status, sla = inbox[referral.pk][:4]
+    assert box == f'><input type="checkbox" name="ids" value="{referral.pk}" form="bulk-form" />'
+    assert customer.startswith(f'><a href="{detail(referral)}">{referral.customer.name_masked}</a>')
+    assert status == '><span class="badge text-bg-warning" data-status="pending">待审核</span>'
+    assert 'title="审核"' in sla
+    assert inbox[referral.pk][4:7] == [">" + world.branch_x.name, ">王顾问", ">—"]
+
+    rows = _referral_rows(c.get(reverse("referrals:list"), {"tab": "all"}).content.decode())
+    assert set(rows) == {referral.pk, rejected.pk, converted.pk} and all(len(r) == 9 for r in rows.values())
+    assert rows[rejected.pk][2] == ">—" and rows[rejected.pk][7] == ">不匹配"
+    assert 'data-score-then="72.5"' in rows[rejected.pk][6]
+    assert rows[converted.pk][7] == "> · ¥12,345.60"
+    assert rows[converted.pk][5] == ">" + world.rm_x.staff_profile.display_name
+    assert rows[referral.pk][7] == ">—"
+
+    english = client_for(world.manager_x)
+    english.cookies["django_language"] = "en"
+    rows = _referral_rows(english.get(reverse("referrals:list"), {"tab": "all"}).content.decode())
+    assert rows[rejected.pk][1].endswith(">Rejected</span>") and rows[rejected.pk][7] == ">Not a fit"
