@@ -30,15 +30,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
-from itertools import islice
+import re
+from dataclasses import dataclass, field
+from itertools import chain, islice
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from core.middleware import CONTROL_CHARACTERS
 from core.models import JobChunk
 from core.services import job_set_progress
 
@@ -47,58 +47,55 @@ from . import models as m
 
 # The kinds that take this path (tests set it empty to force the Python path).
 FAST_KINDS = frozenset({m.ImportKind.CUSTOMERS})
-# What str.strip() removes (every character below U+3001 that is whitespace, U+3000 the last).
-WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
-# core.middleware.CONTROL_CHARACTERS as a PostgreSQL pattern (no NUL: such a file is not staged).
-SQL_CONTROL = "[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]"
-# How the database takes each customer field: ("text", max length), ("pattern", regex,
-# SQL of the typed value) or ("mapped",): each distinct value parsed once in Python.
-# A value that fails goes to the Python lane, which words the error.
-AMOUNT = "^[0-9]{1,15}([.][0-9]{1,2})?$"
-CUSTOMER_RULES = {
+# A character at the edge of a plain value (no whitespace, which str.strip() would remove,
+# no separator, quote or control character) and one inside it (spaces allowed).
+EDGE = r'[^\s,"\x00-\x1f\x7f]'
+INNER = r'[^,"\r\n\x00-\x08\x0b\x0c\x0e-\x1f\x7f]'
+# How a plain value of each customer field looks: one the Python path takes as it is
+# (a mobile of 11 digits, an amount of at most 2 decimals, ...). ("text", n) is a text of at
+# most n characters; ("mapped", pattern) is checked by parsing each distinct value once.
+CUSTOMER_PLAIN = {
     "customer_no": ("text", 32),
     "name": ("text", 50),
-    "gender": ("mapped",),
-    "birth_date": ("mapped",),
-    "mobile": ("pattern", "^1[3-9][0-9]{9}$", "{v}"),
-    "id_number": ("pattern", "^([0-9]{17}[0-9X]|[0-9]{15})$", "{v}"),
+    "gender": ("mapped", None),
+    "birth_date": ("mapped", None),
+    "mobile": ("pattern", "1[3-9][0-9]{9}"),
+    "id_number": ("pattern", "[0-9]{17}[0-9X]|[0-9]{15}"),
     "city": ("text", 50),
     "occupation": ("text", 50),
     "education": ("text", 50),
     "marital_status": ("text", 20),
-    "aum": ("pattern", AMOUNT, "CASE WHEN {v} ~ '" + AMOUNT + "' THEN {v}::numeric ELSE 0 END"),
+    "aum": ("pattern", r"[0-9]{1,15}(?:\.[0-9]{1,2})?"),
     "home_branch": ("text", 16),
     "owner": ("text", 150),
-    "lifecycle_stage": ("mapped",),
+    "lifecycle_stage": ("mapped", None),
 }
-# The typed columns of a checked row (the customer's own columns, and the codes it refers by).
 CHECKED_TYPES = {"birth_date": "date", "aum": "numeric(16, 2)"}
 REFERENCES = {"home_branch": "home_branch_id", "owner": "owner_id"}
-STAGE_ROWS = 50_000  # rows per COPY while staging (the job's progress moves between them)
-LANE_PAGE = 5_000  # rows the Python lane takes at a time
+STAGE_LINES = 50_000  # lines per COPY while staging (the job's progress moves between them)
+LANE_PAGE = 5_000
 
-TABLES = ("import_stage", "import_map", "import_clean", "import_fix", "import_errors")
-DROP_SQL = "DROP TABLE IF EXISTS " + ", ".join(TABLES)
+TABLES = ("import_stage", "import_map", "import_fix", "import_errors", "import_dups")
+DROP_SQL = "DROP VIEW IF EXISTS import_clean; DROP TABLE IF EXISTS " + ", ".join(TABLES)
 MAP_SQL = "CREATE TEMP TABLE import_map (f text, raw text, value text, PRIMARY KEY (f, raw))"
 ERRORS_SQL = "CREATE TEMP TABLE import_errors (line integer, seq integer, col text, value text, message text)"
 DUPLICATES_SQL = (
-    "UPDATE import_clean c SET dup_of = d.first FROM ("
+    "CREATE TEMP TABLE import_dups AS SELECT c.line, k.first FROM import_clean c JOIN ("
     " SELECT customer_no, min(line) AS first FROM import_clean WHERE ok GROUP BY customer_no HAVING count(*) > 1"
-    ") d WHERE c.ok AND c.customer_no = d.customer_no AND c.line > d.first"
+    ") k ON k.customer_no = c.customer_no WHERE c.ok AND c.line > k.first"
 )
 VALID = (
-    "ok AND dup_of IS NULL AND (home_branch = '' OR home_branch_id IS NOT NULL)"
-    " AND (owner = '' OR owner_id IS NOT NULL)"
-)
-CHUNKS_SQL = (
-    "SELECT ord / %(size)s, count(*), count(*) FILTER (WHERE NOT (" + VALID + ")), min(line), max(line)"  # noqa: S608
-    " FROM import_clean GROUP BY 1 ORDER BY 1"
+    "c.ok AND d.first IS NULL AND (c.home_branch = '' OR c.home_branch_id IS NOT NULL)"
+    " AND (c.owner = '' OR c.owner_id IS NOT NULL)"
 )
 FLAGGED_SQL = (
-    "SELECT line, customer_no, dup_of, home_branch, home_branch_id IS NULL, owner, owner_id IS NULL"  # noqa: S608
-    " FROM import_clean WHERE ord >= %(lo)s AND ord < %(hi)s AND ok AND NOT (" + VALID + ")"
+    "SELECT c.line, c.customer_no, d.first, c.home_branch, c.home_branch_id IS NULL, c.owner, c.owner_id IS NULL"  # noqa: S608
+    " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
+    " WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND c.ok AND NOT (" + VALID + ")"
 )
-CHUNK_ERRORS_SQL = "SELECT line, seq, col, value, message FROM import_errors WHERE line >= %(lo)s AND line <= %(hi)s"
+CHUNK_ERRORS_SQL = (
+    "SELECT line, seq, col, value, message FROM import_errors WHERE line >= %(first)s AND line <= %(last)s"
+)
 
 
 def eligible(batch: m.ImportBatch, dry_run: bool) -> bool:
@@ -129,43 +126,83 @@ def _has_nul(path: str) -> bool:
 # --- the statements, built from the file's shape -------------------------------------------------
 
 
-def _check_sql(plan: list[tuple], width: int) -> str:
-    """The statement that makes import_clean: per non-blank row, whether the database
-    takes it (``ok``) and its typed values (garbage where not ok: the Python lane fixes)."""
-    trims = ", ".join(f"btrim(coalesce(c{i}, ''), %(ws)s) AS v{i}" for i in range(width))
-    joins, checks, typed = [], [], []
+def _plain_line(plan: list[tuple], width: int) -> re.Pattern | None:
+    """A line of plain values only (no quotes), each as the Python path would take it."""
+    by_column: dict[int, tuple] = {}
     for name, _parse, required, _column, i in plan:
-        rule = CUSTOMER_RULES[name]
+        if i is None:
+            if required:
+                return None  # every row is refused: the Python lane words it
+            continue
+        if i in by_column:
+            return None  # one column feeding two fields: the Python lane
+        by_column[i] = (name, required)
+    parts = []
+    for i in range(width):
+        if i not in by_column:
+            parts.append(r'[^,"\r\n]*')
+            continue
+        name, required = by_column[i]
+        rule = CUSTOMER_PLAIN[name]
+        if rule[0] == "text":
+            body = f"{EDGE}(?:{INNER}{{0,{rule[1] - 2}}}{EDGE})?"
+        elif rule[0] == "mapped":
+            body = f"{EDGE}(?:{INNER}*{EDGE})?"
+        else:
+            body = rule[1]
+        parts.append(f"(?:{body})" if required else f"(?:{body})?")
+    return re.compile(",".join(parts) + r"\r?\n?")
+
+
+def _fields_sql(plan: list[tuple]) -> tuple[list[str], list[str], list[str]]:
+    """For plain staged rows: the map joins, the checks of mapped values, the typed values."""
+    joins, checks, typed, ids = [], [], [], []
+    for name, _parse, _required, _column, i in plan:
         kind = CHECKED_TYPES.get(name, "text")
         empty = ingest.CUSTOMER_EMPTY.get(name, "")
         default = "NULL" if empty is None else f"'{empty}'"
         if i is None:  # not mapped: empty in every row
-            checks.append("false" if required else "true")
             typed.append(f"{default}::{kind} AS {name}")
             if name in REFERENCES:
-                typed.append(f"NULL::bigint AS {REFERENCES[name]}")
+                ids.append(f"NULL::bigint AS {REFERENCES[name]}")
             continue
-        v = f"t.v{i}"
-        if rule[0] == "mapped":
+        v = f"s.c{i}"
+        if CUSTOMER_PLAIN[name][0] == "mapped":
             joins.append(f"LEFT JOIN import_map m_{name} ON m_{name}.f = '{name}' AND m_{name}.raw = {v}")
-            good = f"m_{name}.value IS NOT NULL"
+            checks.append(f"({v} IS NULL OR m_{name}.value IS NOT NULL)")
             typed.append(f"coalesce(m_{name}.value::{kind}, {default}) AS {name}")
-        elif rule[0] == "pattern":
-            good = f"{v} ~ '{rule[1]}'"
-            typed.append(f"{rule[2].replace('{v}', v)} AS {name}")
+        elif name == "aum":
+            typed.append(f"coalesce({v}::numeric, 0) AS {name}")
         else:
-            good = f"{v} !~ %(control)s AND char_length({v}) <= {rule[1]}"
-            typed.append(f"{v} AS {name}")
-        checks.append(f"({v} <> '' AND {good})" if required else f"({v} = '' OR {good})")
+            typed.append(f"coalesce({v}, '') AS {name}")
         if name in REFERENCES:
             joins.append(f"LEFT JOIN import_map r_{name} ON r_{name}.f = 'ref:{name}' AND r_{name}.raw = {v}")
-            typed.append(f"r_{name}.value::bigint AS {REFERENCES[name]}")
-    not_blank = " OR ".join(f"t.v{i} <> ''" for i in range(width)) or "false"
+            ids.append(f"r_{name}.value::bigint AS {REFERENCES[name]}")
+    return joins, checks, typed + ids
+
+
+def _view_sql(plan: list[tuple]) -> str:
+    """import_clean: every non-blank row, plain ones typed by the database, the others as
+    the Python lane left them (``ok`` false for a refused row)."""
+    joins, checks, typed = _fields_sql(plan)
+    fields = list(CUSTOMER_PLAIN)
+    refs = " ".join(f"LEFT JOIN import_map r_{n} ON r_{n}.f = 'ref:{n}' AND r_{n}.raw = x.{n}" for n in REFERENCES)
+    ref_ids = ", ".join(f"r_{n}.value::bigint AS {col}" for n, col in REFERENCES.items())
     return (
-        "CREATE TEMP TABLE import_clean AS SELECT t.line, (row_number() OVER (ORDER BY t.line) - 1)::integer AS ord,"  # noqa: S608
-        f" (t.bad IS NULL AND {' AND '.join(checks)}) AS ok, NULL::integer AS dup_of, {', '.join(typed)}"
-        f" FROM (SELECT line, bad{', ' if width else ''}{trims} FROM import_stage) t {' '.join(joins)}"
-        f" WHERE t.bad IS NOT NULL OR {not_blank}"
+        f"CREATE TEMP VIEW import_clean AS SELECT s.line, s.ord, {' AND '.join(checks) or 'true'} AS ok,"  # noqa: S608
+        f" {', '.join(typed)} FROM import_stage s {' '.join(joins)}"
+        f" UNION ALL SELECT x.line, x.ord, x.ok, {', '.join(f'x.{f}' for f in fields)}, {ref_ids}"
+        f" FROM import_fix x {refs}"
+    )
+
+
+def _refused_sql(plan: list[tuple], width: int) -> str:
+    """The plain rows whose mapped values the Python parsers refused (for their messages)."""
+    joins, checks, _typed = _fields_sql(plan)
+    columns = ", ".join(f"s.c{i}" for i in range(width))
+    return (
+        f"SELECT s.line, {columns} FROM import_stage s {' '.join(joins)}"  # noqa: S608
+        f" WHERE NOT ({' AND '.join(checks) or 'true'}) ORDER BY s.line"
     )
 
 
@@ -175,14 +212,14 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
     present = ingest.customer_present(present)
     cols = [c for c in ingest.CUSTOMER_COLUMNS if c in present or c == "customer_no"]
     derived = {
-        "mobile_last4": "right(mobile, 4)",
-        "id_last4": "upper(right(id_number, 4))",
+        "mobile_last4": "right(c.mobile, 4)",
+        "id_last4": "upper(right(c.id_number, 4))",
         "tier": (
-            "CASE WHEN aum >= %(private)s THEN 'private' WHEN aum >= %(wealth)s THEN 'wealth'"
-            " WHEN aum >= %(base)s THEN 'base' ELSE 'long_tail' END"
+            "CASE WHEN c.aum >= %(private)s THEN 'private' WHEN c.aum >= %(wealth)s THEN 'wealth'"
+            " WHEN c.aum >= %(base)s THEN 'base' ELSE 'long_tail' END"
         ),
     }
-    select = [derived.get(c, c) for c in cols]
+    select = [derived.get(col, f"c.{col}") for col in cols]
     params: dict = {
         "private": settings.WORKBENCH_TIER_PRIVATE_MIN,
         "wealth": settings.WORKBENCH_TIER_WEALTH_MIN,
@@ -190,19 +227,21 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
         "attributes": Jsonb({}),
     }
     unmapped = [c for c in ingest.CUSTOMER_COLUMNS if c not in cols and ingest.CUSTOMER_EMPTY.get(c, "") is not None]
-    for c in unmapped:
-        params[f"empty_{c}"] = ingest.CUSTOMER_EMPTY.get(c, "")
-        select.append(f"%(empty_{c})s")
+    for col in unmapped:
+        params[f"empty_{col}"] = ingest.CUSTOMER_EMPTY.get(col, "")
+        select.append(f"%(empty_{col})s")
     updatable = [c for c in cols if c != "customer_no"]
     set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable) + ", updated_at = EXCLUDED.updated_at"
     differ = (
         f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
         f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
     )
+    insert_cols = ", ".join([*cols, *unmapped, "attributes", "created_at", "updated_at"])
     sql = (
-        f"WITH w AS (INSERT INTO {table} ({', '.join([*cols, *unmapped, 'attributes', 'created_at', 'updated_at'])}) "  # noqa: S608
-        f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s FROM import_clean"
-        f" WHERE ord >= %(lo)s AND ord < %(hi)s AND {VALID}"
+        f"WITH w AS (INSERT INTO {table} ({insert_cols}) "  # noqa: S608
+        f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s"
+        " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
+        f" WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND {VALID}"
         f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ} RETURNING (xmax = 0) AS created)"
         " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w"
     )
@@ -212,64 +251,105 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
 # --- the phases ----------------------------------------------------------------------------------
 
 
-def _stage(cur, reader, width: int, job_id: int, total: int) -> None:
-    """COPY the rows as they come (line number last); misaligned rows as a line and a count."""
-    columns = ", ".join([*(f"c{i}" for i in range(width)), "line"])
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    misaligned: list[tuple[int, int]] = []
-    staged = 0
-    more = True
-    while more:
-        more = False
-        with cur.copy(f"COPY import_stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for _block in range(STAGE_ROWS // 1000):
-                n = 0
-                for values in islice(reader, 1000):
-                    n += 1
-                    if len(values) != width:
-                        if len(values) < width or any(v.strip() for v in values[width:]):
-                            if any(v.strip() for v in values):
-                                misaligned.append((reader.line_num, len(values)))
-                            continue
-                        values = values[:width]
-                    values.append(reader.line_num)
-                    out.writerow(values)
-                copy.write(buffer.getvalue())
-                buffer.seek(0)
-                buffer.truncate()
-                staged += n
-                if n < 1000:
-                    break
-            else:
-                more = True
-        job_set_progress(job_id=job_id, done=min(staged, total) // 2, total=total)
-    if misaligned:
-        with cur.copy("COPY import_stage (line, bad) FROM STDIN") as copy:
-            for row in misaligned:
+@dataclass
+class Staged:
+    """What staging learnt: the chunks as (first line, last line, rows), in order."""
+
+    chunks: list[list[int]] = field(default_factory=list)
+    rows: int = 0
+
+
+def _lane_rows(plan, width: int, records) -> tuple[list, list]:
+    """``ingest.clean_values`` on (line, ord, values): rows for import_fix and import_errors."""
+    fields = list(CUSTOMER_PLAIN)
+    fixed, errors = [], []
+    for line, ord_, values in records:
+        r = ingest.clean_values(plan, line, values, width)
+        if r.data is not None:
+            fixed.append([line, ord_, True, *(r.data.get(f, ingest.CUSTOMER_EMPTY.get(f, "")) for f in fields)])
+        else:
+            fixed.append([line, ord_, False, *([None] * len(fields))])
+        errors += [(line, seq, e["column"], e["value"], e["message"]) for seq, e in enumerate(r.errors)]
+    return fixed, errors
+
+
+def _copy_rows(cur, table: str, columns: str, rows: list) -> None:
+    if rows:
+        with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
                 copy.write_row(row)
 
 
-def _map_values(cur, plan: list[tuple], width: int, lookups: ingest.Lookups) -> None:
-    """Parse each distinct value of the mapped and referring fields once, in Python."""
-    wanted = [(n, parse, i) for n, parse, _r, _c, i in plan if i is not None and CUSTOMER_RULES[n][0] == "mapped"]
-    wanted += [(f"ref:{n}", None, i) for n, _p, _r, _c, i in plan if i is not None and n in REFERENCES]
+def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int, total: int) -> Staged:
+    """COPY the plain lines as they are (line number and row number first); every other
+    record (quoted, misaligned, with a value out of the plain patterns) goes through the
+    Python lane at once. Blank records are skipped, as the Python path skips them."""
+    plain = _plain_line(plan, width)
+    match = plain.fullmatch if plain is not None else (lambda _line: None)
+    stage_cols = ", ".join(["line", "ord", *(f"c{i}" for i in range(width))])
+    fix_cols = ", ".join(["line", "ord", "ok", *CUSTOMER_PLAIN])
+    staged = Staged()
+    chunks = staged.chunks
+    ord_ = 0
+    done = False
+    while not done:
+        slow: list = []
+        with cur.copy(f"COPY import_stage ({stage_cols}) FROM STDIN (FORMAT csv)") as copy:
+            out: list[str] = []
+            taken = 0
+            for line in islice(lines, STAGE_LINES):
+                taken += 1
+                phys += 1
+                if match(line):
+                    if line.endswith("\r\n"):
+                        line = line[:-2] + "\n"
+                    elif not line.endswith("\n"):
+                        line += "\n"
+                    out.append(f"{phys},{ord_},{line}")
+                    if len(out) >= 1000:
+                        copy.write("".join(out))
+                        out.clear()
+                else:
+                    reader = csv.reader(chain([line], lines))
+                    values = next(reader, [])
+                    phys += reader.line_num - 1
+                    if not any(v.strip() for v in values):
+                        continue
+                    slow.append((phys, ord_, values))
+                if ord_ % chunk_rows == 0:
+                    chunks.append([phys, phys, 0])
+                chunks[-1][1] = phys
+                chunks[-1][2] += 1
+                ord_ += 1
+            done = taken < STAGE_LINES
+            copy.write("".join(out))
+        fixed, errors = _lane_rows(plan, width, slow)
+        _copy_rows(cur, "import_fix", fix_cols, fixed)
+        _copy_rows(cur, "import_errors", "line, seq, col, value, message", errors)
+        job_set_progress(job_id=job_id, done=min(phys, total) // 2, total=total)
+    staged.rows = ord_
+    return staged
+
+
+def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups) -> None:
+    """Parse each distinct value of the mapped fields once, with the field's own parser, and
+    look each distinct code (branch, advisor) up once: import_map holds the ones that pass."""
+    wanted = [(n, i) for n, _p, _r, _c, i in plan if i is not None and CUSTOMER_PLAIN[n][0] == "mapped"]
+    wanted += [(f"ref:{n}", i) for n, _p, _r, _c, i in plan if i is not None and n in REFERENCES]
     if not wanted:
         return
-    pairs = ", ".join(f"('{n}', btrim(coalesce(c{i}, ''), %(ws)s))" for n, _p, i in wanted)
+    pairs = ", ".join(f"('{n}', c{i})" for n, i in wanted)
+    lane_refs = " ".join(f"UNION SELECT 'ref:{n}', {n} FROM import_fix WHERE ok AND {n} <> ''" for n in REFERENCES)  # noqa: S608
     cur.execute(
-        f"SELECT DISTINCT x.f, x.v FROM import_stage CROSS JOIN LATERAL (VALUES {pairs}) x(f, v)"  # noqa: S608
-        " WHERE x.v <> '' AND bad IS NULL",
-        {"ws": WHITESPACE},
+        f"SELECT x.f, x.v FROM import_stage CROSS JOIN LATERAL (VALUES {pairs}) x(f, v)"  # noqa: S608
+        f" WHERE x.v IS NOT NULL {lane_refs}"
     )
-    parsers = {n: parse for n, parse, _i in wanted}
+    parsers = {n: parse for n, parse, _r, _c, _i in plan}
     refs = {"ref:home_branch": lookups.branches, "ref:owner": lookups.owners}
     found = []
     for f, raw in cur.fetchall():
         if f in refs:
             value = refs[f].get(raw)
-        elif CONTROL_CHARACTERS.search(raw):
-            value = None
         else:
             try:
                 value = parsers[f](raw)
@@ -277,43 +357,17 @@ def _map_values(cur, plan: list[tuple], width: int, lookups: ingest.Lookups) -> 
                 value = None
         if value is not None:
             found.append((f, raw, value.isoformat() if hasattr(value, "isoformat") else str(value)))
-    with cur.copy("COPY import_map (f, raw, value) FROM STDIN") as copy:
-        for row in found:
-            copy.write_row(row)
+    _copy_rows(cur, "import_map", "f, raw, value", found)
 
 
-def _python_lane(cur, plan: list[tuple], width: int) -> None:
-    """The rows the database did not take, through ``ingest.clean_values``: clean ones are
-    written back typed, the others' errors kept for their chunk's report."""
-    fields = list(CUSTOMER_RULES)
-    columns = ", ".join(f"s.c{i}" for i in range(width))
-    fixed = 0
+def _refused_lane(cur, plan: list[tuple], width: int) -> None:
+    """The plain rows with a mapped value the parsers refused: ``ingest.clean_values``
+    words their errors (they are refused rows; import_clean has them not ok)."""
     with connection.connection.cursor(name="import_lane", withhold=True) as lane:
-        lane.execute(
-            f"SELECT c.line, s.bad{', ' if width else ''}{columns} FROM import_clean c"  # noqa: S608
-            " JOIN import_stage s ON s.line = c.line WHERE NOT c.ok ORDER BY c.line"
-        )
+        lane.execute(_refused_sql(plan, width))
         while rows := lane.fetchmany(LANE_PAGE):
-            clean, errors = [], []
-            for line, bad, *raw in rows:
-                values = ["x"] * bad if bad is not None else [v or "" for v in raw]
-                r = ingest.clean_values(plan, line, values, width)
-                if r.data is not None:
-                    clean.append([line, *(r.data.get(f, ingest.CUSTOMER_EMPTY.get(f, "")) for f in fields)])
-                errors += [(line, seq, e["column"], e["value"], e["message"]) for seq, e in enumerate(r.errors)]
-            if clean:
-                with cur.copy(f"COPY import_fix (line, {', '.join(fields)}) FROM STDIN") as copy:  # noqa: S608
-                    for row in clean:
-                        copy.write_row(row)
-                fixed += len(clean)
-            if errors:
-                with cur.copy("COPY import_errors FROM STDIN") as copy:
-                    for row in errors:
-                        copy.write_row(row)
-    if fixed:
-        # Codes (branch, advisor) are the trimmed values the check already looked up.
-        assign = ", ".join(f"{f} = x.{f}" for f in fields)
-        cur.execute(f"UPDATE import_clean c SET ok = true, {assign} FROM import_fix x WHERE c.line = x.line")  # noqa: S608
+            _fixed, errors = _lane_rows(plan, width, [(r[0], None, [v or "" for v in r[1:]]) for r in rows])
+            _copy_rows(cur, "import_errors", "line, seq, col, value, message", errors)
 
 
 def _flagged_errors(rows, columns: dict[str, str]) -> list[tuple]:
@@ -340,54 +394,44 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
     job_set_progress(job_id=job_id, done=0, total=total)
     chunk_rows = settings.WORKBENCH_IMPORT_CHUNK_ROWS
     written = dict(JobChunk.objects.filter(job_id=job_id).values_list("lo", "result"))
-    fields = list(CUSTOMER_RULES)
     with connection.cursor() as django_cur:
         cur = django_cur.cursor
         try:
             cur.execute(DROP_SQL)
             with open(batch.file.path, "rb") as fh:
-                reader = csv.reader(ingest.decode_lines(fh))
-                headers = [h.strip() for h in next(reader, [])]
+                lines = ingest.decode_lines(fh)
+                header = csv.reader(lines)
+                headers = [h.strip() for h in next(header, [])]
                 width = len(headers)
                 plan = ingest.row_plan(schema, headers, columns)
-                stage_cols = ", ".join(f"c{i} text" for i in range(width))
-                cur.execute(
-                    f"CREATE TEMP TABLE import_stage ({stage_cols}{', ' if width else ''}line integer, bad integer)"
-                )
-                _stage(cur, reader, width, job_id, total)
+                stage_cols = "".join(f", c{i} text" for i in range(width))
+                fix_cols = ", ".join(f"{f} {CHECKED_TYPES.get(f, 'text')}" for f in CUSTOMER_PLAIN)
+                cur.execute(f"CREATE TEMP TABLE import_stage (line integer, ord integer{stage_cols})")
+                cur.execute(f"CREATE TEMP TABLE import_fix (line integer, ord integer, ok boolean, {fix_cols})")
+                cur.execute(ERRORS_SQL)
+                staged = _stage(cur, lines, header.line_num, plan, width, chunk_rows, job_id, total)
+            cur.execute("CREATE INDEX ON import_stage (ord)")
+            cur.execute("CREATE INDEX ON import_fix (ord)")
+            cur.execute("ANALYZE import_stage")
             cur.execute(MAP_SQL)
-            _map_values(cur, plan, width, ingest.Lookups())
-            cur.execute(_check_sql(plan, width), {"ws": WHITESPACE, "control": SQL_CONTROL})
-            fix_cols = ", ".join(f"{f} {CHECKED_TYPES.get(f, 'text')}" for f in fields)
-            cur.execute(f"CREATE TEMP TABLE import_fix (line integer, {fix_cols})")
-            cur.execute(ERRORS_SQL)
-            _python_lane(cur, plan, width)
+            _map_values(cur, plan, ingest.Lookups())
+            cur.execute(_view_sql(plan))
+            _refused_lane(cur, plan, width)
             cur.execute(DUPLICATES_SQL)
-            cur.execute("CREATE INDEX ON import_clean (ord)")
-            cur.execute(CHUNKS_SQL, {"size": chunk_rows})
-            chunks = cur.fetchall()
-            seen = sum(c[1] for c in chunks)
+            cur.execute("CREATE INDEX ON import_dups (line)")
+            seen = staged.rows
             job_set_progress(job_id=job_id, done=max(total, seen) // 2, total=max(total, seen))
             upsert, params = _upsert_sql(set(columns))
             reports = []
             done = 0
-            for k, rows, rejected, lo, hi in chunks:
+            for k, (first, last, rows) in enumerate(staged.chunks):
                 done += rows
-                if lo in written:  # written by an earlier run of this job
-                    reports.append(written[lo])
+                if first in written:  # written by an earlier run of this job
+                    reports.append(written[first])
                     continue
-                bounds = {"lo": k * chunk_rows, "hi": (k + 1) * chunk_rows}
+                bounds = {"lo": k * chunk_rows, "hi": (k + 1) * chunk_rows, "first": first, "last": last}
                 reports.append(
-                    upsert_chunk(
-                        cur,
-                        upsert,
-                        {**params, **bounds, "now": timezone.now()},
-                        (lo, hi),
-                        rows,
-                        rejected,
-                        columns,
-                        job_id,
-                    )
+                    upsert_chunk(cur, upsert, {**params, **bounds, "now": timezone.now()}, rows, columns, job_id)
                 )
                 job_set_progress(job_id=job_id, done=(max(total, seen) + done) // 2)
         finally:
@@ -397,17 +441,17 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
     return _report(reports, seen, schema)
 
 
-def upsert_chunk(cur, sql: str, params: dict, lines: tuple[int, int], rows: int, rejected: int, columns, job_id):
+def upsert_chunk(cur, sql: str, params: dict, rows: int, columns: dict, job_id: int) -> dict:
     """Write one chunk's valid rows and record the chunk, in one transaction."""
-    lo, hi = lines
     with transaction.atomic():
         cur.execute(sql, params)
         created, updated = cur.fetchone()
         cur.execute(FLAGGED_SQL, params)
         found = _flagged_errors(cur.fetchall(), columns)
-        cur.execute(CHUNK_ERRORS_SQL, {"lo": lo, "hi": hi})
+        cur.execute(CHUNK_ERRORS_SQL, params)
         found += [(line, seq, {"line": line, "column": c, "value": v, "message": e}) for line, seq, c, v, e in cur]
         found.sort(key=lambda f: (f[0], f[1]))
+        rejected = len({f[0] for f in found})
         valid = rows - rejected
         result = {
             "rows": rows,
@@ -418,7 +462,8 @@ def upsert_chunk(cur, sql: str, params: dict, lines: tuple[int, int], rows: int,
             "unchanged": valid - created - updated,
             "errors": [e for _line, _seq, e in found][: ingest.MAX_STORED_ERRORS],
         }
-        JobChunk.objects.create(job_id=job_id, lo=lo, hi=hi + 1, done_at=timezone.now(), result=result)
+        lo, hi = params["first"], params["last"] + 1
+        JobChunk.objects.create(job_id=job_id, lo=lo, hi=hi, done_at=timezone.now(), result=result)
     return result
 
 
