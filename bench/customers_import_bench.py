@@ -71,7 +71,7 @@ def write_csv(path: str, n: int, prefix: str) -> None:
             )
 
 
-PHASES = ("_stage", "_map_values", "_python_lane", "upsert_chunk")
+PHASES = ("_stage", "_map_values", "_refused_lane", "upsert_chunk")
 phase_seconds: dict[str, float] = {}
 
 
@@ -106,7 +106,7 @@ def phases(total: float) -> str:
     shown = {
         "stage (read + COPY)": phase_seconds.get("_stage", 0.0),
         "map distinct values": phase_seconds.get("_map_values", 0.0),
-        "Python lane": phase_seconds.get("_python_lane", 0.0),
+        "refused lane": phase_seconds.get("_refused_lane", 0.0),
         "upsert + chunk records": phase_seconds.get("upsert_chunk", 0.0),
     }
     shown["check SQL + rest"] = total - sum(shown.values())

@@ -37,6 +37,7 @@ from itertools import chain, islice
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from core.models import JobChunk
@@ -79,10 +80,14 @@ TABLES = ("import_stage", "import_map", "import_fix", "import_errors", "import_d
 DROP_SQL = "DROP VIEW IF EXISTS import_clean; DROP TABLE IF EXISTS " + ", ".join(TABLES)
 MAP_SQL = "CREATE TEMP TABLE import_map (f text, raw text, value text, PRIMARY KEY (f, raw))"
 ERRORS_SQL = "CREATE TEMP TABLE import_errors (line integer, seq integer, col text, value text, message text)"
+# Rows whose customer number came on an earlier clean row: the numbers seen twice first
+# (on the raw values, no joins), then the clean rows of those numbers only.
 DUPLICATES_SQL = (
-    "CREATE TEMP TABLE import_dups AS SELECT c.line, k.first FROM import_clean c JOIN ("
-    " SELECT customer_no, min(line) AS first FROM import_clean WHERE ok GROUP BY customer_no HAVING count(*) > 1"
-    ") k ON k.customer_no = c.customer_no WHERE c.ok AND c.line > k.first"
+    "CREATE TEMP TABLE import_dups AS WITH k AS (SELECT no FROM (SELECT {no} AS no FROM import_stage"
+    " UNION ALL SELECT customer_no FROM import_fix WHERE ok) a GROUP BY no HAVING count(*) > 1),"
+    " c AS (SELECT line, customer_no FROM import_clean WHERE ok AND customer_no IN (SELECT no FROM k)),"
+    " f AS (SELECT customer_no, min(line) AS first FROM c GROUP BY customer_no)"
+    " SELECT c.line, f.first FROM c JOIN f USING (customer_no) WHERE c.line > f.first"
 )
 VALID = (
     "c.ok AND d.first IS NULL AND (c.home_branch = '' OR c.home_branch_id IS NOT NULL)"
@@ -126,18 +131,19 @@ def _has_nul(path: str) -> bool:
 # --- the statements, built from the file's shape -------------------------------------------------
 
 
-def _plain_line(plan: list[tuple], width: int) -> re.Pattern | None:
-    """A line of plain values only (no quotes), each as the Python path would take it."""
+def _plain_line(plan: list[tuple], width: int) -> tuple[re.Pattern | None, list[str]]:
+    """A line of plain values only (no quotes), each as the Python path would take it; it
+    captures the values parsed once per distinct value (named as in import_map)."""
     by_column: dict[int, tuple] = {}
     for name, _parse, required, _column, i in plan:
         if i is None:
             if required:
-                return None  # every row is refused: the Python lane words it
+                return None, []  # every row is refused: the Python lane words it
             continue
         if i in by_column:
-            return None  # one column feeding two fields: the Python lane
+            return None, []  # one column feeding two fields: the Python lane
         by_column[i] = (name, required)
-    parts = []
+    parts, captured = [], []
     for i in range(width):
         if i not in by_column:
             parts.append(r'[^,"\r\n]*')
@@ -150,8 +156,12 @@ def _plain_line(plan: list[tuple], width: int) -> re.Pattern | None:
             body = f"{EDGE}(?:{INNER}*{EDGE})?"
         else:
             body = rule[1]
-        parts.append(f"(?:{body})" if required else f"(?:{body})?")
-    return re.compile(",".join(parts) + r"\r?\n?")
+        part = f"(?:{body})" if required else f"(?:{body})?"
+        if rule[0] == "mapped" or name in REFERENCES:
+            captured.append(name if rule[0] == "mapped" else f"ref:{name}")
+            part = f"({part})"
+        parts.append(part)
+    return re.compile(",".join(parts) + r"\r?\n?"), captured
 
 
 def _fields_sql(plan: list[tuple]) -> tuple[list[str], list[str], list[str]]:
@@ -206,8 +216,19 @@ def _refused_sql(plan: list[tuple], width: int) -> str:
     )
 
 
-def _upsert_sql(present: set[str]) -> tuple[str, dict]:
-    """One chunk's INSERT .. ON CONFLICT, as ``ingest._upsert_customers_pg`` writes it."""
+@dataclass(frozen=True)
+class Writes:
+    """A chunk's statements: new customers (a plain INSERT), changed ones (only the rows that
+    differ reach the ON CONFLICT, so an unchanged customer is not even locked) and, should a
+    customer appear meanwhile, the one INSERT .. ON CONFLICT of ``ingest._upsert_customers_pg``."""
+
+    new: str
+    changed: str
+    upsert: str
+    params: dict
+
+
+def _writes(present: set[str]) -> Writes:
     table = m.Customer._meta.db_table
     present = ingest.customer_present(present)
     cols = [c for c in ingest.CUSTOMER_COLUMNS if c in present or c == "customer_no"]
@@ -219,7 +240,7 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
             " WHEN c.aum >= %(base)s THEN 'base' ELSE 'long_tail' END"
         ),
     }
-    select = [derived.get(col, f"c.{col}") for col in cols]
+    values = {col: derived.get(col, f"c.{col}") for col in cols}
     params: dict = {
         "private": settings.WORKBENCH_TIER_PRIVATE_MIN,
         "wealth": settings.WORKBENCH_TIER_WEALTH_MIN,
@@ -227,6 +248,7 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
         "attributes": Jsonb({}),
     }
     unmapped = [c for c in ingest.CUSTOMER_COLUMNS if c not in cols and ingest.CUSTOMER_EMPTY.get(c, "") is not None]
+    select = list(values.values())
     for col in unmapped:
         params[f"empty_{col}"] = ingest.CUSTOMER_EMPTY.get(col, "")
         select.append(f"%(empty_{col})s")
@@ -236,16 +258,25 @@ def _upsert_sql(present: set[str]) -> tuple[str, dict]:
         f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
         f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
     )
-    insert_cols = ", ".join([*cols, *unmapped, "attributes", "created_at", "updated_at"])
-    sql = (
-        f"WITH w AS (INSERT INTO {table} ({insert_cols}) "  # noqa: S608
+    differs_now = (
+        f"({', '.join(f'x.{c}' for c in updatable)}) IS DISTINCT FROM ({', '.join(values[c] for c in updatable)})"
+    )
+    insert = (
+        f"INSERT INTO {table} ({', '.join([*cols, *unmapped, 'attributes', 'created_at', 'updated_at'])}) "  # noqa: S608
         f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s"
         " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
-        f" WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND {VALID}"
-        f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ} RETURNING (xmax = 0) AS created)"
-        " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w"
     )
-    return sql, params
+    where = f" WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND {VALID}"
+    conflict = f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ}"
+    return Writes(
+        new=insert + where + f" AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.customer_no = c.customer_no)",  # noqa: S608
+        changed=insert + f" JOIN {table} x ON x.customer_no = c.customer_no" + where + f" AND {differs_now}" + conflict,
+        upsert=(
+            f"WITH w AS ({insert}{where}{conflict} RETURNING (xmax = 0) AS created)"  # noqa: S608
+            " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w"
+        ),
+        params=params,
+    )
 
 
 # --- the phases ----------------------------------------------------------------------------------
@@ -257,6 +288,7 @@ class Staged:
 
     chunks: list[list[int]] = field(default_factory=list)
     rows: int = 0
+    distinct: set[tuple[str, str]] = field(default_factory=set)  # (import_map name, value)
 
 
 def _lane_rows(plan, width: int, records) -> tuple[list, list]:
@@ -284,8 +316,13 @@ def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int
     """COPY the plain lines as they are (line number and row number first); every other
     record (quoted, misaligned, with a value out of the plain patterns) goes through the
     Python lane at once. Blank records are skipped, as the Python path skips them."""
-    plain = _plain_line(plan, width)
+    plain, captured = _plain_line(plan, width)
     match = plain.fullmatch if plain is not None else (lambda _line: None)
+    distinct: set[tuple] = set()
+    remember = distinct.add
+    per_field: list[set[str]] = [set() for _ in captured]
+    lane_refs: set[tuple[str, str]] = set()
+    ref_at = {f"ref:{n}": 3 + list(CUSTOMER_PLAIN).index(n) for n in REFERENCES}
     stage_cols = ", ".join(["line", "ord", *(f"c{i}" for i in range(width))])
     fix_cols = ", ".join(["line", "ord", "ok", *CUSTOMER_PLAIN])
     staged = Staged()
@@ -300,7 +337,9 @@ def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int
             for line in islice(lines, STAGE_LINES):
                 taken += 1
                 phys += 1
-                if match(line):
+                found = match(line)
+                if found:
+                    remember(found.groups())
                     if line.endswith("\r\n"):
                         line = line[:-2] + "\n"
                     elif not line.endswith("\n"):
@@ -323,31 +362,27 @@ def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int
                 ord_ += 1
             done = taken < STAGE_LINES
             copy.write("".join(out))
+        for t in distinct:  # per field, so the memory holds distinct values, not combinations
+            for k, value in enumerate(t):
+                per_field[k].add(value)
+        distinct.clear()
         fixed, errors = _lane_rows(plan, width, slow)
+        lane_refs.update((f, row[at]) for row in fixed if row[2] for f, at in ref_at.items() if row[at])
         _copy_rows(cur, "import_fix", fix_cols, fixed)
         _copy_rows(cur, "import_errors", "line, seq, col, value, message", errors)
         job_set_progress(job_id=job_id, done=min(phys, total) // 2, total=total)
     staged.rows = ord_
+    staged.distinct = {(f, v) for f, values in zip(captured, per_field, strict=True) for v in values if v} | lane_refs
     return staged
 
 
-def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups) -> None:
+def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[tuple[str, str]]) -> None:
     """Parse each distinct value of the mapped fields once, with the field's own parser, and
     look each distinct code (branch, advisor) up once: import_map holds the ones that pass."""
-    wanted = [(n, i) for n, _p, _r, _c, i in plan if i is not None and CUSTOMER_PLAIN[n][0] == "mapped"]
-    wanted += [(f"ref:{n}", i) for n, _p, _r, _c, i in plan if i is not None and n in REFERENCES]
-    if not wanted:
-        return
-    pairs = ", ".join(f"('{n}', c{i})" for n, i in wanted)
-    lane_refs = " ".join(f"UNION SELECT 'ref:{n}', {n} FROM import_fix WHERE ok AND {n} <> ''" for n in REFERENCES)  # noqa: S608
-    cur.execute(
-        f"SELECT x.f, x.v FROM import_stage CROSS JOIN LATERAL (VALUES {pairs}) x(f, v)"  # noqa: S608
-        f" WHERE x.v IS NOT NULL {lane_refs}"
-    )
     parsers = {n: parse for n, parse, _r, _c, _i in plan}
     refs = {"ref:home_branch": lookups.branches, "ref:owner": lookups.owners}
     found = []
-    for f, raw in cur.fetchall():
+    for f, raw in distinct:
         if f in refs:
             value = refs[f].get(raw)
         else:
@@ -414,14 +449,15 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
             cur.execute("CREATE INDEX ON import_fix (ord)")
             cur.execute("ANALYZE import_stage")
             cur.execute(MAP_SQL)
-            _map_values(cur, plan, ingest.Lookups())
+            _map_values(cur, plan, ingest.Lookups(), staged.distinct)
             cur.execute(_view_sql(plan))
             _refused_lane(cur, plan, width)
-            cur.execute(DUPLICATES_SQL)
+            no = next((f"c{i}" for n, _p, _r, _c, i in plan if n == "customer_no" and i is not None), "NULL::text")
+            cur.execute(DUPLICATES_SQL.format(no=no))
             cur.execute("CREATE INDEX ON import_dups (line)")
             seen = staged.rows
             job_set_progress(job_id=job_id, done=max(total, seen) // 2, total=max(total, seen))
-            upsert, params = _upsert_sql(set(columns))
+            writes = _writes(set(columns))
             reports = []
             done = 0
             for k, (first, last, rows) in enumerate(staged.chunks):
@@ -430,9 +466,8 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                     reports.append(written[first])
                     continue
                 bounds = {"lo": k * chunk_rows, "hi": (k + 1) * chunk_rows, "first": first, "last": last}
-                reports.append(
-                    upsert_chunk(cur, upsert, {**params, **bounds, "now": timezone.now()}, rows, columns, job_id)
-                )
+                params = {**writes.params, **bounds, "now": timezone.now()}
+                reports.append(upsert_chunk(cur, writes, params, rows, columns, job_id))
                 job_set_progress(job_id=job_id, done=(max(total, seen) + done) // 2)
         finally:
             with contextlib.suppress(DatabaseError):  # the session's temporary tables go with it anyway
@@ -441,11 +476,18 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
     return _report(reports, seen, schema)
 
 
-def upsert_chunk(cur, sql: str, params: dict, rows: int, columns: dict, job_id: int) -> dict:
+def upsert_chunk(cur, writes: Writes, params: dict, rows: int, columns: dict, job_id: int) -> dict:
     """Write one chunk's valid rows and record the chunk, in one transaction."""
     with transaction.atomic():
-        cur.execute(sql, params)
-        created, updated = cur.fetchone()
+        try:
+            with transaction.atomic():
+                cur.execute(writes.new, params)
+                created = cur.rowcount
+                cur.execute(writes.changed, params)
+                updated = cur.rowcount
+        except UniqueViolation:  # someone created one of these customers meanwhile
+            cur.execute(writes.upsert, params)
+            created, updated = cur.fetchone()
         cur.execute(FLAGGED_SQL, params)
         found = _flagged_errors(cur.fetchall(), columns)
         cur.execute(CHUNK_ERRORS_SQL, params)
