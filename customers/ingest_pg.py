@@ -76,7 +76,7 @@ REFERENCES = {"home_branch": "home_branch_id", "owner": "owner_id"}
 STAGE_LINES = 50_000  # lines per COPY while staging (the job's progress moves between them)
 LANE_PAGE = 5_000
 
-TABLES = ("import_stage", "import_map", "import_fix", "import_errors", "import_dups")
+TABLES = ("import_stage", "import_map", "import_fix", "import_errors", "import_dups", "import_ready")
 DROP_SQL = "DROP VIEW IF EXISTS import_clean; DROP TABLE IF EXISTS " + ", ".join(TABLES)
 MAP_SQL = "CREATE TEMP TABLE import_map (f text, raw text, value text, PRIMARY KEY (f, raw))"
 ERRORS_SQL = "CREATE TEMP TABLE import_errors (line integer, seq integer, col text, value text, message text)"
@@ -94,9 +94,8 @@ VALID = (
     " AND (c.owner = '' OR c.owner_id IS NOT NULL)"
 )
 FLAGGED_SQL = (
-    "SELECT c.line, c.customer_no, d.first, c.home_branch, c.home_branch_id IS NULL, c.owner, c.owner_id IS NULL"  # noqa: S608
-    " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
-    " WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND c.ok AND NOT (" + VALID + ")"
+    "SELECT line, customer_no, dup_of, home_branch, no_branch, owner, no_owner FROM import_ready"
+    " WHERE ord >= %(lo)s AND ord < %(hi)s AND ok AND NOT valid"
 )
 CHUNK_ERRORS_SQL = (
     "SELECT line, seq, col, value, message FROM import_errors WHERE line >= %(first)s AND line <= %(last)s"
@@ -218,10 +217,14 @@ def _refused_sql(plan: list[tuple], width: int) -> str:
 
 @dataclass(frozen=True)
 class Writes:
-    """A chunk's statements: new customers (a plain INSERT), changed ones (only the rows that
-    differ reach the ON CONFLICT, so an unchanged customer is not even locked) and, should a
-    customer appear meanwhile, the one INSERT .. ON CONFLICT of ``ingest._upsert_customers_pg``."""
+    """The statements of a run. ``ready`` makes import_ready once: every row with its
+    verdict (``valid``), its column values as the customer table holds them, and whether
+    that customer exists and differs (one hash join with the customer table). Then per
+    chunk: new customers by a plain INSERT, changed ones through the ON CONFLICT (an
+    unchanged customer is not even locked) and, should a customer appear meanwhile, the
+    one INSERT .. ON CONFLICT of ``ingest._upsert_customers_pg``."""
 
+    ready: str
     new: str
     changed: str
     upsert: str
@@ -248,7 +251,7 @@ def _writes(present: set[str]) -> Writes:
         "attributes": Jsonb({}),
     }
     unmapped = [c for c in ingest.CUSTOMER_COLUMNS if c not in cols and ingest.CUSTOMER_EMPTY.get(c, "") is not None]
-    select = list(values.values())
+    select = [f"r.{c}" for c in cols]
     for col in unmapped:
         params[f"empty_{col}"] = ingest.CUSTOMER_EMPTY.get(col, "")
         select.append(f"%(empty_{col})s")
@@ -261,18 +264,27 @@ def _writes(present: set[str]) -> Writes:
     differs_now = (
         f"({', '.join(f'x.{c}' for c in updatable)}) IS DISTINCT FROM ({', '.join(values[c] for c in updatable)})"
     )
+    ready = (
+        "CREATE TEMP TABLE import_ready AS SELECT c.line, c.ord, c.ok, d.first AS dup_of,"  # noqa: S608
+        f" {VALID} AS valid, c.home_branch, c.owner,"
+        " c.home_branch_id IS NULL AS no_branch, c.owner_id IS NULL AS no_owner,"
+        f" {', '.join(f'{v} AS {c}' for c, v in values.items())},"
+        f" x.id IS NOT NULL AS existing, x.id IS NOT NULL AND {differs_now} AS differs"
+        " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
+        f" LEFT JOIN {table} x ON x.customer_no = c.customer_no"
+    )
     insert = (
         f"INSERT INTO {table} ({', '.join([*cols, *unmapped, 'attributes', 'created_at', 'updated_at'])}) "  # noqa: S608
-        f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s"
-        " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
+        f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s FROM import_ready r"
+        " WHERE r.ord >= %(lo)s AND r.ord < %(hi)s AND r.valid"
     )
-    where = f" WHERE c.ord >= %(lo)s AND c.ord < %(hi)s AND {VALID}"
     conflict = f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ}"
     return Writes(
-        new=insert + where + f" AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.customer_no = c.customer_no)",  # noqa: S608
-        changed=insert + f" JOIN {table} x ON x.customer_no = c.customer_no" + where + f" AND {differs_now}" + conflict,
+        ready=ready,
+        new=insert + " AND NOT r.existing",
+        changed=insert + " AND r.differs" + conflict,
         upsert=(
-            f"WITH w AS ({insert}{where}{conflict} RETURNING (xmax = 0) AS created)"  # noqa: S608
+            f"WITH w AS ({insert}{conflict} RETURNING (xmax = 0) AS created)"  # noqa: S608
             " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM w"
         ),
         params=params,
@@ -445,8 +457,6 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                 cur.execute(f"CREATE TEMP TABLE import_fix (line integer, ord integer, ok boolean, {fix_cols})")
                 cur.execute(ERRORS_SQL)
                 staged = _stage(cur, lines, header.line_num, plan, width, chunk_rows, job_id, total)
-            cur.execute("CREATE INDEX ON import_stage (ord)")
-            cur.execute("CREATE INDEX ON import_fix (ord)")
             cur.execute("ANALYZE import_stage")
             cur.execute(MAP_SQL)
             _map_values(cur, plan, ingest.Lookups(), staged.distinct)
@@ -454,10 +464,11 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
             _refused_lane(cur, plan, width)
             no = next((f"c{i}" for n, _p, _r, _c, i in plan if n == "customer_no" and i is not None), "NULL::text")
             cur.execute(DUPLICATES_SQL.format(no=no))
-            cur.execute("CREATE INDEX ON import_dups (line)")
+            writes = _writes(set(columns))
+            cur.execute(writes.ready, writes.params)
+            cur.execute("CREATE INDEX ON import_ready (ord)")
             seen = staged.rows
             job_set_progress(job_id=job_id, done=max(total, seen) // 2, total=max(total, seen))
-            writes = _writes(set(columns))
             reports = []
             done = 0
             for k, (first, last, rows) in enumerate(staged.chunks):
