@@ -457,7 +457,6 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                 cur.execute(f"CREATE TEMP TABLE import_fix (line integer, ord integer, ok boolean, {fix_cols})")
                 cur.execute(ERRORS_SQL)
                 staged = _stage(cur, lines, header.line_num, plan, width, chunk_rows, job_id, total)
-            cur.execute("ANALYZE import_stage")
             cur.execute(MAP_SQL)
             _map_values(cur, plan, ingest.Lookups(), staged.distinct)
             cur.execute(_view_sql(plan))
