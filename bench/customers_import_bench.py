@@ -1,6 +1,7 @@
 """Benchmark the customer CSV import end to end on PostgreSQL against the raw COPY (issue 15).
 
-    DATABASE_URL=postgres://root@127.0.0.1:5432/<fresh db> .venv/bin/python bench/customers_import_bench.py [N] [--no-python]
+    DATABASE_URL=postgres://root@127.0.0.1:5432/<fresh db> \\
+        .venv/bin/python bench/customers_import_bench.py [N] [--no-python]
 
 Writes a CSV of N (default 1,000,000) customers with Chinese headers, uploads it through
 ``import_batch_create`` and runs the work of the Celery task twice per path:
@@ -154,7 +155,8 @@ def main() -> None:
 
     floor = raw_copy(path)
     print(
-        f"raw COPY     : {n:,} rows in {floor:.2f}s = {n / floor:,.0f} rows/s (the floor); load {os.getloadavg()[0]:.1f}"
+        f"raw COPY     : {n:,} rows in {floor:.2f}s = {n / floor:,.0f} rows/s (the floor); "
+        f"load {os.getloadavg()[0]:.1f}"
     )
     secs, report = run(path, admin)
     report_line("SQL first", n, secs, report, floor)
