@@ -159,3 +159,28 @@ def test_a_reimport_writes_nothing_on_either_path(world, state, monkeypatch):
     python, sql = _both(world.lead_a, content, monkeypatch)
     assert sql["report"] == python["report"]
     assert sql["report"]["created"] == sql["report"]["updated"] == 0 and sql["report"]["unchanged"] == 10
+
+
+def test_a_customer_created_meanwhile_is_updated_not_refused(world, state, monkeypatch):
+    """Someone creates one of the file's new customers between the check and the write:
+    the plain INSERT of new customers meets the unique key and the chunk is written by the
+    one INSERT .. ON CONFLICT instead, nothing refused or doubled."""
+    real = ingest_pg.upsert_chunk
+
+    def racing(*args, **kwargs):
+        if not m.Customer.objects.filter(customer_no="P01").exists():
+            CustomerFactory(customer_no="P01", name="别人先建")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_pg, "upsert_chunk", racing)
+    content = (HEADER + f"P01,张一,男,1980-01-01,13800000001,,上海,80000,SH01,{state},成熟,\n").encode()
+    batch = services.import_batch_create(
+        actor=world.lead_a, kind="customers", uploaded_file=SimpleUploadedFile("c.csv", content)
+    )
+    services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=True)
+    batch.refresh_from_db()
+    services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
+    batch.refresh_from_db()
+    assert batch.report["created"] == 0 and batch.report["updated"] == 1 and batch.report["rejected"] == 0
+    p01 = m.Customer.objects.get(customer_no="P01")
+    assert p01.name == "张一" and p01.owner == world.advisor_a
