@@ -433,7 +433,7 @@ def guess_mapping(kind: str, headers: list[str]) -> dict[str, str]:
 # --- reading files ------------------------------------------------------------------------------
 
 
-def _decode_lines(raw: io.BufferedIOBase) -> Iterator[str]:
+def decode_lines(raw: io.BufferedIOBase) -> Iterator[str]:
     head = raw.read(65536)
     encoding = "utf-8-sig"
     try:
@@ -485,7 +485,7 @@ def read_table(fileobj, name: str) -> tuple[list[str], Iterator[tuple[int, list[
             wb.close()
 
         return headers, it()
-    reader = csv.reader(_decode_lines(fileobj))
+    reader = csv.reader(decode_lines(fileobj))
     headers = [h.strip() for h in next(reader, [])]
 
     def it_csv():
@@ -581,16 +581,18 @@ class DuplicateKeys:
         key = tuple(r.data.get(k) for k in self.key)
         first = self.first.setdefault(key, r.line)
         if first != r.line:
-            r.errors.append(
-                {
-                    "line": r.line,
-                    "column": self.column,
-                    "value": printable(str(key[0])[:100]),
-                    "message": _("Appears again in this file (first on line %(line)d); keep one of the rows.")
-                    % {"line": first},
-                }
-            )
+            r.errors.append(duplicate_error(r.line, self.column, key[0], first))
             r.data = None
+
+
+def duplicate_error(line: int, column: str, key, first: int) -> dict:
+    """The error of a row whose key came earlier in the file, on line ``first``."""
+    return {
+        "line": line,
+        "column": column,
+        "value": printable(str(key)[:100]),
+        "message": _("Appears again in this file (first on line %(line)d); keep one of the rows.") % {"line": first},
+    }
 
 
 class Lookups:
@@ -610,6 +612,12 @@ class Lookups:
     def customers(numbers) -> dict[str, int]:
         return dict(m.Customer.objects.filter(customer_no__in=set(numbers)).values_list("customer_no", "id"))
 
+
+# A customer's references to other tables, and the error when the code is unknown.
+CUSTOMER_REFERENCE_ERRORS = {
+    "home_branch": gettext_lazy("No branch with this code."),
+    "owner": gettext_lazy("No staff member with this employee number."),
+}
 
 SNAPSHOT_PARTS = ("deposits", "wealth", "funds", "insurance", "other")
 # Rounding of the parts in a source system: a cent per part.
@@ -637,11 +645,11 @@ def resolve(schema: Schema, rows: list[RowResult], lookups: Lookups, columns: di
             if "home_branch" in d:
                 d["home_branch_id"] = lookups.branches.get(d["home_branch"])
                 if d["home_branch_id"] is None:
-                    fail(r, "home_branch", d["home_branch"], _("No branch with this code."))
+                    fail(r, "home_branch", d["home_branch"], str(CUSTOMER_REFERENCE_ERRORS["home_branch"]))
             if "owner" in d:
                 d["owner_id"] = lookups.owners.get(d["owner"])
                 if d["owner_id"] is None:
-                    fail(r, "owner", d["owner"], _("No staff member with this employee number."))
+                    fail(r, "owner", d["owner"], str(CUSTOMER_REFERENCE_ERRORS["owner"]))
         elif schema.kind == m.ImportKind.HOLDINGS:
             d["product_id"] = lookups.products.get(d["product_code"])
             if d["product_id"] is None:
@@ -728,6 +736,21 @@ def _customer_values(d: dict) -> dict:
     v = {c: d.get(c, CUSTOMER_EMPTY.get(c, "")) for c in CUSTOMER_COLUMNS}
     v.update(m.derived_columns(mobile=v["mobile"], id_number=v["id_number"], aum=v["aum"]))
     return v
+
+
+# A mapped field also sets the columns that follow it.
+CUSTOMER_FOLLOWERS = {
+    "mobile": "mobile_last4",
+    "id_number": "id_last4",
+    "aum": "tier",
+    "home_branch": "home_branch_id",
+    "owner": "owner_id",
+}
+
+
+def customer_present(present: set[str]) -> set[str]:
+    """The customer columns a file with these mapped fields writes (the others are left alone)."""
+    return set(present) | {CUSTOMER_FOLLOWERS[f] for f in present if f in CUSTOMER_FOLLOWERS}
 
 
 def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
@@ -862,17 +885,7 @@ def write_chunk(schema: Schema, rows: list[dict], present: set[str], *, actor) -
     if kind == m.ImportKind.CUSTOMERS:
         values = [_customer_values(d) for d in rows]
         dedup = {v["customer_no"]: v for v in values}
-        present = set(present)
-        if "mobile" in present:
-            present.add("mobile_last4")
-        if "id_number" in present:
-            present.add("id_last4")
-        if "aum" in present:
-            present.add("tier")
-        if "home_branch" in present:
-            present.add("home_branch_id")
-        if "owner" in present:
-            present.add("owner_id")
+        present = customer_present(present)
         if connection.vendor == "postgresql":
             c = _upsert_customers_pg(list(dedup.values()), present)
             c.unchanged += len(values) - len(dedup)
@@ -1019,7 +1032,7 @@ def write_rows(schema: Schema, rows: list[RowResult], present: set[str], columns
 # --- running a batch (services.imports.import_batch_run) -------------------------------------
 
 
-def _count_rows(path: str, name: str) -> int:
+def count_rows(path: str, name: str) -> int:
     if name.lower().endswith((".xlsx", ".xlsm")):
         wb = openpyxl.load_workbook(path, read_only=True)
         n = max((wb.worksheets[0].max_row or 1) - 1, 0)
@@ -1123,7 +1136,7 @@ def batch_process(*, batch_id: int, job_id: int, dry_run: bool, actor=None) -> d
     columns = batch.columns
     path = batch.file.path
     chunk_rows = settings.WORKBENCH_IMPORT_CHUNK_ROWS
-    total = _count_rows(path, batch.original_name)
+    total = count_rows(path, batch.original_name)
     job_set_progress(job_id=job_id, done=0, total=total)
     lookups = Lookups()
     counts = Counts()

@@ -15,7 +15,7 @@ from core.audit import audit_record
 from core.models import Job, JobChunk
 from core.services import job_claim, job_create, job_enqueue, job_finish, job_start
 
-from .. import ingest
+from .. import ingest, ingest_pg
 from ..access import can_view_import_batch
 from ..models import (
     ImportBatch,
@@ -132,8 +132,9 @@ def import_batch_run(*, batch_id: int, job_id: int) -> None:
     """Dry-run or import one uploaded file, as the job's params say (the body of the
     ``customers.import_batch_run`` task).
 
-    Not one transaction: ``ingest.batch_process`` commits chunk by chunk (and on
-    PostgreSQL writes from two threads with their own connections), so a million-row file
+    Not one transaction: ``ingest_pg.batch_process`` (a CSV of customers on PostgreSQL:
+    staged with COPY and checked in SQL) and ``ingest.batch_process`` (the rest) commit
+    chunk by chunk, so a million-row file
     never holds one transaction open. Each chunk commits with its record, so a run that
     starts again (a redelivered message, or the job sweeper once the job has gone quiet)
     skips what is written and finishes with the same report. A duplicate message while
@@ -153,7 +154,7 @@ def import_batch_run(*, batch_id: int, job_id: int) -> None:
     job_start(job_id=job_id)
     with translation.override(job.params.get("language") or "zh-hans"):
         try:
-            report = ingest.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
+            report = ingest_pg.batch_process(batch_id=batch_id, job_id=job_id, dry_run=dry_run, actor=batch.created_by)
             summary = {k: v for k, v in report.items() if k not in ("errors", "preview", "preview_fields", "changes")}
             with transaction.atomic():
                 updates = {"total_rows": report["rows"]}

@@ -10,12 +10,12 @@ import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.models import Job, JobChunk
-from customers import ingest, tasks
+from customers import ingest, ingest_pg, tasks
 from customers import models as m
 from customers.services import imports as services
 from org.tests.factories import BranchFactory
@@ -305,7 +305,7 @@ class TestTask:
 
     def test_a_transient_database_error_is_retried(self, queued, monkeypatch):
         batch, job = queued
-        real, calls = ingest.batch_process, []
+        real, calls = ingest_pg.batch_process, []
 
         def flaky(**kwargs):
             calls.append(kwargs["batch_id"])
@@ -313,7 +313,7 @@ class TestTask:
                 raise OperationalError("server closed the connection unexpectedly")
             return real(**kwargs)
 
-        monkeypatch.setattr(ingest, "batch_process", flaky)
+        monkeypatch.setattr(ingest_pg, "batch_process", flaky)
         assert tasks.import_batch_run.apply(args=(batch.pk, job.pk)).successful()
         batch.refresh_from_db()
         assert calls == [batch.pk, batch.pk]
@@ -327,7 +327,7 @@ class TestTask:
             calls.append(1)
             raise OperationalError("the database is down")
 
-        monkeypatch.setattr(ingest, "batch_process", down)
+        monkeypatch.setattr(ingest_pg, "batch_process", down)
         assert tasks.import_batch_run.apply(args=(batch.pk, job.pk)).failed()
         batch.refresh_from_db()
         assert len(calls) == 1 + tasks.import_batch_run.max_retries
@@ -342,7 +342,7 @@ class TestTask:
             calls.append(1)
             raise ValueError("bad file")
 
-        monkeypatch.setattr(ingest, "batch_process", broken)
+        monkeypatch.setattr(ingest_pg, "batch_process", broken)
         services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
         batch.refresh_from_db()
         assert calls == [1] and batch.status == m.ImportBatch.Status.FAILED
@@ -415,7 +415,17 @@ class TestHostileFiles:
         assert "U+0000" in str(exc.value)
         assert not m.ImportBatch.objects.exists()
 
-    def test_an_import_that_stops_mid_file_resumes_without_writing_a_chunk_twice(self, world, settings, monkeypatch):
+    @pytest.mark.parametrize("path", ["python", "sql"])
+    def test_an_import_that_stops_mid_file_resumes_without_writing_a_chunk_twice(
+        self, world, settings, monkeypatch, path
+    ):
+        """The Python path (``ingest.write_chunk``) and the SQL path of PostgreSQL
+        (``ingest_pg.upsert_chunk``) both commit a chunk with its record."""
+        if path == "sql" and connection.vendor != "postgresql":
+            pytest.skip("the SQL path is PostgreSQL's")
+        if path == "python":
+            monkeypatch.setattr(ingest_pg, "FAST_KINDS", frozenset())
+        module, writer = (ingest, "write_chunk") if path == "python" else (ingest_pg, "upsert_chunk")
         settings.WORKBENCH_IMPORT_CHUNK_ROWS = 2
         BranchFactory(code="SH01")
         rows = "".join(f"R{i},客户{i},138000000{i:02d},,1000,SH01\n" for i in range(7))
@@ -424,7 +434,7 @@ class TestHostileFiles:
         batch.refresh_from_db()
         monkeypatch.setattr(services, "job_enqueue", lambda *args, **kwargs: None)
         job = services.import_batch_start(actor=world.lead_a, batch=batch, dry_run=False)
-        real, calls = ingest.write_chunk, {"n": 0}
+        real, calls = getattr(module, writer), {"n": 0}
 
         def dying(*args, **kwargs):
             calls["n"] += 1
@@ -432,13 +442,13 @@ class TestHostileFiles:
                 raise SystemExit("worker killed")  # the process dies in the third chunk
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(ingest, "write_chunk", dying)
+        monkeypatch.setattr(module, writer, dying)
         with pytest.raises(SystemExit):
             tasks.import_batch_run.apply(args=(batch.pk, job.pk))
         assert JobChunk.objects.filter(job=job).count() == 2
         assert m.Customer.objects.filter(customer_no__startswith="R").count() == 4
         # the sweeper sends the job again once it has been quiet for a lease
-        monkeypatch.setattr(ingest, "write_chunk", real)
+        monkeypatch.setattr(module, writer, real)
         tasks.import_batch_run.apply(args=(batch.pk, job.pk))  # too soon: refused
         assert JobChunk.objects.filter(job=job).count() == 2
         Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
