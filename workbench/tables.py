@@ -1,10 +1,13 @@
 """Tables of the shell pages: the audit log, background jobs, notifications."""
 
 import django_tables2 as tables
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import job_kind_label
+from core.audit import details_text, job_kind_label, target_label, verb_label
 from core.models import AuditEvent, Job, Notification
 from org.roles import staff_name
 
@@ -28,7 +31,28 @@ class AuditEventTable(tables.Table):
         empty_text = _("No events match these filters. Clear a filter or widen the dates.")
         template_name = "workbench/_audit_table.html"
 
-    # Cells are written by workbench/_audit_table.html (no per-cell rendering calls).
+    def event_rows(self) -> list[dict]:
+        """The page's events as text, for workbench/_audit_table.html: one template and no
+        per-cell rendering calls (the same words as the audit filters of ``formatting``)."""
+        system = gettext("System")
+        rows = []
+        for row in self.paginated_rows:
+            e = row.record
+            target = capfirst(target_label(e.target_type)) if e.target_type else "—"
+            if e.target_id.isdigit():
+                target = f"{target} #{e.target_id}"
+            rows.append(
+                {
+                    "request_id": e.request_id,
+                    "time": timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    "who": system if e.actor_id is None else staff_name(e.actor),
+                    "verb": verb_label(e.verb) if e.verb else "—",
+                    "target": target,
+                    "details": details_text(e.details, verb=e.verb) if e.details else "—",
+                    "ip": e.ip_address or "—",
+                }
+            )
+        return rows
 
 
 class JobTable(tables.Table):
