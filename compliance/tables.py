@@ -129,6 +129,7 @@ class FlagTable(tables.Table):
         # review queue's server time. The columns above give the headers and sorting.
         template_name = "compliance/_flag_table.html"
 
+    @property
     def flag_rows(self) -> list[dict]:
         """The page's flags as text, for compliance/_flag_table.html: no template tag,
         filter or ``{% url %}`` per cell (each was a few Python calls × 500 cells)."""

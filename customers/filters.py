@@ -11,8 +11,8 @@ import django_filters as df
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.core.exceptions import EmptyResultSet
+from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -180,7 +180,7 @@ class QuickField:
 def _option_html(choices, selected) -> SafeString:
     return format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         ((value, " selected" if selected(str(value)) else "", label) for value, label in choices),
     )
 
@@ -216,7 +216,12 @@ def quick_fields(form) -> list[QuickField]:
         field = bound.field
         options = SafeString("")
         if kind != "number":
-            choices = _model_choices(field, read) if isinstance(field, forms.ModelChoiceField) else field.choices
+            # a condition with no choices (a text box an app registers) gets an empty select, as before
+            choices = (
+                _model_choices(field, read)
+                if isinstance(field, forms.ModelChoiceField)
+                else getattr(field, "choices", ())
+            )
             if kind == "selectmultiple":
                 chosen = value if isinstance(value, list | tuple) else ()
                 options = _option_html(choices, lambda v, chosen=chosen: v in chosen)

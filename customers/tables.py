@@ -68,6 +68,7 @@ class CustomerTable(tables.Table):
             }
         return _("%(n)s customers") % {"n": number_format(paginator.count, force_grouping=True)}
 
+    @property
     def customer_rows(self) -> list[dict]:
         """The page's rows as text, for customers/_customer_table.html: one template and
         no per-cell rendering calls (the list's first page at 1M customers stays fast)."""
@@ -114,6 +115,7 @@ class AccessRecordTable(tables.Table):
         empty_text = _("No access recorded yet. Opening a portrait, revealing a number or exporting is recorded here.")
         template_name = "customers/_access_table.html"
 
+    @property
     def access_rows(self) -> list[dict]:
         """The page's records as text, for customers/_access_table.html (no per-cell
         rendering calls). An empty cell shows "—", as the table's columns did."""

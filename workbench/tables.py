@@ -31,6 +31,7 @@ class AuditEventTable(tables.Table):
         empty_text = _("No events match these filters. Clear a filter or widen the dates.")
         template_name = "workbench/_audit_table.html"
 
+    @property
     def event_rows(self) -> list[dict]:
         """The page's events as text, for workbench/_audit_table.html: one template and no
         per-cell rendering calls (the same words as the audit filters of ``formatting``)."""
@@ -72,6 +73,7 @@ class JobTable(tables.Table):
         # column compiled for every page were most of the jobs page's time.
         template_name = "workbench/_job_table.html"
 
+    @property
     def job_rows(self) -> list[dict]:
         """The page's jobs as text beside the job itself (its progress bar is the one
         fragment every page polls, ``core/_job_progress.html``)."""
