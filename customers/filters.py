@@ -11,7 +11,6 @@ import django_filters as df
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import EmptyResultSet
 from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
@@ -185,6 +184,24 @@ def _option_html(choices, selected) -> SafeString:
     )
 
 
+def _queryset_key(qs) -> tuple:
+    """What makes two choice querysets read the same rows, without compiling their SQL
+    (compiling the page's nine took longer than reading them): the model, the conditions
+    (their values included), the order, the joins and the slice."""
+    q = qs.query
+    return (
+        qs.model,
+        repr(q.where),
+        tuple(q.order_by),
+        repr(q.select_related),
+        tuple(q.annotations),
+        q.distinct,
+        q.low_mark,
+        q.high_mark,
+        repr(q.deferred_loading),
+    )
+
+
 def _model_choices(field, read: dict) -> list:
     """A model select's choices as its own iterator gives them (empty label, null label,
     then one per row), reading each distinct queryset once a page: three tag selects and
@@ -193,10 +210,9 @@ def _model_choices(field, read: dict) -> list:
     if getattr(field, "null_label", None) is not None:
         choices.append((field.null_value, field.null_label))
     qs = field.queryset
-    try:
-        key = (qs.model, str(qs.query))
-    except EmptyResultSet:
+    if qs.query.is_empty():
         return choices
+    key = _queryset_key(qs)
     if key not in read:
         read[key] = list(qs)
     return choices + [(field.prepare_value(obj), field.label_from_instance(obj)) for obj in read[key]]
