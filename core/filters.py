@@ -42,7 +42,11 @@ class _ActorChoice(django_filters.ModelChoiceFilter):
         super().__init__(*args, queryset=_actors, **kwargs)
 
 
-SMALL_SELECT = forms.Select(attrs={"class": "form-select form-select-sm"})
+class _InlineOptionsSelect(forms.Select):
+    template_name = "core/widgets/_select.html"
+
+
+SMALL_SELECT = _InlineOptionsSelect(attrs={"class": "form-select form-select-sm"})
 SMALL_DATE = forms.DateInput(attrs={"class": "form-control form-control-sm", "type": "date"})
 SMALL_TEXT = forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 8})
 

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.templatetags.formatting import cny
 from org.roles import staff_name
 
 from .forms import REVEAL_CHOICES
-from .models import AccessRecord, Customer, ImportBatch, ViewPlace
+from .models import AccessKind, AccessRecord, Customer, ImportBatch, LifecycleStage, RiskLevel, Tier, ViewPlace
+
+EMPTY = "—"
+
+
+def _labels(choices) -> dict:
+    """A choice's labels in the reader's language, translated once for a page of rows
+    (``get_<field>_display()`` builds and translates every choice for each cell)."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def _local_date(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d") if value else EMPTY
 
 
 class CustomerTable(tables.Table):
@@ -54,8 +68,31 @@ class CustomerTable(tables.Table):
             }
         return _("%(n)s customers") % {"n": number_format(paginator.count, force_grouping=True)}
 
-    # Cells are written by customers/_customer_table.html (one template, no per-cell
-    # rendering calls: the list's first page at 1M customers stays fast).
+    @property
+    def customer_rows(self) -> list[dict]:
+        """The page's rows as text, for customers/_customer_table.html: one template and
+        no per-cell rendering calls (the list's first page at 1M customers stays fast)."""
+        tiers, risks, stages = _labels(Tier), _labels(RiskLevel), _labels(LifecycleStage)
+        rows = []
+        for row in self.paginated_rows:
+            c = row.record
+            profile = getattr(c.owner, "staff_profile", None) if c.owner_id else None
+            rows.append(
+                {
+                    "pk": c.pk,
+                    "customer_no": c.customer_no,
+                    "name": c.name_masked,
+                    "tier": tiers.get(c.tier, c.tier),
+                    "aum": cny(c.aum),
+                    "risk": risks.get(c.risk_level, c.risk_level) or EMPTY,
+                    "risk_expired": c.risk_expired,
+                    "stage": stages.get(c.lifecycle_stage, c.lifecycle_stage),
+                    "owner": (profile.display_name if profile else "") or EMPTY,
+                    "branch": (c.home_branch.name if c.home_branch_id else "") or EMPTY,
+                    "last_contact": _local_date(c.last_contact_at),
+                }
+            )
+        return rows
 
 
 # What an access record's ``fields`` hold, in words.
@@ -75,31 +112,44 @@ class AccessRecordTable(tables.Table):
         model = AccessRecord
         fields = ("occurred_at", "user", "customer", "kind", "fields", "reason", "ip_address")
         attrs = {"class": "table table-sm", "data-testid": "access-table"}
-        # The request id matches a record to the server's logs: kept on the row, not shown.
-        row_attrs = {"data-request-id": lambda record: record.request_id}
         empty_text = _("No access recorded yet. Opening a portrait, revealing a number or exporting is recorded here.")
+        template_name = "customers/_access_table.html"
 
-    def render_user(self, record):
-        # The employee number names the person for an audit; the username is a log-in.
-        profile = getattr(record.user, "staff_profile", None)
-        if profile is None:
-            return staff_name(record.user)
-        return format_html("{} <span class='text-secondary small'>{}</span>", profile.display_name, profile.employee_no)
+    @property
+    def access_rows(self) -> list[dict]:
+        """The page's records as text, for customers/_access_table.html (no per-cell
+        rendering calls). An empty cell shows "—", as the table's columns did."""
+        kinds = _labels(AccessKind)
+        places = _labels(ViewPlace)
+        rows = []
+        for row in self.paginated_rows:
+            r = row.record
+            kind = kinds.get(r.kind, r.kind)
+            page = (r.details or {}).get("page")
+            c = r.customer
+            rows.append(
+                {
+                    "request_id": r.request_id,
+                    "time": timezone.localtime(r.occurred_at).strftime("%Y-%m-%d %H:%M:%S"),
+                    "user": _access_user(r.user),
+                    "customer": format_html("{} {}", c.customer_no, c.name_masked) if c is not None else EMPTY,
+                    "kind": format_html("{} · {}", kind, places[page]) if page in places else kind,
+                    "fields": ACCESS_FIELD_LABELS.get(r.fields, r.fields) if r.fields else EMPTY,
+                    "reason": r.reason or EMPTY,
+                    "ip": r.ip_address or EMPTY,
+                }
+            )
+        return rows
 
-    def render_customer(self, record):
-        c = record.customer
-        if c is None:
-            return _("Customer list")
-        return format_html("{} {}", c.customer_no, c.name_masked)
 
-    def render_fields(self, value):
-        return ACCESS_FIELD_LABELS.get(value, value)
-
-    def render_kind(self, record):
-        page = (record.details or {}).get("page")
-        if page in ViewPlace.values:
-            return format_html("{} · {}", record.get_kind_display(), ViewPlace(page).label)
-        return record.get_kind_display()
+def _access_user(user) -> str:
+    # The employee number names the person for an audit; the username is a log-in.
+    if user is None:
+        return EMPTY
+    profile = getattr(user, "staff_profile", None)
+    if profile is None:
+        return staff_name(user)
+    return format_html("{} <span class='text-secondary small'>{}</span>", profile.display_name, profile.employee_no)
 
 
 class ImportBatchTable(tables.Table):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -18,7 +20,7 @@ from core.htmx import render_table_page
 from . import access, selectors
 from .access import can_export_customers, can_reveal_customer_pii, can_work_customer
 from .extensions import PORTRAIT_TABS, PortraitTab
-from .filters import AccessRecordFilter, CustomerFilter, search_term_for_audit
+from .filters import AccessRecordFilter, CustomerFilter, quick_fields, search_term_for_audit
 from .forms import MappingForm, RevealForm, TagAddForm, UploadForm
 from .ingest import schema_for
 from .models import ImportBatch, ImportMapping, Tag, ViewPlace
@@ -52,7 +54,8 @@ def customer_list(request):
         request,
         "customers/list.html",
         table,
-        {"filter": f, "can_export": can_export_customers(request.user)},
+        # built only when the page draws the form (an htmx page of the table draws none)
+        {"filter": f, "quick_fields": partial(quick_fields, f.form), "can_export": can_export_customers(request.user)},
         per_page=50,
     )
 
