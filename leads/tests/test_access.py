@@ -119,6 +119,20 @@ def test_lead_rule_agrees_with_the_predicate(world, others, book, action):
     assert 0 < allowed < len(book) * len(users)  # the book exercises both answers
 
 
+@pytest.mark.parametrize("action", sorted(PREDICATES))
+def test_the_one_lead_form_of_the_rule_agrees_with_the_list_form(world, others, book, action):
+    """``one_lead`` (probes of the lead's customer and grant, for reading one lead) gives
+    each lead exactly when the list form does, for every role and action."""
+    allowed = 0
+    for user in _users(world, others):
+        listed = set(Lead.objects.restrict(user, action).values_list("pk", flat=True))
+        for name, lead in book.items():
+            one = Lead.objects.one_lead().restrict(user, action).filter(pk=lead.pk).exists()
+            assert one == (lead.pk in listed), (user, name)
+            allowed += one
+    assert allowed > 0
+
+
 def test_work_claim_confirm_call_examples(world, book):
     w = world
     assert can_work_lead(w.advisor_a, book["a_unclaimed"]) and can_claim_lead(w.advisor_a, book["a_unclaimed"])
