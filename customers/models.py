@@ -164,6 +164,29 @@ class CustomerQuerySet(RestrictedQuerySet):
             return self.filter(models.Exists(referred))
         return self.none()
 
+    def view_parts(self, user) -> list[models.Q]:
+        """The view rule split into disjoint narrowings that add up to it, for counts that
+        stop at a cap (the home's book figures): ``restrict(user, "view").filter(part)``.
+
+        Under the rule's ``OR`` a capped count scans the table in its own order and probes
+        each row (17,000 rows read for 1,001 counted); each part here is one index range:
+        the customers owned by the advisor (or the team's advisors), then the team's
+        open-lead grants joined to their customers (at most one open-lead grant a
+        customer: ``customer_access_one_open_lead``), less those owned. The rule stays on
+        every part; the parts are tested disjoint and equal to it in sum (test_access).
+        Everyone else: the rule itself, one part.
+        """
+        role = role_of(user)
+        profile = getattr(user, "staff_profile", None)
+        if role not in (Role.ADVISOR, Role.TEAM_LEAD) or profile is None or profile.team_id is None:
+            return [models.Q()]
+        if role == Role.ADVISOR:
+            owned = models.Q(owner=user)
+        else:
+            owned = models.Q(owner_id__in=StaffProfile.objects.filter(team_id=profile.team_id).values("user_id"))
+        granted = models.Q(access_grants__team_id=profile.team_id, access_grants__reason=AccessReason.OPEN_LEAD)
+        return [owned, granted & ~owned]
+
     def plain_view_rule(self, user) -> CustomerQuerySet:
         """``restrict(user, "view")`` without the PostgreSQL list plan (what the fast path
         is tested against)."""
