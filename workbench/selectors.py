@@ -85,17 +85,19 @@ def _book_counts(user) -> dict[str, int]:
     read one after the other, so it reads about cap rows from an index instead of
     scanning the table for the rule's OR. Below the cap it is the exact count, above it
     "cap+", as on the list."""
-    book = customers_for_list(user=user)
+    book = customers_for_list(user=user).order_by()
     parts = Customer.objects.view_parts(user)
+    # The list's own conditions (the filter's methods), without building and validating
+    # its form once per figure (three forms were most of the page's Python time).
+    conditions = CustomerFilter(queryset=book).filters
 
-    def count(params: dict) -> int:
-        rows = CustomerFilter(params, queryset=book).qs.order_by()
+    def count(rows) -> int:
         return _capped_count_of_parts([rows.filter(part).values("pk") for part in parts])
 
     return {
-        "n": count({}),
-        "expired": count({"assessment_expired": "true"}),
-        "stale": count({"not_contacted_days": "90"}),
+        "n": count(book),
+        "expired": count(conditions["assessment_expired"].filter(book, "true")),
+        "stale": count(conditions["not_contacted_days"].filter(book, 90)),
     }
 
 
