@@ -245,6 +245,9 @@ class Lead(models.Model):
             models.Index(fields=["team", "status", "-score", "id"], include=["owner"], name="lead_queue_idx"),
             models.Index(fields=["owner", "status", "next_touch_at"], name="lead_owner_touch_idx"),
             models.Index(fields=["team", "status", "next_touch_at"], name="lead_team_touch_idx"),
+            # The home's "of which high" among the leads to confirm, counted up to the cap
+            # (the grade is not in the queue index: every new lead of the team was read).
+            models.Index(fields=["team", "status", "proposed_grade"], include=["owner"], name="lead_team_grade_idx"),
         ]
 
     def __str__(self) -> str:
