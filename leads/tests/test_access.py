@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from core.testing import assert_rule_agrees
 from customers.models import Customer
@@ -131,6 +133,18 @@ def test_the_one_lead_form_of_the_rule_agrees_with_the_list_form(world, others, 
             assert one == (lead.pk in listed), (user, name)
             allowed += one
     assert allowed > 0
+
+
+def test_reading_one_lead_probes_its_customer_on_postgresql(world, book):
+    """The call screen's read of its lead uses the one-lead form: per-lead probes
+    (``OFFSET 0``), not the list plan's ``IN (SELECT …)`` over the book and the grants."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the OFFSET 0 probe is PostgreSQL's")
+    with CaptureQueriesContext(connection) as q:
+        lead = selectors.lead_get_for_user(user=world.advisor_a, pk=book["b_on_my_customer"].pk)
+    assert lead == book["b_on_my_customer"]
+    sql = q.captured_queries[-1]["sql"]
+    assert "OFFSET 0" in sql and "IN (SELECT" not in sql
 
 
 def test_work_claim_confirm_call_examples(world, book):
