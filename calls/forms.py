@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from django import forms
@@ -99,9 +100,25 @@ class CallOutcomeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["disposition"].queryset = dispositions_active()
         on_shelf = Product.objects.filter(on_shelf=True).order_by("risk_level", "code")
-        self.fields["products"].queryset = on_shelf
-        self.fields["won_product"].queryset = on_shelf
+        self._on_shelf: list[Product] | None = None
+        for name in ("products", "won_product"):
+            field = self.fields[name]
+            field.queryset = on_shelf  # what a submitted value is checked against
+            # The choices a page lists come from one read of the products on shelf, shared
+            # by the call screen's three product lists (each list's own iterator read them
+            # again, and counted them once more: four queries). Read when first listed.
+            field.choices = functools.partial(self._product_choices, field)
         self.fields["needs"].queryset = Tag.objects.filter(category=TagCategory.PREFERENCE).order_by("code")
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
             self.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
+
+    def products_on_shelf(self) -> list[Product]:
+        """The products one may discuss or sell, read once for the form."""
+        if self._on_shelf is None:
+            self._on_shelf = list(self.fields["products"].queryset)
+        return self._on_shelf
+
+    def _product_choices(self, field) -> list[tuple]:
+        empty = [("", field.empty_label)] if field.empty_label is not None else []
+        return [*empty, *((p.pk, field.label_from_instance(p)) for p in self.products_on_shelf())]

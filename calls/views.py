@@ -139,7 +139,7 @@ def _call_page_context(request, lead, *, confirm_form=None, call_form=None):
         "campaign_task": task,
         "task_script": task_script,
         "focus": focus,
-        "focus_products": call_form.fields["products"].queryset,
+        "focus_products": call_form.products_on_shelf(),
         "badges": badges,
         "selected_products": {str(p) for p in selected},
         "confirm_form": confirm_form or ConfirmGradeForm(initial={"grade": lead.proposed_grade}),

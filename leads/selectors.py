@@ -114,4 +114,4 @@ def lead_get_for_user(*, user, pk: int, action: str = "view") -> Lead:
     qs = Lead.objects.select_related(
         "customer", "customer__home_branch", "customer__owner__staff_profile", "owner__staff_profile", "team"
     )
-    return get_for_user(qs, user=user, pk=pk, action=action)
+    return get_for_user(qs.one_lead(), user=user, pk=pk, action=action)

@@ -79,13 +79,35 @@ def _book_sums(user) -> dict:
 def _book_counts(user) -> dict[str, int]:
     """The customer list's own capped counts, live: all of it, and the two filters the
     figures link to (``CustomerFilter`` itself, so figure and list are the same rows).
-    Each is a bounded COUNT (``core.pagination.capped_count``) that stops at the cap."""
-    book = customers_for_list(user=user)
+
+    Each is one bounded COUNT that stops at the cap, over the rule's disjoint parts
+    (``Customer.objects.view_parts``: the owned customers, then the team's granted ones)
+    read one after the other, so it reads about cap rows from an index instead of
+    scanning the table for the rule's OR. Below the cap it is the exact count, above it
+    "cap+", as on the list."""
+    book = customers_for_list(user=user).order_by()
+    parts = Customer.objects.view_parts(user)
+    # The list's own conditions (the filter's methods), without building and validating
+    # its form once per figure (three forms were most of the page's Python time).
+    conditions = CustomerFilter(queryset=book).filters
+
+    def count(rows) -> int:
+        return _capped_count_of_parts([rows.filter(part).values("pk") for part in parts])
+
     return {
-        "n": capped_count(book),
-        "expired": capped_count(CustomerFilter({"assessment_expired": "true"}, queryset=book).qs),
-        "stale": capped_count(CustomerFilter({"not_contacted_days": "90"}, queryset=book).qs),
+        "n": count(book),
+        "expired": count(conditions["assessment_expired"].filter(book, "true")),
+        "stale": count(conditions["not_contacted_days"].filter(book, 90)),
     }
+
+
+def _capped_count_of_parts(parts: list) -> int:
+    """``capped_count`` of the union of disjoint querysets: ``UNION ALL`` under the cap's
+    LIMIT, which reads the parts in order and stops at cap + 1 rows."""
+    first, *rest = parts
+    if not rest:
+        return capped_count(first)
+    return first.union(*rest, all=True)[: count_cap() + 1].count()
 
 
 def home_stats(*, user) -> list[Stat]:

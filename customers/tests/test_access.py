@@ -185,3 +185,18 @@ class TestAccessRecordAndImportBatch:
         assert set(ImportBatch.objects.restrict(world.admin, "view")) == {lead, admin_file, nobody}
         assert set(ImportBatch.objects.restrict(world.lead_a, "view")) == {lead}
         assert not ImportBatch.objects.restrict(world.advisor_a, "view").exists()
+
+
+class TestViewParts:
+    """``view_parts`` (the rule split for capped counts: owned, then granted and not
+    owned) gives each visible customer in exactly one part, and nothing else."""
+
+    @pytest.mark.parametrize("who", ROLES)
+    def test_the_parts_are_disjoint_and_add_up_to_the_rule(self, world, book, who):
+        user = getattr(world, who)
+        visible = Customer.objects.restrict(user, "view")
+        parts = [names(visible.filter(part), book) for part in Customer.objects.view_parts(user)]
+        assert set().union(*parts) == names(visible, book)
+        assert sum(len(p) for p in parts) == len(names(visible, book))  # none in two parts
+        if who in ("advisor_a", "lead_a", "advisor_b"):
+            assert len(parts) == 2 and all(parts)  # the book has both owned and granted customers

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from core.testing import assert_rule_agrees
 from customers.models import Customer
@@ -117,6 +119,32 @@ def test_lead_rule_agrees_with_the_predicate(world, others, book, action):
         model=Lead, action=action, predicate=PREDICATES[action], users=users, objects=book.values()
     )
     assert 0 < allowed < len(book) * len(users)  # the book exercises both answers
+
+
+@pytest.mark.parametrize("action", sorted(PREDICATES))
+def test_the_one_lead_form_of_the_rule_agrees_with_the_list_form(world, others, book, action):
+    """``one_lead`` (probes of the lead's customer and grant, for reading one lead) gives
+    each lead exactly when the list form does, for every role and action."""
+    allowed = 0
+    for user in _users(world, others):
+        listed = set(Lead.objects.restrict(user, action).values_list("pk", flat=True))
+        for name, lead in book.items():
+            one = Lead.objects.one_lead().restrict(user, action).filter(pk=lead.pk).exists()
+            assert one == (lead.pk in listed), (user, name)
+            allowed += one
+    assert allowed > 0
+
+
+def test_reading_one_lead_probes_its_customer_on_postgresql(world, book):
+    """The call screen's read of its lead uses the one-lead form: per-lead probes
+    (``OFFSET 0``), not the list plan's ``IN (SELECT …)`` over the book and the grants."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the OFFSET 0 probe is PostgreSQL's")
+    with CaptureQueriesContext(connection) as q:
+        lead = selectors.lead_get_for_user(user=world.advisor_a, pk=book["b_on_my_customer"].pk)
+    assert lead == book["b_on_my_customer"]
+    sql = q.captured_queries[-1]["sql"]
+    assert "OFFSET 0" in sql and "IN (SELECT" not in sql
 
 
 def test_work_claim_confirm_call_examples(world, book):

@@ -120,6 +120,24 @@ def test_book_counts_are_live_and_only_the_sums_are_cached(client_for, world, se
     assert _stat(html, "customers") == "2+"  # capped like the list ("more than 2")
 
 
+@pytest.mark.parametrize(("cap", "shown"), [(2, "2+"), (3, "3+"), (4, "4+"), (5, "5"), (50, "5")])
+def test_book_counts_read_owned_then_granted_customers_up_to_the_cap(client_for, world, settings, cap, shown):
+    """The book is counted in two parts (the advisor's own customers, then the team's
+    granted ones they do not own) under one cap: the figure is the list's capped count
+    wherever the cap falls, and a customer both owned and granted counts once."""
+    own = CustomerFactory.create_batch(3, owner=world.advisor_a, last_contact_at=None)
+    LeadFactory(team=world.team_a, customer=own[0])  # owned and granted: one customer
+    LeadFactory.create_batch(2, team=world.team_a, customer__last_contact_at=None)
+    LeadFactory(team=world.team_b)  # another team's: not in the book
+    settings.WORKBENCH_LIST_COUNT_CAP = cap
+    client = client_for(world.advisor_a)
+    html = client.get("/").content.decode()
+    assert Customer.objects.restrict(world.advisor_a, "view").count() == 5
+    assert _stat(html, "customers") == _stat(html, "not_contacted") == shown
+    summary = re.search(r'id="table-summary">([^<]*)<', client.get("/customers/").content.decode()).group(1)
+    assert re.search(rf"\b{shown.rstrip('+')}\b", summary)  # the list says the same ("more than 2")
+
+
 def test_branch_manager_home_counts_their_branch_referrals(client_for, world):
     ReferralFactory.create_batch(2, branch=world.branch_x)
     ReferralFactory(branch=world.branch_y)
@@ -140,9 +158,10 @@ def test_home_query_count_is_constant(client_for, world, django_assert_max_num_q
         client.get("/")
 
 
-@pytest.mark.parametrize(("who", "queries"), [("advisor_a", 19), ("lead_a", 16)])
+@pytest.mark.parametrize(("who", "queries"), [("advisor_a", 19), ("lead_a", 17)])
 def test_home_query_counts_are_pinned(client_for, world, django_assert_num_queries, who, queries):
-    """Session and profile, the book's counts (3 bounded COUNTs, live), the queue tabs' (6)
+    """Session and profile, the book's counts (3 bounded COUNTs, live, each over the
+    owned then the granted customers; a team lead's team staff read once for them), the queue tabs' (6)
     and the two lead figures (bounded), the referral figures in one aggregate (a team
     lead's: made by the team's advisors or about its leads, a per-referral probe of the
     lead's key), the sums from the cache; an advisor's call measures on top. The same
