@@ -222,10 +222,13 @@ def lexicon_history(rule: LexiconRule) -> list:
 
 
 def review_queue(*, user) -> QuerySet[Flag]:
-    """The flags of the review queue, filtered by ``FlagFilter``."""
+    """The flags of the review queue, filtered by ``FlagFilter``. The scanned text and the
+    findings (up to 20,000 characters and a JSON list a flag) are not read: the queue
+    shows neither, and decoding them was most of the page's Python time."""
     return (
         Flag.objects.restrict(user, "view")
         .select_related("advisor", "advisor__staff_profile", "assignee", "assignee__staff_profile", "team")
+        .defer("text_snapshot", "findings", "outcome_comment")
         .order_by("-created_at", "-id")
     )
 
