@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from core.testing import CHECKED, rules_in_project
 from org.apps import OrgConfig
@@ -173,6 +175,16 @@ def login(page, live_server):
         return page
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language: a request made in English
+    leaves English active in the thread (LocaleMiddleware), which would otherwise carry
+    into whichever test runs next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

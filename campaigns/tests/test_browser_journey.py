@@ -34,7 +34,9 @@ def switch(page, login, user):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_campaign_from_approval_to_a_won_call_on_its_step(world, page, login, live_server, settings):
+def test_a_campaign_from_approval_to_a_won_call_on_its_step(
+    world, page, login, live_server, settings, today_is_a_working_day
+):
     os.makedirs(SHOTS, exist_ok=True)
     settings.WORKBENCH_CALL_HOURS_START, settings.WORKBENCH_CALL_HOURS_END = "00:00", "23:59"
     disposition("effective")

@@ -321,7 +321,7 @@ def test_the_runner_takes_the_same_number_of_queries_for_few_or_many(world, sms_
 
 
 def test_the_advisor_sees_the_task_with_its_script_and_a_won_call_converts_on_its_step(
-    world, client_for, call_script, settings
+    world, client_for, call_script, settings, today_is_a_working_day
 ):
     settings.WORKBENCH_CALL_HOURS_START, settings.WORKBENCH_CALL_HOURS_END = "00:00", "23:59"
     disposition("effective")

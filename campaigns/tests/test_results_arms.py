@@ -120,12 +120,19 @@ def _ab(world):
     return campaign, a, b
 
 
-def _traffic(world, campaign, n, *, occurrence=""):
+def _traffic(world, campaign, n, *, occurrence="", per_group=False):
+    """``n`` entrants, every third one converted: in entry order, or with ``per_group``
+    every third of each group (arm and variant), so no group differs from another by
+    more than one conversion whichever way the hashed split falls."""
     people = customers(world, n)
     entry = enrol_customers(campaign=campaign, entrants=[(c.pk, occurrence) for c in people], now=NOW)
     journey_advance(enrolment_ids=entry.entered, now=NOW)
+    seen: dict = {}
     for i, e in enumerate(Enrolment.objects.filter(pk__in=entry.entered).order_by("pk")):
-        if i % 3 == 0:
+        group = (e.arm, e.variant_id)
+        nth = seen.get(group, 0) if per_group else i
+        seen[group] = seen.get(group, 0) + 1
+        if nth % 3 == 0:
             JourneyEvent.objects.create(campaign=campaign, enrolment=e, kind=JourneyEventKind.CONVERTED, at=NOW)
         day = timezone.localdate(e.entered_at)
         AssetSnapshot.objects.create(customer_id=e.customer_id, date=day - dt.timedelta(days=1), aum=Decimal(1000 + i))
@@ -180,7 +187,7 @@ def _page(client, campaign):
 
 def test_the_page_shows_each_arm_the_time_of_the_refresh_the_funnel_and_promotion(world, client):
     campaign, a, b = _ab(world)
-    _traffic(world, campaign, 30)
+    _traffic(world, campaign, 30, per_group=True)  # "not yet significant" whatever the split
     results_refresh(campaign_id=campaign.pk, now=NOW)
     client.force_login(world.campaigner)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
