@@ -190,26 +190,40 @@ class _Blocker:
 
 
 def test_a_full_rescoring_finishes_after_its_worker_is_killed(world, broker_url, tmp_path):
+    """A full run appends its chunks to the job's own next table and puts it in the
+    current score table's place in the transaction that finishes the job (the swap,
+    ``scoring.rescoring``). The blocker holds a row of the current table uncommitted, so
+    every chunk is done and the swap waits for the table's lock: the kill lands in the
+    swap for certain, the most delicate moment of the run."""
     n = 4000
     _customers(n)
     job = score_services.rescore_job_create(chunk_ids=200)  # 20 chunks
     Job.objects.filter(pk=job.pk).update(task="scoring.rescore_all", task_args=[job.pk])
     job.refresh_from_db()
     first = cm.Customer.objects.order_by("pk").values_list("pk", flat=True).first()
-    stuck_lo = first + 200 * 5  # the sixth chunk waits on the blocker
+    stuck = first + 200 * 5
     worker = Worker(broker_url, tmp_path)
     blocker = _Blocker(
         "INSERT INTO scoring_customerscore (customer_id, score, grade, reasons, model_version, method, scored_at)"
         " VALUES (%s, 0, 'low', '[]', 'blocker', 'rules', now())",
-        [stuck_lo],
+        [stuck],
     )
+    swap_waits = (
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'relation'"
+        " AND relation = 'scoring_customerscore'::regclass"
+    )
+
+    def waiting_swap() -> bool:
+        with connection.cursor() as cur:
+            cur.execute(swap_waits)
+            return cur.fetchone()[0] > 0
+
     with blocker:
         worker.start()
         try:
             _send(broker_url, job)
-            in_stuck_chunk = JobChunk.objects.filter(job=job, lo=stuck_lo, attempts__gte=1, done_at__isnull=True)
-            assert _wait(in_stuck_chunk.exists, 60), "the worker never reached the blocked chunk"
-            assert _wait(lambda: JobChunk.objects.filter(job=job, done_at__isnull=False).count() >= 2, 60)
+            assert _wait(lambda: JobChunk.objects.filter(job=job, done_at__isnull=False).count() == 20, 60)
+            assert _wait(waiting_swap, 15), "the swap never waited for the current table"
             worker.kill9()
             open_at_kill = JobChunk.objects.filter(job=job, done_at__isnull=True).count()
             assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
@@ -243,9 +257,9 @@ def test_a_full_rescoring_finishes_after_its_worker_is_killed(world, broker_url,
         .filter(k__gt=1)
         .exists()
     )
-    # the chunk the killed worker was in the middle of was started again and done once
-    assert chunks.get(lo=stuck_lo).attempts == 2
-    assert CustomerScore.objects.get(customer_id=stuck_lo).model_version != "blocker"
+    # no chunk was done twice: the killed swap was rolled back and done once, after it
+    assert set(chunks.values_list("attempts", flat=True)) == {1}
+    assert CustomerScore.objects.get(customer_id=stuck).model_version != "blocker"
     assert Job.objects.get(pk=job.pk).attempts == 0  # chunked: attempts are counted per chunk
     assert recovered_in < RECOVERY_BOUND_SECONDS
     print(f"rescoring: {open_at_kill} of 20 chunks open at the kill, finished {recovered_in:.1f} s after it")
