@@ -223,6 +223,8 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
+        # indexed by cust_owner_cover_idx (owner, id), which serves every lookup by owner
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="book",
         verbose_name=_("owner advisor"),
@@ -248,14 +250,20 @@ class Customer(models.Model):
             models.Index(fields=["home_branch", "-aum"], name="cust_branch_aum_idx"),
             models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
             models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
-            # Search: name prefix (LIKE 'x%' under any collation) and "not contacted in N days".
+            # Search: name prefix (LIKE 'x%' under any collation). "Not contacted in N days"
+            # has no index of its own: never contacted counts, so at least a fifth of all
+            # customers match any N, which no index narrows (and one made PostgreSQL AND a
+            # bitmap of 400,000 customers into the home's capped counts).
             models.Index(fields=["name"], name="cust_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["last_contact_at"], name="cust_last_contact_idx"),
-            # The home's book figures, counted per owner up to the cap (``view_parts``):
-            # "not contacted in 90 days" and "risk assessment expired" as two short index
-            # ranges of one owner, instead of a bitmap of every customer matching the date.
-            models.Index(fields=["owner", "last_contact_at"], name="cust_owner_contact_idx"),
-            models.Index(fields=["owner", "risk_assessed_at"], name="cust_owner_assessed_idx"),
+            # The owner's index, covering the home's book figures (``view_parts``): all of
+            # the book, "risk assessment expired" and "not contacted in 90 days" counted up
+            # to the cap as an index-only scan of the owners' entries that stops at cap + 1
+            # (0.3-0.6 ms at 1M customers). With an index per date, the date's OR (never
+            # or before) made PostgreSQL build a bitmap of all the team's 165,000
+            # customers first (12-30 ms a count).
+            models.Index(
+                fields=["owner", "id"], include=["risk_assessed_at", "last_contact_at"], name="cust_owner_cover_idx"
+            ),
         ]
         permissions = [
             ("reveal_customer_pii", _("Can reveal a customer's full mobile number and ID number")),

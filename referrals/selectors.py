@@ -10,9 +10,8 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
+    BooleanField,
     Count,
-    DecimalField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -20,10 +19,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -242,46 +238,71 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-class Median(Aggregate):
-    """PostgreSQL's percentile_cont(0.5) (works on intervals as well as numbers)."""
-
-    function = "percentile_cont"
-    name = "Median"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    allow_distinct = False
-
-
 TO_ACCEPT = ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=DurationField())
 TO_CONTACT = ExpressionWrapper(F("first_contacted_at") - F("accepted_at"), output_field=DurationField())
 
+# The dashboard's measures over one referral a row of ``_dashboard_rows`` (its columns
+# ``d_*``), the same SQL on PostgreSQL and SQLite. Every measure is here once.
+MEASURES_SQL = {
+    "received": "COUNT(*)",
+    "accepted": "COUNT(*) FILTER (WHERE d_accepted_at IS NOT NULL)",
+    "rejected": "COUNT(*) FILTER (WHERE d_rejected_at IS NOT NULL)",
+    "contacted": "COUNT(*) FILTER (WHERE d_first_contacted_at IS NOT NULL AND d_accepted_at IS NOT NULL)",
+    "meeting": "COUNT(*) FILTER (WHERE d_meeting)",
+    "converted": f"COUNT(*) FILTER (WHERE d_status = '{S.CONVERTED}')",
+    "lost": f"COUNT(*) FILTER (WHERE d_status = '{S.LOST}')",
+    "returned": f"COUNT(*) FILTER (WHERE d_status = '{S.RETURNED}')",
+    "converted_amount": f"COALESCE(SUM(d_amount) FILTER (WHERE d_status = '{S.CONVERTED}'), 0)",
+    # A referral past its deadline counts at once, not only after the SLA sweep has
+    # written its breach row: the figure agrees with the "Overdue now" list.
+    "sla_breaches": "COUNT(*) FILTER (WHERE d_breach)",
+}
+MEDIANS_SQL = {
+    "median_to_accept": "percentile_cont(0.5) WITHIN GROUP (ORDER BY d_to_accept)",
+    "median_to_contact": "percentile_cont(0.5) WITHIN GROUP (ORDER BY d_to_contact)",
+}
+# The groupings: (key column, label column) of ``_dashboard_rows``, and the key's path
+# from a referral (what the SQLite path's Python medians group by).
+GROUPINGS = {
+    "by_branch": ("d_branch", "d_branch_name"),
+    "by_team": ("d_team", "d_team_name"),
+    "by_rm": ("d_rm", "d_rm_name"),
+}
+GROUPING_PATHS = {
+    "by_branch": "branch_id",
+    "by_team": "from_advisor__staff_profile__team_id",
+    "by_rm": "assigned_rm_id",
+}
 
-def _measures(*, medians: bool, now: dt.datetime) -> dict:
+
+def _dashboard_rows(qs, *, now: dt.datetime, durations: bool) -> QuerySet:
+    """One row a visible referral with what the measures read, each condition computed
+    once (the meeting and breach sub-queries included)."""
     has_meeting = Exists(FollowUp.objects.filter(referral_id=OuterRef("pk"), kind__in=["meeting", "visit"]))
     has_breach = Exists(SlaBreach.objects.filter(referral_id=OuterRef("pk")))
-    measures = {
-        "received": Count("id"),
-        "accepted": Count("id", filter=Q(accepted_at__isnull=False)),
-        "rejected": Count("id", filter=Q(rejected_at__isnull=False)),
-        "contacted": Count("id", filter=Q(first_contacted_at__isnull=False, accepted_at__isnull=False)),
-        "meeting": Count("id", filter=Q(status__in=[S.MEETING, S.CONVERTED]) | Q(has_meeting)),
-        "converted": Count("id", filter=Q(status=S.CONVERTED)),
-        "lost": Count("id", filter=Q(status=S.LOST)),
-        "returned": Count("id", filter=Q(status=S.RETURNED)),
-        "converted_amount": Coalesce(
-            Sum("converted_amount", filter=Q(status=S.CONVERTED)), Value(Decimal("0")), output_field=DecimalField()
-        ),
-        # A referral past its deadline counts at once, not only after the SLA sweep has
-        # written its breach row: the figure agrees with the "Overdue now" list.
-        "sla_breaches": Count("id", filter=Q(has_breach) | _overdue_q(now)),
+    columns = {
+        "d_branch": F("branch_id"),
+        "d_branch_name": F("branch__name"),
+        "d_team": F("from_advisor__staff_profile__team_id"),
+        "d_team_name": F("from_advisor__staff_profile__team__name"),
+        "d_rm": F("assigned_rm_id"),
+        "d_rm_name": F("assigned_rm__staff_profile__display_name"),
+        "d_status": F("status"),
+        "d_accepted_at": F("accepted_at"),
+        "d_rejected_at": F("rejected_at"),
+        "d_first_contacted_at": F("first_contacted_at"),
+        "d_amount": F("converted_amount"),
+        "d_meeting": ExpressionWrapper(Q(status__in=[S.MEETING, S.CONVERTED]) | Q(has_meeting), BooleanField()),
+        "d_breach": ExpressionWrapper(Q(has_breach) | _overdue_q(now), BooleanField()),
     }
-    if medians:
-        measures["median_to_accept"] = Median(TO_ACCEPT, output_field=DurationField())
-        measures["median_to_contact"] = Median(TO_CONTACT, output_field=DurationField())
-    return measures
+    if durations:
+        columns |= {"d_to_accept": TO_ACCEPT, "d_to_contact": TO_CONTACT}
+    return qs.order_by().annotate(**columns).values(*columns)
 
 
 def _finish(row: dict, key, label) -> dict:
     reviewed = row["accepted"] + row["rejected"]
+    amount = row["converted_amount"]
     return {
         "key": key,
         "label": label,
@@ -291,7 +312,7 @@ def _finish(row: dict, key, label) -> dict:
         "median_hours_to_accept": _hours(row.get("median_to_accept")),
         "median_hours_to_first_contact": _hours(row.get("median_to_contact")),
         "conversion_rate": _ratio(row["converted"], row["accepted"]),
-        "converted_amount": row["converted_amount"],
+        "converted_amount": amount if isinstance(amount, Decimal) else Decimal(str(amount)),
         "sla_breaches": row["sla_breaches"],
     }
 
@@ -311,36 +332,69 @@ def _python_medians(qs, group: str | None) -> dict:
     }
 
 
+def _grouped_measures(rows: QuerySet, *, medians: bool) -> list[dict]:
+    """Every measure in total and per grouping, in one query over ``rows``: GROUPING SETS
+    on PostgreSQL (the referrals are read and their sub-queries run once, not four
+    times), a UNION ALL of the four groupings elsewhere. Each result row says its
+    grouping ("total" or a key of GROUPINGS) under "grouping"."""
+    inner, params = rows.query.sql_with_params()
+    measures = MEASURES_SQL | (MEDIANS_SQL if medians else {})
+    select = ", ".join(f"{sql} AS {name}" for name, sql in measures.items())
+    columns = [c for pair in GROUPINGS.values() for c in pair]
+    if connection.vendor == "postgresql":
+        flags = ", ".join(f"GROUPING({key}) AS g_{name}" for name, (key, _label) in GROUPINGS.items())
+        sets = ", ".join(f"({key}, {label})" for key, label in GROUPINGS.values())
+        # every name in the SQL is one of this module's constants; the values are parameters
+        sql = f"SELECT {flags}, {', '.join(columns)}, {select} FROM ({inner}) AS r GROUP BY GROUPING SETS ((), {sets})"  # noqa: S608
+        all_params = params
+    else:
+        parts = []
+        for name in ("total", *GROUPINGS):
+            flags = ", ".join(f"{0 if g == name else 1} AS g_{g}" for g in GROUPINGS)
+            cols = ", ".join(c if name in GROUPINGS and c in GROUPINGS[name] else f"NULL AS {c}" for c in columns)
+            group = f" GROUP BY {', '.join(GROUPINGS[name])}" if name in GROUPINGS else ""
+            parts.append(f"SELECT {flags}, {cols}, {select} FROM ({inner}) AS r{group}")  # noqa: S608
+        sql = " UNION ALL ".join(parts)
+        all_params = tuple(params) * len(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        names = [c[0] for c in cursor.description]
+        out = []
+        for values in cursor.fetchall():
+            row = dict(zip(names, values, strict=True))
+            grouped = [name for name in GROUPINGS if row[f"g_{name}"] == 0]
+            row["grouping"] = grouped[0] if grouped else "total"
+            out.append(row)
+    return out
+
+
 def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | None = None) -> dict:
     """Referral measures over the user's visible referrals created in [since, until]:
-    in total, by branch (the funnel), by originating team and by RM.
-
-    Conditional aggregates in the database, one query per grouping (medians with
-    percentile_cont on PostgreSQL), so the cost does not grow with rows in Python.
-    """
+    in total, by branch (the funnel), by originating team and by RM (referrals given to
+    an RM), in one query (``_grouped_measures``; medians with percentile_cont on
+    PostgreSQL, in Python on SQLite), so the cost does not grow with rows in Python."""
     qs = referrals_filtered(user=user, data={"since": since, "until": until}).qs
     sql_medians = connection.vendor == "postgresql"
-    groups = {
-        "by_branch": ("branch_id", "branch__name"),
-        "by_team": ("from_advisor__staff_profile__team_id", "from_advisor__staff_profile__team__name"),
-        "by_rm": ("assigned_rm_id", "assigned_rm__staff_profile__display_name"),
-    }
-    result: dict = {}
-    now = timezone.now()
-    total = qs.aggregate(**_measures(medians=sql_medians, now=now))
-    if not sql_medians:
-        total["median_to_accept"], total["median_to_contact"] = _python_medians(qs, None).get(None, (None, None))
-    result["total"] = _finish(total, "all", _("All"))
-    for name, (key, label) in groups.items():
-        grouped = qs.filter(**{f"{key}__isnull": False}) if name == "by_rm" else qs
-        rows = list(
-            grouped.values(key, label).annotate(**_measures(medians=sql_medians, now=now)).order_by("-received", label)
-        )
-        medians = {} if sql_medians else _python_medians(grouped, key)
-        for row in rows:
+    rows = _grouped_measures(_dashboard_rows(qs, now=timezone.now(), durations=sql_medians), medians=sql_medians)
+    result: dict = {name: [] for name in GROUPINGS}
+    for row in rows:
+        name = row["grouping"]
+        if name == "total":
             if not sql_medians:
+                row["median_to_accept"], row["median_to_contact"] = _python_medians(qs, None).get(None, (None, None))
+            result["total"] = _finish(row, "all", _("All"))
+            continue
+        key, label = GROUPINGS[name]
+        if name == "by_rm" and row[key] is None:
+            continue  # not given to an RM yet
+        result[name].append(row)
+    for name, (key, label) in GROUPINGS.items():
+        if not sql_medians:
+            medians = _python_medians(qs, GROUPING_PATHS[name])
+            for row in result[name]:
                 row["median_to_accept"], row["median_to_contact"] = medians.get(row[key], (None, None))
-        result[name] = [_finish(row, row[key], row[label] or "—") for row in rows]
+        ordered = sorted(result[name], key=lambda r, label=label: (-r["received"], r[label] or ""))
+        result[name] = [_finish(row, row[key], row[label] or "—") for row in ordered]
     return result
 
 
