@@ -255,12 +255,7 @@ def _writes(present: set[str]) -> Writes:
     for col in unmapped:
         params[f"empty_{col}"] = ingest.CUSTOMER_EMPTY.get(col, "")
         select.append(f"%(empty_{col})s")
-    updatable = [c for c in cols if c != "customer_no"]
-    set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable) + ", updated_at = EXCLUDED.updated_at"
-    differ = (
-        f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
-        f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
-    )
+    updatable = ingest.customer_updatable(cols)
     differs_now = (
         f"({', '.join(f'x.{c}' for c in updatable)}) IS DISTINCT FROM ({', '.join(values[c] for c in updatable)})"
     )
@@ -278,7 +273,7 @@ def _writes(present: set[str]) -> Writes:
         f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s FROM import_ready r"
         " WHERE r.ord >= %(lo)s AND r.ord < %(hi)s AND r.valid"
     )
-    conflict = f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ}"
+    conflict = f" {ingest.customer_on_conflict(cols)}"
     return Writes(
         ready=ready,
         new=insert + " AND NOT r.existing",
