@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
@@ -100,6 +101,17 @@ FLAGGED_SQL = (
 CHUNK_ERRORS_SQL = (
     "SELECT line, seq, col, value, message FROM import_errors WHERE line >= %(first)s AND line <= %(last)s"
 )
+# Per chunk, once for the run: has it rows to write, rows the database flagged? A chunk of
+# unchanged customers (a re-import) then costs its record only, not four statements.
+CHUNK_WORK_SQL = (
+    "SELECT ord / %(rows)s, bool_or(valid AND (NOT existing OR differs)), bool_or(ok AND NOT valid)"
+    " FROM import_ready GROUP BY 1"
+)
+# The import's statements are few and large: hash joins and aggregates over the whole
+# file fit in memory instead of spilling in batches, and JIT compiling them costs more
+# than it saves. For this session and the import only (reset when it ends).
+SESSION_SQL = "SET work_mem = '64MB'; SET jit = off"
+RESET_SQL = "RESET work_mem; RESET jit"
 
 
 def eligible(batch: m.ImportBatch, dry_run: bool) -> bool:
@@ -217,9 +229,10 @@ def _refused_sql(plan: list[tuple], width: int) -> str:
 
 @dataclass(frozen=True)
 class Writes:
-    """The statements of a run. ``ready`` makes import_ready once: every row with its
-    verdict (``valid``), its column values as the customer table holds them, and whether
-    that customer exists and differs (one hash join with the customer table). Then per
+    """The statements of a run. ``ready`` makes import_ready once: every row but the valid
+    ones of unchanged customers, with its verdict (``valid``), its column values as the
+    customer table holds them, and whether that customer exists and differs (one hash
+    join with the customer table), so a re-import materialises nothing. Then per
     chunk: new customers by a plain INSERT, changed ones through the ON CONFLICT (an
     unchanged customer is not even locked) and, should a customer appear meanwhile, the
     one INSERT .. ON CONFLICT of ``ingest._upsert_customers_pg``."""
@@ -267,6 +280,9 @@ def _writes(present: set[str]) -> Writes:
         f" x.id IS NOT NULL AS existing, x.id IS NOT NULL AND {differs_now} AS differs"
         " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
         f" LEFT JOIN {table} x ON x.customer_no = c.customer_no"
+        # A valid row of a customer it would not change has nothing to write or report
+        # (a chunk counts it as valid and unchanged): the table leaves it out.
+        f" WHERE ({VALID} AND x.id IS NOT NULL AND NOT {differs_now}) IS NOT TRUE"
     )
     insert = (
         f"INSERT INTO {table} ({', '.join([*cols, *unmapped, 'attributes', 'created_at', 'updated_at'])}) "  # noqa: S608
@@ -440,6 +456,7 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
         cur = django_cur.cursor
         try:
             cur.execute(DROP_SQL)
+            cur.execute(SESSION_SQL)
             with open(batch.file.path, "rb") as fh:
                 lines = ingest.decode_lines(fh)
                 header = csv.reader(lines)
@@ -458,9 +475,11 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
             _refused_lane(cur, plan, width)
             no = next((f"c{i}" for n, _p, _r, _c, i in plan if n == "customer_no" and i is not None), "NULL::text")
             cur.execute(DUPLICATES_SQL.format(no=no))
+            cur.execute("ANALYZE import_map, import_dups")  # small: the joins below then hash them
             writes = _writes(set(columns))
             cur.execute(writes.ready, writes.params)
             cur.execute("CREATE INDEX ON import_ready (ord)")
+            work = _chunk_work(cur, staged.chunks, chunk_rows)
             seen = staged.rows
             job_set_progress(job_id=job_id, done=max(total, seen) // 2, total=max(total, seen))
             reports = []
@@ -472,31 +491,62 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                     continue
                 bounds = {"lo": k * chunk_rows, "hi": (k + 1) * chunk_rows, "first": first, "last": last}
                 params = {**writes.params, **bounds, "now": timezone.now()}
-                reports.append(upsert_chunk(cur, writes, params, rows, columns, job_id))
+                reports.append(upsert_chunk(cur, writes, params, rows, columns, job_id, work=work[k]))
                 job_set_progress(job_id=job_id, done=(max(total, seen) + done) // 2)
         finally:
             with contextlib.suppress(DatabaseError):  # the session's temporary tables go with it anyway
                 cur.execute(DROP_SQL)
+                cur.execute(RESET_SQL)
     job_set_progress(job_id=job_id, done=seen, total=seen)
     return _report(reports, seen, schema)
 
 
-def upsert_chunk(cur, writes: Writes, params: dict, rows: int, columns: dict, job_id: int) -> dict:
-    """Write one chunk's valid rows and record the chunk, in one transaction."""
+@dataclass(frozen=True)
+class ChunkWork:
+    """What a chunk holds besides unchanged customers (see CHUNK_WORK_SQL)."""
+
+    writes: bool = True
+    flagged: bool = True
+    errors: bool = True
+
+
+def _chunk_work(cur, chunks: list[list[int]], chunk_rows: int) -> list[ChunkWork]:
+    cur.execute(CHUNK_WORK_SQL, {"rows": chunk_rows})
+    found = {k: (bool(writes), bool(flagged)) for k, writes, flagged in cur.fetchall()}
+    cur.execute("SELECT DISTINCT line FROM import_errors")
+    firsts = [first for first, _last, _rows in chunks]
+    with_errors = {bisect_right(firsts, line) - 1 for (line,) in cur.fetchall()}
+    work = []
+    for k in range(len(chunks)):
+        writes, flagged = found.get(k, (False, False))
+        work.append(ChunkWork(writes=writes, flagged=flagged, errors=k in with_errors))
+    return work
+
+
+def upsert_chunk(
+    cur, writes: Writes, params: dict, rows: int, columns: dict, job_id: int, *, work: ChunkWork = ChunkWork()
+) -> dict:
+    """Write one chunk's valid rows and record the chunk, in one transaction; the
+    statements ``work`` says have nothing to do are not sent."""
+    created = updated = 0
+    found: list[tuple] = []
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                cur.execute(writes.new, params)
-                created = cur.rowcount
-                cur.execute(writes.changed, params)
-                updated = cur.rowcount
-        except UniqueViolation:  # someone created one of these customers meanwhile
-            cur.execute(writes.upsert, params)
-            created, updated = cur.fetchone()
-        cur.execute(FLAGGED_SQL, params)
-        found = _flagged_errors(cur.fetchall(), columns)
-        cur.execute(CHUNK_ERRORS_SQL, params)
-        found += [(line, seq, {"line": line, "column": c, "value": v, "message": e}) for line, seq, c, v, e in cur]
+        if work.writes:
+            try:
+                with transaction.atomic():
+                    cur.execute(writes.new, params)
+                    created = cur.rowcount
+                    cur.execute(writes.changed, params)
+                    updated = cur.rowcount
+            except UniqueViolation:  # someone created one of these customers meanwhile
+                cur.execute(writes.upsert, params)
+                created, updated = cur.fetchone()
+        if work.flagged:
+            cur.execute(FLAGGED_SQL, params)
+            found += _flagged_errors(cur.fetchall(), columns)
+        if work.errors:
+            cur.execute(CHUNK_ERRORS_SQL, params)
+            found += [(line, seq, {"line": line, "column": c, "value": v, "message": e}) for line, seq, c, v, e in cur]
         found.sort(key=lambda f: (f[0], f[1]))
         rejected = len({f[0] for f in found})
         valid = rows - rejected
