@@ -20,7 +20,10 @@ customers on PostgreSQL (anything else goes to ``ingest.batch_process``):
 6. write: chunk by chunk (the Python path's chunks: ``WORKBENCH_IMPORT_CHUNK_ROWS``
    non-blank lines), one ``INSERT .. SELECT .. ON CONFLICT DO UPDATE .. WHERE (..) IS
    DISTINCT FROM (..)`` commits with the chunk's ``core.JobChunk`` record, so a re-import
-   writes nothing and a killed run resumes after its last committed chunk.
+   writes nothing and a killed run resumes after its last committed chunk. The verdicts are
+   set-based: one statement compares every row with its customer and keeps only the rows
+   with something to write or report, so a chunk of unchanged customers sends no statement
+   but its record.
 
 Both paths give the same rows, counts and error list (customers/tests/test_import_paths.py).
 A file holding a NUL byte (PostgreSQL text cannot store one) takes the Python path.
@@ -104,7 +107,7 @@ CHUNK_ERRORS_SQL = (
 # Per chunk, once for the run: has it rows to write, rows the database flagged? A chunk of
 # unchanged customers (a re-import) then costs its record only, not four statements.
 CHUNK_WORK_SQL = (
-    "SELECT ord / %(rows)s, bool_or(valid AND (NOT existing OR differs)), bool_or(ok AND NOT valid)"
+    "SELECT ord / %(rows)s, bool_or(valid AND NOT existing), bool_or(valid AND differs), bool_or(ok AND NOT valid)"
     " FROM import_ready GROUP BY 1"
 )
 # The import's statements are few and large: hash joins and aggregates over the whole
@@ -505,21 +508,22 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
 class ChunkWork:
     """What a chunk holds besides unchanged customers (see CHUNK_WORK_SQL)."""
 
-    writes: bool = True
+    new: bool = True
+    changed: bool = True
     flagged: bool = True
     errors: bool = True
 
 
 def _chunk_work(cur, chunks: list[list[int]], chunk_rows: int) -> list[ChunkWork]:
     cur.execute(CHUNK_WORK_SQL, {"rows": chunk_rows})
-    found = {k: (bool(writes), bool(flagged)) for k, writes, flagged in cur.fetchall()}
+    found = {k: (bool(new), bool(changed), bool(flagged)) for k, new, changed, flagged in cur.fetchall()}
     cur.execute("SELECT DISTINCT line FROM import_errors")
     firsts = [first for first, _last, _rows in chunks]
     with_errors = {bisect_right(firsts, line) - 1 for (line,) in cur.fetchall()}
     work = []
     for k in range(len(chunks)):
-        writes, flagged = found.get(k, (False, False))
-        work.append(ChunkWork(writes=writes, flagged=flagged, errors=k in with_errors))
+        new, changed, flagged = found.get(k, (False, False, False))
+        work.append(ChunkWork(new=new, changed=changed, flagged=flagged, errors=k in with_errors))
     return work
 
 
@@ -531,13 +535,15 @@ def upsert_chunk(
     created = updated = 0
     found: list[tuple] = []
     with transaction.atomic():
-        if work.writes:
+        if work.new or work.changed:
             try:
                 with transaction.atomic():
-                    cur.execute(writes.new, params)
-                    created = cur.rowcount
-                    cur.execute(writes.changed, params)
-                    updated = cur.rowcount
+                    if work.new:
+                        cur.execute(writes.new, params)
+                        created = cur.rowcount
+                    if work.changed:
+                        cur.execute(writes.changed, params)
+                        updated = cur.rowcount
             except UniqueViolation:  # someone created one of these customers meanwhile
                 cur.execute(writes.upsert, params)
                 created, updated = cur.fetchone()

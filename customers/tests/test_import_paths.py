@@ -204,5 +204,5 @@ def test_a_reimport_sends_no_write_for_its_unchanged_chunks(world, state, monkey
     again = _outcome(world.lead_a, content, fast=True, monkeypatch=monkeypatch)
     assert again["report"] == first["report"] and again["report"]["unchanged"] == 10
     assert seen and all(unchanged_rows == 0 for _work, unchanged_rows in seen)
-    assert not any(work.writes for work, _n in seen)
+    assert not any(work.new or work.changed for work, _n in seen)
     assert any(work.errors for work, _n in seen) and any(work.flagged for work, _n in seen)
