@@ -402,12 +402,14 @@ def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int
     return staged
 
 
-def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[tuple[str, str]]) -> None:
+def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[tuple[str, str]]) -> bool:
     """Parse each distinct value of the mapped fields once, with the field's own parser, and
-    look each distinct code (branch, advisor) up once: import_map holds the ones that pass."""
+    look each distinct code (branch, advisor) up once: import_map holds the ones that pass.
+    True if a parser refused a value (some plain row then needs ``_refused_lane``)."""
     parsers = {n: parse for n, parse, _r, _c, _i in plan}
     refs = {"ref:home_branch": lookups.branches, "ref:owner": lookups.owners}
     found = []
+    refused = False
     for f, raw in distinct:
         if f in refs:
             value = refs[f].get(raw)
@@ -416,9 +418,11 @@ def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[t
                 value = parsers[f](raw)
             except ingest.RowError:
                 value = None
+            refused = refused or value is None
         if value is not None:
             found.append((f, raw, value.isoformat() if hasattr(value, "isoformat") else str(value)))
     _copy_rows(cur, "import_map", "f, raw, value", found)
+    return refused
 
 
 def _refused_lane(cur, plan: list[tuple], width: int) -> None:
@@ -473,9 +477,10 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                 cur.execute(ERRORS_SQL)
                 staged = _stage(cur, lines, header.line_num, plan, width, chunk_rows, job_id, total)
             cur.execute(MAP_SQL)
-            _map_values(cur, plan, ingest.Lookups(), staged.distinct)
+            refused = _map_values(cur, plan, ingest.Lookups(), staged.distinct)
             cur.execute(_view_sql(plan))
-            _refused_lane(cur, plan, width)
+            if refused:  # else no plain row holds a refused value: not one to look for
+                _refused_lane(cur, plan, width)
             no = next((f"c{i}" for n, _p, _r, _c, i in plan if n == "customer_no" and i is not None), "NULL::text")
             cur.execute(DUPLICATES_SQL.format(no=no))
             cur.execute("ANALYZE import_map, import_dups")  # small: the joins below then hash them
