@@ -504,6 +504,7 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
         finally:
             with contextlib.suppress(DatabaseError):  # the session's temporary tables go with it anyway
                 cur.execute(DROP_SQL)
+            with contextlib.suppress(DatabaseError):
                 cur.execute(RESET_SQL)
     job_set_progress(job_id=job_id, done=seen, total=seen)
     return _report(reports, seen, schema)

@@ -206,3 +206,14 @@ def test_a_reimport_sends_no_write_for_its_unchanged_chunks(world, state, monkey
     assert seen and all(unchanged_rows == 0 for _work, unchanged_rows in seen)
     assert not any(work.new or work.changed for work, _n in seen)
     assert any(work.errors for work, _n in seen) and any(work.flagged for work, _n in seen)
+
+
+def test_the_import_leaves_the_session_settings_as_it_found_them(world, state, monkeypatch):
+    """The SQL path raises work_mem and turns JIT off for its own statements only: the
+    worker's connection serves other tasks afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        before = cursor.fetchone()
+        _outcome(world.lead_a, _rows(state).encode(), fast=True, monkeypatch=monkeypatch)
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == before
