@@ -753,6 +753,25 @@ def customer_present(present: set[str]) -> set[str]:
     return set(present) | {CUSTOMER_FOLLOWERS[f] for f in present if f in CUSTOMER_FOLLOWERS}
 
 
+def customer_updatable(cols: list[str]) -> list[str]:
+    """The columns an import may change on a known customer: the mapped ones but its key."""
+    return [c for c in cols if c != "customer_no"]
+
+
+def customer_on_conflict(cols: list[str]) -> str:
+    """The ``ON CONFLICT`` clause of a customer upsert writing ``cols``: a known customer
+    takes the mapped columns (and a new ``updated_at``) only if one of them differs, so an
+    unchanged customer is neither written nor locked. Both PostgreSQL paths use it."""
+    table = m.Customer._meta.db_table
+    updatable = customer_updatable(cols)
+    set_clause = ", ".join([*(f"{c} = EXCLUDED.{c}" for c in updatable), "updated_at = EXCLUDED.updated_at"])
+    differ = (
+        f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
+        f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
+    )
+    return f"ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ}"
+
+
 def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
     """New customers are COPied straight into the table; known ones go through a temp
     table and one INSERT .. ON CONFLICT that only touches rows that really differ.
@@ -803,18 +822,10 @@ def _upsert_customers_pg(rows: list[dict], present: set[str]) -> Counts:
             params[f"empty_{c}"] = CUSTOMER_EMPTY.get(c, "")
             select.append(f"%(empty_{c})s")
         select += ["'{}'::jsonb", "%(now)s", "%(now)s"]
-        updatable = [c for c in cols if c != "customer_no"]
-        set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable) + ", updated_at = EXCLUDED.updated_at"
-        differ = (
-            f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
-            f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
-        )
         # Identifiers come from the model and CUSTOMER_COLUMNS, never from the file.
         sql = (
             f"INSERT INTO {table} ({', '.join(insert_cols)}) "  # noqa: S608
-            f"SELECT {', '.join(select)} FROM import_customers "
-            f"ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ} "
-            "RETURNING (xmax = 0)"
+            f"SELECT {', '.join(select)} FROM import_customers {customer_on_conflict(cols)} RETURNING (xmax = 0)"
         )
         cur.execute(sql, params)
         flags = [row[0] for row in cur.fetchall()]

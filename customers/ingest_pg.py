@@ -20,7 +20,10 @@ customers on PostgreSQL (anything else goes to ``ingest.batch_process``):
 6. write: chunk by chunk (the Python path's chunks: ``WORKBENCH_IMPORT_CHUNK_ROWS``
    non-blank lines), one ``INSERT .. SELECT .. ON CONFLICT DO UPDATE .. WHERE (..) IS
    DISTINCT FROM (..)`` commits with the chunk's ``core.JobChunk`` record, so a re-import
-   writes nothing and a killed run resumes after its last committed chunk.
+   writes nothing and a killed run resumes after its last committed chunk. The verdicts are
+   set-based: one statement compares every row with its customer and keeps only the rows
+   with something to write or report, so a chunk of unchanged customers sends no statement
+   but its record.
 
 Both paths give the same rows, counts and error list (customers/tests/test_import_paths.py).
 A file holding a NUL byte (PostgreSQL text cannot store one) takes the Python path.
@@ -31,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import chain, islice
 
@@ -100,6 +104,17 @@ FLAGGED_SQL = (
 CHUNK_ERRORS_SQL = (
     "SELECT line, seq, col, value, message FROM import_errors WHERE line >= %(first)s AND line <= %(last)s"
 )
+# Per chunk, once for the run: has it rows to write, rows the database flagged? A chunk of
+# unchanged customers (a re-import) then costs its record only, not four statements.
+CHUNK_WORK_SQL = (
+    "SELECT ord / %(rows)s, bool_or(valid AND NOT existing), bool_or(valid AND differs), bool_or(ok AND NOT valid)"
+    " FROM import_ready GROUP BY 1"
+)
+# The import's statements are few and large: hash joins and aggregates over the whole
+# file fit in memory instead of spilling in batches, and JIT compiling them costs more
+# than it saves. For this session and the import only (reset when it ends).
+SESSION_SQL = "SET work_mem = '64MB'; SET jit = off"
+RESET_SQL = "RESET work_mem; RESET jit"
 
 
 def eligible(batch: m.ImportBatch, dry_run: bool) -> bool:
@@ -217,9 +232,10 @@ def _refused_sql(plan: list[tuple], width: int) -> str:
 
 @dataclass(frozen=True)
 class Writes:
-    """The statements of a run. ``ready`` makes import_ready once: every row with its
-    verdict (``valid``), its column values as the customer table holds them, and whether
-    that customer exists and differs (one hash join with the customer table). Then per
+    """The statements of a run. ``ready`` makes import_ready once: every row but the valid
+    ones of unchanged customers, with its verdict (``valid``), its column values as the
+    customer table holds them, and whether that customer exists and differs (one hash
+    join with the customer table), so a re-import materialises nothing. Then per
     chunk: new customers by a plain INSERT, changed ones through the ON CONFLICT (an
     unchanged customer is not even locked) and, should a customer appear meanwhile, the
     one INSERT .. ON CONFLICT of ``ingest._upsert_customers_pg``."""
@@ -255,12 +271,7 @@ def _writes(present: set[str]) -> Writes:
     for col in unmapped:
         params[f"empty_{col}"] = ingest.CUSTOMER_EMPTY.get(col, "")
         select.append(f"%(empty_{col})s")
-    updatable = [c for c in cols if c != "customer_no"]
-    set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updatable) + ", updated_at = EXCLUDED.updated_at"
-    differ = (
-        f"({', '.join(f'{table}.{c}' for c in updatable)}) IS DISTINCT FROM "
-        f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
-    )
+    updatable = ingest.customer_updatable(cols)
     differs_now = (
         f"({', '.join(f'x.{c}' for c in updatable)}) IS DISTINCT FROM ({', '.join(values[c] for c in updatable)})"
     )
@@ -272,13 +283,16 @@ def _writes(present: set[str]) -> Writes:
         f" x.id IS NOT NULL AS existing, x.id IS NOT NULL AND {differs_now} AS differs"
         " FROM import_clean c LEFT JOIN import_dups d ON d.line = c.line"
         f" LEFT JOIN {table} x ON x.customer_no = c.customer_no"
+        # A valid row of a customer it would not change has nothing to write or report
+        # (a chunk counts it as valid and unchanged): the table leaves it out.
+        f" WHERE ({VALID} AND x.id IS NOT NULL AND NOT {differs_now}) IS NOT TRUE"
     )
     insert = (
         f"INSERT INTO {table} ({', '.join([*cols, *unmapped, 'attributes', 'created_at', 'updated_at'])}) "  # noqa: S608
         f"SELECT {', '.join(select)}, %(attributes)s, %(now)s, %(now)s FROM import_ready r"
         " WHERE r.ord >= %(lo)s AND r.ord < %(hi)s AND r.valid"
     )
-    conflict = f" ON CONFLICT (customer_no) DO UPDATE SET {set_clause} WHERE {differ}"
+    conflict = f" {ingest.customer_on_conflict(cols)}"
     return Writes(
         ready=ready,
         new=insert + " AND NOT r.existing",
@@ -388,12 +402,14 @@ def _stage(cur, lines, phys: int, plan, width: int, chunk_rows: int, job_id: int
     return staged
 
 
-def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[tuple[str, str]]) -> None:
+def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[tuple[str, str]]) -> bool:
     """Parse each distinct value of the mapped fields once, with the field's own parser, and
-    look each distinct code (branch, advisor) up once: import_map holds the ones that pass."""
+    look each distinct code (branch, advisor) up once: import_map holds the ones that pass.
+    True if a parser refused a value (some plain row then needs ``_refused_lane``)."""
     parsers = {n: parse for n, parse, _r, _c, _i in plan}
     refs = {"ref:home_branch": lookups.branches, "ref:owner": lookups.owners}
     found = []
+    refused = False
     for f, raw in distinct:
         if f in refs:
             value = refs[f].get(raw)
@@ -402,9 +418,11 @@ def _map_values(cur, plan: list[tuple], lookups: ingest.Lookups, distinct: set[t
                 value = parsers[f](raw)
             except ingest.RowError:
                 value = None
+            refused = refused or value is None
         if value is not None:
             found.append((f, raw, value.isoformat() if hasattr(value, "isoformat") else str(value)))
     _copy_rows(cur, "import_map", "f, raw, value", found)
+    return refused
 
 
 def _refused_lane(cur, plan: list[tuple], width: int) -> None:
@@ -445,6 +463,7 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
         cur = django_cur.cursor
         try:
             cur.execute(DROP_SQL)
+            cur.execute(SESSION_SQL)
             with open(batch.file.path, "rb") as fh:
                 lines = ingest.decode_lines(fh)
                 header = csv.reader(lines)
@@ -458,14 +477,17 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                 cur.execute(ERRORS_SQL)
                 staged = _stage(cur, lines, header.line_num, plan, width, chunk_rows, job_id, total)
             cur.execute(MAP_SQL)
-            _map_values(cur, plan, ingest.Lookups(), staged.distinct)
+            refused = _map_values(cur, plan, ingest.Lookups(), staged.distinct)
             cur.execute(_view_sql(plan))
-            _refused_lane(cur, plan, width)
+            if refused:  # else no plain row holds a refused value: not one to look for
+                _refused_lane(cur, plan, width)
             no = next((f"c{i}" for n, _p, _r, _c, i in plan if n == "customer_no" and i is not None), "NULL::text")
             cur.execute(DUPLICATES_SQL.format(no=no))
+            cur.execute("ANALYZE import_map, import_dups")  # small: the joins below then hash them
             writes = _writes(set(columns))
             cur.execute(writes.ready, writes.params)
             cur.execute("CREATE INDEX ON import_ready (ord)")
+            work = _chunk_work(cur, staged.chunks, chunk_rows)
             seen = staged.rows
             job_set_progress(job_id=job_id, done=max(total, seen) // 2, total=max(total, seen))
             reports = []
@@ -477,31 +499,66 @@ def _import_customers(batch: m.ImportBatch, job_id: int) -> dict:
                     continue
                 bounds = {"lo": k * chunk_rows, "hi": (k + 1) * chunk_rows, "first": first, "last": last}
                 params = {**writes.params, **bounds, "now": timezone.now()}
-                reports.append(upsert_chunk(cur, writes, params, rows, columns, job_id))
+                reports.append(upsert_chunk(cur, writes, params, rows, columns, job_id, work=work[k]))
                 job_set_progress(job_id=job_id, done=(max(total, seen) + done) // 2)
         finally:
             with contextlib.suppress(DatabaseError):  # the session's temporary tables go with it anyway
                 cur.execute(DROP_SQL)
+            with contextlib.suppress(DatabaseError):
+                cur.execute(RESET_SQL)
     job_set_progress(job_id=job_id, done=seen, total=seen)
     return _report(reports, seen, schema)
 
 
-def upsert_chunk(cur, writes: Writes, params: dict, rows: int, columns: dict, job_id: int) -> dict:
-    """Write one chunk's valid rows and record the chunk, in one transaction."""
+@dataclass(frozen=True)
+class ChunkWork:
+    """What a chunk holds besides unchanged customers (see CHUNK_WORK_SQL)."""
+
+    new: bool = True
+    changed: bool = True
+    flagged: bool = True
+    errors: bool = True
+
+
+def _chunk_work(cur, chunks: list[list[int]], chunk_rows: int) -> list[ChunkWork]:
+    cur.execute(CHUNK_WORK_SQL, {"rows": chunk_rows})
+    found = {k: (bool(new), bool(changed), bool(flagged)) for k, new, changed, flagged in cur.fetchall()}
+    cur.execute("SELECT DISTINCT line FROM import_errors")
+    firsts = [first for first, _last, _rows in chunks]
+    with_errors = {bisect_right(firsts, line) - 1 for (line,) in cur.fetchall()}
+    work = []
+    for k in range(len(chunks)):
+        new, changed, flagged = found.get(k, (False, False, False))
+        work.append(ChunkWork(new=new, changed=changed, flagged=flagged, errors=k in with_errors))
+    return work
+
+
+def upsert_chunk(
+    cur, writes: Writes, params: dict, rows: int, columns: dict, job_id: int, *, work: ChunkWork = ChunkWork()
+) -> dict:
+    """Write one chunk's valid rows and record the chunk, in one transaction; the
+    statements ``work`` says have nothing to do are not sent."""
+    created = updated = 0
+    found: list[tuple] = []
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                cur.execute(writes.new, params)
-                created = cur.rowcount
-                cur.execute(writes.changed, params)
-                updated = cur.rowcount
-        except UniqueViolation:  # someone created one of these customers meanwhile
-            cur.execute(writes.upsert, params)
-            created, updated = cur.fetchone()
-        cur.execute(FLAGGED_SQL, params)
-        found = _flagged_errors(cur.fetchall(), columns)
-        cur.execute(CHUNK_ERRORS_SQL, params)
-        found += [(line, seq, {"line": line, "column": c, "value": v, "message": e}) for line, seq, c, v, e in cur]
+        if work.new or work.changed:
+            try:
+                with transaction.atomic():
+                    if work.new:
+                        cur.execute(writes.new, params)
+                        created = cur.rowcount
+                    if work.changed:
+                        cur.execute(writes.changed, params)
+                        updated = cur.rowcount
+            except UniqueViolation:  # someone created one of these customers meanwhile
+                cur.execute(writes.upsert, params)
+                created, updated = cur.fetchone()
+        if work.flagged:
+            cur.execute(FLAGGED_SQL, params)
+            found += _flagged_errors(cur.fetchall(), columns)
+        if work.errors:
+            cur.execute(CHUNK_ERRORS_SQL, params)
+            found += [(line, seq, {"line": line, "column": c, "value": v, "message": e}) for line, seq, c, v, e in cur]
         found.sort(key=lambda f: (f[0], f[1]))
         rejected = len({f[0] for f in found})
         valid = rows - rejected

@@ -205,29 +205,39 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    # Indexed for the exact search by the full number (customers.filters.search_q).
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, db_index=True)
-    mobile_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True, db_index=True)
-    id_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    # Searched by the full number and by its last 4 (customers.filters.search_q): exact
+    # matches only, so one plain index each in Meta.indexes (``db_index`` would add a
+    # ``varchar_pattern_ops`` twin for LIKE 'x%' that no query runs, and every import
+    # and every new customer would pay for it).
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+    mobile_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_last4 = models.CharField(max_length=4, blank=True, editable=False)
     city = models.CharField(_("city"), max_length=50, blank=True)
     occupation = models.CharField(_("occupation"), max_length=50, blank=True)
     education = models.CharField(_("education"), max_length=50, blank=True)
     marital_status = models.CharField(_("marital status"), max_length=20, blank=True)
     tier = models.CharField(_("tier"), max_length=16, choices=Tier.choices, default=Tier.LONG_TAIL)
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0"))
+    # No index of their own: cust_branch_aum_idx and cust_owner_cover_idx begin with them
+    # and answer every lookup by branch or owner (and the PROTECT / SET_NULL checks).
     home_branch = models.ForeignKey(
-        Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="customers", verbose_name=_("home branch")
+        Branch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        verbose_name=_("home branch"),
+        db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        # indexed by cust_owner_cover_idx (owner, id), which serves every lookup by owner
-        db_index=False,
         on_delete=models.SET_NULL,
         related_name="book",
         verbose_name=_("owner advisor"),
+        db_index=False,  # cust_owner_cover_idx (owner, id) serves every lookup by owner
     )
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.NEW
@@ -264,6 +274,10 @@ class Customer(models.Model):
             models.Index(
                 fields=["owner", "id"], include=["risk_assessed_at", "last_contact_at"], name="cust_owner_cover_idx"
             ),
+            models.Index(fields=["mobile"], name="cust_mobile_idx"),
+            models.Index(fields=["mobile_last4"], name="cust_mobile_last4_idx"),
+            models.Index(fields=["id_number"], name="cust_id_number_idx"),
+            models.Index(fields=["id_last4"], name="cust_id_last4_idx"),
         ]
         permissions = [
             ("reveal_customer_pii", _("Can reveal a customer's full mobile number and ID number")),

@@ -184,3 +184,36 @@ def test_a_customer_created_meanwhile_is_updated_not_refused(world, state, monke
     assert batch.report["created"] == 0 and batch.report["updated"] == 1 and batch.report["rejected"] == 0
     p01 = m.Customer.objects.get(customer_no="P01")
     assert p01.name == "张一" and p01.owner == world.advisor_a
+
+
+def test_a_reimport_sends_no_write_for_its_unchanged_chunks(world, state, monkeypatch):
+    """The chunks of a re-import hold unchanged customers only: none of them sends an
+    INSERT, and import_ready holds no row of theirs (issue 15: fewer round trips)."""
+    content = _rows(state).encode()
+    _outcome(world.lead_a, content, fast=True, monkeypatch=monkeypatch)
+    seen = []
+    real = ingest_pg.upsert_chunk
+
+    def spying(cur, writes, params, *args, **kwargs):
+        cur.execute("SELECT count(*) FILTER (WHERE valid AND NOT differs AND existing) FROM import_ready")
+        seen.append((kwargs["work"], cur.fetchone()[0]))
+        return real(cur, writes, params, *args, **kwargs)
+
+    first = _outcome(world.lead_a, content, fast=True, monkeypatch=monkeypatch)
+    monkeypatch.setattr(ingest_pg, "upsert_chunk", spying)
+    again = _outcome(world.lead_a, content, fast=True, monkeypatch=monkeypatch)
+    assert again["report"] == first["report"] and again["report"]["unchanged"] == 10
+    assert seen and all(unchanged_rows == 0 for _work, unchanged_rows in seen)
+    assert not any(work.new or work.changed for work, _n in seen)
+    assert any(work.errors for work, _n in seen) and any(work.flagged for work, _n in seen)
+
+
+def test_the_import_leaves_the_session_settings_as_it_found_them(world, state, monkeypatch):
+    """The SQL path raises work_mem and turns JIT off for its own statements only: the
+    worker's connection serves other tasks afterwards."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        before = cursor.fetchone()
+        _outcome(world.lead_a, _rows(state).encode(), fast=True, monkeypatch=monkeypatch)
+        cursor.execute("SELECT current_setting('work_mem'), current_setting('jit')")
+        assert cursor.fetchone() == before

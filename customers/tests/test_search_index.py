@@ -11,9 +11,24 @@ from customers.filters import search_q
 from customers.models import Customer
 
 
-def test_full_number_columns_are_indexed():
+def test_full_number_columns_are_indexed_once():
+    """One plain index each: searches are exact, so no LIKE twin (issue 15: each index
+    costs every imported row)."""
+    indexed = {tuple(i.fields): i for i in Customer._meta.indexes}
     for name in ("mobile", "id_number", "mobile_last4", "id_last4"):
-        assert Customer._meta.get_field(name).db_index, name
+        assert not Customer._meta.get_field(name).db_index, name
+        assert not indexed[(name,)].opclasses, name
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index names are PostgreSQL's")
+def test_customer_indexes_have_no_redundant_twins():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [Customer._meta.db_table])
+        indexes = dict(cursor.fetchall())
+    assert not [n for n, d in indexes.items() if "pattern_ops" in d and "(name " not in d], indexes
+    single = {d.split("(", 1)[1].rstrip(")") for d in indexes.values() if "," not in d.split("(", 1)[1]}
+    assert not single & {"owner_id", "home_branch_id"}, indexes  # the composites begin with them
 
 
 @pytest.mark.django_db
