@@ -2986,6 +2986,21 @@ def concept_groups_update_shipped(group_model) -> int:
     return updated
 
 
+def concept_groups_add_round_terms(group_model, shipped: dict[str, list[str]], terms: dict[str, list[str]]) -> int:
+    """Give each group of ``terms`` its new terms while its terms are still exactly what the
+    previous round ``shipped``; a group an officer edited is theirs and is left alone."""
+    updated = 0
+    for group in group_model.objects.filter(name__in=list(terms)):
+        before = shipped[group.name]
+        if group.terms != "\n".join(before):
+            continue
+        group.terms = "\n".join([*before, *(t for t in terms[group.name] if t not in before)])
+        group.version += 1
+        group.save(update_fields=["terms", "version", "updated_at"])
+        updated += 1
+    return updated
+
+
 _RULE_FIELDS = ("pattern", "is_regex", "language", "category", "severity", "negation_suppresses", "source")
 
 

@@ -4,18 +4,11 @@ what the fifth round shipped: an officer's edit is left alone."""
 
 from django.db import migrations
 
-from compliance.lexicon_data import FIFTH_ROUND_SHIPPED, SIXTH_ROUND_TERMS
+from compliance.lexicon_data import FIFTH_ROUND_SHIPPED, SIXTH_ROUND_TERMS, concept_groups_add_round_terms
 
 
 def load(apps, schema_editor):
-    group_model = apps.get_model("compliance", "ConceptGroup")
-    for group in group_model.objects.filter(name__in=list(SIXTH_ROUND_TERMS)):
-        shipped = FIFTH_ROUND_SHIPPED[group.name]
-        if group.terms != "\n".join(shipped):
-            continue
-        group.terms = "\n".join([*shipped, *(t for t in SIXTH_ROUND_TERMS[group.name] if t not in shipped)])
-        group.version += 1
-        group.save(update_fields=["terms", "version", "updated_at"])
+    concept_groups_add_round_terms(apps.get_model("compliance", "ConceptGroup"), FIFTH_ROUND_SHIPPED, SIXTH_ROUND_TERMS)
 
 
 class Migration(migrations.Migration):
