@@ -2533,6 +2533,350 @@ FOURTH_ROUND_SHIPPED = {name: list(CONCEPT_GROUPS[name][1]) for name in FIFTH_RO
 for _name, _terms in FIFTH_ROUND_TERMS.items():
     CONCEPT_GROUPS[_name][1].extend(t for t in _terms if t not in CONCEPT_GROUPS[_name][1])
 
+# Sixth round (issue 16): terms added after the fresh development families D6- of a third
+# writer (measured first as written: zh 0.78 / 0.17, en 0.58 / 0.06). Migration 0016 gives a
+# group these terms only while it is still exactly as the fifth round shipped it.
+SIXTH_ROUND_TERMS: dict[str, list[str]] = {
+    # the quota goes to the others who wait, a price or a discount that goes, "get on the train"
+    "scarce": [
+        "先给他们",
+        "只能先给",
+        "让给别人",
+        "优惠就取消",
+        "就取消了",
+        "另一个价",
+        "不是这个价",
+        "一降",
+        "落个空",
+    ],
+    "pressure_idiom": ["落个空", "这趟车", "先上车", "赶紧上车", "谁都盯着"],
+    "urgent_en": [
+        "allocations left",
+        "need a yes",
+        "on this call",
+        "now or never",
+        "get reset",
+        "not getting any better",
+    ],
+    # someone fills the hole, the advisor pays it himself, a sure gain "lying down"
+    "loss": ["少了一分", "少一分钱", "最差的情况", "最坏的情况", "有什么问题"],
+    "backstop": ["掏腰包", "您来找我", "你来找我", "就填了", "随手就填", "给填了", "处理好"],
+    "only_up": [
+        "不会让客户吃亏",
+        "不会让您吃亏",
+        "不会让你吃亏",
+        "轮不到您来扛",
+        "轮不到您扛",
+        "有托底",
+        "躺着赚钱",
+        "躺着赚",
+        "钱自己回来",
+        "都是往上走",
+        "一直往上走",
+    ],
+    "still_earn": ["还是涨", "往上走"],
+    "loss_en": ["went wrong", "goes wrong", "go wrong", "take a hit", "takes a hit", "lose a cent"],
+    "backstop_en": ["sort it out", "tops up", "top up", "make good"],
+    "sure_en": ["never really at risk", "never at risk", "not going to let"],
+    # gifts for a purchase: groceries, small appliances, gold beans, coupons, card perks
+    "gift": [
+        "花生油",
+        "食用油",
+        "大米",
+        "一袋米",
+        "鸡蛋",
+        "电饭煲",
+        "电饭锅",
+        "小家电",
+        "四件套",
+        "金豆",
+        "金币",
+        "纪念币",
+        "立减",
+        "满减",
+        "加息的券",
+        "优惠券",
+        "抵用券",
+        "贵宾厅",
+        "白捡了",
+        "一堆权益",
+        "买了就有",
+    ],
+    "gift_en": ["coupon*", "voucher*", "booster", "from my own pocket"],
+    # a number said as the customer's, a past figure carried over to this issue
+    "same_again": ["同一个团队", "一样的策略", "同样的策略", "也就是这个数", "也是这个数"],
+    "is_your_return": ["只会比写的多", "比写的多", "都是往上做", "全超过了", "都超过了"],
+    "will_get": ["目标是", "心里有数"],
+    "pct_en": [
+        r"re:(?:one|two|three|four|five|six|seven) (?:and|to) (?:two|three|four|five|six|seven|eight) percent",
+        r"re:(?:one|two|three|four|five|six)-ish\b",
+        r"re:call it \d+(?:\.\d+)?",
+    ],
+    "future_en": ["count on", "i'd expect", "expect this to", "deliver", "lands at", "top end"],
+    # a deposit by what it also is
+    "same": ["都是存着", "都是存在", "都有保险", "保险保着"],
+    "same_en": ["essentially"],
+    # coached answers: the check's question, a pick the other way, another's name
+    "recording": ["工作人员问", "问到您", "他问你", "他问您"],
+    "answer_pick": ["别选", "别照实", "往高了写", "往高了填", "写高一点"],
+    "other_name": ["儿子的名字", "女儿的名字", "家人的名字", "名字去买"],
+    "evade_en": [
+        "tick the boxes for you",
+        "fill it in for you",
+        "a formality",
+        "split it into",
+        "smaller tickets",
+        "won't flag",
+        "pick the top option",
+        "just pick",
+    ],
+    "best": ["最厉害", "没人比得过", "比得过", "天花板"],
+    # a tie to a perk that is no loan: a card's limit, a safe-deposit box
+    "loan": ["提额", "保管箱"],
+    "condition": ["条件是", "打包的", "您得在"],
+    "bad": ["赚你手续费", "赚您手续费", "赚手续费", "不管你死活", "不管您死活"],
+    "churn": ["重新配一遍", "再滚一轮", "滚一轮"],
+    "private": ["不在行里那个系统", "不在行里的系统", "拉您进群", "拉您进去", "私人群"],
+    # words that merely contain a term: advice (您最好用闲钱), an ordinal (第一页), the bank's
+    # own WeCom, a choice put to the customer (买不买)
+    "filler": [
+        "最好别",
+        "最好不要",
+        "最好用",
+        "最好还是",
+        "最好是用",
+        "最好把",
+        "最好跟",
+        "最好留",
+        "最好问",
+        "最好再",
+        "最好能",
+        "最好找",
+        "最好提前",
+        "最好分散",
+        "最好考虑",
+        "第一页",
+        "第一次",
+        "第一步",
+        "第一条",
+        "第一天",
+        "第一年",
+        "第一期",
+        "第一笔",
+        "第一个月",
+        "第一项",
+        "第一栏",
+        "第一时间",
+        "企业微信",
+        "企业微信上",
+        "企业微信里",
+        "买不买",
+        "办不办",
+        "定不定",
+        "签不签",
+        "做不做",
+        "投不投",
+        "存不存",
+        "选不选",
+        "换不换",
+        "转不转",
+        "配不配",
+    ],
+    # the disclosures: a real deposit said to be one, not a wealth product
+    "not_deposit": [
+        "不是理财",
+        r"re:(?:这笔|那笔|这张|您这|你这)[^，,。；;]{0,8}?是[^，,。；;跟和像比同如与]{0,8}(?:定期存款|存单|储蓄存款)",
+    ],
+    "not_guaranteed": [
+        "不是理财",
+        "可能亏损",
+        "有可能亏损",
+        "净值会波动",
+        "会有波动",
+        "不兜底",
+        "没有兜底",
+        "打破刚兑",
+        "不刚兑",
+    ],
+    # disclosures a new writer says in words of their own (both languages)
+    "uncertain": ["没法承诺", "不是保证", "不是收益承诺", "有可能达不到", "达不到", "不代表实际"],
+    "no_hurry": ["不急", "您慢慢", "回去商量", "跟家里人商量", "想清楚", "不用马上", "不用现在", "以后还有"],
+    "unrelated": ["单独办", "不捆绑", "不搭售", "不强制", "自愿"],
+    "no_gift": ["不送", "没有礼品", "没有赠品", "不搞这个"],
+    "uncertain_en": [
+        "could lose",
+        "can lose",
+        "might lose",
+        "may lose",
+        "can go down",
+        "could go down",
+        "may go down",
+        "can't guarantee",
+        "cannot guarantee",
+        "no promises",
+        "isn't guaranteed",
+        "not a forecast",
+        "nobody knows",
+        "no one knows",
+        "could be less",
+    ],
+    "no_hurry_en": ["no pressure", "up to you", "your call", "your decision", "plenty of time", "don't feel rushed"],
+    "unrelated_en": [
+        "separate",
+        "regardless",
+        "whether or not you buy",
+        "nothing to do with",
+        "not a condition",
+        "no strings",
+    ],
+    "no_gift_en": ["can't offer", "cannot offer", "no incentives", "not allowed to give", "same for everyone"],
+    "not_deposit_en": [
+        "not a savings account",
+        "isn't a savings account",
+        "unlike a deposit",
+        "different from a deposit",
+    ],
+    "official_en": ["recorded line", "official channel", "work phone", "bank's system", "in the app"],
+    "never_share_en": ["never give", "don't give", "won't ask", "will never ask", "nobody from the bank"],
+}
+# English sales talk the groups had few words for (a new writer's English was caught 0.58 in
+# recall): merged into the terms above.
+_SIXTH_ROUND_ENGLISH: dict[str, list[str]] = {
+    "sure_en": [
+        "can't go down",
+        "won't go down",
+        "never goes down",
+        "only goes up",
+        "100% safe",
+        "safe as houses",
+        "rock solid",
+        "you won't lose",
+        "you'll never lose",
+        "principal is safe",
+        "capital is safe",
+        "capital is protected",
+        "capital protected",
+        "safe bet",
+        "sure bet",
+        "can't fail",
+        "never missed",
+        "always paid out",
+        "stands behind it",
+    ],
+    "loss_en": ["any loss", "a loss", "lose anything", "shortfall"],
+    "backstop_en": ["we'll cover", "i'll cover", "cover it", "make up the difference", "pay you back", "on me"],
+    "urgent_en": [
+        "before it's gone",
+        "won't last",
+        "last day",
+        "closes today",
+        "closes tomorrow",
+        "ends today",
+        "ends tonight",
+        "by tonight",
+        "by end of day",
+        "first come",
+        "today only",
+        "this week only",
+        "running out",
+        "selling out",
+        "don't wait",
+        "don't miss",
+        "only one left",
+        "decide today",
+        "sign today",
+    ],
+    "gift_en": [
+        "cashback",
+        "free gift",
+        "gift card",
+        "supermarket card",
+        "red envelope",
+        "red packet",
+        "hongbao",
+        "kickback",
+        "throw in",
+        "sweetener",
+        "bonus rate",
+        "rate bump",
+    ],
+    "best_en": [
+        "number 1",
+        "top of the market",
+        "unbeatable",
+        "second to none",
+        "beats everything",
+        "market-leading",
+        "best-performing",
+        "nothing better",
+        "best on the market",
+    ],
+    "future_en": [
+        "you'll earn",
+        "you'll make",
+        "you will get",
+        "expect to earn",
+        "will return",
+        "should return",
+        "will pay",
+    ],
+    "pct_en": [r"re:\d+(?:\.\d+)?\s*(?:per ?cent|pc)\b"],
+    "same_en": ["same as a", "just as safe", "as good as a", "like a savings account", "like a deposit"],
+    "evade_en": [
+        "just sign",
+        "don't mention",
+        "tell them you",
+        "say you understand",
+        "no need to read",
+        "i'll answer for you",
+        "let me fill",
+        "i'll fill",
+    ],
+    "churn_en": ["sell it and buy", "cash out and", "flip it", "in and out", "every few weeks", "move it again"],
+    "tie_en": ["as long as you buy", "you'll need to buy", "you have to buy", "condition is"],
+    "private_en": [
+        "my personal number",
+        "my own phone",
+        "my wechat",
+        "text me on",
+        "outside the system",
+        "not recorded",
+    ],
+    "bad_en": ["scam", "useless", "can't be trusted", "going under", "fly-by-night"],
+    "other_en": ["other banks", "that bank", "their products", "those platforms", "the other place"],
+}
+# Chinese sales talk of the same kinds in common words no group had (not from any sentence of
+# the corpus): merged into the terms above.
+_SIXTH_ROUND_COMMON: dict[str, list[str]] = {
+    "scarce": [
+        "名额不多",
+        "额度不多",
+        "所剩无几",
+        "卖得很快",
+        "一抢而空",
+        "快满了",
+        "就要满",
+        "售罄",
+        "最后一批",
+        "末班车",
+    ],
+    "hurry": ["今天之内", "越早越好", "早点定", "先锁定"],
+    "pressure_idiom": ["机不可失", "失不再来", "手慢无", "先到先得", "过期不候"],
+    "only_up": ["万无一失", "稳如泰山", "保赚", "包赔", "只赚不亏", "闭眼买", "百分百赚", "稳赚钱"],
+    "backstop": ["兜得住", "行里扛", "银行扛", "我来赔", "行里赔"],
+    "best": ["首屈一指", "数一数二", "遥遥领先", "独占鳌头", "最牛", "无人能及", "没有对手"],
+    "gift": ["礼包", "伴手礼", "小礼物", "返利", "奖励金", "现金奖励"],
+    "churn": ["倒腾", "来回倒", "短炒", "炒一把", "赚一笔就走", "见好就收"],
+    "bad": ["乱来", "黑心"],
+}
+for _name, _terms in _SIXTH_ROUND_COMMON.items():
+    SIXTH_ROUND_TERMS.setdefault(_name, []).extend(t for t in _terms if t not in SIXTH_ROUND_TERMS.get(_name, []))
+for _name, _terms in _SIXTH_ROUND_ENGLISH.items():
+    SIXTH_ROUND_TERMS.setdefault(_name, []).extend(t for t in _terms if t not in SIXTH_ROUND_TERMS.get(_name, []))
+FIFTH_ROUND_SHIPPED = {name: list(CONCEPT_GROUPS[name][1]) for name in SIXTH_ROUND_TERMS}
+for _name, _terms in SIXTH_ROUND_TERMS.items():
+    CONCEPT_GROUPS[_name][1].extend(t for t in _terms if t not in CONCEPT_GROUPS[_name][1])
+
 
 def default_rules() -> list[dict]:
     """The entries as dicts with stable codes."""
@@ -2639,6 +2983,21 @@ def concept_groups_update_shipped(group_model) -> int:
             group.version = 2
             group.save(update_fields=["terms", "version", "updated_at"])
             updated += 1
+    return updated
+
+
+def concept_groups_add_round_terms(group_model, shipped: dict[str, list[str]], terms: dict[str, list[str]]) -> int:
+    """Give each group of ``terms`` its new terms while its terms are still exactly what the
+    previous round ``shipped``; a group an officer edited is theirs and is left alone."""
+    updated = 0
+    for group in group_model.objects.filter(name__in=list(terms)):
+        before = shipped[group.name]
+        if group.terms != "\n".join(before):
+            continue
+        group.terms = "\n".join([*before, *(t for t in terms[group.name] if t not in before)])
+        group.version += 1
+        group.save(update_fields=["terms", "version", "updated_at"])
+        updated += 1
     return updated
 
 

@@ -72,9 +72,38 @@ for _cp, _to in _NORMALISE.items():
     _TABLE[_cp] = _to
 
 
+# Speech-recognition slips (a homophone written for a word, same length): transcripts of
+# calls carry them ("鹅度" for 额度, "路像" for 录像). Each is a non-word, so the rewrite
+# cannot change a sentence that was typed; it keeps the length, so spans still point into
+# the original text.
+ASR_SLIPS = {
+    "鹅度": "额度",
+    "恶度": "额度",
+    "路像": "录像",
+    "录象": "录像",
+    "路音": "录音",
+    "秘码": "密码",
+    "蜜码": "密码",
+    "验正码": "验证码",
+    "保笨": "保本",
+    "包本": "保本",
+    "理才": "理财",
+    "代款": "贷款",
+    "疯险": "风险",
+    "测平": "测评",
+    "兜低": "兜底",
+    "收溢": "收益",
+}
+_ASR_SLIP = re.compile("|".join(sorted(ASR_SLIPS, key=len, reverse=True)))
+
+
+def _fix_slips(norm: str) -> str:
+    return _ASR_SLIP.sub(lambda m: ASR_SLIPS[m.group()], norm)
+
+
 def normalise(text: str) -> str:
     """Length-preserving normalisation: offsets in the result are offsets in ``text``."""
-    return text.translate(_TABLE)
+    return _fix_slips(text.translate(_TABLE))
 
 
 # Clause boundaries after normalisation (full-width punctuation has become ASCII, except
@@ -162,10 +191,24 @@ _NOT_NEGATION_ZH = (
     "了不起",
     "忍不住",
     "怪不得",
+    # connectives of a condition or a comparison: "定下来，不然就轮不上", "存定期不如买这个"
+    "不然",
+    "要不然",
+    "要不",
+    "否则",
+    "不如",
+    # "你别看基准写得保守，实际…": despite, not a negation
+    "别看",
 )
 _NEG_EN = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|can't|won't|don't|doesn't|didn't|"
     r"isn't|aren't|wasn't|shouldn't|mustn't|prohibited|forbidden|whether)\b"
+)
+# A prohibition or a refusal reaches the end of its clause: "I'm not allowed to discuss
+# products on my personal WeChat".
+_LONG_SCOPE_EN = re.compile(
+    r"not (?:allowed|permitted|supposed|able) to|unable to|cannot|can't|can not|won't|never|prohibited|forbidden|"
+    r"nobody can|no one can"
 )
 _NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b")
 _REFUTATION = re.compile(
@@ -184,6 +227,15 @@ _NEG_ZH_RE = re.compile("|".join(sorted(_NEG_ZH + _NOT_NEGATION_ZH, key=len, rev
 _NOT_NEG_ZH = frozenset(_NOT_NEGATION_ZH)
 
 
+# A refusal to say or promise reaches over the comma to what would be said: "我不敢跟您保证，
+# 这个一定能到四个点", "谁也不能打包票说…".
+_SPEECH_REFUSAL = re.compile(
+    r"(?:不能|不敢|没法|没办法|无法|不可能|谁也不能|谁都不敢|没人敢|没有人敢|没人能|没有人能)"
+    r"(?:跟您|给您|向您|和您|对您|跟你|给你)?(?:说|讲|保证|承诺|打包票|担保|告诉您|告诉你|确定|肯定)"
+    r"(?:什么|说)?[的了啊]?\s*[,，:：]\s*[^,，。；;！!？?]*$"
+)
+
+
 def _clause_prefix(norm: str, start: int) -> str:
     lo = max(0, start - _PREFIX_MAX)
     prefix = norm[lo:start]
@@ -199,22 +251,35 @@ def _clause_suffix(norm: str, end: int) -> str:
     return suffix[: m.start()] if m else suffix
 
 
+# A negated predicate ends at a spoken particle ("先别管了赎回来吧": 别 does not reach 赎回):
+# in transcripts without punctuation they are the only clause ends there are.
+_PARTICLE_END = re.compile(r"[吧嘛呢哈呀啦]|(?<![不为除])了(?!解|不起|结)")
+# "买不买", "要不要": a choice put to the customer, not a negation.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
+
+
 def _cue_count(prefix: str) -> int:
     """Negation cues standing shortly before the end of ``prefix`` (one clause)."""
     n = len(prefix)
     count = 0
+    if "不" in prefix:
+        prefix = _A_NOT_A.sub("___", prefix)
     for m in _NEG_ZH_RE.finditer(prefix):
+        if _PARTICLE_END.search(prefix, m.end()):
+            continue
         if m.group() not in _NOT_NEG_ZH and n - m.end() <= _WINDOW_ZH:
             count += 1
     if any(c.isascii() and c.isalpha() for c in prefix):
         masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
-        count += sum(1 for m in _NEG_EN.finditer(masked) if n - m.end() <= _WINDOW_EN)
+        count += sum(
+            1 for m in _NEG_EN.finditer(masked) if n - m.end() <= _WINDOW_EN or _LONG_SCOPE_EN.match(masked, m.start())
+        )
     return count
 
 
 # "这不是保本的吗？": a negation that asks for agreement is a claim.
 _RHETORICAL_NEG = re.compile(r"不是|不就是|难道不|岂不")
-_RHETORICAL_END = re.compile(r"[^,，。;!?]{0,12}?[吗嘛]\s*\?")
+_RHETORICAL_END = re.compile(r"[^,，。;!?]{0,12}?[吗嘛]")  # with or without the question mark (transcripts)
 
 
 def _refuted_after(norm: str, end: int) -> bool:
@@ -236,9 +301,11 @@ _OPENERS = (
 _REPORTED_QUESTION = re.compile(
     r"^\s*(?:[^,，:：]{0,12}[:：])?\s*"
     + _OPENERS
-    + r"(?:(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
+    + r"(?:(?:客户|顾客|对方|客人)\s*[:：]|"  # the customer's turn in a transcript: "客户：…"
+    r"(?:客户|顾客|对方|客人)[^,，。]{0,4}?(?:问|询问|咨询|想知道|担心|疑惑|质疑|说|表示|提到)|"
     r"您(?:刚才|刚刚|刚|是|是不是)?(?:问|想问|担心))"
     r"(?![^。！？]*(?:我说|我跟他说|我跟她说|我告诉|我回答|我答))|"
+    r"^\s*(?:client|customer)\s*:|"
     r"^\s*(?:[a-z ]{0,20}: )?(?:the )?(?:client|customer)s? (?:\w+ )?"
     r"(?:asked|asks|wanted to know|wondered|was worried)|"
     r"^\s*(?:[a-z ]{0,20}: )?(?:so|right|well)?,?\s*you (?:just )?"
@@ -276,13 +343,16 @@ _RHETORICAL = re.compile(
     r"\bisn't it\b|\baren't they\b|\bright\?|\bdon't you think\b|\bwhy not\b"
 )
 _QUESTION_CLAUSE_BREAK = re.compile(r"[,;:，；：、]")
+_UNMARKED_QUESTION = re.compile(r"[^,;:，；：、。.!！?？\n]{0,8}?吗")
 
 
 def is_question(norm: str, end: int) -> bool:
     """Whether the words ending at ``end`` are asked in a question (see ``_ASKS``)."""
     m = _SENTENCE_BREAK.search(norm, max(end - 1, 0), end + _SENTENCE_MAX)
     if not m or m.group() != "?" or _QUESTION_CLAUSE_BREAK.search(norm, end, m.start()):
-        return False
+        # A transcript has no question marks: 吗 closing the clause asks ("这个会亏吗我想问").
+        q = _UNMARKED_QUESTION.match(norm, end)
+        return bool(q) and not _RHETORICAL.search(_clause_prefix(norm, end) + norm[end : q.end()])
     head = norm[max(0, end - _SENTENCE_MAX) : max(end - 1, 0)]
     breaks = list(_SENTENCE_BREAK.finditer(head))
     s = max(0, end - _SENTENCE_MAX) + (breaks[-1].end() if breaks else 0)
@@ -290,6 +360,29 @@ def is_question(norm: str, end: int) -> bool:
     if _RHETORICAL.search(sentence):
         return False
     return bool(_ASKS.search(sentence) or _ASKS_BACK.match(sentence))
+
+
+# Words quoted in order to reject them: others' claims ("有的地方说买理财送油", "网上说…",
+# "some banks say…") or the customer's wish repeated ("您说加我私人微信", "you want me to…"),
+# before the hit in its sentence, with a rejection after it ("这个真不行", "我们这儿不搞这个").
+_QUOTED = re.compile(
+    r"(?:有的地方|有些地方|有的银行|有些银行|有人|别人|别家|外面|网上|很多人|不少人|好多人|很多老人家|老人家|"
+    r"有的客户|客户|隔壁[\u4e00-\u9fff]{0,4}|您(?:刚才)?|你(?:刚才)?|朋友|邻居|亲戚|他们|别的经理|听人)(?:都|会|也|总|常)?"
+    r"(?:说|讲|宣传|以为|觉得|认为|把|想|要求|提到|问)|听说|据说|"
+    r"\b(?:some (?:people|banks|advisers|advisors|places|clients)|other banks|people|you|they|your friend|"
+    r"a lot of people|many people)\s+(?:say|said|claim|claimed|think|thought|asked|want|wanted|told you|heard)"
+)
+_REJECTION = re.compile(
+    r"不一样|不是这样|不搞|不允许|不评价|不对|没有这回事|别信|不可信|不靠谱|乱说|瞎说|误导|不能信|这个不行|这不行|"
+    r"真不行|不行的|办不了|不能这么|不可以|不能给您|不能帮您|"
+    r"我(?:都|就|每次都|一直)?(?:跟[他她您你]们?)?(?:说|讲|回答|告诉[他她您你]们?)(?:了)?(?:不|没|必须|只能|要本人)|"
+    r"不是的|没这回事|哪有这种|"
+    r"\bnot true\b|\bwrong\b|\bmisleading\b|\bwe don't\b|\bi can't\b|\bi cannot\b|\bnot allowed\b|"
+    r"\bit isn't\b|\bit's not\b|\bit is not\b|\bthat's not\b|\bthat isn't\b|\bnot the case\b|\bno,"
+)
+# "您问收益啊，我跟您交个底，…": the repeated question ends at a particle before a comma;
+# the answer after it is the advisor's own.
+_QUESTION_HEAD_END = re.compile(r"[啊呀嘛吧呢哈][,，]")
 
 
 def dismissal(norm: str, start: int, end: int) -> str:
@@ -301,9 +394,14 @@ def dismissal(norm: str, start: int, end: int) -> str:
     if e < len(norm) and norm[e] in "?？":
         # "保本？现在没有这种产品了": the answer to a question follows it.
         e = _sentence_bounds(norm, e + 1, e + 1)[1]
-    if _REPORTED_QUESTION.match(norm, s):
-        return "question"
+    reported = _REPORTED_QUESTION.match(norm, s)
+    if reported:
+        head = _QUESTION_HEAD_END.search(norm, reported.end(), start)
+        if not head:
+            return "question"
     if _CORRECTION.search(norm, end, e):
+        return "correction"
+    if _REJECTION.search(norm, end, e) and _QUOTED.search(norm, s, start):
         return "correction"
     return ""
 
@@ -1159,6 +1257,9 @@ class Scanner:
                 if category in _CONDITIONAL_CATEGORIES and _CONDITIONAL.search(_clause_suffix(norm, ps)):
                     continue  # "不买的话贷款要多等", "今天不定就没了": a threat, not a denial
                 return "negation"
+        refusal = _SPEECH_REFUSAL.search(norm, max(0, s - _PREFIX_MAX), s)
+        if refusal and not _CONTRAST.search(norm, refusal.start(), s):
+            return "negation"
         if _refuted_after(norm, e):
             return "negation"
         if extra and extra[1]:
@@ -1209,7 +1310,7 @@ def _normalise_many(texts: Sequence[str]) -> list[str]:
         return []
     chars = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     mapped = np.where(chars < 0x10000, _NP_TABLE[np.minimum(chars, 0xFFFF)], chars)
-    return mapped.astype("<u4").tobytes().decode("utf-32-le").split("\x00")
+    return _fix_slips(mapped.astype("<u4").tobytes().decode("utf-32-le")).split("\x00")
 
 
 def _regex_only(terms: Sequence[str]) -> bool:
@@ -1257,6 +1358,11 @@ def _second_opinion(predicted: list[ModelFinding], findings: list[Finding]) -> l
     return [m for m in predicted if m.category not in ruled]
 
 
+def _inside(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether span ``a`` lies inside ``b`` past its start."""
+    return b[0] < a[0] and a[1] <= b[1]
+
+
 def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, int, tuple]]:
     """The spans holding every part of ``concept`` within its window, shortest first (one
     per occurrence of the first part, each with the nearest occurrence of the others)."""
@@ -1273,7 +1379,9 @@ def _concept_spans(concept: _ConceptRule, group_hits: dict) -> list[tuple[int, i
         for other in lists[1:]:
             # Two parts are two statements: the same words do not count for both
             # ("就没有了" is no scarcity *and* a push; "换三次" is a switch and how often).
-            free = [h for h in other if h not in chosen]
+            # Nor do words inside another part's words (保 inside 存款保险), but a part's
+            # words may open another's ("换" of "换三次": the switch and how often).
+            free = [h for h in other if h not in chosen and not any(_inside(h, c) or _inside(c, h) for c in chosen)]
             if not free:
                 break
             pick = min(free, key=lambda h: max(hi, h[1]) - min(lo, h[0]))

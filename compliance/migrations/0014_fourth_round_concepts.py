@@ -11,6 +11,7 @@ from compliance.lexicon_data import (
     FOURTH_ROUND_TERMS,
     REWRITTEN_DEFAULTS_4,
     THIRD_ROUND_SHIPPED,
+    concept_groups_add_round_terms,
     concept_groups_load_defaults,
     lexicon_load_defaults,
     lexicon_rewrite_shipped,
@@ -21,13 +22,7 @@ def load(apps, schema_editor):
     rule_model = apps.get_model("compliance", "LexiconRule")
     version_model = apps.get_model("compliance", "LexiconRuleVersion")
     concept_groups_load_defaults(group_model)
-    for group in group_model.objects.filter(name__in=list(FOURTH_ROUND_TERMS)):
-        shipped = THIRD_ROUND_SHIPPED[group.name]
-        if group.terms != "\n".join(shipped):
-            continue
-        group.terms = "\n".join([*shipped, *(t for t in FOURTH_ROUND_TERMS[group.name] if t not in shipped)])
-        group.version += 1
-        group.save(update_fields=["terms", "version", "updated_at"])
+    concept_groups_add_round_terms(group_model, THIRD_ROUND_SHIPPED, FOURTH_ROUND_TERMS)
     lexicon_load_defaults(rule_model, version_model)
     lexicon_rewrite_shipped(rule_model, version_model, REWRITTEN_DEFAULTS_4, "issue 16, fourth round of the default lexicon")
 

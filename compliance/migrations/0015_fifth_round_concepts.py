@@ -4,18 +4,11 @@ round shipped: an officer's edit is left alone."""
 
 from django.db import migrations
 
-from compliance.lexicon_data import FIFTH_ROUND_TERMS, FOURTH_ROUND_SHIPPED
+from compliance.lexicon_data import FOURTH_ROUND_SHIPPED, FIFTH_ROUND_TERMS, concept_groups_add_round_terms
 
 
 def load(apps, schema_editor):
-    group_model = apps.get_model("compliance", "ConceptGroup")
-    for group in group_model.objects.filter(name__in=list(FIFTH_ROUND_TERMS)):
-        shipped = FOURTH_ROUND_SHIPPED[group.name]
-        if group.terms != "\n".join(shipped):
-            continue
-        group.terms = "\n".join([*shipped, *(t for t in FIFTH_ROUND_TERMS[group.name] if t not in shipped)])
-        group.version += 1
-        group.save(update_fields=["terms", "version", "updated_at"])
+    concept_groups_add_round_terms(apps.get_model("compliance", "ConceptGroup"), FOURTH_ROUND_SHIPPED, FIFTH_ROUND_TERMS)
 
 
 class Migration(migrations.Migration):

@@ -64,8 +64,12 @@ def test_print_the_held_out_figures(report, capsys):
             language,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="held-out families of both writers, sixth round: see docs/compliance-scanner.md "
-                "(gates 0.95 recall / 0.05 false-positive rate)",
+                reason={
+                    "en": "held-out families of both writers after the sixth round: 0.86 recall / 0.04 false-positive "
+                    "rate (gates 0.95 / 0.05; the second writer's English 0.67 / 0.12): see docs/compliance-scanner.md",
+                    "zh": "held-out families of both writers after the sixth round: 0.89 recall / 0.09 false-positive "
+                    "rate (gates 0.95 / 0.05; the second writer's Chinese 0.79 / 0.15): see docs/compliance-scanner.md",
+                }[language],
             ),
         )
         for language in ("en", "zh")

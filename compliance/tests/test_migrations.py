@@ -8,7 +8,14 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from compliance.lexicon_data import CONCEPT_GROUPS, FIFTH_ROUND_TERMS, FOURTH_ROUND_SHIPPED, THIRD_ROUND_SHIPPED
+from compliance.lexicon_data import (
+    CONCEPT_GROUPS,
+    FIFTH_ROUND_SHIPPED,
+    FIFTH_ROUND_TERMS,
+    FOURTH_ROUND_SHIPPED,
+    SIXTH_ROUND_TERMS,
+    THIRD_ROUND_SHIPPED,
+)
 
 BEFORE = [("compliance", "0005_corpus_entries")]
 AFTER = [("compliance", "0008_lexicon_rule_stats")]
@@ -150,8 +157,28 @@ def test_0015_adds_the_fifth_round_terms_to_groups_still_as_shipped_and_leaves_e
     apps = _migrate([("compliance", "0015_fifth_round_concepts")])
     group_model = apps.get_model("compliance", "ConceptGroup")
     scarce = group_model.objects.get(name="scarce")
-    assert scarce.terms == "\n".join(CONCEPT_GROUPS["scarce"][1])
+    assert scarce.terms == "\n".join(FIFTH_ROUND_SHIPPED["scarce"])
     assert scarce.version == 3
     assert set(FIFTH_ROUND_TERMS["scarce"]) <= set(scarce.terms.splitlines())
     assert group_model.objects.filter(name="only_up").values_list("terms", "version").get() == ("稳赚", 5)
+    _migrate_to_the_end()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0016_adds_the_sixth_round_terms_to_groups_still_as_shipped_and_leaves_edited_ones(world):
+    apps = _migrate([("compliance", "0015_fifth_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    group_model.objects.filter(name="gift").update(terms="\n".join(FIFTH_ROUND_SHIPPED["gift"]), version=3)
+    group_model.objects.filter(name="filler").update(terms="\n".join(FIFTH_ROUND_SHIPPED["filler"]), version=1)
+    group_model.objects.filter(name="best").update(terms="最好", version=4)  # an officer's edit
+
+    apps = _migrate([("compliance", "0016_sixth_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    gift = group_model.objects.get(name="gift")
+    assert gift.terms == "\n".join(CONCEPT_GROUPS["gift"][1])
+    assert gift.version == 4
+    assert set(SIXTH_ROUND_TERMS["gift"]) <= set(gift.terms.splitlines())
+    filler = group_model.objects.get(name="filler")
+    assert (filler.terms.splitlines()[-1], filler.version) == (SIXTH_ROUND_TERMS["filler"][-1], 2)
+    assert group_model.objects.filter(name="best").values_list("terms", "version").get() == ("最好", 4)
     _migrate_to_the_end()

@@ -312,3 +312,85 @@ def test_the_longest_term_of_a_group_is_the_one_said():
     groups = {"scarce": ["等着要"], "hurry": ["犹豫", "别犹豫"]}
     s = Scanner([rule("{scarce} & {hurry}", category="time_pressure")], groups)
     assert _codes(s, "您别犹豫了，好几个客户都在等着要呢。") != []  # "别犹豫" is the push, not a negated 犹豫
+
+
+def test_speech_recognition_slips_are_read_as_the_word_and_spans_stay_in_place():
+    assert normalise("这期鹅度今天收") == "这期额度今天收"
+    assert len(normalise("路像的时候秘码")) == len("路像的时候秘码")
+    s = Scanner([rule("额度有限", category="time_pressure")], {})
+    (finding,) = s.scan("这期鹅度有限啊").findings
+    assert finding.match == "鹅度有限"
+    assert s.scan_many(["这期鹅度有限啊"], use_model=False)[0].findings == [finding]
+
+
+def test_negation_scope_ends_at_a_spoken_particle_and_connectives_are_no_negation():
+    groups = {"sell": ["赎回来"], "often": ["新的"], "scarce": ["轮不上"], "hurry": ["定下来"]}
+    s = Scanner(
+        [rule("{sell} & {often}", category="frequent_trading"), rule("{scarce} & {hurry}", category="time_pressure")],
+        groups,
+    )
+    # no punctuation: 别 negates 管, and 了 ends that predicate
+    assert _codes(s, "你那个先别管了赎回来吧我这边又来了一只新的") != []
+    assert _codes(s, "你那个别赎回来我这边又来了一只新的") == []
+    assert _codes(s, "现在就得定下来不然就轮不上了") != []  # 不然 is a condition
+    deposit = Scanner(
+        [rule("{deposit} & {better}", category="deposit_confusion")], {"deposit": ["存定期"], "better": ["买这个"]}
+    )
+    assert _codes(deposit, "您存定期不如买这个") != []  # 不如 compares
+    choice = Scanner([rule("保本")], {})
+    assert _codes(choice, "买不买保本的都行") != []  # 买不买 is a choice, not a negation
+    assert _codes(choice, "不买保本的") == []
+
+
+def test_a_part_is_not_words_inside_another_part_past_its_start():
+    groups = {"deposit_insurance": ["存款保险"], "covers": ["保"], "sell": ["换"], "often": ["换三次"]}
+    s = Scanner([rule("{deposit_insurance} & {covers}", category="deposit_confusion")], groups)
+    assert _codes(s, "怕超过存款保险的限额") == []  # 保 of 存款保险 is no second word
+    assert _codes(s, "这个也是存款保险保的") != []
+    often = Scanner([rule("{sell} & {often}", category="frequent_trading")], groups)
+    assert _codes(often, "这个季度换三次") != []  # a part's words may open another's
+
+
+def test_the_customers_turn_and_words_quoted_to_reject_them_are_no_claim():
+    s = Scanner(
+        [rule("跟存款一样", category="deposit_confusion"), rule("稳赚"), rule("私人微信", category="off_channel")], {}
+    )
+    assert _codes(s, "客户：跟存款一样安全吧——不一样的叔叔") == []
+    assert _codes(s, "Client: 稳赚吗？——我们这个稳赚。") != []  # the advisor's answer is judged
+    assert _codes(s, "有的地方说稳赚，我们这儿不搞这个。") == []
+    assert _codes(s, "您说加我私人微信，这个真不行。") == []
+    assert _codes(s, "您说加我私人微信，好的。") != []  # quoted and agreed
+    assert _codes(s, "这个稳赚，别的产品不行的。") != []  # a rejection of something else, nothing quoted
+
+
+def test_the_answer_after_a_repeated_question_is_the_advisors_own():
+    groups = {"pct": ["三点六"], "will_get": ["跑得出来"]}
+    s = Scanner([rule("{pct} & {will_get}", category="return_forecast")], groups)
+    assert _codes(s, "您问收益啊，我跟您交个底，三点六是跑得出来的。") != []
+    assert _codes(s, "您问三点六是不是跑得出来") == []
+
+
+def test_an_english_prohibition_reaches_the_end_of_its_clause():
+    s = Scanner([rule("personal wechat", language="en", category="off_channel")], {})
+    assert _codes(s, "I'm not allowed to discuss products on my personal WeChat.") == []
+    assert _codes(s, "Let's discuss the products later on my personal WeChat.") != []
+
+
+def test_a_transcript_asks_with_a_closing_particle_and_no_question_mark():
+    s = Scanner([rule("保本")], {})
+    assert _codes(s, "这个产品保本吗我想问一下") == []
+    assert _codes(s, "这个不是保本的吗我跟您说过") != []  # rhetorical
+    assert _codes(s, "这个产品保本您放心") != []
+    assert _codes(s, "听说这个保本，其实不是的。") == []  # hearsay quoted and rejected
+    en = Scanner([rule("guaranteed", language="en")], {})
+    assert _codes(en, "Some people think it's guaranteed, it's not.") == []
+    assert _codes(en, "It's guaranteed, it's not like the others.") != []
+
+
+def test_a_refusal_to_promise_reaches_over_the_comma_to_what_would_be_promised():
+    groups = {"pct": ["四个点"], "will_get": ["能到"]}
+    s = Scanner([rule("{pct} & {will_get}", category="return_forecast"), rule("保本")], groups)
+    assert _codes(s, "我不敢跟您保证，这个一定能到四个点。") == []
+    assert _codes(s, "谁也不能打包票说，这个保本。") == []
+    assert _codes(s, "我跟您保证，这个一定能到四个点。") != []
+    assert _codes(s, "我不敢跟您保证，但是这个一定能到四个点。") != []  # the contrast takes it back
