@@ -49,6 +49,11 @@ DISCLOSURE_GROUPS = {
     ("time_pressure", "en"): "no_hurry_en",
     ("bundling", "en"): "unrelated_en",
     ("return_forecast", "en"): "uncertain_en",
+    # since the seventh round: advice against switching, a refusal to call it the best
+    ("frequent_trading", "zh"): "hold_long",
+    ("frequent_trading", "en"): "hold_en",
+    ("superlative", "en"): "not_best_en",
+    ("credentials", "en"): "never_share_en",
 }
 # Spoken fillers ("就是说", "我跟您讲") and words that merely contain a term (发送 holds 送):
 # a group term inside one is not said.

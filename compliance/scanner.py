@@ -202,7 +202,9 @@ _NOT_NEGATION_ZH = (
 )
 _NEG_EN = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|can't|won't|don't|doesn't|didn't|"
-    r"isn't|aren't|wasn't|shouldn't|mustn't|prohibited|forbidden|whether)\b"
+    r"isn't|aren't|wasn't|shouldn't|wouldn't|mustn't|prohibited|forbidden|whether|"
+    # as speech recognition writes them, without the apostrophe
+    r"dont|wont|cant|doesnt|didnt|isnt|arent|wasnt|shouldnt|wouldnt)\b"
 )
 # A prohibition or a refusal reaches the end of its clause: "I'm not allowed to discuss
 # products on my personal WeChat".
@@ -210,7 +212,9 @@ _LONG_SCOPE_EN = re.compile(
     r"not (?:allowed|permitted|supposed|able) to|unable to|cannot|can't|can not|won't|never|prohibited|forbidden|"
     r"nobody can|no one can"
 )
-_NOT_NEGATION_EN = re.compile(r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b")
+_NOT_NEGATION_EN = re.compile(
+    r"\bnot only\b|\bno doubt\b|\bno wonder\b|\bdon't worry\b|\bno matter\b|\bwouldn't worry\b|\bwouldn't you\b"
+)
 _REFUTATION = re.compile(
     r"^.{0,4}?(?:是没有的事|没有的事|是不客观|不客观|是夸大|言过其实|是不可能|不可能|是不存在|不存在的|是不允许|是不被允许|是违规|属于违规|是禁止|是被禁止|被禁止|是错误|是误导|"
     r"is not allowed|is prohibited|is forbidden|is impossible|is not true|is misleading)"
@@ -258,6 +262,9 @@ _PARTICLE_END = re.compile(r"[吧嘛呢哈呀啦]|(?<![不为除])了(?!解|不�
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1")
 
 
+_WHO_ALSO = frozenset({"谁也", "谁又"})  # "谁也不能": one cue, matched whole
+
+
 def _cue_count(prefix: str) -> int:
     """Negation cues standing shortly before the end of ``prefix`` (one clause)."""
     n = len(prefix)
@@ -268,6 +275,10 @@ def _cue_count(prefix: str) -> int:
         if _PARTICLE_END.search(prefix, m.end()):
             continue
         if m.group() not in _NOT_NEG_ZH and n - m.end() <= _WINDOW_ZH:
+            # "没有权限也不能帮您下单", "不保本也不保收益": a negation after 也/又 denies a
+            # predicate of its own, coordinated with the one before; it does not undo it.
+            if m.start() and prefix[m.start() - 1] in "也又" and prefix[m.start() - 2 : m.start()] not in _WHO_ALSO:
+                count = 0
             count += 1
     if any(c.isascii() and c.isalpha() for c in prefix):
         masked = _NOT_NEGATION_EN.sub(lambda m: " " * len(m.group()), prefix)
@@ -369,14 +380,17 @@ _QUOTED = re.compile(
     r"(?:有的地方|有些地方|有的银行|有些银行|有人|别人|别家|外面|网上|很多人|不少人|好多人|很多老人家|老人家|"
     r"有的客户|客户|隔壁[\u4e00-\u9fff]{0,4}|您(?:刚才)?|你(?:刚才)?|朋友|邻居|亲戚|他们|别的经理|听人)(?:都|会|也|总|常)?"
     r"(?:说|讲|宣传|以为|觉得|认为|把|想|要求|提到|问)|听说|据说|"
+    # a warning against what anyone may ask: "任何人让您转到个人账户都不要转"
+    r"(?:任何人|谁|有人|不管谁)(?:让|叫|要|找)(?:您|你)|"
     r"\b(?:some (?:people|banks|advisers|advisors|places|clients)|other banks|people|you|they|your friend|"
-    r"a lot of people|many people)\s+(?:say|said|claim|claimed|think|thought|asked|want|wanted|told you|heard)"
+    r"a lot of people|many people|anyone|anybody)\s+(?:say|said|claim|claimed|think|thought|asked|asks|want|wanted|"
+    r"wants|told you|tells you|heard)"
 )
 _REJECTION = re.compile(
     r"不一样|不是这样|不搞|不允许|不评价|不对|没有这回事|别信|不可信|不靠谱|乱说|瞎说|误导|不能信|这个不行|这不行|"
     r"真不行|不行的|办不了|不能这么|不可以|不能给您|不能帮您|"
     r"我(?:都|就|每次都|一直)?(?:跟[他她您你]们?)?(?:说|讲|回答|告诉[他她您你]们?)(?:了)?(?:不|没|必须|只能|要本人)|"
-    r"不是的|没这回事|哪有这种|"
+    r"不是的|没这回事|哪有这种|都不要|都别|都不能|千万别|千万不要|\bhang up\b|"
     r"\bnot true\b|\bwrong\b|\bmisleading\b|\bwe don't\b|\bi can't\b|\bi cannot\b|\bnot allowed\b|"
     r"\bit isn't\b|\bit's not\b|\bit is not\b|\bthat's not\b|\bthat isn't\b|\bnot the case\b|\bno,"
 )

@@ -13,6 +13,9 @@ from compliance.lexicon_data import (
     FIFTH_ROUND_SHIPPED,
     FIFTH_ROUND_TERMS,
     FOURTH_ROUND_SHIPPED,
+    SEVENTH_ROUND_GROUPS,
+    SEVENTH_ROUND_TERMS,
+    SIXTH_ROUND_SHIPPED,
     SIXTH_ROUND_TERMS,
     THIRD_ROUND_SHIPPED,
 )
@@ -181,4 +184,32 @@ def test_0016_adds_the_sixth_round_terms_to_groups_still_as_shipped_and_leaves_e
     filler = group_model.objects.get(name="filler")
     assert (filler.terms.splitlines()[-1], filler.version) == (SIXTH_ROUND_TERMS["filler"][-1], 2)
     assert group_model.objects.filter(name="best").values_list("terms", "version").get() == ("最好", 4)
+    _migrate_to_the_end()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0017_adds_the_seventh_round_groups_rules_and_terms_and_leaves_edited_ones(world):
+    apps = _migrate([("compliance", "0016_sixth_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    group_model.objects.filter(name__in=list(SEVENTH_ROUND_GROUPS)).delete()
+    rule_model.objects.filter(pattern__in=["{smear}", "{smear_en}"]).delete()
+    group_model.objects.filter(name="bad").update(terms="\n".join(SIXTH_ROUND_SHIPPED["bad"]), version=2)
+    group_model.objects.filter(name="private").update(terms="私人微信", version=5)  # an officer's edit
+    old = "{loan_en} & {tie_en} unless {unrelated_en}"
+    tie = rule_model.objects.get(pattern__startswith="{loan_en} & {tie_en}")
+    rule_model.objects.filter(pk=tie.pk).update(pattern=old, version=1)  # as the sixth round shipped it
+
+    apps = _migrate([("compliance", "0017_seventh_round_concepts")])
+    group_model = apps.get_model("compliance", "ConceptGroup")
+    rule_model = apps.get_model("compliance", "LexiconRule")
+    assert set(SEVENTH_ROUND_GROUPS) <= set(group_model.objects.values_list("name", flat=True))
+    assert rule_model.objects.filter(pattern="{smear}", category="disparaging").exists()
+    assert rule_model.objects.filter(pattern="{smear_en}", language="en").exists()
+    bad = group_model.objects.get(name="bad")
+    assert (bad.terms, bad.version) == ("\n".join(CONCEPT_GROUPS["bad"][1]), 3)
+    assert set(SEVENTH_ROUND_TERMS["bad"]) <= set(bad.terms.splitlines())
+    assert group_model.objects.filter(name="private").values_list("terms", "version").get() == ("私人微信", 5)
+    tie = rule_model.objects.get(pk=tie.pk)
+    assert (tie.pattern, tie.version) == ("{loan_en} & {tie_en} within 90 unless {unrelated_en}", 2)
     _migrate_to_the_end()

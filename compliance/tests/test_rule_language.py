@@ -394,3 +394,33 @@ def test_a_refusal_to_promise_reaches_over_the_comma_to_what_would_be_promised()
     assert _codes(s, "谁也不能打包票说，这个保本。") == []
     assert _codes(s, "我跟您保证，这个一定能到四个点。") != []
     assert _codes(s, "我不敢跟您保证，但是这个一定能到四个点。") != []  # the contrast takes it back
+
+
+def test_a_negation_after_ye_denies_a_predicate_of_its_own_and_does_not_undo_the_one_before():
+    s = Scanner([rule("保收益"), rule("帮您下单", category="credentials"), rule("赔")], {})
+    assert _codes(s, "这个不保本也不保收益。") == []
+    assert _codes(s, "我这边没有权限也不能帮您下单。") == []
+    assert _codes(s, "亏了我们不会不赔的。") != []  # double negation is still a promise
+    assert _codes(s, "谁也不能不赔。") != []  # 谁也不能 is one cue
+
+
+def test_a_warning_against_what_anyone_asks_is_no_claim():
+    s = Scanner([rule("个人账户", category="off_channel"), rule("code", language="en", category="credentials")], {})
+    assert _codes(s, "任何人让您转到个人账户都不要转。") == []
+    assert _codes(s, "您转到我个人账户就行。") != []
+    assert _codes(s, "If anyone asks for the code, hang up.") == []
+
+
+def test_english_negations_as_speech_recognition_writes_them_and_disclosure_contexts_of_the_seventh_round():
+    s = Scanner(
+        [rule("{secret} & {give}", language="en", category="credentials")], {"secret": ["code"], "give": ["tell me"]}
+    )
+    assert _codes(s, "please dont tell me the code") == []
+    assert _codes(s, "ok tell me the code quick") != []
+    hold = Scanner(
+        [rule("switch", language="en", category="frequent_trading")],
+        {"hold_en": ["not worth it"], "not_best_en": ["wouldn't call it"]},
+    )
+    assert _codes(hold, "You could switch, but my honest view is it's not worth it.") == []
+    assert _codes(hold, "Time to switch, the new one is hot.") != []
+    assert _codes(hold, "I wouldn't switch now.") == []  # wouldn't negates
