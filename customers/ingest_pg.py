@@ -112,7 +112,8 @@ CHUNK_WORK_SQL = (
 )
 # The import's statements are few and large: hash joins and aggregates over the whole
 # file fit in memory instead of spilling in batches, and JIT compiling them costs more
-# than it saves. For this session and the import only (reset when it ends).
+# than it saves (off here even where DATABASE_JIT turns it on for the rest). For this
+# session and the import only (reset when it ends).
 SESSION_SQL = "SET work_mem = '64MB'; SET jit = off"
 RESET_SQL = "RESET work_mem; RESET jit"
 

@@ -317,18 +317,25 @@ def _finish(row: dict, key, label) -> dict:
     }
 
 
-def _python_medians(qs, group: str | None) -> dict:
-    """Medians where the database has no percentile_cont (the SQLite development path)."""
-    durations: dict = defaultdict(lambda: ([], []))
-    fields = ["created_at", "accepted_at", "first_contacted_at"] + ([group] if group else [])
+def _python_medians(qs) -> dict[str, dict]:
+    """Medians where the database has no percentile_cont (the SQLite development path),
+    for every grouping from one read: {"total": {None: (to accept, to first contact)},
+    "by_branch": {branch id: ...}, ...}."""
+    durations: dict = {name: defaultdict(lambda: ([], [])) for name in ("total", *GROUPING_PATHS)}
+    fields = ["created_at", "accepted_at", "first_contacted_at", *GROUPING_PATHS.values()]
     for row in qs.filter(accepted_at__isnull=False).values(*fields):
-        accept, contact = durations[row[group] if group else None]
-        accept.append(row["accepted_at"] - row["created_at"])
-        if row["first_contacted_at"]:
-            contact.append(row["first_contacted_at"] - row["accepted_at"])
+        keys = {"total": None} | {name: row[path] for name, path in GROUPING_PATHS.items()}
+        for name, key in keys.items():
+            accept, contact = durations[name][key]
+            accept.append(row["accepted_at"] - row["created_at"])
+            if row["first_contacted_at"]:
+                contact.append(row["first_contacted_at"] - row["accepted_at"])
     return {
-        key: (statistics.median(a) if a else None, statistics.median(c) if c else None)
-        for key, (a, c) in durations.items()
+        name: {
+            key: (statistics.median(a) if a else None, statistics.median(c) if c else None)
+            for key, (a, c) in groups.items()
+        }
+        for name, groups in durations.items()
     }
 
 
@@ -376,23 +383,18 @@ def referral_dashboard(*, user, since: dt.date | None = None, until: dt.date | N
     qs = referrals_filtered(user=user, data={"since": since, "until": until}).qs
     sql_medians = connection.vendor == "postgresql"
     rows = _grouped_measures(_dashboard_rows(qs, now=timezone.now(), durations=sql_medians), medians=sql_medians)
+    medians = {} if sql_medians else _python_medians(qs)
     result: dict = {name: [] for name in GROUPINGS}
     for row in rows:
         name = row["grouping"]
+        key, label = GROUPINGS.get(name, (None, None))
+        if medians:
+            row["median_to_accept"], row["median_to_contact"] = medians[name].get(row.get(key), (None, None))
         if name == "total":
-            if not sql_medians:
-                row["median_to_accept"], row["median_to_contact"] = _python_medians(qs, None).get(None, (None, None))
             result["total"] = _finish(row, "all", _("All"))
-            continue
-        key, label = GROUPINGS[name]
-        if name == "by_rm" and row[key] is None:
-            continue  # not given to an RM yet
-        result[name].append(row)
+        elif name != "by_rm" or row[key] is not None:  # by RM: the referrals given to one
+            result[name].append(row)
     for name, (key, label) in GROUPINGS.items():
-        if not sql_medians:
-            medians = _python_medians(qs, GROUPING_PATHS[name])
-            for row in result[name]:
-                row["median_to_accept"], row["median_to_contact"] = medians.get(row[key], (None, None))
         ordered = sorted(result[name], key=lambda r, label=label: (-r["received"], r[label] or ""))
         result[name] = [_finish(row, row[key], row[label] or "—") for row in ordered]
     return result
